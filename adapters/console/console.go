@@ -1,0 +1,153 @@
+// Package console is passbot's terminal chat: the embedded default, the demo
+// and the harness of scripted tests. Replies print as text and buttons as
+// "[1] Sign out  [2] Cancel"; a button is pressed by typing its number or its
+// label. It reads line by line, so a script can be piped into it.
+package console
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/passbot/passbot/bot"
+)
+
+// Handler runs an event; *bot.Engine is one.
+type Handler interface {
+	Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error)
+}
+
+// Console is one person chatting with the bot in a terminal.
+type Console struct {
+	in      io.Reader
+	out     io.Writer
+	handler Handler
+	user    bot.User
+	// Prompt prints "you> " before each line, for people at a terminal.
+	Prompt bool
+
+	mu      sync.Mutex // guards out and buttons: follow-ups print concurrently
+	buttons []bot.Button
+}
+
+// New returns a console chat for user, reading in and writing out.
+func New(in io.Reader, out io.Writer, user bot.User, h Handler) *Console {
+	user.Platform = bot.Console
+	return &Console{in: in, out: out, handler: h, user: user}
+}
+
+// Run chats until the input ends or ctx is cancelled.
+func (c *Console) Run(ctx context.Context) error {
+	lines := make(chan string)
+	errc := make(chan error, 1)
+	go func() {
+		s := bufio.NewScanner(c.in)
+		for s.Scan() {
+			select {
+			case lines <- s.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		errc <- s.Err()
+		close(lines)
+	}()
+	c.prompt()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok := <-lines:
+			if !ok {
+				return <-errc
+			}
+			c.handle(ctx, line)
+			c.prompt()
+		}
+	}
+}
+
+func (c *Console) prompt() {
+	if c.Prompt {
+		c.mu.Lock()
+		fmt.Fprint(c.out, "you> ")
+		c.mu.Unlock()
+	}
+}
+
+func (c *Console) handle(ctx context.Context, line string) {
+	line = strings.TrimSpace(line)
+	if line == "" || strings.HasPrefix(line, "#") {
+		return
+	}
+	ev := bot.Event{Kind: bot.Message, User: c.user, Text: line}
+	if b, ok := c.pressed(line); ok {
+		ev = bot.Event{Kind: bot.Press, User: c.user, Action: b.Action}
+	}
+	// The replies carry a user-facing message even on error; the error
+	// itself was logged by whoever can say more.
+	replies, _ := c.handler.Handle(ctx, ev)
+	c.Notify(ctx, replies)
+}
+
+// pressed maps a typed number or label to a button of the last message that
+// had buttons.
+func (c *Console) pressed(line string) (bot.Button, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(c.buttons) {
+		return c.buttons[n-1], true
+	}
+	for _, b := range c.buttons {
+		if strings.EqualFold(b.Label, line) {
+			return b, true
+		}
+	}
+	return bot.Button{}, false
+}
+
+// Notify implements bot.Notifier: it prints replies, including follow-ups
+// that arrive while the person is typing.
+func (c *Console) Notify(_ context.Context, replies []bot.Reply) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range replies {
+		fmt.Fprint(c.out, render(r))
+		if len(r.Buttons) > 0 {
+			c.buttons = r.Buttons
+		}
+	}
+	return nil
+}
+
+func render(r bot.Reply) string {
+	var b strings.Builder
+	prefix := "bot> "
+	switch {
+	case r.Audience == bot.ToHelpdesk:
+		prefix = "helpdesk> "
+	case r.Private:
+		prefix = "bot (only you)> "
+	}
+	for i, line := range strings.Split(r.Text, "\n") {
+		if i > 0 {
+			prefix = strings.Repeat(" ", len([]rune(prefix)))
+		}
+		b.WriteString(prefix + line + "\n")
+	}
+	if len(r.Buttons) > 0 {
+		b.WriteString("     ")
+		for i, btn := range r.Buttons {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			fmt.Fprintf(&b, "[%d] %s", i+1, btn.Label)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,272 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Engine runs events through a flow: dedupe by delivery ID, load the
+// conversation, step the flow, save with compare-and-set, then run device
+// commands and schedule follow-ups. Its zero value is not usable: set Store,
+// Devices and Flow.
+type Engine struct {
+	Store     Store
+	Devices   Devices
+	Flow      Flow
+	Clock     Clock
+	Notifiers map[Platform]Notifier
+	Log       *slog.Logger
+	// Lease is how long a claimed follow-up stays with its claimer before
+	// another replica may fire it. Default one minute.
+	Lease time.Duration
+	// Batch caps the follow-ups one sweep claims. Default 100.
+	Batch int
+}
+
+// maxCommands bounds the command → result → command chain of one event, so a
+// flow bug cannot loop forever against a device backend.
+const maxCommands = 4
+
+// Handle runs one event and returns the replies for the adapter to send. On
+// error the replies already hold a message for the user; the error is for
+// the log. A redelivered event returns no replies and no error.
+func (e *Engine) Handle(ctx context.Context, ev Event) ([]Reply, error) {
+	conv, dup, err := e.Store.Begin(ctx, e.deliveryKey(ev), ev.User)
+	if err != nil {
+		return e.notice(&Conversation{Owner: ev.User}, ErrCodeUnavailable), fmt.Errorf("engine: load %s: %w", ev.User.Key(), err)
+	}
+	if dup {
+		return nil, nil
+	}
+	replies, err := e.handle(ctx, ev, conv)
+	if err != nil && ev.DeliveryID != "" {
+		// Nothing was decided: let the platform's redelivery try again.
+		if ferr := e.Store.Forget(ctx, e.deliveryKey(ev)); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+	}
+	return replies, err
+}
+
+func (e *Engine) deliveryKey(ev Event) string {
+	if ev.DeliveryID == "" {
+		return ""
+	}
+	return string(ev.User.Platform) + ":" + ev.DeliveryID
+}
+
+func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation) ([]Reply, error) {
+	now := e.now()
+	if conv == nil {
+		conv = &Conversation{}
+	}
+	conv.Owner = ev.User
+	in := Input{Kind: Text, Text: ev.Text}
+	if ev.Kind == Press {
+		a, ok := parseAction(ev.Action)
+		switch {
+		case !ok:
+			return e.notice(conv, NoticeUnknown), nil
+		case a.Owner != ev.User.ID:
+			return e.notice(conv, NoticeForeign), nil
+		case a.Conv != conv.ID || a.Version != conv.Version || expired(conv, now):
+			return e.notice(conv, NoticeStale), nil
+		}
+		in = Input{Kind: Pressed, Action: a.Name, Arg: a.Arg}
+	}
+	if in.Kind == Text && expired(conv, now) {
+		conv.Step, conv.Devices, conv.Device = "", nil, nil
+	}
+	loaded := conv.Version
+	out := e.Flow.Step(conv, in, now)
+	replies, err := e.run(ctx, conv, out, true)
+	if errors.Is(err, ErrConflict) && conv.Version == loaded {
+		code := NoticeBusy
+		if ev.Kind == Press {
+			code = NoticeStale // the same click won elsewhere: a double click
+		}
+		return e.notice(conv, code), nil
+	}
+	if err != nil && conv.Version == loaded {
+		return e.notice(conv, ErrorCode(err)), err
+	}
+	// Once the first save landed the flow has acted: whatever failed later,
+	// the person must still see what happened.
+	return replies, err
+}
+
+func expired(c *Conversation, now time.Time) bool {
+	return !c.Expires.IsZero() && now.After(c.Expires)
+}
+
+// run saves the conversation (when save is set), runs the outcome's commands
+// feeding each result back into the flow, schedules follow-ups, and stamps
+// the replies' buttons with the final conversation version.
+func (e *Engine) run(ctx context.Context, conv *Conversation, out Outcome, save bool) ([]Reply, error) {
+	replies, follow := out.Replies, out.FollowUps
+	pending := out.Commands
+	for i := 0; ; i++ {
+		if conv.ID == "" {
+			conv.ID = newID()
+		}
+		if save {
+			if err := e.Store.Save(ctx, conv); err != nil {
+				return e.finish(conv, replies), fmt.Errorf("engine: save %s: %w", conv.ID, err)
+			}
+		}
+		if len(pending) == 0 || i == maxCommands {
+			break
+		}
+		cmd := pending[0]
+		res := e.exec(ctx, conv.Owner, cmd)
+		next := e.Flow.Step(conv, Input{Kind: Result, Result: &res}, e.now())
+		replies = append(replies, next.Replies...)
+		follow = append(follow, next.FollowUps...)
+		pending = append(pending[1:], next.Commands...)
+	}
+	if err := e.schedule(ctx, conv, follow); err != nil {
+		return e.finish(conv, replies), err
+	}
+	return e.finish(conv, replies), nil
+}
+
+func (e *Engine) exec(ctx context.Context, owner User, cmd Command) CommandResult {
+	res := CommandResult{Command: cmd}
+	switch cmd.Op {
+	case OpList:
+		res.Devices, res.Err = e.Devices.ListDevices(ctx, owner.UPN)
+	case OpReset:
+		res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
+	case OpResetStatus:
+		res.Reset, res.Err = e.Devices.ResetStatus(ctx, cmd.Device.ID)
+	case OpLock:
+		res.Err = e.Devices.RemoteLock(ctx, cmd.Device.ID)
+	}
+	if res.Err != nil {
+		e.logger().Warn("device operation failed", "op", cmd.Op, "device", cmd.Device.ID, "user", owner.Key(), "err", res.Err)
+	}
+	return res
+}
+
+func (e *Engine) schedule(ctx context.Context, conv *Conversation, fs []FollowUp) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.ID == "" {
+			f.ID = newID()
+		}
+		if f.Owner.ID == "" {
+			f.Owner = conv.Owner
+		}
+		if f.ConvID == "" {
+			f.ConvID = conv.ID
+		}
+	}
+	if err := e.Store.Schedule(ctx, fs...); err != nil {
+		return fmt.Errorf("engine: schedule follow-ups of %s: %w", conv.ID, err)
+	}
+	return nil
+}
+
+// finish addresses replies to the conversation's owner and stamps buttons
+// with the conversation ID and version they are valid for.
+func (e *Engine) finish(conv *Conversation, replies []Reply) []Reply {
+	for i := range replies {
+		r := &replies[i]
+		if r.Audience == ToUser && r.To.ID == "" {
+			r.To = conv.Owner
+		}
+		for j := range r.Buttons {
+			r.Buttons[j].Action = stamp(conv, r.Buttons[j].Action)
+		}
+	}
+	return replies
+}
+
+func (e *Engine) notice(conv *Conversation, code string) []Reply {
+	r := e.Flow.Notice(conv, code)
+	r.Private = true
+	r.To = conv.Owner
+	return []Reply{r}
+}
+
+// Sweep fires the follow-ups due now and returns how many it fired. Run it
+// on every replica: the store's claim hands each follow-up to one of them.
+func (e *Engine) Sweep(ctx context.Context) (int, error) {
+	lease, batch := e.Lease, e.Batch
+	if lease <= 0 {
+		lease = time.Minute
+	}
+	if batch <= 0 {
+		batch = 100
+	}
+	now := e.now()
+	due, err := e.Store.Claim(ctx, now, lease, batch)
+	if err != nil {
+		return 0, fmt.Errorf("engine: claim follow-ups: %w", err)
+	}
+	var errs []error
+	fired := 0
+	for _, f := range due {
+		if err := e.fire(ctx, f, now); err != nil {
+			// Not acknowledged: it fires again when its lease runs out.
+			errs = append(errs, err)
+			continue
+		}
+		fired++
+	}
+	return fired, errors.Join(errs...)
+}
+
+func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
+	conv := &Conversation{ID: f.ConvID, Owner: f.Owner, Lang: f.Lang}
+	out := e.Flow.Step(conv, Input{Kind: Due, FollowUp: &f}, now)
+	replies, err := e.run(ctx, conv, out, false)
+	if err != nil {
+		return err
+	}
+	if len(replies) > 0 {
+		n, ok := e.Notifiers[f.Owner.Platform]
+		if !ok {
+			return fmt.Errorf("engine: follow-up %s: no notifier for %s", f.ID, f.Owner.Platform)
+		}
+		if err := n.Notify(ctx, replies); err != nil {
+			return fmt.Errorf("engine: follow-up %s: notify: %w", f.ID, err)
+		}
+	}
+	if err := e.Store.Ack(ctx, f); err != nil {
+		return fmt.Errorf("engine: ack follow-up %s: %w", f.ID, err)
+	}
+	return nil
+}
+
+func (e *Engine) now() time.Time {
+	if e.Clock == nil {
+		return time.Now()
+	}
+	return e.Clock.Now()
+}
+
+func (e *Engine) logger() *slog.Logger {
+	if e.Log == nil {
+		return slog.Default()
+	}
+	return e.Log
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newID returns a short random ID (8 characters, 40 bits): enough to tell a
+// user's conversations apart and to keep follow-up IDs unique.
+func newID() string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return idEncoding.EncodeToString(b)
+}

@@ -1,0 +1,41 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error is a failure with a message that is safe to show the user; adapters
+// show Message and log the wrapped error.
+type Error struct {
+	// Code is the catalogue key of the message shown to the user.
+	Code string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return e.Code
+	}
+	return fmt.Sprintf("%s: %v", e.Code, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Codes of user-facing errors; the flows' message catalogue has a text for each.
+const (
+	ErrCodeUnavailable = "error.unavailable" // Redis or the device backend is down
+	ErrCodeInternal    = "error.internal"
+	// Device backend refusals.
+	ErrCodeForbidden   = "error.graph.forbidden"   // the app lacks a permission
+	ErrCodeNotFound    = "error.graph.notfound"    // the device or user is gone
+	ErrCodeUnsupported = "error.graph.unsupported" // not possible on this device
+)
+
+// ErrorCode returns the user-facing code of err, ErrCodeInternal when it has none.
+func ErrorCode(err error) string {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code
+	}
+	return ErrCodeInternal
+}

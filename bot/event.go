@@ -1,0 +1,54 @@
+package bot
+
+// Platform names the chat platform an event came from and a reply goes to.
+type Platform string
+
+// Platforms passbot speaks.
+const (
+	Console Platform = "console"
+	Slack   Platform = "slack"
+	Discord Platform = "discord"
+)
+
+// User is a person on one chat platform. UPN is the Intune user principal
+// name the person's devices are registered to; Locale is the platform's
+// locale for them ("nl-NL", "en-US", "nl"), used to pick the language.
+type User struct {
+	Platform Platform `json:"p"`
+	ID       string   `json:"id"`
+	Name     string   `json:"n,omitempty"`
+	UPN      string   `json:"upn,omitempty"`
+	Locale   string   `json:"loc,omitempty"`
+}
+
+// Key identifies the user across platforms; conversations are stored under it.
+func (u User) Key() string { return string(u.Platform) + ":" + u.ID }
+
+// EventKind tells what the person did.
+type EventKind int
+
+// The kinds of event an adapter hands to the engine.
+const (
+	// Message is free text in a DM (or a slash command's text).
+	Message EventKind = iota
+	// Press is a button click; Event.Action carries the button's action.
+	Press
+)
+
+// Event is one thing a person did, translated from a platform payload.
+type Event struct {
+	// DeliveryID is the platform's ID for this delivery (Slack event_id,
+	// Socket Mode envelope, Discord interaction ID). Redeliveries carry the
+	// same ID and are dropped. Empty means "do not dedupe".
+	DeliveryID string
+	Kind       EventKind
+	User       User
+	// Channel is where the event happened (a DM channel ID), so adapters can
+	// answer in place. The engine does not interpret it.
+	Channel string
+	// Text is the message text, or for a slash command the words after it.
+	Text string
+	// Action is the pressed button's opaque action string, as the engine
+	// produced it in a Reply.
+	Action string
+}

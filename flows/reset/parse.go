@@ -1,0 +1,82 @@
+package reset
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/passbot/passbot/flows/locales"
+)
+
+type verb int
+
+const (
+	verbNone verb = iota
+	verbStart
+	verbHelp
+	verbCancel
+	verbStatus
+	verbLanguage
+)
+
+// command is what a typed line asks for. lang is the language the line was
+// written in, when the words make that clear.
+type command struct {
+	verb verb
+	arg  string
+	lang string
+}
+
+// Trigger words. A line that contains a Dutch one starts the conversation in
+// Dutch and an English one in English; "reset" and "pin" alone are the same
+// in both and keep the current language.
+var (
+	dutchTriggers   = []string{"vergeten", "wachtwoordcode", "pincode", "wachtwoord", "opnieuw instellen", "herstellen", "ontgrendel"}
+	englishTriggers = []string{"passcode", "password", "forgot", "forgotten", "locked out", "unlock", "reset my", "my pin"}
+	neutralTriggers = []string{"reset", "pin", "start", "passbot"}
+)
+
+// parse reads one typed line. Empty text (a bare slash command) starts a
+// reset.
+func parse(text string) command {
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	line := strings.Join(words, " ")
+	if len(words) == 0 {
+		return command{verb: verbStart}
+	}
+	switch words[0] {
+	case "help", "hulp", "?":
+		return command{verb: verbHelp}
+	case "cancel", "stop", "annuleren", "annuleer":
+		return command{verb: verbCancel}
+	case "status":
+		return command{verb: verbStatus}
+	case "language", "taal", "lang":
+		c := command{verb: verbLanguage}
+		if len(words) > 1 {
+			c.arg = words[1]
+		}
+		return c
+	}
+	switch {
+	case containsAny(line, dutchTriggers):
+		return command{verb: verbStart, lang: locales.NL}
+	case containsAny(line, englishTriggers):
+		return command{verb: verbStart, lang: locales.EN}
+	case containsAny(line, neutralTriggers):
+		return command{verb: verbStart}
+	}
+	return command{}
+}
+
+// containsAny matches whole words or phrases of line.
+func containsAny(line string, phrases []string) bool {
+	padded := " " + line + " "
+	for _, p := range phrases {
+		if strings.Contains(padded, " "+p+" ") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,164 @@
+// Package reset is the passcode-reset conversation of the Company Portal
+// guide, as a pure state machine: given the conversation, an input and the
+// time, Step updates the conversation and returns replies, device commands
+// and follow-ups. It does no I/O; the bot engine runs what it asks for.
+package reset
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
+)
+
+// Steps of the conversation. The empty step is "idle".
+const (
+	stepDevices    = "devices"    // picking a device
+	stepCard       = "card"       // a device's actions
+	stepConfirm    = "confirm"    // the sign-out banner
+	stepWithYou    = "withyou"    // the device-with-you check
+	stepNotWithYou = "notwithyou" // answered No: offer Remote Lock
+)
+
+// Button actions (the part of a button's action a flow owns).
+const (
+	actDevice  = "device" // arg: index into Conversation.Devices
+	actReset   = "reset"
+	actLock    = "lock"
+	actBack    = "back"
+	actCancel  = "cancel"
+	actSignOut = "signout"
+	actYes     = "yes"
+	actNo      = "no"
+)
+
+// Follow-up kinds.
+const (
+	FollowSignIn   = "signin"   // you may sign in again
+	FollowReminder = "reminder" // change the temporary passcode
+	FollowPoll     = "poll"     // read the reset's action result
+)
+
+// maxDevices caps the device buttons: Slack allows 25 elements in an actions
+// block and Discord 25 buttons in a message; one is Cancel.
+const maxDevices = 20
+
+// Config holds the flow's settings.
+type Config struct {
+	// Support is how to reach company support, shown wherever the guide says
+	// "contact your company support".
+	Support string
+	// StepTimeout abandons an unanswered step. Default 15 minutes.
+	StepTimeout time.Duration
+	// SignInWait is the wait after the sign-out. The guide says 5 minutes.
+	SignInWait time.Duration
+	// ReminderAfter is when to remind the user to change a temporary
+	// passcode. Default 1 hour.
+	ReminderAfter time.Duration
+	// PollEvery is the interval between reads of a pending reset's result,
+	// PollMax the number of reads before giving up.
+	PollEvery time.Duration
+	PollMax   int
+}
+
+// Flow is the reset conversation. It implements bot.Flow.
+type Flow struct{ cfg Config }
+
+// New returns the flow with defaults filled in.
+func New(cfg Config) *Flow {
+	if cfg.Support == "" {
+		cfg.Support = "your IT helpdesk"
+	}
+	if cfg.StepTimeout <= 0 {
+		cfg.StepTimeout = 15 * time.Minute
+	}
+	if cfg.SignInWait <= 0 {
+		cfg.SignInWait = 5 * time.Minute
+	}
+	if cfg.ReminderAfter <= 0 {
+		cfg.ReminderAfter = time.Hour
+	}
+	if cfg.PollEvery <= 0 {
+		cfg.PollEvery = 30 * time.Second
+	}
+	if cfg.PollMax <= 0 {
+		cfg.PollMax = 40
+	}
+	return &Flow{cfg: cfg}
+}
+
+// turn is one step's work in progress: the conversation, its language and
+// the outcome being built.
+type turn struct {
+	f   *Flow
+	c   *bot.Conversation
+	now time.Time
+	out bot.Outcome
+}
+
+func (t *turn) lang() string {
+	if t.c.Lang != "" {
+		return t.c.Lang
+	}
+	return locales.Lang(t.c.Owner.Locale)
+}
+
+func (t *turn) text(key string, args ...string) string {
+	return locales.Text(t.lang(), key, args...)
+}
+
+func (t *turn) button(labelKey, action string, style bot.Style) bot.Button {
+	return bot.Button{Label: t.text(labelKey), Action: action, Style: style}
+}
+
+// say adds a reply; replace makes it take the place of the clicked message.
+func (t *turn) say(r bot.Reply) { t.out.Replies = append(t.out.Replies, r) }
+
+// goTo moves to a step that waits for the user, which expires if unanswered.
+func (t *turn) goTo(step string) {
+	t.c.Step = step
+	t.c.Expires = t.now.Add(t.f.cfg.StepTimeout)
+}
+
+// end finishes the conversation; the language choice stays.
+func (t *turn) end() {
+	t.c.Step, t.c.Devices, t.c.Device, t.c.Expires = "", nil, nil, time.Time{}
+}
+
+func (t *turn) support() string { return t.text("support", "support", t.f.cfg.Support) }
+
+func (t *turn) deviceArgs(d *bot.DeviceRef) []string {
+	return []string{"name", d.Name, "platform", t.text("kind." + string(d.Kind)), "version", d.OSVersion}
+}
+
+// Step implements bot.Flow.
+func (f *Flow) Step(c *bot.Conversation, in bot.Input, now time.Time) bot.Outcome {
+	t := &turn{f: f, c: c, now: now}
+	switch in.Kind {
+	case bot.Text:
+		t.onText(in.Text)
+	case bot.Pressed:
+		t.onPress(in.Action, in.Arg)
+	case bot.Result:
+		t.onResult(in.Result)
+	case bot.Due:
+		t.onDue(in.FollowUp)
+	}
+	return t.out
+}
+
+// Notice implements bot.Flow.
+func (f *Flow) Notice(c *bot.Conversation, code string) bot.Reply {
+	t := &turn{f: f, c: c}
+	return bot.Reply{Text: t.text(code)}
+}
+
+// device returns the conversation's device by index argument.
+func (t *turn) device(arg string) (*bot.DeviceRef, bool) {
+	i, err := strconv.Atoi(arg)
+	if err != nil || i < 0 || i >= len(t.c.Devices) {
+		return nil, false
+	}
+	return &t.c.Devices[i], true
+}

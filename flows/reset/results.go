@@ -1,0 +1,117 @@
+package reset
+
+import (
+	"time"
+
+	"github.com/passbot/passbot/bot"
+)
+
+func (t *turn) onResult(r *bot.CommandResult) {
+	if r.Err != nil {
+		t.failed(r)
+		return
+	}
+	switch r.Op {
+	case bot.OpList:
+		t.listed(r.Devices)
+	case bot.OpLock:
+		t.say(bot.Reply{Text: t.text("lock.sent", t.deviceArgs(&r.Device)...), Replace: true})
+	case bot.OpReset, bot.OpResetStatus:
+		t.resetResult(r.Device, r.Reset, r.Attempt)
+	}
+}
+
+func (t *turn) failed(r *bot.CommandResult) {
+	text := t.text(bot.ErrorCode(r.Err))
+	switch r.Op {
+	case bot.OpLock:
+		text = t.text("lock.failed", t.deviceArgs(&r.Device)...) + " " + text
+	case bot.OpReset, bot.OpResetStatus:
+		text = t.text("result.failed", t.deviceArgs(&r.Device)...) + " " + text
+	}
+	t.say(bot.Reply{Text: text + "\n" + t.support()})
+}
+
+func (t *turn) listed(devices []bot.Device) {
+	if len(devices) == 0 {
+		t.say(bot.Reply{Text: t.text("devices.none", "upn", t.c.Owner.UPN) + "\n" + t.support()})
+		return
+	}
+	if len(devices) > maxDevices {
+		devices = devices[:maxDevices]
+	}
+	t.c.Devices = make([]bot.DeviceRef, len(devices))
+	for i, d := range devices {
+		t.c.Devices[i] = d.Ref()
+	}
+	t.listDevices(false)
+}
+
+// resetResult answers per platform as the guide describes. The passcode is
+// put only in a private reply and nowhere else. attempt counts the polls so
+// far of a pending reset.
+func (t *turn) resetResult(d bot.DeviceRef, res bot.ResetResult, attempt int) {
+	args := t.deviceArgs(&d)
+	switch res.State {
+	case bot.ActionDone:
+		t.say(bot.Reply{Text: t.platformAnswer(d, res.Passcode) + "\n\n" + t.next(d), Private: true})
+		t.say(bot.Reply{Text: t.text("result.done") + "\n" + t.support()})
+		if attempt == 0 {
+			t.follow(FollowSignIn, d, t.f.cfg.SignInWait, 0)
+		}
+		if d.Eligibility().Passcode != bot.NoPasscode {
+			t.follow(FollowReminder, d, t.f.cfg.ReminderAfter, 0)
+		}
+	case bot.ActionPending, bot.ActionActive, "", "none":
+		if attempt == 0 {
+			t.say(bot.Reply{Text: t.text("result.pending", args...)})
+			t.follow(FollowSignIn, d, t.f.cfg.SignInWait, 0)
+		}
+		if attempt >= t.f.cfg.PollMax {
+			t.say(bot.Reply{Text: t.text("result.failed", args...) + "\n" + t.support()})
+			return
+		}
+		t.follow(FollowPoll, d, t.f.cfg.PollEvery, attempt+1)
+	default:
+		t.say(bot.Reply{Text: t.text("result.failed", args...) + " (" + string(res.State) + ")\n" + t.support()})
+	}
+}
+
+func (t *turn) platformAnswer(d bot.DeviceRef, passcode string) string {
+	args := append(t.deviceArgs(&d), "passcode", passcode)
+	switch d.Kind {
+	case bot.IOS:
+		return t.text("result.ios", args...)
+	case bot.Windows10Mobile:
+		return t.text("result.w10m", args...)
+	case bot.WindowsPhone81:
+		return t.text("result.wp81", args...)
+	}
+	return t.text("result.android", args...)
+}
+
+// next is the guide's last step: unlock and set a new passcode.
+func (t *turn) next(d bot.DeviceRef) string {
+	if d.Eligibility().Passcode == bot.NoPasscode {
+		return t.text("result.next.nopasscode")
+	}
+	return t.text("result.next")
+}
+
+func (t *turn) follow(kind string, d bot.DeviceRef, after time.Duration, attempt int) {
+	t.out.FollowUps = append(t.out.FollowUps, bot.FollowUp{
+		Kind: kind, Due: t.now.Add(after), Lang: t.lang(), Device: d, Attempt: attempt,
+	})
+}
+
+func (t *turn) onDue(f *bot.FollowUp) {
+	args := t.deviceArgs(&f.Device)
+	switch f.Kind {
+	case FollowSignIn:
+		t.say(bot.Reply{Text: t.text("followup.signin", args...)})
+	case FollowReminder:
+		t.say(bot.Reply{Text: t.text("followup.reminder", args...)})
+	case FollowPoll:
+		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpResetStatus, Device: f.Device, Attempt: f.Attempt})
+	}
+}

@@ -1,0 +1,219 @@
+package reset
+
+import (
+	"strconv"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
+)
+
+func (t *turn) onText(text string) {
+	cmd := parse(text)
+	switch cmd.verb {
+	case verbStart:
+		if cmd.lang != "" {
+			t.c.Lang = cmd.lang
+		}
+		t.start()
+	case verbHelp:
+		t.say(bot.Reply{Text: t.text("help")})
+	case verbCancel:
+		t.cancel(false)
+	case verbStatus:
+		t.status()
+	case verbLanguage:
+		if !locales.Supported(cmd.arg) {
+			t.say(bot.Reply{Text: t.text("language.usage")})
+			return
+		}
+		t.c.Lang = cmd.arg
+		t.say(bot.Reply{Text: t.text("language.set")})
+	default:
+		if t.c.Step != "" {
+			t.say(bot.Reply{Text: t.text("midstep")})
+			return
+		}
+		t.say(bot.Reply{Text: t.text("intro")})
+	}
+}
+
+// start begins a new conversation: a fresh ID makes every button of an
+// earlier one stale.
+func (t *turn) start() {
+	t.end()
+	t.c.ID = ""
+	if t.c.Owner.UPN == "" {
+		t.say(bot.Reply{Text: t.text("devices.nouser")})
+		return
+	}
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
+}
+
+func (t *turn) cancel(replace bool) {
+	if t.c.Step == "" && !replace {
+		t.say(bot.Reply{Text: t.text("status.none")})
+		return
+	}
+	t.end()
+	t.say(bot.Reply{Text: t.text("cancelled"), Replace: replace})
+}
+
+func (t *turn) status() {
+	if t.c.Step == "" || t.c.Device == nil && t.c.Step != stepDevices {
+		t.say(bot.Reply{Text: t.text("status.none")})
+		return
+	}
+	name := ""
+	if t.c.Device != nil {
+		name = t.c.Device.Name
+	}
+	t.say(bot.Reply{Text: t.text("status.open", "name", name, "step", t.text("step."+t.c.Step))})
+}
+
+func (t *turn) onPress(action, arg string) {
+	if action == actCancel {
+		t.cancel(true)
+		return
+	}
+	switch t.c.Step + "/" + action {
+	case stepDevices + "/" + actDevice, stepCard + "/" + actBack:
+		t.pickDevice(action, arg)
+	case stepCard + "/" + actReset:
+		t.confirm()
+	case stepCard + "/" + actLock, stepNotWithYou + "/" + actLock:
+		t.lock()
+	case stepConfirm + "/" + actSignOut:
+		t.withYou()
+	case stepWithYou + "/" + actYes:
+		t.reset()
+	case stepWithYou + "/" + actNo:
+		t.notWithYou()
+	default:
+		// A button the flow did not offer at this step: the engine's version
+		// check makes this unreachable for real clicks.
+		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
+	}
+}
+
+func (t *turn) listDevices(replace bool) {
+	t.goTo(stepDevices)
+	t.c.Device = nil
+	buttons := make([]bot.Button, 0, len(t.c.Devices)+1)
+	for i, d := range t.c.Devices {
+		label := d.Name + " (" + t.text("kind."+string(d.Kind)) + ")"
+		buttons = append(buttons, bot.Button{Label: label, Action: actDevice + ":" + strconv.Itoa(i)})
+	}
+	buttons = append(buttons, t.button("btn.cancel", actCancel, bot.Default))
+	t.say(bot.Reply{Text: t.text("devices.pick"), Buttons: buttons, Replace: replace})
+}
+
+func (t *turn) pickDevice(action, arg string) {
+	if action == actBack {
+		t.listDevices(true)
+		return
+	}
+	d, ok := t.device(arg)
+	if !ok {
+		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
+		return
+	}
+	t.c.Device = d
+	t.goTo(stepCard)
+	e := d.Eligibility()
+	owner := ""
+	if d.Company {
+		owner = t.text("device.company")
+	}
+	text := t.text("device.card", append(t.deviceArgs(d), "owner", owner)...)
+	var buttons []bot.Button
+	switch e.Reset {
+	case bot.SelfService:
+		buttons = append(buttons, t.button("btn.reset", actReset, bot.Primary))
+	case bot.NeedsApproval:
+		text += "\n\n" + t.text("device.approval") + "\n" + t.support()
+	case bot.FactoryReset:
+		text += "\n\n" + t.text("device.factory") + "\n" + t.support()
+	case bot.NotSupported:
+		text += "\n\n" + t.text("device.unsupported", t.deviceArgs(d)...) + "\n" + t.support()
+	}
+	if e.RemoteLock {
+		buttons = append(buttons, t.button("btn.lock", actLock, bot.Default))
+	}
+	buttons = append(buttons, t.button("btn.back", actBack, bot.Default), t.button("btn.cancel", actCancel, bot.Default))
+	t.say(bot.Reply{Text: text, Buttons: buttons, Replace: true})
+}
+
+// selfService re-checks, at every step towards a reset, that the device
+// allows one: buttons are not proof of anything.
+func (t *turn) selfService() bool {
+	if t.c.Device != nil && t.c.Device.Eligibility().Reset == bot.SelfService {
+		return true
+	}
+	t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
+	return false
+}
+
+func (t *turn) confirm() {
+	if !t.selfService() {
+		return
+	}
+	t.goTo(stepConfirm)
+	t.say(bot.Reply{
+		Text: t.text("confirm", t.deviceArgs(t.c.Device)...),
+		Buttons: []bot.Button{
+			t.button("btn.signout", actSignOut, bot.Danger),
+			t.button("btn.cancel", actCancel, bot.Default),
+		},
+		Replace: true,
+	})
+}
+
+func (t *turn) withYou() {
+	if !t.selfService() {
+		return
+	}
+	t.goTo(stepWithYou)
+	t.say(bot.Reply{
+		Text: t.text("withyou", t.deviceArgs(t.c.Device)...),
+		Buttons: []bot.Button{
+			t.button("btn.yes", actYes, bot.Danger),
+			t.button("btn.no", actNo, bot.Default),
+		},
+		Replace: true,
+	})
+}
+
+func (t *turn) notWithYou() {
+	d := t.c.Device
+	t.goTo(stepNotWithYou)
+	text := t.text("notwithyou", t.deviceArgs(d)...) + "\n"
+	var buttons []bot.Button
+	if d.Eligibility().RemoteLock {
+		text += t.text("notwithyou.lock")
+		buttons = append(buttons, t.button("btn.lock", actLock, bot.Danger))
+	} else {
+		text += t.text("notwithyou.nolock")
+	}
+	buttons = append(buttons, t.button("btn.close", actCancel, bot.Default))
+	t.say(bot.Reply{Text: text + "\n" + t.support(), Buttons: buttons, Replace: true})
+}
+
+func (t *turn) lock() {
+	d := t.c.Device
+	if d == nil || !d.Eligibility().RemoteLock {
+		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
+		return
+	}
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpLock, Device: *d})
+	t.end()
+}
+
+func (t *turn) reset() {
+	if !t.selfService() {
+		return
+	}
+	d := *t.c.Device
+	t.say(bot.Reply{Text: t.text("resetting", t.deviceArgs(&d)...), Replace: true})
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpReset, Device: d})
+	t.end()
+}

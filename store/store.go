@@ -1,0 +1,198 @@
+// Package store keeps passbot's state in Redis through go-redis v9's
+// UniversalClient, so one URL can name a single server, Sentinel or Cluster.
+// Keys that a script touches together share a hash tag, so every script also
+// runs on Cluster.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is the bot.Store on Redis.
+type Redis struct {
+	client redis.UniversalClient
+	// ConvTTL is how long an idle user's conversation (and language choice)
+	// is kept. Default 30 days.
+	ConvTTL time.Duration
+	// SeenTTL is how long a delivery ID is remembered; it must outlast the
+	// platforms' redelivery windows (Slack retries for about an hour).
+	// Default 24 hours.
+	SeenTTL time.Duration
+}
+
+// New wraps a connected client.
+func New(client redis.UniversalClient) *Redis {
+	return &Redis{client: client, ConvTTL: 30 * 24 * time.Hour, SeenTTL: 24 * time.Hour}
+}
+
+// Client returns the underlying client (health checks, tests).
+func (s *Redis) Client() redis.UniversalClient { return s.client }
+
+const (
+	queueKey = "passbot:{fu}:queue" // ZSET follow-up ID → due (unix ms)
+	dataKey  = "passbot:{fu}:data"  // HASH follow-up ID → JSON
+)
+
+func convKey(u bot.User) string { return "passbot:{u:" + u.Key() + "}:conv" }
+func seenKey(delivery string) string { return "passbot:seen:" + delivery }
+
+// Begin implements bot.Store: SET NX of the delivery mark and the
+// conversation read share one round trip.
+func (s *Redis) Begin(ctx context.Context, deliveryID string, user bot.User) (*bot.Conversation, bool, error) {
+	var seen *redis.BoolCmd
+	var conv *redis.SliceCmd
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if deliveryID != "" {
+			seen = p.SetNX(ctx, seenKey(deliveryID), 1, s.SeenTTL)
+		}
+		conv = p.HMGet(ctx, convKey(user), "v", "d")
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("store: begin %s: %w", user.Key(), err)
+	}
+	if seen != nil && !seen.Val() {
+		return nil, true, nil
+	}
+	c, err := decodeConv(conv.Val())
+	if err != nil {
+		return nil, false, fmt.Errorf("store: conversation of %s: %w", user.Key(), err)
+	}
+	return c, false, nil
+}
+
+func decodeConv(fields []any) (*bot.Conversation, error) {
+	v, _ := fields[0].(string)
+	d, _ := fields[1].(string)
+	if v == "" || d == "" {
+		return nil, nil
+	}
+	var c bot.Conversation
+	if err := json.Unmarshal([]byte(d), &c); err != nil {
+		return nil, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, err
+	}
+	c.Version = n
+	return &c, nil
+}
+
+// Forget implements bot.Store.
+func (s *Redis) Forget(ctx context.Context, deliveryID string) error {
+	if deliveryID == "" {
+		return nil
+	}
+	if err := s.client.Del(ctx, seenKey(deliveryID)).Err(); err != nil {
+		return fmt.Errorf("store: forget delivery: %w", err)
+	}
+	return nil
+}
+
+// saveScript is the compare-and-set: write only if the stored version is the
+// one the caller loaded (a missing conversation has version 0).
+var saveScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], 'v')
+if (v or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`)
+
+// Save implements bot.Store.
+func (s *Redis) Save(ctx context.Context, c *bot.Conversation) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("store: encode conversation %s: %w", c.ID, err)
+	}
+	next := c.Version + 1
+	ok, err := saveScript.Run(ctx, s.client, []string{convKey(c.Owner)},
+		c.Version, next, data, s.ConvTTL.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("store: save conversation %s: %w", c.ID, err)
+	}
+	if ok == 0 {
+		return bot.ErrConflict
+	}
+	c.Version = next
+	return nil
+}
+
+// Schedule implements bot.Store. The queue entry and its payload are written
+// in one transaction, so a follow-up is never queued without its data.
+func (s *Redis) Schedule(ctx context.Context, fs ...bot.FollowUp) error {
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, f := range fs {
+			data, err := json.Marshal(f)
+			if err != nil {
+				return err
+			}
+			p.HSet(ctx, dataKey, f.ID, data)
+			p.ZAdd(ctx, queueKey, redis.Z{Score: float64(f.Due.UnixMilli()), Member: f.ID})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: schedule %d follow-ups: %w", len(fs), err)
+	}
+	return nil
+}
+
+// claimScript leases due follow-ups by moving their score to the end of the
+// lease: they stay in the queue, invisible to other sweeps until the lease
+// runs out, and Ack removes them. Cost grows with the number due, not with
+// the number queued.
+var claimScript = redis.NewScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+if #ids == 0 then return {} end
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
+local data = redis.call('HMGET', KEYS[2], unpack(ids))
+local out = {}
+for i, id in ipairs(ids) do
+  if data[i] then table.insert(out, data[i]) else redis.call('ZREM', KEYS[1], id) end
+end
+return out`)
+
+// Claim implements bot.Store.
+func (s *Redis) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]bot.FollowUp, error) {
+	raw, err := claimScript.Run(ctx, s.client, []string{queueKey, dataKey},
+		now.UnixMilli(), now.Add(lease).UnixMilli(), limit).StringSlice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("store: claim follow-ups: %w", err)
+	}
+	out := make([]bot.FollowUp, 0, len(raw))
+	for _, r := range raw {
+		var f bot.FollowUp
+		if err := json.Unmarshal([]byte(r), &f); err != nil {
+			return out, fmt.Errorf("store: decode follow-up: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// Ack implements bot.Store.
+func (s *Redis) Ack(ctx context.Context, f bot.FollowUp) error {
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, queueKey, f.ID)
+		p.HDel(ctx, dataKey, f.ID)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: ack follow-up %s: %w", f.ID, err)
+	}
+	return nil
+}
+
+// Pending counts queued follow-ups (for metrics and tests).
+func (s *Redis) Pending(ctx context.Context) (int64, error) {
+	return s.client.ZCard(ctx, queueKey).Result()
+}
