@@ -28,7 +28,7 @@ func stamp(c *Conversation, nameArg string) string {
 // did not produce.
 func parseAction(s string) (a action, ok bool) {
 	f := strings.SplitN(s, sep, 4)
-	if len(f) != 4 || f[0] == "" || f[2] == "" || f[3] == "" {
+	if len(f) != 4 || f[0] == "" || f[2] == "" {
 		return a, false
 	}
 	v, err := strconv.ParseInt(f[1], 10, 64)
@@ -37,5 +37,5 @@ func parseAction(s string) (a action, ok bool) {
 	}
 	a = action{Conv: f[0], Version: v, Owner: f[2]}
 	a.Name, a.Arg, _ = strings.Cut(f[3], ":")
-	return a, true
+	return a, a.Name != ""
 }

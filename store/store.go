@@ -41,7 +41,7 @@ const (
 	dataKey  = "passbot:{fu}:data"  // HASH follow-up ID → JSON
 )
 
-func convKey(u bot.User) string { return "passbot:{u:" + u.Key() + "}:conv" }
+func convKey(u bot.User) string      { return "passbot:{u:" + u.Key() + "}:conv" }
 func seenKey(delivery string) string { return "passbot:seen:" + delivery }
 
 // Begin implements bot.Store: SET NX of the delivery mark and the

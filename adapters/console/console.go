@@ -133,21 +133,27 @@ func render(r bot.Reply) string {
 	case r.Private:
 		prefix = "bot (only you)> "
 	}
+	indent := strings.Repeat(" ", len([]rune(prefix)))
 	for i, line := range strings.Split(r.Text, "\n") {
 		if i > 0 {
-			prefix = strings.Repeat(" ", len([]rune(prefix)))
+			prefix = indent
 		}
-		b.WriteString(prefix + line + "\n")
+		b.WriteString(strings.TrimRight(prefix+line, " ") + "\n")
 	}
-	if len(r.Buttons) > 0 {
-		b.WriteString("     ")
-		for i, btn := range r.Buttons {
-			if i > 0 {
-				b.WriteString("  ")
-			}
-			fmt.Fprintf(&b, "[%d] %s", i+1, btn.Label)
-		}
-		b.WriteString("\n")
+	if len(r.Buttons) == 0 {
+		return b.String()
 	}
+	labels := make([]string, len(r.Buttons))
+	width := 0
+	for i, btn := range r.Buttons {
+		labels[i] = fmt.Sprintf("[%d] %s", i+1, btn.Label)
+		width += len(labels[i]) + 2
+	}
+	// A short choice fits on one line; a long list reads better one a line.
+	sep := "  "
+	if width > 80 {
+		sep = "\n" + indent
+	}
+	b.WriteString(indent + strings.Join(labels, sep) + "\n")
 	return b.String()
 }

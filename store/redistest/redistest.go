@@ -5,9 +5,12 @@ package redistest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,7 +54,7 @@ func Start(t testing.TB) *Server {
 
 func (s *Server) startReal(path string) {
 	s.t.Helper()
-	s.cmd = exec.Command(path, "--port", "0", "--unixsocket", s.sock, "--save", "", "--appendonly", "no", "--dir", s.dir)
+	s.cmd = exec.Command(path, "--port", "0", "--unixsocket", s.sock, "--save", "", "--appendonly", "yes", "--dir", s.dir)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
@@ -79,14 +82,15 @@ func (s *Server) Client() redis.UniversalClient {
 	return c
 }
 
-// Stop stops the server (a Redis outage); Restart brings it back empty.
+// Stop shuts the server down as an operator's restart would (SIGTERM, so
+// the append-only file is flushed); Restart brings it back with its data.
 func (s *Server) Stop() {
 	if s.mini != nil {
 		s.mini.Close()
 		return
 	}
 	if s.cmd != nil && s.cmd.Process != nil {
-		s.cmd.Process.Kill()
+		s.cmd.Process.Signal(syscall.SIGTERM)
 		s.cmd.Wait()
 		s.cmd = nil
 	}
@@ -103,4 +107,40 @@ func (s *Server) Restart() {
 	}
 	path, _ := exec.LookPath("redis-server")
 	s.startReal(path)
+}
+
+// Contents returns every key and value in the server as text, so a test can
+// assert that a secret is nowhere in Redis.
+func Contents(ctx context.Context, c redis.UniversalClient) (string, error) {
+	keys, err := c.Keys(ctx, "*").Result()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, k := range keys {
+		typ, err := c.Type(ctx, k).Result()
+		if err != nil {
+			return "", err
+		}
+		var v any
+		switch typ {
+		case "string":
+			v, err = c.Get(ctx, k).Result()
+		case "hash":
+			v, err = c.HGetAll(ctx, k).Result()
+		case "zset":
+			v, err = c.ZRangeWithScores(ctx, k, 0, -1).Result()
+		case "set":
+			v, err = c.SMembers(ctx, k).Result()
+		case "list":
+			v, err = c.LRange(ctx, k, 0, -1).Result()
+		case "stream":
+			v, err = c.XRange(ctx, k, "-", "+").Result()
+		}
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "%s %s %v\n", k, typ, v)
+	}
+	return b.String(), nil
 }

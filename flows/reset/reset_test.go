@@ -1,0 +1,515 @@
+package reset
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+)
+
+var t0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+
+func newFlow() *Flow { return New(Config{Support: "helpdesk@contoso.com"}) }
+
+// devices holds one device of every case of the Company Portal guide and of
+// Intune's documentation, in Graph's managedDevice shape.
+var devices = map[string]bot.Device{
+	"android6":  {ID: "a6", Name: "Galaxy S7", OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "personal"},
+	"android10": {ID: "a10", Name: "Pixel 4", OperatingSystem: "Android", OSVersion: "10", OwnerType: "personal"},
+	"ios":       {ID: "i1", Name: "iPhone", OperatingSystem: "iOS", OSVersion: "17.4", OwnerType: "personal"},
+	"w10m":      {ID: "w10", Name: "Lumia 950", OperatingSystem: "Windows", OSVersion: "10.0.15063", DeviceType: "windowsPhone", OwnerType: "personal"},
+	"wp81":      {ID: "w81", Name: "Lumia 735", OperatingSystem: "Windows", OSVersion: "8.10.15148.160", DeviceType: "windowsPhone", OwnerType: "personal"},
+	"company":   {ID: "c1", Name: "Work Galaxy", OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "company"},
+	"workprof":  {ID: "wp", Name: "Work profile Pixel", OperatingSystem: "Android", OSVersion: "14", DeviceType: "androidForWork", OwnerType: "personal"},
+	"windowspc": {ID: "pc", Name: "Surface", OperatingSystem: "Windows", OSVersion: "10.0.22631", DeviceType: "desktop", OwnerType: "personal"},
+	"macos":     {ID: "mac", Name: "MacBook", OperatingSystem: "macOS", OSVersion: "14.4", OwnerType: "personal"},
+	"iosuser":   {ID: "iu", Name: "BYOD iPhone", OperatingSystem: "iOS", OSVersion: "17.4", EnrollmentType: "appleUserEnrollment", OwnerType: "personal"},
+}
+
+// trigger is the opening line in each language.
+var trigger = map[string]string{"en": "reset my passcode", "nl": "wachtwoordcode vergeten"}
+
+type session struct {
+	t   *testing.T
+	f   *Flow
+	c   *bot.Conversation
+	now time.Time
+	out bot.Outcome
+}
+
+func start(t *testing.T, lang string, ds ...bot.Device) *session {
+	t.Helper()
+	s := &session{t: t, f: newFlow(), now: t0,
+		c: &bot.Conversation{ID: "old", Owner: bot.User{Platform: bot.Console, ID: "u1", UPN: "adele.vance@contoso.com"}}}
+	s.text(trigger[lang])
+	if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpList {
+		t.Fatalf("trigger %q: commands %+v, want a device list", trigger[lang], s.out.Commands)
+	}
+	if s.c.ID != "" {
+		t.Fatalf("trigger kept conversation ID %q; a new conversation must get a new one", s.c.ID)
+	}
+	s.c.ID = "conv"
+	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpList}, Devices: ds})
+	return s
+}
+
+func (s *session) text(line string) {
+	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Text, Text: line}, s.now)
+}
+
+func (s *session) press(action, arg string) {
+	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Pressed, Action: action, Arg: arg}, s.now)
+}
+
+func (s *session) result(r bot.CommandResult) {
+	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Result, Result: &r}, s.now)
+}
+
+// reply returns the only reply, failing otherwise.
+func (s *session) reply() bot.Reply {
+	s.t.Helper()
+	if len(s.out.Replies) != 1 {
+		s.t.Fatalf("got %d replies, want 1: %+v", len(s.out.Replies), s.out.Replies)
+	}
+	return s.out.Replies[0]
+}
+
+func (s *session) all() string {
+	var b strings.Builder
+	for _, r := range s.out.Replies {
+		b.WriteString(r.Text + "\n")
+	}
+	return b.String()
+}
+
+func actions(r bot.Reply) []string {
+	var out []string
+	for _, b := range r.Buttons {
+		out = append(out, b.Action)
+	}
+	return out
+}
+
+func labels(r bot.Reply) []string {
+	var out []string
+	for _, b := range r.Buttons {
+		out = append(out, b.Label)
+	}
+	return out
+}
+
+func wantText(t *testing.T, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("reply %q lacks %q", got, w)
+		}
+	}
+}
+
+func TestTriggerWordsStartAResetInTheirLanguage(t *testing.T) {
+	cases := []struct {
+		line, lang string
+	}{
+		{"reset my passcode", "en"},
+		{"I forgot my PIN", "en"},
+		{"Forgot my password!", "en"},
+		{"wachtwoordcode vergeten", "nl"},
+		{"Ik ben mijn pincode vergeten", "nl"},
+		{"pincode opnieuw instellen", "nl"},
+		{"", ""},      // a bare /passcode
+		{"reset", ""}, // the same word in both languages
+		{"PIN", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.line, func(t *testing.T) {
+			c := &bot.Conversation{ID: "x", Owner: bot.User{ID: "u", UPN: "a@b"}}
+			out := newFlow().Step(c, bot.Input{Kind: bot.Text, Text: tc.line}, t0)
+			if len(out.Commands) != 1 || out.Commands[0].Op != bot.OpList {
+				t.Fatalf("commands %+v, want a device list", out.Commands)
+			}
+			if c.Lang != tc.lang {
+				t.Errorf("language %q, want %q", c.Lang, tc.lang)
+			}
+		})
+	}
+}
+
+func TestTypedCommands(t *testing.T) {
+	cases := []struct {
+		name, locale, step, line string
+		want                     []string
+		lang                     string
+	}{
+		{"help in English", "en-US", "", "help", []string{"reset my passcode", "language nl"}, ""},
+		{"help in Dutch by locale", "nl-NL", "", "help", []string{"wachtwoordcode vergeten", "taal en"}, ""},
+		{"switch to Dutch", "en-US", "", "language nl", []string{"Nederlands"}, "nl"},
+		{"switch to English with taal", "nl-NL", "", "taal en", []string{"English"}, "en"},
+		{"unknown language", "en-US", "", "language fr", []string{"language en"}, ""},
+		{"small talk gets the intro", "en-US", "", "hello there", []string{"reset my passcode"}, ""},
+		{"small talk mid-step", "en-US", stepConfirm, "hello", []string{"buttons"}, ""},
+		{"cancel with nothing open", "en-US", "", "cancel", []string{"no open request"}, ""},
+		{"annuleren mid-step", "nl-NL", stepConfirm, "annuleren", []string{"Geannuleerd"}, ""},
+		{"status with nothing open", "en-US", "", "status", []string{"no open request"}, ""},
+		{"status mid-step", "en-US", stepConfirm, "status", []string{"Galaxy S7", "sign-out"}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := devices["android6"].Ref()
+			c := &bot.Conversation{ID: "x", Step: tc.step, Device: &d, Owner: bot.User{ID: "u", Locale: tc.locale}}
+			out := newFlow().Step(c, bot.Input{Kind: bot.Text, Text: tc.line}, t0)
+			if len(out.Replies) != 1 || len(out.Commands) != 0 {
+				t.Fatalf("replies %+v commands %+v", out.Replies, out.Commands)
+			}
+			wantText(t, out.Replies[0].Text, tc.want...)
+			if c.Lang != tc.lang {
+				t.Errorf("language %q, want %q", c.Lang, tc.lang)
+			}
+		})
+	}
+}
+
+func TestNoLinkedAccountExplainsInsteadOfListing(t *testing.T) {
+	c := &bot.Conversation{Owner: bot.User{ID: "u"}}
+	out := newFlow().Step(c, bot.Input{Kind: bot.Text, Text: "reset my passcode"}, t0)
+	if len(out.Commands) != 0 || len(out.Replies) != 1 {
+		t.Fatalf("outcome %+v", out)
+	}
+	wantText(t, out.Replies[0].Text, "company account")
+}
+
+func TestDeviceList(t *testing.T) {
+	s := start(t, "en", devices["android6"], devices["ios"])
+	r := s.reply()
+	if got, want := labels(r), []string{"Galaxy S7 (Android)", "iPhone (iOS/iPadOS)", "Cancel"}; !slices.Equal(got, want) {
+		t.Errorf("buttons %q, want %q", got, want)
+	}
+	if got, want := actions(r), []string{"device:0", "device:1", "cancel"}; !slices.Equal(got, want) {
+		t.Errorf("actions %q, want %q", got, want)
+	}
+	if s.c.Step != stepDevices || !s.c.Expires.Equal(t0.Add(15*time.Minute)) {
+		t.Errorf("step %q expires %v", s.c.Step, s.c.Expires)
+	}
+
+	t.Run("no devices", func(t *testing.T) {
+		s := start(t, "nl")
+		wantText(t, s.reply().Text, "geen apparaat", "adele.vance@contoso.com", "helpdesk@contoso.com")
+	})
+	t.Run("backend down", func(t *testing.T) {
+		s := start(t, "en", devices["ios"])
+		s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpList}, Err: &bot.Error{Code: bot.ErrCodeUnavailable}})
+		wantText(t, s.reply().Text, "try again in a minute")
+	})
+	t.Run("capped for the platforms' button limits", func(t *testing.T) {
+		many := make([]bot.Device, 30)
+		for i := range many {
+			many[i] = devices["ios"]
+		}
+		s := start(t, "en", many...)
+		if n := len(s.reply().Buttons); n != maxDevices+1 {
+			t.Errorf("%d buttons, want %d", n, maxDevices+1)
+		}
+	})
+}
+
+func TestDeviceCardPerPlatform(t *testing.T) {
+	cases := []struct {
+		device  string
+		actions []string
+		text    []string
+	}{
+		{"android6", []string{"reset", "back", "cancel"}, []string{"Android 6.0.1"}},
+		{"android10", []string{"back", "cancel"}, []string{"Android 7.0 and later", "factory settings", "helpdesk@contoso.com"}},
+		{"ios", []string{"reset", "lock", "back", "cancel"}, []string{"iOS/iPadOS 17.4"}},
+		{"w10m", []string{"reset", "back", "cancel"}, []string{"Windows 10 Mobile"}},
+		{"wp81", []string{"reset", "back", "cancel"}, []string{"Windows Phone 8.1"}},
+		{"company", []string{"back", "cancel"}, []string{"company-owned", "Contact your company support", "helpdesk@contoso.com"}},
+		{"workprof", []string{"lock", "back", "cancel"}, []string{"Android Enterprise", "Contact your company support"}},
+		{"windowspc", []string{"back", "cancel"}, []string{"cannot reset the passcode of this device (Windows)"}},
+		{"macos", []string{"lock", "back", "cancel"}, []string{"(macOS)"}},
+		{"iosuser", []string{"lock", "back", "cancel"}, []string{"User Enrollment"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.device, func(t *testing.T) {
+			s := start(t, "en", devices[tc.device])
+			s.press(actDevice, "0")
+			r := s.reply()
+			if got := actions(r); !slices.Equal(got, tc.actions) {
+				t.Errorf("actions %q, want %q", got, tc.actions)
+			}
+			wantText(t, r.Text, append(tc.text, devices[tc.device].Name)...)
+			if !r.Replace || s.c.Step != stepCard {
+				t.Errorf("replace %v step %q", r.Replace, s.c.Step)
+			}
+		})
+	}
+}
+
+func TestResetConversation(t *testing.T) {
+	for _, lang := range []string{"en", "nl"} {
+		t.Run(lang, func(t *testing.T) {
+			want := map[string]map[string][]string{
+				"en": {
+					"confirm": {"Reset the passcode of Galaxy S7?", "sign you out", "wait 5 minutes"},
+					"buttons": {"Sign out", "Cancel"},
+					"withyou": {"Do you have Galaxy S7 with you?", "do not remove the passcode", "personal or corporate"},
+					"yesno":   {"Yes, reset", "No"},
+				},
+				"nl": {
+					"confirm": {"Wachtwoordcode van Galaxy S7 opnieuw instellen?", "meldt u af", "5 minuten wachten"},
+					"buttons": {"Afmelden", "Annuleren"},
+					"withyou": {"Hebt u Galaxy S7 bij u?", "verwijder de wachtwoordcode dan niet", "persoonlijke zowel als zakelijke"},
+					"yesno":   {"Ja, opnieuw instellen", "Nee"},
+				},
+			}[lang]
+			s := start(t, lang, devices["android6"])
+			s.press(actDevice, "0")
+			s.press(actReset, "")
+			r := s.reply()
+			wantText(t, r.Text, want["confirm"]...)
+			if !slices.Equal(labels(r), want["buttons"]) || r.Buttons[0].Style != bot.Danger {
+				t.Errorf("confirm buttons %+v", r.Buttons)
+			}
+			s.press(actSignOut, "")
+			r = s.reply()
+			wantText(t, r.Text, want["withyou"]...)
+			if !slices.Equal(labels(r), want["yesno"]) || s.c.Step != stepWithYou {
+				t.Errorf("with-you buttons %+v step %q", r.Buttons, s.c.Step)
+			}
+			s.press(actYes, "")
+			if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpReset || s.out.Commands[0].Device.ID != "a6" {
+				t.Fatalf("commands %+v, want a reset of a6", s.out.Commands)
+			}
+			if s.c.Step != "" {
+				t.Errorf("step %q after Yes: the conversation must be closed before the reset runs", s.c.Step)
+			}
+		})
+	}
+}
+
+func TestCancelFromEveryStep(t *testing.T) {
+	steps := []struct {
+		name    string
+		presses [][2]string
+	}{
+		{"device list", nil},
+		{"device card", [][2]string{{actDevice, "0"}}},
+		{"confirm banner", [][2]string{{actDevice, "0"}, {actReset, ""}}},
+		{"device-with-you check", [][2]string{{actDevice, "0"}, {actReset, ""}, {actSignOut, ""}}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			s := start(t, "en", devices["android6"])
+			for _, p := range st.presses {
+				s.press(p[0], p[1])
+			}
+			s.press(actCancel, "")
+			r := s.reply()
+			wantText(t, r.Text, "Cancelled", "Nothing was changed")
+			if !r.Replace || s.c.Step != "" || len(s.out.Commands) != 0 {
+				t.Errorf("replace %v step %q commands %v", r.Replace, s.c.Step, s.out.Commands)
+			}
+		})
+	}
+}
+
+func TestBackReturnsToTheDeviceList(t *testing.T) {
+	s := start(t, "en", devices["android6"], devices["ios"])
+	s.press(actDevice, "1")
+	s.press(actBack, "")
+	if r := s.reply(); len(r.Buttons) != 3 || !r.Replace || s.c.Step != stepDevices || s.c.Device != nil {
+		t.Errorf("reply %+v step %q", r, s.c.Step)
+	}
+}
+
+func TestDeviceNotWithYou(t *testing.T) {
+	cases := []struct {
+		device  string
+		lang    string
+		want    []string
+		actions []string
+	}{
+		{"ios", "en", []string{"was not reset", "lock it remotely", "helpdesk@contoso.com"}, []string{"lock", "cancel"}},
+		{"android6", "en", []string{"was not reset", "tell your company support right away"}, []string{"cancel"}},
+		{"ios", "nl", []string{"niet opnieuw ingesteld", "extern", "Nog hulp nodig?"}, []string{"lock", "cancel"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.device+"/"+tc.lang, func(t *testing.T) {
+			s := start(t, tc.lang, devices[tc.device])
+			s.press(actDevice, "0")
+			s.press(actReset, "")
+			s.press(actSignOut, "")
+			s.press(actNo, "")
+			r := s.reply()
+			wantText(t, r.Text, tc.want...)
+			if got := actions(r); !slices.Equal(got, tc.actions) || len(s.out.Commands) != 0 {
+				t.Errorf("actions %q commands %v", got, s.out.Commands)
+			}
+			if tc.device == "ios" {
+				s.press(actLock, "")
+				if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpLock {
+					t.Fatalf("commands %+v, want a remote lock", s.out.Commands)
+				}
+				s.result(bot.CommandResult{Command: s.out.Commands[0]})
+				if r := s.reply(); !strings.Contains(r.Text, "🔒") {
+					t.Errorf("lock reply %q", r.Text)
+				}
+			}
+		})
+	}
+}
+
+// Buttons prove nothing: a press the flow did not offer for the device is
+// refused and runs no command.
+func TestForgedPressesRunNothing(t *testing.T) {
+	cases := []struct {
+		device string
+		path   [][2]string
+	}{
+		{"android10", [][2]string{{actDevice, "0"}, {actReset, ""}}},
+		{"company", [][2]string{{actDevice, "0"}, {actReset, ""}}},
+		{"android6", [][2]string{{actDevice, "0"}, {actLock, ""}}},
+		{"android6", [][2]string{{actDevice, "7"}}},
+		{"android6", [][2]string{{actYes, ""}}},
+		{"android6", [][2]string{{actDevice, "0"}, {actSignOut, ""}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.device, func(t *testing.T) {
+			s := start(t, "en", devices[tc.device])
+			for _, p := range tc.path {
+				s.press(p[0], p[1])
+			}
+			if len(s.out.Commands) != 0 {
+				t.Fatalf("commands %+v", s.out.Commands)
+			}
+			wantText(t, s.reply().Text, "no longer works")
+		})
+	}
+}
+
+func TestResetResultPerPlatform(t *testing.T) {
+	cases := []struct {
+		device, lang, passcode string
+		want                   []string
+		reminder               bool
+	}{
+		{"android6", "en", "k7pm2xqa", []string{"temporary passcode (letters and numbers) is: k7pm2xqa", "change the temporary passcode"}, true},
+		{"android6", "nl", "k7pm2xqa", []string{"tijdelijke wachtwoordcode (letters en cijfers) is: k7pm2xqa", "Instellingen"}, true},
+		{"ios", "en", "", []string{"No temporary passcode", "Touch ID", "set it up again"}, false},
+		{"ios", "nl", "", []string{"geen tijdelijke wachtwoordcode", "Touch ID"}, false},
+		{"w10m", "en", "r4nd0mpw", []string{"(letters and numbers) is: r4nd0mpw", "Windows Hello"}, true},
+		{"w10m", "nl", "r4nd0mpw", []string{"(letters en cijfers) is: r4nd0mpw", "Windows Hello"}, true},
+		{"wp81", "en", "482913", []string{"temporary passcode (numbers) is: 482913"}, true},
+		{"wp81", "nl", "482913", []string{"tijdelijke wachtwoordcode (cijfers) is: 482913"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.device+"/"+tc.lang, func(t *testing.T) {
+			s := start(t, tc.lang, devices[tc.device])
+			d := devices[tc.device].Ref()
+			s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d},
+				Reset: bot.ResetResult{State: bot.ActionDone, Passcode: tc.passcode}})
+			if len(s.out.Replies) != 2 {
+				t.Fatalf("replies %+v", s.out.Replies)
+			}
+			answer, done := s.out.Replies[0], s.out.Replies[1]
+			if !answer.Private {
+				t.Error("the platform answer must be private")
+			}
+			wantText(t, answer.Text, tc.want...)
+			if tc.passcode != "" && strings.Contains(done.Text, tc.passcode) {
+				t.Error("the passcode leaked into a non-private reply")
+			}
+			wantText(t, done.Text, "✅")
+			kinds := map[string]time.Time{}
+			for _, f := range s.out.FollowUps {
+				kinds[f.Kind] = f.Due
+				if f.Lang != tc.lang || f.Device.ID != d.ID {
+					t.Errorf("follow-up %+v", f)
+				}
+			}
+			if !kinds[FollowSignIn].Equal(t0.Add(5 * time.Minute)) {
+				t.Errorf("sign-in follow-up due %v, want 5 minutes after the reset", kinds[FollowSignIn])
+			}
+			if _, ok := kinds[FollowReminder]; ok != tc.reminder {
+				t.Errorf("reminder scheduled %v, want %v", ok, tc.reminder)
+			}
+		})
+	}
+}
+
+func TestPendingResetIsPolledUntilDone(t *testing.T) {
+	s := start(t, "en", devices["android6"])
+	d := devices["android6"].Ref()
+	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Reset: bot.ResetResult{State: bot.ActionPending}})
+	wantText(t, s.reply().Text, "was sent", "wait 5 minutes")
+	if len(s.out.FollowUps) != 2 || s.out.FollowUps[1].Kind != FollowPoll || s.out.FollowUps[1].Attempt != 1 {
+		t.Fatalf("follow-ups %+v, want sign-in and a first poll", s.out.FollowUps)
+	}
+	poll := s.out.FollowUps[1]
+	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Due, FollowUp: &poll}, t0.Add(30*time.Second))
+	if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpResetStatus || s.out.Commands[0].Attempt != 1 {
+		t.Fatalf("poll commands %+v", s.out.Commands)
+	}
+	s.result(bot.CommandResult{Command: s.out.Commands[0], Reset: bot.ResetResult{State: bot.ActionPending}})
+	if len(s.out.Replies) != 0 || len(s.out.FollowUps) != 1 || s.out.FollowUps[0].Attempt != 2 {
+		t.Fatalf("still pending: replies %+v follow-ups %+v", s.out.Replies, s.out.FollowUps)
+	}
+	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpResetStatus, Device: d, Attempt: 2}, Reset: bot.ResetResult{State: bot.ActionDone, Passcode: "zz9plz"}})
+	wantText(t, s.all(), "zz9plz", "✅")
+	for _, f := range s.out.FollowUps {
+		if f.Kind == FollowSignIn {
+			t.Error("sign-in follow-up scheduled twice")
+		}
+	}
+
+	t.Run("gives up after PollMax", func(t *testing.T) {
+		s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpResetStatus, Device: d, Attempt: 40}, Reset: bot.ResetResult{State: bot.ActionPending}})
+		wantText(t, s.reply().Text, "did not succeed")
+		if len(s.out.FollowUps) != 0 {
+			t.Errorf("follow-ups %+v after giving up", s.out.FollowUps)
+		}
+	})
+	t.Run("failed action", func(t *testing.T) {
+		s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpResetStatus, Device: d, Attempt: 3}, Reset: bot.ResetResult{State: bot.ActionFailed}})
+		wantText(t, s.reply().Text, "did not succeed", "failed", "helpdesk@contoso.com")
+	})
+	t.Run("backend error", func(t *testing.T) {
+		s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Err: &bot.Error{Code: bot.ErrCodeForbidden, Err: errors.New("403")}})
+		wantText(t, s.reply().Text, "did not succeed", "permission")
+	})
+}
+
+func TestFollowUps(t *testing.T) {
+	d := devices["w10m"].Ref()
+	cases := []struct{ kind, lang, want string }{
+		{FollowSignIn, "en", "you can sign in again on Lumia 950"},
+		{FollowSignIn, "nl", "u kunt zich opnieuw aanmelden op Lumia 950"},
+		{FollowReminder, "en", "change it in your device Settings"},
+		{FollowReminder, "nl", "Wijzig die via Instellingen"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.kind+"/"+tc.lang, func(t *testing.T) {
+			f := bot.FollowUp{Kind: tc.kind, Lang: tc.lang, Device: d}
+			c := &bot.Conversation{Lang: tc.lang}
+			out := newFlow().Step(c, bot.Input{Kind: bot.Due, FollowUp: &f}, t0)
+			if len(out.Replies) != 1 {
+				t.Fatalf("replies %+v", out.Replies)
+			}
+			wantText(t, out.Replies[0].Text, tc.want)
+		})
+	}
+}
+
+func TestNoticesInBothLanguages(t *testing.T) {
+	f := newFlow()
+	for _, code := range []string{bot.NoticeStale, bot.NoticeForeign, bot.NoticeBusy, bot.NoticeUnknown, bot.ErrCodeUnavailable, bot.ErrCodeInternal} {
+		en := f.Notice(&bot.Conversation{Owner: bot.User{Locale: "en-GB"}}, code).Text
+		nl := f.Notice(&bot.Conversation{Owner: bot.User{Locale: "nl-BE"}}, code).Text
+		if en == code || nl == code || en == nl {
+			t.Errorf("%s: en %q nl %q", code, en, nl)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/passbot/passbot/store/redistest"
+)
+
+// runConsole runs the real program with a scripted console and returns what
+// it printed.
+func runConsole(t *testing.T, env map[string]string, script ...string) (stdout, stderr string) {
+	t.Helper()
+	t.Setenv("PASSBOT_REDIS_URL", redistest.Start(t).URL)
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var out, errs bytes.Buffer
+	in := strings.NewReader(strings.Join(script, "\n") + "\n")
+	if err := run(context.Background(), nil, in, &out, &errs); err != nil {
+		t.Fatalf("run: %v\nstderr: %s", err, errs.String())
+	}
+	return out.String(), errs.String()
+}
+
+func TestScriptedConsoleOverAGraphFleet(t *testing.T) {
+	out, logs := runConsole(t, map[string]string{"PASSBOT_DEMO_FLEET": "testdata/graph_fleet.json"},
+		"reset my passcode",
+		"1",              // Megan_Android_6/2/2018
+		"reset passcode", // by label, any case
+		"1",              // Sign out
+		"Yes, reset",
+		"forgot my PIN",
+		"2", // Megan_Android_10/9/2020
+		"reset my passcode",
+		"3", // Megan's iPhone
+		"1", // Reset Passcode
+		"1", // Sign out
+		"No",
+	)
+	for _, want := range []string{
+		"you are megan.bowen@contoso.com",
+		"[1] Megan_Android_6/2/2018 (Android)\n     [2] Megan_Android_10/9/2020 (Android)\n     [3] Megan's iPhone (iOS/iPadOS)\n     [4] Cancel\n",
+		"[1] Sign out  [2] Cancel",
+		"[1] Yes, reset  [2] No",
+		"You cannot reset the passcode of devices with Android 7.0 and later",
+		"factory settings",
+		"OK, the passcode of Megan's iPhone was not reset.",
+		"lock it remotely",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	m := regexp.MustCompile(`bot \(only you\)> The passcode of Megan_Android_6/2/2018 was removed\. Your temporary passcode \(letters and numbers\) is: ([a-z0-9]{8})\n`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no temporary passcode for the Android 6 device in:\n%s", out)
+	}
+	if strings.Count(out, "temporary passcode (letters") != 1 {
+		t.Errorf("more than one reset:\n%s", out)
+	}
+	if strings.Contains(logs, m[1]) {
+		t.Error("the passcode is in the logs")
+	}
+}
+
+func TestConsoleInDutch(t *testing.T) {
+	out, _ := runConsole(t, map[string]string{"PASSBOT_CONSOLE_USER": "lieke.devries@contoso.com"},
+		"ik ben mijn pincode vergeten", "2", "1", "1", "1")
+	for _, want := range []string{
+		"Welk apparaat wilt u beheren?",
+		"[1] Wachtwoordcode opnieuw instellen",
+		"[1] Afmelden  [2] Annuleren",
+		"Hebt u Lieke's Galaxy A5 bij u?",
+		"Uw tijdelijke wachtwoordcode (letters en cijfers) is: ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestHelpPrintsEveryVariable(t *testing.T) {
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, strings.NewReader(""), &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"PASSBOT_REDIS_URL", "PASSBOT_PLATFORMS", "PASSBOT_DEMO_FLEET", "PASSBOT_CONSOLE_USER", "PASSBOT_SUPPORT_CONTACT", "PASSBOT_SWEEP_SPEC"} {
+		if !strings.Contains(errs.String(), v) {
+			t.Errorf("-h does not list %s", v)
+		}
+	}
+}
+
+func TestBadConfigurationNamesTheVariable(t *testing.T) {
+	t.Setenv("PASSBOT_DEVICES", "jamf")
+	var out, errs bytes.Buffer
+	err := run(context.Background(), nil, strings.NewReader(""), &out, &errs)
+	if err == nil || !strings.Contains(err.Error(), "PASSBOT_DEVICES") {
+		t.Errorf("err %v, want one naming PASSBOT_DEVICES", err)
+	}
+}

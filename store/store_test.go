@@ -1,0 +1,195 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/store"
+	"github.com/passbot/passbot/store/redistest"
+)
+
+var (
+	ctx   = context.Background()
+	t0    = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	adele = bot.User{Platform: bot.Slack, ID: "U1", UPN: "adele.vance@contoso.com"}
+)
+
+func TestBeginMarksDeliveriesOnce(t *testing.T) {
+	s := store.New(redistest.Start(t).Client())
+	if _, dup, err := s.Begin(ctx, "slack:Ev1", adele); err != nil || dup {
+		t.Fatalf("first delivery: dup %v err %v", dup, err)
+	}
+	if _, dup, _ := s.Begin(ctx, "slack:Ev1", adele); !dup {
+		t.Error("second delivery not reported as a duplicate")
+	}
+	if err := s.Forget(ctx, "slack:Ev1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, dup, _ := s.Begin(ctx, "slack:Ev1", adele); dup {
+		t.Error("a forgotten delivery is still a duplicate")
+	}
+	for range 2 {
+		if _, dup, _ := s.Begin(ctx, "", adele); dup {
+			t.Error("an empty delivery ID is never a duplicate")
+		}
+	}
+}
+
+func TestSaveIsCompareAndSet(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := store.New(srv.Client()), store.New(srv.Client())
+	c := &bot.Conversation{ID: "c1", Owner: adele, Step: "devices", Lang: "nl"}
+	if err := a.Save(ctx, c); err != nil || c.Version != 1 {
+		t.Fatalf("save new: version %d err %v", c.Version, err)
+	}
+	got, _, err := b.Begin(ctx, "", adele)
+	if err != nil || got.ID != "c1" || got.Version != 1 || got.Step != "devices" || got.Lang != "nl" {
+		t.Fatalf("loaded %+v, %v", got, err)
+	}
+	stale := *got
+	got.Step = "card"
+	if err := b.Save(ctx, got); err != nil || got.Version != 2 {
+		t.Fatalf("save loaded: %v", err)
+	}
+	stale.Step = "confirm"
+	if err := a.Save(ctx, &stale); !errors.Is(err, bot.ErrConflict) || stale.Version != 1 {
+		t.Fatalf("stale save: %v (version %d), want ErrConflict", err, stale.Version)
+	}
+	if got, _, _ := a.Begin(ctx, "", adele); got.Step != "card" {
+		t.Errorf("stale save overwrote: %+v", got)
+	}
+	fresh := &bot.Conversation{ID: "c2", Owner: adele}
+	if err := a.Save(ctx, fresh); !errors.Is(err, bot.ErrConflict) {
+		t.Errorf("creating over an existing conversation: %v, want ErrConflict", err)
+	}
+}
+
+func TestConversationsExpire(t *testing.T) {
+	srv := redistest.Start(t)
+	s := store.New(srv.Client())
+	s.ConvTTL = time.Hour
+	if err := s.Save(ctx, &bot.Conversation{ID: "c1", Owner: adele}); err != nil {
+		t.Fatal(err)
+	}
+	ttl, err := srv.Client().PTTL(ctx, "passbot:{u:slack:U1}:conv").Result()
+	if err != nil || ttl <= 0 || ttl > time.Hour {
+		t.Errorf("TTL %v, %v", ttl, err)
+	}
+}
+
+func followUps(n int, due time.Time) []bot.FollowUp {
+	fs := make([]bot.FollowUp, n)
+	for i := range fs {
+		fs[i] = bot.FollowUp{ID: fmt.Sprintf("f%04d", i), Kind: "signin", Due: due, Owner: adele, Device: bot.DeviceRef{ID: "d", Name: "Galaxy"}}
+	}
+	return fs
+}
+
+func TestClaimLeasesAndAck(t *testing.T) {
+	s := store.New(redistest.Start(t).Client())
+	if err := s.Schedule(ctx, followUps(3, t0.Add(5*time.Minute))...); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Claim(ctx, t0, time.Minute, 10); err != nil || len(got) != 0 {
+		t.Fatalf("claimed %d before due (%v)", len(got), err)
+	}
+	now := t0.Add(5 * time.Minute)
+	got, err := s.Claim(ctx, now, time.Minute, 2)
+	if err != nil || len(got) != 2 || got[0].Device.Name != "Galaxy" || got[0].Owner != adele {
+		t.Fatalf("claim: %+v, %v", got, err)
+	}
+	if rest, _ := s.Claim(ctx, now, time.Minute, 10); len(rest) != 1 {
+		t.Fatalf("second claim got %d, want the 1 left", len(rest))
+	}
+	if err := s.Ack(ctx, got[0]); err != nil {
+		t.Fatal(err)
+	}
+	// got[1] and the third were claimed and never acknowledged, as by a
+	// replica that crashed: after the lease they are due again.
+	if again, _ := s.Claim(ctx, now.Add(59*time.Second), time.Minute, 10); len(again) != 0 {
+		t.Fatalf("re-claimed %d inside the lease", len(again))
+	}
+	again, _ := s.Claim(ctx, now.Add(61*time.Second), time.Minute, 10)
+	if len(again) != 2 {
+		t.Fatalf("after the lease: %d, want 2", len(again))
+	}
+	if n, _ := s.Pending(ctx); n != 2 {
+		t.Errorf("pending %d, want 2", n)
+	}
+}
+
+// Two replicas sweep the same queue concurrently: every follow-up is
+// claimed by exactly one of them.
+func TestEachFollowUpIsClaimedOnceAcrossReplicas(t *testing.T) {
+	srv := redistest.Start(t)
+	replicas := []*store.Redis{store.New(srv.Client()), store.New(srv.Client())}
+	const n = 1000
+	if err := replicas[0].Schedule(ctx, followUps(n, t0)...); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for _, r := range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				got, err := r.Claim(ctx, t0, time.Hour, 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, f := range got {
+					seen[f.ID]++
+				}
+				mu.Unlock()
+				for _, f := range got {
+					if err := r.Ack(ctx, f); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d follow-ups claimed, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("%s claimed %d times", id, c)
+		}
+	}
+	if p, _ := replicas[0].Pending(ctx); p != 0 {
+		t.Errorf("%d left pending", p)
+	}
+}
+
+func TestOpenEmbedded(t *testing.T) {
+	var logs syncBuffer
+	s, closeStore, err := store.Open(ctx, "", newLogger(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore()
+	if err := s.Save(ctx, &bot.Conversation{ID: "c", Owner: adele}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "in-process Redis") {
+		t.Errorf("start-up log does not say Redis is embedded: %q", logs.String())
+	}
+	if _, _, err := store.Open(ctx, "mysql://nope", newLogger(&logs)); err == nil {
+		t.Error("a bad URL opened")
+	}
+}
