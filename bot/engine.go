@@ -21,6 +21,7 @@ type Engine struct {
 	Clock     Clock
 	Notifiers map[Platform]Notifier
 	Log       *slog.Logger
+	Observer  Observer // optional
 	// Lease is how long a claimed follow-up stays with its claimer before
 	// another replica may fire it. Default one minute.
 	Lease time.Duration
@@ -35,15 +36,31 @@ const maxCommands = 4
 // Handle runs one event and returns the replies for the adapter to send. On
 // error the replies already hold a message for the user; the error is for
 // the log. A redelivered event returns no replies and no error.
-func (e *Engine) Handle(ctx context.Context, ev Event) ([]Reply, error) {
+func (e *Engine) Handle(ctx context.Context, ev Event) (replies []Reply, err error) {
+	start := time.Now()
+	outcome := "ok"
+	defer func() {
+		if e.Observer != nil {
+			e.Observer.Handled(ev.User.Platform, ev.Kind, outcome, time.Since(start))
+		}
+	}()
 	conv, dup, err := e.Store.Begin(ctx, e.deliveryKey(ev), ev.User)
 	if err != nil {
+		outcome = "error"
+		e.storeError()
 		return e.notice(&Conversation{Owner: ev.User}, ErrCodeUnavailable), fmt.Errorf("engine: load %s: %w", ev.User.Key(), err)
 	}
 	if dup {
+		outcome = "duplicate"
 		return nil, nil
 	}
-	replies, err := e.handle(ctx, ev, conv)
+	replies, refused, err := e.handle(ctx, ev, conv)
+	switch {
+	case err != nil:
+		outcome = "error"
+	case refused:
+		outcome = "refused"
+	}
 	if err != nil && ev.DeliveryID != "" {
 		// Nothing was decided: let the platform's redelivery try again.
 		if ferr := e.Store.Forget(ctx, e.deliveryKey(ev)); ferr != nil {
@@ -60,7 +77,8 @@ func (e *Engine) deliveryKey(ev Event) string {
 	return string(ev.User.Platform) + ":" + ev.DeliveryID
 }
 
-func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation) ([]Reply, error) {
+// handle reports refused for clicks turned away before the flow ran.
+func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation) (_ []Reply, refused bool, _ error) {
 	now := e.now()
 	if conv == nil {
 		conv = &Conversation{}
@@ -71,11 +89,11 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation) ([]Re
 		a, ok := parseAction(ev.Action)
 		switch {
 		case !ok:
-			return e.notice(conv, NoticeUnknown), nil
+			return e.notice(conv, NoticeUnknown), true, nil
 		case a.Owner != ev.User.ID:
-			return e.notice(conv, NoticeForeign), nil
+			return e.notice(conv, NoticeForeign), true, nil
 		case a.Conv != conv.ID || a.Version != conv.Version || expired(conv, now):
-			return e.notice(conv, NoticeStale), nil
+			return e.notice(conv, NoticeStale), true, nil
 		}
 		in = Input{Kind: Pressed, Action: a.Name, Arg: a.Arg}
 	}
@@ -90,14 +108,23 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation) ([]Re
 		if ev.Kind == Press {
 			code = NoticeStale // the same click won elsewhere: a double click
 		}
-		return e.notice(conv, code), nil
+		return e.notice(conv, code), true, nil
+	}
+	if err != nil {
+		e.storeError()
 	}
 	if err != nil && conv.Version == loaded {
-		return e.notice(conv, ErrorCode(err)), err
+		return e.notice(conv, ErrorCode(err)), false, err
 	}
 	// Once the first save landed the flow has acted: whatever failed later,
 	// the person must still see what happened.
-	return replies, err
+	return replies, false, err
+}
+
+func (e *Engine) storeError() {
+	if e.Observer != nil {
+		e.Observer.StoreError()
+	}
 }
 
 func expired(c *Conversation, now time.Time) bool {
@@ -137,6 +164,7 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, out Outcome, save 
 
 func (e *Engine) exec(ctx context.Context, owner User, cmd Command) CommandResult {
 	res := CommandResult{Command: cmd}
+	start := time.Now()
 	switch cmd.Op {
 	case OpList:
 		res.Devices, res.Err = e.Devices.ListDevices(ctx, owner.UPN)
@@ -147,8 +175,16 @@ func (e *Engine) exec(ctx context.Context, owner User, cmd Command) CommandResul
 	case OpLock:
 		res.Err = e.Devices.RemoteLock(ctx, cmd.Device.ID)
 	}
+	outcome := "ok"
+	if cmd.Op == OpReset || cmd.Op == OpResetStatus {
+		outcome = string(res.Reset.State)
+	}
 	if res.Err != nil {
+		outcome = ErrorCode(res.Err)
 		e.logger().Warn("device operation failed", "op", cmd.Op, "device", cmd.Device.ID, "user", owner.Key(), "err", res.Err)
+	}
+	if e.Observer != nil {
+		e.Observer.DeviceOp(cmd.Op, cmd.Device.Kind, outcome, time.Since(start))
 	}
 	return res
 }
@@ -210,11 +246,15 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	now := e.now()
 	due, err := e.Store.Claim(ctx, now, lease, batch)
 	if err != nil {
+		e.storeError()
 		return 0, fmt.Errorf("engine: claim follow-ups: %w", err)
 	}
 	var errs []error
 	fired := 0
 	for _, f := range due {
+		if e.Observer != nil {
+			e.Observer.Fired(f.Kind, now.Sub(f.Due))
+		}
 		if err := e.fire(ctx, f, now); err != nil {
 			// Not acknowledged: it fires again when its lease runs out.
 			errs = append(errs, err)

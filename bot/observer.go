@@ -1,0 +1,41 @@
+package bot
+
+import "time"
+
+// Observer is told what the engine did, for metrics. All methods must be
+// safe for concurrent use and fast; Engine.Observer may be nil.
+type Observer interface {
+	// Handled reports one event: its platform and kind, its outcome
+	// ("ok", "duplicate", "refused", "error") and how long it took.
+	Handled(p Platform, kind EventKind, outcome string, took time.Duration)
+	// DeviceOp reports one device-backend call and its outcome ("ok" or an
+	// error code); for OpReset/OpResetStatus the kind of device too.
+	DeviceOp(op Op, kind Kind, outcome string, took time.Duration)
+	// Fired reports a follow-up fired lag after it was due.
+	Fired(kind string, lag time.Duration)
+	// StoreError reports a failed Redis operation.
+	StoreError()
+}
+
+// String names the operation for logs and metrics.
+func (o Op) String() string {
+	switch o {
+	case OpList:
+		return "list"
+	case OpReset:
+		return "reset"
+	case OpResetStatus:
+		return "reset_status"
+	case OpLock:
+		return "remote_lock"
+	}
+	return "unknown"
+}
+
+// String names the event kind for logs and metrics.
+func (k EventKind) String() string {
+	if k == Press {
+		return "press"
+	}
+	return "message"
+}
