@@ -32,6 +32,10 @@ type Conversation struct {
 	Lang    string      `json:"l,omitempty"`
 	Devices []DeviceRef `json:"d,omitempty"`
 	Device  *DeviceRef  `json:"dv,omitempty"`
+	// Request is the helpdesk request this conversation is about: for an
+	// employee, an approved request that allows one reset of Device; for an
+	// agent, the denied request whose reason they are typing.
+	Request string `json:"rq,omitempty"`
 	// Expires is when an unfinished step is abandoned.
 	Expires time.Time `json:"x,omitzero"`
 }
@@ -49,14 +53,20 @@ type FollowUp struct {
 	Device DeviceRef `json:"d"`
 	// Attempt counts re-schedules of a polling follow-up.
 	Attempt int `json:"a,omitempty"`
+	// Request is the helpdesk request an escalation or expiry is about.
+	Request string `json:"r,omitempty"`
 }
 
 // ErrConflict means someone else saved the conversation first.
 var ErrConflict = errors.New("conversation changed concurrently")
 
-// Store keeps conversations, delivery marks and follow-ups. The Redis store
-// is the real one; every method can block and takes a context.
+// Store keeps conversations, delivery marks, follow-ups, helpdesk requests,
+// the audit trail and rate limits. The Redis store is the real one; every
+// method can block and takes a context.
 type Store interface {
+	Requests
+	Auditor
+	Limiter
 	// Begin marks the delivery as seen and loads the user's conversation, in
 	// one round trip. dup reports a delivery seen before; conv is nil when the
 	// user has none. An empty deliveryID is never a duplicate.

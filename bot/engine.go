@@ -22,11 +22,22 @@ type Engine struct {
 	Notifiers map[Platform]Notifier
 	Log       *slog.Logger
 	Observer  Observer // optional
+	// Approval decides helpdesk requests; nil disables them.
+	Approval ApprovalFlow
+	// Limits caps resets and requests per user and per device.
+	Limits Limits
 	// Lease is how long a claimed follow-up stays with its claimer before
 	// another replica may fire it. Default one minute.
 	Lease time.Duration
 	// Batch caps the follow-ups one sweep claims. Default 100.
 	Batch int
+}
+
+// Limits are the abuse limits on resets and helpdesk requests: at most
+// PerUser per user and PerDevice per device in each Window. Zero disables.
+type Limits struct {
+	PerUser, PerDevice int
+	Window             time.Duration
 }
 
 // maxCommands bounds the command → result → command chain of one event, so a
@@ -90,7 +101,11 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation) (_ []
 		switch {
 		case !ok:
 			return e.notice(conv, NoticeUnknown), true, nil
+		case a.Owner == anyApprover:
+			replies, err := e.decide(ctx, ev, conv, a)
+			return replies, false, err
 		case a.Owner != ev.User.ID:
+			e.audit(ctx, AuditRecord{Actor: ev.User.Key(), Action: "refuse", Outcome: "foreign_click"})
 			return e.notice(conv, NoticeForeign), true, nil
 		case a.Conv != conv.ID || a.Version != conv.Version || expired(conv, now):
 			return e.notice(conv, NoticeStale), true, nil
@@ -169,11 +184,15 @@ func (e *Engine) exec(ctx context.Context, owner User, cmd Command) CommandResul
 	case OpList:
 		res.Devices, res.Err = e.Devices.ListDevices(ctx, owner.UPN)
 	case OpReset:
-		res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
+		if res.Err = e.allow(ctx, owner, cmd.Device); res.Err == nil {
+			res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
+		}
 	case OpResetStatus:
 		res.Reset, res.Err = e.Devices.ResetStatus(ctx, cmd.Device.ID)
 	case OpLock:
 		res.Err = e.Devices.RemoteLock(ctx, cmd.Device.ID)
+	default:
+		return e.execRequest(ctx, owner, cmd)
 	}
 	outcome := "ok"
 	if cmd.Op == OpReset || cmd.Op == OpResetStatus {
@@ -186,7 +205,49 @@ func (e *Engine) exec(ctx context.Context, owner User, cmd Command) CommandResul
 	if e.Observer != nil {
 		e.Observer.DeviceOp(cmd.Op, cmd.Device.Kind, outcome, time.Since(start))
 	}
+	if cmd.Op == OpReset || cmd.Op == OpLock {
+		e.audit(ctx, AuditRecord{Actor: owner.Key(), UPN: owner.UPN, Action: cmd.Op.String(),
+			Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: outcome})
+	}
 	return res
+}
+
+// allow applies the abuse limits to one more reset or request.
+func (e *Engine) allow(ctx context.Context, owner User, d DeviceRef) error {
+	l := e.Limits
+	if l.Window <= 0 {
+		return nil
+	}
+	now := e.now()
+	for _, c := range []struct {
+		key   string
+		limit int
+	}{{"user:" + owner.Key(), l.PerUser}, {"device:" + d.ID, l.PerDevice}} {
+		if c.limit <= 0 {
+			continue
+		}
+		ok, err := e.Store.Allow(ctx, c.key, c.limit, l.Window, now)
+		if err != nil {
+			e.storeError()
+			return &Error{Code: ErrCodeUnavailable, Err: err}
+		}
+		if !ok {
+			return &Error{Code: ErrCodeRateLimited, Err: fmt.Errorf("engine: %s over %d per %s", c.key, c.limit, l.Window)}
+		}
+	}
+	return nil
+}
+
+// audit appends to the audit trail. A failure is logged, not returned: the
+// action it records has already happened.
+func (e *Engine) audit(ctx context.Context, r AuditRecord) {
+	if r.Time.IsZero() {
+		r.Time = e.now()
+	}
+	if err := e.Store.Audit(ctx, r); err != nil {
+		e.storeError()
+		e.logger().Error("audit", "action", r.Action, "actor", r.Actor, "err", err)
+	}
 }
 
 func (e *Engine) schedule(ctx context.Context, conv *Conversation, fs []FollowUp) error {
@@ -266,6 +327,12 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 }
 
 func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
+	if f.Request != "" {
+		if err := e.fireRequest(ctx, f, now); err != nil {
+			return err
+		}
+		return e.Store.Ack(ctx, f)
+	}
 	conv := &Conversation{ID: f.ConvID, Owner: f.Owner, Lang: f.Lang}
 	out := e.Flow.Step(conv, Input{Kind: Due, FollowUp: &f}, now)
 	replies, err := e.run(ctx, conv, out, false)

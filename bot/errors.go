@@ -30,6 +30,8 @@ const (
 	ErrCodeForbidden   = "error.graph.forbidden"   // the app lacks a permission
 	ErrCodeNotFound    = "error.graph.notfound"    // the device or user is gone
 	ErrCodeUnsupported = "error.graph.unsupported" // not possible on this device
+	ErrCodeRateLimited = "error.ratelimited"       // too many resets or requests
+	ErrCodeNotApprover = "error.notapprover"       // helpdesk commands by others
 )
 
 // ErrorCode returns the user-facing code of err, ErrCodeInternal when it has none.

@@ -19,6 +19,9 @@ type User struct {
 	Name     string   `json:"n,omitempty"`
 	UPN      string   `json:"upn,omitempty"`
 	Locale   string   `json:"loc,omitempty"`
+	// Approver is set by the adapter for members of the configured
+	// Approvers (see Approvers.Allows), per event.
+	Approver bool `json:"-"`
 }
 
 // Key identifies the user across platforms; conversations are stored under it.

@@ -15,6 +15,12 @@ const (
 	Result
 	// Due follow-up.
 	Due
+	// Approved helpdesk request (Input.Request): resume the requester's
+	// conversation.
+	Approved
+	// Denied helpdesk request (Input.Request): the deciding agent's
+	// conversation asks for the reason.
+	Denied
 )
 
 // Op is a device operation a flow asks the engine to run.
@@ -26,6 +32,17 @@ const (
 	OpReset
 	OpResetStatus
 	OpLock
+	// OpRequest asks the helpdesk to approve a reset of Device; Text is the
+	// employee's reason.
+	OpRequest
+	// OpDenyReason sends the reason an agent typed (Text) for denying
+	// Request to its requester.
+	OpDenyReason
+	// OpStatus reads the user's requests and resets, OpPending the open
+	// requests, OpAudit the audit trail of Text (a user; all when empty).
+	OpStatus
+	OpPending
+	OpAudit
 )
 
 // Command asks the engine to run a device operation after the conversation
@@ -36,14 +53,21 @@ type Command struct {
 	Device DeviceRef
 	// Attempt counts earlier reads of a pending action (OpResetStatus).
 	Attempt int
+	// Request is the helpdesk request the command belongs to.
+	Request string
+	Text    string
+	// Lang is the conversation's language, kept with a new request.
+	Lang string
 }
 
 // CommandResult is what running a Command returned.
 type CommandResult struct {
 	Command
-	Devices []Device
-	Reset   ResetResult
-	Err     error
+	Devices  []Device
+	Reset    ResetResult
+	Requests []Request
+	Audit    []AuditRecord
+	Err      error
 }
 
 // Input is one thing a flow step reacts to.
@@ -54,6 +78,7 @@ type Input struct {
 	Arg      string
 	Result   *CommandResult
 	FollowUp *FollowUp
+	Request  *Request
 }
 
 // Outcome is what a step decided: replies to send, device operations to run,
@@ -80,3 +105,36 @@ const (
 	NoticeBusy    = "notice.busy"    // a concurrent change won
 	NoticeUnknown = "notice.unknown" // a button this bot did not make
 )
+
+// ApprovalFlow is the helpdesk side of a request: pure, like Flow.
+type ApprovalFlow interface {
+	// Card is the approval card for the helpdesk channel; its buttons'
+	// actions are "approve" and "deny".
+	Card(r *Request, now time.Time) Reply
+	// FollowUps are the escalation and expiry follow-ups of a new request.
+	FollowUps(r *Request) []FollowUp
+	// Decide applies an agent's click on a card to r.
+	Decide(r *Request, actor User, action string, now time.Time) Decision
+	// Due applies an escalation or expiry follow-up to r.
+	Due(r *Request, f FollowUp, now time.Time) Decision
+	// Digest summarises the pending requests for the helpdesk channel.
+	Digest(rs []Request, now time.Time) Reply
+}
+
+// Decision is what an approval step decided.
+type Decision struct {
+	// Changed means r was updated and must be saved.
+	Changed bool
+	// Approved means the requester's conversation resumes at the
+	// device-with-you check.
+	Approved bool
+	// Actor gets replies to the click (the first usually replaces the card);
+	// Requester and Helpdesk get notified.
+	Actor     []Reply
+	Requester []Reply
+	Helpdesk  []Reply
+	FollowUps []FollowUp
+	// Audit names the audited action ("approve", "deny", "expire",
+	// "escalate", "refuse"); Outcome its outcome.
+	Audit, Outcome string
+}

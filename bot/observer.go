@@ -28,6 +28,16 @@ func (o Op) String() string {
 		return "reset_status"
 	case OpLock:
 		return "remote_lock"
+	case OpRequest:
+		return "request"
+	case OpDenyReason:
+		return "deny_reason"
+	case OpStatus:
+		return "status"
+	case OpPending:
+		return "pending"
+	case OpAudit:
+		return "audit"
 	}
 	return "unknown"
 }

@@ -16,6 +16,8 @@ const (
 	verbCancel
 	verbStatus
 	verbLanguage
+	verbPending
+	verbAudit
 )
 
 // command is what a typed line asks for. lang is the language the line was
@@ -52,6 +54,16 @@ func parse(text string) command {
 		return command{verb: verbCancel}
 	case "status":
 		return command{verb: verbStatus}
+	case "pending", "openstaand":
+		return command{verb: verbPending}
+	case "audit":
+		// The user argument is a UPN or platform:id: keep its characters.
+		fields := strings.Fields(text)
+		c := command{verb: verbAudit}
+		if len(fields) > 1 {
+			c.arg = fields[1]
+		}
+		return c
 	case "language", "taal", "lang":
 		c := command{verb: verbLanguage}
 		if len(words) > 1 {

@@ -19,6 +19,8 @@ const (
 	stepConfirm    = "confirm"    // the sign-out banner
 	stepWithYou    = "withyou"    // the device-with-you check
 	stepNotWithYou = "notwithyou" // answered No: offer Remote Lock
+	stepReason     = "reason"     // typing why the helpdesk should approve
+	stepDenyReason = "denyreason" // an agent typing why they denied
 )
 
 // Button actions (the part of a button's action a flow owns).
@@ -31,6 +33,7 @@ const (
 	actSignOut = "signout"
 	actYes     = "yes"
 	actNo      = "no"
+	actRequest = "request"
 )
 
 // Follow-up kinds.
@@ -60,6 +63,9 @@ type Config struct {
 	// PollMax the number of reads before giving up.
 	PollEvery time.Duration
 	PollMax   int
+	// Approvals offers a helpdesk approval request for devices that are not
+	// self-service; without it those devices only point to support.
+	Approvals bool
 }
 
 // Flow is the reset conversation. It implements bot.Flow.
@@ -144,6 +150,10 @@ func (f *Flow) Step(c *bot.Conversation, in bot.Input, now time.Time) bot.Outcom
 		t.onResult(in.Result)
 	case bot.Due:
 		t.onDue(in.FollowUp)
+	case bot.Approved:
+		t.approved(in.Request)
+	case bot.Denied:
+		t.askDenyReason(in.Request)
 	}
 	return t.out
 }

@@ -153,8 +153,6 @@ func TestTypedCommands(t *testing.T) {
 		{"small talk mid-step", "en-US", stepConfirm, "hello", []string{"buttons"}, ""},
 		{"cancel with nothing open", "en-US", "", "cancel", []string{"no open request"}, ""},
 		{"annuleren mid-step", "nl-NL", stepConfirm, "annuleren", []string{"Geannuleerd"}, ""},
-		{"status with nothing open", "en-US", "", "status", []string{"no open request"}, ""},
-		{"status mid-step", "en-US", stepConfirm, "status", []string{"Galaxy S7", "sign-out"}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package reset
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/passbot/passbot/bot"
@@ -18,7 +20,71 @@ func (t *turn) onResult(r *bot.CommandResult) {
 		t.say(bot.Reply{Text: t.text("lock.sent", t.deviceArgs(&r.Device)...), Replace: true})
 	case bot.OpReset, bot.OpResetStatus:
 		t.resetResult(r.Device, r.Reset, r.Attempt)
+	case bot.OpRequest:
+		t.say(bot.Reply{Text: t.text("request.sent", t.deviceArgs(&r.Device)...)})
+	case bot.OpDenyReason:
+		t.say(bot.Reply{Text: t.text("approval.reasonsent"), Private: true})
+	case bot.OpStatus:
+		t.statusResult(r)
+	case bot.OpPending:
+		t.pendingResult(r.Requests)
+	case bot.OpAudit:
+		t.auditResult(r.Audit)
 	}
+}
+
+const stamp = "2006-01-02 15:04"
+
+func (t *turn) statusResult(r *bot.CommandResult) {
+	var lines []string
+	if open := t.openStep(); open != "" {
+		lines = append(lines, open)
+	}
+	if len(r.Requests) > 0 {
+		lines = append(lines, t.text("status.requests"))
+		for _, q := range r.Requests {
+			lines = append(lines, t.text("status.request", "name", q.Device.Name, "state", t.text("state."+string(q.State)), "time", q.Created.UTC().Format(stamp)))
+		}
+	}
+	var resets []string
+	for _, a := range r.Audit {
+		if a.Action == bot.OpReset.String() {
+			resets = append(resets, t.text("status.reset", "name", a.Name, "outcome", a.Outcome, "time", a.Time.UTC().Format(stamp)))
+		}
+	}
+	if len(resets) > 0 {
+		lines = append(append(lines, t.text("status.resets")), resets...)
+	}
+	if len(lines) == 0 {
+		lines = []string{t.text("status.none")}
+	}
+	t.say(bot.Reply{Text: strings.Join(lines, "\n"), Private: true})
+}
+
+func (t *turn) pendingResult(rs []bot.Request) {
+	if len(rs) == 0 {
+		t.say(bot.Reply{Text: t.text("pending.none"), Private: true})
+		return
+	}
+	lines := []string{t.text("approval.digest", "count", strconv.Itoa(len(rs)))}
+	for _, r := range rs {
+		lines = append(lines, t.text("approval.digestline", "requester", r.Requester.UPN, "name", r.Device.Name,
+			"hours", strconv.Itoa(int(t.now.Sub(r.Created).Hours())), "id", r.ID))
+	}
+	t.say(bot.Reply{Text: strings.Join(lines, "\n"), Private: true})
+}
+
+func (t *turn) auditResult(rs []bot.AuditRecord) {
+	if len(rs) == 0 {
+		t.say(bot.Reply{Text: t.text("audit.none"), Private: true})
+		return
+	}
+	lines := []string{t.text("audit.header")}
+	for _, a := range rs {
+		lines = append(lines, strings.TrimSpace(t.text("audit.line", "time", a.Time.UTC().Format(stamp), "actor", a.Actor,
+			"action", a.Action, "name", a.Name, "outcome", a.Outcome, "request", a.Request)))
+	}
+	t.say(bot.Reply{Text: strings.Join(lines, "\n"), Private: true})
 }
 
 func (t *turn) failed(r *bot.CommandResult) {

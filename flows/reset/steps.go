@@ -2,6 +2,7 @@ package reset
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/locales"
@@ -9,6 +10,16 @@ import (
 
 func (t *turn) onText(text string) {
 	cmd := parse(text)
+	if cmd.verb != verbCancel {
+		switch t.c.Step {
+		case stepReason:
+			t.request(text)
+			return
+		case stepDenyReason:
+			t.denyReason(text)
+			return
+		}
+	}
 	switch cmd.verb {
 	case verbStart:
 		if cmd.lang != "" {
@@ -20,7 +31,11 @@ func (t *turn) onText(text string) {
 	case verbCancel:
 		t.cancel(false)
 	case verbStatus:
-		t.status()
+		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpStatus})
+	case verbPending:
+		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpPending})
+	case verbAudit:
+		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpAudit, Text: cmd.arg})
 	case verbLanguage:
 		if !locales.Supported(cmd.arg) {
 			t.say(bot.Reply{Text: t.text("language.usage")})
@@ -58,16 +73,16 @@ func (t *turn) cancel(replace bool) {
 	t.say(bot.Reply{Text: t.text("cancelled"), Replace: replace})
 }
 
-func (t *turn) status() {
-	if t.c.Step == "" || t.c.Device == nil && t.c.Step != stepDevices {
-		t.say(bot.Reply{Text: t.text("status.none")})
-		return
+// openStep describes the conversation's open step, "" when there is none.
+func (t *turn) openStep() string {
+	if t.c.Step == "" || t.c.Step == stepDenyReason {
+		return ""
 	}
 	name := ""
 	if t.c.Device != nil {
 		name = t.c.Device.Name
 	}
-	t.say(bot.Reply{Text: t.text("status.open", "name", name, "step", t.text("step."+t.c.Step))})
+	return t.text("status.open", "name", name, "step", t.text("step."+t.c.Step))
 }
 
 func (t *turn) onPress(action, arg string) {
@@ -80,6 +95,8 @@ func (t *turn) onPress(action, arg string) {
 		t.pickDevice(action, arg)
 	case stepCard + "/" + actReset:
 		t.confirm()
+	case stepCard + "/" + actRequest:
+		t.askReason()
 	case stepCard + "/" + actLock, stepNotWithYou + "/" + actLock:
 		t.lock()
 	case stepConfirm + "/" + actSignOut:
@@ -130,7 +147,12 @@ func (t *turn) pickDevice(action, arg string) {
 	case bot.SelfService:
 		buttons = append(buttons, t.button("btn.reset", actReset, bot.Primary))
 	case bot.NeedsApproval:
-		text += "\n\n" + t.text("device.approval") + "\n" + t.support()
+		if t.f.cfg.Approvals {
+			text += "\n\n" + t.text("device.approval.ask")
+			buttons = append(buttons, t.button("btn.request", actRequest, bot.Primary))
+		} else {
+			text += "\n\n" + t.text("device.approval") + "\n" + t.support()
+		}
 	case bot.FactoryReset:
 		text += "\n\n" + t.text("device.factory") + "\n" + t.support()
 	case bot.NotSupported:
@@ -144,10 +166,20 @@ func (t *turn) pickDevice(action, arg string) {
 }
 
 // selfService re-checks, at every step towards a reset, that the device
-// allows one: buttons are not proof of anything.
+// allows one, or that the helpdesk approved one: buttons are not proof of
+// anything.
 func (t *turn) selfService() bool {
-	if t.c.Device != nil && t.c.Device.Eligibility().Reset == bot.SelfService {
+	if t.c.Device == nil {
+		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
+		return false
+	}
+	switch t.c.Device.Eligibility().Reset {
+	case bot.SelfService:
 		return true
+	case bot.NeedsApproval:
+		if t.c.Request != "" {
+			return true
+		}
 	}
 	t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
 	return false
@@ -214,6 +246,55 @@ func (t *turn) reset() {
 	}
 	d := *t.c.Device
 	t.say(bot.Reply{Text: t.text("resetting", t.deviceArgs(&d)...), Replace: true})
-	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpReset, Device: d})
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpReset, Device: d, Request: t.c.Request})
+	t.end()
+}
+
+func (t *turn) askReason() {
+	if t.c.Device == nil || t.c.Device.Eligibility().Reset != bot.NeedsApproval || !t.f.cfg.Approvals {
+		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
+		return
+	}
+	t.goTo(stepReason)
+	t.say(bot.Reply{Text: t.text("request.ask", t.deviceArgs(t.c.Device)...), Buttons: []bot.Button{t.button("btn.cancel", actCancel, bot.Default)}, Replace: true})
+}
+
+// maxReason caps the reason shown on the helpdesk card.
+const maxReason = 300
+
+func (t *turn) request(reason string) {
+	reason = strings.TrimSpace(reason)
+	if r := []rune(reason); len(r) > maxReason {
+		reason = string(r[:maxReason]) + "…"
+	}
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpRequest, Device: *t.c.Device, Text: reason, Lang: t.lang()})
+	t.end()
+}
+
+// approved resumes the requester's conversation at the device-with-you
+// check once the helpdesk approved their request.
+func (t *turn) approved(r *bot.Request) {
+	t.end()
+	d := r.Device
+	t.c.Device, t.c.Request = &d, r.ID
+	if r.Lang != "" {
+		t.c.Lang = r.Lang
+	}
+	t.withYou()
+	t.out.Replies[len(t.out.Replies)-1].Replace = false
+}
+
+func (t *turn) askDenyReason(r *bot.Request) {
+	t.end()
+	t.c.Step, t.c.Request, t.c.Expires = stepDenyReason, r.ID, t.now.Add(t.f.cfg.StepTimeout)
+	name := r.Requester.Name
+	if name == "" {
+		name = r.Requester.UPN
+	}
+	t.say(bot.Reply{Text: t.text("approval.askreason", "requester", name), Private: true})
+}
+
+func (t *turn) denyReason(reason string) {
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpDenyReason, Request: t.c.Request, Text: strings.TrimSpace(reason)})
 	t.end()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/passbot/passbot/adapters/demo"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/approval"
 	"github.com/passbot/passbot/flows/reset"
 	"github.com/passbot/passbot/store"
 	"github.com/passbot/passbot/store/redistest"
@@ -59,7 +60,8 @@ func New(t testing.TB) *Env {
 	e.Engine = &bot.Engine{
 		Store:     st,
 		Devices:   e.Fleet,
-		Flow:      reset.New(reset.Config{Support: "helpdesk@contoso.com"}),
+		Flow:      reset.New(reset.Config{Support: "helpdesk@contoso.com", Approvals: true}),
+		Approval:  approval.New(approval.Config{Support: "helpdesk@contoso.com"}),
 		Clock:     e.Clock,
 		Notifiers: map[bot.Platform]bot.Notifier{},
 	}

@@ -1,0 +1,384 @@
+package slack
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+)
+
+var passcodeRE = regexp.MustCompile(`temporary passcode \(letters and numbers\) is: ([a-z0-9]+)`)
+
+// resetToWithYou drives Adele from "reset my passcode" to the
+// device-with-you check of her Galaxy S7 and returns the DM message with its
+// buttons as last replaced.
+func resetToWithYou(t *testing.T, h *harness) sentMessage {
+	t.Helper()
+	h.dm(adele, adeleDM, "Ev0PV52K21", "reset my passcode", 0)
+	list := h.waitPost(adeleDM, "Which device")
+	if n := len(list.Buttons); n != 10 {
+		t.Fatalf("device list has %d buttons, want 9 devices + Cancel", n)
+	}
+	for _, b := range list.Buttons {
+		if !strings.HasPrefix(b.ActionID, actionPrefix) {
+			t.Errorf("button %q has action_id %q", b.Text.Text, b.ActionID)
+		}
+	}
+
+	steps := []struct {
+		button, want, style string
+		buttons             []string
+	}{
+		{"Adele's Galaxy S7", "Adele's Galaxy S7", "primary", []string{"Reset Passcode", "Back", "Cancel"}},
+		{"Reset Passcode", "Reset the passcode of Adele's Galaxy S7?", "danger", []string{"Sign out", "Cancel"}},
+		{"Sign out", "Do you have Adele's Galaxy S7 with you?", "danger", []string{"Yes, reset", "No"}},
+	}
+	msg := list
+	for i, s := range steps {
+		h.click(adele, msg, msg.button(t, s.button))
+		ups := h.updates(adeleDM, list.Posted)
+		if len(ups) != i+1 {
+			t.Fatalf("after %q: %d chat.update of the banner, want %d", s.button, len(ups), i+1)
+		}
+		msg = ups[i]
+		if !strings.Contains(msg.Text, s.want) {
+			t.Fatalf("after %q the banner says %q, want %q", s.button, msg.Text, s.want)
+		}
+		var labels []string
+		for _, b := range msg.Buttons {
+			labels = append(labels, b.Text.Text)
+		}
+		if !slices.Equal(labels, s.buttons) {
+			t.Fatalf("after %q buttons %q, want %q", s.button, labels, s.buttons)
+		}
+		if msg.Buttons[0].Style != s.style {
+			t.Errorf("after %q first button style %q, want %q", s.button, msg.Buttons[0].Style, s.style)
+		}
+	}
+	return msg
+}
+
+// passcodes returns the temporary passcodes passbot sent, and where.
+func passcodes(h *harness) (codes []string, where []sentMessage) {
+	for _, m := range h.fake.Messages() {
+		if p := passcodeRE.FindStringSubmatch(m.Text); p != nil {
+			codes, where = append(codes, p[1]), append(where, m)
+		}
+	}
+	return codes, where
+}
+
+func TestResetOverSocketMode(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	withYou := resetToWithYou(t, h)
+	h.click(adele, withYou, withYou.button(t, "Yes, reset"))
+
+	ups := h.updates(adeleDM, withYou.TS)
+	if last := ups[len(ups)-1]; !strings.Contains(last.Text, "Resetting the passcode of Adele's Galaxy S7") || len(last.Buttons) != 0 {
+		t.Errorf("last banner %q with %d buttons, want the resetting notice without buttons", last.Text, len(last.Buttons))
+	}
+	codes, where := passcodes(h)
+	if len(codes) != 1 {
+		t.Fatalf("%d passcode messages, want 1", len(codes))
+	}
+	code := codes[0]
+	if m := where[0]; m.Method != "chat.postMessage" || m.Channel != adeleDM {
+		t.Errorf("passcode went by %s to %s, want chat.postMessage to Adele's DM %s", m.Method, m.Channel, adeleDM)
+	}
+	h.waitPost(adeleDM, "Your passcode was reset successfully")
+
+	// The passcode is in exactly one request to Slack and in no log line.
+	n := 0
+	for _, c := range h.fake.Calls() {
+		if strings.Contains(c.Raw, code) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the passcode appears in %d requests to Slack, want 1", n)
+	}
+	if strings.Contains(h.logs.String(), code) {
+		t.Errorf("the passcode is in the logs")
+	}
+	if got := h.count("users.info"); got != 1 {
+		t.Errorf("users.info called %d times for one person, want 1 (cached)", got)
+	}
+	if got := h.count("conversations.open"); got != 0 {
+		t.Errorf("conversations.open called %d times in a DM conversation, want 0", got)
+	}
+
+	// Five minutes later the engine's follow-up reaches her DM via Notify.
+	h.env.Clock.Advance(5*time.Minute + time.Second)
+	if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.waitPost(adeleDM, "you can sign in again on Adele's Galaxy S7")
+	if strings.Contains(h.logs.String(), code) {
+		t.Errorf("the passcode is in the logs")
+	}
+}
+
+func TestRedeliveriesResetOnce(t *testing.T) {
+	for _, mode := range []string{ModeSocket, ModeHTTP} {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t, mode, "en-US")
+			h.dm(adele, adeleDM, "Ev0PV52K21", "reset my passcode", 0)
+			h.dm(adele, adeleDM, "Ev0PV52K21", "reset my passcode", 1) // Slack's retry
+			if got := len(h.messages(func(m sentMessage) bool { return strings.Contains(m.Text, "Which device") })); got != 1 {
+				t.Fatalf("a retried event listed the devices %d times, want 1", got)
+			}
+			list := h.waitPost(adeleDM, "Which device")
+			h.click(adele, list, list.button(t, "Adele's Galaxy S7"))
+			card := h.updates(adeleDM, list.Posted)[0]
+			h.click(adele, card, card.button(t, "Reset Passcode"))
+			confirm := h.updates(adeleDM, list.Posted)[1]
+			h.click(adele, confirm, confirm.button(t, "Sign out"))
+			withYou := h.updates(adeleDM, list.Posted)[2]
+
+			yes := h.click(adele, withYou, withYou.button(t, "Yes, reset"))
+			h.interact(yes) // the same payload again: a replay
+			if codes, _ := passcodes(h); len(codes) != 1 {
+				t.Fatalf("a replayed click sent %d passcodes, want 1", len(codes))
+			}
+			if got := len(h.messages(func(m sentMessage) bool { return strings.Contains(m.Text, "reset successfully") })); got != 1 {
+				t.Errorf("%d success messages, want 1", got)
+			}
+			// A second, distinct click on the old Yes is refused as stale.
+			h.click(adele, withYou, withYou.button(t, "Yes, reset"))
+			h.waitPost(adeleDM, "That button is from an earlier step")
+			if codes, _ := passcodes(h); len(codes) != 1 {
+				t.Fatalf("a late click sent a passcode again")
+			}
+		})
+	}
+}
+
+func TestForeignClickIsRefused(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0)
+	list := h.waitPost(adeleDM, "Which device")
+
+	h.click(lieke, list, list.button(t, "Adele's Galaxy S7"))
+	refusal := h.waitPost(liekeDM, "Die knop hoort bij de aanvraag van iemand anders")
+	if len(refusal.Buttons) != 0 {
+		t.Errorf("refusal has buttons")
+	}
+	if ups := h.updates(adeleDM, list.Posted); len(ups) != 0 {
+		t.Fatalf("a foreign click replaced Adele's message %d times", len(ups))
+	}
+	if got := len(h.messages(func(m sentMessage) bool { return m.Channel == adeleDM })); got != 1 {
+		t.Errorf("Adele's DM got %d messages, want only her device list", got)
+	}
+	// Adele's conversation did not move: her own click still works.
+	h.click(adele, list, list.button(t, "Adele's Galaxy S7"))
+	if ups := h.updates(adeleDM, list.Posted); len(ups) != 1 || !strings.Contains(ups[0].Text, "What do you want to do?") {
+		t.Fatalf("Adele's click after the foreign one: %+v", ups)
+	}
+}
+
+func TestRateLimitIsHonoured(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	h.fake.limit("chat.postMessage", 7)
+	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0)
+	h.waitPost(adeleDM, "Which device")
+	h.waitMu.Lock()
+	waits := slices.Clone(h.waits)
+	h.waitMu.Unlock()
+	if !slices.Equal(waits, []time.Duration{7 * time.Second}) {
+		t.Errorf("waits %v, want [7s] as Retry-After said", waits)
+	}
+	tries := 0
+	for _, c := range h.fake.Calls() {
+		if c.Method == "chat.postMessage" {
+			tries++
+		}
+	}
+	if tries != 2 {
+		t.Errorf("chat.postMessage tried %d times, want 2 (429, then success)", tries)
+	}
+}
+
+func TestRateLimitRetriesAreBounded(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	h.fake.limit("chat.postMessage", 1, 1, 1, 1, 1, 1)
+	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0)
+	if got := len(h.fake.Messages()); got != 0 {
+		t.Fatalf("%d messages got through", got)
+	}
+	h.waitMu.Lock()
+	defer h.waitMu.Unlock()
+	if len(h.waits) != maxRetries {
+		t.Errorf("waited %d times, want %d", len(h.waits), maxRetries)
+	}
+	if !strings.Contains(h.logs.String(), "send reply") {
+		t.Errorf("the failed send was not logged")
+	}
+}
+
+func TestDutchLocale(t *testing.T) {
+	h := newHarness(t, ModeSocket, "nl-NL")
+	h.command(adele, channelID, "", "398738663015.1.a")
+	list := h.waitPost(adeleDM, "Welk apparaat wilt u beheren?")
+	if b := list.Buttons[len(list.Buttons)-1]; b.Text.Text != "Annuleren" {
+		t.Errorf("last button %q, want Annuleren", b.Text.Text)
+	}
+	if got := h.messages(func(m sentMessage) bool { return m.Channel == channelID }); len(got) != 0 {
+		t.Errorf("the slash command was answered in the channel: %+v", got)
+	}
+	h.click(adele, list, list.button(t, "Adele's Galaxy S7"))
+	card := h.updates(adeleDM, list.Posted)[0]
+	if !strings.Contains(card.Text, "Wat wilt u doen?") {
+		t.Errorf("card %q is not Dutch", card.Text)
+	}
+}
+
+func TestSlashCommandOverHTTP(t *testing.T) {
+	h := newHarness(t, ModeHTTP, "en-US")
+	h.command(adele, channelID, "help", "398738663015.1.b")
+	h.waitPost(adeleDM, "status")
+	h.command(adele, channelID, "help", "398738663015.1.b") // same trigger_id: a replay
+	if got := h.count("chat.postMessage"); got != 1 {
+		t.Errorf("%d posts, want 1", got)
+	}
+}
+
+func TestIgnoredEvents(t *testing.T) {
+	for _, mode := range []string{ModeSocket, ModeHTTP} {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t, mode, "en-US")
+			h.event(fixtureMap(t, "events_api_message_bot_subtype.json"), "EvBot")
+			h.event(fixtureMap(t, "events_api_message_changed.json"), "EvEdit")
+			h.dm(botUser, adeleDM, "EvSelf", "reset my passcode", 0) // the bot's own user
+			own := fixtureMap(t, "events_api_message_im.json")
+			own["event"].(map[string]any)["bot_id"] = "B0123ABCD"
+			h.event(own, "EvOwn")
+			if n := h.handler.n.Load(); n != 0 {
+				t.Errorf("the engine saw %d events, want 0", n)
+			}
+			if got := h.fake.Messages(); len(got) != 0 {
+				t.Errorf("passbot answered: %+v", got)
+			}
+		})
+	}
+}
+
+func TestMentionInChannelPointsToDM(t *testing.T) {
+	for _, tc := range []struct{ locale, want string }{
+		{"en-US", "Send me a direct message"},
+		{"nl-NL", "Stuur me een direct bericht"},
+	} {
+		t.Run(tc.locale, func(t *testing.T) {
+			h := newHarness(t, ModeSocket, tc.locale)
+			p := fixtureMap(t, "events_api_app_mention.json")
+			p["event"].(map[string]any)["user"] = adele
+			h.event(p, "EvMention")
+			got := h.messages(func(m sentMessage) bool { return m.Method == "chat.postEphemeral" })
+			if len(got) != 1 || got[0].Channel != "C123ABC456" || got[0].User != adele || !strings.Contains(got[0].Text, tc.want) {
+				t.Fatalf("mention answered with %+v", got)
+			}
+			if n := h.handler.n.Load(); n != 0 {
+				t.Errorf("a mention reached the engine")
+			}
+		})
+	}
+}
+
+func TestHomeTabStartsReset(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	h.event(map[string]any{
+		"token": "x", "team_id": "T123ABC456", "api_app_id": "A0PNCHHK2", "type": "event_callback",
+		"event": map[string]any{"type": "app_home_opened", "user": adele, "channel": adeleDM, "tab": "home", "event_ts": "1700000000.000001"},
+	}, "EvHome")
+	var publish *apiCall
+	for _, c := range h.fake.Calls() {
+		if c.Method == "views.publish" {
+			publish = &c
+		}
+	}
+	if publish == nil || publish.JSON["user_id"] != adele || !strings.Contains(publish.Raw, startActionID) || !strings.Contains(publish.Raw, `"type":"home"`) {
+		t.Fatalf("views.publish: %+v", publish)
+	}
+	p := fixtureMap(t, "interaction_block_actions.json")
+	p["user"].(map[string]any)["id"] = adele
+	p["container"] = map[string]any{"type": "view", "view_id": "V0HOME"}
+	delete(p, "channel")
+	delete(p, "message")
+	act := p["actions"].([]any)[0].(map[string]any)
+	act["action_id"], act["value"] = startActionID, "start"
+	h.interact(p)
+	h.waitPost(adeleDM, "Which device")
+}
+
+func TestEphemeralBannerIsReplacedThroughResponseURL(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0)
+	list := h.waitPost(adeleDM, "Which device")
+	b := list.button(t, "Adele's Galaxy S7")
+	p := fixtureMap(t, "interaction_block_actions.json")
+	p["user"].(map[string]any)["id"] = adele
+	p["container"] = map[string]any{"type": "message", "message_ts": "1700000000.999999", "channel_id": channelID, "is_ephemeral": true}
+	p["response_url"] = h.fake.ResponseURL("eph")
+	act := p["actions"].([]any)[0].(map[string]any)
+	act["action_id"], act["value"], act["action_ts"] = b.ActionID, b.Value, "1700000200.000001"
+	h.interact(p)
+	got := h.messages(func(m sentMessage) bool { return m.Method == "response_url" })
+	if len(got) != 1 || !got[0].Replace || !strings.Contains(got[0].Text, "Adele's Galaxy S7") {
+		t.Fatalf("response_url posts: %+v", got)
+	}
+	if n := h.count("chat.update"); n != 0 {
+		t.Errorf("chat.update used on an ephemeral message")
+	}
+}
+
+func TestUserWithoutEmail(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	h.fake.addUser("U0NOMAIL1", fakeUser{Name: "Guest"}, "D0NOMAIL1")
+	h.dm("U0NOMAIL1", "D0NOMAIL1", "Ev1", "reset my passcode", 0)
+	h.waitPost("D0NOMAIL1", "which company account is yours")
+}
+
+func TestUnknownUserIsToldToRetry(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	h.dm("U0GHOST01", "D0GHOST01", "Ev1", "reset my passcode", 0)
+	h.waitPost("D0GHOST01", "Slack did not tell me who you are")
+	if n := h.handler.n.Load(); n != 0 {
+		t.Errorf("the engine ran for an unknown user")
+	}
+}
+
+func TestSocketModeReconnectsOnDisconnect(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	first := h.fake.conn(t, 1)
+	first.send(t, fixture(t, "socket_mode_disconnect_refresh_requested.json"))
+	h.fake.conn(t, 2)
+	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0) // over the new connection
+	h.waitPost(adeleDM, "Which device")
+	if n := h.count("apps.connections.open"); n != 2 {
+		t.Errorf("apps.connections.open called %d times, want 2", n)
+	}
+	for _, c := range h.fake.Calls() {
+		if c.Method == "apps.connections.open" && c.Auth != "Bearer "+appToken {
+			t.Errorf("apps.connections.open with %q, want the app token", c.Auth)
+		}
+	}
+}
+
+func TestNotify(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	err := h.a.Notify(context.Background(), []bot.Reply{
+		{Text: "approval card", Audience: bot.ToHelpdesk},
+		{Text: "for Lieke", To: bot.User{Platform: bot.Slack, ID: lieke}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitPost("C0HELPDESK", "approval card")
+	h.waitPost(liekeDM, "for Lieke")
+	if err := h.a.Notify(context.Background(), []bot.Reply{{Text: "to nobody"}}); err == nil {
+		t.Error("Notify without a recipient succeeded")
+	}
+}

@@ -1,0 +1,171 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/passbot/passbot/bot"
+)
+
+// errIgnored marks an event passbot does not act on.
+var errIgnored = errors.New("ignored")
+
+// onEventsAPI handles an Events API callback (either transport).
+func (a *Adapter) onEventsAPI(ctx context.Context, e slackevents.EventsAPIEvent) {
+	if e.Type != slackevents.CallbackEvent {
+		return
+	}
+	id := ""
+	if cb, ok := e.Data.(*slackevents.EventsAPICallbackEvent); ok {
+		id = cb.EventID
+	}
+	switch ev := e.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		a.onMessage(ctx, id, ev)
+	case *slackevents.AppMentionEvent:
+		a.onMention(ctx, ev)
+	case *slackevents.AppHomeOpenedEvent:
+		a.onHomeOpened(ctx, ev)
+	}
+}
+
+// onMessage handles a message in a DM with the bot. Slack also delivers the
+// bot's own posts, edits and other subtypes: those are ignored.
+func (a *Adapter) onMessage(ctx context.Context, eventID string, m *slackevents.MessageEvent) {
+	if m.ChannelType != "im" || m.SubType != "" || m.BotID != "" || m.User == "" {
+		return
+	}
+	if a.isSelf(ctx, m.User, m.BotID) {
+		return
+	}
+	a.rememberDM(m.User, m.Channel)
+	o := origin{user: bot.User{Platform: bot.Slack, ID: m.User}, dm: m.Channel}
+	u, err := a.who(ctx, &o)
+	if err != nil {
+		return
+	}
+	a.dispatch(ctx, bot.Event{DeliveryID: deliveryID("event", eventID), Kind: bot.Message, User: u, Channel: m.Channel, Text: m.Text}, o)
+}
+
+// onMention answers an @mention in a channel with a pointer to the DM: the
+// conversation never happens in a channel.
+func (a *Adapter) onMention(ctx context.Context, m *slackevents.AppMentionEvent) {
+	if m.BotID != "" || m.User == "" || isDM(m.Channel) || a.isSelf(ctx, m.User, "") {
+		return
+	}
+	locale := ""
+	if p, err := a.person(ctx, m.User); err == nil {
+		locale = p.user.Locale
+	} else {
+		a.log.Warn("slack: users.info", "user", m.User, "err", err)
+	}
+	text := render(bot.Reply{Text: hints[lang(locale)].mention})
+	err := a.retry(ctx, "chat.postEphemeral", func() error {
+		_, err := a.api.PostEphemeralContext(ctx, m.Channel, m.User, text.options()...)
+		return err
+	})
+	if err != nil {
+		a.log.Error("slack: answer mention", "user", m.User, "channel", m.Channel, "err", err)
+	}
+}
+
+// onHomeOpened publishes the App Home tab.
+func (a *Adapter) onHomeOpened(ctx context.Context, h *slackevents.AppHomeOpenedEvent) {
+	if h.Tab != "home" || h.User == "" {
+		return
+	}
+	locale := ""
+	if p, err := a.person(ctx, h.User); err == nil {
+		locale = p.user.Locale
+	} else {
+		a.log.Warn("slack: users.info", "user", h.User, "err", err)
+	}
+	err := a.retry(ctx, "views.publish", func() error {
+		_, err := a.api.PublishViewContext(ctx, slackapi.PublishViewContextRequest{UserID: h.User, View: homeView(lang(locale))})
+		return err
+	})
+	if err != nil {
+		a.log.Error("slack: publish home tab", "user", h.User, "err", err)
+	}
+}
+
+// onCommand handles /passcode [text]. Replies go to the user's DM with the
+// bot wherever the command was typed: a channel (or a DM between two
+// people) must not see a device list, let alone a passcode.
+func (a *Adapter) onCommand(ctx context.Context, c slackapi.SlashCommand) {
+	o := origin{user: bot.User{Platform: bot.Slack, ID: c.UserID}}
+	u, err := a.who(ctx, &o)
+	if err != nil {
+		return
+	}
+	if o.dm, err = a.dm(ctx, c.UserID); err != nil {
+		a.log.Error("slack: open DM", "user", c.UserID, "err", err)
+		return
+	}
+	a.dispatch(ctx, bot.Event{DeliveryID: deliveryID("command", c.TriggerID), Kind: bot.Message, User: u, Channel: o.dm, Text: strings.TrimSpace(c.Text)}, o)
+}
+
+// onInteraction handles a click on one of passbot's buttons.
+func (a *Adapter) onInteraction(ctx context.Context, cb slackapi.InteractionCallback) {
+	if cb.Type != slackapi.InteractionTypeBlockActions || cb.User.ID == "" {
+		return
+	}
+	for _, act := range cb.ActionCallback.BlockActions {
+		if !strings.HasPrefix(act.ActionID, actionPrefix) {
+			continue
+		}
+		o := origin{user: bot.User{Platform: bot.Slack, ID: cb.User.ID}, responseURL: cb.ResponseURL}
+		container := cb.Container
+		if container.MessageTs != "" {
+			o.clicked = &container
+		}
+		u, err := a.who(ctx, &o)
+		if err != nil {
+			return
+		}
+		// A click has no ID of its own: the clicked message, the click's time
+		// and the clicker identify it, so a replayed payload is dropped.
+		at := container.MessageTs
+		if at == "" {
+			at = container.ViewID
+		}
+		id := deliveryID("action", at, act.ActionTs, cb.User.ID)
+		if act.ActionID == startActionID {
+			// The home tab's Start button: start a reset in the DM.
+			a.dispatch(ctx, bot.Event{DeliveryID: id, Kind: bot.Message, User: u}, o)
+			continue
+		}
+		a.dispatch(ctx, bot.Event{DeliveryID: id, Kind: bot.Press, User: u, Channel: container.ChannelID, Action: act.Value}, o)
+	}
+}
+
+// who looks up the person of o.user.ID and fills o.user in. Bot users are
+// ignored; when Slack does not answer, the person is told to try again.
+func (a *Adapter) who(ctx context.Context, o *origin) (bot.User, error) {
+	p, err := a.person(ctx, o.user.ID)
+	if err != nil {
+		a.log.Error("slack: users.info", "user", o.user.ID, "err", err)
+		a.identityHint(ctx, *o)
+		return bot.User{}, err
+	}
+	if p.bot {
+		return bot.User{}, errIgnored
+	}
+	o.user = p.user
+	return p.user, nil
+}
+
+// deliveryID joins the parts of a delivery's identity; empty when one is
+// missing, which turns dedupe off rather than merging different deliveries.
+func deliveryID(kind string, parts ...string) string {
+	for _, p := range parts {
+		if p == "" {
+			return ""
+		}
+	}
+	return kind + ":" + strings.Join(parts, ":")
+}

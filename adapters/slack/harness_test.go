@@ -1,0 +1,319 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
+)
+
+// People of the tests. Adele's e-mail is a demo-fleet user; her first device,
+// "Adele's Galaxy S7" (Android 6.0.1), is self-service resettable.
+const (
+	adele     = "U2147483697"
+	adeleDM   = "D024BE91L"
+	lieke     = "U0LIEKE01"
+	liekeDM   = "D0LIEKE01"
+	botUser   = "U0BOT1234" // auth_test_response_bot.json
+	secret    = "8f742231b10e8888abcd99yyyzzz85a5"
+	appToken  = "xapp-1-A0PNCHHK2-1-test"
+	botToken  = "xoxb-test"
+	channelID = "C0GENERAL1"
+)
+
+// harness runs the real adapter over a real engine (Redis, demo fleet, fake
+// clock) against the fake Slack.
+type harness struct {
+	t       *testing.T
+	mode    string
+	env     *enginetest.Env
+	fake    *fakeSlack
+	a       *Adapter
+	handler *countingHandler
+	logs    *syncBuffer
+
+	handled atomic.Int64 // events the adapter finished
+	sent    int64        // events the test sent
+	actionN int          // makes each click's action_ts unique
+
+	waitMu sync.Mutex
+	waits  []time.Duration // rate-limit and backoff waits asked for
+}
+
+type countingHandler struct {
+	h Handler
+	n atomic.Int64
+}
+
+func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error) {
+	c.n.Add(1)
+	return c.h.Handle(ctx, ev)
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newHarness starts the adapter in mode with Adele (locale adeleLocale) and
+// Lieke known to the fake.
+func newHarness(t *testing.T, mode, adeleLocale string) *harness {
+	t.Helper()
+	h := &harness{t: t, mode: mode, env: enginetest.New(t), fake: newFakeSlack(t), logs: &syncBuffer{}}
+	h.fake.addUser(adele, fakeUser{Name: "Adele Vance", Email: "adele.vance@contoso.com", Locale: adeleLocale}, adeleDM)
+	h.fake.addUser(lieke, fakeUser{Name: "Lieke de Vries", Email: "lieke.devries@contoso.com", Locale: "nl-NL"}, liekeDM)
+	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.env.Engine.Log = log
+	h.handler = &countingHandler{h: h.env.Engine}
+	cfg := Config{BotToken: botToken, AppToken: appToken, SigningSecret: secret, Mode: mode, APIURL: h.fake.APIURL(), HelpdeskChannel: "C0HELPDESK"}
+	a, err := New(cfg, h.handler, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.sleep = func(ctx context.Context, d time.Duration) error {
+		h.waitMu.Lock()
+		h.waits = append(h.waits, d)
+		h.waitMu.Unlock()
+		return ctx.Err()
+	}
+	a.handled = func() {
+		h.handled.Add(1)
+		h.fake.notify()
+	}
+	h.a = a
+	h.env.Engine.Notifiers[bot.Slack] = a
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(waitTimeout):
+			t.Errorf("Run did not return after cancel")
+		}
+	})
+	return h
+}
+
+// settle waits until the adapter finished every event sent so far.
+func (h *harness) settle() {
+	h.t.Helper()
+	want := h.sent
+	h.fake.waitFor(h.t, fmt.Sprintf("%d handled events", want), func() bool { return h.handled.Load() >= want })
+}
+
+// --- sending events, over Socket Mode or signed HTTP -----------------------
+
+// dm sends a message.im event from user and waits until it was handled.
+func (h *harness) dm(user, dm, eventID, text string, retry int) {
+	h.t.Helper()
+	env := fixtureMap(h.t, "socket_mode_events_api_envelope.json")
+	payload := env["payload"].(map[string]any)
+	ev := payload["event"].(map[string]any)
+	ev["user"], ev["channel"], ev["text"] = user, dm, text
+	payload["event_id"] = eventID
+	env["envelope_id"] = fmt.Sprintf("env-%s-%d", eventID, retry)
+	env["retry_attempt"] = retry
+	h.deliver(env, "/slack/events", payload, retry)
+}
+
+// click sends a block_actions interaction on a button of message m.
+func (h *harness) click(user string, m sentMessage, b sentButton) map[string]any {
+	h.t.Helper()
+	h.actionN++
+	p := fixtureMap(h.t, "interaction_block_actions.json")
+	p["user"].(map[string]any)["id"] = user
+	container := p["container"].(map[string]any)
+	container["message_ts"], container["channel_id"] = m.messageTS(), m.Channel
+	p["channel"].(map[string]any)["id"] = m.Channel
+	p["response_url"] = h.fake.ResponseURL(strconv.Itoa(h.actionN))
+	act := p["actions"].([]any)[0].(map[string]any)
+	act["action_id"], act["value"], act["block_id"] = b.ActionID, b.Value, actionsBlock
+	act["text"].(map[string]any)["text"] = b.Text.Text
+	act["action_ts"] = fmt.Sprintf("1700000100.%06d", h.actionN)
+	h.interact(p)
+	return p
+}
+
+// interact sends an interaction payload as is (a replay sends it twice).
+func (h *harness) interact(p map[string]any) {
+	h.t.Helper()
+	h.actionN++
+	env := fixtureMap(h.t, "socket_mode_interactive_envelope.json")
+	env["payload"], env["envelope_id"] = p, fmt.Sprintf("env-click-%d", h.actionN)
+	h.deliver(env, "/slack/interactions", p, 0)
+}
+
+// command sends /passcode text from user in channel.
+func (h *harness) command(user, channel, text, trigger string) {
+	h.t.Helper()
+	env := fixtureMap(h.t, "socket_mode_slash_commands_envelope.json")
+	p := env["payload"].(map[string]any)
+	p["user_id"], p["channel_id"], p["text"], p["trigger_id"] = user, channel, text, trigger
+	p["response_url"] = h.fake.ResponseURL("cmd-" + trigger)
+	env["envelope_id"] = "env-cmd-" + trigger
+	h.deliver(env, "/slack/commands", p, 0)
+}
+
+// event sends an Events API callback fixture as is.
+func (h *harness) event(payload map[string]any, eventID string) {
+	h.t.Helper()
+	payload["event_id"] = eventID
+	env := fixtureMap(h.t, "socket_mode_events_api_envelope.json")
+	env["payload"], env["envelope_id"] = payload, "env-"+eventID
+	h.deliver(env, "/slack/events", payload, 0)
+}
+
+// deliver sends one thing Slack delivers and waits until it was handled:
+// over Socket Mode the envelope (and its ack), over HTTP a signed request.
+func (h *harness) deliver(envelope map[string]any, path string, payload map[string]any, retry int) {
+	h.t.Helper()
+	h.sent++
+	if h.mode == ModeSocket {
+		frame, _ := json.Marshal(envelope)
+		c := h.fake.latest(h.t)
+		c.send(h.t, frame)
+		c.waitAck(h.t, envelope["envelope_id"].(string))
+	} else {
+		var body []byte
+		switch path {
+		case "/slack/events":
+			body, _ = json.Marshal(payload)
+		case "/slack/interactions":
+			js, _ := json.Marshal(payload)
+			body = []byte("payload=" + url.QueryEscape(string(js)))
+		case "/slack/commands":
+			form := url.Values{}
+			for k, v := range payload {
+				form.Set(k, fmt.Sprint(v))
+			}
+			body = []byte(form.Encode())
+		}
+		rec := h.post(path, body, time.Now(), secret, retry)
+		if rec.Code != http.StatusOK {
+			h.t.Fatalf("POST %s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+	h.settle()
+}
+
+// post sends a signed request to the adapter's HTTP handler.
+func (h *harness) post(path string, body []byte, at time.Time, key string, retry int) *httptest.ResponseRecorder {
+	h.t.Helper()
+	return h.postWith(path, body, at, key, func(hdr map[string]string) {
+		if retry > 0 {
+			hdr["X-Slack-Retry-Num"] = strconv.Itoa(retry)
+			hdr["X-Slack-Retry-Reason"] = "http_timeout"
+		}
+	})
+}
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+// postWith signs body at time at with key, lets mutate change the headers
+// (an empty value removes one) and serves the request.
+func (h *harness) postWith(path string, body []byte, at time.Time, key string, mutate func(map[string]string)) *httptest.ResponseRecorder {
+	h.t.Helper()
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	if strings.HasSuffix(path, "/events") {
+		r.Header.Set("Content-Type", "application/json")
+	} else {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	ts := strconv.FormatInt(at.Unix(), 10)
+	hdr := map[string]string{"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sign(key, ts, body)}
+	if mutate != nil {
+		mutate(hdr)
+	}
+	for k, v := range hdr {
+		if v != "" {
+			r.Header.Set(k, v)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.a.HTTPHandler().ServeHTTP(rec, r)
+	return rec
+}
+
+// sign computes Slack's v0 signature.
+func sign(key, ts string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(key))
+	fmt.Fprintf(mac, "v0:%s:", ts)
+	mac.Write(body)
+	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// --- reading what passbot sent ---------------------------------------------
+
+// waitPost waits for a chat.postMessage to channel whose text contains
+// substr and returns the last such message.
+func (h *harness) waitPost(channel, substr string) sentMessage {
+	h.t.Helper()
+	var found sentMessage
+	h.fake.waitFor(h.t, fmt.Sprintf("a post to %s containing %q", channel, substr), func() bool {
+		for _, c := range h.fake.calls {
+			if m, ok := c.message(); ok && !c.Limited && m.Method == "chat.postMessage" && m.Channel == channel && strings.Contains(m.Text, substr) {
+				found = m
+			}
+		}
+		return found.Posted != ""
+	})
+	return found
+}
+
+// messages returns the sent messages matching pred.
+func (h *harness) messages(pred func(sentMessage) bool) []sentMessage {
+	var out []sentMessage
+	for _, m := range h.fake.Messages() {
+		if pred(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (h *harness) updates(channel, ts string) []sentMessage {
+	return h.messages(func(m sentMessage) bool { return m.Method == "chat.update" && m.Channel == channel && m.TS == ts })
+}
+
+func (h *harness) count(method string) int {
+	n := 0
+	for _, c := range h.fake.Calls() {
+		if c.Method == method && !c.Limited {
+			n++
+		}
+	}
+	return n
+}

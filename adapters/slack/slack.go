@@ -1,0 +1,304 @@
+// Package slack connects passbot to Slack with slack-go: events arrive over
+// Socket Mode (the default, no public URL) or on HTTP endpoints verified with
+// the signing secret; replies are rendered as Block Kit. Every reply to a
+// person goes to that person's direct-message channel with the bot (or
+// replaces the message whose button they clicked there), so a temporary
+// passcode only ever reaches its owner.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/passbot/passbot/bot"
+)
+
+// Handler runs an event; *bot.Engine is one.
+type Handler interface {
+	Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error)
+}
+
+// Adapter is passbot on Slack. It implements bot.Notifier.
+type Adapter struct {
+	cfg     Config
+	api     *slackapi.Client
+	handler Handler
+	log     *slog.Logger
+	users   *userCache
+
+	// sleep waits out a rate limit or a reconnect backoff; tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time
+	// handled, when set, is called after each incoming event was handled
+	// and its replies sent (or it was ignored); tests wait on it.
+	handled func()
+
+	selfMu sync.Mutex
+	self   *slackapi.AuthTestResponse
+
+	workMu  sync.Mutex
+	closing bool
+	work    sync.WaitGroup
+}
+
+// New checks cfg and returns an adapter; it does not connect yet.
+func New(cfg Config, h Handler, log *slog.Logger) (*Adapter, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("slack: no handler")
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	opts := []slackapi.Option{}
+	if cfg.AppToken != "" {
+		opts = append(opts, slackapi.OptionAppLevelToken(cfg.AppToken))
+	}
+	if cfg.APIURL != "" {
+		opts = append(opts, slackapi.OptionAPIURL(cfg.APIURL))
+	}
+	return &Adapter{
+		cfg:     cfg,
+		api:     slackapi.New(cfg.BotToken, opts...),
+		handler: h,
+		log:     log.With("platform", "slack"),
+		users:   newUserCache(),
+		sleep:   sleepContext,
+		now:     time.Now,
+	}, nil
+}
+
+// Run serves Slack until ctx ends. In socket mode it holds the Socket Mode
+// connection, reconnecting with backoff; in http mode events arrive through
+// HTTPHandler and Run only waits. Either way it returns after the events in
+// flight were handled. It fails at once on a bad token.
+func (a *Adapter) Run(ctx context.Context) error {
+	defer a.drain()
+	if _, err := a.identity(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	if a.cfg.Mode == ModeHTTP {
+		<-ctx.Done()
+		return nil
+	}
+	return a.runSocket(ctx)
+}
+
+// drain stops taking new events and waits for those in flight.
+func (a *Adapter) drain() {
+	a.workMu.Lock()
+	a.closing = true
+	a.workMu.Unlock()
+	a.work.Wait()
+}
+
+// goWork runs fn in the background, tracked so that Run can wait for it.
+// It reports false once the adapter is shutting down.
+func (a *Adapter) goWork(fn func(ctx context.Context)) bool {
+	a.workMu.Lock()
+	defer a.workMu.Unlock()
+	if a.closing {
+		return false
+	}
+	a.work.Go(func() {
+		// The event was acknowledged: finish it even if the caller's
+		// context ends, within a bound.
+		ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
+		defer cancel()
+		fn(ctx)
+		if a.handled != nil {
+			a.handled()
+		}
+	})
+	return true
+}
+
+// identity is the bot's own auth.test answer, asked once.
+func (a *Adapter) identity(ctx context.Context) (*slackapi.AuthTestResponse, error) {
+	a.selfMu.Lock()
+	defer a.selfMu.Unlock()
+	if a.self != nil {
+		return a.self, nil
+	}
+	var res *slackapi.AuthTestResponse
+	err := a.retry(ctx, "auth.test", func() (err error) {
+		res, err = a.api.AuthTestContext(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("slack: auth.test with PASSBOT_SLACK_BOT_TOKEN: %w", err)
+	}
+	a.self = res
+	return res, nil
+}
+
+// isSelf reports whether a user or bot ID is passbot's own.
+func (a *Adapter) isSelf(ctx context.Context, userID, botID string) bool {
+	me, err := a.identity(ctx)
+	if err != nil {
+		return false
+	}
+	return userID != "" && userID == me.UserID || botID != "" && botID == me.BotID
+}
+
+// origin is where an event came from, so replies can go back there.
+type origin struct {
+	user bot.User
+	// dm is the user's DM channel with the bot, when the event says so.
+	dm string
+	// clicked is the message whose button was pressed.
+	clicked *slackapi.Container
+	// responseURL answers the interaction (ephemeral messages).
+	responseURL string
+}
+
+// dispatch hands ev to the engine and sends its replies. Errors are logged
+// with what identifies the event, never with reply text: a reply can hold a
+// temporary passcode.
+func (a *Adapter) dispatch(ctx context.Context, ev bot.Event, o origin) {
+	replies, err := a.handler.Handle(ctx, ev)
+	if err != nil {
+		a.log.Error("slack: handle event", "delivery", ev.DeliveryID, "user", ev.User.ID, "kind", ev.Kind, "err", err)
+	}
+	a.deliver(ctx, o, replies)
+}
+
+// deliver sends the replies to an event in order.
+func (a *Adapter) deliver(ctx context.Context, o origin, replies []bot.Reply) {
+	for i, r := range replies {
+		var err error
+		switch {
+		case r.Audience == bot.ToHelpdesk:
+			err = a.postHelpdesk(ctx, r)
+		case r.To.ID != "" && r.To.ID != o.user.ID:
+			// Someone else's reply: never to this event's place.
+			err = a.postDM(ctx, r.To.ID, r)
+		case r.Replace && o.clicked != nil:
+			err = a.replace(ctx, o, r)
+		default:
+			err = a.postTo(ctx, o, r)
+		}
+		if err != nil {
+			a.log.Error("slack: send reply", "reply", i, "user", o.user.ID, "private", r.Private, "replace", r.Replace, "err", err)
+		}
+	}
+}
+
+// postTo posts a reply in the user's DM with the bot.
+func (a *Adapter) postTo(ctx context.Context, o origin, r bot.Reply) error {
+	if o.dm != "" {
+		return a.post(ctx, o.dm, render(r))
+	}
+	return a.postDM(ctx, o.user.ID, r)
+}
+
+// postDM posts a reply in the user's DM with the bot, opening it if needed.
+func (a *Adapter) postDM(ctx context.Context, userID string, r bot.Reply) error {
+	ch, err := a.dm(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("open DM: %w", err)
+	}
+	return a.post(ctx, ch, render(r))
+}
+
+func (a *Adapter) post(ctx context.Context, channel string, m message) error {
+	return a.retry(ctx, "chat.postMessage", func() error {
+		_, _, err := a.api.PostMessageContext(ctx, channel, m.options()...)
+		return err
+	})
+}
+
+func (a *Adapter) postHelpdesk(ctx context.Context, r bot.Reply) error {
+	if a.cfg.HelpdeskChannel == "" {
+		return errors.New("helpdesk reply but PASSBOT_HELPDESK_CHANNEL is not set")
+	}
+	return a.post(ctx, a.cfg.HelpdeskChannel, render(r))
+}
+
+// replace puts the reply in place of the clicked message: chat.update in the
+// user's DM, the interaction's response_url for an ephemeral message. A
+// message anywhere else is not replaced; the reply goes to the DM.
+func (a *Adapter) replace(ctx context.Context, o origin, r bot.Reply) error {
+	c, m := o.clicked, render(r)
+	switch {
+	case c.IsEphemeral && o.responseURL != "":
+		return a.retry(ctx, "response_url", func() error {
+			_, _, err := a.api.PostMessageContext(ctx, "", append(m.options(), slackapi.MsgOptionReplaceOriginal(o.responseURL))...)
+			return err
+		})
+	case c.MessageTs != "" && c.ChannelID != "":
+		dm := o.dm
+		if dm == "" {
+			var err error
+			if dm, err = a.dm(ctx, o.user.ID); err != nil {
+				return fmt.Errorf("open DM: %w", err)
+			}
+		}
+		if c.ChannelID != dm {
+			break
+		}
+		err := a.retry(ctx, "chat.update", func() error {
+			_, _, _, err := a.api.UpdateMessageContext(ctx, c.ChannelID, c.MessageTs, m.options()...)
+			return err
+		})
+		if err == nil {
+			return nil
+		}
+		a.log.Warn("slack: replace failed, posting instead", "user", o.user.ID, "err", err)
+	}
+	return a.postTo(ctx, o, r)
+}
+
+// Notify implements bot.Notifier: follow-ups go to each person's DM with the
+// bot, helpdesk replies to the helpdesk channel.
+func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) error {
+	var errs []error
+	for _, r := range replies {
+		var err error
+		switch {
+		case r.Audience == bot.ToHelpdesk:
+			err = a.postHelpdesk(ctx, r)
+		case r.To.ID == "":
+			err = errors.New("reply without a recipient")
+		default:
+			err = a.postDM(ctx, r.To.ID, r)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("slack: notify %s: %w", r.To.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// lang picks the language of the adapter's own hint texts from a Slack
+// locale ("nl-NL"), as the flows do: Dutch for any nl locale, else English.
+func lang(locale string) string {
+	l := strings.ToLower(locale)
+	if l == "nl" || strings.HasPrefix(l, "nl-") || strings.HasPrefix(l, "nl_") {
+		return "nl"
+	}
+	return "en"
+}
+
+// identityHint tells a person passbot could not look them up just now.
+func (a *Adapter) identityHint(ctx context.Context, o origin) {
+	text := hints["en"].identity + "\n" + hints["nl"].identity
+	if err := a.postTo(ctx, o, bot.Reply{Text: text, Private: true}); err != nil {
+		a.log.Error("slack: send identity hint", "user", o.user.ID, "err", err)
+	}
+}
+
+// isDM reports whether a channel ID is a direct-message channel.
+func isDM(channel string) bool { return strings.HasPrefix(channel, "D") }

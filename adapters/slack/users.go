@@ -1,0 +1,103 @@
+package slack
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/passbot/passbot/bot"
+)
+
+// userTTL is how long a users.info answer is reused: users.info is a Tier 4
+// method, and an e-mail or locale change can wait this long.
+const userTTL = 10 * time.Minute
+
+// person is what passbot knows of a Slack user.
+type person struct {
+	user bot.User
+	bot  bool // a bot user: its events are ignored
+}
+
+type cachedPerson struct {
+	person
+	expires time.Time
+}
+
+// userCache remembers users.info answers and the bot DM of each user.
+type userCache struct {
+	mu     sync.Mutex
+	people map[string]cachedPerson
+	dms    map[string]string // user ID → the user's DM channel with the bot
+}
+
+func newUserCache() *userCache {
+	return &userCache{people: map[string]cachedPerson{}, dms: map[string]string{}}
+}
+
+// person returns the Slack user as a bot.User: users.info with the locale,
+// the e-mail as UPN ("" without users:read.email or without an e-mail).
+func (a *Adapter) person(ctx context.Context, id string) (person, error) {
+	now := a.now()
+	a.users.mu.Lock()
+	c, ok := a.users.people[id]
+	a.users.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.person, nil
+	}
+	var info *slackapi.User
+	err := a.retry(ctx, "users.info", func() (err error) {
+		info, err = a.api.GetUserInfoContext(ctx, id, slackapi.GetUserInfoOptionIncludeLocale(true))
+		return err
+	})
+	if err != nil {
+		return person{}, err
+	}
+	name := info.Profile.RealName
+	if name == "" {
+		name = info.RealName
+	}
+	if name == "" {
+		name = info.Name
+	}
+	p := person{
+		user: bot.User{Platform: bot.Slack, ID: id, Name: name, UPN: info.Profile.Email, Locale: info.Locale},
+		bot:  info.IsBot,
+	}
+	a.users.mu.Lock()
+	a.users.people[id] = cachedPerson{person: p, expires: now.Add(userTTL)}
+	a.users.mu.Unlock()
+	return p, nil
+}
+
+// dm returns the ID of the user's direct-message channel with the bot,
+// opening it when needed. Private replies go there: nobody else is in it.
+func (a *Adapter) dm(ctx context.Context, userID string) (string, error) {
+	a.users.mu.Lock()
+	ch, ok := a.users.dms[userID]
+	a.users.mu.Unlock()
+	if ok {
+		return ch, nil
+	}
+	var c *slackapi.Channel
+	err := a.retry(ctx, "conversations.open", func() (err error) {
+		c, _, _, err = a.api.OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{userID}, ReturnIM: true})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	a.rememberDM(userID, c.ID)
+	return c.ID, nil
+}
+
+// rememberDM records a DM channel seen in a message.im event.
+func (a *Adapter) rememberDM(userID, channel string) {
+	if userID == "" || channel == "" {
+		return
+	}
+	a.users.mu.Lock()
+	a.users.dms[userID] = channel
+	a.users.mu.Unlock()
+}

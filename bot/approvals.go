@@ -1,0 +1,271 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// anyApprover is the owner field of a helpdesk card's button: any approver
+// may press it, and the approval flow decides who really may.
+const anyApprover = "*"
+
+// requestPrefix marks a card button's conversation field as a request ID.
+const requestPrefix = "req:"
+
+// stampRequest turns the approval flow's button names into actions that
+// point at the request.
+func stampRequest(r *Request, replies []Reply) []Reply {
+	c := &Conversation{ID: requestPrefix + r.ID, Owner: User{ID: anyApprover}}
+	for i := range replies {
+		for j := range replies[i].Buttons {
+			replies[i].Buttons[j].Action = stamp(c, replies[i].Buttons[j].Action)
+		}
+	}
+	return replies
+}
+
+// maxRetries bounds compare-and-set retries against a concurrent change.
+const maxRetries = 3
+
+// execRequest runs the commands that read or write helpdesk requests and
+// the audit trail.
+func (e *Engine) execRequest(ctx context.Context, owner User, cmd Command) CommandResult {
+	res := CommandResult{Command: cmd}
+	now := e.now()
+	switch cmd.Op {
+	case OpRequest:
+		res.Requests, res.Err = e.newRequest(ctx, owner, cmd, now)
+	case OpDenyReason:
+		res.Err = e.sendDenyReason(ctx, owner, cmd, now)
+	case OpStatus:
+		if res.Requests, res.Err = e.Store.UserRequests(ctx, owner); res.Err == nil {
+			res.Audit, res.Err = e.Store.RecentAudit(ctx, owner.Key(), 5)
+		}
+	case OpPending, OpAudit:
+		if !owner.Approver {
+			e.audit(ctx, AuditRecord{Actor: owner.Key(), Action: "refuse", Outcome: "not_approver:" + cmd.Op.String()})
+			res.Err = &Error{Code: ErrCodeNotApprover}
+			break
+		}
+		if cmd.Op == OpPending {
+			res.Requests, res.Err = e.Store.PendingRequests(ctx)
+		} else {
+			res.Audit, res.Err = e.Store.RecentAudit(ctx, cmd.Text, 20)
+		}
+	}
+	if res.Err != nil && ErrorCode(res.Err) == ErrCodeInternal {
+		e.storeError()
+		res.Err = &Error{Code: ErrCodeUnavailable, Err: res.Err}
+	}
+	return res
+}
+
+func (e *Engine) newRequest(ctx context.Context, owner User, cmd Command, now time.Time) ([]Request, error) {
+	if e.Approval == nil {
+		return nil, &Error{Code: ErrCodeUnsupported, Err: errors.New("engine: helpdesk approvals are not configured")}
+	}
+	if err := e.allow(ctx, owner, cmd.Device); err != nil {
+		e.audit(ctx, AuditRecord{Actor: owner.Key(), UPN: owner.UPN, Action: "request", Device: cmd.Device.ID, Name: cmd.Device.Name, Outcome: ErrorCode(err)})
+		return nil, err
+	}
+	r := &Request{ID: newID(), Requester: owner, Device: cmd.Device, Reason: cmd.Text, Lang: cmd.Lang, State: RequestPending, Created: now}
+	if err := e.Store.SaveRequest(ctx, r); err != nil {
+		return nil, err
+	}
+	e.audit(ctx, AuditRecord{Actor: owner.Key(), UPN: owner.UPN, Action: "request", Device: r.Device.ID, Name: r.Device.Name, Request: r.ID, Outcome: "pending"})
+	card := stampRequest(r, []Reply{e.Approval.Card(r, now)})
+	e.notify(ctx, owner.Platform, card)
+	fs := e.Approval.FollowUps(r)
+	for i := range fs {
+		fs[i].Owner, fs[i].Request = owner, r.ID
+	}
+	if err := e.schedule(ctx, &Conversation{}, fs); err != nil {
+		return nil, err
+	}
+	return []Request{*r}, nil
+}
+
+// sendDenyReason records the reason an agent typed and tells the requester.
+func (e *Engine) sendDenyReason(ctx context.Context, agent User, cmd Command, now time.Time) error {
+	_, err := e.applyDecision(ctx, cmd.Request, func(r *Request) Decision {
+		r.DenyReason = cmd.Text
+		return e.Approval.Decide(r, agent, "reason", now)
+	}, agent)
+	return err
+}
+
+// applyDecision loads a request, applies step and saves the result with
+// compare-and-set, retrying on a concurrent change; then it carries out the
+// decision and returns the replies for the actor.
+func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Request) Decision, actor User) ([]Reply, error) {
+	if e.Approval == nil {
+		return nil, &Error{Code: ErrCodeUnsupported, Err: errors.New("engine: helpdesk approvals are not configured")}
+	}
+	for range maxRetries {
+		r, err := e.Store.Request(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			return nil, &Error{Code: NoticeStale, Err: fmt.Errorf("engine: no request %s", id)}
+		}
+		d := step(r)
+		if d.Changed {
+			err := e.Store.SaveRequest(ctx, r)
+			if errors.Is(err, ErrConflict) {
+				continue // decided elsewhere meanwhile: decide again on what is stored
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		return e.carryOut(ctx, r, d, actor), nil
+	}
+	return nil, &Error{Code: NoticeBusy, Err: fmt.Errorf("engine: request %s kept changing", id)}
+}
+
+// carryOut notifies and schedules what a saved decision asks for.
+func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor User) []Reply {
+	if d.Audit != "" {
+		e.audit(ctx, AuditRecord{Actor: actor.Key(), Subject: r.Requester.Key(), UPN: r.Requester.UPN, Action: d.Audit,
+			Device: r.Device.ID, Name: r.Device.Name, Request: r.ID, Outcome: d.Outcome})
+	}
+	if d.Approved {
+		d.Requester = append(d.Requester, e.resume(ctx, r)...)
+	}
+	for i := range d.Requester {
+		d.Requester[i].To = r.Requester
+	}
+	e.notify(ctx, r.Requester.Platform, d.Requester)
+	e.notify(ctx, r.Requester.Platform, stampRequest(r, d.Helpdesk))
+	for i := range d.FollowUps {
+		d.FollowUps[i].Owner, d.FollowUps[i].Request = r.Requester, r.ID
+	}
+	if err := e.schedule(ctx, &Conversation{}, d.FollowUps); err != nil {
+		e.logger().Error("schedule request follow-ups", "request", r.ID, "err", err)
+	}
+	return stampRequest(r, d.Actor)
+}
+
+// resume puts the requester's conversation at the device-with-you check of
+// the approved device and returns the replies for them.
+func (e *Engine) resume(ctx context.Context, r *Request) []Reply {
+	for range maxRetries {
+		conv, _, err := e.Store.Begin(ctx, "", r.Requester)
+		if err != nil {
+			break
+		}
+		if conv == nil {
+			conv = &Conversation{Owner: r.Requester}
+		}
+		out := e.Flow.Step(conv, Input{Kind: Approved, Request: r}, e.now())
+		replies, err := e.run(ctx, conv, out, true)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			break
+		}
+		return replies
+	}
+	e.logger().Error("resume approved request", "request", r.ID, "user", r.Requester.Key())
+	return []Reply{e.Flow.Notice(&Conversation{Owner: r.Requester}, ErrCodeUnavailable)}
+}
+
+// decide handles a click on a helpdesk card.
+func (e *Engine) decide(ctx context.Context, ev Event, conv *Conversation, a action) ([]Reply, error) {
+	now := e.now()
+	id := strings.TrimPrefix(a.Conv, requestPrefix)
+	if !strings.HasPrefix(a.Conv, requestPrefix) || id == "" {
+		return e.notice(conv, NoticeUnknown), nil
+	}
+	var denied *Request
+	replies, err := e.applyDecision(ctx, id, func(r *Request) Decision {
+		d := e.Approval.Decide(r, ev.User, a.Name, now)
+		if d.Changed && r.State == RequestDenied {
+			denied = r
+		}
+		return d
+	}, ev.User)
+	if err != nil {
+		code := ErrorCode(err)
+		if code == ErrCodeInternal {
+			e.storeError()
+			code = ErrCodeUnavailable
+		}
+		return e.notice(conv, code), err
+	}
+	if denied != nil {
+		// The agent's next line is the reason for the employee.
+		out := e.Flow.Step(conv, Input{Kind: Denied, Request: denied}, now)
+		more, err := e.run(ctx, conv, out, true)
+		replies = append(replies, more...)
+		if err != nil {
+			return replies, err
+		}
+	}
+	for i := range replies {
+		if replies[i].To.ID == "" {
+			replies[i].To = ev.User
+		}
+	}
+	return replies, nil
+}
+
+// fireRequest handles an escalation or expiry follow-up of a request.
+func (e *Engine) fireRequest(ctx context.Context, f FollowUp, now time.Time) error {
+	if e.Approval == nil {
+		return nil
+	}
+	_, err := e.applyDecision(ctx, f.Request, func(r *Request) Decision {
+		return e.Approval.Due(r, f, now)
+	}, User{Platform: f.Owner.Platform, ID: "passbot"})
+	if ErrorCode(err) == NoticeStale {
+		return nil // the request is gone: nothing left to do
+	}
+	return err
+}
+
+// Digest posts the pending requests to each platform's helpdesk channel. It
+// runs on every replica's cron; only the first of each day posts.
+func (e *Engine) Digest(ctx context.Context) error {
+	if e.Approval == nil {
+		return nil
+	}
+	now := e.now()
+	first, err := e.Store.Allow(ctx, "digest:"+now.UTC().Format(time.DateOnly), 1, 24*time.Hour, now)
+	if err != nil || !first {
+		return err
+	}
+	pending, err := e.Store.PendingRequests(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: digest: %w", err)
+	}
+	byPlatform := map[Platform][]Request{}
+	for _, r := range pending {
+		byPlatform[r.Requester.Platform] = append(byPlatform[r.Requester.Platform], r)
+	}
+	for p, rs := range byPlatform {
+		e.notify(ctx, p, []Reply{e.Approval.Digest(rs, now)})
+	}
+	return nil
+}
+
+// notify sends replies through a platform's notifier, logging failures: the
+// state change they report is already saved.
+func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) {
+	if len(replies) == 0 {
+		return
+	}
+	n, ok := e.Notifiers[p]
+	if !ok {
+		e.logger().Error("no notifier", "platform", p)
+		return
+	}
+	if err := n.Notify(ctx, replies); err != nil {
+		e.logger().Error("notify", "platform", p, "err", err)
+	}
+}

@@ -1,0 +1,288 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
+)
+
+var (
+	hank  = bot.User{Platform: bot.Slack, ID: "U9", Name: "Hank Helpdesk", Approver: true}
+	greta = bot.User{Platform: bot.Slack, ID: "U8", Name: "Greta Helpdesk", Approver: true}
+)
+
+// requestReset walks Adele to a helpdesk request for her company tablet and
+// returns the approval card posted to the helpdesk.
+func (h *harness) requestReset(rec *enginetest.Recorder) bot.Reply {
+	h.t.Helper()
+	r := h.say(adele, "reset my passcode")
+	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(h.t, r, "Contoso Galaxy Tab (Android)")})
+	if !strings.Contains(text(r), "ask the helpdesk to approve") {
+		h.t.Fatalf("card: %q", text(r))
+	}
+	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(h.t, r, "Ask the helpdesk")})
+	if !strings.Contains(text(r), "why you need") {
+		h.t.Fatalf("reason prompt: %q", text(r))
+	}
+	r = h.say(adele, "Forgot the PIN after my holiday")
+	if !strings.Contains(text(r), "is with the helpdesk") {
+		h.t.Fatalf("after the reason: %q", text(r))
+	}
+	for _, x := range rec.Sent() {
+		if x.Audience == bot.ToHelpdesk && strings.Contains(x.Text, "Forgot the PIN after my holiday") {
+			return x
+		}
+	}
+	h.t.Fatalf("no approval card in %+v", rec.Sent())
+	return bot.Reply{}
+}
+
+func withRecorder(h *harness) *enginetest.Recorder {
+	rec := &enginetest.Recorder{}
+	h.env.Engine.Notifiers[bot.Slack] = rec
+	return rec
+}
+
+func TestApprovedRequestResetsAfterTheDeviceCheck(t *testing.T) {
+	h := newHarness(t)
+	rec := withRecorder(h)
+	card := h.requestReset(rec)
+	if h.devices.resets.Load() != 0 {
+		t.Fatal("a request reset the device")
+	}
+	got := h.send(bot.Event{Kind: bot.Press, User: hank, Action: button(t, []bot.Reply{card}, "Approve")})
+	if len(got) != 1 || !got[0].Replace || !strings.Contains(got[0].Text, "Approved by Hank Helpdesk") || got[0].To.ID != hank.ID {
+		t.Fatalf("agent sees %+v", got)
+	}
+	var toAdele []bot.Reply
+	for _, x := range rec.Sent() {
+		if x.Audience == bot.ToUser && x.To.ID == adele.ID {
+			toAdele = append(toAdele, x)
+		}
+	}
+	if !strings.Contains(text(toAdele), "approved the passcode reset of Contoso Galaxy Tab") || !strings.Contains(text(toAdele), "Do you have Contoso Galaxy Tab with you?") {
+		t.Fatalf("Adele got %q", text(toAdele))
+	}
+	r := h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, toAdele, "Yes, reset")})
+	if !strings.Contains(text(r), "Your temporary passcode (letters and numbers) is: ") || h.devices.resets.Load() != 1 {
+		t.Fatalf("after Yes: %q, %d resets", text(r), h.devices.resets.Load())
+	}
+	// The approval allowed one reset, not a standing permission.
+	r = h.say(adele, "reset my passcode")
+	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, r, "Contoso Galaxy Tab (Android)")})
+	if strings.Contains(text(r), "Reset Passcode") {
+		t.Error("the approval was reusable")
+	}
+
+	audit, err := h.env.Store.RecentAudit(context.Background(), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, a := range audit {
+		actions = append(actions, a.Action+":"+a.Outcome)
+	}
+	if got := strings.Join(actions, " "); got != "reset:done approve:ok request:pending" {
+		t.Errorf("audit trail %q", got)
+	}
+	if audit[0].Request == "" || audit[1].Actor != "slack:U9" || audit[1].Subject != "slack:U1" {
+		t.Errorf("audit records %+v", audit)
+	}
+}
+
+func TestOnlyOtherApproversDecide(t *testing.T) {
+	h := newHarness(t)
+	card := h.requestReset(withRecorder(h))
+	approve := button(t, []bot.Reply{card}, "Approve")
+	cases := []struct {
+		who  bot.User
+		want string
+	}{
+		{bot.User{Platform: bot.Slack, ID: "U7", Name: "Mallory"}, "Only helpdesk approvers"},
+		{bot.User{Platform: bot.Slack, ID: adele.ID, UPN: adele.UPN, Approver: true}, "cannot decide your own request"},
+	}
+	for _, tc := range cases {
+		got := h.send(bot.Event{Kind: bot.Press, User: tc.who, Action: approve})
+		if len(got) != 1 || !got[0].Private || !strings.Contains(got[0].Text, tc.want) {
+			t.Errorf("%s: %+v", tc.who.ID, got)
+		}
+	}
+	pending, _ := h.env.Store.PendingRequests(context.Background())
+	if len(pending) != 1 {
+		t.Errorf("%d pending after refusals, want 1", len(pending))
+	}
+}
+
+func TestTwoAgentsClickingAtOnceMakeOneDecision(t *testing.T) {
+	h := newHarness(t)
+	card := h.requestReset(withRecorder(h))
+	clicks := []bot.Event{
+		{Kind: bot.Press, User: hank, Action: button(t, []bot.Reply{card}, "Approve"), DeliveryID: "h"},
+		{Kind: bot.Press, User: greta, Action: button(t, []bot.Reply{card}, "Deny"), DeliveryID: "g"},
+	}
+	replies := make([][]bot.Reply, 2)
+	var wg sync.WaitGroup
+	for i, ev := range clicks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			replies[i], _ = h.env.Engine.Handle(context.Background(), ev)
+		}()
+	}
+	wg.Wait()
+	all := text(replies[0]) + text(replies[1])
+	decided := strings.Count(all, "Approved by") + strings.Count(all, "Denied by")
+	if decided != 1 || !strings.Contains(all, "already") {
+		t.Errorf("replies %q: want one decision and one 'already decided'", all)
+	}
+	audit, _ := h.env.Store.RecentAudit(context.Background(), "", 10)
+	n := 0
+	for _, a := range audit {
+		if a.Action == "approve" || a.Action == "deny" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d decisions audited, want 1", n)
+	}
+}
+
+func TestDeniedRequestCarriesTheAgentsReason(t *testing.T) {
+	h := newHarness(t)
+	rec := withRecorder(h)
+	card := h.requestReset(rec)
+	got := h.send(bot.Event{Kind: bot.Press, User: hank, Action: button(t, []bot.Reply{card}, "Deny")})
+	if !strings.Contains(text(got), "Denied by Hank Helpdesk") || !strings.Contains(text(got), "Type the reason") {
+		t.Fatalf("agent sees %q", text(got))
+	}
+	got = h.say(hank, "Please bring the tablet to the service desk")
+	if !strings.Contains(text(got), "sent your reason") {
+		t.Fatalf("after the reason: %q", text(got))
+	}
+	var toAdele string
+	for _, x := range rec.Sent() {
+		if x.To.ID == adele.ID {
+			toAdele += x.Text + "\n"
+		}
+	}
+	for _, want := range []string{"denied the passcode reset of Contoso Galaxy Tab", "Reason from Hank Helpdesk: Please bring the tablet to the service desk"} {
+		if !strings.Contains(toAdele, want) {
+			t.Errorf("Adele got %q, want %q", toAdele, want)
+		}
+	}
+	if h.devices.resets.Load() != 0 {
+		t.Error("a denied request reset the device")
+	}
+}
+
+func TestUnansweredRequestEscalatesThenExpires(t *testing.T) {
+	h := newHarness(t)
+	rec := withRecorder(h)
+	h.requestReset(rec)
+	ctx := context.Background()
+	cards := func() (n int) {
+		for _, x := range rec.Sent() {
+			if x.Audience == bot.ToHelpdesk && len(x.Buttons) == 2 {
+				n++
+			}
+		}
+		return n
+	}
+	h.env.Clock.Advance(31 * time.Minute)
+	if _, err := h.env.Engine.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cards() != 2 {
+		t.Fatalf("%d cards after 31 minutes, want the first and one escalation", cards())
+	}
+	for range 16 { // eight hours in half hours
+		h.env.Clock.Advance(30 * time.Minute)
+		if _, err := h.env.Engine.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var expired bool
+	for _, x := range rec.Sent() {
+		expired = expired || x.To.ID == adele.ID && strings.Contains(x.Text, "got no decision in time")
+	}
+	if !expired {
+		t.Error("Adele was not told that her request expired")
+	}
+	if pending, _ := h.env.Store.PendingRequests(ctx); len(pending) != 0 {
+		t.Errorf("%d still pending", len(pending))
+	}
+	if n, _ := h.env.Store.Pending(ctx); n != 0 {
+		t.Errorf("%d follow-ups left", n)
+	}
+}
+
+func TestHelpdeskCommandsAreForApprovers(t *testing.T) {
+	h := newHarness(t)
+	h.requestReset(withRecorder(h))
+	if got := text(h.say(adele, "pending")); !strings.Contains(got, "Only helpdesk approvers") {
+		t.Errorf("employee's pending: %q", got)
+	}
+	if got := text(h.say(hank, "pending")); !strings.Contains(got, "1 passcode reset requests") || !strings.Contains(got, "adele.vance@contoso.com: Contoso Galaxy Tab") {
+		t.Errorf("approver's pending: %q", got)
+	}
+	if got := text(h.say(hank, "audit adele.vance@contoso.com")); !strings.Contains(got, "slack:U1 request Contoso Galaxy Tab pending") {
+		t.Errorf("approver's audit: %q", got)
+	}
+	if got := text(h.say(adele, "status")); !strings.Contains(got, "Contoso Galaxy Tab: waiting for the helpdesk") {
+		t.Errorf("employee's status: %q", got)
+	}
+}
+
+func TestDailyDigestPostsOncePerDay(t *testing.T) {
+	h := newHarness(t)
+	rec := withRecorder(h)
+	h.requestReset(rec)
+	replica := *h.env.Engine
+	replica.Store = newStoreOnSameRedis(t, h.env)
+	digests := func() (n int) {
+		for _, x := range rec.Sent() {
+			if strings.Contains(x.Text, "waiting for a decision:") {
+				n++
+			}
+		}
+		return n
+	}
+	for _, e := range []*bot.Engine{h.env.Engine, &replica, h.env.Engine} {
+		if err := e.Digest(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if digests() != 1 {
+		t.Errorf("%d digests from three replicas' crons, want 1", digests())
+	}
+	h.env.Clock.Advance(24 * time.Hour)
+	replica.Digest(context.Background())
+	if digests() != 2 {
+		t.Errorf("%d digests after a day, want 2", digests())
+	}
+}
+
+func TestResetsAreRateLimited(t *testing.T) {
+	h := newHarness(t)
+	h.env.Engine.Limits = bot.Limits{PerUser: 2, PerDevice: 5, Window: 24 * time.Hour}
+	for i := range 3 {
+		r := h.toWithYou()
+		r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, r, "Yes, reset")})
+		limited := strings.Contains(text(r), "too many resets")
+		if limited != (i == 2) {
+			t.Fatalf("reset %d: %q", i+1, text(r))
+		}
+	}
+	if n := h.devices.resets.Load(); n != 2 {
+		t.Errorf("%d resets, want 2", n)
+	}
+	audit, _ := h.env.Store.RecentAudit(context.Background(), adele.Key(), 1)
+	if len(audit) != 1 || audit[0].Outcome != "error.ratelimited" {
+		t.Errorf("audit %+v", audit)
+	}
+}

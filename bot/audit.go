@@ -1,0 +1,34 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// AuditRecord is one line of the audit trail: who did what to which device
+// and how it ended. It never holds a passcode.
+type AuditRecord struct {
+	Time    time.Time `json:"time"`
+	Actor   string    `json:"actor"`             // platform:id of who acted
+	Subject string    `json:"subject,omitempty"` // platform:id of whose device, when not the actor
+	UPN     string    `json:"upn,omitempty"`
+	Action  string    `json:"action"` // reset, remote_lock, request, approve, deny, expire, refuse
+	Device  string    `json:"device,omitempty"`
+	Name    string    `json:"device_name,omitempty"`
+	Request string    `json:"request,omitempty"`
+	Outcome string    `json:"outcome"`
+}
+
+// Auditor appends to and reads the audit trail.
+type Auditor interface {
+	Audit(ctx context.Context, r AuditRecord) error
+	// RecentAudit returns up to n records, newest first, of the given
+	// platform:id (any when empty).
+	RecentAudit(ctx context.Context, who string, n int) ([]AuditRecord, error)
+}
+
+// Limiter caps how often something may happen: Allow reports whether one
+// more event for key fits in limit per window.
+type Limiter interface {
+	Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, error)
+}

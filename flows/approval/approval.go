@@ -1,0 +1,200 @@
+// Package approval is the helpdesk side of a passcode-reset request for a
+// device that is not self-service: the approval card, the decision by an
+// approver (never the requester), escalation, expiry and the daily digest.
+// Like the reset flow it is pure; the bot engine stores and sends.
+package approval
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
+)
+
+// Follow-up kinds of a request.
+const (
+	FollowEscalate = "escalate"
+	FollowExpire   = "expire"
+)
+
+// Card button actions.
+const (
+	actApprove = "approve"
+	actDeny    = "deny"
+	actReason  = "reason" // the engine's action for a typed deny reason
+)
+
+// Config holds the approval settings.
+type Config struct {
+	// EscalateAfter re-posts an undecided request to the helpdesk. Default
+	// 30 minutes.
+	EscalateAfter time.Duration
+	// ExpireAfter closes an undecided request. Default 8 hours.
+	ExpireAfter time.Duration
+	// Lang is the helpdesk channel's language. Default English.
+	Lang string
+	// Support is the support contact shown to employees.
+	Support string
+}
+
+// Flow implements bot.ApprovalFlow.
+type Flow struct{ cfg Config }
+
+// New returns the flow with defaults filled in.
+func New(cfg Config) *Flow {
+	if cfg.EscalateAfter <= 0 {
+		cfg.EscalateAfter = 30 * time.Minute
+	}
+	if cfg.ExpireAfter <= 0 {
+		cfg.ExpireAfter = 8 * time.Hour
+	}
+	if !locales.Supported(cfg.Lang) {
+		cfg.Lang = locales.EN
+	}
+	if cfg.Support == "" {
+		cfg.Support = "your IT helpdesk"
+	}
+	return &Flow{cfg: cfg}
+}
+
+// hd is a helpdesk text; emp a text for the requester, in their language.
+func (f *Flow) hd(key string, args ...string) string { return locales.Text(f.cfg.Lang, key, args...) }
+
+func (f *Flow) emp(r *bot.Request, key string, args ...string) string {
+	lang := r.Lang
+	if lang == "" {
+		lang = locales.Lang(r.Requester.Locale)
+	}
+	return locales.Text(lang, key, append(args, "device", r.Device.Name, "support", f.cfg.Support)...)
+}
+
+func who(u *bot.User) string {
+	if u == nil {
+		return "?"
+	}
+	if u.Name != "" {
+		return u.Name
+	}
+	if u.UPN != "" {
+		return u.UPN
+	}
+	return u.ID
+}
+
+func (f *Flow) cardText(r *bot.Request) string {
+	owner := ""
+	if r.Device.Company {
+		owner = f.hd("device.company")
+	}
+	return f.hd("approval.card",
+		"requester", who(&r.Requester), "upn", r.Requester.UPN,
+		"name", r.Device.Name, "platform", f.hd("kind."+string(r.Device.Kind)), "version", r.Device.OSVersion, "owner", owner,
+		"reason", r.Reason, "time", r.Created.UTC().Format("2006-01-02 15:04 UTC"), "id", r.ID)
+}
+
+// Card implements bot.ApprovalFlow.
+func (f *Flow) Card(r *bot.Request, _ time.Time) bot.Reply {
+	return bot.Reply{
+		Audience: bot.ToHelpdesk,
+		Text:     f.cardText(r),
+		Buttons: []bot.Button{
+			{Label: f.hd("btn.approve"), Action: actApprove, Style: bot.Primary},
+			{Label: f.hd("btn.deny"), Action: actDeny, Style: bot.Danger},
+		},
+	}
+}
+
+// FollowUps implements bot.ApprovalFlow.
+func (f *Flow) FollowUps(r *bot.Request) []bot.FollowUp {
+	fs := []bot.FollowUp{{Kind: FollowExpire, Due: r.Created.Add(f.cfg.ExpireAfter), Device: r.Device}}
+	if f.cfg.EscalateAfter < f.cfg.ExpireAfter {
+		fs = append(fs, bot.FollowUp{Kind: FollowEscalate, Due: r.Created.Add(f.cfg.EscalateAfter), Device: r.Device})
+	}
+	return fs
+}
+
+func refuse(text, outcome string) bot.Decision {
+	return bot.Decision{Actor: []bot.Reply{{Text: text, Private: true}}, Audit: "refuse", Outcome: outcome}
+}
+
+// Decide implements bot.ApprovalFlow.
+func (f *Flow) Decide(r *bot.Request, actor bot.User, action string, now time.Time) bot.Decision {
+	if action == actReason {
+		return f.reason(r, actor)
+	}
+	if action != actApprove && action != actDeny {
+		return bot.Decision{Actor: []bot.Reply{{Text: f.hd(bot.NoticeUnknown), Private: true}}}
+	}
+	switch {
+	case !actor.Approver:
+		return refuse(f.hd("approval.notapprover"), "not_approver")
+	case actor.Key() == r.Requester.Key():
+		return refuse(f.hd("approval.self"), "self_approval")
+	case r.State != bot.RequestPending:
+		return bot.Decision{Actor: []bot.Reply{{Text: f.hd("approval.already", "state", f.hd("state."+string(r.State)), "agent", who(r.Decider)), Private: true}}}
+	}
+	decider := actor
+	r.Decider, r.Decided = &decider, now
+	d := bot.Decision{Changed: true, Audit: action, Outcome: "ok"}
+	if action == actApprove {
+		r.State = bot.RequestApproved
+		d.Approved = true
+		d.Actor = []bot.Reply{{Text: f.cardText(r) + "\n" + f.hd("approval.approved", "agent", who(&decider)), Replace: true}}
+		d.Requester = []bot.Reply{{Text: f.emp(r, "request.approved", "agent", who(&decider))}}
+		return d
+	}
+	r.State = bot.RequestDenied
+	d.Actor = []bot.Reply{{Text: f.cardText(r) + "\n" + f.hd("approval.denied", "agent", who(&decider)), Replace: true}}
+	d.Requester = []bot.Reply{{Text: f.emp(r, "request.denied", "agent", who(&decider))}}
+	return d
+}
+
+// reason passes on the reason the deciding agent typed for a denial.
+func (f *Flow) reason(r *bot.Request, actor bot.User) bot.Decision {
+	if r.State != bot.RequestDenied || r.Decider == nil || r.Decider.Key() != actor.Key() {
+		return refuse(f.hd(bot.NoticeStale), "not_decider")
+	}
+	return bot.Decision{
+		Changed:   true,
+		Requester: []bot.Reply{{Text: f.emp(r, "request.reason", "agent", who(&actor), "reason", r.DenyReason)}},
+	}
+}
+
+// Due implements bot.ApprovalFlow.
+func (f *Flow) Due(r *bot.Request, fu bot.FollowUp, now time.Time) bot.Decision {
+	if r.State != bot.RequestPending {
+		return bot.Decision{}
+	}
+	switch fu.Kind {
+	case FollowEscalate:
+		r.Escalations++
+		card := f.Card(r, now)
+		card.Text = f.hd("approval.escalated", "minutes", strconv.Itoa(int(now.Sub(r.Created).Minutes()))) + "\n" + card.Text
+		d := bot.Decision{Changed: true, Helpdesk: []bot.Reply{card}, Audit: "escalate", Outcome: strconv.Itoa(r.Escalations)}
+		if next := now.Add(f.cfg.EscalateAfter); next.Before(r.Created.Add(f.cfg.ExpireAfter)) {
+			d.FollowUps = []bot.FollowUp{{Kind: FollowEscalate, Due: next, Device: r.Device}}
+		}
+		return d
+	case FollowExpire:
+		r.State, r.Decided = bot.RequestExpired, now
+		return bot.Decision{
+			Changed:   true,
+			Requester: []bot.Reply{{Text: f.emp(r, "request.expired")}},
+			Helpdesk:  []bot.Reply{{Audience: bot.ToHelpdesk, Text: f.hd("approval.expired", "requester", who(&r.Requester), "name", r.Device.Name, "id", r.ID)}},
+			Audit:     "expire",
+			Outcome:   "expired",
+		}
+	}
+	return bot.Decision{}
+}
+
+// Digest implements bot.ApprovalFlow.
+func (f *Flow) Digest(rs []bot.Request, now time.Time) bot.Reply {
+	text := f.hd("approval.digest", "count", strconv.Itoa(len(rs)))
+	for _, r := range rs {
+		text += "\n" + f.hd("approval.digestline", "requester", who(&r.Requester), "name", r.Device.Name,
+			"hours", strconv.Itoa(int(now.Sub(r.Created).Hours())), "id", r.ID)
+	}
+	return bot.Reply{Audience: bot.ToHelpdesk, Text: text}
+}
