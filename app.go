@@ -9,20 +9,29 @@ import (
 
 	"github.com/passbot/passbot/adapters/console"
 	"github.com/passbot/passbot/adapters/demo"
+	"github.com/passbot/passbot/adapters/slack"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/approval"
 	"github.com/passbot/passbot/flows/reset"
 	"github.com/passbot/passbot/store"
 	"github.com/robfig/cron/v3"
+	"golang.org/x/sync/errgroup"
 )
 
-// App is passbot wired together: store, device backend, flow, engine, the
-// follow-up sweep and the chat adapters.
+// App is passbot wired together: store, device backend, flows, engine, the
+// cron jobs and the chat adapters.
 type App struct {
 	cfg        Config
 	log        *slog.Logger
+	store      *store.Redis
 	engine     *bot.Engine
 	fleet      *demo.Fleet
 	closeStore func()
+}
+
+// runner is a chat adapter that serves until its context ends.
+type runner interface {
+	Run(ctx context.Context) error
 }
 
 // NewApp connects to Redis and the device backend.
@@ -31,7 +40,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, closeStore: closeStore}
+	a := &App{cfg: cfg, log: log, store: st, closeStore: closeStore}
 	a.fleet = demo.Default()
 	if cfg.DemoFleet != "" {
 		if a.fleet, err = demo.Load(cfg.DemoFleet); err != nil {
@@ -39,6 +48,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("PASSBOT_DEMO_FLEET: %w", err)
 		}
 	}
+	h := cfg.Helpdesk
 	a.engine = &bot.Engine{
 		Store:   st,
 		Devices: a.fleet,
@@ -47,7 +57,15 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			StepTimeout:   cfg.StepTimeout,
 			SignInWait:    cfg.SignInWait,
 			ReminderAfter: cfg.Reminder,
+			Approvals:     true,
 		}),
+		Approval: approval.New(approval.Config{
+			EscalateAfter: h.EscalateAfter,
+			ExpireAfter:   h.ExpireAfter,
+			Lang:          h.Lang,
+			Support:       cfg.Support,
+		}),
+		Limits:    bot.Limits{PerUser: h.PerUser, PerDevice: h.PerDevice, Window: h.LimitWindow},
 		Clock:     bot.SystemClock{},
 		Notifiers: map[bot.Platform]bot.Notifier{},
 		Log:       log,
@@ -56,20 +74,68 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 }
 
 // Run serves the configured platforms until ctx ends or, for the console,
-// its input ends.
-func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
-	sweeper := cron.New(cron.WithSeconds())
-	if _, err := sweeper.AddFunc(a.cfg.SweepSpec, func() {
+// its input ends. persona, when set, is who the console starts as.
+func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, persona string) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	jobs, err := a.cron(ctx)
+	if err != nil {
+		return err
+	}
+	jobs.Start()
+	defer func() { <-jobs.Stop().Done() }()
+
+	var runners []runner
+	if a.cfg.serves("slack") {
+		sc := a.cfg.Config
+		sc.HelpdeskChannel = a.cfg.Helpdesk.Channel
+		s, err := slack.New(sc, a.engine, a.log)
+		if err != nil {
+			return err
+		}
+		a.engine.Notifiers[bot.Slack] = s
+		runners = append(runners, s)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, r := range runners {
+		g.Go(func() error { return r.Run(ctx) })
+	}
+	if a.cfg.serves("console") {
+		c := a.console(stdin, stdout, persona)
+		g.Go(func() error {
+			defer stop() // the console's input ended: so does the program
+			return c.Run(ctx)
+		})
+	}
+	return g.Wait()
+}
+
+// cron schedules the follow-up sweep and the helpdesk digest; every replica
+// runs both, and the store makes each follow-up and digest happen once.
+func (a *App) cron(ctx context.Context) (*cron.Cron, error) {
+	jobs := cron.New(cron.WithSeconds())
+	if _, err := jobs.AddFunc(a.cfg.SweepSpec, func() {
 		if _, err := a.engine.Sweep(ctx); err != nil {
 			a.log.Error("follow-up sweep", "err", err)
 		}
 	}); err != nil {
-		return fmt.Errorf("PASSBOT_SWEEP_SPEC: %w", err)
+		return nil, fmt.Errorf("PASSBOT_SWEEP_SPEC: %w", err)
 	}
-	sweeper.Start()
-	defer func() { <-sweeper.Stop().Done() }()
+	if _, err := jobs.AddFunc(a.cfg.DigestSpec, func() {
+		if err := a.engine.Digest(ctx); err != nil {
+			a.log.Error("helpdesk digest", "err", err)
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("PASSBOT_DIGEST_SPEC: %w", err)
+	}
+	return jobs, nil
+}
 
-	upn := a.cfg.ConsoleUser
+func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *console.Console {
+	upn := persona
+	if upn == "" {
+		upn = a.cfg.ConsoleUser
+	}
 	if upn == "" {
 		if users := a.fleet.Users(); len(users) > 0 {
 			upn = users[0]
@@ -78,9 +144,10 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error 
 	user := bot.User{ID: upn, Name: upn, UPN: upn, Locale: a.cfg.Locale}
 	c := console.New(stdin, stdout, user, a.engine)
 	c.Prompt = isTerminal(stdin)
+	c.Approvers = a.cfg.Approvers
 	a.engine.Notifiers[bot.Console] = c
-	fmt.Fprintf(stdout, "passbot console: you are %s. Type \"reset my passcode\" (or \"wachtwoordcode vergeten\"), \"help\", or press a button by its number. Ctrl-D quits.\n", upn)
-	return c.Run(ctx)
+	fmt.Fprintf(stdout, "passbot console: you are %s. Type \"reset my passcode\" (or \"wachtwoordcode vergeten\"), \"help\", or press a button by its number. \"/as NAME\" switches persona (helpdesk approvers: %v). Ctrl-D quits.\n", upn, a.cfg.Approvers)
+	return c
 }
 
 // Close releases Redis.

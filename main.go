@@ -30,8 +30,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs := flag.NewFlagSet("passbot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg Config
+	persona := fs.String("as", "", "console: start as this persona (a user principal name, or a helpdesk approver)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: passbot\n\npassbot is configured with environment variables:")
+		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA]\n       passbot audit export    (the audit trail as JSON lines)\n\nFlags:")
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\npassbot is configured with environment variables:")
 		envconfig.Usagef("passbot", &cfg, stderr, envconfig.DefaultTableFormat)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -52,7 +55,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	defer app.Close()
-	return app.Run(ctx, stdin, stdout)
+	switch rest := fs.Args(); {
+	case len(rest) == 2 && rest[0] == "audit" && rest[1] == "export":
+		return app.store.ExportAudit(ctx, stdout)
+	case len(rest) > 0:
+		fs.Usage()
+		return fmt.Errorf("unknown command %q", rest)
+	}
+	return app.Run(ctx, stdin, stdout, *persona)
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

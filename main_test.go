@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -101,5 +102,60 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 	err := run(context.Background(), nil, strings.NewReader(""), &out, &errs)
 	if err == nil || !strings.Contains(err.Error(), "PASSBOT_DEVICES") {
 		t.Errorf("err %v, want one naming PASSBOT_DEVICES", err)
+	}
+}
+
+func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
+	out, logs := runConsole(t, nil,
+		"reset my passcode",
+		"Contoso Galaxy Tab (Android)",
+		"Ask the helpdesk",
+		"Forgot the PIN after my holiday",
+		"Approve", // Adele is no approver
+		"/as helpdesk",
+		"Approve",
+		"/as adele.vance@contoso.com",
+		"Yes, reset",
+	)
+	for _, want := range []string{
+		"helpdesk channel> 🔐 Passcode reset request",
+		"Reason: Forgot the PIN after my holiday",
+		"[1] Approve  [2] Deny",
+		"Only helpdesk approvers can decide",
+		"-- you are now helpdesk (helpdesk approver)",
+		"bot to adele.vance@contoso.com> Your company support (helpdesk) approved the passcode reset of Contoso Galaxy Tab.",
+		"bot to adele.vance@contoso.com> Do you have Contoso Galaxy Tab with you?",
+		"✅ Approved by helpdesk.",
+		"-- you are now adele.vance@contoso.com (employee)",
+		"bot (only you)> The passcode of Contoso Galaxy Tab was removed. Your temporary passcode (letters and numbers) is: ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s\nlogs:\n%s", out, logs)
+	}
+
+	var export, errs bytes.Buffer
+	if err := run(context.Background(), []string{"audit", "export"}, strings.NewReader(""), &export, &errs); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(export.String()), "\n")
+	var actions []string
+	for _, l := range lines {
+		var r struct{ Action, Outcome string }
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("export line %q: %v", l, err)
+		}
+		actions = append(actions, r.Action+":"+r.Outcome)
+	}
+	if got, want := strings.Join(actions, " "), "request:pending refuse:not_approver approve:ok reset:done"; got != want {
+		t.Errorf("audit export %q, want %q", got, want)
+	}
+	code := out[strings.Index(out, "letters and numbers) is: ")+len("letters and numbers) is: "):]
+	code = code[:strings.Index(code, "\n")]
+	if strings.Contains(export.String(), code) || strings.Contains(logs, code) {
+		t.Error("the passcode is in the audit export or the logs")
 	}
 }

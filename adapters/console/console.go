@@ -2,6 +2,10 @@
 // and the harness of scripted tests. Replies print as text and buttons as
 // "[1] Sign out  [2] Cancel"; a button is pressed by typing its number or its
 // label. It reads line by line, so a script can be piped into it.
+//
+// One terminal can play several people: "/as helpdesk" switches to another
+// persona (an employee, or a helpdesk agent listed in Approvers), so the
+// whole approval story runs in one window.
 package console
 
 import (
@@ -29,6 +33,8 @@ type Console struct {
 	user    bot.User
 	// Prompt prints "you> " before each line, for people at a terminal.
 	Prompt bool
+	// Approvers are the personas that may decide helpdesk requests.
+	Approvers bot.Approvers
 
 	mu      sync.Mutex // guards out and buttons: follow-ups print concurrently
 	buttons []bot.Button
@@ -74,9 +80,22 @@ func (c *Console) Run(ctx context.Context) error {
 func (c *Console) prompt() {
 	if c.Prompt {
 		c.mu.Lock()
-		fmt.Fprint(c.out, "you> ")
+		fmt.Fprintf(c.out, "%s> ", c.user.ID)
 		c.mu.Unlock()
 	}
+}
+
+// persona switches who is typing. The ID doubles as the user principal name,
+// so a persona from the fleet sees its devices.
+func (c *Console) persona(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.user = bot.User{Platform: bot.Console, ID: id, Name: id, UPN: id, Locale: c.user.Locale}
+	role := "employee"
+	if c.Approvers.Allows(id) {
+		role = "helpdesk approver"
+	}
+	fmt.Fprintf(c.out, "-- you are now %s (%s)\n", id, role)
 }
 
 func (c *Console) handle(ctx context.Context, line string) {
@@ -84,9 +103,17 @@ func (c *Console) handle(ctx context.Context, line string) {
 	if line == "" || strings.HasPrefix(line, "#") {
 		return
 	}
-	ev := bot.Event{Kind: bot.Message, User: c.user, Text: line}
+	if id, ok := strings.CutPrefix(line, "/as "); ok && strings.TrimSpace(id) != "" {
+		c.persona(strings.TrimSpace(id))
+		return
+	}
+	c.mu.Lock()
+	user := c.user
+	c.mu.Unlock()
+	user.Approver = c.Approvers.Allows(user.ID)
+	ev := bot.Event{Kind: bot.Message, User: user, Text: line}
 	if b, ok := c.pressed(line); ok {
-		ev = bot.Event{Kind: bot.Press, User: c.user, Action: b.Action}
+		ev = bot.Event{Kind: bot.Press, User: user, Action: b.Action}
 	}
 	// The replies carry a user-facing message even on error; the error
 	// itself was logged by whoever can say more.
@@ -116,7 +143,7 @@ func (c *Console) Notify(_ context.Context, replies []bot.Reply) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range replies {
-		fmt.Fprint(c.out, render(r))
+		fmt.Fprint(c.out, render(r, c.user))
 		if len(r.Buttons) > 0 {
 			c.buttons = r.Buttons
 		}
@@ -124,12 +151,18 @@ func (c *Console) Notify(_ context.Context, replies []bot.Reply) error {
 	return nil
 }
 
-func render(r bot.Reply) string {
+// render prints a reply; one for another persona than the current one says
+// whom it is for.
+func render(r bot.Reply, current bot.User) string {
 	var b strings.Builder
 	prefix := "bot> "
 	switch {
 	case r.Audience == bot.ToHelpdesk:
-		prefix = "helpdesk> "
+		prefix = "helpdesk channel> "
+	case r.To.ID != "" && r.To.ID != current.ID && r.Private:
+		prefix = "bot to " + r.To.ID + " (only them)> "
+	case r.To.ID != "" && r.To.ID != current.ID:
+		prefix = "bot to " + r.To.ID + "> "
 	case r.Private:
 		prefix = "bot (only you)> "
 	}
