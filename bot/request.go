@@ -20,14 +20,14 @@ const (
 // Request asks the helpdesk to approve a passcode reset of a device that is
 // not self-service (corporate-owned, Android Enterprise).
 type Request struct {
-	ID        string       `json:"id"`
-	Requester User         `json:"u"`
-	Device    DeviceRef    `json:"d"`
-	Reason    string       `json:"r"`
+	ID        string    `json:"id"`
+	Requester User      `json:"u"`
+	Device    DeviceRef `json:"d"`
+	Reason    string    `json:"r"`
 	// Lang is the requester's language, for the messages sent to them later.
-	Lang string `json:"l,omitempty"`
-	State     RequestState `json:"s"`
-	Created   time.Time    `json:"t"`
+	Lang    string       `json:"l,omitempty"`
+	State   RequestState `json:"s"`
+	Created time.Time    `json:"t"`
 	// Decider is the helpdesk agent who approved or denied it.
 	Decider    *User     `json:"by,omitempty"`
 	Decided    time.Time `json:"dt,omitzero"`

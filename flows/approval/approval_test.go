@@ -113,7 +113,7 @@ func TestEscalationAndExpiry(t *testing.T) {
 			t.Errorf("escalation text %q", d.Helpdesk[0].Text)
 		}
 		if len(d.FollowUps) == 0 {
-			if now.Add(30*time.Minute).Before(t0.Add(2 * time.Hour)) {
+			if now.Add(30 * time.Minute).Before(t0.Add(2 * time.Hour)) {
 				t.Fatalf("escalation stopped early at %v", now)
 			}
 			break
