@@ -1,0 +1,142 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/reset"
+	"github.com/passbot/passbot/internal/enginetest"
+)
+
+// replicas returns two engines sharing one Redis and clock, each with its
+// own notifier.
+func replicas(t *testing.T) (*enginetest.Env, [2]*bot.Engine, [2]*enginetest.Recorder) {
+	env := enginetest.New(t)
+	var engines [2]*bot.Engine
+	var recs [2]*enginetest.Recorder
+	for i := range engines {
+		e := *env.Engine
+		if i == 1 {
+			e.Store = newStoreOnSameRedis(t, env)
+		}
+		recs[i] = &enginetest.Recorder{}
+		e.Notifiers = map[bot.Platform]bot.Notifier{bot.Slack: recs[i]}
+		engines[i] = &e
+	}
+	return env, engines, recs
+}
+
+func scheduleSignIns(t *testing.T, env *enginetest.Env, n int) {
+	t.Helper()
+	fs := make([]bot.FollowUp, n)
+	for i := range fs {
+		fs[i] = bot.FollowUp{ID: fmt.Sprintf("f%04d", i), Kind: reset.FollowSignIn, Due: env.Clock.Now(),
+			Owner: bot.User{Platform: bot.Slack, ID: fmt.Sprintf("U%04d", i)}, Device: bot.DeviceRef{Name: "Galaxy"}}
+	}
+	if err := env.Store.Schedule(context.Background(), fs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fired counts the sign-in notices per user across both replicas.
+func fired(recs [2]*enginetest.Recorder) map[string]int {
+	got := map[string]int{}
+	for _, r := range recs {
+		for _, x := range r.Sent() {
+			got[x.To.ID]++
+		}
+	}
+	return got
+}
+
+func TestEachFollowUpFiresOnceAcrossTwoReplicas(t *testing.T) {
+	env, engines, recs := replicas(t)
+	const n = 1000
+	scheduleSignIns(t, env, n)
+	var wg sync.WaitGroup
+	for _, e := range engines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k, err := e.Sweep(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if k == 0 {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got := fired(recs)
+	if len(got) != n {
+		t.Errorf("%d users notified, want %d", len(got), n)
+	}
+	for u, c := range got {
+		if c != 1 {
+			t.Errorf("%s notified %d times", u, c)
+		}
+	}
+	if len(recs[0].Sent()) == 0 || len(recs[1].Sent()) == 0 {
+		t.Logf("one replica fired everything (%d/%d): fine, but the race was not exercised", len(recs[0].Sent()), len(recs[1].Sent()))
+	}
+}
+
+func TestFollowUpsClaimedByACrashedReplicaFireAfterTheLease(t *testing.T) {
+	env, engines, recs := replicas(t)
+	scheduleSignIns(t, env, 100)
+	ctx := context.Background()
+	// Replica 0 claims everything and dies before firing any of it.
+	claimed, err := env.Store.Claim(ctx, env.Clock.Now(), time.Minute, 100)
+	if err != nil || len(claimed) != 100 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	if k, _ := engines[1].Sweep(ctx); k != 0 {
+		t.Fatalf("replica 1 fired %d while the lease holds", k)
+	}
+	env.Clock.Advance(61 * time.Second)
+	total := 0
+	for {
+		k, err := engines[1].Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			break
+		}
+		total += k
+	}
+	if total != 100 || len(fired(recs)) != 100 {
+		t.Errorf("fired %d (%d users) after the lease, want 100", total, len(fired(recs)))
+	}
+}
+
+// A notifier that fails leaves the follow-up queued: it fires again after
+// the lease rather than being lost.
+func TestFailedNotificationIsRetried(t *testing.T) {
+	env, engines, recs := replicas(t)
+	scheduleSignIns(t, env, 1)
+	ctx := context.Background()
+	engines[0].Notifiers[bot.Slack] = failing{}
+	if _, err := engines[0].Sweep(ctx); err == nil {
+		t.Fatal("sweep hid a notify failure")
+	}
+	env.Clock.Advance(61 * time.Second)
+	if k, err := engines[1].Sweep(ctx); k != 1 || err != nil {
+		t.Fatalf("retry fired %d, %v", k, err)
+	}
+	if len(recs[1].Sent()) != 1 {
+		t.Errorf("sent %+v", recs[1].Sent())
+	}
+}
+
+type failing struct{}
+
+func (failing) Notify(context.Context, []bot.Reply) error { return fmt.Errorf("slack: not reachable") }
