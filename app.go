@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 
 	"github.com/passbot/passbot/adapters/console"
 	"github.com/passbot/passbot/adapters/demo"
+	"github.com/passbot/passbot/adapters/intune"
 	"github.com/passbot/passbot/adapters/slack"
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/approval"
@@ -22,6 +24,7 @@ import (
 // cron jobs and the chat adapters.
 type App struct {
 	cfg        Config
+	http       *http.Client // outbound calls to Graph; nil means the default
 	log        *slog.Logger
 	store      *store.Redis
 	engine     *bot.Engine
@@ -34,24 +37,32 @@ type runner interface {
 	Run(ctx context.Context) error
 }
 
+// Option changes how NewApp wires the app.
+type Option func(*App)
+
+// WithHTTPClient sends the device backend's HTTP calls (Graph, Entra ID)
+// through c: a proxy, or a test's TLS server.
+func WithHTTPClient(c *http.Client) Option { return func(a *App) { a.http = c } }
+
 // NewApp connects to Redis and the device backend.
-func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*App, error) {
 	st, closeStore, err := store.Open(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log, store: st, closeStore: closeStore}
-	a.fleet = demo.Default()
-	if cfg.DemoFleet != "" {
-		if a.fleet, err = demo.Load(cfg.DemoFleet); err != nil {
-			closeStore()
-			return nil, fmt.Errorf("PASSBOT_DEMO_FLEET: %w", err)
-		}
+	for _, o := range opts {
+		o(a)
+	}
+	devices, err := a.devices()
+	if err != nil {
+		closeStore()
+		return nil, err
 	}
 	h := cfg.Helpdesk
 	a.engine = &bot.Engine{
 		Store:   st,
-		Devices: a.fleet,
+		Devices: devices,
 		Flow: reset.New(reset.Config{
 			Support:       cfg.Support,
 			StepTimeout:   cfg.StepTimeout,
@@ -73,6 +84,30 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
+// devices opens the device backend: Intune through Microsoft Graph, or the
+// demo fleet (which also names the console's default user).
+func (a *App) devices() (bot.Devices, error) {
+	a.fleet = demo.Default()
+	if a.cfg.DemoFleet != "" {
+		var err error
+		if a.fleet, err = demo.Load(a.cfg.DemoFleet); err != nil {
+			return nil, fmt.Errorf("PASSBOT_DEMO_FLEET: %w", err)
+		}
+	}
+	if a.cfg.Devices != "intune" {
+		return a.fleet, nil
+	}
+	cred, err := intune.NewCredential(a.cfg.IntuneConfig, a.http)
+	if err != nil {
+		return nil, err
+	}
+	opts := []intune.Option{intune.WithLimiter(intune.NewRedisLimiter(a.store.Client())), intune.WithLogger(a.log)}
+	if a.http != nil {
+		opts = append(opts, intune.WithHTTPClient(a.http))
+	}
+	return intune.New(a.cfg.IntuneConfig, cred, opts...)
+}
+
 // Run serves the configured platforms until ctx ends or, for the console,
 // its input ends. persona, when set, is who the console starts as.
 func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, persona string) error {
@@ -87,7 +122,7 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 
 	var runners []runner
 	if a.cfg.serves("slack") {
-		sc := a.cfg.Config
+		sc := a.cfg.SlackConfig
 		sc.HelpdeskChannel = a.cfg.Helpdesk.Channel
 		s, err := slack.New(sc, a.engine, a.log)
 		if err != nil {
@@ -144,9 +179,9 @@ func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *consol
 	user := bot.User{ID: upn, Name: upn, UPN: upn, Locale: a.cfg.Locale}
 	c := console.New(stdin, stdout, user, a.engine)
 	c.Prompt = isTerminal(stdin)
-	c.Approvers = a.cfg.Approvers
+	c.Approvers = a.cfg.Helpdesk.Approvers
 	a.engine.Notifiers[bot.Console] = c
-	fmt.Fprintf(stdout, "passbot console: you are %s. Type \"reset my passcode\" (or \"wachtwoordcode vergeten\"), \"help\", or press a button by its number. \"/as NAME\" switches persona (helpdesk approvers: %v). Ctrl-D quits.\n", upn, a.cfg.Approvers)
+	fmt.Fprintf(stdout, "passbot console: you are %s. Type \"reset my passcode\" (or \"wachtwoordcode vergeten\"), \"help\", or press a button by its number. \"/as NAME\" switches persona (helpdesk approvers: %v). Ctrl-D quits.\n", upn, a.cfg.Helpdesk.Approvers)
 	return c
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/passbot/passbot/adapters/intune"
 	"github.com/passbot/passbot/adapters/slack"
 )
 
@@ -22,8 +23,16 @@ type Config struct {
 	LogLevel    string   `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	Timing
 	Helpdesk
-	slack.Config
+	SlackConfig
+	IntuneConfig
 }
+
+// Aliases give the embedded platform settings distinct field names; being
+// embedded, their variables keep the plain PASSBOT_ prefix.
+type (
+	SlackConfig  = slack.Config
+	IntuneConfig = intune.Config
+)
 
 // Timing is when things happen.
 type Timing struct {
@@ -53,8 +62,8 @@ func (c *Config) check() error {
 			return fmt.Errorf("PASSBOT_PLATFORMS: unknown platform %q (want console, slack or discord)", p)
 		}
 	}
-	if c.Devices != "demo" {
-		return fmt.Errorf("PASSBOT_DEVICES: unknown device backend %q (want demo)", c.Devices)
+	if c.Devices != "demo" && c.Devices != "intune" {
+		return fmt.Errorf("PASSBOT_DEVICES: unknown device backend %q (want demo or intune)", c.Devices)
 	}
 	return nil
 }

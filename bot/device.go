@@ -52,7 +52,11 @@ func (d Device) Kind() Kind {
 	case strings.Contains(os, "aosp") || strings.Contains(enr, "aosp"):
 		return AOSP
 	case os == "android":
-		if typ == "androidforwork" || typ == "androidenterprise" || strings.HasPrefix(enr, "androidenterprise") {
+		// deviceType and the androidEnterprise* enrollment types are in Graph
+		// beta; v1.0 shows Android Enterprise only as management by Google's
+		// device policy controller.
+		if typ == "androidforwork" || typ == "androidenterprise" || strings.HasPrefix(enr, "androidenterprise") ||
+			strings.EqualFold(d.ManagementAgent, "googleCloudDevicePolicyController") {
 			return AndroidEnterprise
 		}
 		return AndroidAdmin

@@ -27,6 +27,8 @@ func TestEligibilityFromGraphProperties(t *testing.T) {
 			Eligibility{Kind: AndroidEnterprise, Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true}},
 		{"Android Enterprise dedicated", Device{OperatingSystem: "Android", OSVersion: "12", EnrollmentType: "androidEnterpriseDedicatedDevice"},
 			Eligibility{Kind: AndroidEnterprise, Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true}},
+		{"Android Enterprise on Graph v1.0", Device{OperatingSystem: "Android", OSVersion: "14", ManagementAgent: "googleCloudDevicePolicyController"},
+			Eligibility{Kind: AndroidEnterprise, Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true}},
 		{"AOSP", Device{OperatingSystem: "AOSP", OSVersion: "12", EnrollmentType: "androidAOSPUserOwnedDeviceEnrollment"},
 			Eligibility{Kind: AOSP, Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true}},
 		{"iPhone", Device{OperatingSystem: "iOS", OSVersion: "17.4.1", DeviceType: "iPhone"},

@@ -1,0 +1,141 @@
+package intune
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+)
+
+func TestCircuitBreaker(t *testing.T) {
+	key := "GET /deviceManagement/managedDevices/" + workDevice
+	setup := func(t *testing.T) (*fakeGraph, *Client, *fakeClock, *logBuffer) {
+		f := newFakeGraph(t)
+		cfg := f.config()
+		cfg.MaxAttempts = 1
+		clock := newFakeClock()
+		c, logs := newClientConfig(t, f, cfg, clock, WithBreaker(2, time.Minute))
+		return f, c, clock, logs
+	}
+	call := func(t *testing.T, c *Client) error {
+		t.Helper()
+		_, err := c.ResetStatus(t.Context(), workDevice)
+		return err
+	}
+	requests := func(f *fakeGraph) int { return len(f.graphRequests()) }
+
+	t.Run("opens after consecutive outages, half-opens after the cool-down", func(t *testing.T) {
+		f, c, clock, logs := setup(t)
+		f.queue(key, canned{status: 503}, canned{status: 504})
+		for range 2 {
+			if err := call(t, c); bot.ErrorCode(err) != ErrCodeUnavailable || errors.Is(err, ErrCircuitOpen) {
+				t.Fatalf("outage: err %v", err)
+			}
+		}
+		err := call(t, c)
+		if bot.ErrorCode(err) != ErrCodeUnavailable || !errors.Is(err, ErrCircuitOpen) {
+			t.Fatalf("open circuit: err %v, want unavailable wrapping ErrCircuitOpen", err)
+		}
+		if n := requests(f); n != 2 {
+			t.Fatalf("%d requests, want 2: an open circuit calls nobody", n)
+		}
+		if !strings.Contains(logs.String(), "circuit open") {
+			t.Error("opening was not logged")
+		}
+
+		clock.Advance(59 * time.Second)
+		if err := call(t, c); !errors.Is(err, ErrCircuitOpen) {
+			t.Fatalf("still cooling down: err %v", err)
+		}
+
+		clock.Advance(time.Second)
+		f.queue(key, canned{status: 503})
+		if err := call(t, c); bot.ErrorCode(err) != ErrCodeUnavailable || errors.Is(err, ErrCircuitOpen) {
+			t.Fatalf("failed probe: err %v, want the 503 itself", err)
+		}
+		if err := call(t, c); !errors.Is(err, ErrCircuitOpen) {
+			t.Fatalf("after a failed probe: err %v, want open again", err)
+		}
+		if n := requests(f); n != 3 {
+			t.Fatalf("%d requests, want 3 (one probe)", n)
+		}
+
+		clock.Advance(time.Minute)
+		if err := call(t, c); err != nil {
+			t.Fatalf("good probe: %v", err)
+		}
+		if err := call(t, c); err != nil {
+			t.Fatalf("closed again: %v", err)
+		}
+		if n := requests(f); n != 5 {
+			t.Fatalf("%d requests, want 5", n)
+		}
+		if !strings.Contains(logs.String(), "circuit closed") {
+			t.Error("closing was not logged")
+		}
+	})
+
+	t.Run("success resets the count", func(t *testing.T) {
+		f, c, _, _ := setup(t)
+		f.queue(key, canned{status: 503})
+		call(t, c)
+		if err := call(t, c); err != nil {
+			t.Fatal(err)
+		}
+		f.queue(key, canned{status: 503})
+		call(t, c)
+		if err := call(t, c); err != nil {
+			t.Fatalf("two outages with a success between opened the circuit: %v", err)
+		}
+	})
+
+	t.Run("client errors do not open it", func(t *testing.T) {
+		f, c, _, _ := setup(t)
+		for range 3 {
+			if _, err := c.ResetStatus(t.Context(), "00000000-gone"); bot.ErrorCode(err) != ErrCodeNotFound {
+				t.Fatalf("err %v, want not found", err)
+			}
+		}
+		f.queue("POST /deviceManagement/managedDevices/"+androidDevice+"/resetPasscode",
+			canned{status: 403, file: "error_403.json"}, canned{status: 403, file: "error_403.json"})
+		for range 2 {
+			if _, err := c.ResetPasscode(t.Context(), androidDevice); bot.ErrorCode(err) != ErrCodeForbidden {
+				t.Fatalf("err %v, want forbidden", err)
+			}
+		}
+		if err := call(t, c); err != nil {
+			t.Fatalf("circuit opened on client errors: %v", err)
+		}
+	})
+
+	t.Run("one probe at a time, and a cancelled probe lets the next call probe", func(t *testing.T) {
+		f, c, clock, _ := setup(t)
+		f.queue(key, canned{status: 503}, canned{status: 503})
+		call(t, c)
+		call(t, c)
+		clock.Advance(time.Minute)
+
+		arrived := make(chan struct{})
+		f.queue(key, canned{hang: true, arrived: arrived})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() {
+			_, err := c.ResetStatus(ctx, workDevice)
+			done <- err
+		}()
+		<-arrived
+		if err := call(t, c); !errors.Is(err, ErrCircuitOpen) {
+			t.Fatalf("second call during the probe: err %v, want open", err)
+		}
+		cancel()
+		if err := <-done; bot.ErrorCode(err) != ErrCodeUnavailable {
+			t.Fatalf("cancelled probe: err %v", err)
+		}
+		if err := call(t, c); err != nil {
+			t.Fatalf("next probe: %v", err)
+		}
+	})
+}

@@ -1,0 +1,268 @@
+package intune
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+)
+
+// Client is bot.Devices over Microsoft Graph. It is safe for concurrent use.
+type Client struct {
+	base     *url.URL
+	scopes   []string
+	selects  string // $select of ListDevices
+	timeout  time.Duration
+	attempts int
+
+	tokens  TokenSource
+	http    *http.Client
+	limiter Limiter
+	clock   Clock
+	log     *slog.Logger
+	obs     Observer
+	breaker *breaker
+}
+
+var _ bot.Devices = (*Client)(nil)
+
+// Option changes a Client's defaults.
+type Option func(*Client)
+
+// WithHTTPClient sends requests through c instead of a client of its own.
+func WithHTTPClient(c *http.Client) Option { return func(cl *Client) { cl.http = c } }
+
+// WithLimiter waits on l before every write (POST) attempt. Without it
+// writes are not paced; production should pass a RedisLimiter.
+func WithLimiter(l Limiter) Option { return func(cl *Client) { cl.limiter = l } }
+
+// WithClock sets the clock for backoff and the circuit breaker.
+func WithClock(c Clock) Option { return func(cl *Client) { cl.clock = c } }
+
+// WithLogger logs retries, breaker changes and, at debug level, each request.
+func WithLogger(l *slog.Logger) Option { return func(cl *Client) { cl.log = l } }
+
+// Observer is told of every HTTP attempt at Graph; ops.Metrics is one.
+type Observer interface {
+	// GraphCall reports the method, the status code ("429") or "error" when
+	// no answer came, and how long the attempt took.
+	GraphCall(method, status string, took time.Duration)
+}
+
+// WithObserver reports every attempt to o.
+func WithObserver(o Observer) Option { return func(cl *Client) { cl.obs = o } }
+
+// WithBreaker opens the circuit after failures consecutive outages for
+// cooldown (defaults DefaultBreakerFailures, DefaultBreakerCooldown).
+func WithBreaker(failures int, cooldown time.Duration) Option {
+	return func(cl *Client) { cl.breaker.failures, cl.breaker.cooldown = failures, cooldown }
+}
+
+// New returns a client for the Graph at cfg.URL that authenticates with
+// tokens (see NewCredential).
+func New(cfg Config, tokens TokenSource, opts ...Option) (*Client, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if tokens == nil {
+		return nil, fmt.Errorf("intune: no token source")
+	}
+	base, _ := url.Parse(cfg.URL) // checked by withDefaults
+	c := &Client{
+		base:     base,
+		scopes:   []string{scope(base)},
+		selects:  strings.Join(deviceFields(beta(base)), ","),
+		timeout:  cfg.Timeout,
+		attempts: cfg.MaxAttempts,
+		tokens:   tokens,
+		breaker:  &breaker{failures: DefaultBreakerFailures, cooldown: DefaultBreakerCooldown},
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.http == nil {
+		c.http = &http.Client{}
+	}
+	if c.clock == nil {
+		c.clock = SystemClock{}
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.breaker.failures <= 0 {
+		c.breaker.failures = DefaultBreakerFailures
+	}
+	return c, nil
+}
+
+// deviceFields are the managedDevice properties bot.Device reads. v1.0 has
+// no deviceType and answers 400 to a $select naming it.
+func deviceFields(beta bool) []string {
+	f := []string{
+		"id", "deviceName", "operatingSystem", "osVersion", "managedDeviceOwnerType",
+		"userPrincipalName", "deviceEnrollmentType", "managementAgent", "model",
+		"manufacturer", "userDisplayName", "lastSyncDateTime", "complianceState",
+	}
+	if beta {
+		f = append(f, "deviceType")
+	}
+	return f
+}
+
+// maxPages bounds paging, should Graph hand out nextLinks forever.
+const maxPages = 50
+
+// ListDevices returns the Intune managed devices of the user principal name,
+// following @odata.nextLink until the last page.
+func (c *Client) ListDevices(ctx context.Context, upn string) ([]bot.Device, error) {
+	if upn == "" {
+		return nil, &bot.Error{Code: ErrCodeNotFound, Err: fmt.Errorf("intune: list devices: the user has no user principal name")}
+	}
+	next := c.endpoint("users", upn, "managedDevices") + "?$select=" + c.selects
+	var devices []bot.Device
+	for page := 1; next != ""; page++ {
+		if page > maxPages {
+			return nil, &bot.Error{Code: bot.ErrCodeInternal, Err: fmt.Errorf("intune: list devices of %s: more than %d pages", upn, maxPages)}
+		}
+		if err := c.sameOrigin(next); err != nil {
+			return nil, &bot.Error{Code: bot.ErrCodeInternal, Err: fmt.Errorf("intune: list devices of %s: %w", upn, err)}
+		}
+		var body struct {
+			Value    []bot.Device `json:"value"`
+			NextLink string       `json:"@odata.nextLink"`
+		}
+		r := request{method: http.MethodGet, url: next, op: "list devices of " + upn}
+		if err := c.send(ctx, r, &body); err != nil {
+			return nil, err
+		}
+		devices = append(devices, body.Value...)
+		next = body.NextLink
+	}
+	return devices, nil
+}
+
+// ResetPasscode starts a passcode reset. Intune answers at once; the new
+// passcode, if the platform sets one, comes later through ResetStatus.
+func (c *Client) ResetPasscode(ctx context.Context, deviceID string) (bot.ResetResult, error) {
+	if err := c.action(ctx, deviceID, "resetPasscode"); err != nil {
+		return bot.ResetResult{}, err
+	}
+	return bot.ResetResult{State: bot.ActionPending}, nil
+}
+
+// RemoteLock locks the device.
+func (c *Client) RemoteLock(ctx context.Context, deviceID string) error {
+	return c.action(ctx, deviceID, "remoteLock")
+}
+
+func (c *Client) action(ctx context.Context, deviceID, name string) error {
+	r := request{
+		method: http.MethodPost,
+		url:    c.endpoint("deviceManagement", "managedDevices", deviceID, name),
+		op:     name + " on device " + deviceID,
+	}
+	return c.send(ctx, r, nil)
+}
+
+// ResetStatus reads the device's latest resetPasscode action result. The
+// passcode is returned only when the action is done.
+func (c *Client) ResetStatus(ctx context.Context, deviceID string) (bot.ResetResult, error) {
+	var body struct {
+		ID      string         `json:"id"`
+		Results []actionResult `json:"deviceActionResults"`
+	}
+	r := request{
+		method: http.MethodGet,
+		url:    c.endpoint("deviceManagement", "managedDevices", deviceID) + "?$select=id,deviceActionResults",
+		op:     "reset status of device " + deviceID,
+	}
+	if err := c.send(ctx, r, &body); err != nil {
+		return bot.ResetResult{}, err
+	}
+	latest, ok := latestAction(body.Results, "resetPasscode")
+	if !ok {
+		// Intune may not list a reset it accepted a moment ago.
+		return bot.ResetResult{State: bot.ActionPending}, nil
+	}
+	res := bot.ResetResult{State: actionState(latest.ActionState)}
+	if res.State == bot.ActionDone && latest.Passcode != nil {
+		res.Passcode = *latest.Passcode
+	}
+	if res.State == bot.ActionFailed {
+		c.log.InfoContext(ctx, "intune: passcode reset failed", "device", deviceID, "error_code", latest.ErrorCode)
+	}
+	return res, nil
+}
+
+// actionResult is a deviceActionResult; resetPasscodeActionResult adds
+// passcode and errorCode.
+type actionResult struct {
+	ActionName  string  `json:"actionName"`
+	ActionState string  `json:"actionState"`
+	LastUpdated string  `json:"lastUpdatedDateTime"`
+	Passcode    *string `json:"passcode"`
+	ErrorCode   int     `json:"errorCode"`
+}
+
+// latestAction returns the most recently updated result of the named action;
+// of equal times, the later in the list.
+func latestAction(results []actionResult, name string) (actionResult, bool) {
+	var (
+		best  actionResult
+		bestT time.Time
+		found bool
+	)
+	for _, r := range results {
+		if !strings.EqualFold(r.ActionName, name) {
+			continue
+		}
+		t, _ := time.Parse(time.RFC3339Nano, r.LastUpdated) // unparsable: oldest
+		if !found || !t.Before(bestT) {
+			best, bestT, found = r, t, true
+		}
+	}
+	return best, found
+}
+
+// actionState maps Graph's actionState. "none" and values this code does not
+// know yet count as pending: not finished, so the caller keeps polling.
+func actionState(s string) bot.ActionState {
+	switch st := bot.ActionState(s); st {
+	case bot.ActionPending, bot.ActionActive, bot.ActionDone, bot.ActionFailed, bot.ActionNotSupported, bot.ActionCanceled:
+		return st
+	}
+	return bot.ActionPending
+}
+
+// endpoint is the base URL followed by the path-escaped segments; "." and
+// ".." are escaped too, so no ID can climb the path.
+func (c *Client) endpoint(segments ...string) string {
+	var b strings.Builder
+	b.WriteString(c.base.String())
+	for _, s := range segments {
+		s = url.PathEscape(s)
+		if s == "." || s == ".." {
+			s = strings.ReplaceAll(s, ".", "%2E")
+		}
+		b.WriteString("/" + s)
+	}
+	return b.String()
+}
+
+// sameOrigin refuses to send the token anywhere but Graph's own host.
+func (c *Client) sameOrigin(link string) error {
+	u, err := url.Parse(link)
+	if err != nil {
+		return fmt.Errorf("nextLink %q: %w", link, err)
+	}
+	if u.Scheme != c.base.Scheme || !strings.EqualFold(u.Host, c.base.Host) {
+		return fmt.Errorf("nextLink %s://%s is not Graph at %s://%s", u.Scheme, u.Host, c.base.Scheme, c.base.Host)
+	}
+	return nil
+}

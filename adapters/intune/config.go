@@ -1,0 +1,78 @@
+package intune
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the Graph connection, read from the environment with envconfig.
+// Embed it (anonymously) in the program's configuration processed with the
+// prefix PASSBOT, so the variables are PASSBOT_GRAPH_URL and so on.
+type Config struct {
+	// URL is the Graph endpoint including its version.
+	URL string `envconfig:"GRAPH_URL" default:"https://graph.microsoft.com/v1.0"`
+	// AuthorityURL is the Entra ID authority host, for national clouds, a
+	// private authority or tests. Empty means AZURE_AUTHORITY_HOST or the
+	// public cloud. Setting it turns off MSAL's instance discovery.
+	AuthorityURL string `envconfig:"GRAPH_AUTHORITY_URL"`
+	TenantID     string `envconfig:"GRAPH_TENANT_ID"`
+	ClientID     string `envconfig:"GRAPH_CLIENT_ID"`
+	ClientSecret string `envconfig:"GRAPH_CLIENT_SECRET"`
+	// CertificatePath is a PEM or PKCS#12 file holding the app's certificate
+	// and private key, used instead of a client secret.
+	CertificatePath     string `envconfig:"GRAPH_CERTIFICATE_PATH"`
+	CertificatePassword string `envconfig:"GRAPH_CERTIFICATE_PASSWORD"`
+	// Timeout bounds each HTTP attempt, token included.
+	Timeout time.Duration `envconfig:"GRAPH_TIMEOUT" default:"10s"`
+	// MaxAttempts bounds the tries of one request, the first included.
+	MaxAttempts int `envconfig:"GRAPH_MAX_ATTEMPTS" default:"4"`
+}
+
+// Defaults used where Config leaves a field at its zero value.
+const (
+	DefaultURL         = "https://graph.microsoft.com/v1.0"
+	DefaultTimeout     = 10 * time.Second
+	DefaultMaxAttempts = 4
+)
+
+// withDefaults checks c and fills in zero values; errors name the variable.
+func (c Config) withDefaults() (Config, error) {
+	if c.URL == "" {
+		c.URL = DefaultURL
+	}
+	c.URL = strings.TrimRight(c.URL, "/")
+	u, err := url.Parse(c.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return c, fmt.Errorf("intune: GRAPH_URL %q is not an http(s) URL such as %s", c.URL, DefaultURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return c, fmt.Errorf("intune: GRAPH_URL %q must not have a query or fragment", c.URL)
+	}
+	if c.Timeout < 0 {
+		return c, fmt.Errorf("intune: GRAPH_TIMEOUT %v is negative", c.Timeout)
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.MaxAttempts < 0 {
+		return c, fmt.Errorf("intune: GRAPH_MAX_ATTEMPTS %d is negative", c.MaxAttempts)
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	return c, nil
+}
+
+// scope is the token scope for Graph at u: its origin plus "/.default", so
+// national clouds (graph.microsoft.us, microsoftgraph.chinacloudapi.cn) get a
+// token for themselves.
+func scope(u *url.URL) string {
+	return u.Scheme + "://" + u.Host + "/.default"
+}
+
+// beta reports whether u is Graph's beta endpoint.
+func beta(u *url.URL) bool {
+	return strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/beta")
+}
