@@ -68,6 +68,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 			StepTimeout:   cfg.StepTimeout,
 			SignInWait:    cfg.SignInWait,
 			ReminderAfter: cfg.Reminder,
+			PollEvery:     cfg.PollEvery,
 			Approvals:     true,
 		}),
 		Approval: approval.New(approval.Config{

@@ -40,6 +40,7 @@ type Timing struct {
 	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this"`
 	SignInWait  time.Duration `envconfig:"SIGNIN_WAIT" default:"5m" desc:"wait after the sign-out before 'you can sign in again'"`
 	Reminder    time.Duration `envconfig:"REMINDER_AFTER" default:"1h" desc:"when to remind the user to change a temporary passcode"`
+	PollEvery   time.Duration `envconfig:"POLL_EVERY" default:"30s" desc:"how often a pending reset's result is read from the device backend"`
 }
 
 // Helpdesk is the approval and abuse-limit settings.
