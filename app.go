@@ -125,6 +125,7 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 	if a.cfg.serves("slack") {
 		sc := a.cfg.SlackConfig
 		sc.HelpdeskChannel = a.cfg.Helpdesk.Channel
+		sc.Approvers = a.cfg.Helpdesk.Approvers
 		s, err := slack.New(sc, a.engine, a.log)
 		if err != nil {
 			return err

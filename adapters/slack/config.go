@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/passbot/passbot/bot"
 )
 
 // Connection modes.
@@ -29,6 +31,12 @@ type Config struct {
 	// main's PASSBOT_HELPDESK_CHANNEL, shared with other platforms, so main
 	// sets it here rather than envconfig.
 	HelpdeskChannel string `ignored:"true"`
+	// Approvers may decide helpdesk requests: Slack user IDs (U…, W…) and
+	// user group IDs (S…), whose members are looked up with
+	// usergroups.users.list (scope usergroups:read). It is main's
+	// PASSBOT_APPROVERS, shared with other platforms (entries of theirs
+	// never match a Slack ID), so main sets it rather than envconfig.
+	Approvers bot.Approvers `ignored:"true"`
 }
 
 // check validates the configuration and fills in defaults; errors name the

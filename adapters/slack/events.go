@@ -95,7 +95,8 @@ func (a *Adapter) onHomeOpened(ctx context.Context, h *slackevents.AppHomeOpened
 
 // onCommand handles /passcode [text]. Replies go to the user's DM with the
 // bot wherever the command was typed: a channel (or a DM between two
-// people) must not see a device list, let alone a passcode.
+// people) must not see a device list, let alone a passcode. Where it was
+// typed the user sees only the ephemeral pointer of commandAck.
 func (a *Adapter) onCommand(ctx context.Context, c slackapi.SlashCommand) {
 	o := origin{user: bot.User{Platform: bot.Slack, ID: c.UserID}}
 	u, err := a.who(ctx, &o)
@@ -107,6 +108,34 @@ func (a *Adapter) onCommand(ctx context.Context, c slackapi.SlashCommand) {
 		return
 	}
 	a.dispatch(ctx, bot.Event{DeliveryID: deliveryID("command", c.TriggerID), Kind: bot.Message, User: u, Channel: o.dm, Text: strings.TrimSpace(c.Text)}, o)
+}
+
+// commandReply is the immediate answer to a slash command: the HTTP
+// response body, or the Socket Mode ack payload.
+type commandReply struct {
+	ResponseType string `json:"response_type"`
+	Text         string `json:"text"`
+}
+
+// commandAck is what /passcode answers at once, before the work runs (the
+// 3-second rule). In the user's DM with the bot nothing: the answer appears
+// right there. Anywhere else an ephemeral pointer to the DM, so the person is
+// not left with nothing where they typed it. The locale is only known from
+// the cache (users.info cannot wait), so a person not seen lately gets both
+// languages. It returns nil for "no payload".
+func (a *Adapter) commandAck(c slackapi.SlashCommand) *commandReply {
+	a.users.mu.Lock()
+	dm, knownDM := a.users.dms[c.UserID]
+	cached, known := a.users.people[c.UserID]
+	a.users.mu.Unlock()
+	if knownDM && dm == c.ChannelID {
+		return nil
+	}
+	text := hints["en"].answered + "\n" + hints["nl"].answered
+	if known && a.now().Before(cached.expires) {
+		text = hints[lang(cached.user.Locale)].answered
+	}
+	return &commandReply{ResponseType: slackapi.ResponseTypeEphemeral, Text: text}
 }
 
 // onInteraction handles a click on one of passbot's buttons.
@@ -155,8 +184,11 @@ func (a *Adapter) who(ctx context.Context, o *origin) (bot.User, error) {
 	if p.bot {
 		return bot.User{}, errIgnored
 	}
-	o.user = p.user
-	return p.user, nil
+	u := p.user
+	// Per event: a user group change takes effect without a restart.
+	u.Approver = a.isApprover(ctx, u.ID)
+	o.user = u
+	return u, nil
 }
 
 // deliveryID joins the parts of a delivery's identity; empty when one is

@@ -32,8 +32,9 @@ type fakeSlack struct {
 	users   map[string]fakeUser
 	dms     map[string]string // user → DM channel
 	ts      int
-	limits  map[string][]int  // method → Retry-After seconds of the next 429s
-	fails   map[string]string // method → error code it answers with
+	limits  map[string][]int    // method → Retry-After seconds of the next 429s
+	fails   map[string]string   // method → error code it answers with
+	groups  map[string][]string // user group → members
 	conns   []*fakeConn
 }
 
@@ -59,7 +60,9 @@ type fakeConn struct {
 	ws   *websocket.Conn
 	wmu  sync.Mutex
 	acks []string // envelope IDs acknowledged, in order
-	done chan struct{}
+	// ackPayloads holds the payload of each ack that carried one.
+	ackPayloads map[string]json.RawMessage
+	done        chan struct{}
 }
 
 const waitTimeout = 10 * time.Second
@@ -72,6 +75,7 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		dms:     map[string]string{},
 		limits:  map[string][]int{},
 		fails:   map[string]string{},
+		groups:  map[string][]string{},
 		ts:      100,
 	}
 	mux := http.NewServeMux()
@@ -113,11 +117,23 @@ func (f *fakeSlack) limit(method string, retryAfter ...int) {
 	f.limits[method] = append(f.limits[method], retryAfter...)
 }
 
-// fail makes every call of method answer {"ok":false,"error":code}.
+// fail makes every call of method answer {"ok":false,"error":code}; an
+// empty code makes it answer normally again.
 func (f *fakeSlack) fail(method, code string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if code == "" {
+		delete(f.fails, method)
+		return
+	}
 	f.fails[method] = code
+}
+
+// setGroup sets the members of a user group (usergroups.users.list).
+func (f *fakeSlack) setGroup(id string, members ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.groups[id] = members
 }
 
 // bump wakes up waiters; call with f.mu held.
@@ -191,8 +207,10 @@ type sentMessage struct {
 	Text    string
 	Buttons []sentButton
 	Replace bool // response_url with replace_original
-	Raw     string
-	Posted  string // chat.postMessage: the new message's ts
+	// ResponseType is a response_url post's response_type ("ephemeral").
+	ResponseType string
+	Raw          string
+	Posted       string // chat.postMessage: the new message's ts
 }
 
 type sentButton struct {
@@ -228,6 +246,7 @@ func (c apiCall) message() (sentMessage, bool) {
 	case "response_url":
 		m.Text, _ = c.JSON["text"].(string)
 		m.Replace, _ = c.JSON["replace_original"].(bool)
+		m.ResponseType, _ = c.JSON["response_type"].(string)
 		raw, _ := json.Marshal(c.JSON["blocks"])
 		_ = json.Unmarshal(raw, &blocks)
 	default:
@@ -331,6 +350,13 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		f.ts++
 		resp = fixtureMap(f.t, "chat_postEphemeral_response.json")
 		resp["message_ts"] = fmt.Sprintf("1700000000.%06d", f.ts)
+	case "usergroups.users.list":
+		members, ok := f.groups[c.Form.Get("usergroup")]
+		if !ok {
+			resp = map[string]any{"ok": false, "error": "no_such_subteam"}
+			break
+		}
+		resp = map[string]any{"ok": true, "users": append([]string{}, members...)}
 	case "views.publish":
 		resp = map[string]any{"ok": true, "view": map[string]any{"id": "V0HOME", "type": "home"}}
 	case "apps.connections.open":
@@ -368,7 +394,7 @@ func (f *fakeSlack) serveSocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &fakeConn{f: f, ws: ws, done: make(chan struct{})}
+	c := &fakeConn{f: f, ws: ws, done: make(chan struct{}), ackPayloads: map[string]json.RawMessage{}}
 	c.send(f.t, fixture(f.t, "socket_mode_hello.json"))
 	f.mu.Lock()
 	f.conns = append(f.conns, c)
@@ -396,11 +422,15 @@ func (f *fakeSlack) serveSocket(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			var ack struct {
-				EnvelopeID string `json:"envelope_id"`
+				EnvelopeID string          `json:"envelope_id"`
+				Payload    json.RawMessage `json:"payload"`
 			}
 			if json.Unmarshal(data, &ack) == nil && ack.EnvelopeID != "" {
 				f.mu.Lock()
 				c.acks = append(c.acks, ack.EnvelopeID)
+				if len(ack.Payload) > 0 {
+					c.ackPayloads[ack.EnvelopeID] = ack.Payload
+				}
 				f.bump()
 				f.mu.Unlock()
 			}
@@ -435,8 +465,9 @@ func (c *fakeConn) send(t testing.TB, frame []byte) {
 	}
 }
 
-// waitAck waits until the envelope was acknowledged on this connection.
-func (c *fakeConn) waitAck(t testing.TB, envelopeID string) {
+// waitAck waits until the envelope was acknowledged on this connection and
+// returns the ack's payload (nil without one).
+func (c *fakeConn) waitAck(t testing.TB, envelopeID string) json.RawMessage {
 	t.Helper()
 	c.f.waitFor(t, "ack of "+envelopeID, func() bool {
 		for _, a := range c.acks {
@@ -446,6 +477,9 @@ func (c *fakeConn) waitAck(t testing.TB, envelopeID string) {
 		}
 		return false
 	})
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	return c.ackPayloads[envelopeID]
 }
 
 func fixture(t testing.TB, name string) []byte {

@@ -26,15 +26,16 @@ import (
 // People of the tests. Adele's e-mail is a demo-fleet user; her first device,
 // "Adele's Galaxy S7" (Android 6.0.1), is self-service resettable.
 const (
-	adele     = "U2147483697"
-	adeleDM   = "D024BE91L"
-	lieke     = "U0LIEKE01"
-	liekeDM   = "D0LIEKE01"
-	botUser   = "U0BOT1234" // auth_test_response_bot.json
-	secret    = "8f742231b10e8888abcd99yyyzzz85a5"
-	appToken  = "xapp-1-A0PNCHHK2-1-test"
-	botToken  = "xoxb-test"
-	channelID = "C0GENERAL1"
+	adele      = "U2147483697"
+	adeleDM    = "D024BE91L"
+	lieke      = "U0LIEKE01"
+	liekeDM    = "D0LIEKE01"
+	botUser    = "U0BOT1234" // auth_test_response_bot.json
+	secret     = "8f742231b10e8888abcd99yyyzzz85a5"
+	appToken   = "xapp-1-A0PNCHHK2-1-test"
+	botToken   = "xoxb-test"
+	channelID  = "C0GENERAL1"
+	helpdeskCh = "C0HELPDESK"
 )
 
 // harness runs the real adapter over a real engine (Redis, demo fleet, fake
@@ -84,8 +85,8 @@ func (b *syncBuffer) String() string {
 }
 
 // newHarness starts the adapter in mode with Adele (locale adeleLocale) and
-// Lieke known to the fake.
-func newHarness(t *testing.T, mode, adeleLocale string) *harness {
+// Lieke known to the fake; opts change the adapter's configuration.
+func newHarness(t *testing.T, mode, adeleLocale string, opts ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, mode: mode, env: enginetest.New(t), fake: newFakeSlack(t), logs: &syncBuffer{}}
 	h.fake.addUser(adele, fakeUser{Name: "Adele Vance", Email: "adele.vance@contoso.com", Locale: adeleLocale}, adeleDM)
@@ -93,7 +94,10 @@ func newHarness(t *testing.T, mode, adeleLocale string) *harness {
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.env.Engine.Log = log
 	h.handler = &countingHandler{h: h.env.Engine}
-	cfg := Config{BotToken: botToken, AppToken: appToken, SigningSecret: secret, Mode: mode, APIURL: h.fake.APIURL(), HelpdeskChannel: "C0HELPDESK"}
+	cfg := Config{BotToken: botToken, AppToken: appToken, SigningSecret: secret, Mode: mode, APIURL: h.fake.APIURL(), HelpdeskChannel: helpdeskCh}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	a, err := New(cfg, h.handler, log)
 	if err != nil {
 		t.Fatal(err)
@@ -176,15 +180,16 @@ func (h *harness) interact(p map[string]any) {
 	h.deliver(env, "/slack/interactions", p, 0)
 }
 
-// command sends /passcode text from user in channel.
-func (h *harness) command(user, channel, text, trigger string) {
+// command sends /passcode text from user in channel and returns its
+// immediate answer: the Socket Mode ack payload or the HTTP response body.
+func (h *harness) command(user, channel, text, trigger string) []byte {
 	h.t.Helper()
 	env := fixtureMap(h.t, "socket_mode_slash_commands_envelope.json")
 	p := env["payload"].(map[string]any)
 	p["user_id"], p["channel_id"], p["text"], p["trigger_id"] = user, channel, text, trigger
 	p["response_url"] = h.fake.ResponseURL("cmd-" + trigger)
 	env["envelope_id"] = "env-cmd-" + trigger
-	h.deliver(env, "/slack/commands", p, 0)
+	return h.deliver(env, "/slack/commands", p, 0)
 }
 
 // event sends an Events API callback fixture as is.
@@ -198,14 +203,16 @@ func (h *harness) event(payload map[string]any, eventID string) {
 
 // deliver sends one thing Slack delivers and waits until it was handled:
 // over Socket Mode the envelope (and its ack), over HTTP a signed request.
-func (h *harness) deliver(envelope map[string]any, path string, payload map[string]any, retry int) {
+// It returns the ack's payload or the response body.
+func (h *harness) deliver(envelope map[string]any, path string, payload map[string]any, retry int) []byte {
 	h.t.Helper()
 	h.sent++
+	var answer []byte
 	if h.mode == ModeSocket {
 		frame, _ := json.Marshal(envelope)
 		c := h.fake.latest(h.t)
 		c.send(h.t, frame)
-		c.waitAck(h.t, envelope["envelope_id"].(string))
+		answer = c.waitAck(h.t, envelope["envelope_id"].(string))
 	} else {
 		var body []byte
 		switch path {
@@ -225,8 +232,10 @@ func (h *harness) deliver(envelope map[string]any, path string, payload map[stri
 		if rec.Code != http.StatusOK {
 			h.t.Fatalf("POST %s: %d %s", path, rec.Code, rec.Body)
 		}
+		answer = rec.Body.Bytes()
 	}
 	h.settle()
+	return answer
 }
 
 // post sends a signed request to the adapter's HTTP handler.

@@ -132,6 +132,14 @@ func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed command", http.StatusBadRequest)
 		return
 	}
-	// An empty 200 shows nothing in the channel; the answer comes as a DM.
-	a.accepted(w, a.goWork(func(ctx context.Context) { a.onCommand(ctx, c) }))
+	// The answer comes as a DM; the response body only points there, and
+	// only the user sees it (an empty 200 shows nothing).
+	ack := a.commandAck(c) // before the work can change what it sees
+	queued := a.goWork(func(ctx context.Context) { a.onCommand(ctx, c) })
+	if !queued || ack == nil {
+		a.accepted(w, queued)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(ack)
 }

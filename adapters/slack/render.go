@@ -109,6 +109,7 @@ type hintTexts struct {
 	home     string // the App Home tab
 	start    string // the home tab's button
 	identity string // users.info failed: we do not know who this is
+	answered string // /passcode typed outside the DM: look there
 }
 
 var hints = map[string]hintTexts{
@@ -117,11 +118,13 @@ var hints = map[string]hintTexts{
 		home:     "*passbot* resets the passcode of a phone or tablet you enrolled in Intune, when you have forgotten it.\nPress *Start*, send me a direct message such as \"reset my passcode\", or type `/passcode` anywhere. Type `help` in our chat for more.",
 		start:    "Start",
 		identity: "Slack did not tell me who you are just now, so nothing was changed. Please try again in a minute.",
+		answered: "I answered in your DM.",
 	},
 	"nl": {
 		mention:  "Ik help u de wachtwoordcode van uw telefoon of tablet opnieuw in te stellen, privé. Stuur me een direct bericht (bijvoorbeeld \"wachtwoordcode vergeten\") of typ `/passcode`; in kanalen doe ik dat niet.",
 		home:     "*passbot* stelt de wachtwoordcode opnieuw in van een telefoon of tablet die u bij Intune hebt geregistreerd, als u die bent vergeten.\nDruk op *Starten*, stuur me een direct bericht zoals \"wachtwoordcode vergeten\", of typ ergens `/passcode`. Typ `help` in ons gesprek voor meer.",
 		start:    "Starten",
 		identity: "Slack vertelde me zojuist niet wie u bent, dus er is niets gewijzigd. Probeer het over een minuut opnieuw.",
+		answered: "Ik heb geantwoord in uw privébericht.",
 	},
 }

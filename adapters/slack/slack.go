@@ -3,7 +3,9 @@
 // the signing secret; replies are rendered as Block Kit. Every reply to a
 // person goes to that person's direct-message channel with the bot (or
 // replaces the message whose button they clicked there), so a temporary
-// passcode only ever reaches its owner.
+// passcode only ever reaches its owner. Helpdesk approval cards go to the
+// helpdesk channel; a decision replaces the clicked card there, and a click
+// that is turned away is answered ephemerally, to the clicker alone.
 package slack
 
 import (
@@ -11,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +35,7 @@ type Adapter struct {
 	handler Handler
 	log     *slog.Logger
 	users   *userCache
+	groups  *groupCache
 
 	// sleep waits out a rate limit or a reconnect backoff; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -72,6 +76,7 @@ func New(cfg Config, h Handler, log *slog.Logger) (*Adapter, error) {
 		handler: h,
 		log:     log.With("platform", "slack"),
 		users:   newUserCache(),
+		groups:  newGroupCache(),
 		sleep:   sleepContext,
 		now:     time.Now,
 	}, nil
@@ -176,7 +181,18 @@ func (a *Adapter) dispatch(ctx context.Context, ev bot.Event, o origin) {
 }
 
 // deliver sends the replies to an event in order.
+//
+// A click on a message in a channel (a helpdesk card) that the engine turned
+// away (not an approver, own request, already decided, stale) comes back as
+// private replies and none that replaces the card. Those are answered where
+// the click happened, ephemerally to the clicker through the click's
+// response_url: the agent sees why nothing happened next to the card, their
+// DM is not filled with refusals, and unlike chat.postEphemeral it works for
+// someone who reads a public channel without being a member. A click that
+// decided something continues in the clicker's DM (the deny reason is typed
+// there).
 func (a *Adapter) deliver(ctx context.Context, o origin, replies []bot.Reply) {
+	refused := o.channelClick() != "" && !slices.ContainsFunc(replies, func(r bot.Reply) bool { return r.Replace })
 	for i, r := range replies {
 		var err error
 		switch {
@@ -187,6 +203,8 @@ func (a *Adapter) deliver(ctx context.Context, o origin, replies []bot.Reply) {
 			err = a.postDM(ctx, r.To.ID, r)
 		case r.Replace && o.clicked != nil:
 			err = a.replace(ctx, o, r)
+		case refused && r.Private:
+			err = a.ephemeral(ctx, o, r)
 		default:
 			err = a.postTo(ctx, o, r)
 		}
@@ -194,6 +212,33 @@ func (a *Adapter) deliver(ctx context.Context, o origin, replies []bot.Reply) {
 			a.log.Error("slack: send reply", "reply", i, "user", o.user.ID, "private", r.Private, "replace", r.Replace, "err", err)
 		}
 	}
+}
+
+// channelClick returns the channel of the clicked message when it is a
+// (non-ephemeral) message in a channel rather than a DM: a helpdesk card.
+func (o origin) channelClick() string {
+	c := o.clicked
+	if c == nil || c.IsEphemeral || c.MessageTs == "" || c.ChannelID == "" || isDM(c.ChannelID) {
+		return ""
+	}
+	return c.ChannelID
+}
+
+// ephemeral shows a reply to the clicker only, in the channel of the click,
+// through the click's response_url; without one, or when it fails, the
+// reply goes to the clicker's DM.
+func (a *Adapter) ephemeral(ctx context.Context, o origin, r bot.Reply) error {
+	if o.responseURL != "" {
+		err := a.retry(ctx, "response_url", func() error {
+			_, _, err := a.api.PostMessageContext(ctx, "", append(render(r).options(), slackapi.MsgOptionResponseURL(o.responseURL, slackapi.ResponseTypeEphemeral))...)
+			return err
+		})
+		if err == nil {
+			return nil
+		}
+		a.log.Warn("slack: ephemeral answer failed, posting to the DM instead", "user", o.user.ID, "err", err)
+	}
+	return a.postTo(ctx, o, r)
 }
 
 // postTo posts a reply in the user's DM with the bot.
@@ -228,8 +273,10 @@ func (a *Adapter) postHelpdesk(ctx context.Context, r bot.Reply) error {
 }
 
 // replace puts the reply in place of the clicked message: chat.update in the
-// user's DM, the interaction's response_url for an ephemeral message. A
-// message anywhere else is not replaced; the reply goes to the DM.
+// user's DM or in the channel of a helpdesk card, the interaction's
+// response_url for an ephemeral message. A private reply never replaces a
+// message in a channel, where everybody would see it; it goes to the DM, as
+// does a reply for a message anywhere else.
 func (a *Adapter) replace(ctx context.Context, o origin, r bot.Reply) error {
 	c, m := o.clicked, render(r)
 	switch {
@@ -238,6 +285,18 @@ func (a *Adapter) replace(ctx context.Context, o origin, r bot.Reply) error {
 			_, _, err := a.api.PostMessageContext(ctx, "", append(m.options(), slackapi.MsgOptionReplaceOriginal(o.responseURL))...)
 			return err
 		})
+	case o.channelClick() != "":
+		if r.Private {
+			break
+		}
+		// A helpdesk card: the decision replaces it for the whole channel,
+		// and without buttons nobody can click it again.
+		err := a.update(ctx, c.ChannelID, c.MessageTs, m)
+		if err == nil {
+			return nil
+		}
+		a.log.Warn("slack: replace in channel failed, posting there instead", "user", o.user.ID, "channel", c.ChannelID, "err", err)
+		return a.post(ctx, c.ChannelID, m)
 	case c.MessageTs != "" && c.ChannelID != "":
 		dm := o.dm
 		if dm == "" {
@@ -249,16 +308,20 @@ func (a *Adapter) replace(ctx context.Context, o origin, r bot.Reply) error {
 		if c.ChannelID != dm {
 			break
 		}
-		err := a.retry(ctx, "chat.update", func() error {
-			_, _, _, err := a.api.UpdateMessageContext(ctx, c.ChannelID, c.MessageTs, m.options()...)
-			return err
-		})
+		err := a.update(ctx, c.ChannelID, c.MessageTs, m)
 		if err == nil {
 			return nil
 		}
 		a.log.Warn("slack: replace failed, posting instead", "user", o.user.ID, "err", err)
 	}
 	return a.postTo(ctx, o, r)
+}
+
+func (a *Adapter) update(ctx context.Context, channel, ts string, m message) error {
+	return a.retry(ctx, "chat.update", func() error {
+		_, _, _, err := a.api.UpdateMessageContext(ctx, channel, ts, m.options()...)
+		return err
+	})
 }
 
 // Notify implements bot.Notifier: follow-ups go to each person's DM with the

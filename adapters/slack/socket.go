@@ -105,7 +105,14 @@ func (a *Adapter) onSocketEvent(client *socketmode.Client, ev socketmode.Event) 
 	if ev.Request == nil {
 		return
 	}
-	if err := client.Ack(*ev.Request); err != nil {
+	// A slash command's ack can carry its immediate answer.
+	var payload []any
+	if c, ok := ev.Data.(slackapi.SlashCommand); ok {
+		if r := a.commandAck(c); r != nil {
+			payload = append(payload, r)
+		}
+	}
+	if err := client.Ack(*ev.Request, payload...); err != nil {
 		a.log.Error("slack: ack envelope", "envelope", ev.Request.EnvelopeID, "err", err)
 	}
 	var work func(ctx context.Context)

@@ -1,0 +1,335 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+)
+
+// The helpdesk of the approval tests: Hank is an approver through the
+// S0HELPDESK user group; Adele is also configured as an approver by ID, to
+// show she still cannot decide her own request.
+const (
+	hank        = "U0HANK001"
+	hankDM      = "D0HANK001"
+	helpdeskGrp = "S0HELPDESK"
+)
+
+// newApprovalHarness is a harness with approvers configured and Hank in the
+// helpdesk user group.
+func newApprovalHarness(t *testing.T, mode string) *harness {
+	t.Helper()
+	h := newHarness(t, mode, "en-US", func(c *Config) { c.Approvers = bot.Approvers{adele, helpdeskGrp} })
+	h.fake.addUser(hank, fakeUser{Name: "Hank Helpdesk", Email: "hank@contoso.com", Locale: "en-US"}, hankDM)
+	h.fake.setGroup(helpdeskGrp, hank, "U0OTHER01")
+	return h
+}
+
+// lastTo waits for a message (posted or updated) in channel whose text
+// contains substr and returns the last one.
+func (h *harness) lastTo(channel, substr string) sentMessage {
+	h.t.Helper()
+	var found *sentMessage
+	h.fake.waitFor(h.t, "a message in "+channel+" containing "+substr, func() bool {
+		for _, c := range h.fake.calls {
+			if m, ok := c.message(); ok && !c.Limited && m.Channel == channel && strings.Contains(m.Text, substr) {
+				found = &m
+			}
+		}
+		return found != nil
+	})
+	return *found
+}
+
+// ephemerals returns the response_url posts that are ephemeral answers (not
+// replacements).
+func (h *harness) ephemerals() []sentMessage {
+	return h.messages(func(m sentMessage) bool { return m.Method == "response_url" && !m.Replace })
+}
+
+// requestApproval walks Adele to a helpdesk request for her company-owned
+// Galaxy Tab and returns the approval card posted to the helpdesk channel.
+func requestApproval(t *testing.T, h *harness) sentMessage {
+	t.Helper()
+	h.dm(adele, adeleDM, "EvReq1", "reset my passcode", 0)
+	list := h.waitPost(adeleDM, "Which device")
+	h.click(adele, list, list.button(t, "Contoso Galaxy Tab (Android)"))
+	ask := h.lastTo(adeleDM, "ask the helpdesk to approve")
+	h.click(adele, ask, ask.button(t, "Ask the helpdesk"))
+	h.lastTo(adeleDM, "why you need")
+	h.dm(adele, adeleDM, "EvReq2", "Forgot the PIN after my holiday", 0)
+	h.lastTo(adeleDM, "is with the helpdesk")
+
+	card := h.waitPost(helpdeskCh, "Forgot the PIN after my holiday")
+	if !strings.Contains(card.Text, "adele.vance@contoso.com") || !strings.Contains(card.Text, "Contoso Galaxy Tab") {
+		t.Errorf("card %q does not name the requester and device", card.Text)
+	}
+	var labels []string
+	for _, b := range card.Buttons {
+		labels = append(labels, b.Text.Text)
+	}
+	if strings.Join(labels, ",") != "Approve,Deny" {
+		t.Fatalf("card buttons %q, want Approve, Deny", labels)
+	}
+	return card
+}
+
+func TestApprovalStory(t *testing.T) {
+	for _, mode := range []string{ModeSocket, ModeHTTP} {
+		t.Run(mode, func(t *testing.T) {
+			h := newApprovalHarness(t, mode)
+			card := requestApproval(t, h)
+			approve := card.button(t, "Approve")
+			adeleBefore := len(h.messages(func(m sentMessage) bool { return m.Channel == adeleDM }))
+
+			// Lieke is no approver: told so, next to the card, only her.
+			h.click(lieke, card, approve)
+			eph := h.ephemerals()
+			if len(eph) != 1 || eph[0].ResponseType != "ephemeral" || !strings.Contains(eph[0].Text, "Only helpdesk approvers") {
+				t.Fatalf("Lieke's click answered with %+v, want an ephemeral refusal", eph)
+			}
+			if got := h.messages(func(m sentMessage) bool { return m.Channel == liekeDM }); len(got) != 0 {
+				t.Errorf("the refusal also went to Lieke's DM: %+v", got)
+			}
+
+			// Adele is a configured approver, but it is her own request.
+			h.click(adele, card, approve)
+			eph = h.ephemerals()
+			if len(eph) != 2 || eph[1].ResponseType != "ephemeral" || !strings.Contains(eph[1].Text, "cannot decide your own request") {
+				t.Fatalf("Adele's click answered with %+v, want an ephemeral refusal", eph)
+			}
+			if ups := h.updates(helpdeskCh, card.Posted); len(ups) != 0 {
+				t.Fatalf("refused clicks changed the card: %+v", ups)
+			}
+			if n := len(h.messages(func(m sentMessage) bool { return m.Channel == adeleDM })); n != adeleBefore {
+				t.Errorf("refused clicks sent Adele %d DM messages", n-adeleBefore)
+			}
+
+			// Hank approves through his user group.
+			h.click(hank, card, approve)
+			ups := h.updates(helpdeskCh, card.Posted)
+			if len(ups) != 1 {
+				t.Fatalf("%d chat.update of the card, want 1: %s", len(ups), h.fake.summary())
+			}
+			if u := ups[0]; !strings.Contains(u.Text, "Approved by Hank Helpdesk") || !strings.Contains(u.Text, "Forgot the PIN after my holiday") || len(u.Buttons) != 0 {
+				t.Errorf("card updated to %q with %d buttons, want the card text, Approved by Hank and no buttons", u.Text, len(u.Buttons))
+			}
+			if got := h.messages(func(m sentMessage) bool { return m.Channel == hankDM }); len(got) != 0 {
+				t.Errorf("Hank's DM got %+v", got)
+			}
+			h.lastTo(adeleDM, "approved the passcode reset of Contoso Galaxy Tab")
+			withYou := h.lastTo(adeleDM, "Do you have Contoso Galaxy Tab with you?")
+
+			h.click(adele, withYou, withYou.button(t, "Yes, reset"))
+			h.lastTo(adeleDM, "Your passcode was reset successfully")
+			codes, where := passcodes(h)
+			if len(codes) != 1 {
+				t.Fatalf("%d passcode messages, want 1", len(codes))
+			}
+			if m := where[0]; m.Method != "chat.postMessage" || m.Channel != adeleDM {
+				t.Errorf("passcode went by %s to %q, want chat.postMessage to Adele's DM", m.Method, m.Channel)
+			}
+			n := 0
+			for _, c := range h.fake.Calls() {
+				if strings.Contains(c.Raw, codes[0]) {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("the passcode is in %d requests to Slack, want 1", n)
+			}
+
+			// One group lookup served every click: cached.
+			var lookups []apiCall
+			for _, c := range h.fake.Calls() {
+				if c.Method == "usergroups.users.list" {
+					lookups = append(lookups, c)
+				}
+			}
+			if len(lookups) != 1 || lookups[0].Form.Get("usergroup") != helpdeskGrp {
+				t.Errorf("usergroups.users.list calls %+v, want one for %s", lookups, helpdeskGrp)
+			}
+		})
+	}
+}
+
+func TestDenyCarriesTheAgentsReason(t *testing.T) {
+	h := newApprovalHarness(t, ModeSocket)
+	card := requestApproval(t, h)
+	h.click(hank, card, card.button(t, "Deny"))
+
+	ups := h.updates(helpdeskCh, card.Posted)
+	if len(ups) != 1 || !strings.Contains(ups[0].Text, "Denied by Hank Helpdesk") || len(ups[0].Buttons) != 0 {
+		t.Fatalf("card updates %+v, want one: Denied by Hank, no buttons", ups)
+	}
+	prompt := h.waitPost(hankDM, "Type the reason for denying the request of Adele Vance")
+	if len(prompt.Buttons) != 0 {
+		t.Errorf("reason prompt has buttons")
+	}
+	if eph := h.ephemerals(); len(eph) != 0 {
+		t.Errorf("a decision was answered ephemerally: %+v", eph)
+	}
+	h.lastTo(adeleDM, "denied the passcode reset of Contoso Galaxy Tab")
+
+	h.dm(hank, hankDM, "EvReason", "Please bring the tablet to the service desk", 0)
+	h.waitPost(hankDM, "I sent your reason")
+	h.waitPost(adeleDM, "Reason from Hank Helpdesk: Please bring the tablet to the service desk")
+	if got := h.messages(func(m sentMessage) bool {
+		return m.Channel != adeleDM && strings.Contains(m.Text, "Reason from")
+	}); len(got) != 0 {
+		t.Errorf("the reason went elsewhere too: %+v", got)
+	}
+	if codes, _ := passcodes(h); len(codes) != 0 {
+		t.Errorf("a denied request sent a passcode")
+	}
+}
+
+func TestGroupLookupFailureNeverGrants(t *testing.T) {
+	h := newApprovalHarness(t, ModeSocket)
+	card := requestApproval(t, h)
+	h.fake.fail("usergroups.users.list", "ratelimited_forever")
+	h.click(hank, card, card.button(t, "Approve"))
+	if eph := h.ephemerals(); len(eph) != 1 || !strings.Contains(eph[0].Text, "Only helpdesk approvers") {
+		t.Fatalf("with the group lookup failing, Hank's click answered with %+v", eph)
+	}
+	if ups := h.updates(helpdeskCh, card.Posted); len(ups) != 0 {
+		t.Fatalf("the card changed: %+v", ups)
+	}
+	if !strings.Contains(h.logs.String(), "usergroups.users.list") {
+		t.Errorf("the failed lookup was not logged")
+	}
+
+	// The failure was not cached: once Slack answers, Hank's next click counts.
+	h.fake.fail("usergroups.users.list", "")
+	h.click(hank, card, card.button(t, "Approve"))
+	if ups := h.updates(helpdeskCh, card.Posted); len(ups) != 1 || !strings.Contains(ups[0].Text, "Approved by Hank Helpdesk") {
+		t.Fatalf("card updates %+v, want Approved by Hank", ups)
+	}
+}
+
+func TestCardUpdateFailureIsPostedInTheChannel(t *testing.T) {
+	h := newApprovalHarness(t, ModeSocket)
+	card := requestApproval(t, h)
+	h.fake.fail("chat.update", "message_not_found")
+	h.click(hank, card, card.button(t, "Approve"))
+	m := h.waitPost(helpdeskCh, "Approved by Hank Helpdesk")
+	if len(m.Buttons) != 0 {
+		t.Errorf("the decision was posted with buttons")
+	}
+	if got := h.messages(func(m sentMessage) bool { return m.Channel == hankDM }); len(got) != 0 {
+		t.Errorf("the decision went to Hank's DM: %+v", got)
+	}
+}
+
+func TestEmployeeBannerStillReplacedInDM(t *testing.T) {
+	// With approvers configured, a click in the employee's own DM still
+	// replaces her banner there.
+	h := newApprovalHarness(t, ModeSocket)
+	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0)
+	list := h.waitPost(adeleDM, "Which device")
+	h.click(adele, list, list.button(t, "Adele's Galaxy S7"))
+	if ups := h.updates(adeleDM, list.Posted); len(ups) != 1 || !strings.Contains(ups[0].Text, "What do you want to do?") {
+		t.Fatalf("banner updates %+v", ups)
+	}
+	if eph := h.ephemerals(); len(eph) != 0 {
+		t.Errorf("a DM click was answered ephemerally: %+v", eph)
+	}
+}
+
+func TestSlashCommandAnswersWhereTyped(t *testing.T) {
+	for _, mode := range []string{ModeSocket, ModeHTTP} {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t, mode, "nl-NL")
+			decode := func(raw []byte) commandReply {
+				t.Helper()
+				var r commandReply
+				if err := json.Unmarshal(raw, &r); err != nil {
+					t.Fatalf("command answer %q: %v", raw, err)
+				}
+				return r
+			}
+
+			// Not seen before: the locale is unknown at ack time, so both.
+			first := decode(h.command(adele, channelID, "", "trigger.1"))
+			if first.ResponseType != "ephemeral" || !strings.Contains(first.Text, "I answered in your DM") || !strings.Contains(first.Text, "Ik heb geantwoord in uw privébericht") {
+				t.Errorf("first answer %+v", first)
+			}
+			h.waitPost(adeleDM, "Welk apparaat")
+
+			// Known now: her language only.
+			second := decode(h.command(adele, channelID, "help", "trigger.2"))
+			if second.ResponseType != "ephemeral" || second.Text != "Ik heb geantwoord in uw privébericht." {
+				t.Errorf("second answer %+v", second)
+			}
+
+			// In her DM with the bot the answer appears right there.
+			if raw := h.command(adele, adeleDM, "help", "trigger.3"); len(raw) != 0 {
+				t.Errorf("a command in the DM was answered with %q", raw)
+			}
+			if got := h.messages(func(m sentMessage) bool { return m.Channel == channelID }); len(got) != 0 {
+				t.Errorf("the command was answered in the channel: %+v", got)
+			}
+		})
+	}
+}
+
+func TestApproverGroupsAreCachedAndNeverGrantOnError(t *testing.T) {
+	f := newFakeSlack(t)
+	f.setGroup(helpdeskGrp, hank)
+	logs := &syncBuffer{}
+	a, err := New(Config{BotToken: botToken, AppToken: appToken, APIURL: f.APIURL(), Approvers: bot.Approvers{"W0DIRECT1", helpdeskGrp, "1234567890"}},
+		&countingHandler{}, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	a.now = func() time.Time { return now }
+	ctx := context.Background()
+	lookups := func() int {
+		n := 0
+		for _, c := range f.Calls() {
+			if c.Method == "usergroups.users.list" {
+				n++
+			}
+		}
+		return n
+	}
+	check := func(step, user string, want bool, wantLookups int) {
+		t.Helper()
+		if got := a.isApprover(ctx, user); got != want {
+			t.Errorf("%s: isApprover(%s) = %v, want %v", step, user, got, want)
+		}
+		if n := lookups(); n != wantLookups {
+			t.Errorf("%s: %d lookups, want %d", step, n, wantLookups)
+		}
+	}
+
+	check("direct entry", "W0DIRECT1", true, 0)
+	check("group member", hank, true, 1)
+	check("not a member", lieke, false, 1)
+	check("empty ID", "", false, 1)
+	now = now.Add(4 * time.Minute)
+	check("within the TTL", hank, true, 1)
+
+	f.setGroup(helpdeskGrp, lieke)
+	now = now.Add(2 * time.Minute)
+	check("removed, after the TTL", hank, false, 2)
+	check("added, after the TTL", lieke, true, 2)
+
+	f.setGroup(helpdeskGrp, hank)
+	f.fail("usergroups.users.list", "internal_error")
+	now = now.Add(6 * time.Minute)
+	check("lookup fails", hank, false, 3)
+	check("lookup fails again (not cached)", hank, false, 4)
+	check("direct entry needs no lookup", "W0DIRECT1", true, 4)
+	if !strings.Contains(logs.String(), "internal_error") {
+		t.Errorf("the failed lookup was not logged: %s", logs)
+	}
+	f.fail("usergroups.users.list", "")
+	check("Slack answers again", hank, true, 5)
+}
