@@ -10,6 +10,7 @@ import (
 
 	"github.com/passbot/passbot/adapters/console"
 	"github.com/passbot/passbot/adapters/demo"
+	"github.com/passbot/passbot/adapters/discord"
 	"github.com/passbot/passbot/adapters/intune"
 	"github.com/passbot/passbot/adapters/slack"
 	"github.com/passbot/passbot/bot"
@@ -133,6 +134,13 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		a.engine.Notifiers[bot.Slack] = s
 		runners = append(runners, s)
 	}
+	if a.cfg.serves("discord") {
+		d, err := a.discord()
+		if err != nil {
+			return err
+		}
+		runners = append(runners, d)
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	for _, r := range runners {
 		g.Go(func() error { return r.Run(ctx) })
@@ -145,6 +153,16 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		})
 	}
 	return g.Wait()
+}
+
+func (a *App) discord() (*discord.Adapter, error) {
+	links := store.NewLinks(a.store.Client(), bot.Discord)
+	d, err := discord.New(a.cfg.DiscordConfig, a.engine, links, a.cfg.Helpdesk.Approvers, a.log)
+	if err != nil {
+		return nil, err
+	}
+	a.engine.Notifiers[bot.Discord] = d
+	return d, nil
 }
 
 // cron schedules the follow-up sweep and the helpdesk digest; every replica

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/passbot/passbot/adapters/discord"
 	"github.com/passbot/passbot/adapters/intune"
 	"github.com/passbot/passbot/adapters/slack"
 )
@@ -24,14 +25,16 @@ type Config struct {
 	Timing
 	Helpdesk
 	SlackConfig
+	DiscordConfig
 	IntuneConfig
 }
 
 // Aliases give the embedded platform settings distinct field names; being
 // embedded, their variables keep the plain PASSBOT_ prefix.
 type (
-	SlackConfig  = slack.Config
-	IntuneConfig = intune.Config
+	SlackConfig   = slack.Config
+	DiscordConfig = discord.Config
+	IntuneConfig  = intune.Config
 )
 
 // Timing is when things happen.
@@ -45,7 +48,7 @@ type Timing struct {
 
 // Helpdesk is the approval and abuse-limit settings.
 type Helpdesk struct {
-	Channel       string        `envconfig:"HELPDESK_CHANNEL" desc:"channel ID (Slack or Discord) where approval cards and the digest go"`
+	Channel       string        `envconfig:"HELPDESK_CHANNEL" desc:"Slack channel ID where approval cards and the digest go (Discord: PASSBOT_DISCORD_HELPDESK_CHANNEL)"`
 	Approvers     []string      `envconfig:"APPROVERS" default:"helpdesk" desc:"who may approve: Slack user or user-group IDs, Discord user or role IDs, console personas"`
 	Lang          string        `envconfig:"HELPDESK_LOCALE" default:"en" desc:"language of the helpdesk channel (en or nl)"`
 	EscalateAfter time.Duration `envconfig:"ESCALATE_AFTER" default:"30m" desc:"re-post an undecided request to the helpdesk after this, and again each time"`

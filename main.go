@@ -31,8 +31,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(stderr)
 	var cfg Config
 	persona := fs.String("as", "", "console: start as this persona (a user principal name, or a helpdesk approver)")
+	unregister := fs.Bool("discord-unregister", false, "remove the /passcode command from Discord and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA]\n       passbot audit export    (the audit trail as JSON lines)\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister]\n       passbot audit export    (the audit trail as JSON lines)\n\nFlags:")
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\npassbot is configured with environment variables:")
 		envconfig.Usagef("passbot", &cfg, stderr, envconfig.DefaultTableFormat)
@@ -56,6 +57,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	defer app.Close()
 	switch rest := fs.Args(); {
+	case *unregister:
+		d, err := app.discord()
+		if err != nil {
+			return err
+		}
+		return d.Unregister(ctx)
 	case len(rest) == 2 && rest[0] == "audit" && rest[1] == "export":
 		return app.store.ExportAudit(ctx, stdout)
 	case len(rest) > 0:

@@ -1,0 +1,379 @@
+// Package discord is passbot's Discord adapter, on bwmarrin/discordgo: a
+// gateway session that reads direct messages, the /passcode application
+// command, and buttons (message components) that drive the conversation.
+//
+// Discord gives bots no e-mail address, so a Discord user reaches their
+// Intune devices through a link (Discord user ID → UPN) that an approver
+// sets with /passcode link, or a static links file. Unlinked users are told
+// how to get linked and never reach the engine.
+//
+// The gateway needs only the DIRECT_MESSAGES intent: Discord delivers the
+// text of direct messages to a bot without the privileged MESSAGE_CONTENT
+// intent, and interactions need no intent at all.
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/passbot/passbot/bot"
+)
+
+// Handler runs an event; *bot.Engine is one. On error the replies still hold
+// a message for the user.
+type Handler interface {
+	Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error)
+}
+
+// Intents the gateway session asks for: DMs only. Their text arrives without
+// the privileged MESSAGE_CONTENT intent; asking for a privileged intent that
+// is not enabled in the Developer Portal closes the gateway with 4014.
+const Intents = discordgo.IntentsDirectMessages
+
+// deferAfter is how long an interaction waits for the engine before it is
+// acknowledged with a deferred response: Discord drops an interaction not
+// answered within 3 seconds.
+const deferAfter = 2 * time.Second
+
+// eventTimeout bounds the work on one event. It is not cut short when Run's
+// context ends: Run waits for events in flight, so nobody is left without
+// an answer by a shutdown.
+const eventTimeout = 2 * time.Minute
+
+// Adapter connects passbot to Discord. It implements bot.Notifier.
+type Adapter struct {
+	cfg       Config
+	handler   Handler
+	links     Links
+	approvers []string
+	log       *slog.Logger
+	session   *discordgo.Session
+
+	// deferAfter is deferAfter; tests shorten it.
+	deferAfter time.Duration
+
+	mu       sync.Mutex
+	ctx      context.Context   // Run's, for event handlers
+	closing  bool              // Run is returning: no new events
+	inflight sync.WaitGroup    // events being handled
+	locales  map[string]string // Discord user ID → last interaction locale
+	dmByUser map[string]string // Discord user ID → DM channel ID
+	appID    string
+}
+
+// New checks cfg and returns an adapter; Run connects it. links keeps the
+// Discord-user → UPN links (a *store.Links); approvers are the Discord user
+// IDs and role IDs allowed to use /passcode link.
+func New(cfg Config, h Handler, links Links, approvers []string, log *slog.Logger) (*Adapter, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if h == nil || links == nil {
+		return nil, errors.New("discord: New needs a handler and a links store")
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.DiscordLinksFile != "" {
+		file, err := loadLinksFile(cfg.DiscordLinksFile)
+		if err != nil {
+			return nil, err
+		}
+		links = withFile{Links: links, file: file}
+	}
+	if cfg.DiscordAPIURL != "" {
+		setAPIURL(cfg.DiscordAPIURL)
+	}
+	s, err := discordgo.New(cfg.botToken())
+	if err != nil {
+		return nil, fmt.Errorf("discord: new session: %w", err)
+	}
+	s.Identify.Intents = Intents
+	s.StateEnabled = true
+	a := &Adapter{
+		cfg:        cfg,
+		handler:    h,
+		links:      links,
+		approvers:  slices.Clone(approvers),
+		log:        log.With("platform", "discord"),
+		session:    s,
+		deferAfter: deferAfter,
+		ctx:        context.Background(),
+		locales:    map[string]string{},
+		dmByUser:   map[string]string{},
+	}
+	s.AddHandler(a.onMessage)
+	s.AddHandler(a.onInteraction)
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { a.log.Info("discord: gateway session resumed") })
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { a.log.Info("discord: gateway disconnected") })
+	return a, nil
+}
+
+// Run opens the gateway, registers /passcode and serves until ctx ends, then
+// closes the gateway. discordgo reconnects and resumes on its own.
+func (a *Adapter) Run(ctx context.Context) error {
+	a.mu.Lock()
+	a.ctx, a.closing = ctx, false
+	a.mu.Unlock()
+	if err := a.session.Open(); err != nil {
+		return fmt.Errorf("discord: open gateway: %w", err)
+	}
+	defer a.close()
+	if err := a.register(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while registering
+		}
+		return err
+	}
+	a.log.Info("discord: connected", "bot", a.botUserID(), "guild", a.cfg.DiscordGuildID)
+	<-ctx.Done()
+	return nil
+}
+
+// close stops the gateway, then waits for the events in flight.
+func (a *Adapter) close() {
+	if err := a.session.Close(); err != nil {
+		a.log.Warn("discord: close gateway", "err", err)
+	}
+	a.mu.Lock()
+	a.closing = true
+	a.mu.Unlock()
+	a.inflight.Wait()
+}
+
+// begin starts the work on one event; ok is false once Run is returning.
+// The context keeps Run's values but not its cancellation.
+func (a *Adapter) begin() (ctx context.Context, end func(), ok bool) {
+	a.mu.Lock()
+	if a.closing {
+		a.mu.Unlock()
+		return nil, nil, false
+	}
+	a.inflight.Add(1)
+	parent := a.ctx
+	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), eventTimeout)
+	return ctx, func() { cancel(); a.inflight.Done() }, true
+}
+
+// register replaces the application's commands (in the guild when one is
+// configured: instant; globally otherwise) with /passcode.
+func (a *Adapter) register(ctx context.Context) error {
+	app, err := a.applicationID(ctx)
+	if err != nil {
+		return err
+	}
+	cmds := []*discordgo.ApplicationCommand{command()}
+	if _, err := a.session.ApplicationCommandBulkOverwrite(app, a.cfg.DiscordGuildID, cmds, discordgo.WithContext(ctx)); err != nil {
+		return fmt.Errorf("discord: register /%s: %w", commandName, err)
+	}
+	return nil
+}
+
+// Unregister removes passbot's application commands (guild or global, as
+// configured). It works without Run.
+func (a *Adapter) Unregister(ctx context.Context) error {
+	app, err := a.applicationID(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := a.session.ApplicationCommandBulkOverwrite(app, a.cfg.DiscordGuildID, []*discordgo.ApplicationCommand{}, discordgo.WithContext(ctx)); err != nil {
+		return fmt.Errorf("discord: unregister commands: %w", err)
+	}
+	return nil
+}
+
+// applicationID comes from READY when the gateway is open, else from the
+// REST API.
+func (a *Adapter) applicationID(ctx context.Context) (string, error) {
+	a.mu.Lock()
+	id := a.appID
+	a.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	a.session.State.RLock()
+	if app := a.session.State.Ready.Application; app != nil {
+		id = app.ID
+	}
+	a.session.State.RUnlock()
+	if id == "" {
+		var app struct {
+			ID string `json:"id"`
+		}
+		body, err := a.session.RequestWithBucketID("GET", discordgo.EndpointOAuth2Application("@me"), nil,
+			discordgo.EndpointOAuth2Application(""), discordgo.WithContext(ctx))
+		if err != nil {
+			return "", fmt.Errorf("discord: read application ID: %w", err)
+		}
+		if err := discordgo.Unmarshal(body, &app); err != nil || app.ID == "" {
+			return "", fmt.Errorf("discord: read application ID: no id in the answer")
+		}
+		id = app.ID
+	}
+	a.mu.Lock()
+	a.appID = id
+	a.mu.Unlock()
+	return id, nil
+}
+
+func (a *Adapter) botUserID() string {
+	a.session.State.RLock()
+	defer a.session.State.RUnlock()
+	if a.session.State.User == nil {
+		return ""
+	}
+	return a.session.State.User.ID
+}
+
+func (a *Adapter) rememberLocale(userID string, l discordgo.Locale) {
+	if l == "" {
+		return
+	}
+	a.mu.Lock()
+	a.locales[userID] = string(l)
+	a.mu.Unlock()
+}
+
+func (a *Adapter) locale(userID string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.locales[userID]
+}
+
+// user turns a Discord user into the engine's user; upn is filled in later.
+func user(u *discordgo.User, locale string) bot.User {
+	name := u.GlobalName
+	if name == "" {
+		name = u.Username
+	}
+	return bot.User{Platform: bot.Discord, ID: u.ID, Name: name, Locale: locale}
+}
+
+// upn looks up the link of a Discord user. When the user cannot go on,
+// upn is empty and refusal tells them what to do: get linked, or try again
+// later when the store failed. An unlinked approver goes on without a UPN,
+// for the helpdesk's commands and cards.
+func (a *Adapter) upn(ctx context.Context, u bot.User, approver bool) (upn, refusal string) {
+	upn, err := a.links.Get(ctx, u.ID)
+	switch {
+	case err != nil:
+		a.log.Error("discord: read link", "user", u.ID, "err", err)
+		return "", text(u.Locale, "unavailable")
+	case upn == "" && !approver:
+		a.log.Info("discord: user is not linked to a work account", "user", u.ID)
+		return "", text(u.Locale, "unlinked", "id", u.ID)
+	}
+	return upn, ""
+}
+
+// handle runs the engine and logs its error; the replies already carry a
+// message for the user. Reply text is never logged: it can hold a
+// temporary passcode.
+func (a *Adapter) handle(ctx context.Context, ev bot.Event) []bot.Reply {
+	replies, err := a.handler.Handle(ctx, ev)
+	if err != nil {
+		a.log.Error("discord: handle event", "user", ev.User.ID, "delivery", ev.DeliveryID, "err", err)
+	}
+	return replies
+}
+
+// onMessage handles a direct message (MESSAGE_CREATE in a DM channel).
+func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
+	if m.Author == nil || m.Author.Bot || m.Author.ID == a.botUserID() || m.GuildID != "" {
+		return
+	}
+	ctx, end, ok := a.begin()
+	if !ok {
+		return
+	}
+	defer end()
+	u := user(m.Author, a.locale(m.Author.ID))
+	u.Approver = a.approver(nil, u.ID)
+	upn, refusal := a.upn(ctx, u, u.Approver)
+	if refusal != "" {
+		a.send(ctx, m.ChannelID, bot.Reply{Text: refusal})
+		return
+	}
+	u.UPN = upn
+	ev := bot.Event{DeliveryID: m.ID, Kind: bot.Message, User: u, Channel: m.ChannelID, Text: m.Content}
+	for _, r := range a.handle(ctx, ev) {
+		if r.Audience == bot.ToHelpdesk {
+			a.helpdesk(ctx, r)
+			continue
+		}
+		// A DM is the owner's own channel: private replies may go there.
+		a.send(ctx, m.ChannelID, r)
+	}
+}
+
+// send posts a reply in a channel.
+func (a *Adapter) send(ctx context.Context, channelID string, r bot.Reply) error {
+	msg := render(r, a.log)
+	_, err := a.session.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+		Content:         msg.Content,
+		Components:      msg.Components,
+		AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		a.log.Error("discord: send message", "channel", channelID, "err", err)
+		return fmt.Errorf("discord: send message to %s: %w", channelID, err)
+	}
+	return nil
+}
+
+func (a *Adapter) helpdesk(ctx context.Context, r bot.Reply) error {
+	if a.cfg.DiscordHelpdeskChannel == "" {
+		a.log.Warn("discord: a helpdesk notice was dropped: PASSBOT_DISCORD_HELPDESK_CHANNEL is empty")
+		return nil
+	}
+	r.Private = false
+	return a.send(ctx, a.cfg.DiscordHelpdeskChannel, r)
+}
+
+// Notify implements bot.Notifier: follow-ups go to each owner's DM channel.
+func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) error {
+	var errs []error
+	for _, r := range replies {
+		if r.Audience == bot.ToHelpdesk {
+			errs = append(errs, a.helpdesk(ctx, r))
+			continue
+		}
+		if r.To.ID == "" || (r.To.Platform != "" && r.To.Platform != bot.Discord) {
+			errs = append(errs, fmt.Errorf("discord: notify: reply addressed to %q, not a Discord user", r.To.Key()))
+			continue
+		}
+		ch, err := a.dmChannel(ctx, r.To.ID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, a.send(ctx, ch, r))
+	}
+	return errors.Join(errs...)
+}
+
+// dmChannel opens (or finds) the DM channel with a user; Discord returns the
+// existing one, and the adapter remembers it.
+func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) {
+	a.mu.Lock()
+	ch := a.dmByUser[userID]
+	a.mu.Unlock()
+	if ch != "" {
+		return ch, nil
+	}
+	c, err := a.session.UserChannelCreate(userID, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", fmt.Errorf("discord: open DM with %s: %w", userID, err)
+	}
+	a.mu.Lock()
+	a.dmByUser[userID] = c.ID
+	a.mu.Unlock()
+	return c.ID, nil
+}

@@ -1,0 +1,466 @@
+package discord
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests run the real adapter, discordgo and a real engine against a
+// fake Discord. They change discordgo's package-level endpoints, so none of
+// them runs in parallel.
+
+const galaxy = "Adele's Galaxy S7 (Android)"
+
+func contains(s string) func(m fakeMessage) bool {
+	return func(m fakeMessage) bool { return strings.Contains(m.Content, s) }
+}
+
+// on matches message id with content containing s.
+func on(id, s string) func(m fakeMessage) bool {
+	return func(m fakeMessage) bool { return m.ID == id && strings.Contains(m.Content, s) }
+}
+
+var passcodeRE = regexp.MustCompile(`temporary passcode \(letters and numbers\) is: (\S+)|tijdelijke wachtwoordcode \(letters en cijfers\) is: (\S+)`)
+
+// resetFrom clicks from the device list to "Yes, reset", checking that each
+// click replaced the clicked message (type 7) with the next step and its
+// buttons, and returns the temporary passcode and the last click.
+func resetFrom(t *testing.T, h *harness, p person, list fakeMessage) (passcode, yes string) {
+	t.Helper()
+	steps := []struct{ press, next string }{
+		{galaxy, "Android 6.0.1"},
+		{"Reset Passcode", "Reset the passcode of Adele's Galaxy S7?"},
+		{"Sign out", "Do you have Adele's Galaxy S7 with you?"},
+		{"Yes, reset", "Resetting the passcode of Adele's Galaxy S7"},
+	}
+	msg := list
+	for _, s := range steps {
+		id := h.fake.click(t, p, msg, s.press)
+		msg = h.fake.awaitMessage(t, "the message after "+s.press, on(list.ID, s.next))
+		if got := h.fake.callbacks(id); !slices.Equal(got, []int{7}) {
+			t.Errorf("click on %q answered with callbacks %v, want one UPDATE_MESSAGE (7)", s.press, got)
+		}
+		yes = id
+	}
+	if len(msg.Components) != 0 {
+		t.Errorf("after the reset the message still has buttons %v", labels(msg))
+	}
+	secret := h.fake.awaitMessage(t, "the temporary passcode", func(m fakeMessage) bool {
+		return m.Interaction == yes && passcodeRE.MatchString(m.Content)
+	})
+	h.fake.awaitMessage(t, "the success notice", func(m fakeMessage) bool {
+		return m.Interaction == yes && strings.Contains(m.Content, "Your passcode was reset successfully")
+	})
+	sm := passcodeRE.FindStringSubmatch(secret.Content)
+	return sm[1] + sm[2], yes
+}
+
+// assertOnlyPrivate checks that secret went out only in ephemeral responses
+// or follow-ups or in the owner's DM channel, and nowhere else: not in other
+// REST calls, not over the gateway, not in the logs.
+func assertOnlyPrivate(t *testing.T, h *harness, secret, ownerDM string) {
+	t.Helper()
+	if len(secret) < 6 {
+		t.Fatalf("implausible passcode %q", secret)
+	}
+	seen := 0
+	for _, c := range h.fake.allCalls() {
+		if !strings.Contains(string(c.Body), secret) {
+			continue
+		}
+		seen++
+		body := c.decode()
+		flags := func(m map[string]any) int { f, _ := m["flags"].(float64); return int(f) }
+		switch {
+		case c.Method == "POST" && strings.HasSuffix(c.Path, "/callback"):
+			data, _ := body["data"].(map[string]any)
+			if flags(data)&64 == 0 {
+				t.Errorf("passcode in a non-ephemeral interaction response: %s %s", c.Method, c.Path)
+			}
+		case c.Method == "POST" && strings.HasPrefix(c.Path, "webhooks/"):
+			if flags(body)&64 == 0 {
+				t.Errorf("passcode in a non-ephemeral follow-up: %s %s", c.Method, c.Path)
+			}
+		case c.Method == "POST" && c.Path == "channels/"+ownerDM+"/messages":
+		default:
+			t.Errorf("passcode sent in %s %s", c.Method, c.Path)
+		}
+	}
+	if seen != 1 {
+		t.Errorf("passcode sent %d times, want once", seen)
+	}
+	for _, fr := range h.fake.allFrames() {
+		if strings.Contains(fr.Raw, secret) {
+			t.Errorf("passcode sent over the gateway (op %d)", fr.Op)
+		}
+	}
+	if strings.Contains(h.logs.String(), secret) {
+		t.Error("passcode in the logs")
+	}
+}
+
+func TestConnectIdentifiesAndRegistersPasscode(t *testing.T) {
+	for _, guild := range []string{"", testGuild} {
+		name := map[string]string{"": "global", testGuild: "guild"}[guild]
+		t.Run(name, func(t *testing.T) {
+			h := start(t, options{guild: guild})
+			frames := h.fake.allFrames()
+			var identify struct {
+				Token   string `json:"token"`
+				Intents int    `json:"intents"`
+			}
+			for _, fr := range frames {
+				if fr.Op == 2 {
+					json.Unmarshal(fr.D, &identify)
+				}
+			}
+			if identify.Token != "Bot "+testToken {
+				t.Errorf("IDENTIFY token %q, want %q", identify.Token, "Bot "+testToken)
+			}
+			if identify.Intents != 1<<12 {
+				t.Errorf("IDENTIFY intents %d, want DIRECT_MESSAGES (4096) only", identify.Intents)
+			}
+			h.fake.waitFor(t, "a heartbeat", func() bool { return h.fake.heartbeats > 0 })
+
+			path := "applications/" + testApp + "/commands"
+			if guild != "" {
+				path = "applications/" + testApp + "/guilds/" + guild + "/commands"
+			}
+			var put []restCall
+			for _, c := range h.fake.allCalls() {
+				if c.Method == "PUT" {
+					put = append(put, c)
+				}
+			}
+			if len(put) != 1 || put[0].Path != path {
+				t.Fatalf("registration calls %+v, want one PUT %s", put, path)
+			}
+			var cmds []struct {
+				Name     string `json:"name"`
+				Contexts []int  `json:"contexts"`
+				Options  []struct {
+					Name string `json:"name"`
+					Type int    `json:"type"`
+				} `json:"options"`
+			}
+			if err := json.Unmarshal(put[0].Body, &cmds); err != nil {
+				t.Fatal(err)
+			}
+			if len(cmds) != 1 || cmds[0].Name != "passcode" || !slices.Equal(cmds[0].Contexts, []int{0, 1}) {
+				t.Fatalf("registered %s", put[0].Body)
+			}
+			var opts []string
+			for _, o := range cmds[0].Options {
+				if o.Type == 1 || o.Type == 2 {
+					t.Errorf("option %s is a subcommand: a bare /passcode would be unusable", o.Name)
+				}
+				opts = append(opts, o.Name)
+			}
+			if !slices.Equal(opts, []string{"action", "language", "link", "upn", "unlink"}) {
+				t.Errorf("options %v", opts)
+			}
+
+			if err := h.adapter.Unregister(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			last := h.fake.allCalls()[len(h.fake.allCalls())-1]
+			if last.Method != "PUT" || last.Path != path || strings.TrimSpace(string(last.Body)) != "[]" {
+				t.Errorf("Unregister sent %s %s %s, want PUT %s []", last.Method, last.Path, last.Body, path)
+			}
+		})
+	}
+}
+
+func TestUnregisterWithoutGateway(t *testing.T) {
+	h := start(t, options{})
+	a, err := New(Config{DiscordToken: testToken, DiscordAPIURL: h.fake.srv.URL}, h.handler, h.links, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Unregister(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	calls := h.fake.allCalls()
+	n := len(calls)
+	if calls[n-2].Path != "oauth2/applications/@me" || calls[n-1].Method != "PUT" || strings.TrimSpace(string(calls[n-1].Body)) != "[]" {
+		t.Errorf("Unregister sent %s %s then %s %s %s", calls[n-2].Method, calls[n-2].Path, calls[n-1].Method, calls[n-1].Path, calls[n-1].Body)
+	}
+}
+
+func TestDMResetThroughButtons(t *testing.T) {
+	h := start(t, options{})
+	h.fake.sendDM(nelly, "reset my passcode")
+	list := h.fake.awaitMessage(t, "the device list in nelly's DM", contains("Which device"))
+	if list.ChannelID != dmChannel(nelly.ID) || list.Interaction != "" {
+		t.Fatalf("device list posted in %s (interaction %q), want a message in the DM", list.ChannelID, list.Interaction)
+	}
+	if got := labels(list); len(got) != 10 || got[0] != galaxy || got[9] != "Cancel" {
+		t.Errorf("device buttons %v", got)
+	}
+	for _, row := range list.Components {
+		for _, b := range row.(map[string]any)["components"].([]any) {
+			if id := b.(map[string]any)["custom_id"].(string); len(id) > 100 || !strings.Contains(id, "|"+nelly.ID+"|") {
+				t.Errorf("custom_id %q: want the engine's action, at most 100 characters", id)
+			}
+		}
+	}
+
+	passcode, _ := resetFrom(t, h, nelly, list)
+	for _, m := range h.fake.allMessages() {
+		if strings.Contains(m.Content, passcode) && m.Flags&64 == 0 {
+			t.Errorf("passcode in a message without the ephemeral flag: %+v", m)
+		}
+	}
+
+	// Five minutes later the follow-up reaches nelly's DM through Notify.
+	h.env.Clock.Advance(5*time.Minute + time.Second)
+	if n, err := h.env.Engine.Sweep(t.Context()); err != nil || n == 0 {
+		t.Fatalf("Sweep = %d, %v", n, err)
+	}
+	h.fake.awaitMessage(t, "the sign-in follow-up in the DM", func(m fakeMessage) bool {
+		return m.ChannelID == dmChannel(nelly.ID) && m.Interaction == "" && strings.Contains(m.Content, "you can sign in again")
+	})
+	assertOnlyPrivate(t, h, passcode, dmChannel(nelly.ID))
+}
+
+func TestSlashResetInGuildIsEphemeral(t *testing.T) {
+	h := start(t, options{})
+	id := h.fake.slash(nelly, true, nil, nil)
+	list := h.fake.awaitMessage(t, "the device list", contains("Which device"))
+	if list.Interaction != id || list.Flags&64 == 0 {
+		t.Fatalf("device list: interaction %q flags %d; want the ephemeral response to %s", list.Interaction, list.Flags, id)
+	}
+	if got := h.fake.callbacks(id); !slices.Equal(got, []int{4}) {
+		t.Errorf("/passcode answered with callbacks %v, want [4]", got)
+	}
+	passcode, _ := resetFrom(t, h, nelly, list)
+	for _, m := range h.fake.allMessages() {
+		if m.Flags&64 == 0 {
+			t.Errorf("a message in the guild channel is not ephemeral: %q", m.Content)
+		}
+	}
+	assertOnlyPrivate(t, h, passcode, "none")
+}
+
+func TestReplayedInteractionResetsOnce(t *testing.T) {
+	h := start(t, options{})
+	id := h.fake.slash(nelly, false, []any{map[string]any{"name": "action", "type": 3, "value": "reset"}}, nil)
+	list := h.fake.awaitMessage(t, "the device list", contains("Which device"))
+	if list.Interaction != id || list.Flags&64 != 0 {
+		t.Errorf("in the DM the device list is the public response: interaction %q flags %d", list.Interaction, list.Flags)
+	}
+	passcode, yes := resetFrom(t, h, nelly, list)
+	handled := h.handler.count()
+
+	h.fake.replay(t, yes)
+	h.handler.waitCount(t, handled+1)
+
+	if got := h.fake.callbacks(yes); !slices.Equal(got, []int{7}) {
+		t.Errorf("replayed click answered with callbacks %v, want the first answer only (a second gets 40060)", got)
+	}
+	n := 0
+	for _, m := range h.fake.allMessages() {
+		if passcodeRE.MatchString(m.Content) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d passcode messages after a replay, want 1", n)
+	}
+	assertOnlyPrivate(t, h, passcode, dmChannel(nelly.ID))
+}
+
+func TestGatewayReconnectResumesConversation(t *testing.T) {
+	h := start(t, options{})
+	h.fake.sendDM(nelly, "reset my passcode")
+	list := h.fake.awaitMessage(t, "the device list", contains("Which device"))
+
+	h.fake.reconnect(t)
+	// Clicked while the bot reconnects: Discord replays it after RESUME.
+	id := h.fake.click(t, nelly, list, galaxy)
+	card := h.fake.awaitMessage(t, "the device card", on(list.ID, "Android 6.0.1"))
+	if got := h.fake.callbacks(id); !slices.Equal(got, []int{7}) {
+		t.Errorf("click answered with %v, want [7]", got)
+	}
+	h.fake.waitFor(t, "the resume", func() bool { return h.fake.resumes == 1 })
+	h.fake.mu.Lock()
+	identifies := h.fake.identifies
+	h.fake.mu.Unlock()
+	if identifies != 1 {
+		t.Errorf("%d IDENTIFYs: the bot started a new session instead of resuming", identifies)
+	}
+
+	h.fake.click(t, nelly, card, "Reset Passcode")
+	h.fake.awaitMessage(t, "the sign-out banner", on(list.ID, "Reset the passcode of Adele's Galaxy S7?"))
+	h.fake.sendDM(nelly, "status")
+	h.fake.awaitMessage(t, "the status after the reconnect", contains("Your open request: Adele's Galaxy S7"))
+}
+
+func TestLinking(t *testing.T) {
+	h := start(t, options{})
+	link := func(target person, upn string) []any {
+		return []any{
+			map[string]any{"name": "link", "type": 6, "value": target.ID},
+			map[string]any{"name": "upn", "type": 3, "value": upn},
+		}
+	}
+	resolved := map[string]any{"users": map[string]any{newbie.ID: newbie.userJSON()}}
+
+	t.Run("an unlinked user learns how to get linked, and the engine is not asked", func(t *testing.T) {
+		h.fake.sendDM(newbie, "reset my passcode")
+		m := h.fake.awaitMessage(t, "the how-to-link message", contains("Your Discord user ID is `"+newbie.ID+"`"))
+		if m.ChannelID != dmChannel(newbie.ID) || !strings.Contains(m.Content, "/passcode link") {
+			t.Errorf("how-to-link: %+v", m)
+		}
+		if !strings.Contains(m.Content, "Uw Discord-gebruikers-ID") {
+			t.Error("a DM from someone whose locale is unknown should be answered in English and Dutch")
+		}
+		nl := newbie
+		nl.Locale = "nl"
+		id := h.fake.slash(nl, true, nil, nil)
+		m = h.fake.awaitMessage(t, "the Dutch how-to-link response", func(m fakeMessage) bool { return m.Interaction == id })
+		if m.Flags&64 == 0 || !strings.Contains(m.Content, "Vraag uw IT-helpdesk") || strings.Contains(m.Content, "Ask your IT helpdesk") {
+			t.Errorf("how-to-link response flags %d: %q", m.Flags, m.Content)
+		}
+		if n := h.handler.count(); n != 0 {
+			t.Errorf("the engine handled %d events of an unlinked user", n)
+		}
+	})
+	t.Run("an unlinked approver still reaches the engine", func(t *testing.T) {
+		id := h.fake.slash(mason, true, []any{map[string]any{"name": "action", "type": 3, "value": "help"}}, nil)
+		m := h.fake.awaitMessage(t, "help for the approver", func(m fakeMessage) bool { return m.Interaction == id })
+		if !strings.Contains(m.Content, "I reset the passcode") || m.Flags&64 == 0 {
+			t.Errorf("approver's /passcode action:help answered %q (flags %d)", m.Content, m.Flags)
+		}
+	})
+	t.Run("a non-approver cannot link", func(t *testing.T) {
+		id := h.fake.slash(nelly, false, link(newbie, "lieke.devries@contoso.com"), resolved)
+		m := h.fake.awaitMessage(t, "the refusal", func(m fakeMessage) bool { return m.Interaction == id })
+		if m.Flags&64 == 0 || !strings.Contains(m.Content, "Only passbot approvers") {
+			t.Errorf("refusal flags %d: %q", m.Flags, m.Content)
+		}
+		if upn, _ := h.links.Get(t.Context(), newbie.ID); upn != "" {
+			t.Errorf("newbie linked to %q by a non-approver", upn)
+		}
+	})
+	t.Run("an approver links by role; a malformed UPN is refused", func(t *testing.T) {
+		id := h.fake.slash(mason, true, link(newbie, "newbie"), resolved)
+		m := h.fake.awaitMessage(t, "the bad-UPN answer", func(m fakeMessage) bool { return m.Interaction == id })
+		if !strings.Contains(m.Content, "does not look like a work account") {
+			t.Errorf("bad UPN answer %q", m.Content)
+		}
+		id = h.fake.slash(mason, true, link(newbie, "lieke.devries@contoso.com"), resolved)
+		m = h.fake.awaitMessage(t, "the confirmation", func(m fakeMessage) bool { return m.Interaction == id })
+		if m.Flags&64 == 0 || !strings.Contains(m.Content, "Linked <@"+newbie.ID+"> to `lieke.devries@contoso.com`") {
+			t.Errorf("confirmation flags %d: %q", m.Flags, m.Content)
+		}
+		if upn, _ := h.links.Get(t.Context(), newbie.ID); upn != "lieke.devries@contoso.com" {
+			t.Errorf("newbie linked to %q", upn)
+		}
+	})
+	t.Run("the linked user now reaches their devices", func(t *testing.T) {
+		h.fake.sendDM(newbie, "reset my passcode")
+		m := h.fake.awaitMessage(t, "newbie's device list", func(m fakeMessage) bool {
+			return m.ChannelID == dmChannel(newbie.ID) && strings.Contains(m.Content, "Which device")
+		})
+		if got := labels(m); !slices.Contains(got, "Lieke's iPad (iOS/iPadOS)") {
+			t.Errorf("device list %v", got)
+		}
+	})
+	t.Run("an approver unlinks", func(t *testing.T) {
+		id := h.fake.slash(mason, true, []any{map[string]any{"name": "unlink", "type": 6, "value": newbie.ID}}, resolved)
+		h.fake.awaitMessage(t, "the unlink confirmation", func(m fakeMessage) bool {
+			return m.Interaction == id && strings.Contains(m.Content, "is no longer linked")
+		})
+		if upn, _ := h.links.Get(t.Context(), newbie.ID); upn != "" {
+			t.Errorf("newbie still linked to %q", upn)
+		}
+	})
+}
+
+func TestLinksFile(t *testing.T) {
+	file := t.TempDir() + "/links.json"
+	if err := writeFile(file, `{"`+newbie.ID+`": "lieke.devries@contoso.com"}`); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, options{linksFile: file})
+	h.fake.sendDM(newbie, "reset my passcode")
+	m := h.fake.awaitMessage(t, "the device list of a user linked by file", contains("Which device"))
+	if !slices.Contains(labels(m), "Lieke's iPad (iOS/iPadOS)") {
+		t.Errorf("device list %v", labels(m))
+	}
+}
+
+func TestRateLimitedRESTCallIsRetried(t *testing.T) {
+	h := start(t, options{})
+	h.fake.rateLimitOnce("POST", "channels/", 0.05)
+	h.fake.sendDM(nelly, "help")
+	h.fake.awaitMessage(t, "the help text after the 429", contains("I reset the passcode"))
+	var statuses []int
+	for _, c := range h.fake.allCalls() {
+		if c.Method == "POST" && c.Path == "channels/"+dmChannel(nelly.ID)+"/messages" {
+			statuses = append(statuses, c.Status)
+		}
+	}
+	if !slices.Equal(statuses, []int{429, 200}) {
+		t.Errorf("create-message statuses %v, want [429 200]", statuses)
+	}
+}
+
+func TestDutchLocale(t *testing.T) {
+	h := start(t, options{})
+	nl := nelly
+	nl.Locale = "nl"
+	id := h.fake.slash(nl, true, nil, nil)
+	list := h.fake.awaitMessage(t, "the Dutch device list", func(m fakeMessage) bool { return m.Interaction == id })
+	if !strings.Contains(list.Content, "Welk apparaat") {
+		t.Fatalf("device list %q, want Dutch", list.Content)
+	}
+	h.fake.click(t, nl, list, "Adele's Galaxy S7 (Android)")
+	h.fake.awaitMessage(t, "the Dutch device card", on(list.ID, "Wat wilt u doen?"))
+	// A later DM uses the locale of nelly's last interaction.
+	h.fake.sendDM(nelly, "help")
+	h.fake.awaitMessage(t, "Dutch help in the DM", func(m fakeMessage) bool {
+		return m.ChannelID == dmChannel(nelly.ID) && strings.HasPrefix(m.Content, "Ik stel de wachtwoordcode")
+	})
+}
+
+func TestSlowEngineIsDeferred(t *testing.T) {
+	h := start(t, options{deferAfter: time.Millisecond})
+	hold := func() chan struct{} {
+		ch := make(chan struct{})
+		h.handler.mu.Lock()
+		h.handler.hold = ch
+		h.handler.mu.Unlock()
+		return ch
+	}
+
+	gate := hold()
+	id := h.fake.slash(nelly, true, nil, nil)
+	h.fake.waitFor(t, "the deferred response", func() bool { return len(h.fake.answered[id]) == 1 })
+	if got := h.fake.callbacks(id); !slices.Equal(got, []int{5}) {
+		t.Fatalf("slow /passcode answered with %v, want [5]", got)
+	}
+	thinking := h.fake.awaitMessage(t, "the thinking message", func(m fakeMessage) bool { return m.Interaction == id })
+	if thinking.Flags&64 == 0 {
+		t.Error("the deferred response in a guild is not ephemeral")
+	}
+	close(gate)
+	list := h.fake.awaitMessage(t, "the device list in @original", on(thinking.ID, "Which device"))
+
+	gate = hold()
+	click := h.fake.click(t, nelly, list, galaxy)
+	h.fake.waitFor(t, "the deferred update", func() bool { return len(h.fake.answered[click]) == 1 })
+	if got := h.fake.callbacks(click); !slices.Equal(got, []int{6}) {
+		t.Fatalf("slow click answered with %v, want [6]", got)
+	}
+	close(gate)
+	h.fake.awaitMessage(t, "the device card edited into the clicked message", on(list.ID, "Android 6.0.1"))
+	if got := h.fake.callbacks(click); !slices.Equal(got, []int{6}) {
+		t.Errorf("callbacks %v after the edit", got)
+	}
+}

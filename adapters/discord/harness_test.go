@@ -1,0 +1,173 @@
+package discord
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
+	"github.com/passbot/passbot/store"
+)
+
+// People of the tests: the Discord users of the fixtures.
+var (
+	// nelly is linked to Adele Vance, whose first device is "Adele's
+	// Galaxy S7" (Android 6.0.1, self-service reset).
+	nelly = person{ID: "80351110224678912", Name: "nelly", Locale: "en-US"}
+	// mason is an approver through his role.
+	mason = person{ID: "53908232506183680", Name: "mason", Locale: "en-US", Roles: []string{approverRole}}
+	// newbie is linked to nobody.
+	newbie = person{ID: "90000000000000001", Name: "newbie", Locale: "en-US"}
+)
+
+const (
+	approverRole = "539082325061836999"
+	adeleUPN     = "adele.vance@contoso.com"
+)
+
+// harness is the real adapter over discordgo against the fake Discord, with
+// a real engine (demo fleet, Redis, fake clock).
+type harness struct {
+	fake    *fakeDiscord
+	env     *enginetest.Env
+	links   *store.Links
+	adapter *Adapter
+	logs    *syncBuffer
+	handler *countingHandler
+}
+
+type options struct {
+	guild      string
+	linksFile  string
+	deferAfter time.Duration
+}
+
+func start(t *testing.T, opt options) *harness {
+	t.Helper()
+	h := &harness{fake: newFakeDiscord(t), env: enginetest.New(t), logs: &syncBuffer{}}
+	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.env.Engine.Log = log
+	h.links = store.NewLinks(h.env.Store.Client(), bot.Discord)
+	if err := h.links.Set(t.Context(), nelly.ID, adeleUPN); err != nil {
+		t.Fatal(err)
+	}
+	h.handler = &countingHandler{h: h.env.Engine, changed: make(chan struct{})}
+	cfg := Config{DiscordToken: testToken, DiscordAPIURL: h.fake.srv.URL, DiscordGuildID: opt.guild, DiscordLinksFile: opt.linksFile}
+	a, err := New(cfg, h.handler, h.links, []string{approverRole}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.deferAfter > 0 {
+		a.deferAfter = opt.deferAfter
+	}
+	h.adapter = a
+	h.env.Engine.Notifiers[bot.Discord] = a
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	stopped := false
+	go func() {
+		err := a.Run(ctx)
+		h.fake.mu.Lock()
+		stopped = true
+		h.fake.notify()
+		h.fake.mu.Unlock()
+		errc <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-errc:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("Run did not return after its context ended")
+		}
+	})
+	registered := false
+	h.fake.waitFor(t, "/passcode registered", func() bool {
+		for _, c := range h.fake.calls {
+			registered = registered || c.Method == "PUT" && c.Status == 200
+		}
+		return registered || stopped
+	})
+	if !registered {
+		t.Fatal("Run returned before registering /passcode")
+	}
+	return h
+}
+
+// countingHandler counts engine calls and can hold them back.
+type countingHandler struct {
+	h       Handler
+	mu      sync.Mutex
+	n       int
+	hold    chan struct{} // when set, Handle waits for it to close
+	changed chan struct{}
+}
+
+func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error) {
+	c.mu.Lock()
+	hold := c.hold
+	c.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	replies, err := c.h.Handle(ctx, ev)
+	c.mu.Lock()
+	c.n++
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+	return replies, err
+}
+
+func (c *countingHandler) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// waitCount waits until the engine has handled n events.
+func (c *countingHandler) waitCount(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		got, ch := c.n, c.changed
+		c.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("the engine handled %d events, want %d", got, n)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }

@@ -1,0 +1,37 @@
+package discord
+
+import (
+	"context"
+	"strings"
+)
+
+// Links maps Discord user IDs to Intune user principal names: Discord gives
+// bots no e-mail address. *store.Links is the Redis implementation.
+type Links interface {
+	// Get returns the UPN linked to a Discord user, "" when there is none.
+	Get(ctx context.Context, discordUserID string) (string, error)
+	Set(ctx context.Context, discordUserID, upn string) error
+	Delete(ctx context.Context, discordUserID string) error
+}
+
+// withFile answers from the store first, so an approver's /passcode link
+// overrides the static file, then from the file's map.
+type withFile struct {
+	Links
+	file map[string]string
+}
+
+func (w withFile) Get(ctx context.Context, id string) (string, error) {
+	upn, err := w.Links.Get(ctx, id)
+	if err != nil || upn != "" {
+		return upn, err
+	}
+	return w.file[id], nil
+}
+
+// validUPN is a light check that catches a Discord name typed where the
+// work account belongs; Intune has the final word.
+func validUPN(upn string) bool {
+	at := strings.IndexByte(upn, '@')
+	return at > 0 && at < len(upn)-1 && !strings.ContainsAny(upn, " \t\n<>`")
+}
