@@ -129,6 +129,9 @@ func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Reques
 
 // carryOut notifies and schedules what a saved decision asks for.
 func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor User) []Reply {
+	if d.Changed && (d.Audit == "approve" || d.Audit == "deny") && e.Observer != nil {
+		e.Observer.ApprovalDecided(r.Decided.Sub(r.Created))
+	}
 	if d.Audit != "" {
 		e.audit(ctx, AuditRecord{Actor: actor.Key(), Subject: r.Requester.Key(), UPN: r.Requester.UPN, Action: d.Audit,
 			Device: r.Device.ID, Name: r.Device.Name, Request: r.ID, Outcome: d.Outcome})

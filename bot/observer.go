@@ -15,6 +15,9 @@ type Observer interface {
 	Fired(kind string, lag time.Duration)
 	// StoreError reports a failed Redis operation.
 	StoreError()
+	// ApprovalDecided reports how long a helpdesk request waited for its
+	// decision.
+	ApprovalDecided(took time.Duration)
 }
 
 // String names the operation for logs and metrics.

@@ -75,13 +75,16 @@ func decodeConv(fields []any) (*bot.Conversation, error) {
 	if v == "" || d == "" {
 		return nil, nil
 	}
-	var c bot.Conversation
-	if err := json.Unmarshal([]byte(d), &c); err != nil {
-		return nil, err
-	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
 		return nil, err
+	}
+	var c bot.Conversation
+	if err := json.Unmarshal([]byte(d), &c); err != nil {
+		// A conversation this version cannot read (written by a newer or
+		// broken release) must not lock its user out: start afresh, and
+		// the version lets the next save replace it.
+		return &bot.Conversation{Version: n}, nil
 	}
 	c.Version = n
 	return &c, nil

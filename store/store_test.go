@@ -193,3 +193,19 @@ func TestOpenEmbedded(t *testing.T) {
 		t.Error("a bad URL opened")
 	}
 }
+
+func TestUnreadableConversationStartsAfresh(t *testing.T) {
+	srv := redistest.Start(t)
+	s := store.New(srv.Client())
+	if err := srv.Client().HSet(ctx, "passbot:{u:slack:U1}:conv", "v", "7", "d", "{not json").Err(); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := s.Begin(ctx, "", adele)
+	if err != nil || c == nil || c.Version != 7 || c.Step != "" {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+	c.ID, c.Owner = "fresh", adele
+	if err := s.Save(ctx, c); err != nil {
+		t.Fatalf("the next save must replace it: %v", err)
+	}
+}
