@@ -1,0 +1,147 @@
+// Package ops is what running passbot in production needs besides the bot:
+// Prometheus metrics (Metrics, a bot.Observer), the operations HTTP server
+// (/healthz, /readyz, /metrics and the chat platforms' webhook routes), a
+// health probe for container HEALTHCHECKs, and a log handler that keeps
+// secrets out of the logs.
+package ops
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds passbot's Prometheus collectors in a registry of its own
+// (never the global default), so tests and several instances in one process
+// do not collide. It implements bot.Observer; set it as Engine.Observer.
+// Its methods are safe for concurrent use.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	events       *prometheus.CounterVec
+	eventSeconds *prometheus.HistogramVec
+	deviceOps    *prometheus.CounterVec
+	deviceSecs   *prometheus.HistogramVec
+	followUpLag  *prometheus.HistogramVec
+	redisErrors  prometheus.Counter
+	approvalSecs prometheus.Histogram
+	graphCalls   *prometheus.CounterVec
+	graphSecs    *prometheus.HistogramVec
+}
+
+var _ bot.Observer = (*Metrics)(nil)
+
+// Buckets in seconds. Events are acked within Slack's and Discord's 3-second
+// deadline, so the event buckets are fine below it; follow-ups should fire
+// within 1.5 s of due; approvals wait for a person.
+var (
+	eventBuckets    = []float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2, 3, 5, 10}
+	remoteBuckets   = []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+	lagBuckets      = []float64{.1, .25, .5, 1, 1.5, 2, 5, 10, 30, 60, 300}
+	approvalBuckets = []float64{30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400}
+)
+
+// NewMetrics registers passbot's collectors, plus the Go runtime and process
+// collectors, in a new registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passbot_events_total",
+			Help: "Chat events handled, by chat platform, kind (message, press) and outcome (ok, duplicate, refused, error).",
+		}, []string{"platform", "kind", "outcome"}),
+		eventSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "passbot_event_duration_seconds",
+			Help:    "Time to handle one chat event, from the adapter's call to the replies (the ack latency).",
+			Buckets: eventBuckets,
+		}, []string{"platform", "kind", "outcome"}),
+		deviceOps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passbot_device_operations_total",
+			Help: "Device backend calls, by operation (list, reset, reset_status, remote_lock), device kind and outcome (a reset state or an error code). op=\"reset\" counts passcode resets by device platform and outcome.",
+		}, []string{"op", "device_kind", "outcome"}),
+		deviceSecs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "passbot_device_operation_duration_seconds",
+			Help:    "Time of one device backend call.",
+			Buckets: remoteBuckets,
+		}, []string{"op", "device_kind", "outcome"}),
+		followUpLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "passbot_followup_lag_seconds",
+			Help:    "How long after its due time a follow-up fired, by kind.",
+			Buckets: lagBuckets,
+		}, []string{"kind"}),
+		redisErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "passbot_redis_errors_total",
+			Help: "Failed Redis operations.",
+		}),
+		approvalSecs: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "passbot_approval_decision_seconds",
+			Help:    "Time from a helpdesk approval request to its decision.",
+			Buckets: approvalBuckets,
+		}),
+		graphCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passbot_graph_requests_total",
+			Help: "Microsoft Graph requests, by HTTP method and status code (\"error\" when no response came).",
+		}, []string{"method", "status"}),
+		graphSecs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "passbot_graph_request_duration_seconds",
+			Help:    "Time of one Microsoft Graph request.",
+			Buckets: remoteBuckets,
+		}, []string{"method", "status"}),
+	}
+	m.reg.MustRegister(
+		m.events, m.eventSeconds, m.deviceOps, m.deviceSecs, m.followUpLag,
+		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// Registry returns the registry, to add collectors or gather in tests.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Handled implements bot.Observer.
+func (m *Metrics) Handled(p bot.Platform, kind bot.EventKind, outcome string, took time.Duration) {
+	m.events.WithLabelValues(string(p), kind.String(), outcome).Inc()
+	m.eventSeconds.WithLabelValues(string(p), kind.String(), outcome).Observe(took.Seconds())
+}
+
+// DeviceOp implements bot.Observer.
+func (m *Metrics) DeviceOp(op bot.Op, kind bot.Kind, outcome string, took time.Duration) {
+	k := string(kind)
+	if k == "" {
+		k = "none" // a device list has no device
+	}
+	m.deviceOps.WithLabelValues(op.String(), k, outcome).Inc()
+	m.deviceSecs.WithLabelValues(op.String(), k, outcome).Observe(took.Seconds())
+}
+
+// Fired implements bot.Observer. A follow-up fired early (clock skew between
+// replicas) counts as no lag.
+func (m *Metrics) Fired(kind string, lag time.Duration) {
+	m.followUpLag.WithLabelValues(kind).Observe(max(lag, 0).Seconds())
+}
+
+// StoreError implements bot.Observer.
+func (m *Metrics) StoreError() { m.redisErrors.Inc() }
+
+// ApprovalDecided records the time from a helpdesk approval request to its
+// approval or denial.
+func (m *Metrics) ApprovalDecided(d time.Duration) { m.approvalSecs.Observe(d.Seconds()) }
+
+// GraphCall records one Microsoft Graph request: its HTTP method, its status
+// code as text ("200", "429"; "error" when no response came) and its
+// duration. Keep both labels to small sets: never a URL or an ID.
+func (m *Metrics) GraphCall(method, status string, d time.Duration) {
+	m.graphCalls.WithLabelValues(method, status).Inc()
+	m.graphSecs.WithLabelValues(method, status).Observe(d.Seconds())
+}

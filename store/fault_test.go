@@ -1,0 +1,334 @@
+package store_test
+
+// Fault tests: a real redis-server (when one is on PATH) that the tests stop
+// and start, engines that "crash" and are replaced, and deliveries that come
+// twice or out of order. Nothing may be lost and no device reset twice.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/reset"
+	"github.com/passbot/passbot/internal/enginetest"
+	"github.com/passbot/passbot/store"
+)
+
+var employee = bot.User{Platform: bot.Slack, ID: "U1", UPN: "adele.vance@contoso.com", Locale: "en-US"}
+
+// resetCounter counts passcode resets on top of the demo fleet.
+type resetCounter struct {
+	bot.Devices
+	resets atomic.Int32
+}
+
+func (c *resetCounter) ResetPasscode(ctx context.Context, id string) (bot.ResetResult, error) {
+	c.resets.Add(1)
+	return c.Devices.ResetPasscode(ctx, id)
+}
+
+// faultRig is an engine over a Redis the test can stop, with a reset counter
+// shared by every engine ("replica" or "restarted bot") the test makes.
+type faultRig struct {
+	t       *testing.T
+	env     *enginetest.Env
+	devices *resetCounter
+	seq     int
+}
+
+func newFaultRig(t *testing.T) *faultRig {
+	t.Helper()
+	env := enginetest.New(t)
+	r := &faultRig{t: t, env: env, devices: &resetCounter{Devices: env.Fleet}}
+	env.Engine.Devices = r.devices
+	return r
+}
+
+// newEngine is a bot process started afresh: its own Redis client, store,
+// flow and notifier; only Redis, the device backend and the clock are shared.
+func (r *faultRig) newEngine() (*bot.Engine, *enginetest.Recorder) {
+	r.t.Helper()
+	rec := &enginetest.Recorder{}
+	return &bot.Engine{
+		Store:     store.New(r.env.Redis.Client()),
+		Devices:   r.devices,
+		Flow:      reset.New(reset.Config{Support: "helpdesk@contoso.com"}),
+		Clock:     r.env.Clock,
+		Notifiers: map[bot.Platform]bot.Notifier{bot.Slack: rec},
+	}, rec
+}
+
+// event makes an event with a fresh delivery ID.
+func (r *faultRig) event(kind bot.EventKind, textOrAction string) bot.Event {
+	r.seq++
+	ev := bot.Event{Kind: kind, User: employee, DeliveryID: fmt.Sprintf("Ev%03d", r.seq)}
+	if kind == bot.Press {
+		ev.Action = textOrAction
+	} else {
+		ev.Text = textOrAction
+	}
+	return ev
+}
+
+// handle runs ev on e and fails the test on an error.
+func (r *faultRig) handle(e *bot.Engine, ev bot.Event) []bot.Reply {
+	r.t.Helper()
+	replies, err := e.Handle(context.Background(), ev)
+	if err != nil {
+		r.t.Fatalf("Handle(%+v): %v", ev, err)
+	}
+	return replies
+}
+
+// conversation reads the stored conversation.
+func (r *faultRig) conversation() *bot.Conversation {
+	r.t.Helper()
+	c, _, err := r.env.Store.Begin(context.Background(), "", employee)
+	if err != nil || c == nil {
+		r.t.Fatalf("load conversation: %+v, %v", c, err)
+	}
+	return c
+}
+
+func press(t *testing.T, replies []bot.Reply, label string) string {
+	t.Helper()
+	for _, r := range replies {
+		for _, b := range r.Buttons {
+			if b.Label == label {
+				return b.Action
+			}
+		}
+	}
+	t.Fatalf("no button %q in %q", label, joined(replies))
+	return ""
+}
+
+func joined(replies []bot.Reply) string {
+	var b strings.Builder
+	for _, r := range replies {
+		b.WriteString(r.Text + "\n")
+	}
+	return b.String()
+}
+
+// The steps of a full reset of Adele's Galaxy S7 (Android 6: temporary passcode).
+var resetClicks = []string{"Adele's Galaxy S7 (Android)", "Reset Passcode", "Sign out", "Yes, reset"}
+
+func outageCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestRedisRestartMidConversation(t *testing.T) {
+	for stop := 1; stop < len(resetClicks); stop++ {
+		t.Run("outage before "+resetClicks[stop], func(t *testing.T) {
+			r := newFaultRig(t)
+			e := r.env.Engine
+			replies := r.handle(e, r.event(bot.Message, "reset my passcode"))
+			for _, label := range resetClicks[:stop] {
+				replies = r.handle(e, r.event(bot.Press, press(t, replies, label)))
+			}
+			before := r.conversation()
+			click := r.event(bot.Press, press(t, replies, resetClicks[stop]))
+
+			r.env.Redis.Stop()
+			got, err := e.Handle(outageCtx(t), click)
+			if err == nil || len(got) != 1 || !strings.Contains(got[0].Text, "try again in a minute") || !got[0].Private {
+				t.Fatalf("click during the outage: %q, %v; want a private \"try again in a minute\"", joined(got), err)
+			}
+			if len(got[0].Buttons) != 0 {
+				t.Errorf("the outage notice offers buttons: %+v", got[0].Buttons)
+			}
+			if n := r.devices.resets.Load(); n != 0 {
+				t.Fatalf("%d resets during the outage", n)
+			}
+
+			r.env.Redis.Restart()
+			if after := r.conversation(); after.Version != before.Version || after.Step != before.Step || after.ID != before.ID {
+				t.Fatalf("the failed click changed the conversation: %+v -> %+v", before, after)
+			}
+			// The platform redelivers the same event (same delivery ID); it works now.
+			replies = r.handle(e, click)
+			for _, label := range resetClicks[stop+1:] {
+				replies = r.handle(e, r.event(bot.Press, press(t, replies, label)))
+			}
+			if !strings.Contains(joined(replies), "Your temporary passcode") {
+				t.Fatalf("no passcode after the restart: %q", joined(replies))
+			}
+			if n := r.devices.resets.Load(); n != 1 {
+				t.Errorf("%d resets, want 1", n)
+			}
+		})
+	}
+}
+
+// The bot process dies mid-conversation; a new one on the same Redis (after
+// a deploy, or another replica) carries on from the buttons the person has.
+func TestBotRestartMidConversation(t *testing.T) {
+	r := newFaultRig(t)
+	first := r.env.Engine
+	replies := r.handle(first, r.event(bot.Message, "reset my passcode"))
+	replies = r.handle(first, r.event(bot.Press, press(t, replies, resetClicks[0])))
+	replies = r.handle(first, r.event(bot.Press, press(t, replies, resetClicks[1])))
+	r.env.Store.Client().Close() // the old process is gone, connections and all
+
+	second, _ := r.newEngine()
+	replies = r.handle(second, r.event(bot.Press, press(t, replies, "Sign out")))
+	if !strings.Contains(joined(replies), "with you?") {
+		t.Fatalf("the new bot did not continue the conversation: %q", joined(replies))
+	}
+	replies = r.handle(second, r.event(bot.Press, press(t, replies, "Yes, reset")))
+	if !strings.Contains(joined(replies), "Your temporary passcode") {
+		t.Fatalf("no passcode from the new bot: %q", joined(replies))
+	}
+	if n := r.devices.resets.Load(); n != 1 {
+		t.Errorf("%d resets, want 1", n)
+	}
+}
+
+func TestDuplicatedAndReorderedDeliveries(t *testing.T) {
+	r := newFaultRig(t)
+	e := r.env.Engine
+	events := []bot.Event{r.event(bot.Message, "reset my passcode")}
+	replies := r.handle(e, events[0])
+	for _, label := range resetClicks {
+		ev := r.event(bot.Press, press(t, replies, label))
+		events = append(events, ev)
+		replies = r.handle(e, ev)
+	}
+	if n := r.devices.resets.Load(); n != 1 {
+		t.Fatalf("%d resets after the conversation, want 1", n)
+	}
+	done := r.conversation()
+
+	t.Run("redeliveries in reverse order are dropped", func(t *testing.T) {
+		for i := len(events) - 1; i >= 0; i-- {
+			if got := r.handle(e, events[i]); len(got) != 0 {
+				t.Errorf("redelivery of %s answered %q", events[i].DeliveryID, joined(got))
+			}
+		}
+	})
+
+	t.Run("old clicks in shuffled order with new delivery IDs are refused", func(t *testing.T) {
+		for j, i := range []int{4, 2, 1, 3, 4, 1} {
+			ev := events[i]
+			ev.DeliveryID += fmt.Sprint("-retry", j)
+			got := r.handle(e, ev)
+			if len(got) != 1 || !strings.Contains(got[0].Text, "earlier step") || !got[0].Private {
+				t.Errorf("old click %d answered %q, want a private stale notice", i, joined(got))
+			}
+		}
+		if after := r.conversation(); after.Version != done.Version || after.Step != done.Step {
+			t.Errorf("old clicks changed the conversation: %+v -> %+v", done, after)
+		}
+	})
+
+	t.Run("a late Sign out does not undo the step after it", func(t *testing.T) {
+		r := newFaultRig(t)
+		e := r.env.Engine
+		replies := r.handle(e, r.event(bot.Message, "reset my passcode"))
+		replies = r.handle(e, r.event(bot.Press, press(t, replies, resetClicks[0])))
+		replies = r.handle(e, r.event(bot.Press, press(t, replies, resetClicks[1])))
+		signOut := press(t, replies, "Sign out")
+		replies = r.handle(e, r.event(bot.Press, signOut))
+		// The same click again, as a retry with a new envelope.
+		if got := r.handle(e, r.event(bot.Press, signOut)); !strings.Contains(joined(got), "earlier step") {
+			t.Errorf("late Sign out answered %q", joined(got))
+		}
+		// Three copies of Yes, with different delivery IDs, at once.
+		yes := press(t, replies, "Yes, reset")
+		var wg sync.WaitGroup
+		passcodes := atomic.Int32{}
+		for i := range 3 {
+			ev := r.event(bot.Press, yes)
+			ev.DeliveryID += fmt.Sprint("-copy", i)
+			wg.Go(func() {
+				got, err := e.Handle(context.Background(), ev)
+				if err != nil {
+					t.Error(err)
+				}
+				if strings.Contains(joined(got), "Your temporary passcode") {
+					passcodes.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := r.devices.resets.Load(); n != 1 {
+			t.Errorf("%d resets, want 1", n)
+		}
+		if n := passcodes.Load(); n != 1 {
+			t.Errorf("%d replies with a passcode, want 1", n)
+		}
+	})
+}
+
+// A follow-up scheduled by one bot process fires from the next one, also when
+// Redis restarted in between, and exactly once.
+func TestPendingFollowUpSurvivesRestarts(t *testing.T) {
+	r := newFaultRig(t)
+	e := r.env.Engine
+	replies := r.handle(e, r.event(bot.Message, "reset my passcode"))
+	for _, label := range resetClicks {
+		replies = r.handle(e, r.event(bot.Press, press(t, replies, label)))
+	}
+	pending, err := r.env.Store.Pending(context.Background())
+	if err != nil || pending == 0 {
+		t.Fatalf("pending follow-ups after the reset: %d, %v", pending, err)
+	}
+	r.env.Store.Client().Close() // the bot dies
+	r.env.Redis.Stop()           // and Redis restarts (data kept in its append-only file)
+	r.env.Redis.Restart()
+
+	next, sent := r.newEngine()
+	if n, err := next.Sweep(context.Background()); err != nil || n != 0 {
+		t.Fatalf("sweep before due: %d, %v", n, err)
+	}
+	r.env.Clock.Advance(5 * time.Minute)
+	if n, err := next.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep at +5 minutes: fired %d, %v; want 1", n, err)
+	}
+	if n, _ := next.Sweep(context.Background()); n != 0 {
+		t.Errorf("a second sweep fired %d again", n)
+	}
+	got := sent.Sent()
+	if len(got) != 1 || !strings.Contains(got[0].Text, "you can sign in again on Adele's Galaxy S7") || got[0].To.ID != employee.ID {
+		t.Fatalf("sent %+v", got)
+	}
+}
+
+// A replica claims a follow-up and dies before firing it: another replica
+// fires it once the lease runs out, not before.
+func TestFollowUpOfACrashedReplicaFiresAfterItsLease(t *testing.T) {
+	r := newFaultRig(t)
+	e := r.env.Engine
+	replies := r.handle(e, r.event(bot.Message, "reset my passcode"))
+	for _, label := range resetClicks {
+		replies = r.handle(e, r.event(bot.Press, press(t, replies, label)))
+	}
+	r.env.Clock.Advance(5 * time.Minute)
+	lease := time.Minute
+	claimed, err := r.env.Store.Claim(context.Background(), r.env.Clock.Now(), lease, 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("crashed replica's claim: %d, %v", len(claimed), err)
+	}
+	// ... and it dies here, without firing or acknowledging.
+
+	next, sent := r.newEngine()
+	next.Lease = lease
+	if n, err := next.Sweep(context.Background()); err != nil || n != 0 {
+		t.Fatalf("sweep inside the lease fired %d, %v", n, err)
+	}
+	r.env.Clock.Advance(lease + time.Second)
+	if n, err := next.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep after the lease fired %d, %v; want 1", n, err)
+	}
+	if got := sent.Sent(); len(got) != 1 || !strings.Contains(got[0].Text, "sign in again") {
+		t.Fatalf("sent %+v", got)
+	}
+}
