@@ -37,7 +37,7 @@ func (e *Engine) execRequest(ctx context.Context, owner User, cmd Command) Comma
 	now := e.now()
 	switch cmd.Op {
 	case OpRequest:
-		res.Requests, res.Err = e.newRequest(ctx, owner, cmd, now)
+		res.Err = e.newRequest(ctx, owner, cmd, now, &res)
 	case OpDenyReason:
 		res.Err = e.sendDenyReason(ctx, owner, cmd, now)
 	case OpStatus:
@@ -63,29 +63,31 @@ func (e *Engine) execRequest(ctx context.Context, owner User, cmd Command) Comma
 	return res
 }
 
-func (e *Engine) newRequest(ctx context.Context, owner User, cmd Command, now time.Time) ([]Request, error) {
+// newRequest stores a new request and posts its card; the audit record and
+// the escalation and expiry follow-ups go into res for the engine to write.
+func (e *Engine) newRequest(ctx context.Context, owner User, cmd Command, now time.Time, res *CommandResult) error {
 	if e.Approval == nil {
-		return nil, &Error{Code: ErrCodeUnsupported, Err: errors.New("engine: helpdesk approvals are not configured")}
+		return &Error{Code: ErrCodeUnsupported, Err: errors.New("engine: helpdesk approvals are not configured")}
 	}
+	rec := AuditRecord{Time: now, Actor: owner.Key(), UPN: owner.UPN, Action: "request", Device: cmd.Device.ID, Name: cmd.Device.Name}
 	if err := e.allow(ctx, owner, cmd.Device); err != nil {
-		e.audit(ctx, AuditRecord{Actor: owner.Key(), UPN: owner.UPN, Action: "request", Device: cmd.Device.ID, Name: cmd.Device.Name, Outcome: ErrorCode(err)})
-		return nil, err
+		rec.Outcome = ErrorCode(err)
+		res.audit = append(res.audit, rec)
+		return err
 	}
 	r := &Request{ID: newID(), Requester: owner, Device: cmd.Device, Reason: cmd.Text, Lang: cmd.Lang, State: RequestPending, Created: now}
 	if err := e.Store.SaveRequest(ctx, r); err != nil {
-		return nil, err
+		return err
 	}
-	e.audit(ctx, AuditRecord{Actor: owner.Key(), UPN: owner.UPN, Action: "request", Device: r.Device.ID, Name: r.Device.Name, Request: r.ID, Outcome: "pending"})
-	card := stampRequest(r, []Reply{e.Approval.Card(r, now)})
-	e.notify(ctx, owner.Platform, card)
-	fs := e.Approval.FollowUps(r)
-	for i := range fs {
-		fs[i].Owner, fs[i].Request = owner, r.ID
+	rec.Request, rec.Outcome = r.ID, "pending"
+	res.audit = append(res.audit, rec)
+	e.notify(ctx, owner.Platform, stampRequest(r, []Reply{e.Approval.Card(r, now)}))
+	for _, f := range e.Approval.FollowUps(r) {
+		f.Owner, f.Request = owner, r.ID
+		res.follow = append(res.follow, f)
 	}
-	if err := e.schedule(ctx, &Conversation{}, fs); err != nil {
-		return nil, err
-	}
-	return []Request{*r}, nil
+	res.Requests = []Request{*r}
+	return nil
 }
 
 // sendDenyReason records the reason an agent typed and tells the requester.
@@ -132,8 +134,9 @@ func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor Use
 	if d.Changed && (d.Audit == "approve" || d.Audit == "deny") && e.Observer != nil {
 		e.Observer.ApprovalDecided(r.Decided.Sub(r.Created))
 	}
+	var records []AuditRecord
 	if d.Audit != "" {
-		e.audit(ctx, AuditRecord{Actor: actor.Key(), Subject: r.Requester.Key(), UPN: r.Requester.UPN, Action: d.Audit,
+		records = append(records, AuditRecord{Time: e.now(), Actor: actor.Key(), Subject: r.Requester.Key(), UPN: r.Requester.UPN, Action: d.Audit,
 			Device: r.Device.ID, Name: r.Device.Name, Request: r.ID, Outcome: d.Outcome})
 	}
 	if d.Approved {
@@ -147,8 +150,8 @@ func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor Use
 	for i := range d.FollowUps {
 		d.FollowUps[i].Owner, d.FollowUps[i].Request = r.Requester, r.ID
 	}
-	if err := e.schedule(ctx, &Conversation{}, d.FollowUps); err != nil {
-		e.logger().Error("schedule request follow-ups", "request", r.ID, "err", err)
+	if err := e.record(ctx, &Conversation{}, d.FollowUps, records); err != nil {
+		e.logger().Error("record request follow-ups and audit", "request", r.ID, "err", err)
 	}
 	return stampRequest(r, d.Actor)
 }
@@ -164,8 +167,9 @@ func (e *Engine) resume(ctx context.Context, r *Request) []Reply {
 		if conv == nil {
 			conv = &Conversation{Owner: r.Requester}
 		}
+		before := *conv
 		out := e.Flow.Step(conv, Input{Kind: Approved, Request: r}, e.now())
-		replies, err := e.run(ctx, conv, out, true)
+		replies, err := e.run(ctx, conv, before, out, true)
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
@@ -203,8 +207,9 @@ func (e *Engine) decide(ctx context.Context, ev Event, conv *Conversation, a act
 	}
 	if denied != nil {
 		// The agent's next line is the reason for the employee.
+		before := *conv
 		out := e.Flow.Step(conv, Input{Kind: Denied, Request: denied}, now)
-		more, err := e.run(ctx, conv, out, true)
+		more, err := e.run(ctx, conv, before, out, true)
 		replies = append(replies, more...)
 		if err != nil {
 			return replies, err
@@ -239,7 +244,7 @@ func (e *Engine) Digest(ctx context.Context) error {
 		return nil
 	}
 	now := e.now()
-	first, err := e.Store.Allow(ctx, "digest:"+now.UTC().Format(time.DateOnly), 1, 24*time.Hour, now)
+	first, err := e.Store.Allow(ctx, 24*time.Hour, now, map[string]int{"digest:" + now.UTC().Format(time.DateOnly): 1})
 	if err != nil || !first {
 		return err
 	}

@@ -27,8 +27,9 @@ type Auditor interface {
 	RecentAudit(ctx context.Context, who string, n int) ([]AuditRecord, error)
 }
 
-// Limiter caps how often something may happen: Allow reports whether one
-// more event for key fits in limit per window.
+// Limiter caps how often something may happen: Allow counts one more event
+// for each key and reports whether every key stays within its limit per
+// window.
 type Limiter interface {
-	Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, error)
+	Allow(ctx context.Context, window time.Duration, now time.Time, limits map[string]int) (bool, error)
 }

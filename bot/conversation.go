@@ -79,6 +79,8 @@ type Store interface {
 	Save(ctx context.Context, conv *Conversation) error
 	// Schedule queues follow-ups.
 	Schedule(ctx context.Context, fs ...FollowUp) error
+	// Record queues follow-ups and appends audit records, in one round trip.
+	Record(ctx context.Context, fs []FollowUp, records []AuditRecord) error
 	// Claim takes up to limit follow-ups due at now, leasing them until
 	// now+lease: a claimed follow-up not acknowledged by then is due again,
 	// so one that a crashed replica claimed still fires.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"time"
 )
 
@@ -115,9 +116,9 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation) (_ []
 	if in.Kind == Text && expired(conv, now) {
 		conv.Step, conv.Devices, conv.Device = "", nil, nil
 	}
-	loaded := conv.Version
+	loaded, before := conv.Version, *conv
 	out := e.Flow.Step(conv, in, now)
-	replies, err := e.run(ctx, conv, out, true)
+	replies, err := e.run(ctx, conv, before, out, true)
 	if errors.Is(err, ErrConflict) && conv.Version == loaded {
 		code := NoticeBusy
 		if ev.Kind == Press {
@@ -146,32 +147,41 @@ func expired(c *Conversation, now time.Time) bool {
 	return !c.Expires.IsZero() && now.After(c.Expires)
 }
 
-// run saves the conversation (when save is set), runs the outcome's commands
-// feeding each result back into the flow, schedules follow-ups, and stamps
-// the replies' buttons with the final conversation version.
-func (e *Engine) run(ctx context.Context, conv *Conversation, out Outcome, save bool) ([]Reply, error) {
+// run saves the conversation, runs the outcome's commands feeding each
+// result back into the flow, records follow-ups and audit records, and
+// stamps the replies' buttons with the final conversation version.
+//
+// Saves cost Redis round trips, so run saves only what changed since before
+// (the conversation as loaded), and always before a command that changes a
+// device or a request: that save is what makes such a command run at most
+// once. With save unset (follow-ups), nothing is saved.
+func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversation, out Outcome, save bool) ([]Reply, error) {
 	replies, follow := out.Replies, out.FollowUps
 	pending := out.Commands
+	var records []AuditRecord
 	for i := 0; ; i++ {
 		if conv.ID == "" {
 			conv.ID = newID()
 		}
-		if save {
+		last := len(pending) == 0 || i == maxCommands
+		if save && (!last && pending[0].Op.mutates() || last && !reflect.DeepEqual(before, *conv)) {
 			if err := e.Store.Save(ctx, conv); err != nil {
 				return e.finish(conv, replies), fmt.Errorf("engine: save %s: %w", conv.ID, err)
 			}
+			before = *conv
 		}
-		if len(pending) == 0 || i == maxCommands {
+		if last {
 			break
 		}
-		cmd := pending[0]
-		res := e.exec(ctx, conv.Owner, cmd)
+		res := e.exec(ctx, conv.Owner, pending[0])
+		records = append(records, res.audit...)
+		follow = append(follow, res.follow...)
 		next := e.Flow.Step(conv, Input{Kind: Result, Result: &res}, e.now())
 		replies = append(replies, next.Replies...)
 		follow = append(follow, next.FollowUps...)
 		pending = append(pending[1:], next.Commands...)
 	}
-	if err := e.schedule(ctx, conv, follow); err != nil {
+	if err := e.record(ctx, conv, follow, records); err != nil {
 		return e.finish(conv, replies), err
 	}
 	return e.finish(conv, replies), nil
@@ -206,7 +216,7 @@ func (e *Engine) exec(ctx context.Context, owner User, cmd Command) CommandResul
 		e.Observer.DeviceOp(cmd.Op, cmd.Device.Kind, outcome, time.Since(start))
 	}
 	if cmd.Op == OpReset || cmd.Op == OpLock {
-		e.audit(ctx, AuditRecord{Actor: owner.Key(), UPN: owner.UPN, Action: cmd.Op.String(),
+		res.audit = append(res.audit, AuditRecord{Time: e.now(), Actor: owner.Key(), UPN: owner.UPN, Action: cmd.Op.String(),
 			Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: outcome})
 	}
 	return res
@@ -218,22 +228,20 @@ func (e *Engine) allow(ctx context.Context, owner User, d DeviceRef) error {
 	if l.Window <= 0 {
 		return nil
 	}
-	now := e.now()
-	for _, c := range []struct {
-		key   string
-		limit int
-	}{{"user:" + owner.Key(), l.PerUser}, {"device:" + d.ID, l.PerDevice}} {
-		if c.limit <= 0 {
-			continue
-		}
-		ok, err := e.Store.Allow(ctx, c.key, c.limit, l.Window, now)
-		if err != nil {
-			e.storeError()
-			return &Error{Code: ErrCodeUnavailable, Err: err}
-		}
-		if !ok {
-			return &Error{Code: ErrCodeRateLimited, Err: fmt.Errorf("engine: %s over %d per %s", c.key, c.limit, l.Window)}
-		}
+	limits := map[string]int{}
+	if l.PerUser > 0 {
+		limits["user:"+owner.Key()] = l.PerUser
+	}
+	if l.PerDevice > 0 {
+		limits["device:"+d.ID] = l.PerDevice
+	}
+	ok, err := e.Store.Allow(ctx, l.Window, e.now(), limits)
+	if err != nil {
+		e.storeError()
+		return &Error{Code: ErrCodeUnavailable, Err: err}
+	}
+	if !ok {
+		return &Error{Code: ErrCodeRateLimited, Err: fmt.Errorf("engine: %s or device %s over the limit per %s", owner.Key(), d.ID, l.Window)}
 	}
 	return nil
 }
@@ -250,14 +258,15 @@ func (e *Engine) audit(ctx context.Context, r AuditRecord) {
 	}
 }
 
-func (e *Engine) schedule(ctx context.Context, conv *Conversation, fs []FollowUp) error {
-	if len(fs) == 0 {
+// record writes follow-ups and audit records in one round trip.
+func (e *Engine) record(ctx context.Context, conv *Conversation, fs []FollowUp, records []AuditRecord) error {
+	if len(fs) == 0 && len(records) == 0 {
 		return nil
 	}
 	for i := range fs {
 		f := &fs[i]
 		if f.ID == "" {
-			f.ID = newID()
+			f.ID = newID() + newID() // 80 bits: unique among millions queued
 		}
 		if f.Owner.ID == "" {
 			f.Owner = conv.Owner
@@ -266,8 +275,9 @@ func (e *Engine) schedule(ctx context.Context, conv *Conversation, fs []FollowUp
 			f.ConvID = conv.ID
 		}
 	}
-	if err := e.Store.Schedule(ctx, fs...); err != nil {
-		return fmt.Errorf("engine: schedule follow-ups of %s: %w", conv.ID, err)
+	if err := e.Store.Record(ctx, fs, records); err != nil {
+		e.storeError()
+		return fmt.Errorf("engine: record follow-ups and audit of %s: %w", conv.ID, err)
 	}
 	return nil
 }
@@ -335,7 +345,7 @@ func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
 	}
 	conv := &Conversation{ID: f.ConvID, Owner: f.Owner, Lang: f.Lang}
 	out := e.Flow.Step(conv, Input{Kind: Due, FollowUp: &f}, now)
-	replies, err := e.run(ctx, conv, out, false)
+	replies, err := e.run(ctx, conv, *conv, out, false)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/passbot/passbot/internal/enginetest"
 	"github.com/passbot/passbot/store"
 	"github.com/passbot/passbot/store/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 var adele = bot.User{Platform: bot.Slack, ID: "U1", UPN: "adele.vance@contoso.com", Locale: "en-US"}
@@ -302,4 +303,52 @@ func olderVersion(t *testing.T, action string) string {
 	}
 	f[1] = strconv.Itoa(v - 1)
 	return strings.Join(f, "|")
+}
+
+func TestTypingMidStepKeepsTheButtonsWorking(t *testing.T) {
+	h := newHarness(t)
+	r := h.say(adele, "reset my passcode")
+	for _, line := range []string{"status", "help", "what now?"} {
+		h.say(adele, line)
+	}
+	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, r, "Adele's Galaxy S7 (Android)")})
+	button(t, r, "Reset Passcode")
+}
+
+// roundTrips counts commands and pipelines sent to Redis.
+type roundTrips struct{ n atomic.Int32 }
+
+func (c *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { c.n.Add(1); return next(ctx, cmd) }
+}
+func (c *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(1); return next(ctx, cmds) }
+}
+
+func TestRedisRoundTripsPerEvent(t *testing.T) {
+	h := newHarness(t)
+	h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, h.toWithYou(), "Yes, reset")}) // loads the scripts
+	rt := &roundTrips{}
+	h.env.Store.Client().AddHook(rt)
+	step := func(name string, want int32, ev bot.Event) []bot.Reply {
+		t.Helper()
+		rt.n.Store(0)
+		r := h.send(ev)
+		if n := rt.n.Load(); n != want {
+			t.Errorf("%s: %d round trips, want %d", name, n, want)
+		}
+		return r
+	}
+	press := func(r []bot.Reply, label string) bot.Event {
+		return bot.Event{Kind: bot.Press, User: adele, Action: button(t, r, label)}
+	}
+	r := step("first message", 2, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode"})
+	r = step("pick a device", 2, press(r, "Adele's Galaxy S7 (Android)"))
+	r = step("Reset Passcode", 2, press(r, "Reset Passcode"))
+	r = step("Sign out", 2, press(r, "Sign out"))
+	// Save before the reset, then follow-ups and audit in one pipeline.
+	step("Yes, reset", 3, press(r, "Yes, reset"))
+	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
+	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
 }

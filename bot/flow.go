@@ -68,6 +68,11 @@ type CommandResult struct {
 	Requests []Request
 	Audit    []AuditRecord
 	Err      error
+
+	// What the engine must write after the command, batched into one round
+	// trip with the follow-ups the flow asks for.
+	audit  []AuditRecord
+	follow []FollowUp
 }
 
 // Input is one thing a flow step reacts to.

@@ -45,6 +45,16 @@ func (o Op) String() string {
 	return "unknown"
 }
 
+// mutates reports whether the operation changes a device or a request: the
+// engine saves the conversation before running one, so it runs at most once.
+func (o Op) mutates() bool {
+	switch o {
+	case OpReset, OpLock, OpRequest, OpDenyReason:
+		return true
+	}
+	return false
+}
+
 // String names the event kind for logs and metrics.
 func (k EventKind) String() string {
 	if k == Press {

@@ -26,11 +26,14 @@ func (s *Redis) Audit(ctx context.Context, r bot.AuditRecord) error {
 	if err != nil {
 		return fmt.Errorf("store: encode audit record: %w", err)
 	}
-	err = s.client.XAdd(ctx, &redis.XAddArgs{Stream: auditKey, MaxLen: auditCap, Approx: true, Values: []any{"r", data}}).Err()
-	if err != nil {
+	if err := s.client.XAdd(ctx, auditArgs(data)).Err(); err != nil {
 		return fmt.Errorf("store: audit %s: %w", r.Action, err)
 	}
 	return nil
+}
+
+func auditArgs(data []byte) *redis.XAddArgs {
+	return &redis.XAddArgs{Stream: auditKey, MaxLen: auditCap, Approx: true, Values: []any{"r", data}}
 }
 
 // RecentAudit implements bot.Auditor.
@@ -89,18 +92,29 @@ func (s *Redis) ExportAudit(ctx context.Context, w io.Writer) error {
 	}
 }
 
-// Allow implements bot.Limiter with a fixed window counter per key.
-func (s *Redis) Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, error) {
+// Allow implements bot.Limiter with a fixed-window counter per key, all
+// keys in one round trip.
+func (s *Redis) Allow(ctx context.Context, window time.Duration, now time.Time, limits map[string]int) (bool, error) {
+	if len(limits) == 0 {
+		return true, nil
+	}
 	slot := now.UnixMilli() / window.Milliseconds()
-	k := fmt.Sprintf("passbot:limit:%s:%d", key, slot)
-	var n *redis.IntCmd
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		n = p.Incr(ctx, k)
-		p.PExpire(ctx, k, window)
+	counts := make(map[string]*redis.IntCmd, len(limits))
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for key := range limits {
+			k := fmt.Sprintf("passbot:limit:%s:%d", key, slot)
+			counts[key] = p.Incr(ctx, k)
+			p.PExpire(ctx, k, window)
+		}
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("store: rate limit %s: %w", key, err)
+		return false, fmt.Errorf("store: rate limits: %w", err)
 	}
-	return n.Val() <= int64(limit), nil
+	for key, limit := range limits {
+		if counts[key].Val() > int64(limit) {
+			return false, nil
+		}
+	}
+	return true, nil
 }

@@ -129,22 +129,51 @@ func (s *Redis) Save(ctx context.Context, c *bot.Conversation) error {
 	return nil
 }
 
-// Schedule implements bot.Store. The queue entry and its payload are written
-// in one transaction, so a follow-up is never queued without its data.
+// scheduleScript queues follow-ups with their payloads atomically: a
+// follow-up is never queued without its data. ARGV holds (id, due, data)
+// triples.
+var scheduleScript = redis.NewScript(`
+for i = 1, #ARGV, 3 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
+  redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+end
+return #ARGV / 3`)
+
+// Schedule implements bot.Store.
 func (s *Redis) Schedule(ctx context.Context, fs ...bot.FollowUp) error {
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, f := range fs {
-			data, err := json.Marshal(f)
-			if err != nil {
-				return err
-			}
-			p.HSet(ctx, dataKey, f.ID, data)
-			p.ZAdd(ctx, queueKey, redis.Z{Score: float64(f.Due.UnixMilli()), Member: f.ID})
+	return s.Record(ctx, fs, nil)
+}
+
+// Record implements bot.Store: the follow-ups (one script on the {fu} slot)
+// and the audit records (XADDs) share one pipeline, one round trip.
+func (s *Redis) Record(ctx context.Context, fs []bot.FollowUp, records []bot.AuditRecord) error {
+	args := make([]any, 0, 3*len(fs))
+	for _, f := range fs {
+		data, err := json.Marshal(f)
+		if err != nil {
+			return fmt.Errorf("store: encode follow-up %s: %w", f.ID, err)
+		}
+		args = append(args, f.ID, f.Due.UnixMilli(), data)
+	}
+	xadds := make([]*redis.XAddArgs, len(records))
+	for i, r := range records {
+		data, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("store: encode audit record: %w", err)
+		}
+		xadds[i] = auditArgs(data)
+	}
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if len(args) > 0 {
+			scheduleScript.Eval(ctx, p, []string{queueKey, dataKey}, args...)
+		}
+		for _, a := range xadds {
+			p.XAdd(ctx, a)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: schedule %d follow-ups: %w", len(fs), err)
+		return fmt.Errorf("store: record %d follow-ups, %d audit records: %w", len(fs), len(records), err)
 	}
 	return nil
 }
