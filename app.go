@@ -16,6 +16,7 @@ import (
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/approval"
 	"github.com/passbot/passbot/flows/reset"
+	"github.com/passbot/passbot/ops"
 	"github.com/passbot/passbot/store"
 	"github.com/robfig/cron/v3"
 	"golang.org/x/sync/errgroup"
@@ -29,6 +30,7 @@ type App struct {
 	log        *slog.Logger
 	store      *store.Redis
 	engine     *bot.Engine
+	metrics    *ops.Metrics
 	fleet      *demo.Fleet
 	closeStore func()
 }
@@ -51,7 +53,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, store: st, closeStore: closeStore}
+	a := &App{cfg: cfg, log: log, store: st, closeStore: closeStore, metrics: ops.NewMetrics()}
 	for _, o := range opts {
 		o(a)
 	}
@@ -82,6 +84,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 		Clock:     bot.SystemClock{},
 		Notifiers: map[bot.Platform]bot.Notifier{},
 		Log:       log,
+		Observer:  a.metrics,
 	}
 	return a, nil
 }
@@ -103,7 +106,11 @@ func (a *App) devices() (bot.Devices, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []intune.Option{intune.WithLimiter(intune.NewRedisLimiter(a.store.Client())), intune.WithLogger(a.log)}
+	opts := []intune.Option{
+		intune.WithLimiter(intune.NewRedisLimiter(a.store.Client())),
+		intune.WithLogger(a.log),
+		intune.WithObserver(a.metrics),
+	}
 	if a.http != nil {
 		opts = append(opts, intune.WithHTTPClient(a.http))
 	}
@@ -123,6 +130,7 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 	defer func() { <-jobs.Stop().Done() }()
 
 	var runners []runner
+	routes := map[string]http.Handler{}
 	if a.cfg.serves("slack") {
 		sc := a.cfg.SlackConfig
 		sc.HelpdeskChannel = a.cfg.Helpdesk.Channel
@@ -133,6 +141,9 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		}
 		a.engine.Notifiers[bot.Slack] = s
 		runners = append(runners, s)
+		if sc.Mode == slack.ModeHTTP {
+			routes["/slack/"] = s.HTTPHandler()
+		}
 	}
 	if a.cfg.serves("discord") {
 		d, err := a.discord()
@@ -140,6 +151,14 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 			return err
 		}
 		runners = append(runners, d)
+	}
+	if a.cfg.HTTPAddr != "" {
+		srv := ops.NewServer(a.cfg.HTTPAddr, a.metrics, a.ready, routes)
+		if err := srv.Listen(); err != nil { // a taken port fails the start, not later
+			return fmt.Errorf("PASSBOT_HTTP_ADDR: %w", err)
+		}
+		a.log.Info("serving /healthz, /readyz, /metrics", "addr", srv.Addr().String())
+		runners = append(runners, srv)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	for _, r := range runners {
@@ -203,6 +222,14 @@ func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *consol
 	a.engine.Notifiers[bot.Console] = c
 	fmt.Fprintf(stdout, "passbot console: you are %s. Type \"reset my passcode\" (or \"wachtwoordcode vergeten\"), \"help\", or press a button by its number. \"/as NAME\" switches persona (helpdesk approvers: %v). Ctrl-D quits.\n", upn, a.cfg.Helpdesk.Approvers)
 	return c
+}
+
+// ready reports whether this replica can serve: Redis answers.
+func (a *App) ready(ctx context.Context) error {
+	if err := a.store.Client().Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return nil
 }
 
 // Close releases Redis.

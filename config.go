@@ -22,6 +22,7 @@ type Config struct {
 	Locale      string   `envconfig:"CONSOLE_LOCALE" default:"en" desc:"locale of the console user (en or nl)"`
 	Support     string   `envconfig:"SUPPORT_CONTACT" default:"the IT helpdesk" desc:"how employees reach company support, shown wherever they need help"`
 	LogLevel    string   `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	HTTPAddr    string   `envconfig:"HTTP_ADDR" desc:"address of /healthz, /readyz, /metrics and the Slack HTTP endpoints, e.g. :8080; empty serves none"`
 	Timing
 	Helpdesk
 	SlackConfig
@@ -65,6 +66,9 @@ func (c *Config) check() error {
 		if !slices.Contains([]string{"console", "slack", "discord"}, p) {
 			return fmt.Errorf("PASSBOT_PLATFORMS: unknown platform %q (want console, slack or discord)", p)
 		}
+	}
+	if c.serves("slack") && c.SlackConfig.Mode == slack.ModeHTTP && c.HTTPAddr == "" {
+		return fmt.Errorf("PASSBOT_HTTP_ADDR is required with PASSBOT_SLACK_MODE=http (Slack posts to /slack/...)")
 	}
 	if c.Devices != "demo" && c.Devices != "intune" {
 		return fmt.Errorf("PASSBOT_DEVICES: unknown device backend %q (want demo or intune)", c.Devices)

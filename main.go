@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/kelseyhightower/envconfig"
+	"github.com/passbot/passbot/ops"
 )
 
 func main() {
@@ -27,13 +28,21 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 1 && args[0] == "healthcheck" {
+		// The container's HEALTHCHECK: no Redis, no chat, just ask /healthz.
+		addr := os.Getenv("PASSBOT_HTTP_ADDR")
+		if addr == "" {
+			addr = ":8080"
+		}
+		return ops.Probe(ctx, ops.HealthURL(addr))
+	}
 	fs := flag.NewFlagSet("passbot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg Config
 	persona := fs.String("as", "", "console: start as this persona (a user principal name, or a helpdesk approver)")
 	unregister := fs.Bool("discord-unregister", false, "remove the /passcode command from Discord and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister]\n       passbot audit export    (the audit trail as JSON lines)\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister]\n       passbot audit export    (the audit trail as JSON lines)\n       passbot healthcheck     (exit 0 when PASSBOT_HTTP_ADDR's /healthz answers)\n\nFlags:")
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\npassbot is configured with environment variables:")
 		envconfig.Usagef("passbot", &cfg, stderr, envconfig.DefaultTableFormat)
@@ -50,7 +59,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err := cfg.check(); err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return fmt.Errorf("PASSBOT_LOG_LEVEL: %w", err)
+	}
+	log := ops.NewLogger(stderr, level)
 	app, err := NewApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -70,12 +83,4 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return fmt.Errorf("unknown command %q", rest)
 	}
 	return app.Run(ctx, stdin, stdout, *persona)
-}
-
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }

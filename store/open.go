@@ -9,10 +9,10 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Open connects to the Redis at url (redis://, rediss:// or unix://), or, when
-// url is empty, starts an in-process miniredis: the embedded default, which
-// keeps nothing across restarts. close releases the client and the embedded
-// server.
+// Open connects to the Redis at url (any form ParseURL takes: a single
+// server, Sentinel or Cluster), or, when url is empty, starts an in-process
+// miniredis: the embedded default, which keeps nothing across restarts.
+// close releases the client and the embedded server.
 func Open(ctx context.Context, url string, log *slog.Logger) (s *Redis, close func(), err error) {
 	var embedded *miniredis.Miniredis
 	if url == "" {
@@ -23,14 +23,14 @@ func Open(ctx context.Context, url string, log *slog.Logger) (s *Redis, close fu
 		url = "redis://" + embedded.Addr()
 		log.Warn("PASSBOT_REDIS_URL is empty: using an in-process Redis; state is lost on exit", "addr", embedded.Addr())
 	}
-	opts, err := redis.ParseURL(url)
+	opts, err := ParseURL(url)
 	if err != nil {
 		if embedded != nil {
 			embedded.Close()
 		}
 		return nil, nil, fmt.Errorf("store: PASSBOT_REDIS_URL: %w", err)
 	}
-	client := redis.NewClient(opts)
+	client := redis.NewUniversalClient(opts)
 	close = func() {
 		client.Close()
 		if embedded != nil {

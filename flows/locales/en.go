@@ -89,7 +89,7 @@ var en = map[string]string{
 	"state.expired":            "closed without a decision",
 	"approval.approved":        "✅ Approved by {agent}.",
 	"approval.denied":          "❌ Denied by {agent}.",
-	"approval.askreason": "Type the reason for denying the request of {requester} here, in your direct messages with me; I will send it to them.",
+	"approval.askreason":       "Type the reason for denying the request of {requester} here, in your direct messages with me; I will send it to them.",
 	"approval.reasonsent":      "I sent your reason to the employee.",
 	"approval.escalated":       "⏰ Waiting for a decision for {minutes} minutes:",
 	"approval.expired":         "Request {id} from {requester} for {name} expired without a decision; I told them.",

@@ -89,7 +89,7 @@ var nl = map[string]string{
 	"state.expired":            "gesloten zonder beslissing",
 	"approval.approved":        "✅ Goedgekeurd door {agent}.",
 	"approval.denied":          "❌ Afgewezen door {agent}.",
-	"approval.askreason": "Typ hier, in uw privéberichten met mij, de reden waarom u de aanvraag van {requester} afwijst; ik stuur die naar hen door.",
+	"approval.askreason":       "Typ hier, in uw privéberichten met mij, de reden waarom u de aanvraag van {requester} afwijst; ik stuur die naar hen door.",
 	"approval.reasonsent":      "Ik heb uw reden naar de medewerker gestuurd.",
 	"approval.escalated":       "⏰ Wacht al {minutes} minuten op een beslissing:",
 	"approval.expired":         "Aanvraag {id} van {requester} voor {name} is verlopen zonder beslissing; ik heb het hen laten weten.",
