@@ -7,6 +7,12 @@
 // sets with /passcode link, or a static links file. Unlinked users are told
 // how to get linked and never reach the engine.
 //
+// Helpdesk approval cards go to PASSBOT_DISCORD_HELPDESK_CHANNEL. A decision
+// replaces the clicked card for the whole channel (type 7), refusals are
+// ephemeral, and the agent's next step (the reason for a denial) goes to
+// their DM with the bot. Approver roles come with guild interactions; for
+// DMs the adapter looks the member's roles up (see isApprover).
+//
 // The gateway needs only the DIRECT_MESSAGES intent: Discord delivers the
 // text of direct messages to a bot without the privileged MESSAGE_CONTENT
 // intent, and interactions need no intent at all.
@@ -65,11 +71,16 @@ type Adapter struct {
 	locales  map[string]string // Discord user ID → last interaction locale
 	dmByUser map[string]string // Discord user ID → DM channel ID
 	appID    string
+	// roles caches the approvers' guild roles looked up for DMs, where
+	// Discord sends none; helpdeskGuild is the helpdesk channel's guild.
+	roles         map[string]memberRoles
+	helpdeskGuild string
 }
 
 // New checks cfg and returns an adapter; Run connects it. links keeps the
 // Discord-user → UPN links (a *store.Links); approvers are the Discord user
-// IDs and role IDs allowed to use /passcode link.
+// IDs and role IDs allowed to decide helpdesk requests, list them and use
+// /passcode link.
 func New(cfg Config, h Handler, links Links, approvers []string, log *slog.Logger) (*Adapter, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -107,6 +118,7 @@ func New(cfg Config, h Handler, links Links, approvers []string, log *slog.Logge
 		ctx:        context.Background(),
 		locales:    map[string]string{},
 		dmByUser:   map[string]string{},
+		roles:      map[string]memberRoles{},
 	}
 	s.AddHandler(a.onMessage)
 	s.AddHandler(a.onInteraction)
@@ -295,7 +307,7 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	}
 	defer end()
 	u := user(m.Author, a.locale(m.Author.ID))
-	u.Approver = a.approver(nil, u.ID)
+	u.Approver = a.isApprover(ctx, nil, u.ID)
 	upn, refusal := a.upn(ctx, u, u.Approver)
 	if refusal != "" {
 		a.send(ctx, m.ChannelID, bot.Reply{Text: refusal})
@@ -331,13 +343,15 @@ func (a *Adapter) send(ctx context.Context, channelID string, r bot.Reply) error
 func (a *Adapter) helpdesk(ctx context.Context, r bot.Reply) error {
 	if a.cfg.DiscordHelpdeskChannel == "" {
 		a.log.Warn("discord: a helpdesk notice was dropped: PASSBOT_DISCORD_HELPDESK_CHANNEL is empty")
-		return nil
+		return errors.New("discord: helpdesk reply dropped: PASSBOT_DISCORD_HELPDESK_CHANNEL is empty")
 	}
 	r.Private = false
 	return a.send(ctx, a.cfg.DiscordHelpdeskChannel, r)
 }
 
-// Notify implements bot.Notifier: follow-ups go to each owner's DM channel.
+// Notify implements bot.Notifier: follow-ups go to each owner's DM channel,
+// helpdesk replies (approval cards with their buttons, escalations, the
+// digest) to the helpdesk channel.
 func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) error {
 	var errs []error
 	for _, r := range replies {

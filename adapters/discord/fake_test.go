@@ -47,6 +47,8 @@ type fakeDiscord struct {
 	order        []string
 	nextID       int64
 	limits       []*rateLimit
+	members      map[string]person // guild members by user ID: everyone the tests let act
+	failMembers  int               // member lookups still to fail with a 500
 }
 
 const (
@@ -54,7 +56,12 @@ const (
 	testApp      = "1110000000000000001" // application and bot user ID of gateway_ready.json
 	testGuild    = "290926798626357999"
 	guildChannel = "645027906669510667"
+	// helpdeskChannel is the guild's channel for approval cards.
+	helpdeskChannel = "645027906669510777"
 )
+
+// guildChannels are the text channels of testGuild.
+var guildChannels = map[string]bool{guildChannel: true, helpdeskChannel: true}
 
 var apiPrefix = "/api/v" + discordgo.APIVersion + "/"
 
@@ -123,6 +130,7 @@ func newFakeDiscord(t *testing.T) *fakeDiscord {
 		payloads:     map[string]map[string]any{},
 		answered:     map[string][]int{},
 		messages:     map[string]*fakeMessage{},
+		members:      map[string]person{},
 		nextID:       1200000000000000000,
 	}
 	mux := http.NewServeMux()
@@ -359,8 +367,28 @@ func (f *fakeDiscord) route(w http.ResponseWriter, c *restCall) (int, any) {
 		ch["recipients"] = []any{map[string]any{"id": req.RecipientID, "username": "someone", "discriminator": "0"}}
 		return http.StatusOK, ch
 	case c.Method == "POST" && len(seg) == 3 && seg[0] == "channels" && seg[2] == "messages":
-		m := f.store(seg[1], "", c.decode(), "")
+		guild := ""
+		if guildChannels[seg[1]] {
+			guild = testGuild
+		}
+		m := f.store(seg[1], guild, c.decode(), "")
 		return http.StatusOK, f.messageJSON(m)
+	case c.Method == "GET" && len(seg) == 2 && seg[0] == "channels":
+		if !guildChannels[seg[1]] {
+			return http.StatusNotFound, apiError(10003, "Unknown Channel")
+		}
+		return http.StatusOK, map[string]any{"id": seg[1], "type": 0, "guild_id": testGuild, "name": "it-helpdesk", "position": 0}
+	case c.Method == "GET" && len(seg) == 4 && seg[0] == "guilds" && seg[2] == "members":
+		if f.failMembers > 0 {
+			f.failMembers--
+			return http.StatusInternalServerError, apiError(0, "500: Internal Server Error")
+		}
+		p, ok := f.members[seg[3]]
+		if seg[1] != testGuild || !ok {
+			return http.StatusNotFound, apiError(10007, "Unknown Member")
+		}
+		return http.StatusOK, map[string]any{"user": p.userJSON(), "roles": append([]string{}, p.Roles...),
+			"joined_at": "2017-03-13T19:19:14.040000+00:00", "deaf": false, "mute": false, "flags": 0}
 	case c.Method == "PUT" && seg[0] == "applications" && seg[len(seg)-1] == "commands" && (len(seg) == 3 || len(seg) == 5):
 		if seg[1] != testApp {
 			return http.StatusNotFound, apiError(10002, "Unknown Application")
@@ -481,6 +509,7 @@ func (f *fakeDiscord) sendDM(p person, text string) string {
 	ev := fixture(f.t, "gateway_message_create_dm.json")["d"].(map[string]any)
 	f.mu.Lock()
 	id := f.newID()
+	f.members[p.ID] = p
 	f.mu.Unlock()
 	ev["id"], ev["channel_id"], ev["author"], ev["content"] = id, dmChannel(p.ID), p.userJSON(), text
 	f.dispatch("MESSAGE_CREATE", ev)
@@ -542,10 +571,15 @@ func (f *fakeDiscord) interact(p person, d map[string]any, inGuild bool, clicked
 	f.mu.Lock()
 	id := f.newID()
 	info := &interactionInfo{ID: id, Token: "token-" + id, ClickedID: clicked}
+	f.members[p.ID] = p
+	channel := guildChannel // a command is typed in the general channel
+	if m := f.messages[clicked]; m != nil && m.GuildID != "" {
+		channel = m.ChannelID // a click happens where the message is
+	}
 	f.mu.Unlock()
 	d["id"], d["token"], d["application_id"], d["locale"] = id, info.Token, testApp, p.Locale
 	if inGuild {
-		info.ChannelID, info.GuildID = guildChannel, testGuild
+		info.ChannelID, info.GuildID = channel, testGuild
 		delete(d, "user")
 		member, _ := d["member"].(map[string]any)
 		if member == nil {
@@ -553,7 +587,7 @@ func (f *fakeDiscord) interact(p person, d map[string]any, inGuild bool, clicked
 		}
 		member["user"], member["roles"] = p.userJSON(), append([]string{}, p.Roles...)
 		d["member"], d["guild_id"], d["context"] = member, testGuild, 0
-		d["channel"] = map[string]any{"id": guildChannel, "type": 0, "guild_id": testGuild, "name": "it-helpdesk"}
+		d["channel"] = map[string]any{"id": channel, "type": 0, "guild_id": testGuild, "name": "it-helpdesk"}
 	} else {
 		info.ChannelID = dmChannel(p.ID)
 		delete(d, "member")
@@ -632,4 +666,18 @@ func (f *fakeDiscord) allFrames() []gatewayFrame {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.frames)
+}
+
+// memberLookups counts the bot's GET guilds/{guild}/members/{user} calls for
+// a user.
+func (f *fakeDiscord) memberLookups(userID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c.Method == "GET" && strings.HasSuffix(c.Path, "/members/"+userID) {
+			n++
+		}
+	}
+	return n
 }

@@ -45,6 +45,7 @@ type options struct {
 	guild      string
 	linksFile  string
 	deferAfter time.Duration
+	helpdesk   string // PASSBOT_DISCORD_HELPDESK_CHANNEL
 }
 
 func start(t *testing.T, opt options) *harness {
@@ -57,7 +58,7 @@ func start(t *testing.T, opt options) *harness {
 		t.Fatal(err)
 	}
 	h.handler = &countingHandler{h: h.env.Engine, changed: make(chan struct{})}
-	cfg := Config{DiscordToken: testToken, DiscordAPIURL: h.fake.srv.URL, DiscordGuildID: opt.guild, DiscordLinksFile: opt.linksFile}
+	cfg := Config{DiscordToken: testToken, DiscordAPIURL: h.fake.srv.URL, DiscordGuildID: opt.guild, DiscordLinksFile: opt.linksFile, DiscordHelpdeskChannel: opt.helpdesk}
 	a, err := New(cfg, h.handler, h.links, []string{approverRole}, log)
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +108,7 @@ type countingHandler struct {
 	h       Handler
 	mu      sync.Mutex
 	n       int
+	entered int           // calls that reached Handle, held or not
 	hold    chan struct{} // when set, Handle waits for it to close
 	changed chan struct{}
 }
@@ -114,6 +116,9 @@ type countingHandler struct {
 func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error) {
 	c.mu.Lock()
 	hold := c.hold
+	c.entered++
+	close(c.changed)
+	c.changed = make(chan struct{})
 	c.mu.Unlock()
 	if hold != nil {
 		<-hold
@@ -136,11 +141,22 @@ func (c *countingHandler) count() int {
 // waitCount waits until the engine has handled n events.
 func (c *countingHandler) waitCount(t *testing.T, n int) {
 	t.Helper()
+	c.wait(t, "handled", func() int { return c.n }, n)
+}
+
+// waitEntered waits until n events have reached Handle (held or not).
+func (c *countingHandler) waitEntered(t *testing.T, n int) {
+	t.Helper()
+	c.wait(t, "received", func() int { return c.entered }, n)
+}
+
+func (c *countingHandler) wait(t *testing.T, what string, count func() int, n int) {
+	t.Helper()
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()
 	for {
 		c.mu.Lock()
-		got, ch := c.n, c.changed
+		got, ch := count(), c.changed
 		c.mu.Unlock()
 		if got >= n {
 			return
@@ -148,7 +164,7 @@ func (c *countingHandler) waitCount(t *testing.T, n int) {
 		select {
 		case <-ch:
 		case <-deadline.C:
-			t.Fatalf("the engine handled %d events, want %d", got, n)
+			t.Fatalf("the engine %s %d events, want %d", what, got, n)
 		}
 	}
 }

@@ -26,9 +26,9 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 		return
 	}
 	defer end()
-	r := &responder{a: a, i: i, ctx: ctx}
+	r := &responder{a: a, i: i, ctx: ctx, userID: du.ID}
 	u := user(du, string(i.Locale))
-	u.Approver = a.approver(i, u.ID)
+	u.Approver = a.isApprover(ctx, i, u.ID)
 	var ev bot.Event
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
@@ -56,9 +56,10 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 // responder answers one interaction exactly once, then follows up through
 // the interaction's webhook: a second callback would get 40060.
 type responder struct {
-	a   *Adapter
-	i   *discordgo.Interaction
-	ctx context.Context
+	a      *Adapter
+	i      *discordgo.Interaction
+	ctx    context.Context
+	userID string // who clicked or typed
 
 	acked    bool // the one callback was sent
 	original bool // a deferred (type 5) "thinking" message waits for content
@@ -79,8 +80,15 @@ func (r *responder) flags(rep bot.Reply) discordgo.MessageFlags {
 	return 0
 }
 
+// cardClick: the clicked message is public in a guild channel, so it is a
+// helpdesk card (the bot answers everything else in a guild ephemerally).
+func (r *responder) cardClick() bool {
+	return r.component() && r.i.GuildID != "" && (r.i.Message == nil || r.i.Message.Flags&discordgo.MessageFlagsEphemeral == 0)
+}
+
 // canReplace: a click's reply may take the place of the clicked message,
-// unless it is private and that message is not.
+// unless it is private and that message is not. On a helpdesk card that is
+// the decision, shown to the whole channel.
 func (r *responder) canReplace(rep bot.Reply) bool {
 	if !r.component() || !rep.Replace || rep.Audience != bot.ToUser || r.replaced {
 		return false
@@ -131,12 +139,19 @@ func (r *responder) deliver(replies []bot.Reply) {
 			break
 		}
 	}
+	decided := r.replaced && r.cardClick()
 	for _, rep := range replies {
-		if rep.Audience == bot.ToHelpdesk {
+		switch {
+		case rep.Audience == bot.ToHelpdesk:
 			r.a.helpdesk(r.ctx, rep)
-			continue
+		case decided && rep.Private && (rep.To.ID == "" || rep.To.ID == r.userID):
+			// The agent's next step after a decision on a card (the reason
+			// for a denial) happens in their DM with the bot: say it there.
+			// Refusals, with no decision, stay ephemeral next to the card.
+			r.toDM(rep)
+		default:
+			r.reply(rep)
 		}
-		r.reply(rep)
 	}
 	if r.original {
 		// Nothing could fill the "thinking" message (a redelivery, or only
@@ -187,6 +202,19 @@ func (r *responder) reply(rep bot.Reply) {
 	}
 }
 
+// toDM posts a reply in the user's DM with the bot, or ephemerally here
+// when the DM cannot be reached (DMs from server members turned off).
+func (r *responder) toDM(rep bot.Reply) {
+	ch, err := r.a.dmChannel(r.ctx, r.userID)
+	if err == nil {
+		err = r.a.send(r.ctx, ch, rep)
+	}
+	if err != nil {
+		r.a.log.Warn("discord: DM unreachable: answering ephemerally instead", "user", r.userID, "err", err)
+		r.reply(rep)
+	}
+}
+
 // edit changes the interaction's original message (@original).
 func (r *responder) edit(msg message) {
 	_, err := r.a.session.InteractionResponseEdit(r.i, &discordgo.WebhookEdit{
@@ -212,7 +240,7 @@ func (a *Adapter) link(ctx context.Context, r *responder, u bot.User, req reques
 	say := func(key string, args ...string) {
 		r.reply(bot.Reply{Text: text(u.Locale, key, args...), Private: true})
 	}
-	if !a.approver(r.i, u.ID) {
+	if !u.Approver {
 		a.log.Warn("discord: link refused: not an approver", "by", u.ID)
 		say("link.denied")
 		return
@@ -248,14 +276,4 @@ func (a *Adapter) link(ctx context.Context, r *responder, u bot.User, req reques
 	}
 	a.log.Info("discord: user linked", "user", req.UserID, "upn", req.UPN, "by", u.ID)
 	say("link.done", "id", req.UserID, "upn", req.UPN)
-}
-
-// approver reports whether the invoking user, or one of their roles in the
-// guild, is listed in PASSBOT_APPROVERS.
-func (a *Adapter) approver(i *discordgo.Interaction, userID string) bool {
-	var roles []string
-	if i != nil && i.Member != nil {
-		roles = i.Member.Roles
-	}
-	return bot.Approvers(a.approvers).Allows(userID, roles...)
 }

@@ -7,14 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passbot/passbot/adapters/intune/graphtest"
 	"github.com/passbot/passbot/bot"
 )
 
 func TestCircuitBreaker(t *testing.T) {
 	key := "GET /deviceManagement/managedDevices/" + workDevice
-	setup := func(t *testing.T) (*fakeGraph, *Client, *fakeClock, *logBuffer) {
+	setup := func(t *testing.T) (*graphtest.Server, *Client, *fakeClock, *logBuffer) {
 		f := newFakeGraph(t)
-		cfg := f.config()
+		cfg := fakeConfig(f)
 		cfg.MaxAttempts = 1
 		clock := newFakeClock()
 		c, logs := newClientConfig(t, f, cfg, clock, WithBreaker(2, time.Minute))
@@ -25,11 +26,11 @@ func TestCircuitBreaker(t *testing.T) {
 		_, err := c.ResetStatus(t.Context(), workDevice)
 		return err
 	}
-	requests := func(f *fakeGraph) int { return len(f.graphRequests()) }
+	requests := func(f *graphtest.Server) int { return len(f.Requests()) }
 
 	t.Run("opens after consecutive outages, half-opens after the cool-down", func(t *testing.T) {
 		f, c, clock, logs := setup(t)
-		f.queue(key, canned{status: 503}, canned{status: 504})
+		f.Queue(key, canned{Status: 503}, canned{Status: 504})
 		for range 2 {
 			if err := call(t, c); bot.ErrorCode(err) != ErrCodeUnavailable || errors.Is(err, ErrCircuitOpen) {
 				t.Fatalf("outage: err %v", err)
@@ -52,7 +53,7 @@ func TestCircuitBreaker(t *testing.T) {
 		}
 
 		clock.Advance(time.Second)
-		f.queue(key, canned{status: 503})
+		f.Queue(key, canned{Status: 503})
 		if err := call(t, c); bot.ErrorCode(err) != ErrCodeUnavailable || errors.Is(err, ErrCircuitOpen) {
 			t.Fatalf("failed probe: err %v, want the 503 itself", err)
 		}
@@ -80,12 +81,12 @@ func TestCircuitBreaker(t *testing.T) {
 
 	t.Run("success resets the count", func(t *testing.T) {
 		f, c, _, _ := setup(t)
-		f.queue(key, canned{status: 503})
+		f.Queue(key, canned{Status: 503})
 		call(t, c)
 		if err := call(t, c); err != nil {
 			t.Fatal(err)
 		}
-		f.queue(key, canned{status: 503})
+		f.Queue(key, canned{Status: 503})
 		call(t, c)
 		if err := call(t, c); err != nil {
 			t.Fatalf("two outages with a success between opened the circuit: %v", err)
@@ -99,8 +100,8 @@ func TestCircuitBreaker(t *testing.T) {
 				t.Fatalf("err %v, want not found", err)
 			}
 		}
-		f.queue("POST /deviceManagement/managedDevices/"+androidDevice+"/resetPasscode",
-			canned{status: 403, file: "error_403.json"}, canned{status: 403, file: "error_403.json"})
+		f.Queue("POST /deviceManagement/managedDevices/"+androidDevice+"/resetPasscode",
+			canned{Status: 403, Fixture: "error_403.json"}, canned{Status: 403, Fixture: "error_403.json"})
 		for range 2 {
 			if _, err := c.ResetPasscode(t.Context(), androidDevice); bot.ErrorCode(err) != ErrCodeForbidden {
 				t.Fatalf("err %v, want forbidden", err)
@@ -113,13 +114,13 @@ func TestCircuitBreaker(t *testing.T) {
 
 	t.Run("one probe at a time, and a cancelled probe lets the next call probe", func(t *testing.T) {
 		f, c, clock, _ := setup(t)
-		f.queue(key, canned{status: 503}, canned{status: 503})
+		f.Queue(key, canned{Status: 503}, canned{Status: 503})
 		call(t, c)
 		call(t, c)
 		clock.Advance(time.Minute)
 
 		arrived := make(chan struct{})
-		f.queue(key, canned{hang: true, arrived: arrived})
+		f.Queue(key, canned{Hang: true, Arrived: arrived})
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error)
 		go func() {

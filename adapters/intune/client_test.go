@@ -39,7 +39,7 @@ func TestListDevices(t *testing.T) {
 			t.Errorf("iPhone = %+v\nwant %+v", devices[2], want)
 		}
 
-		reqs := f.graphRequests()
+		reqs := f.Requests()
 		if len(reqs) != 2 {
 			t.Fatalf("%d Graph requests, want 2 (two pages)", len(reqs))
 		}
@@ -53,29 +53,29 @@ func TestListDevices(t *testing.T) {
 			t.Errorf("second page query %q, want the nextLink's verbatim", reqs[1].RawQuery)
 		}
 		for _, r := range reqs {
-			if r.Auth != "Bearer "+f.token || r.Accept != "application/json" || r.ClientRequestID == "" {
+			if r.Auth != "Bearer "+f.Token || r.Accept != "application/json" || r.ClientRequestID == "" {
 				t.Errorf("request headers: Authorization %q, Accept %q, client-request-id %q", r.Auth, r.Accept, r.ClientRequestID)
 			}
 		}
-		if n := f.tokenRequestCount(); n != 1 {
+		if n := len(f.TokenRequests()); n != 1 {
 			t.Errorf("%d token requests, want 1 (azidentity caches)", n)
 		}
-		form := f.tokenForms()[0]
+		form := f.TokenRequests()[0]
 		// MSAL adds "openid offline_access profile" to the resource scope.
-		if !slices.Contains(strings.Fields(form.Get("scope")), f.srv.URL+"/.default") || form.Get("grant_type") != "client_credentials" {
+		if !slices.Contains(strings.Fields(form.Get("scope")), f.URL+"/.default") || form.Get("grant_type") != "client_credentials" {
 			t.Errorf("token request scope %q grant %q", form.Get("scope"), form.Get("grant_type"))
 		}
 	})
 
 	t.Run("beta endpoint also selects deviceType", func(t *testing.T) {
 		f := newFakeGraph(t)
-		cfg := f.config()
-		cfg.URL = f.srv.URL + "/beta"
+		cfg := fakeConfig(f)
+		cfg.URL = f.URL + "/beta"
 		c, _ := newClientConfig(t, f, cfg, newFakeClock())
 		if _, err := c.ListDevices(t.Context(), adele); err != nil {
 			t.Fatal(err)
 		}
-		if sel := f.graphRequests()[0].Query.Get("$select"); !strings.Contains(sel, "deviceType") {
+		if sel := f.Requests()[0].Query.Get("$select"); !strings.Contains(sel, "deviceType") {
 			t.Errorf("beta $select = %q, want deviceType in it", sel)
 		}
 	})
@@ -88,7 +88,7 @@ func TestListDevices(t *testing.T) {
 		if code := bot.ErrorCode(err); code != ErrCodeNotFound {
 			t.Fatalf("code %s, want %s (err %v)", code, ErrCodeNotFound, err)
 		}
-		r := f.graphRequests()[0]
+		r := f.Requests()[0]
 		if r.EscapedPath != "/v1.0/users/guest_fabrikam.com%23EXT%23@contoso.onmicrosoft.com/managedDevices" {
 			t.Errorf("escaped path %s", r.EscapedPath)
 		}
@@ -123,17 +123,17 @@ func TestResetPasscodeThenStatus(t *testing.T) {
 		name         string
 		device       string
 		finish       string // state the fake moves the reset to; "" leaves it pending
-		passcode     any
+		passcode     string
 		wantState    bot.ActionState
 		wantPasscode string
 	}{
-		{"reset still pending", androidDevice, "", nil, bot.ActionPending, ""},
+		{"reset still pending", androidDevice, "", "", bot.ActionPending, ""},
 		{"android reset done shows the temporary passcode", androidDevice, "done", "Xk29-Qp71", bot.ActionDone, "Xk29-Qp71"},
-		{"iPhone reset done removes the passcode", iPhone, "done", nil, bot.ActionDone, ""},
-		{"new reset failing hides the previous passcode", workDevice, "failed", nil, bot.ActionFailed, ""},
-		{"new reset pending hides the previous passcode", workDevice, "", nil, bot.ActionPending, ""},
-		{"active is reported as active", iPhone, "active", nil, bot.ActionActive, ""},
-		{"not supported", iPhone, "notSupported", nil, bot.ActionNotSupported, ""},
+		{"iPhone reset done removes the passcode", iPhone, "done", "", bot.ActionDone, ""},
+		{"new reset failing hides the previous passcode", workDevice, "failed", "", bot.ActionFailed, ""},
+		{"new reset pending hides the previous passcode", workDevice, "", "", bot.ActionPending, ""},
+		{"active is reported as active", iPhone, "active", "", bot.ActionActive, ""},
+		{"not supported", iPhone, "notSupported", "", bot.ActionNotSupported, ""},
 		{"passcode of an unfinished reset is not handed out", androidDevice, "active", "Xk29-Qp71", bot.ActionActive, ""},
 	}
 	for _, tt := range tests {
@@ -148,7 +148,7 @@ func TestResetPasscodeThenStatus(t *testing.T) {
 				t.Errorf("ResetPasscode = %+v, want pending", res)
 			}
 			if tt.finish != "" {
-				f.finishReset(tt.device, tt.finish, tt.passcode)
+				f.FinishReset(tt.device, tt.finish, tt.passcode)
 			}
 			res, err = c.ResetStatus(t.Context(), tt.device)
 			if err != nil {
@@ -157,7 +157,7 @@ func TestResetPasscodeThenStatus(t *testing.T) {
 			if res.State != tt.wantState || res.Passcode != tt.wantPasscode {
 				t.Errorf("ResetStatus = {%s %q}, want {%s %q}", res.State, res.Passcode, tt.wantState, tt.wantPasscode)
 			}
-			reqs := f.graphRequests()
+			reqs := f.Requests()
 			post, get := reqs[0], reqs[len(reqs)-1]
 			if post.Method != http.MethodPost || post.Path != "/v1.0/deviceManagement/managedDevices/"+tt.device+"/resetPasscode" {
 				t.Errorf("reset sent %s %s", post.Method, post.Path)
@@ -223,7 +223,7 @@ func TestRemoteLock(t *testing.T) {
 	if err := c.RemoteLock(t.Context(), iPhone); err != nil {
 		t.Fatal(err)
 	}
-	r := f.graphRequests()[0]
+	r := f.Requests()[0]
 	if r.Method != http.MethodPost || r.Path != "/v1.0/deviceManagement/managedDevices/"+iPhone+"/remoteLock" {
 		t.Errorf("sent %s %s", r.Method, r.Path)
 	}
@@ -246,7 +246,7 @@ func TestErrorCodes(t *testing.T) {
 	}{
 		{
 			name:     "reset without PrivilegedOperations is forbidden",
-			queue:    map[string][]canned{"POST /deviceManagement/managedDevices/" + androidDevice + "/resetPasscode": {{status: 403, file: "error_403.json"}}},
+			queue:    map[string][]canned{"POST /deviceManagement/managedDevices/" + androidDevice + "/resetPasscode": {{Status: 403, Fixture: "error_403.json"}}},
 			call:     reset(androidDevice),
 			wantCode: ErrCodeForbidden,
 			wantInLog: []string{PermissionActions, "admin consent", "afab8aee-9d6e-46b7-9c94-f57d30f7d71d",
@@ -254,7 +254,7 @@ func TestErrorCodes(t *testing.T) {
 		},
 		{
 			name:      "listing without Read.All is forbidden",
-			queue:     map[string][]canned{listPath: {{status: 403, file: "error_403.json"}}},
+			queue:     map[string][]canned{listPath: {{Status: 403, Fixture: "error_403.json"}}},
 			call:      list(adele),
 			wantCode:  ErrCodeForbidden,
 			wantInLog: []string{PermissionRead, "403"},
@@ -278,7 +278,7 @@ func TestErrorCodes(t *testing.T) {
 		},
 		{
 			name:     "a bad read request is our bug, not the user's device",
-			queue:    map[string][]canned{"GET /deviceManagement/managedDevices/" + iPhone: {{status: 400, file: "error_400.json"}}},
+			queue:    map[string][]canned{"GET /deviceManagement/managedDevices/" + iPhone: {{Status: 400, Fixture: "error_400.json"}}},
 			call:     status(iPhone),
 			wantCode: bot.ErrCodeInternal,
 		},
@@ -310,16 +310,16 @@ func TestErrorCodes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeGraph(t)
 			for k, q := range tt.queue {
-				f.queue(k, q...)
+				f.Queue(k, q...)
 			}
-			cfg := f.config()
+			cfg := fakeConfig(f)
 			if tt.cfg != nil {
 				tt.cfg(&cfg)
 			}
 			var c *Client
 			if tt.tokens != nil {
 				var err error
-				c, err = New(cfg, tt.tokens, WithHTTPClient(f.srv.Client()), WithClock(newFakeClock()), WithLogger(discard()))
+				c, err = New(cfg, tt.tokens, WithHTTPClient(f.Client()), WithClock(newFakeClock()), WithLogger(discard()))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -347,15 +347,15 @@ func TestPasscodeNeverLogged(t *testing.T) {
 	const secret = "Zq81-Lm07"
 	f := newFakeGraph(t)
 	// A throttled status read and a throttled reset, so retries log too.
-	f.queue("POST /deviceManagement/managedDevices/"+androidDevice+"/resetPasscode", canned{status: 429, retryAfter: "1", file: "error_429.json"})
-	f.queue("GET /deviceManagement/managedDevices/"+androidDevice, canned{status: 503})
+	f.Queue("POST /deviceManagement/managedDevices/"+androidDevice+"/resetPasscode", canned{Status: 429, RetryAfter: "1", Fixture: "error_429.json"})
+	f.Queue("GET /deviceManagement/managedDevices/"+androidDevice, canned{Status: 503})
 	c, logs := newClient(t, f, newFakeClock())
 	ctx := t.Context()
 
 	if _, err := c.ResetPasscode(ctx, androidDevice); err != nil {
 		t.Fatal(err)
 	}
-	f.finishReset(androidDevice, "done", secret)
+	f.FinishReset(androidDevice, "done", secret)
 	res, err := c.ResetStatus(ctx, androidDevice)
 	if err != nil {
 		t.Fatal(err)
@@ -374,7 +374,7 @@ func TestPasscodeNeverLogged(t *testing.T) {
 	if strings.Contains(out, secret) || strings.Contains(out, donePasscode) {
 		t.Errorf("a passcode is in the log:\n%s", out)
 	}
-	if strings.Contains(out, f.token) {
+	if strings.Contains(out, f.Token) {
 		t.Errorf("the access token is in the log:\n%s", out)
 	}
 }

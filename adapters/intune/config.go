@@ -11,28 +11,31 @@ import (
 // Embed it (anonymously) in the program's configuration processed with the
 // prefix PASSBOT, so the variables are PASSBOT_GRAPH_URL and so on.
 type Config struct {
-	// URL is the Graph endpoint including its version.
-	URL string `envconfig:"GRAPH_URL" default:"https://graph.microsoft.com/v1.0"`
+	// URL is the Graph endpoint including its version. The default is beta:
+	// only beta reports deviceType and the androidEnterprise* enrollment
+	// types that tell Android Enterprise and Windows Phone devices apart
+	// (bot.Device.Kind). v1.0 works too, classifying those less precisely.
+	URL string `envconfig:"GRAPH_URL" default:"https://graph.microsoft.com/beta" desc:"Microsoft Graph endpoint with its version; beta (the default) reports deviceType, which tells Android Enterprise and Windows Phone devices apart; v1.0 works but classifies those as Android device administrator and Windows PCs; https://graph.microsoft.us/beta etc. for national clouds"`
 	// AuthorityURL is the Entra ID authority host, for national clouds, a
 	// private authority or tests. Empty means AZURE_AUTHORITY_HOST or the
 	// public cloud. Setting it turns off MSAL's instance discovery.
-	AuthorityURL string `envconfig:"GRAPH_AUTHORITY_URL"`
-	TenantID     string `envconfig:"GRAPH_TENANT_ID"`
-	ClientID     string `envconfig:"GRAPH_CLIENT_ID"`
-	ClientSecret string `envconfig:"GRAPH_CLIENT_SECRET"`
+	AuthorityURL string `envconfig:"GRAPH_AUTHORITY_URL" desc:"Entra ID authority host, e.g. https://login.microsoftonline.us/; empty uses AZURE_AUTHORITY_HOST or the public cloud; setting it turns off instance discovery"`
+	TenantID     string `envconfig:"GRAPH_TENANT_ID" desc:"Entra ID tenant (directory) ID of passbot's app registration"`
+	ClientID     string `envconfig:"GRAPH_CLIENT_ID" desc:"application (client) ID of passbot's app registration, or of a user-assigned managed identity"`
+	ClientSecret string `envconfig:"GRAPH_CLIENT_SECRET" desc:"client secret of the app registration; or set GRAPH_CERTIFICATE_PATH, or neither for workload/managed identity and the AZURE_* variables"`
 	// CertificatePath is a PEM or PKCS#12 file holding the app's certificate
 	// and private key, used instead of a client secret.
-	CertificatePath     string `envconfig:"GRAPH_CERTIFICATE_PATH"`
-	CertificatePassword string `envconfig:"GRAPH_CERTIFICATE_PASSWORD"`
+	CertificatePath     string `envconfig:"GRAPH_CERTIFICATE_PATH" desc:"PEM or PKCS#12 file with the app registration's certificate and private key, instead of a client secret"`
+	CertificatePassword string `envconfig:"GRAPH_CERTIFICATE_PASSWORD" desc:"password of an encrypted GRAPH_CERTIFICATE_PATH"`
 	// Timeout bounds each HTTP attempt, token included.
-	Timeout time.Duration `envconfig:"GRAPH_TIMEOUT" default:"10s"`
+	Timeout time.Duration `envconfig:"GRAPH_TIMEOUT" default:"10s" desc:"time limit of each HTTP attempt at Graph or Entra ID"`
 	// MaxAttempts bounds the tries of one request, the first included.
-	MaxAttempts int `envconfig:"GRAPH_MAX_ATTEMPTS" default:"4"`
+	MaxAttempts int `envconfig:"GRAPH_MAX_ATTEMPTS" default:"4" desc:"tries of one Graph request (429, 503, 504 and failed reads are retried), the first included"`
 }
 
 // Defaults used where Config leaves a field at its zero value.
 const (
-	DefaultURL         = "https://graph.microsoft.com/v1.0"
+	DefaultURL         = "https://graph.microsoft.com/beta"
 	DefaultTimeout     = 10 * time.Second
 	DefaultMaxAttempts = 4
 )

@@ -18,18 +18,19 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/kelseyhightower/envconfig"
+	"github.com/passbot/passbot/adapters/intune/graphtest"
 )
 
 func TestNewCredentialGetsTokensFromTheAuthority(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  func(*fakeGraph) Config
+		cfg  func(*graphtest.Server) Config
 		want any
 		form func(*testing.T, map[string][]string)
 	}{
 		{
 			name: "client secret",
-			cfg:  func(f *fakeGraph) Config { return f.config() },
+			cfg:  func(f *graphtest.Server) Config { return fakeConfig(f) },
 			want: &azidentity.ClientSecretCredential{},
 			form: func(t *testing.T, form map[string][]string) {
 				if form["client_secret"][0] == "" {
@@ -39,8 +40,8 @@ func TestNewCredentialGetsTokensFromTheAuthority(t *testing.T) {
 		},
 		{
 			name: "client certificate",
-			cfg: func(f *fakeGraph) Config {
-				cfg := f.config()
+			cfg: func(f *graphtest.Server) Config {
+				cfg := fakeConfig(f)
 				cfg.ClientSecret = ""
 				cfg.CertificatePath = writeCertificate(t)
 				return cfg
@@ -56,7 +57,7 @@ func TestNewCredentialGetsTokensFromTheAuthority(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeGraph(t)
-			cred, err := NewCredential(tt.cfg(f), f.srv.Client())
+			cred, err := NewCredential(tt.cfg(f), f.Client())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,14 +68,14 @@ func TestNewCredentialGetsTokensFromTheAuthority(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tok.Token != f.token {
+			if tok.Token != f.Token {
 				t.Errorf("token %q, want the fixture's", tok.Token)
 			}
-			forms := f.tokenForms()
+			forms := f.TokenRequests()
 			if len(forms) != 1 {
 				t.Fatalf("%d token requests", len(forms))
 			}
-			if forms[0].Get("client_id") != f.clientID || forms[0].Get("grant_type") != "client_credentials" {
+			if forms[0].Get("client_id") != f.ClientID || forms[0].Get("grant_type") != "client_credentials" {
 				t.Errorf("token request %v", forms[0])
 			}
 			tt.form(t, forms[0])

@@ -20,15 +20,25 @@
 // (list queries are reported to return deviceActionResults empty). The
 // passcode is returned to the caller and never logged or stored here.
 //
-// URL defaults to https://graph.microsoft.com/v1.0, where
-// resetPasscodeActionResult is documented since 2024-09. The beta endpoint
-// works too and additionally reports deviceType and the Android Enterprise
-// enrollment types, which bot.Device.Kind uses to tell Android Enterprise
-// from Android device administrator; ListDevices selects deviceType only
-// when URL is a beta endpoint, because v1.0 rejects unknown properties. On
-// v1.0 an Android Enterprise work-profile device (deviceEnrollmentType
-// userEnrollment, no deviceType) therefore classifies as device
-// administrator.
+// # beta or v1.0
+//
+// URL (PASSBOT_GRAPH_URL) defaults to https://graph.microsoft.com/beta.
+// bot.Device.Kind needs what only beta reports: v1.0's managedDevice has no
+// deviceType and its deviceEnrollmentType has no androidEnterprise* values,
+// so on v1.0 an Android Enterprise work-profile device (deviceEnrollmentType
+// userEnrollment, no deviceType) classifies as Android device administrator
+// and gets that platform's answer (factory reset from Android 7.0) instead
+// of the helpdesk route, and a Windows 10 Mobile or Windows Phone 8.1 device
+// that reports operatingSystem Windows classifies as a Windows PC, which has
+// no passcode reset. Microsoft may change beta APIs without notice.
+//
+// v1.0 keeps working, for tenants whose policy forbids beta:
+// ListDevices selects deviceType only when URL is a beta endpoint, because
+// v1.0 answers 400 to a $select naming a property it lacks, and
+// resetPasscodeActionResult with its passcode is in v1.0 since 2024-09.
+// Android Enterprise devices managed by Google's device policy controller
+// (managementAgent googleCloudDevicePolicyController) are recognised on
+// v1.0 as well.
 //
 // # One request path
 //

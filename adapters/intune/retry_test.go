@@ -43,7 +43,7 @@ func TestRetries(t *testing.T) {
 		{
 			name:         "throttled list waits what Retry-After says, then pages on",
 			key:          listKey,
-			queue:        []canned{{status: 429, retryAfter: "7", file: "error_429.json"}},
+			queue:        []canned{{Status: 429, RetryAfter: "7", Fixture: "error_429.json"}},
 			call:         list(adele),
 			wantRequests: 2, // the throttled first page and its retry; page two is another query
 			wantSleeps:   []func(time.Duration) bool{exactly(7 * time.Second)},
@@ -51,7 +51,7 @@ func TestRetries(t *testing.T) {
 		{
 			name:         "503 then success",
 			key:          statusKey,
-			queue:        []canned{{status: 503}},
+			queue:        []canned{{Status: 503}},
 			call:         status(workDevice),
 			wantRequests: 2,
 			wantSleeps:   []func(time.Duration) bool{between(500*time.Millisecond, time.Second)},
@@ -59,7 +59,7 @@ func TestRetries(t *testing.T) {
 		{
 			name:         "503 with Retry-After honours it",
 			key:          statusKey,
-			queue:        []canned{{status: 503, retryAfter: "3"}},
+			queue:        []canned{{Status: 503, RetryAfter: "3"}},
 			call:         status(workDevice),
 			wantRequests: 2,
 			wantSleeps:   []func(time.Duration) bool{exactly(3 * time.Second)},
@@ -67,7 +67,7 @@ func TestRetries(t *testing.T) {
 		{
 			name:         "504s without Retry-After back off exponentially with jitter",
 			key:          statusKey,
-			queue:        []canned{{status: 504}, {status: 504}, {status: 504}},
+			queue:        []canned{{Status: 504}, {Status: 504}, {Status: 504}},
 			call:         status(workDevice),
 			wantRequests: 4,
 			wantSleeps: []func(time.Duration) bool{
@@ -80,8 +80,8 @@ func TestRetries(t *testing.T) {
 			name: "throttling past MaxAttempts gives up as unavailable",
 			key:  statusKey,
 			queue: []canned{
-				{status: 429, retryAfter: "2", file: "error_429.json"}, {status: 429, retryAfter: "2", file: "error_429.json"},
-				{status: 429, retryAfter: "2", file: "error_429.json"}, {status: 429, retryAfter: "2", file: "error_429.json"},
+				{Status: 429, RetryAfter: "2", Fixture: "error_429.json"}, {Status: 429, RetryAfter: "2", Fixture: "error_429.json"},
+				{Status: 429, RetryAfter: "2", Fixture: "error_429.json"}, {Status: 429, RetryAfter: "2", Fixture: "error_429.json"},
 			},
 			call:         status(workDevice),
 			wantCode:     ErrCodeUnavailable,
@@ -92,7 +92,7 @@ func TestRetries(t *testing.T) {
 		{
 			name:         "MaxAttempts from the config",
 			key:          statusKey,
-			queue:        []canned{{status: 503}, {status: 503}},
+			queue:        []canned{{Status: 503}, {Status: 503}},
 			cfg:          func(c *Config) { c.MaxAttempts = 2 },
 			call:         status(workDevice),
 			wantCode:     ErrCodeUnavailable,
@@ -102,7 +102,7 @@ func TestRetries(t *testing.T) {
 		{
 			name:         "500 is not retried",
 			key:          statusKey,
-			queue:        []canned{{status: 500}},
+			queue:        []canned{{Status: 500}},
 			call:         status(workDevice),
 			wantCode:     ErrCodeUnavailable,
 			wantRequests: 1,
@@ -110,7 +110,7 @@ func TestRetries(t *testing.T) {
 		{
 			name:         "Retry-After over a minute fails at once",
 			key:          statusKey,
-			queue:        []canned{{status: 429, retryAfter: "120", file: "error_429.json"}},
+			queue:        []canned{{Status: 429, RetryAfter: "120", Fixture: "error_429.json"}},
 			call:         status(workDevice),
 			wantCode:     ErrCodeUnavailable,
 			wantRequests: 1,
@@ -119,7 +119,7 @@ func TestRetries(t *testing.T) {
 		{
 			name:         "throttled reset asks the limiter again before the retry",
 			key:          resetKey,
-			queue:        []canned{{status: 429, retryAfter: "1", file: "error_429.json"}},
+			queue:        []canned{{Status: 429, RetryAfter: "1", Fixture: "error_429.json"}},
 			call:         reset(androidDevice),
 			wantRequests: 2,
 			wantSleeps:   []func(time.Duration) bool{exactly(time.Second)},
@@ -128,7 +128,7 @@ func TestRetries(t *testing.T) {
 		{
 			name:         "read that times out is retried",
 			key:          statusKey,
-			queue:        []canned{{hang: true}},
+			queue:        []canned{{Hang: true}},
 			cfg:          func(c *Config) { c.Timeout = 200 * time.Millisecond },
 			call:         status(workDevice),
 			wantRequests: 2,
@@ -137,7 +137,7 @@ func TestRetries(t *testing.T) {
 		{
 			name:         "reset that times out is not sent again",
 			key:          resetKey,
-			queue:        []canned{{hang: true}},
+			queue:        []canned{{Hang: true}},
 			cfg:          func(c *Config) { c.Timeout = 200 * time.Millisecond },
 			call:         reset(androidDevice),
 			wantCode:     ErrCodeUnavailable,
@@ -149,8 +149,8 @@ func TestRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeGraph(t)
-			f.queue(tt.key, tt.queue...)
-			cfg := f.config()
+			f.Queue(tt.key, tt.queue...)
+			cfg := fakeConfig(f)
 			if tt.cfg != nil {
 				tt.cfg(&cfg)
 			}
@@ -170,7 +170,7 @@ func TestRetries(t *testing.T) {
 			}
 			method, path, _ := strings.Cut(tt.key, " ")
 			var n int
-			for _, r := range f.graphRequests() {
+			for _, r := range f.Requests() {
 				if r.Method == method && strings.TrimPrefix(r.Path, "/v1.0") == path && r.Query.Get("$skiptoken") == "" {
 					n++
 				}
@@ -196,7 +196,7 @@ func TestRetries(t *testing.T) {
 
 func TestRetryGivesUpWhenTheWaitOutlivesTheCaller(t *testing.T) {
 	f := newFakeGraph(t)
-	f.queue("GET /deviceManagement/managedDevices/"+workDevice, canned{status: 429, retryAfter: "30", file: "error_429.json"})
+	f.Queue("GET /deviceManagement/managedDevices/"+workDevice, canned{Status: 429, RetryAfter: "30", Fixture: "error_429.json"})
 	clock := newFakeClock()
 	c, _ := newClient(t, f, clock)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
@@ -252,9 +252,9 @@ func (l *callLog) GraphCall(method, status string, _ time.Duration) {
 
 func TestObserverSeesEveryAttempt(t *testing.T) {
 	f := newFakeGraph(t)
-	f.queue("POST /deviceManagement/managedDevices/"+androidDevice+"/resetPasscode", canned{status: 429, retryAfter: "1", file: "error_429.json"})
-	f.queue("GET /deviceManagement/managedDevices/"+androidDevice, canned{hang: true})
-	cfg := f.config()
+	f.Queue("POST /deviceManagement/managedDevices/"+androidDevice+"/resetPasscode", canned{Status: 429, RetryAfter: "1", Fixture: "error_429.json"})
+	f.Queue("GET /deviceManagement/managedDevices/"+androidDevice, canned{Hang: true})
+	cfg := fakeConfig(f)
 	cfg.Timeout = 200 * time.Millisecond
 	obs := &callLog{}
 	c, _ := newClientConfig(t, f, cfg, newFakeClock(), WithObserver(obs))

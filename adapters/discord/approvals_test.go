@@ -1,0 +1,316 @@
+package discord
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The helpdesk of the approval tests. mason (approver role, unlinked) and
+// grace (approver role, unlinked) decide; lieke is a linked employee without
+// the role; nellyAgent is nelly (Adele) holding the approver role too, to
+// show that she still cannot decide her own request.
+var (
+	grace      = person{ID: "53908232506183681", Name: "grace", Locale: "en-US", Roles: []string{"111", approverRole}}
+	lieke      = person{ID: "90000000000000002", Name: "lieke", Locale: "en-US", Roles: []string{"111"}}
+	nellyAgent = person{ID: nelly.ID, Name: nelly.Name, Locale: nelly.Locale, Roles: []string{approverRole}}
+)
+
+const tablet = "Contoso Galaxy Tab (Android)"
+
+// startHelpdesk starts the adapter with a helpdesk channel and links lieke.
+func startHelpdesk(t *testing.T, guild string) *harness {
+	t.Helper()
+	h := start(t, options{guild: guild, helpdesk: helpdeskChannel})
+	if err := h.links.Set(t.Context(), lieke.ID, "lieke.devries@contoso.com"); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// inDM matches a message in p's DM channel containing s.
+func inDM(p person, s string) func(m fakeMessage) bool {
+	return func(m fakeMessage) bool { return m.ChannelID == dmChannel(p.ID) && strings.Contains(m.Content, s) }
+}
+
+// answer waits for the message that answers interaction id.
+func answer(t *testing.T, h *harness, id, what string) fakeMessage {
+	t.Helper()
+	return h.fake.awaitMessage(t, what, func(m fakeMessage) bool { return m.Interaction == id })
+}
+
+// requestApproval walks nelly (Adele) in her DM to a helpdesk request for
+// her company-owned Galaxy Tab and returns the approval card the bot posted
+// in the helpdesk channel.
+func requestApproval(t *testing.T, h *harness) fakeMessage {
+	t.Helper()
+	h.fake.sendDM(nelly, "reset my passcode")
+	list := h.fake.awaitMessage(t, "the device list", inDM(nelly, "Which device"))
+	h.fake.click(t, nelly, list, tablet)
+	ask := h.fake.awaitMessage(t, "the ask-the-helpdesk card", inDM(nelly, "ask the helpdesk to approve"))
+	h.fake.click(t, nelly, ask, "Ask the helpdesk")
+	h.fake.awaitMessage(t, "the reason prompt", inDM(nelly, "why you need"))
+	h.fake.sendDM(nelly, "Forgot the PIN after my holiday")
+	h.fake.awaitMessage(t, "the request confirmation", inDM(nelly, "is with the helpdesk"))
+
+	card := h.fake.awaitMessage(t, "the approval card", func(m fakeMessage) bool {
+		return m.ChannelID == helpdeskChannel && strings.Contains(m.Content, "Forgot the PIN after my holiday")
+	})
+	if card.Interaction != "" || card.GuildID != testGuild || card.Flags != 0 {
+		t.Errorf("card: interaction %q guild %q flags %d; want a plain channel message", card.Interaction, card.GuildID, card.Flags)
+	}
+	for _, want := range []string{adeleUPN, "Contoso Galaxy Tab"} {
+		if !strings.Contains(card.Content, want) {
+			t.Errorf("card %q does not name %q", card.Content, want)
+		}
+	}
+	if got := labels(card); !slices.Equal(got, []string{"Approve", "Deny"}) {
+		t.Fatalf("card buttons %v, want Approve, Deny", got)
+	}
+	posts := 0
+	for _, c := range h.fake.allCalls() {
+		if c.Method == "POST" && c.Path == "channels/"+helpdeskChannel+"/messages" {
+			posts++
+		}
+	}
+	if posts != 1 {
+		t.Errorf("%d REST posts to the helpdesk channel, want 1", posts)
+	}
+	return card
+}
+
+// refused checks that click id was answered with one ephemeral message
+// (type 4) containing want.
+func refused(t *testing.T, h *harness, id, want string) {
+	t.Helper()
+	m := answer(t, h, id, "the refusal")
+	if m.Flags&64 == 0 || !strings.Contains(m.Content, want) || m.ChannelID != helpdeskChannel {
+		t.Errorf("refusal in %s flags %d: %q, want an ephemeral %q", m.ChannelID, m.Flags, m.Content, want)
+	}
+	if got := h.fake.callbacks(id); !slices.Equal(got, []int{4}) {
+		t.Errorf("refused click answered with callbacks %v, want [4]", got)
+	}
+}
+
+// messageByID returns the current state of a message.
+func messageByID(h *harness, id string) fakeMessage {
+	h.fake.mu.Lock()
+	defer h.fake.mu.Unlock()
+	return *h.fake.messages[id]
+}
+
+func countMessages(h *harness, match func(m fakeMessage) bool) int {
+	n := 0
+	for _, m := range h.fake.allMessages() {
+		if match(m) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestApprovalStory(t *testing.T) {
+	h := startHelpdesk(t, "") // global commands: the roles' guild comes from the helpdesk channel
+	card := requestApproval(t, h)
+	inNellyDM := func(m fakeMessage) bool { return m.ChannelID == dmChannel(nelly.ID) }
+	before := countMessages(h, inNellyDM)
+
+	// lieke has no approver role: told so, only her, the card unchanged.
+	refused(t, h, h.fake.click(t, lieke, card, "Approve"), "Only helpdesk approvers")
+	// nelly holds the role, but it is her own request.
+	refused(t, h, h.fake.click(t, nellyAgent, card, "Approve"), "cannot decide your own request")
+	if now := messageByID(h, card.ID); now.Content != card.Content || !slices.Equal(labels(now), []string{"Approve", "Deny"}) {
+		t.Fatalf("refused clicks changed the card to %q %v", now.Content, labels(now))
+	}
+	if n := countMessages(h, inNellyDM); n != before {
+		t.Errorf("refused clicks sent nelly %d DM messages", n-before)
+	}
+
+	// mason approves through his role: the card shows the decision to the
+	// whole channel, without buttons.
+	id := h.fake.click(t, mason, card, "Approve")
+	decided := h.fake.awaitMessage(t, "the decided card", on(card.ID, "Approved by mason"))
+	if got := h.fake.callbacks(id); !slices.Equal(got, []int{7}) {
+		t.Errorf("approval answered with callbacks %v, want one UPDATE_MESSAGE (7)", got)
+	}
+	if len(decided.Components) != 0 || decided.Flags != 0 || !strings.Contains(decided.Content, "Forgot the PIN after my holiday") {
+		t.Errorf("decided card %q flags %d buttons %v: want the card text, public, no buttons", decided.Content, decided.Flags, labels(decided))
+	}
+	if n := countMessages(h, func(m fakeMessage) bool { return m.Interaction == id || m.ChannelID == dmChannel(mason.ID) }); n != 0 {
+		t.Errorf("the approval also sent mason %d messages", n)
+	}
+
+	// nelly's DM: the approval and the device-with-you check, through Notify.
+	h.fake.awaitMessage(t, "the approval notice", inDM(nelly, "approved the passcode reset of Contoso Galaxy Tab"))
+	withYou := h.fake.awaitMessage(t, "the device-with-you check", inDM(nelly, "Do you have Contoso Galaxy Tab with you?"))
+	if withYou.Interaction != "" {
+		t.Errorf("the device check is an interaction answer, want a DM post")
+	}
+	yes := h.fake.click(t, nelly, withYou, "Yes, reset")
+	secret := h.fake.awaitMessage(t, "the temporary passcode", func(m fakeMessage) bool {
+		return m.Interaction == yes && passcodeRE.MatchString(m.Content)
+	})
+	h.fake.awaitMessage(t, "the success notice", func(m fakeMessage) bool {
+		return m.Interaction == yes && strings.Contains(m.Content, "Your passcode was reset successfully")
+	})
+	if secret.Flags&64 == 0 || secret.ChannelID != dmChannel(nelly.ID) {
+		t.Errorf("passcode in %s with flags %d, want ephemeral in nelly's DM", secret.ChannelID, secret.Flags)
+	}
+	sm := passcodeRE.FindStringSubmatch(secret.Content)
+	passcode := sm[1] + sm[2]
+	assertOnlyPrivate(t, h, passcode, dmChannel(nelly.ID))
+	for _, m := range h.fake.allMessages() {
+		if m.ChannelID == helpdeskChannel && strings.Contains(m.Content, passcode) {
+			t.Errorf("passcode in the helpdesk channel: %+v", m)
+		}
+	}
+	if n := h.fake.memberLookups(mason.ID); n != 0 {
+		t.Errorf("%d member lookups for mason: his roles come with the guild click", n)
+	}
+}
+
+func TestDenyCarriesTheAgentsReason(t *testing.T) {
+	h := startHelpdesk(t, testGuild)
+	card := requestApproval(t, h)
+	id := h.fake.click(t, mason, card, "Deny")
+	decided := h.fake.awaitMessage(t, "the decided card", on(card.ID, "Denied by mason"))
+	if got := h.fake.callbacks(id); !slices.Equal(got, []int{7}) {
+		t.Errorf("denial answered with callbacks %v, want [7]", got)
+	}
+	if len(decided.Components) != 0 {
+		t.Errorf("denied card still has buttons %v", labels(decided))
+	}
+	// The prompt says "here, in your direct messages with me": it goes there.
+	prompt := h.fake.awaitMessage(t, "the reason prompt", inDM(mason, "Type the reason for denying the request of nelly"))
+	if len(prompt.Components) != 0 || prompt.Interaction != "" {
+		t.Errorf("reason prompt %+v: want a plain DM post", prompt)
+	}
+	h.fake.awaitMessage(t, "the denial notice", inDM(nelly, "denied the passcode reset of Contoso Galaxy Tab"))
+
+	// mason is an approver by role only and linked to no work account: his
+	// DM still reaches the engine (the bot looks his roles up).
+	h.fake.sendDM(mason, "Please bring the tablet to the service desk")
+	h.fake.awaitMessage(t, "the confirmation", inDM(mason, "I sent your reason"))
+	h.fake.awaitMessage(t, "the reason", inDM(nelly, "Reason from mason: Please bring the tablet to the service desk"))
+	for _, m := range h.fake.allMessages() {
+		if strings.Contains(m.Content, "Reason from") && m.ChannelID != dmChannel(nelly.ID) {
+			t.Errorf("the reason went to %s too", m.ChannelID)
+		}
+		if passcodeRE.MatchString(m.Content) {
+			t.Errorf("a denied request sent a passcode")
+		}
+		if strings.Contains(m.Content, "I don't know yet which company account is yours") {
+			t.Errorf("the agent was told to get linked: %q", m.Content)
+		}
+	}
+	if n := h.fake.memberLookups(mason.ID); n != 1 {
+		t.Errorf("%d member lookups for mason's DM, want 1", n)
+	}
+}
+
+func TestTwoApproversClickingAtOnceMakeOneDecision(t *testing.T) {
+	h := startHelpdesk(t, testGuild)
+	card := requestApproval(t, h)
+	gate := make(chan struct{})
+	h.handler.mu.Lock()
+	entered := h.handler.entered
+	h.handler.hold = gate
+	h.handler.mu.Unlock()
+	clicks := []string{h.fake.click(t, mason, card, "Approve"), h.fake.click(t, grace, card, "Deny")}
+	h.handler.waitEntered(t, entered+2) // both clicks are in the adapter, held
+	h.handler.mu.Lock()
+	h.handler.hold = nil
+	h.handler.mu.Unlock()
+	close(gate)
+
+	h.fake.waitFor(t, "both clicks answered", func() bool {
+		return len(h.fake.answered[clicks[0]]) > 0 && len(h.fake.answered[clicks[1]]) > 0
+	})
+	winner, loser := clicks[0], clicks[1]
+	if slices.Equal(h.fake.callbacks(loser), []int{7}) {
+		winner, loser = loser, winner
+	}
+	if got := h.fake.callbacks(winner); !slices.Equal(got, []int{7}) {
+		t.Fatalf("callbacks %v and %v: want one card update (7)", h.fake.callbacks(clicks[0]), h.fake.callbacks(clicks[1]))
+	}
+	m := answer(t, h, loser, "the loser's answer")
+	if m.Flags&64 == 0 || !strings.Contains(m.Content, "This request was already") {
+		t.Errorf("loser got %q flags %d, want the ephemeral 'already decided'", m.Content, m.Flags)
+	}
+	if got := h.fake.callbacks(loser); !slices.Equal(got, []int{4}) {
+		t.Errorf("loser answered with callbacks %v, want [4]", got)
+	}
+	now := messageByID(h, card.ID)
+	if n := strings.Count(now.Content, "Approved by") + strings.Count(now.Content, "Denied by"); n != 1 || len(now.Components) != 0 {
+		t.Errorf("card %q with buttons %v: want one decision", now.Content, labels(now))
+	}
+	audit, err := h.env.Store.RecentAudit(t.Context(), "", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range audit {
+		if a.Action == "approve" || a.Action == "deny" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d decisions audited, want 1", n)
+	}
+}
+
+func TestPendingIsForApprovers(t *testing.T) {
+	h := startHelpdesk(t, testGuild)
+	requestApproval(t, h)
+	pending := []any{map[string]any{"name": "action", "type": 3, "value": "pending"}}
+	const listed = "adele.vance@contoso.com: Contoso Galaxy Tab"
+
+	id := h.fake.slash(mason, true, pending, nil)
+	m := answer(t, h, id, "mason's pending list")
+	if m.Flags&64 == 0 || !strings.Contains(m.Content, "1 passcode reset requests") || !strings.Contains(m.Content, "Contoso Galaxy Tab") {
+		t.Errorf("approver's /passcode action:pending: %q flags %d", m.Content, m.Flags)
+	}
+
+	id = h.fake.slash(lieke, true, pending, nil)
+	m = answer(t, h, id, "lieke's refusal")
+	if m.Flags&64 == 0 || !strings.Contains(m.Content, "Only helpdesk approvers") || strings.Contains(m.Content, "Contoso Galaxy Tab") {
+		t.Errorf("non-approver's /passcode action:pending: %q flags %d", m.Content, m.Flags)
+	}
+
+	// In the bot's DM Discord sends no roles: the bot looks them up, once.
+	id = h.fake.slash(mason, false, pending, nil)
+	m = answer(t, h, id, "mason's pending list in the DM")
+	if !strings.Contains(m.Content, "1 passcode reset requests") {
+		t.Errorf("approver's /passcode action:pending in the DM: %q", m.Content)
+	}
+	h.fake.sendDM(mason, "pending")
+	h.fake.awaitMessage(t, "the pending list in mason's DM", inDM(mason, "1 passcode reset requests"))
+	if n := h.fake.memberLookups(mason.ID); n != 1 {
+		t.Errorf("%d member lookups for mason, want 1 (cached)", n)
+	}
+	h.fake.sendDM(lieke, "pending")
+	m = h.fake.awaitMessage(t, "the refusal in lieke's DM", inDM(lieke, "Only helpdesk approvers"))
+	if strings.Contains(m.Content, listed) {
+		t.Errorf("lieke saw the pending list")
+	}
+}
+
+func TestRoleLookupFailureNeverGrants(t *testing.T) {
+	h := startHelpdesk(t, testGuild)
+	requestApproval(t, h)
+	h.fake.mu.Lock()
+	h.fake.failMembers = 1
+	h.fake.mu.Unlock()
+	h.fake.sendDM(mason, "pending")
+	// Unlinked and not known as an approver: told to get linked.
+	h.fake.awaitMessage(t, "the refusal", inDM(mason, "Your Discord user ID is `"+mason.ID+"`"))
+	if !strings.Contains(h.logs.String(), "discord: look up member roles") {
+		t.Error("the failed lookup was not logged")
+	}
+	// The failure was not cached: the next DM counts.
+	h.fake.sendDM(mason, "pending")
+	h.fake.awaitMessage(t, "the pending list", inDM(mason, "1 passcode reset requests"))
+	if n := h.fake.memberLookups(mason.ID); n != 2 {
+		t.Errorf("%d member lookups, want 2", n)
+	}
+}
