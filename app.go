@@ -72,7 +72,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 			SignInWait:    cfg.SignInWait,
 			ReminderAfter: cfg.Reminder,
 			PollEvery:     cfg.PollEvery,
-			Approvals:     true,
+			Approvals:     h.Approvals,
 		}),
 		Approval: approval.New(approval.Config{
 			EscalateAfter: h.EscalateAfter,

@@ -49,6 +49,7 @@ type Timing struct {
 
 // Helpdesk is the approval and abuse-limit settings.
 type Helpdesk struct {
+	Approvals     bool          `envconfig:"APPROVALS" default:"true" desc:"offer helpdesk approval for devices that are not self-service; each chat platform then needs its helpdesk channel"`
 	Channel       string        `envconfig:"HELPDESK_CHANNEL" desc:"Slack channel ID where approval cards and the digest go (Discord: PASSBOT_DISCORD_HELPDESK_CHANNEL)"`
 	Approvers     []string      `envconfig:"APPROVERS" default:"helpdesk" desc:"who may approve: Slack user or user-group IDs, Discord user or role IDs, console personas"`
 	Lang          string        `envconfig:"HELPDESK_LOCALE" default:"en" desc:"language of the helpdesk channel (en or nl)"`
@@ -69,6 +70,15 @@ func (c *Config) check() error {
 	}
 	if c.serves("slack") && c.SlackConfig.Mode == slack.ModeHTTP && c.HTTPAddr == "" {
 		return fmt.Errorf("PASSBOT_HTTP_ADDR is required with PASSBOT_SLACK_MODE=http (Slack posts to /slack/...)")
+	}
+	if c.Approvals {
+		// A request nobody sees is worse than none: the employee would wait.
+		if c.serves("slack") && c.Helpdesk.Channel == "" {
+			return fmt.Errorf("PASSBOT_HELPDESK_CHANNEL: set the Slack channel for approval cards, or PASSBOT_APPROVALS=false")
+		}
+		if c.serves("discord") && c.DiscordHelpdeskChannel == "" {
+			return fmt.Errorf("PASSBOT_DISCORD_HELPDESK_CHANNEL: set the Discord channel for approval cards, or PASSBOT_APPROVALS=false")
+		}
 	}
 	if c.Devices != "demo" && c.Devices != "intune" {
 		return fmt.Errorf("PASSBOT_DEVICES: unknown device backend %q (want demo or intune)", c.Devices)

@@ -25,8 +25,8 @@ import (
 const (
 	megan      = "megan.bowen@contoso.com"
 	android6   = "Megan_Android_6/2/2018"
-	pollEvery  = 30 * time.Second
-	signInWait = 45 * time.Second
+	pollEvery  = time.Minute
+	signInWait = 2 * time.Minute
 	support    = "helpdesk@contoso.com"
 )
 
@@ -204,7 +204,7 @@ func TestIntuneResetShowsThePasscodeFromALaterRead(t *testing.T) {
 
 	for _, want := range []string{
 		"bot> The passcode reset of " + android6 + " was sent.",
-		"bot> 5 minutes have passed: you can sign in again on " + android6 + ".",
+		"bot> 2 minutes have passed: you can sign in again on " + android6 + ".",
 		"bot> ✅ Your passcode was reset successfully.",
 	} {
 		if !strings.Contains(out, want) {

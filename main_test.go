@@ -97,11 +97,29 @@ func TestHelpPrintsEveryVariable(t *testing.T) {
 }
 
 func TestBadConfigurationNamesTheVariable(t *testing.T) {
-	t.Setenv("PASSBOT_DEVICES", "jamf")
-	var out, errs bytes.Buffer
-	err := run(context.Background(), nil, strings.NewReader(""), &out, &errs)
-	if err == nil || !strings.Contains(err.Error(), "PASSBOT_DEVICES") {
-		t.Errorf("err %v, want one naming PASSBOT_DEVICES", err)
+	cases := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"PASSBOT_DEVICES": "jamf"}, "PASSBOT_DEVICES"},
+		{map[string]string{"PASSBOT_PLATFORMS": "teams"}, "PASSBOT_PLATFORMS"},
+		{map[string]string{"PASSBOT_PLATFORMS": "slack", "PASSBOT_SLACK_BOT_TOKEN": "xoxb-1", "PASSBOT_SLACK_APP_TOKEN": "xapp-1"}, "PASSBOT_HELPDESK_CHANNEL"},
+		{map[string]string{"PASSBOT_PLATFORMS": "discord", "PASSBOT_DISCORD_TOKEN": "t"}, "PASSBOT_DISCORD_HELPDESK_CHANNEL"},
+		{map[string]string{"PASSBOT_PLATFORMS": "slack", "PASSBOT_SLACK_MODE": "http", "PASSBOT_HELPDESK_CHANNEL": "C1"}, "PASSBOT_HTTP_ADDR"},
+		{map[string]string{"PASSBOT_PLATFORMS": "slack", "PASSBOT_APPROVALS": "false"}, "PASSBOT_SLACK_BOT_TOKEN"},
+		{map[string]string{"PASSBOT_LOG_LEVEL": "loud"}, "PASSBOT_LOG_LEVEL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.want, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var out, errs bytes.Buffer
+			err := run(context.Background(), nil, strings.NewReader(""), &out, &errs)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want one naming %s", err, tc.want)
+			}
+		})
 	}
 }
 

@@ -18,7 +18,7 @@ var en = map[string]string{
 	"device.factory":     "You cannot reset the passcode of devices with Android 7.0 and later. If you forgot the passcode, you must reset this device to factory settings.",
 	"device.unsupported": "Intune cannot reset the passcode of this device ({platform}).",
 	"confirm": "Reset the passcode of {name}?\n" +
-		"Your device will sign you out after the passcode is reset. You will then need to wait 5 minutes before signing in again.",
+		"Your device will sign you out after the passcode is reset. You will then need to wait {minutes} minutes before signing in again.",
 	"withyou": "Do you have {name} with you?\n" +
 		"If you do not have the device with you, do not remove the passcode: whoever has physical access to the device will be able to access most of the information on it, personal or corporate.",
 	"notwithyou":               "OK, the passcode of {name} was not reset.",
@@ -31,10 +31,10 @@ var en = map[string]string{
 	"result.wp81":              "The passcode of {name} was removed. Your temporary passcode (numbers) is: {passcode}",
 	"result.next.nopasscode":   "Now unlock your device and set a new passcode in your device Settings.",
 	"result.next":              "Now unlock your device and set a new passcode, or change the temporary passcode, in your device Settings.",
-	"result.done":              "✅ Your passcode was reset successfully. You are signed out: wait 5 minutes before signing in again; I will tell you when.",
-	"result.pending":           "The passcode reset of {name} was sent. You are signed out: wait 5 minutes before signing in again. I will message you as soon as the device reports back.",
+	"result.done":              "✅ Your passcode was reset successfully. You are signed out: wait {minutes} minutes before signing in again; I will tell you when.",
+	"result.pending":           "The passcode reset of {name} was sent. You are signed out: wait {minutes} minutes before signing in again. I will message you as soon as the device reports back.",
 	"result.failed":            "❌ The passcode reset of {name} did not succeed.",
-	"followup.signin":          "5 minutes have passed: you can sign in again on {name}.",
+	"followup.signin":          "{minutes} minutes have passed: you can sign in again on {name}.",
 	"followup.reminder":        "Reminder: if you are still using the temporary passcode on {name}, change it in your device Settings.",
 	"lock.sent":                "🔒 {name} is being locked remotely.",
 	"lock.failed":              "The remote lock of {name} did not succeed.",

@@ -18,7 +18,7 @@ var nl = map[string]string{
 	"device.factory":     "Het is niet mogelijk om wachtwoordcodes voor apparaten met Android 7.0 en hoger opnieuw in te stellen. U moet de fabrieksinstellingen van dit apparaat terugzetten als u de wachtwoordcode bent vergeten.",
 	"device.unsupported": "Intune kan de wachtwoordcode van dit apparaat ({platform}) niet opnieuw instellen.",
 	"confirm": "Wachtwoordcode van {name} opnieuw instellen?\n" +
-		"Het apparaat meldt u af nadat de wachtwoordcode opnieuw is ingesteld. Vervolgens moet u 5 minuten wachten voordat u zich opnieuw kunt aanmelden.",
+		"Het apparaat meldt u af nadat de wachtwoordcode opnieuw is ingesteld. Vervolgens moet u {minutes} minuten wachten voordat u zich opnieuw kunt aanmelden.",
 	"withyou": "Hebt u {name} bij u?\n" +
 		"Als u het apparaat niet bij u hebt, verwijder de wachtwoordcode dan niet: iedereen die fysieke toegang heeft tot het apparaat heeft dan toegang tot de meeste gegevens erop, persoonlijke zowel als zakelijke.",
 	"notwithyou":               "Goed, de wachtwoordcode van {name} is niet opnieuw ingesteld.",
@@ -31,10 +31,10 @@ var nl = map[string]string{
 	"result.wp81":              "De wachtwoordcode van {name} is verwijderd. Uw tijdelijke wachtwoordcode (cijfers) is: {passcode}",
 	"result.next.nopasscode":   "Ontgrendel nu uw apparaat en stel een nieuwe wachtwoordcode in via Instellingen op uw apparaat.",
 	"result.next":              "Ontgrendel nu uw apparaat en stel een nieuwe wachtwoordcode in, of wijzig de tijdelijke wachtwoordcode, via Instellingen op uw apparaat.",
-	"result.done":              "✅ Uw wachtwoordcode is opnieuw ingesteld. U bent afgemeld: wacht 5 minuten voordat u zich opnieuw aanmeldt; ik laat het u weten.",
-	"result.pending":           "Het opnieuw instellen van de wachtwoordcode van {name} is verstuurd. U bent afgemeld: wacht 5 minuten voordat u zich opnieuw aanmeldt. Ik stuur u een bericht zodra het apparaat reageert.",
+	"result.done":              "✅ Uw wachtwoordcode is opnieuw ingesteld. U bent afgemeld: wacht {minutes} minuten voordat u zich opnieuw aanmeldt; ik laat het u weten.",
+	"result.pending":           "Het opnieuw instellen van de wachtwoordcode van {name} is verstuurd. U bent afgemeld: wacht {minutes} minuten voordat u zich opnieuw aanmeldt. Ik stuur u een bericht zodra het apparaat reageert.",
 	"result.failed":            "❌ Het opnieuw instellen van de wachtwoordcode van {name} is niet gelukt.",
-	"followup.signin":          "Er zijn 5 minuten voorbij: u kunt zich opnieuw aanmelden op {name}.",
+	"followup.signin":          "Er zijn {minutes} minuten voorbij: u kunt zich opnieuw aanmelden op {name}.",
 	"followup.reminder":        "Herinnering: gebruikt u nog de tijdelijke wachtwoordcode op {name}? Wijzig die via Instellingen op uw apparaat.",
 	"lock.sent":                "🔒 {name} wordt extern vergrendeld.",
 	"lock.failed":              "Het extern vergrendelen van {name} is niet gelukt.",

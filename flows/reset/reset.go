@@ -134,8 +134,11 @@ func (t *turn) end() {
 
 func (t *turn) support() string { return t.text("support", "support", t.f.cfg.Support) }
 
+// deviceArgs are the placeholders of texts about a device, and the sign-in
+// wait those texts mention.
 func (t *turn) deviceArgs(d *bot.DeviceRef) []string {
-	return []string{"name", d.Name, "platform", t.text("kind." + string(d.Kind)), "version", d.OSVersion}
+	return []string{"name", d.Name, "platform", t.text("kind." + string(d.Kind)), "version", d.OSVersion,
+		"minutes", strconv.Itoa(int(t.f.cfg.SignInWait.Round(time.Minute).Minutes()))}
 }
 
 // Step implements bot.Flow.

@@ -511,3 +511,15 @@ func TestNoticesInBothLanguages(t *testing.T) {
 		}
 	}
 }
+
+func TestTextsFollowTheConfiguredSignInWait(t *testing.T) {
+	f := New(Config{SignInWait: 10 * time.Minute})
+	c := &bot.Conversation{ID: "c", Step: stepCard, Owner: bot.User{ID: "u"}}
+	d := devices["android6"].Ref()
+	c.Device = &d
+	out := f.Step(c, bot.Input{Kind: bot.Pressed, Action: actReset}, t0)
+	wantText(t, out.Replies[0].Text, "wait 10 minutes before signing in again")
+	fu := bot.FollowUp{Kind: FollowSignIn, Device: d}
+	out = f.Step(&bot.Conversation{}, bot.Input{Kind: bot.Due, FollowUp: &fu}, t0)
+	wantText(t, out.Replies[0].Text, "10 minutes have passed")
+}

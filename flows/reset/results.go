@@ -121,7 +121,7 @@ func (t *turn) resetResult(d bot.DeviceRef, res bot.ResetResult, attempt int) {
 	switch res.State {
 	case bot.ActionDone:
 		t.say(bot.Reply{Text: t.platformAnswer(d, res.Passcode) + "\n\n" + t.next(d), Private: true})
-		t.say(bot.Reply{Text: t.text("result.done") + "\n" + t.support()})
+		t.say(bot.Reply{Text: t.text("result.done", args...) + "\n" + t.support()})
 		if attempt == 0 {
 			t.follow(FollowSignIn, d, t.f.cfg.SignInWait, 0)
 		}
