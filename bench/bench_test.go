@@ -38,39 +38,9 @@ type persona struct {
 
 var (
 	// adele has 9 devices, more than most people: the heavy case.
-	adele = persona{"adele.vance@contoso.com", 9, []string{"Adele's Galaxy S7 (Android)", "Reset Passcode", "Sign out", "Yes, reset"}}
+	adele = persona{enginetest.Adele.UPN, 9, enginetest.ResetClicks}
 	lieke = persona{"lieke.devries@contoso.com", 2, []string{"Lieke's Galaxy A5 (Android)", "Reset Passcode", "Sign out", "Yes, reset"}}
 )
-
-// roundTrips counts Redis round trips per event: every command sent on its
-// own and every pipeline or transaction counts as one. The count goes to the
-// *atomic.Int64 in the command's context, so concurrent events do not mix.
-type roundTrips struct{ total atomic.Int64 }
-
-type tripsKey struct{}
-
-func (r *roundTrips) count(ctx context.Context) {
-	r.total.Add(1)
-	if n, ok := ctx.Value(tripsKey{}).(*atomic.Int64); ok {
-		n.Add(1)
-	}
-}
-
-func (r *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		r.count(ctx)
-		return next(ctx, cmd)
-	}
-}
-
-func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		r.count(ctx)
-		return next(ctx, cmds)
-	}
-}
 
 func requireRealRedis(b *testing.B, env *enginetest.Env) {
 	if !env.Redis.Real {
@@ -99,7 +69,7 @@ func converse(ctx context.Context, e *bot.Engine, u bot.User, upto []string, thi
 		ev.User, ev.DeliveryID = u, u.ID+"-"+strconv.Itoa(seq)
 		var trips atomic.Int64
 		start := time.Now()
-		replies, err := e.Handle(context.WithValue(ctx, tripsKey{}, &trips), ev)
+		replies, err := e.Handle(enginetest.CountTrips(ctx, &trips), ev)
 		out = append(out, sample{took: time.Since(start), trips: trips.Load(), press: ev.Kind == bot.Press, step: seq - 1})
 		return replies, err
 	}
@@ -108,24 +78,13 @@ func converse(ctx context.Context, e *bot.Engine, u bot.User, upto []string, thi
 		if err != nil {
 			return out, err
 		}
-		action, ok := find(replies, label)
+		action, ok := enginetest.Find(replies, label)
 		if !ok {
 			return out, fmt.Errorf("%s: no button %q in %+v", u.ID, label, replies)
 		}
 		replies, err = do(bot.Event{Kind: bot.Press, Action: action})
 	}
 	return out, err
-}
-
-func find(replies []bot.Reply, label string) (string, bool) {
-	for _, r := range replies {
-		for _, b := range r.Buttons {
-			if b.Label == label {
-				return b.Action, true
-			}
-		}
-	}
-	return "", false
 }
 
 // crowd runs n employees' conversations at once, up to click upto, and
@@ -176,7 +135,7 @@ func BenchmarkResetConversations(b *testing.B) {
 			requireRealRedis(b, env)
 			// Warm up: the first call of each Lua script loads it (NOSCRIPT, then EVAL).
 			crowd(b, env.Engine, adele, "warm-", 1, len(adele.clicks), nil)
-			trips := &roundTrips{}
+			trips := &enginetest.RoundTrips{}
 			env.Store.Client().AddHook(trips)
 			var think func()
 			if mode == "paced" {
@@ -196,7 +155,7 @@ func BenchmarkResetConversations(b *testing.B) {
 	}
 }
 
-func report(b *testing.B, all []sample, wall time.Duration, trips *roundTrips) {
+func report(b *testing.B, all []sample, wall time.Duration, trips *enginetest.RoundTrips) {
 	var lat []time.Duration
 	var pressTrips, maxPressTrips int64
 	presses := 0
@@ -219,7 +178,7 @@ func report(b *testing.B, all []sample, wall time.Duration, trips *roundTrips) {
 	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
 	b.ReportMetric(float64(pressTrips)/float64(presses), "redis-trips/press")
 	b.ReportMetric(float64(maxPressTrips), "max-redis-trips/press")
-	b.ReportMetric(float64(trips.total.Load())/float64(len(all)), "redis-trips/event")
+	b.ReportMetric(float64(trips.Total.Load())/float64(len(all)), "redis-trips/event")
 	for i := range stepTrips {
 		name := "message"
 		if i > 0 {

@@ -21,17 +21,17 @@ var (
 func (h *harness) requestReset(rec *enginetest.Recorder) bot.Reply {
 	h.t.Helper()
 	r := h.say(adele, "reset my passcode")
-	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(h.t, r, "Contoso Galaxy Tab (Android)")})
-	if !strings.Contains(text(r), "ask the helpdesk to approve") {
-		h.t.Fatalf("card: %q", text(r))
+	r = h.click(adele, r, "Contoso Galaxy Tab (Android)")
+	if !strings.Contains(enginetest.Text(r), "ask the helpdesk to approve") {
+		h.t.Fatalf("card: %q", enginetest.Text(r))
 	}
-	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(h.t, r, "Ask the helpdesk")})
-	if !strings.Contains(text(r), "why you need") {
-		h.t.Fatalf("reason prompt: %q", text(r))
+	r = h.click(adele, r, "Ask the helpdesk")
+	if !strings.Contains(enginetest.Text(r), "why you need") {
+		h.t.Fatalf("reason prompt: %q", enginetest.Text(r))
 	}
 	r = h.say(adele, "Forgot the PIN after my holiday")
-	if !strings.Contains(text(r), "is with the helpdesk") {
-		h.t.Fatalf("after the reason: %q", text(r))
+	if !strings.Contains(enginetest.Text(r), "is with the helpdesk") {
+		h.t.Fatalf("after the reason: %q", enginetest.Text(r))
 	}
 	for _, x := range rec.Sent() {
 		if x.Audience == bot.ToHelpdesk && strings.Contains(x.Text, "Forgot the PIN after my holiday") {
@@ -52,10 +52,10 @@ func TestApprovedRequestResetsAfterTheDeviceCheck(t *testing.T) {
 	h := newHarness(t)
 	rec := withRecorder(h)
 	card := h.requestReset(rec)
-	if h.devices.resets.Load() != 0 {
+	if h.env.Devices.Resets() != 0 {
 		t.Fatal("a request reset the device")
 	}
-	got := h.send(bot.Event{Kind: bot.Press, User: hank, Action: button(t, []bot.Reply{card}, "Approve")})
+	got := h.click(hank, []bot.Reply{card}, "Approve")
 	if len(got) != 1 || !got[0].Replace || !strings.Contains(got[0].Text, "Approved by Hank Helpdesk") || got[0].To.ID != hank.ID {
 		t.Fatalf("agent sees %+v", got)
 	}
@@ -65,17 +65,17 @@ func TestApprovedRequestResetsAfterTheDeviceCheck(t *testing.T) {
 			toAdele = append(toAdele, x)
 		}
 	}
-	if !strings.Contains(text(toAdele), "approved the passcode reset of Contoso Galaxy Tab") || !strings.Contains(text(toAdele), "Do you have Contoso Galaxy Tab with you?") {
-		t.Fatalf("Adele got %q", text(toAdele))
+	if !strings.Contains(enginetest.Text(toAdele), "approved the passcode reset of Contoso Galaxy Tab") || !strings.Contains(enginetest.Text(toAdele), "Do you have Contoso Galaxy Tab with you?") {
+		t.Fatalf("Adele got %q", enginetest.Text(toAdele))
 	}
-	r := h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, toAdele, "Yes, reset")})
-	if !strings.Contains(text(r), "Your temporary passcode (letters and numbers) is: ") || h.devices.resets.Load() != 1 {
-		t.Fatalf("after Yes: %q, %d resets", text(r), h.devices.resets.Load())
+	r := h.click(adele, toAdele, "Yes, reset")
+	if !strings.Contains(enginetest.Text(r), "Your temporary passcode (letters and numbers) is: ") || h.env.Devices.Resets() != 1 {
+		t.Fatalf("after Yes: %q, %d resets", enginetest.Text(r), h.env.Devices.Resets())
 	}
 	// The approval allowed one reset, not a standing permission.
 	r = h.say(adele, "reset my passcode")
-	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, r, "Contoso Galaxy Tab (Android)")})
-	if strings.Contains(text(r), "Reset Passcode") {
+	r = h.click(adele, r, "Contoso Galaxy Tab (Android)")
+	if strings.Contains(enginetest.Text(r), "Reset Passcode") {
 		t.Error("the approval was reusable")
 	}
 
@@ -98,7 +98,7 @@ func TestApprovedRequestResetsAfterTheDeviceCheck(t *testing.T) {
 func TestOnlyOtherApproversDecide(t *testing.T) {
 	h := newHarness(t)
 	card := h.requestReset(withRecorder(h))
-	approve := button(t, []bot.Reply{card}, "Approve")
+	approve := enginetest.Button(t, []bot.Reply{card}, "Approve")
 	cases := []struct {
 		who  bot.User
 		want string
@@ -122,8 +122,8 @@ func TestTwoAgentsClickingAtOnceMakeOneDecision(t *testing.T) {
 	h := newHarness(t)
 	card := h.requestReset(withRecorder(h))
 	clicks := []bot.Event{
-		{Kind: bot.Press, User: hank, Action: button(t, []bot.Reply{card}, "Approve"), DeliveryID: "h"},
-		{Kind: bot.Press, User: greta, Action: button(t, []bot.Reply{card}, "Deny"), DeliveryID: "g"},
+		{Kind: bot.Press, User: hank, Action: enginetest.Button(t, []bot.Reply{card}, "Approve"), DeliveryID: "h"},
+		{Kind: bot.Press, User: greta, Action: enginetest.Button(t, []bot.Reply{card}, "Deny"), DeliveryID: "g"},
 	}
 	replies := make([][]bot.Reply, 2)
 	var wg sync.WaitGroup
@@ -135,19 +135,12 @@ func TestTwoAgentsClickingAtOnceMakeOneDecision(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	all := text(replies[0]) + text(replies[1])
+	all := enginetest.Text(replies[0]) + enginetest.Text(replies[1])
 	decided := strings.Count(all, "Approved by") + strings.Count(all, "Denied by")
 	if decided != 1 || !strings.Contains(all, "already") {
 		t.Errorf("replies %q: want one decision and one 'already decided'", all)
 	}
-	audit, _ := h.env.Store.RecentAudit(context.Background(), "", 10)
-	n := 0
-	for _, a := range audit {
-		if a.Action == "approve" || a.Action == "deny" {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := enginetest.Decisions(t, h.env.Store); n != 1 {
 		t.Errorf("%d decisions audited, want 1", n)
 	}
 }
@@ -156,13 +149,13 @@ func TestDeniedRequestCarriesTheAgentsReason(t *testing.T) {
 	h := newHarness(t)
 	rec := withRecorder(h)
 	card := h.requestReset(rec)
-	got := h.send(bot.Event{Kind: bot.Press, User: hank, Action: button(t, []bot.Reply{card}, "Deny")})
-	if !strings.Contains(text(got), "Denied by Hank Helpdesk") || !strings.Contains(text(got), "Type the reason") {
-		t.Fatalf("agent sees %q", text(got))
+	got := h.click(hank, []bot.Reply{card}, "Deny")
+	if !strings.Contains(enginetest.Text(got), "Denied by Hank Helpdesk") || !strings.Contains(enginetest.Text(got), "Type the reason") {
+		t.Fatalf("agent sees %q", enginetest.Text(got))
 	}
 	got = h.say(hank, "Please bring the tablet to the service desk")
-	if !strings.Contains(text(got), "sent your reason") {
-		t.Fatalf("after the reason: %q", text(got))
+	if !strings.Contains(enginetest.Text(got), "sent your reason") {
+		t.Fatalf("after the reason: %q", enginetest.Text(got))
 	}
 	var toAdele string
 	for _, x := range rec.Sent() {
@@ -175,7 +168,7 @@ func TestDeniedRequestCarriesTheAgentsReason(t *testing.T) {
 			t.Errorf("Adele got %q, want %q", toAdele, want)
 		}
 	}
-	if h.devices.resets.Load() != 0 {
+	if h.env.Devices.Resets() != 0 {
 		t.Error("a denied request reset the device")
 	}
 }
@@ -224,16 +217,16 @@ func TestUnansweredRequestEscalatesThenExpires(t *testing.T) {
 func TestHelpdeskCommandsAreForApprovers(t *testing.T) {
 	h := newHarness(t)
 	h.requestReset(withRecorder(h))
-	if got := text(h.say(adele, "pending")); !strings.Contains(got, "Only helpdesk approvers") {
+	if got := enginetest.Text(h.say(adele, "pending")); !strings.Contains(got, "Only helpdesk approvers") {
 		t.Errorf("employee's pending: %q", got)
 	}
-	if got := text(h.say(hank, "pending")); !strings.Contains(got, "1 passcode reset requests") || !strings.Contains(got, "adele.vance@contoso.com: Contoso Galaxy Tab") {
+	if got := enginetest.Text(h.say(hank, "pending")); !strings.Contains(got, "1 passcode reset requests") || !strings.Contains(got, "adele.vance@contoso.com: Contoso Galaxy Tab") {
 		t.Errorf("approver's pending: %q", got)
 	}
-	if got := text(h.say(hank, "audit adele.vance@contoso.com")); !strings.Contains(got, "slack:U1 request Contoso Galaxy Tab pending") {
+	if got := enginetest.Text(h.say(hank, "audit adele.vance@contoso.com")); !strings.Contains(got, "slack:U1 request Contoso Galaxy Tab pending") {
 		t.Errorf("approver's audit: %q", got)
 	}
-	if got := text(h.say(adele, "status")); !strings.Contains(got, "Contoso Galaxy Tab: waiting for the helpdesk") {
+	if got := enginetest.Text(h.say(adele, "status")); !strings.Contains(got, "Contoso Galaxy Tab: waiting for the helpdesk") {
 		t.Errorf("employee's status: %q", got)
 	}
 }
@@ -272,13 +265,13 @@ func TestResetsAreRateLimited(t *testing.T) {
 	h.env.Engine.Limits = bot.Limits{PerUser: 2, PerDevice: 5, Window: 24 * time.Hour}
 	for i := range 3 {
 		r := h.toWithYou()
-		r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, r, "Yes, reset")})
-		limited := strings.Contains(text(r), "too many resets")
+		r = h.click(adele, r, "Yes, reset")
+		limited := strings.Contains(enginetest.Text(r), "too many resets")
 		if limited != (i == 2) {
-			t.Fatalf("reset %d: %q", i+1, text(r))
+			t.Fatalf("reset %d: %q", i+1, enginetest.Text(r))
 		}
 	}
-	if n := h.devices.resets.Load(); n != 2 {
+	if n := h.env.Devices.Resets(); n != 2 {
 		t.Errorf("%d resets, want 2", n)
 	}
 	audit, _ := h.env.Store.RecentAudit(context.Background(), adele.Key(), 1)

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,34 +12,18 @@ import (
 	"github.com/passbot/passbot/internal/enginetest"
 	"github.com/passbot/passbot/store"
 	"github.com/passbot/passbot/store/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
-var adele = bot.User{Platform: bot.Slack, ID: "U1", UPN: "adele.vance@contoso.com", Locale: "en-US"}
-
-// countingDevices counts resets on top of the demo fleet.
-type countingDevices struct {
-	bot.Devices
-	resets atomic.Int32
-}
-
-func (c *countingDevices) ResetPasscode(ctx context.Context, id string) (bot.ResetResult, error) {
-	c.resets.Add(1)
-	return c.Devices.ResetPasscode(ctx, id)
-}
+var adele = enginetest.Adele
 
 type harness struct {
-	t       *testing.T
-	env     *enginetest.Env
-	devices *countingDevices
-	seq     int
+	t   *testing.T
+	env *enginetest.Env
+	seq int
 }
 
 func newHarness(t *testing.T) *harness {
-	env := enginetest.New(t)
-	h := &harness{t: t, env: env, devices: &countingDevices{Devices: env.Engine.Devices}}
-	env.Engine.Devices = h.devices
-	return h
+	return &harness{t: t, env: enginetest.New(t)}
 }
 
 func (h *harness) send(ev bot.Event) []bot.Reply {
@@ -49,37 +32,17 @@ func (h *harness) send(ev bot.Event) []bot.Reply {
 		h.seq++
 		ev.DeliveryID = "d" + string(rune('a'+h.seq))
 	}
-	replies, err := h.env.Engine.Handle(context.Background(), ev)
-	if err != nil {
-		h.t.Fatalf("Handle(%+v): %v", ev, err)
-	}
-	return replies
+	return enginetest.Handle(h.t, h.env.Engine, ev)
 }
 
 func (h *harness) say(u bot.User, text string) []bot.Reply {
 	return h.send(bot.Event{Kind: bot.Message, User: u, Text: text})
 }
 
-// button finds the action of the button labelled label in replies.
-func button(t *testing.T, replies []bot.Reply, label string) string {
-	t.Helper()
-	for _, r := range replies {
-		for _, b := range r.Buttons {
-			if b.Label == label {
-				return b.Action
-			}
-		}
-	}
-	t.Fatalf("no button %q in %+v", label, replies)
-	return ""
-}
-
-func text(replies []bot.Reply) string {
-	var b strings.Builder
-	for _, r := range replies {
-		b.WriteString(r.Text + "\n")
-	}
-	return b.String()
+// click presses the button labelled label in r as u.
+func (h *harness) click(u bot.User, r []bot.Reply, label string) []bot.Reply {
+	h.t.Helper()
+	return h.send(bot.Event{Kind: bot.Press, User: u, Action: enginetest.Button(h.t, r, label)})
 }
 
 // toWithYou runs the conversation up to "Do you have the device with you?"
@@ -87,11 +50,11 @@ func text(replies []bot.Reply) string {
 func (h *harness) toWithYou() []bot.Reply {
 	h.t.Helper()
 	r := h.say(adele, "reset my passcode")
-	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(h.t, r, "Adele's Galaxy S7 (Android)")})
-	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(h.t, r, "Reset Passcode")})
-	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(h.t, r, "Sign out")})
-	if !strings.Contains(text(r), "with you?") {
-		h.t.Fatalf("want the device-with-you check, got %q", text(r))
+	for _, label := range enginetest.ResetClicks[:3] {
+		r = h.click(adele, r, label)
+	}
+	if !strings.Contains(enginetest.Text(r), "with you?") {
+		h.t.Fatalf("want the device-with-you check, got %q", enginetest.Text(r))
 	}
 	return r
 }
@@ -99,7 +62,7 @@ func (h *harness) toWithYou() []bot.Reply {
 func TestResetEndToEnd(t *testing.T) {
 	h := newHarness(t)
 	r := h.toWithYou()
-	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, r, "Yes, reset")})
+	r = h.click(adele, r, "Yes, reset")
 	var passcode bot.Reply
 	for _, x := range r {
 		if strings.Contains(x.Text, "temporary passcode") {
@@ -110,10 +73,10 @@ func TestResetEndToEnd(t *testing.T) {
 		}
 	}
 	if !passcode.Private {
-		t.Fatalf("no private passcode reply in %q", text(r))
+		t.Fatalf("no private passcode reply in %q", enginetest.Text(r))
 	}
-	if h.devices.resets.Load() != 1 {
-		t.Errorf("%d resets, want 1", h.devices.resets.Load())
+	if h.env.Devices.Resets() != 1 {
+		t.Errorf("%d resets, want 1", h.env.Devices.Resets())
 	}
 	code := passcode.Text[strings.Index(passcode.Text, "is: ")+4:]
 	code = code[:strings.IndexAny(code, "\n")]
@@ -159,29 +122,29 @@ func TestResetEndToEnd(t *testing.T) {
 
 func TestRedeliveredEventResetsOnce(t *testing.T) {
 	h := newHarness(t)
-	yes := button(t, h.toWithYou(), "Yes, reset")
+	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
 	ev := bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "evt-1"}
 	first := h.send(ev)
-	if !strings.Contains(text(first), "temporary passcode") {
-		t.Fatalf("first delivery: %q", text(first))
+	if !strings.Contains(enginetest.Text(first), "temporary passcode") {
+		t.Fatalf("first delivery: %q", enginetest.Text(first))
 	}
 	if again := h.send(ev); len(again) != 0 {
-		t.Errorf("redelivery answered %q", text(again))
+		t.Errorf("redelivery answered %q", enginetest.Text(again))
 	}
-	if n := h.devices.resets.Load(); n != 1 {
+	if n := h.env.Devices.Resets(); n != 1 {
 		t.Errorf("%d resets, want 1", n)
 	}
 }
 
 func TestDoubleClickResetsOnce(t *testing.T) {
 	h := newHarness(t)
-	yes := button(t, h.toWithYou(), "Yes, reset")
+	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
 	h.send(bot.Event{Kind: bot.Press, User: adele, Action: yes})
 	second := h.send(bot.Event{Kind: bot.Press, User: adele, Action: yes})
-	if !strings.Contains(text(second), "earlier step") || !second[0].Private {
+	if !strings.Contains(enginetest.Text(second), "earlier step") || !second[0].Private {
 		t.Errorf("second click: %+v", second)
 	}
-	if n := h.devices.resets.Load(); n != 1 {
+	if n := h.env.Devices.Resets(); n != 1 {
 		t.Errorf("%d resets, want 1", n)
 	}
 }
@@ -193,8 +156,8 @@ func TestConcurrentClicksOnTwoReplicasResetOnce(t *testing.T) {
 	replica := *h.env.Engine
 	replica.Store = newStoreOnSameRedis(t, h.env)
 	for round := 0; round < 10; round++ {
-		yes := button(t, h.toWithYou(), "Yes, reset")
-		before := h.devices.resets.Load()
+		yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
+		before := h.env.Devices.Resets()
 		var wg sync.WaitGroup
 		for i, e := range []*bot.Engine{h.env.Engine, &replica, h.env.Engine, &replica} {
 			wg.Add(1)
@@ -207,7 +170,7 @@ func TestConcurrentClicksOnTwoReplicasResetOnce(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if n := h.devices.resets.Load() - before; n != 1 {
+		if n := h.env.Devices.Resets() - before; n != 1 {
 			t.Fatalf("round %d: %d resets, want 1", round, n)
 		}
 	}
@@ -216,7 +179,7 @@ func TestConcurrentClicksOnTwoReplicasResetOnce(t *testing.T) {
 func TestRefusedClicksChangeNothing(t *testing.T) {
 	h := newHarness(t)
 	r := h.say(adele, "reset my passcode")
-	device := button(t, r, "Adele's Galaxy S7 (Android)")
+	device := enginetest.Button(t, r, "Adele's Galaxy S7 (Android)")
 	cases := []struct {
 		name   string
 		ev     bot.Event
@@ -242,19 +205,19 @@ func TestRefusedClicksChangeNothing(t *testing.T) {
 	}
 	// The real button still works afterwards.
 	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: device})
-	button(t, r, "Reset Passcode")
+	enginetest.Button(t, r, "Reset Passcode")
 }
 
 func TestExpiredStepIsStale(t *testing.T) {
 	h := newHarness(t)
 	r := h.say(adele, "reset my passcode")
 	h.env.Clock.Advance(16 * time.Minute)
-	got := h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, r, "Adele's Galaxy S7 (Android)")})
-	if !strings.Contains(text(got), "earlier step") {
-		t.Errorf("got %q", text(got))
+	got := h.click(adele, r, "Adele's Galaxy S7 (Android)")
+	if !strings.Contains(enginetest.Text(got), "earlier step") {
+		t.Errorf("got %q", enginetest.Text(got))
 	}
-	if got := h.say(adele, "status"); !strings.Contains(text(got), "no open request") {
-		t.Errorf("status after expiry: %q", text(got))
+	if got := h.say(adele, "status"); !strings.Contains(enginetest.Text(got), "no open request") {
+		t.Errorf("status after expiry: %q", enginetest.Text(got))
 	}
 }
 
@@ -262,19 +225,19 @@ func TestLanguageChoiceSticks(t *testing.T) {
 	h := newHarness(t)
 	h.say(adele, "language nl")
 	r := h.say(adele, "reset")
-	if !strings.Contains(text(r), "Welk apparaat") {
-		t.Errorf("got %q, want Dutch", text(r))
+	if !strings.Contains(enginetest.Text(r), "Welk apparaat") {
+		t.Errorf("got %q, want Dutch", enginetest.Text(r))
 	}
 	r = h.say(adele, "I forgot my PIN")
-	if !strings.Contains(text(r), "Which device") {
-		t.Errorf("got %q, want English for an English sentence", text(r))
+	if !strings.Contains(enginetest.Text(r), "Which device") {
+		t.Errorf("got %q, want English for an English sentence", enginetest.Text(r))
 	}
 }
 
 func TestRedisDownGetsAClearMessageAndLosesNothing(t *testing.T) {
 	h := newHarness(t)
 	r := h.say(adele, "reset my passcode")
-	device := button(t, r, "Adele's Galaxy S7 (Android)")
+	device := enginetest.Button(t, r, "Adele's Galaxy S7 (Android)")
 	h.env.Redis.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -285,7 +248,7 @@ func TestRedisDownGetsAClearMessageAndLosesNothing(t *testing.T) {
 	}
 	h.env.Redis.Restart()
 	got = h.send(ev)
-	button(t, got, "Reset Passcode")
+	enginetest.Button(t, got, "Reset Passcode")
 }
 
 func newStoreOnSameRedis(t *testing.T, env *enginetest.Env) bot.Store {
@@ -311,37 +274,26 @@ func TestTypingMidStepKeepsTheButtonsWorking(t *testing.T) {
 	for _, line := range []string{"status", "help", "what now?"} {
 		h.say(adele, line)
 	}
-	r = h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, r, "Adele's Galaxy S7 (Android)")})
-	button(t, r, "Reset Passcode")
-}
-
-// roundTrips counts commands and pipelines sent to Redis.
-type roundTrips struct{ n atomic.Int32 }
-
-func (c *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { c.n.Add(1); return next(ctx, cmd) }
-}
-func (c *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(1); return next(ctx, cmds) }
+	r = h.click(adele, r, "Adele's Galaxy S7 (Android)")
+	enginetest.Button(t, r, "Reset Passcode")
 }
 
 func TestRedisRoundTripsPerEvent(t *testing.T) {
 	h := newHarness(t)
-	h.send(bot.Event{Kind: bot.Press, User: adele, Action: button(t, h.toWithYou(), "Yes, reset")}) // loads the scripts
-	rt := &roundTrips{}
+	h.click(adele, h.toWithYou(), "Yes, reset") // loads the scripts
+	rt := &enginetest.RoundTrips{}
 	h.env.Store.Client().AddHook(rt)
-	step := func(name string, want int32, ev bot.Event) []bot.Reply {
+	step := func(name string, want int64, ev bot.Event) []bot.Reply {
 		t.Helper()
-		rt.n.Store(0)
+		rt.Total.Store(0)
 		r := h.send(ev)
-		if n := rt.n.Load(); n != want {
+		if n := rt.Total.Load(); n != want {
 			t.Errorf("%s: %d round trips, want %d", name, n, want)
 		}
 		return r
 	}
 	press := func(r []bot.Reply, label string) bot.Event {
-		return bot.Event{Kind: bot.Press, User: adele, Action: button(t, r, label)}
+		return bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, r, label)}
 	}
 	r := step("first message", 2, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode"})
 	r = step("pick a device", 2, press(r, "Adele's Galaxy S7 (Android)"))

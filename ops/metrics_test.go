@@ -127,21 +127,16 @@ func TestMetricsAsTheEngineObserver(t *testing.T) {
 	env := enginetest.New(t)
 	m := ops.NewMetrics()
 	env.Engine.Observer = m
-	adele := bot.User{Platform: bot.Slack, ID: "U1", UPN: "adele.vance@contoso.com", Locale: "en-US"}
+	adele := enginetest.Adele
 	ctx := context.Background()
-	r, err := env.Engine.Handle(ctx, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode", DeliveryID: "e0"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode", DeliveryID: "e0"})
 	var yes string
-	for i, label := range []string{"Adele's Galaxy S7 (Android)", "Reset Passcode", "Sign out", "Yes, reset"} {
-		action := buttonAction(t, r, label)
+	for i, label := range enginetest.ResetClicks {
+		action := enginetest.Button(t, r, label)
 		if label == "Yes, reset" {
 			yes = action
 		}
-		if r, err = env.Engine.Handle(ctx, bot.Event{Kind: bot.Press, User: adele, Action: action, DeliveryID: "e" + string(rune('1'+i))}); err != nil {
-			t.Fatal(err)
-		}
+		r = enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Press, User: adele, Action: action, DeliveryID: "e" + string(rune('1'+i))})
 	}
 	// A redelivery and a double click.
 	env.Engine.Handle(ctx, bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "e4"})
@@ -169,19 +164,6 @@ func TestMetricsAsTheEngineObserver(t *testing.T) {
 			t.Errorf("metrics lack %s in:\n%s", want, out)
 		}
 	}
-}
-
-func buttonAction(t *testing.T, replies []bot.Reply, label string) string {
-	t.Helper()
-	for _, r := range replies {
-		for _, b := range r.Buttons {
-			if b.Label == label {
-				return b.Action
-			}
-		}
-	}
-	t.Fatalf("no button %q in %+v", label, replies)
-	return ""
 }
 
 // scrape returns what Prometheus would read from /metrics.

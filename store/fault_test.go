@@ -19,34 +19,17 @@ import (
 	"github.com/passbot/passbot/store"
 )
 
-var employee = bot.User{Platform: bot.Slack, ID: "U1", UPN: "adele.vance@contoso.com", Locale: "en-US"}
-
-// resetCounter counts passcode resets on top of the demo fleet.
-type resetCounter struct {
-	bot.Devices
-	resets atomic.Int32
-}
-
-func (c *resetCounter) ResetPasscode(ctx context.Context, id string) (bot.ResetResult, error) {
-	c.resets.Add(1)
-	return c.Devices.ResetPasscode(ctx, id)
-}
-
-// faultRig is an engine over a Redis the test can stop, with a reset counter
-// shared by every engine ("replica" or "restarted bot") the test makes.
+// faultRig is an engine over a Redis the test can stop; every engine
+// ("replica" or "restarted bot") the test makes shares its reset counter.
 type faultRig struct {
-	t       *testing.T
-	env     *enginetest.Env
-	devices *resetCounter
-	seq     int
+	t   *testing.T
+	env *enginetest.Env
+	seq int
 }
 
 func newFaultRig(t *testing.T) *faultRig {
 	t.Helper()
-	env := enginetest.New(t)
-	r := &faultRig{t: t, env: env, devices: &resetCounter{Devices: env.Fleet}}
-	env.Engine.Devices = r.devices
-	return r
+	return &faultRig{t: t, env: enginetest.New(t)}
 }
 
 // newEngine is a bot process started afresh: its own Redis client, store,
@@ -56,7 +39,7 @@ func (r *faultRig) newEngine() (*bot.Engine, *enginetest.Recorder) {
 	rec := &enginetest.Recorder{}
 	return &bot.Engine{
 		Store:     store.New(r.env.Redis.Client()),
-		Devices:   r.devices,
+		Devices:   r.env.Devices,
 		Flow:      reset.New(reset.Config{Support: "helpdesk@contoso.com"}),
 		Clock:     r.env.Clock,
 		Notifiers: map[bot.Platform]bot.Notifier{bot.Slack: rec},
@@ -66,7 +49,7 @@ func (r *faultRig) newEngine() (*bot.Engine, *enginetest.Recorder) {
 // event makes an event with a fresh delivery ID.
 func (r *faultRig) event(kind bot.EventKind, textOrAction string) bot.Event {
 	r.seq++
-	ev := bot.Event{Kind: kind, User: employee, DeliveryID: fmt.Sprintf("Ev%03d", r.seq)}
+	ev := bot.Event{Kind: kind, User: enginetest.Adele, DeliveryID: fmt.Sprintf("Ev%03d", r.seq)}
 	if kind == bot.Press {
 		ev.Action = textOrAction
 	} else {
@@ -75,49 +58,43 @@ func (r *faultRig) event(kind bot.EventKind, textOrAction string) bot.Event {
 	return ev
 }
 
-// handle runs ev on e and fails the test on an error.
-func (r *faultRig) handle(e *bot.Engine, ev bot.Event) []bot.Reply {
+// click presses the button labelled label in replies on e, as a fresh delivery.
+func (r *faultRig) click(e *bot.Engine, replies []bot.Reply, label string) []bot.Reply {
 	r.t.Helper()
-	replies, err := e.Handle(context.Background(), ev)
-	if err != nil {
-		r.t.Fatalf("Handle(%+v): %v", ev, err)
+	return enginetest.Handle(r.t, e, r.event(bot.Press, enginetest.Button(r.t, replies, label)))
+}
+
+// converse asks e for a reset and clicks the first n of the reset clicks.
+func (r *faultRig) converse(e *bot.Engine, n int) []bot.Reply {
+	r.t.Helper()
+	replies := enginetest.Handle(r.t, e, r.event(bot.Message, "reset my passcode"))
+	for _, label := range enginetest.ResetClicks[:n] {
+		replies = r.click(e, replies, label)
 	}
 	return replies
+}
+
+// wantPasscode fails the test unless replies give the temporary passcode
+// and the device was reset exactly once.
+func (r *faultRig) wantPasscode(replies []bot.Reply, when string) {
+	r.t.Helper()
+	if !strings.Contains(enginetest.Text(replies), "Your temporary passcode") {
+		r.t.Fatalf("no passcode %s: %q", when, enginetest.Text(replies))
+	}
+	if n := r.env.Devices.Resets(); n != 1 {
+		r.t.Errorf("%d resets, want 1", n)
+	}
 }
 
 // conversation reads the stored conversation.
 func (r *faultRig) conversation() *bot.Conversation {
 	r.t.Helper()
-	c, _, err := r.env.Store.Begin(context.Background(), "", employee)
+	c, _, err := r.env.Store.Begin(context.Background(), "", enginetest.Adele)
 	if err != nil || c == nil {
 		r.t.Fatalf("load conversation: %+v, %v", c, err)
 	}
 	return c
 }
-
-func press(t *testing.T, replies []bot.Reply, label string) string {
-	t.Helper()
-	for _, r := range replies {
-		for _, b := range r.Buttons {
-			if b.Label == label {
-				return b.Action
-			}
-		}
-	}
-	t.Fatalf("no button %q in %q", label, joined(replies))
-	return ""
-}
-
-func joined(replies []bot.Reply) string {
-	var b strings.Builder
-	for _, r := range replies {
-		b.WriteString(r.Text + "\n")
-	}
-	return b.String()
-}
-
-// The steps of a full reset of Adele's Galaxy S7 (Android 6: temporary passcode).
-var resetClicks = []string{"Adele's Galaxy S7 (Android)", "Reset Passcode", "Sign out", "Yes, reset"}
 
 func outageCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -126,26 +103,23 @@ func outageCtx(t *testing.T) context.Context {
 }
 
 func TestRedisRestartMidConversation(t *testing.T) {
-	for stop := 1; stop < len(resetClicks); stop++ {
-		t.Run("outage before "+resetClicks[stop], func(t *testing.T) {
+	for stop := 1; stop < len(enginetest.ResetClicks); stop++ {
+		t.Run("outage before "+enginetest.ResetClicks[stop], func(t *testing.T) {
 			r := newFaultRig(t)
 			e := r.env.Engine
-			replies := r.handle(e, r.event(bot.Message, "reset my passcode"))
-			for _, label := range resetClicks[:stop] {
-				replies = r.handle(e, r.event(bot.Press, press(t, replies, label)))
-			}
+			replies := r.converse(e, stop)
 			before := r.conversation()
-			click := r.event(bot.Press, press(t, replies, resetClicks[stop]))
+			click := r.event(bot.Press, enginetest.Button(t, replies, enginetest.ResetClicks[stop]))
 
 			r.env.Redis.Stop()
 			got, err := e.Handle(outageCtx(t), click)
 			if err == nil || len(got) != 1 || !strings.Contains(got[0].Text, "try again in a minute") || !got[0].Private {
-				t.Fatalf("click during the outage: %q, %v; want a private \"try again in a minute\"", joined(got), err)
+				t.Fatalf("click during the outage: %q, %v; want a private \"try again in a minute\"", enginetest.Text(got), err)
 			}
 			if len(got[0].Buttons) != 0 {
 				t.Errorf("the outage notice offers buttons: %+v", got[0].Buttons)
 			}
-			if n := r.devices.resets.Load(); n != 0 {
+			if n := r.env.Devices.Resets(); n != 0 {
 				t.Fatalf("%d resets during the outage", n)
 			}
 
@@ -154,16 +128,11 @@ func TestRedisRestartMidConversation(t *testing.T) {
 				t.Fatalf("the failed click changed the conversation: %+v -> %+v", before, after)
 			}
 			// The platform redelivers the same event (same delivery ID); it works now.
-			replies = r.handle(e, click)
-			for _, label := range resetClicks[stop+1:] {
-				replies = r.handle(e, r.event(bot.Press, press(t, replies, label)))
+			replies = enginetest.Handle(t, e, click)
+			for _, label := range enginetest.ResetClicks[stop+1:] {
+				replies = r.click(e, replies, label)
 			}
-			if !strings.Contains(joined(replies), "Your temporary passcode") {
-				t.Fatalf("no passcode after the restart: %q", joined(replies))
-			}
-			if n := r.devices.resets.Load(); n != 1 {
-				t.Errorf("%d resets, want 1", n)
-			}
+			r.wantPasscode(replies, "after the restart")
 		})
 	}
 }
@@ -173,44 +142,37 @@ func TestRedisRestartMidConversation(t *testing.T) {
 func TestBotRestartMidConversation(t *testing.T) {
 	r := newFaultRig(t)
 	first := r.env.Engine
-	replies := r.handle(first, r.event(bot.Message, "reset my passcode"))
-	replies = r.handle(first, r.event(bot.Press, press(t, replies, resetClicks[0])))
-	replies = r.handle(first, r.event(bot.Press, press(t, replies, resetClicks[1])))
+	replies := r.converse(first, 2)
 	r.env.Store.Client().Close() // the old process is gone, connections and all
 
 	second, _ := r.newEngine()
-	replies = r.handle(second, r.event(bot.Press, press(t, replies, "Sign out")))
-	if !strings.Contains(joined(replies), "with you?") {
-		t.Fatalf("the new bot did not continue the conversation: %q", joined(replies))
+	replies = r.click(second, replies, "Sign out")
+	if !strings.Contains(enginetest.Text(replies), "with you?") {
+		t.Fatalf("the new bot did not continue the conversation: %q", enginetest.Text(replies))
 	}
-	replies = r.handle(second, r.event(bot.Press, press(t, replies, "Yes, reset")))
-	if !strings.Contains(joined(replies), "Your temporary passcode") {
-		t.Fatalf("no passcode from the new bot: %q", joined(replies))
-	}
-	if n := r.devices.resets.Load(); n != 1 {
-		t.Errorf("%d resets, want 1", n)
-	}
+	replies = r.click(second, replies, "Yes, reset")
+	r.wantPasscode(replies, "from the new bot")
 }
 
 func TestDuplicatedAndReorderedDeliveries(t *testing.T) {
 	r := newFaultRig(t)
 	e := r.env.Engine
 	events := []bot.Event{r.event(bot.Message, "reset my passcode")}
-	replies := r.handle(e, events[0])
-	for _, label := range resetClicks {
-		ev := r.event(bot.Press, press(t, replies, label))
+	replies := enginetest.Handle(t, e, events[0])
+	for _, label := range enginetest.ResetClicks {
+		ev := r.event(bot.Press, enginetest.Button(t, replies, label))
 		events = append(events, ev)
-		replies = r.handle(e, ev)
+		replies = enginetest.Handle(t, e, ev)
 	}
-	if n := r.devices.resets.Load(); n != 1 {
+	if n := r.env.Devices.Resets(); n != 1 {
 		t.Fatalf("%d resets after the conversation, want 1", n)
 	}
 	done := r.conversation()
 
 	t.Run("redeliveries in reverse order are dropped", func(t *testing.T) {
 		for i := len(events) - 1; i >= 0; i-- {
-			if got := r.handle(e, events[i]); len(got) != 0 {
-				t.Errorf("redelivery of %s answered %q", events[i].DeliveryID, joined(got))
+			if got := enginetest.Handle(t, e, events[i]); len(got) != 0 {
+				t.Errorf("redelivery of %s answered %q", events[i].DeliveryID, enginetest.Text(got))
 			}
 		}
 	})
@@ -219,9 +181,9 @@ func TestDuplicatedAndReorderedDeliveries(t *testing.T) {
 		for j, i := range []int{4, 2, 1, 3, 4, 1} {
 			ev := events[i]
 			ev.DeliveryID += fmt.Sprint("-retry", j)
-			got := r.handle(e, ev)
+			got := enginetest.Handle(t, e, ev)
 			if len(got) != 1 || !strings.Contains(got[0].Text, "earlier step") || !got[0].Private {
-				t.Errorf("old click %d answered %q, want a private stale notice", i, joined(got))
+				t.Errorf("old click %d answered %q, want a private stale notice", i, enginetest.Text(got))
 			}
 		}
 		if after := r.conversation(); after.Version != done.Version || after.Step != done.Step {
@@ -232,17 +194,15 @@ func TestDuplicatedAndReorderedDeliveries(t *testing.T) {
 	t.Run("a late Sign out does not undo the step after it", func(t *testing.T) {
 		r := newFaultRig(t)
 		e := r.env.Engine
-		replies := r.handle(e, r.event(bot.Message, "reset my passcode"))
-		replies = r.handle(e, r.event(bot.Press, press(t, replies, resetClicks[0])))
-		replies = r.handle(e, r.event(bot.Press, press(t, replies, resetClicks[1])))
-		signOut := press(t, replies, "Sign out")
-		replies = r.handle(e, r.event(bot.Press, signOut))
+		replies := r.converse(e, 2)
+		signOut := enginetest.Button(t, replies, "Sign out")
+		replies = enginetest.Handle(t, e, r.event(bot.Press, signOut))
 		// The same click again, as a retry with a new envelope.
-		if got := r.handle(e, r.event(bot.Press, signOut)); !strings.Contains(joined(got), "earlier step") {
-			t.Errorf("late Sign out answered %q", joined(got))
+		if got := enginetest.Handle(t, e, r.event(bot.Press, signOut)); !strings.Contains(enginetest.Text(got), "earlier step") {
+			t.Errorf("late Sign out answered %q", enginetest.Text(got))
 		}
 		// Three copies of Yes, with different delivery IDs, at once.
-		yes := press(t, replies, "Yes, reset")
+		yes := enginetest.Button(t, replies, "Yes, reset")
 		var wg sync.WaitGroup
 		passcodes := atomic.Int32{}
 		for i := range 3 {
@@ -253,13 +213,13 @@ func TestDuplicatedAndReorderedDeliveries(t *testing.T) {
 				if err != nil {
 					t.Error(err)
 				}
-				if strings.Contains(joined(got), "Your temporary passcode") {
+				if strings.Contains(enginetest.Text(got), "Your temporary passcode") {
 					passcodes.Add(1)
 				}
 			})
 		}
 		wg.Wait()
-		if n := r.devices.resets.Load(); n != 1 {
+		if n := r.env.Devices.Resets(); n != 1 {
 			t.Errorf("%d resets, want 1", n)
 		}
 		if n := passcodes.Load(); n != 1 {
@@ -272,11 +232,7 @@ func TestDuplicatedAndReorderedDeliveries(t *testing.T) {
 // Redis restarted in between, and exactly once.
 func TestPendingFollowUpSurvivesRestarts(t *testing.T) {
 	r := newFaultRig(t)
-	e := r.env.Engine
-	replies := r.handle(e, r.event(bot.Message, "reset my passcode"))
-	for _, label := range resetClicks {
-		replies = r.handle(e, r.event(bot.Press, press(t, replies, label)))
-	}
+	r.converse(r.env.Engine, len(enginetest.ResetClicks))
 	pending, err := r.env.Store.Pending(context.Background())
 	if err != nil || pending == 0 {
 		t.Fatalf("pending follow-ups after the reset: %d, %v", pending, err)
@@ -297,7 +253,7 @@ func TestPendingFollowUpSurvivesRestarts(t *testing.T) {
 		t.Errorf("a second sweep fired %d again", n)
 	}
 	got := sent.Sent()
-	if len(got) != 1 || !strings.Contains(got[0].Text, "you can sign in again on Adele's Galaxy S7") || got[0].To.ID != employee.ID {
+	if len(got) != 1 || !strings.Contains(got[0].Text, "you can sign in again on Adele's Galaxy S7") || got[0].To.ID != enginetest.Adele.ID {
 		t.Fatalf("sent %+v", got)
 	}
 }
@@ -306,11 +262,7 @@ func TestPendingFollowUpSurvivesRestarts(t *testing.T) {
 // fires it once the lease runs out, not before.
 func TestFollowUpOfACrashedReplicaFiresAfterItsLease(t *testing.T) {
 	r := newFaultRig(t)
-	e := r.env.Engine
-	replies := r.handle(e, r.event(bot.Message, "reset my passcode"))
-	for _, label := range resetClicks {
-		replies = r.handle(e, r.event(bot.Press, press(t, replies, label)))
-	}
+	r.converse(r.env.Engine, len(enginetest.ResetClicks))
 	r.env.Clock.Advance(5 * time.Minute)
 	lease := time.Minute
 	claimed, err := r.env.Store.Claim(context.Background(), r.env.Clock.Now(), lease, 10)

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 	"github.com/passbot/passbot/store"
 	"github.com/passbot/passbot/store/redistest"
 )
@@ -177,7 +180,7 @@ func TestEachFollowUpIsClaimedOnceAcrossReplicas(t *testing.T) {
 }
 
 func TestOpenEmbedded(t *testing.T) {
-	var logs syncBuffer
+	var logs enginetest.SyncBuffer
 	s, closeStore, err := store.Open(ctx, "", newLogger(&logs))
 	if err != nil {
 		t.Fatal(err)
@@ -193,6 +196,8 @@ func TestOpenEmbedded(t *testing.T) {
 		t.Error("a bad URL opened")
 	}
 }
+
+func newLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 
 func TestUnreadableConversationStartsAfresh(t *testing.T) {
 	srv := redistest.Start(t)

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
 // The helpdesk of the approval tests. mason (approver role, unlinked) and
@@ -244,17 +246,7 @@ func TestTwoApproversClickingAtOnceMakeOneDecision(t *testing.T) {
 	if n := strings.Count(now.Content, "Approved by") + strings.Count(now.Content, "Denied by"); n != 1 || len(now.Components) != 0 {
 		t.Errorf("card %q with buttons %v: want one decision", now.Content, labels(now))
 	}
-	audit, err := h.env.Store.RecentAudit(t.Context(), "", 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, a := range audit {
-		if a.Action == "approve" || a.Action == "deny" {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := enginetest.Decisions(t, h.env.Store); n != 1 {
 		t.Errorf("%d decisions audited, want 1", n)
 	}
 }

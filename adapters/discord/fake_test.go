@@ -19,6 +19,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
 // fakeDiscord speaks Discord's REST API and gateway protocol over httptest
@@ -163,21 +164,13 @@ func (f *fakeDiscord) newID() string {
 // waitFor waits until cond, evaluated with f.mu held, is true.
 func (f *fakeDiscord) waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(10 * time.Second)
-	defer deadline.Stop()
-	for {
+	ok := enginetest.Await(10*time.Second, func() (bool, <-chan struct{}) {
 		f.mu.Lock()
-		ok := cond()
-		ch := f.changed
-		f.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s", what)
-		}
+		defer f.mu.Unlock()
+		return cond(), f.changed
+	})
+	if !ok {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 

@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -37,7 +36,7 @@ type harness struct {
 	env     *enginetest.Env
 	links   *store.Links
 	adapter *Adapter
-	logs    *syncBuffer
+	logs    *enginetest.SyncBuffer
 	handler *countingHandler
 }
 
@@ -50,7 +49,7 @@ type options struct {
 
 func start(t *testing.T, opt options) *harness {
 	t.Helper()
-	h := &harness{fake: newFakeDiscord(t), env: enginetest.New(t), logs: &syncBuffer{}}
+	h := &harness{fake: newFakeDiscord(t), env: enginetest.New(t), logs: &enginetest.SyncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.env.Engine.Log = log
 	h.links = store.NewLinks(h.env.Store.Client(), bot.Discord)
@@ -152,38 +151,16 @@ func (c *countingHandler) waitEntered(t *testing.T, n int) {
 
 func (c *countingHandler) wait(t *testing.T, what string, count func() int, n int) {
 	t.Helper()
-	deadline := time.NewTimer(10 * time.Second)
-	defer deadline.Stop()
-	for {
+	var got int
+	ok := enginetest.Await(10*time.Second, func() (bool, <-chan struct{}) {
 		c.mu.Lock()
-		got, ch := count(), c.changed
-		c.mu.Unlock()
-		if got >= n {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			t.Fatalf("the engine %s %d events, want %d", what, got, n)
-		}
+		defer c.mu.Unlock()
+		got = count()
+		return got >= n, c.changed
+	})
+	if !ok {
+		t.Fatalf("the engine %s %d events, want %d", what, got, n)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
@@ -38,7 +39,7 @@ func golden(t *testing.T, name string, v any) {
 }
 
 func TestRender(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &enginetest.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	action := "ABCDEFGH|12|80351110224678912|"
 

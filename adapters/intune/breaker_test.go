@@ -9,11 +9,12 @@ import (
 
 	"github.com/passbot/passbot/adapters/intune/graphtest"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
 func TestCircuitBreaker(t *testing.T) {
 	key := "GET /deviceManagement/managedDevices/" + workDevice
-	setup := func(t *testing.T) (*graphtest.Server, *Client, *fakeClock, *logBuffer) {
+	setup := func(t *testing.T) (*graphtest.Server, *Client, *fakeClock, *enginetest.SyncBuffer) {
 		f := newFakeGraph(t)
 		cfg := fakeConfig(f)
 		cfg.MaxAttempts = 1

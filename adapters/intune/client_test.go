@@ -22,11 +22,7 @@ func TestListDevices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ids []string
-		for _, d := range devices {
-			ids = append(ids, d.ID)
-		}
-		if want := []string{androidDevice, workDevice, iPhone, desktop}; !slices.Equal(ids, want) {
+		if ids, want := deviceIDs(devices), []string{androidDevice, workDevice, iPhone, desktop}; !slices.Equal(ids, want) {
 			t.Fatalf("device IDs = %v, want %v", ids, want)
 		}
 		want := bot.Device{

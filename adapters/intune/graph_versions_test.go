@@ -94,11 +94,7 @@ func TestListDevicesFollowsEveryPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	for _, d := range devices {
-		ids = append(ids, d.ID)
-	}
-	if want := []string{androidDevice, workDevice, iPhone, desktop, extra}; !slices.Equal(ids, want) {
+	if ids, want := deviceIDs(devices), []string{androidDevice, workDevice, iPhone, desktop, extra}; !slices.Equal(ids, want) {
 		t.Fatalf("IDs %v, want %v", ids, want)
 	}
 	var tokens []string

@@ -1,7 +1,6 @@
 package intune
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"slices"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/adapters/intune/graphtest"
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
 // The fixture fleet of graphtest.
@@ -90,39 +91,21 @@ func (c *fakeClock) Sleeps() []time.Duration {
 	return slices.Clone(c.sleeps)
 }
 
-// logBuffer is a goroutine-safe log destination.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // newClient is a Client on the fake's v1.0 with a real azidentity
 // client-secret credential, a fake clock and a debug logger into the
 // returned buffer.
-func newClient(t testing.TB, f *graphtest.Server, clock *fakeClock, opts ...Option) (*Client, *logBuffer) {
+func newClient(t testing.TB, f *graphtest.Server, clock *fakeClock, opts ...Option) (*Client, *enginetest.SyncBuffer) {
 	t.Helper()
 	return newClientConfig(t, f, fakeConfig(f), clock, opts...)
 }
 
-func newClientConfig(t testing.TB, f *graphtest.Server, cfg Config, clock *fakeClock, opts ...Option) (*Client, *logBuffer) {
+func newClientConfig(t testing.TB, f *graphtest.Server, cfg Config, clock *fakeClock, opts ...Option) (*Client, *enginetest.SyncBuffer) {
 	t.Helper()
 	cred, err := NewCredential(cfg, f.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &enginetest.SyncBuffer{}
 	base := []Option{
 		WithHTTPClient(f.Client()),
 		WithClock(clock),
@@ -133,4 +116,13 @@ func newClientConfig(t testing.TB, f *graphtest.Server, cfg Config, clock *fakeC
 		t.Fatal(err)
 	}
 	return c, logs
+}
+
+// deviceIDs returns the IDs of devices, in order.
+func deviceIDs(devices []bot.Device) []string {
+	var ids []string
+	for _, d := range devices {
+		ids = append(ids, d.ID)
+	}
+	return ids
 }

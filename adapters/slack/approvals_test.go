@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
 // The helpdesk of the approval tests: Hank is an approver through the
@@ -281,7 +282,7 @@ func TestSlashCommandAnswersWhereTyped(t *testing.T) {
 func TestApproverGroupsAreCachedAndNeverGrantOnError(t *testing.T) {
 	f := newFakeSlack(t)
 	f.setGroup(helpdeskGrp, hank)
-	logs := &syncBuffer{}
+	logs := &enginetest.SyncBuffer{}
 	a, err := New(Config{BotToken: botToken, AppToken: appToken, APIURL: f.APIURL(), Approvers: bot.Approvers{"W0DIRECT1", helpdeskGrp, "1234567890"}},
 		&countingHandler{}, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {

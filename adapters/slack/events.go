@@ -51,19 +51,24 @@ func (a *Adapter) onMessage(ctx context.Context, eventID string, m *slackevents.
 	a.dispatch(ctx, bot.Event{DeliveryID: deliveryID("event", eventID), Kind: bot.Message, User: u, Channel: m.Channel, Text: m.Text}, o)
 }
 
+// locale returns the user's Slack locale, or "" (with a warning logged) when
+// users.info fails.
+func (a *Adapter) locale(ctx context.Context, userID string) string {
+	p, err := a.person(ctx, userID)
+	if err != nil {
+		a.log.Warn("slack: users.info", "user", userID, "err", err)
+		return ""
+	}
+	return p.user.Locale
+}
+
 // onMention answers an @mention in a channel with a pointer to the DM: the
 // conversation never happens in a channel.
 func (a *Adapter) onMention(ctx context.Context, m *slackevents.AppMentionEvent) {
 	if m.BotID != "" || m.User == "" || isDM(m.Channel) || a.isSelf(ctx, m.User, "") {
 		return
 	}
-	locale := ""
-	if p, err := a.person(ctx, m.User); err == nil {
-		locale = p.user.Locale
-	} else {
-		a.log.Warn("slack: users.info", "user", m.User, "err", err)
-	}
-	text := render(bot.Reply{Text: hints[lang(locale)].mention})
+	text := render(bot.Reply{Text: hints[lang(a.locale(ctx, m.User))].mention})
 	err := a.retry(ctx, "chat.postEphemeral", func() error {
 		_, err := a.api.PostEphemeralContext(ctx, m.Channel, m.User, text.options()...)
 		return err
@@ -78,12 +83,7 @@ func (a *Adapter) onHomeOpened(ctx context.Context, h *slackevents.AppHomeOpened
 	if h.Tab != "home" || h.User == "" {
 		return
 	}
-	locale := ""
-	if p, err := a.person(ctx, h.User); err == nil {
-		locale = p.user.Locale
-	} else {
-		a.log.Warn("slack: users.info", "user", h.User, "err", err)
-	}
+	locale := a.locale(ctx, h.User)
 	err := a.retry(ctx, "views.publish", func() error {
 		_, err := a.api.PublishViewContext(ctx, slackapi.PublishViewContextRequest{UserID: h.User, View: homeView(lang(locale))})
 		return err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
 // fakeSlack is a local Slack: the Web API methods passbot calls, response
@@ -152,20 +153,13 @@ func (f *fakeSlack) notify() {
 // waitFor waits until cond (called with f.mu held) holds.
 func (f *fakeSlack) waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(waitTimeout)
-	defer deadline.Stop()
-	for {
+	ok := enginetest.Await(waitTimeout, func() (bool, <-chan struct{}) {
 		f.mu.Lock()
-		ok, ch := cond(), f.changed
-		f.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s; calls so far: %s", what, f.summary())
-		}
+		defer f.mu.Unlock()
+		return cond(), f.changed
+	})
+	if !ok {
+		t.Fatalf("timed out waiting for %s; calls so far: %s", what, f.summary())
 	}
 }
 

@@ -47,7 +47,7 @@ type harness struct {
 	fake    *fakeSlack
 	a       *Adapter
 	handler *countingHandler
-	logs    *syncBuffer
+	logs    *enginetest.SyncBuffer
 
 	handled atomic.Int64 // events the adapter finished
 	sent    int64        // events the test sent
@@ -67,28 +67,11 @@ func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) ([]bot.Reply
 	return c.h.Handle(ctx, ev)
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newHarness starts the adapter in mode with Adele (locale adeleLocale) and
 // Lieke known to the fake; opts change the adapter's configuration.
 func newHarness(t *testing.T, mode, adeleLocale string, opts ...func(*Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, mode: mode, env: enginetest.New(t), fake: newFakeSlack(t), logs: &syncBuffer{}}
+	h := &harness{t: t, mode: mode, env: enginetest.New(t), fake: newFakeSlack(t), logs: &enginetest.SyncBuffer{}}
 	h.fake.addUser(adele, fakeUser{Name: "Adele Vance", Email: "adele.vance@contoso.com", Locale: adeleLocale}, adeleDM)
 	h.fake.addUser(lieke, fakeUser{Name: "Lieke de Vries", Email: "lieke.devries@contoso.com", Locale: "nl-NL"}, liekeDM)
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -1,11 +1,16 @@
 // Package enginetest wires a real engine for tests: the reset flow, the demo
-// fleet, a Redis store (a real redis-server when one is on PATH) and a clock
-// the test moves by hand.
+// fleet with its passcode resets counted, a Redis store (a real redis-server
+// when one is on PATH) and a clock the test moves by hand. It also holds the
+// small helpers the tests of several packages share: finding a button in the
+// replies, joining their texts, a goroutine-safe log buffer.
 package enginetest
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +20,7 @@ import (
 	"github.com/passbot/passbot/flows/reset"
 	"github.com/passbot/passbot/store"
 	"github.com/passbot/passbot/store/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 // Clock is a fake bot.Clock.
@@ -42,13 +48,40 @@ func (c *Clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// Adele is the demo-fleet employee most tests talk as: her first device,
+// "Adele's Galaxy S7" (Android 6.0.1), is self-service resettable.
+var Adele = bot.User{Platform: bot.Slack, ID: "U1", UPN: "adele.vance@contoso.com", Locale: "en-US"}
+
+// ResetClicks are the buttons of Adele's full self-service reset of her
+// Galaxy S7 (a temporary passcode), after "reset my passcode".
+var ResetClicks = []string{"Adele's Galaxy S7 (Android)", "Reset Passcode", "Sign out", "Yes, reset"}
+
+// Devices is a bot.Devices that counts the passcode resets asked of the
+// backend it wraps.
+type Devices struct {
+	bot.Devices
+	resets atomic.Int32
+}
+
+// ResetPasscode implements bot.Devices.
+func (d *Devices) ResetPasscode(ctx context.Context, id string) (bot.ResetResult, error) {
+	d.resets.Add(1)
+	return d.Devices.ResetPasscode(ctx, id)
+}
+
+// Resets returns how many passcode resets were asked for so far.
+func (d *Devices) Resets() int { return int(d.resets.Load()) }
+
 // Env is a wired engine and its parts.
 type Env struct {
 	Engine *bot.Engine
 	Store  *store.Redis
 	Redis  *redistest.Server
-	Fleet  *demo.Fleet
-	Clock  *Clock
+	// Devices is the engine's device backend: the demo fleet, its resets
+	// counted.
+	// Engines a test makes besides Engine share it to count every reset.
+	Devices *Devices
+	Clock   *Clock
 }
 
 // New returns an engine over the embedded demo fleet and a fresh Redis.
@@ -56,10 +89,11 @@ func New(t testing.TB) *Env {
 	t.Helper()
 	srv := redistest.Start(t)
 	st := store.New(srv.Client())
-	e := &Env{Store: st, Redis: srv, Fleet: demo.Default(), Clock: NewClock()}
+	fleet := demo.Default()
+	e := &Env{Store: st, Redis: srv, Devices: &Devices{Devices: fleet}, Clock: NewClock()}
 	e.Engine = &bot.Engine{
 		Store:     st,
-		Devices:   e.Fleet,
+		Devices:   e.Devices,
 		Flow:      reset.New(reset.Config{Support: "helpdesk@contoso.com", Approvals: true}),
 		Approval:  approval.New(approval.Config{Support: "helpdesk@contoso.com"}),
 		Clock:     e.Clock,
@@ -87,4 +121,142 @@ func (r *Recorder) Sent() []bot.Reply {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]bot.Reply(nil), r.Replies...)
+}
+
+// Handle runs ev on e and fails the test on an error.
+func Handle(t testing.TB, e *bot.Engine, ev bot.Event) []bot.Reply {
+	t.Helper()
+	replies, err := e.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatalf("Handle(%+v): %v", ev, err)
+	}
+	return replies
+}
+
+// Find returns the action of the button labelled label in replies.
+func Find(replies []bot.Reply, label string) (action string, ok bool) {
+	for _, r := range replies {
+		for _, b := range r.Buttons {
+			if b.Label == label {
+				return b.Action, true
+			}
+		}
+	}
+	return "", false
+}
+
+// Button returns the action of the button labelled label in replies and
+// fails the test when there is none.
+func Button(t testing.TB, replies []bot.Reply, label string) string {
+	t.Helper()
+	action, ok := Find(replies, label)
+	if !ok {
+		t.Fatalf("no button %q in %+v", label, replies)
+	}
+	return action
+}
+
+// Text returns the texts of replies, each followed by a newline.
+func Text(replies []bot.Reply) string {
+	var b strings.Builder
+	for _, r := range replies {
+		b.WriteString(r.Text + "\n")
+	}
+	return b.String()
+}
+
+// SyncBuffer is a bytes.Buffer that goroutines may write and read at once:
+// a log destination for tests.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Decisions counts the approvals and denials among the latest entries of
+// the audit trail.
+func Decisions(t testing.TB, st *store.Redis) int {
+	t.Helper()
+	audit, err := st.RecentAudit(context.Background(), "", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range audit {
+		if a.Action == "approve" || a.Action == "deny" {
+			n++
+		}
+	}
+	return n
+}
+
+// RoundTrips is a Redis hook that counts round trips: every command sent on
+// its own and every pipeline or transaction counts as one. Total counts them
+// all; a command whose context came from CountTrips also counts into that
+// context's counter, so that concurrent events do not mix.
+type RoundTrips struct{ Total atomic.Int64 }
+
+type tripsKey struct{}
+
+// CountTrips returns ctx with n counting the round trips made under it.
+func CountTrips(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, tripsKey{}, n)
+}
+
+func (r *RoundTrips) count(ctx context.Context) {
+	r.Total.Add(1)
+	if n, ok := ctx.Value(tripsKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+}
+
+// DialHook implements redis.Hook.
+func (r *RoundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+// ProcessHook implements redis.Hook.
+func (r *RoundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		r.count(ctx)
+		return next(ctx, cmd)
+	}
+}
+
+// ProcessPipelineHook implements redis.Hook.
+func (r *RoundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		r.count(ctx)
+		return next(ctx, cmds)
+	}
+}
+
+// Await waits until check reports ok, calling it again whenever the channel
+// it returned with its last answer is closed (the fakes close and replace
+// theirs on every change); it returns false when timeout passes first.
+func Await(timeout time.Duration, check func() (ok bool, changed <-chan struct{})) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		ok, changed := check()
+		if ok {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return false
+		}
+	}
 }
