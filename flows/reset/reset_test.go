@@ -317,8 +317,15 @@ func TestCancelFromEveryStep(t *testing.T) {
 func TestBackReturnsToTheDeviceList(t *testing.T) {
 	s := start(t, "en", devices["android6"], devices["ios"])
 	s.press(actDevice, "1")
+	if s.c.Devices != nil || s.c.Device.Name != "iPhone" {
+		t.Fatalf("after the pick: devices %v device %+v; the list must go, the device stay", s.c.Devices, s.c.Device)
+	}
 	s.press(actBack, "")
-	if r := s.reply(); len(r.Buttons) != 3 || !r.Replace || s.c.Step != stepDevices || s.c.Device != nil {
+	if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpList || s.c.Device != nil {
+		t.Fatalf("Back: commands %+v device %+v, want a fresh device list", s.out.Commands, s.c.Device)
+	}
+	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpList}, Devices: []bot.Device{devices["android6"], devices["ios"]}})
+	if r := s.reply(); len(r.Buttons) != 3 || !r.Replace || s.c.Step != stepDevices {
 		t.Errorf("reply %+v step %q", r, s.c.Step)
 	}
 }

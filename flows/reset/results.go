@@ -110,7 +110,8 @@ func (t *turn) listed(devices []bot.Device) {
 	for i, d := range devices {
 		t.c.Devices[i] = d.Ref()
 	}
-	t.listDevices(false)
+	// Back from a device card lists again in place of the card.
+	t.listDevices(t.c.Step == stepCard)
 }
 
 // resetResult answers per platform as the guide describes. The passcode is

@@ -124,9 +124,13 @@ func (t *turn) listDevices(replace bool) {
 	t.say(bot.Reply{Text: t.text("devices.pick"), Buttons: buttons, Replace: replace})
 }
 
+// pickDevice shows a device's card. The list is dropped once a device is
+// picked, which keeps an open conversation small in Redis however many
+// devices the person has; Back lists them again from the backend.
 func (t *turn) pickDevice(action, arg string) {
 	if action == actBack {
-		t.listDevices(true)
+		t.c.Device = nil
+		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
 		return
 	}
 	d, ok := t.device(arg)
@@ -134,7 +138,8 @@ func (t *turn) pickDevice(action, arg string) {
 		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
 		return
 	}
-	t.c.Device = d
+	picked := *d
+	t.c.Device, t.c.Devices = &picked, nil
 	t.goTo(stepCard)
 	e := d.Eligibility()
 	owner := ""
