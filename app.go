@@ -31,6 +31,8 @@ type App struct {
 	store      *store.Redis
 	engine     *bot.Engine
 	metrics    *ops.Metrics
+	// chats are the chat connections readiness checks, set by Run.
+	chats []interface{ Ready() error }
 	fleet      *demo.Fleet
 	closeStore func()
 }
@@ -152,6 +154,11 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		}
 		runners = append(runners, d)
 	}
+	for _, r := range runners {
+		if c, ok := r.(interface{ Ready() error }); ok {
+			a.chats = append(a.chats, c)
+		}
+	}
 	if a.cfg.HTTPAddr != "" {
 		srv := ops.NewServer(a.cfg.HTTPAddr, a.metrics, a.ready, routes)
 		if err := srv.Listen(); err != nil { // a taken port fails the start, not later
@@ -224,10 +231,16 @@ func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *consol
 	return c
 }
 
-// ready reports whether this replica can serve: Redis answers.
+// ready reports whether this replica can serve: Redis answers and every
+// chat connection is up.
 func (a *App) ready(ctx context.Context) error {
 	if err := a.store.Client().Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis: %w", err)
+	}
+	for _, c := range a.chats {
+		if err := c.Ready(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

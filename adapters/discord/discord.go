@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -63,6 +64,9 @@ type Adapter struct {
 
 	// deferAfter is deferAfter; tests shorten it.
 	deferAfter time.Duration
+	// connected is true between the gateway's READY (or RESUMED) and a
+	// disconnect, for the readiness check.
+	connected atomic.Bool
 
 	mu       sync.Mutex
 	ctx      context.Context   // Run's, for event handlers
@@ -75,6 +79,14 @@ type Adapter struct {
 	// Discord sends none; helpdeskGuild is the helpdesk channel's guild.
 	roles         map[string]memberRoles
 	helpdeskGuild string
+}
+
+// Ready reports whether the gateway connection is up.
+func (a *Adapter) Ready() error {
+	if !a.connected.Load() {
+		return errors.New("discord: gateway not connected")
+	}
+	return nil
 }
 
 // New checks cfg and returns an adapter; Run connects it. links keeps the
@@ -122,8 +134,15 @@ func New(cfg Config, h Handler, links Links, approvers []string, log *slog.Logge
 	}
 	s.AddHandler(a.onMessage)
 	s.AddHandler(a.onInteraction)
-	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { a.log.Info("discord: gateway session resumed") })
-	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { a.log.Info("discord: gateway disconnected") })
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Ready) { a.connected.Store(true) })
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
+		a.connected.Store(true)
+		a.log.Info("discord: gateway session resumed")
+	})
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
+		a.connected.Store(false)
+		a.log.Info("discord: gateway disconnected")
+	})
 	return a, nil
 }
 

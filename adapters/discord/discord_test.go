@@ -2,6 +2,7 @@ package discord
 
 import (
 	"encoding/json"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
@@ -462,5 +463,17 @@ func TestSlowEngineIsDeferred(t *testing.T) {
 	h.fake.awaitMessage(t, "the device card edited into the clicked message", on(list.ID, "Android 6.0.1"))
 	if got := h.fake.callbacks(click); !slices.Equal(got, []int{6}) {
 		t.Errorf("callbacks %v after the edit", got)
+	}
+}
+
+func TestReadiness(t *testing.T) {
+	h := start(t, options{})
+	h.fake.waitFor(t, "gateway ready", func() bool { return h.adapter.Ready() == nil })
+	a, err := New(Config{DiscordToken: testToken}, h.handler, h.links, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Ready() == nil {
+		t.Error("ready before connecting")
 	}
 }

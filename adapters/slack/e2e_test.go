@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
@@ -380,5 +381,26 @@ func TestNotify(t *testing.T) {
 	h.waitPost(liekeDM, "for Lieke")
 	if err := h.a.Notify(context.Background(), []bot.Reply{{Text: "to nobody"}}); err == nil {
 		t.Error("Notify without a recipient succeeded")
+	}
+}
+
+func TestReadiness(t *testing.T) {
+	a, err := New(Config{BotToken: botToken, AppToken: appToken, Mode: ModeSocket}, &countingHandler{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Ready() == nil {
+		t.Error("ready before connecting")
+	}
+	h := newHarness(t, ModeSocket, "en-US")
+	// Events arrive over the connection after its "connected" event, in
+	// order: one handled event means the connection was up.
+	h.dm(adele, adeleDM, "EvReady", "help", 0)
+	h.settle()
+	if err := h.a.Ready(); err != nil {
+		t.Errorf("connected, yet %v", err)
+	}
+	if newHarness(t, ModeHTTP, "en-US").a.Ready() != nil {
+		t.Error("HTTP mode holds no connection: always ready")
 	}
 }

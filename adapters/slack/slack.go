@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -47,9 +48,22 @@ type Adapter struct {
 	selfMu sync.Mutex
 	self   *slackapi.AuthTestResponse
 
+	// connected is true while a Socket Mode connection is up, for the
+	// readiness check.
+	connected atomic.Bool
+
 	workMu  sync.Mutex
 	closing bool
 	work    sync.WaitGroup
+}
+
+// Ready reports whether Slack can reach this replica: in Socket Mode, the
+// connection is up; in HTTP mode Slack calls in, so always.
+func (a *Adapter) Ready() error {
+	if a.cfg.Mode == ModeSocket && !a.connected.Load() {
+		return errors.New("slack: socket mode not connected")
+	}
+	return nil
 }
 
 // New checks cfg and returns an adapter; it does not connect yet.

@@ -51,6 +51,7 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 func (a *Adapter) socketOnce(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer a.connected.Store(false)
 	client := socketmode.New(a.api)
 	errc := make(chan error, 1)
 	go func() { errc <- client.RunContext(ctx) }()
@@ -72,7 +73,11 @@ func (a *Adapter) socketOnce(ctx context.Context) error {
 func (a *Adapter) onSocketEvent(client *socketmode.Client, ev socketmode.Event) {
 	switch ev.Type {
 	case socketmode.EventTypeConnected:
+		a.connected.Store(true)
 		a.log.Info("slack: socket mode connected")
+		return
+	case socketmode.EventTypeConnecting, socketmode.EventTypeDisconnect:
+		a.connected.Store(false)
 		return
 	case socketmode.EventTypeConnectionError:
 		if e, ok := ev.Data.(*slackapi.ConnectionErrorEvent); ok {
