@@ -68,7 +68,11 @@ func (d Device) Kind() Kind {
 	case os == "macos" || os == "mac os x" || typ == "mac" || typ == "macmdm":
 		return MacOS
 	case strings.HasPrefix(os, "windows"):
-		phone := typ == "windowsphone" || typ == "winmo6" || os == "windows phone" || os == "windowsphone" || os == "windows mobile"
+		// Desktop Windows 8 and 8.1 report osVersion 6.2 and 6.3, so an 8.x
+		// is a phone whatever deviceType says; Windows 10 Mobile and desktop
+		// share 10.0 and need deviceType (Graph beta) to tell them apart.
+		phone := typ == "windowsphone" || typ == "winmo6" || os == "windows phone" || os == "windowsphone" || os == "windows mobile" ||
+			versionAtLeast(d.OSVersion, 8, 0) && !versionAtLeast(d.OSVersion, 9, 0)
 		switch {
 		case phone && versionAtLeast(d.OSVersion, 10, 0):
 			return Windows10Mobile

@@ -51,12 +51,17 @@ const maxCommands = 4
 func (e *Engine) Handle(ctx context.Context, ev Event) (replies []Reply, err error) {
 	start := time.Now()
 	outcome := "ok"
+	conv := &Conversation{}
 	defer func() {
+		took := time.Since(start)
 		if e.Observer != nil {
-			e.Observer.Handled(ev.User.Platform, ev.Kind, outcome, time.Since(start))
+			e.Observer.Handled(ev.User.Platform, ev.Kind, outcome, took)
 		}
+		// Never the text or the replies: a reply can hold a passcode.
+		e.logger().Info("event", "platform", ev.User.Platform, "kind", ev.Kind.String(), "user", ev.User.Key(),
+			"delivery", ev.DeliveryID, "conversation", conv.ID, "step", conv.Step, "outcome", outcome, "took", took, "err", err)
 	}()
-	conv, dup, err := e.Store.Begin(ctx, e.deliveryKey(ev), ev.User)
+	loaded, dup, err := e.Store.Begin(ctx, e.deliveryKey(ev), ev.User)
 	if err != nil {
 		outcome = "error"
 		e.storeError()
@@ -65,6 +70,9 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (replies []Reply, err err
 	if dup {
 		outcome = "duplicate"
 		return nil, nil
+	}
+	if loaded != nil {
+		conv = loaded
 	}
 	replies, refused, err := e.handle(ctx, ev, conv)
 	switch {
@@ -92,9 +100,6 @@ func (e *Engine) deliveryKey(ev Event) string {
 // handle reports refused for clicks turned away before the flow ran.
 func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation) (_ []Reply, refused bool, _ error) {
 	now := e.now()
-	if conv == nil {
-		conv = &Conversation{}
-	}
 	conv.Owner = ev.User
 	in := Input{Kind: Text, Text: ev.Text}
 	if ev.Kind == Press {
@@ -173,7 +178,7 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 		if last {
 			break
 		}
-		res := e.exec(ctx, conv.Owner, pending[0])
+		res := e.exec(ctx, conv, pending[0])
 		records = append(records, res.audit...)
 		follow = append(follow, res.follow...)
 		next := e.Flow.Step(conv, Input{Kind: Result, Result: &res}, e.now())
@@ -187,7 +192,8 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 	return e.finish(conv, replies), nil
 }
 
-func (e *Engine) exec(ctx context.Context, owner User, cmd Command) CommandResult {
+func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) CommandResult {
+	owner := conv.Owner
 	res := CommandResult{Command: cmd}
 	start := time.Now()
 	switch cmd.Op {
@@ -210,7 +216,7 @@ func (e *Engine) exec(ctx context.Context, owner User, cmd Command) CommandResul
 	}
 	if res.Err != nil {
 		outcome = ErrorCode(res.Err)
-		e.logger().Warn("device operation failed", "op", cmd.Op, "device", cmd.Device.ID, "user", owner.Key(), "err", res.Err)
+		e.logger().Warn("device operation failed", "op", cmd.Op.String(), "device", cmd.Device.ID, "user", owner.Key(), "conversation", conv.ID, "err", res.Err)
 	}
 	if e.Observer != nil {
 		e.Observer.DeviceOp(cmd.Op, cmd.Device.Kind, outcome, time.Since(start))
