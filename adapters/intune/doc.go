@@ -28,9 +28,11 @@
 // so on v1.0 an Android Enterprise work-profile device (deviceEnrollmentType
 // userEnrollment, no deviceType) classifies as Android device administrator
 // and gets that platform's answer (factory reset from Android 7.0) instead
-// of the helpdesk route, and a Windows 10 Mobile or Windows Phone 8.1 device
-// that reports operatingSystem Windows classifies as a Windows PC, which has
-// no passcode reset. Microsoft may change beta APIs without notice.
+// of the helpdesk route (unless managementAgent shows Google's device policy
+// controller), and a Windows 10 Mobile device that reports operatingSystem
+// Windows classifies as a Windows PC, which has no passcode reset (Windows
+// Phone 8.1 still shows by its 8.x osVersion). Microsoft may change beta APIs
+// without notice.
 //
 // v1.0 keeps working, for tenants whose policy forbids beta:
 // ListDevices selects deviceType only when URL is a beta endpoint, because
