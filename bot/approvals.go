@@ -150,7 +150,7 @@ func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor Use
 	for i := range d.FollowUps {
 		d.FollowUps[i].Owner, d.FollowUps[i].Request = r.Requester, r.ID
 	}
-	if err := e.record(ctx, &Conversation{}, d.FollowUps, records); err != nil {
+	if err := e.commit(ctx, nil, &Conversation{}, d.FollowUps, records); err != nil {
 		e.logger().Error("record request follow-ups and audit", "request", r.ID, "err", err)
 	}
 	return stampRequest(r, d.Actor)
@@ -160,16 +160,17 @@ func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor Use
 // the approved device and returns the replies for them.
 func (e *Engine) resume(ctx context.Context, r *Request) []Reply {
 	for range maxRetries {
-		conv, _, err := e.Store.Begin(ctx, "", r.Requester)
+		begun, err := e.Store.Begin(ctx, r.Requester, "", "")
 		if err != nil {
 			break
 		}
+		conv := begun.Conv
 		if conv == nil {
 			conv = &Conversation{Owner: r.Requester}
 		}
 		before := *conv
 		out := e.Flow.Step(conv, Input{Kind: Approved, Request: r}, e.now())
-		replies, err := e.run(ctx, conv, before, out, true)
+		replies, _, err := e.run(ctx, conv, before, out, saveFirst)
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
@@ -209,7 +210,7 @@ func (e *Engine) decide(ctx context.Context, ev Event, conv *Conversation, a act
 		// The agent's next line is the reason for the employee.
 		before := *conv
 		out := e.Flow.Step(conv, Input{Kind: Denied, Request: denied}, now)
-		more, err := e.run(ctx, conv, before, out, true)
+		more, _, err := e.run(ctx, conv, before, out, saveFirst)
 		replies = append(replies, more...)
 		if err != nil {
 			return replies, err

@@ -57,6 +57,17 @@ type FollowUp struct {
 	Request string `json:"r,omitempty"`
 }
 
+// Begun is what Store.Begin found.
+type Begun struct {
+	// Conv is the user's conversation, nil when they have none.
+	Conv *Conversation
+	// Duplicate: the delivery was seen before (a platform redelivery).
+	Duplicate bool
+	// Pressed: the same button version was pressed before (a double click,
+	// or the same click reaching two replicas).
+	Pressed bool
+}
+
 // ErrConflict means someone else saved the conversation first.
 var ErrConflict = errors.New("conversation changed concurrently")
 
@@ -67,20 +78,23 @@ type Store interface {
 	Requests
 	Auditor
 	Limiter
-	// Begin marks the delivery as seen and loads the user's conversation, in
-	// one round trip. dup reports a delivery seen before; conv is nil when the
-	// user has none. An empty deliveryID is never a duplicate.
-	Begin(ctx context.Context, deliveryID string, user User) (conv *Conversation, dup bool, err error)
-	// Forget unmarks a delivery whose handling failed, so a redelivery is
-	// handled again instead of being dropped.
-	Forget(ctx context.Context, deliveryID string) error
+	// Begin marks the delivery, and the press of a button (a key naming the
+	// conversation version it was made for), as seen, and loads the user's
+	// conversation: one round trip. The press mark is what lets a button
+	// act once, on whichever replica gets it first. Empty keys mark nothing.
+	Begin(ctx context.Context, user User, delivery, press string) (Begun, error)
+	// Forget unmarks a delivery and a press whose handling failed before it
+	// acted, so a redelivery or a second click is handled again.
+	Forget(ctx context.Context, delivery, press string) error
 	// Save stores conv if its stored version is still conv.Version, and
 	// bumps conv.Version. Otherwise it returns ErrConflict.
 	Save(ctx context.Context, conv *Conversation) error
+	// Commit saves conv like Save (unless conv is nil) and, in the same
+	// round trip and whether or not the save wins, queues follow-ups and
+	// appends audit records: they record what already happened.
+	Commit(ctx context.Context, conv *Conversation, fs []FollowUp, records []AuditRecord) error
 	// Schedule queues follow-ups.
 	Schedule(ctx context.Context, fs ...FollowUp) error
-	// Record queues follow-ups and appends audit records, in one round trip.
-	Record(ctx context.Context, fs []FollowUp, records []AuditRecord) error
 	// Claim takes up to limit follow-ups due at now, leasing them until
 	// now+lease: a claimed follow-up not acknowledged by then is due again,
 	// so one that a crashed replica claimed still fires.

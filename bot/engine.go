@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strconv"
 	"time"
 )
 
@@ -61,85 +62,98 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (replies []Reply, err err
 		e.logger().Info("event", "platform", ev.User.Platform, "kind", ev.Kind.String(), "user", ev.User.Key(),
 			"delivery", ev.DeliveryID, "conversation", conv.ID, "step", conv.Step, "outcome", outcome, "took", took, "err", err)
 	}()
-	loaded, dup, err := e.Store.Begin(ctx, e.deliveryKey(ev), ev.User)
+	delivery, press := e.marks(ev)
+	begun, err := e.Store.Begin(ctx, ev.User, delivery, press)
 	if err != nil {
 		outcome = "error"
 		e.storeError()
 		return e.notice(&Conversation{Owner: ev.User}, ErrCodeUnavailable), fmt.Errorf("engine: load %s: %w", ev.User.Key(), err)
 	}
-	if dup {
+	if begun.Duplicate {
 		outcome = "duplicate"
 		return nil, nil
 	}
-	if loaded != nil {
-		conv = loaded
+	if begun.Conv != nil {
+		conv = begun.Conv
 	}
-	replies, refused, err := e.handle(ctx, ev, conv)
+	conv.Owner = ev.User
+	if begun.Pressed {
+		// The same click already ran here or on another replica.
+		outcome = "refused"
+		return e.notice(conv, NoticeStale), nil
+	}
+	replies, refused, acted, err := e.handle(ctx, ev, conv, press != "")
 	switch {
 	case err != nil:
 		outcome = "error"
 	case refused:
 		outcome = "refused"
 	}
-	if err != nil && ev.DeliveryID != "" {
-		// Nothing was decided: let the platform's redelivery try again.
-		if ferr := e.Store.Forget(ctx, e.deliveryKey(ev)); ferr != nil {
+	if err != nil && !acted {
+		// Nothing happened: let a redelivery or another click try again.
+		if ferr := e.Store.Forget(ctx, delivery, press); ferr != nil {
 			err = errors.Join(err, ferr)
 		}
 	}
 	return replies, err
 }
 
-func (e *Engine) deliveryKey(ev Event) string {
-	if ev.DeliveryID == "" {
-		return ""
+// marks returns the keys Begin marks for ev: its delivery, and for a click
+// on the owner's own conversation button, the button's conversation version.
+// A click on someone else's button marks no press, so it cannot use up the
+// owner's.
+func (e *Engine) marks(ev Event) (delivery, press string) {
+	if ev.DeliveryID != "" {
+		delivery = string(ev.User.Platform) + ":" + ev.DeliveryID
 	}
-	return string(ev.User.Platform) + ":" + ev.DeliveryID
+	if a, ok := parseAction(ev.Action); ev.Kind == Press && ok && a.Owner == ev.User.ID {
+		press = ev.User.Key() + ":" + a.Conv + ":" + strconv.FormatInt(a.Version, 10)
+	}
+	return delivery, press
 }
 
-// handle reports refused for clicks turned away before the flow ran.
-func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation) (_ []Reply, refused bool, _ error) {
+// handle runs the event through the flow. refused reports a click turned
+// away before the flow ran; acted, that a device or request was changed, so
+// the replies must reach the person whatever failed afterwards. guarded
+// means the click's press mark already makes it act at most once.
+func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guarded bool) (_ []Reply, refused, acted bool, _ error) {
 	now := e.now()
-	conv.Owner = ev.User
 	in := Input{Kind: Text, Text: ev.Text}
 	if ev.Kind == Press {
 		a, ok := parseAction(ev.Action)
 		switch {
 		case !ok:
-			return e.notice(conv, NoticeUnknown), true, nil
+			return e.notice(conv, NoticeUnknown), true, false, nil
 		case a.Owner == anyApprover:
 			replies, err := e.decide(ctx, ev, conv, a)
-			return replies, false, err
+			return replies, false, err == nil, err
 		case a.Owner != ev.User.ID:
 			e.audit(ctx, AuditRecord{Actor: ev.User.Key(), Action: "refuse", Outcome: "foreign_click"})
-			return e.notice(conv, NoticeForeign), true, nil
+			return e.notice(conv, NoticeForeign), true, false, nil
 		case a.Conv != conv.ID || a.Version != conv.Version || expired(conv, now):
-			return e.notice(conv, NoticeStale), true, nil
+			return e.notice(conv, NoticeStale), true, false, nil
 		}
 		in = Input{Kind: Pressed, Action: a.Name, Arg: a.Arg}
 	}
 	if in.Kind == Text && expired(conv, now) {
 		conv.Step, conv.Devices, conv.Device = "", nil, nil
 	}
-	loaded, before := conv.Version, *conv
+	before := *conv
 	out := e.Flow.Step(conv, in, now)
-	replies, err := e.run(ctx, conv, before, out, true)
-	if errors.Is(err, ErrConflict) && conv.Version == loaded {
-		code := NoticeBusy
-		if ev.Kind == Press {
-			code = NoticeStale // the same click won elsewhere: a double click
-		}
-		return e.notice(conv, code), true, nil
-	}
+	replies, acted, err := e.run(ctx, conv, before, out, saveMode(guarded))
 	if err != nil {
 		e.storeError()
 	}
-	if err != nil && conv.Version == loaded {
-		return e.notice(conv, ErrorCode(err)), false, err
+	switch {
+	case acted:
+		// Whatever failed afterwards, the person must see what happened.
+		return replies, false, true, err
+	case errors.Is(err, ErrConflict):
+		return e.notice(conv, NoticeBusy), true, false, nil
+	case err != nil:
+		return e.notice(conv, ErrorCode(err)), false, false, err
 	}
-	// Once the first save landed the flow has acted: whatever failed later,
-	// the person must still see what happened.
-	return replies, false, err
+	return replies, false, false, nil
 }
 
 func (e *Engine) storeError() {
@@ -152,33 +166,49 @@ func expired(c *Conversation, now time.Time) bool {
 	return !c.Expires.IsZero() && now.After(c.Expires)
 }
 
-// run saves the conversation, runs the outcome's commands feeding each
-// result back into the flow, records follow-ups and audit records, and
-// stamps the replies' buttons with the final conversation version.
-//
-// Saves cost Redis round trips, so run saves only what changed since before
-// (the conversation as loaded), and always before a command that changes a
-// device or a request: that save is what makes such a command run at most
-// once. With save unset (follow-ups), nothing is saved.
-func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversation, out Outcome, save bool) ([]Reply, error) {
+// save says how run saves the conversation.
+type save int
+
+const (
+	// noSave: a follow-up's conversation is a stand-in; nothing is saved.
+	noSave save = iota
+	// saveFirst saves before a command that changes a device or a request:
+	// that compare-and-set is what makes the command run at most once.
+	saveFirst
+	// saveLast saves once, at the end: the click's press mark already
+	// makes it act at most once.
+	saveLast
+)
+
+func saveMode(guarded bool) save {
+	if guarded {
+		return saveLast
+	}
+	return saveFirst
+}
+
+// run runs the outcome's commands, feeding each result back into the flow,
+// then saves the conversation if it changed since before (the conversation
+// as loaded) together with the follow-ups and audit records, in one round
+// trip, and stamps the replies' buttons with the final version. acted
+// reports that a command changed a device or a request.
+func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversation, out Outcome, mode save) (_ []Reply, acted bool, _ error) {
 	replies, follow := out.Replies, out.FollowUps
 	pending := out.Commands
 	var records []AuditRecord
-	for i := 0; ; i++ {
-		if conv.ID == "" {
-			conv.ID = newID()
-		}
-		last := len(pending) == 0 || i == maxCommands
-		if save && (!last && pending[0].Op.mutates() || last && !reflect.DeepEqual(before, *conv)) {
+	if conv.ID == "" {
+		conv.ID = newID()
+	}
+	for i := 0; len(pending) > 0 && i < maxCommands; i++ {
+		cmd := pending[0]
+		if mode == saveFirst && cmd.Op.mutates() {
 			if err := e.Store.Save(ctx, conv); err != nil {
-				return e.finish(conv, replies), fmt.Errorf("engine: save %s: %w", conv.ID, err)
+				return e.finish(conv, replies), acted, fmt.Errorf("engine: save %s: %w", conv.ID, err)
 			}
 			before = *conv
 		}
-		if last {
-			break
-		}
-		res := e.exec(ctx, conv, pending[0])
+		res := e.exec(ctx, conv, cmd)
+		acted = acted || cmd.Op.mutates()
 		records = append(records, res.audit...)
 		follow = append(follow, res.follow...)
 		next := e.Flow.Step(conv, Input{Kind: Result, Result: &res}, e.now())
@@ -186,10 +216,14 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 		follow = append(follow, next.FollowUps...)
 		pending = append(pending[1:], next.Commands...)
 	}
-	if err := e.record(ctx, conv, follow, records); err != nil {
-		return e.finish(conv, replies), err
+	var changed *Conversation
+	if mode != noSave && !reflect.DeepEqual(before, *conv) {
+		changed = conv
 	}
-	return e.finish(conv, replies), nil
+	if err := e.commit(ctx, changed, conv, follow, records); err != nil {
+		return e.finish(conv, replies), acted, err
+	}
+	return e.finish(conv, replies), acted, nil
 }
 
 func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) CommandResult {
@@ -264,9 +298,10 @@ func (e *Engine) audit(ctx context.Context, r AuditRecord) {
 	}
 }
 
-// record writes follow-ups and audit records in one round trip.
-func (e *Engine) record(ctx context.Context, conv *Conversation, fs []FollowUp, records []AuditRecord) error {
-	if len(fs) == 0 && len(records) == 0 {
+// commit saves changed (when not nil) and writes follow-ups and audit
+// records of conv, in one round trip.
+func (e *Engine) commit(ctx context.Context, changed, conv *Conversation, fs []FollowUp, records []AuditRecord) error {
+	if changed == nil && len(fs) == 0 && len(records) == 0 {
 		return nil
 	}
 	for i := range fs {
@@ -281,9 +316,11 @@ func (e *Engine) record(ctx context.Context, conv *Conversation, fs []FollowUp, 
 			f.ConvID = conv.ID
 		}
 	}
-	if err := e.Store.Record(ctx, fs, records); err != nil {
-		e.storeError()
-		return fmt.Errorf("engine: record follow-ups and audit of %s: %w", conv.ID, err)
+	if err := e.Store.Commit(ctx, changed, fs, records); err != nil {
+		if !errors.Is(err, ErrConflict) {
+			e.storeError()
+		}
+		return fmt.Errorf("engine: commit %s: %w", conv.ID, err)
 	}
 	return nil
 }
@@ -351,7 +388,7 @@ func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
 	}
 	conv := &Conversation{ID: f.ConvID, Owner: f.Owner, Lang: f.Lang}
 	out := e.Flow.Step(conv, Input{Kind: Due, FollowUp: &f}, now)
-	replies, err := e.run(ctx, conv, *conv, out, false)
+	replies, _, err := e.run(ctx, conv, *conv, out, noSave)
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,8 @@ func (r *faultRig) wantPasscode(replies []bot.Reply, when string) {
 // conversation reads the stored conversation.
 func (r *faultRig) conversation() *bot.Conversation {
 	r.t.Helper()
-	c, _, err := r.env.Store.Begin(context.Background(), "", enginetest.Adele)
+	b, err := r.env.Store.Begin(context.Background(), enginetest.Adele, "", "")
+	c := b.Conv
 	if err != nil || c == nil {
 		r.t.Fatalf("load conversation: %+v, %v", c, err)
 	}

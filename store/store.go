@@ -43,30 +43,31 @@ const (
 
 func convKey(u bot.User) string      { return "passbot:{u:" + u.Key() + "}:conv" }
 func seenKey(delivery string) string { return "passbot:seen:" + delivery }
+func pressKey(press string) string   { return "passbot:press:" + press }
 
-// Begin implements bot.Store: SET NX of the delivery mark and the
-// conversation read share one round trip.
-func (s *Redis) Begin(ctx context.Context, deliveryID string, user bot.User) (*bot.Conversation, bool, error) {
-	var seen *redis.BoolCmd
+// Begin implements bot.Store: the SET NX marks and the conversation read
+// share one round trip.
+func (s *Redis) Begin(ctx context.Context, user bot.User, delivery, press string) (bot.Begun, error) {
+	var seen, pressed *redis.BoolCmd
 	var conv *redis.SliceCmd
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if deliveryID != "" {
-			seen = p.SetNX(ctx, seenKey(deliveryID), 1, s.SeenTTL)
+		if delivery != "" {
+			seen = p.SetNX(ctx, seenKey(delivery), 1, s.SeenTTL)
+		}
+		if press != "" {
+			pressed = p.SetNX(ctx, pressKey(press), 1, s.SeenTTL)
 		}
 		conv = p.HMGet(ctx, convKey(user), "v", "d")
 		return nil
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("store: begin %s: %w", user.Key(), err)
+		return bot.Begun{}, fmt.Errorf("store: begin %s: %w", user.Key(), err)
 	}
-	if seen != nil && !seen.Val() {
-		return nil, true, nil
+	b := bot.Begun{Duplicate: seen != nil && !seen.Val(), Pressed: pressed != nil && !pressed.Val()}
+	if b.Conv, err = decodeConv(conv.Val()); err != nil {
+		return b, fmt.Errorf("store: conversation of %s: %w", user.Key(), err)
 	}
-	c, err := decodeConv(conv.Val())
-	if err != nil {
-		return nil, false, fmt.Errorf("store: conversation of %s: %w", user.Key(), err)
-	}
-	return c, false, nil
+	return b, nil
 }
 
 func decodeConv(fields []any) (*bot.Conversation, error) {
@@ -91,11 +92,25 @@ func decodeConv(fields []any) (*bot.Conversation, error) {
 }
 
 // Forget implements bot.Store.
-func (s *Redis) Forget(ctx context.Context, deliveryID string) error {
-	if deliveryID == "" {
+func (s *Redis) Forget(ctx context.Context, delivery, press string) error {
+	var keys []string
+	if delivery != "" {
+		keys = append(keys, seenKey(delivery))
+	}
+	if press != "" {
+		keys = append(keys, pressKey(press))
+	}
+	if len(keys) == 0 {
 		return nil
 	}
-	if err := s.client.Del(ctx, seenKey(deliveryID)).Err(); err != nil {
+	// One DEL per key: on Cluster the keys live in different slots.
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Del(ctx, k)
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("store: forget delivery: %w", err)
 	}
 	return nil
@@ -112,20 +127,31 @@ return 1`)
 
 // Save implements bot.Store.
 func (s *Redis) Save(ctx context.Context, c *bot.Conversation) error {
+	keys, args, err := s.saveArgs(c)
+	if err != nil {
+		return err
+	}
+	ok, err := saveScript.Run(ctx, s.client, keys, args...).Int()
+	return s.saved(c, ok, err)
+}
+
+func (s *Redis) saveArgs(c *bot.Conversation) ([]string, []any, error) {
 	data, err := json.Marshal(c)
 	if err != nil {
-		return fmt.Errorf("store: encode conversation %s: %w", c.ID, err)
+		return nil, nil, fmt.Errorf("store: encode conversation %s: %w", c.ID, err)
 	}
-	next := c.Version + 1
-	ok, err := saveScript.Run(ctx, s.client, []string{convKey(c.Owner)},
-		c.Version, next, data, s.ConvTTL.Milliseconds()).Int()
+	return []string{convKey(c.Owner)}, []any{c.Version, c.Version + 1, data, s.ConvTTL.Milliseconds()}, nil
+}
+
+// saved applies the compare-and-set script's answer to c.
+func (s *Redis) saved(c *bot.Conversation, ok int, err error) error {
 	if err != nil {
 		return fmt.Errorf("store: save conversation %s: %w", c.ID, err)
 	}
 	if ok == 0 {
 		return bot.ErrConflict
 	}
-	c.Version = next
+	c.Version++
 	return nil
 }
 
@@ -141,12 +167,22 @@ return #ARGV / 3`)
 
 // Schedule implements bot.Store.
 func (s *Redis) Schedule(ctx context.Context, fs ...bot.FollowUp) error {
-	return s.Record(ctx, fs, nil)
+	return s.Commit(ctx, nil, fs, nil)
 }
 
-// Record implements bot.Store: the follow-ups (one script on the {fu} slot)
-// and the audit records (XADDs) share one pipeline, one round trip.
-func (s *Redis) Record(ctx context.Context, fs []bot.FollowUp, records []bot.AuditRecord) error {
+// Commit implements bot.Store: the compare-and-set, the follow-ups (one
+// script on the {fu} slot) and the audit records (XADDs) share one
+// pipeline. The scripts go as EVAL, not EVALSHA: a pipeline cannot fall back
+// when Redis lost its script cache.
+func (s *Redis) Commit(ctx context.Context, c *bot.Conversation, fs []bot.FollowUp, records []bot.AuditRecord) error {
+	var saveKeys []string
+	var saveArgs []any
+	if c != nil {
+		var err error
+		if saveKeys, saveArgs, err = s.saveArgs(c); err != nil {
+			return err
+		}
+	}
 	args := make([]any, 0, 3*len(fs))
 	for _, f := range fs {
 		data, err := json.Marshal(f)
@@ -163,7 +199,11 @@ func (s *Redis) Record(ctx context.Context, fs []bot.FollowUp, records []bot.Aud
 		}
 		xadds[i] = auditArgs(data)
 	}
+	var save *redis.Cmd
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if c != nil {
+			save = saveScript.Eval(ctx, p, saveKeys, saveArgs...)
+		}
 		if len(args) > 0 {
 			scheduleScript.Eval(ctx, p, []string{queueKey, dataKey}, args...)
 		}
@@ -172,10 +212,17 @@ func (s *Redis) Record(ctx context.Context, fs []bot.FollowUp, records []bot.Aud
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("store: record %d follow-ups, %d audit records: %w", len(fs), len(records), err)
+	var saveErr error
+	if c != nil {
+		// The save stands or falls on its own: another command of the
+		// pipeline failing must not hide a version bump that happened.
+		ok, err := save.Int()
+		saveErr = s.saved(c, ok, err)
 	}
-	return nil
+	if err != nil {
+		return fmt.Errorf("store: commit %d follow-ups, %d audit records: %w", len(fs), len(records), err)
+	}
+	return saveErr
 }
 
 // claimScript leases due follow-ups by moving their score to the end of the

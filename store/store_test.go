@@ -25,21 +25,24 @@ var (
 
 func TestBeginMarksDeliveriesOnce(t *testing.T) {
 	s := store.New(redistest.Start(t).Client())
-	if _, dup, err := s.Begin(ctx, "slack:Ev1", adele); err != nil || dup {
-		t.Fatalf("first delivery: dup %v err %v", dup, err)
+	if b, err := s.Begin(ctx, adele, "slack:Ev1", "U1:conv:3"); err != nil || b.Duplicate || b.Pressed {
+		t.Fatalf("first delivery: %+v, %v", b, err)
 	}
-	if _, dup, _ := s.Begin(ctx, "slack:Ev1", adele); !dup {
+	if b, _ := s.Begin(ctx, adele, "slack:Ev1", ""); !b.Duplicate {
 		t.Error("second delivery not reported as a duplicate")
 	}
-	if err := s.Forget(ctx, "slack:Ev1"); err != nil {
+	if b, _ := s.Begin(ctx, adele, "slack:Ev2", "U1:conv:3"); b.Duplicate || !b.Pressed {
+		t.Errorf("a second click on the same button version: %+v", b)
+	}
+	if err := s.Forget(ctx, "slack:Ev1", "U1:conv:3"); err != nil {
 		t.Fatal(err)
 	}
-	if _, dup, _ := s.Begin(ctx, "slack:Ev1", adele); dup {
-		t.Error("a forgotten delivery is still a duplicate")
+	if b, _ := s.Begin(ctx, adele, "slack:Ev1", "U1:conv:3"); b.Duplicate || b.Pressed {
+		t.Errorf("forgotten marks still count: %+v", b)
 	}
 	for range 2 {
-		if _, dup, _ := s.Begin(ctx, "", adele); dup {
-			t.Error("an empty delivery ID is never a duplicate")
+		if b, _ := s.Begin(ctx, adele, "", ""); b.Duplicate || b.Pressed {
+			t.Error("empty keys never mark anything")
 		}
 	}
 }
@@ -51,7 +54,8 @@ func TestSaveIsCompareAndSet(t *testing.T) {
 	if err := a.Save(ctx, c); err != nil || c.Version != 1 {
 		t.Fatalf("save new: version %d err %v", c.Version, err)
 	}
-	got, _, err := b.Begin(ctx, "", adele)
+	begun, err := b.Begin(ctx, adele, "", "")
+	got := begun.Conv
 	if err != nil || got.ID != "c1" || got.Version != 1 || got.Step != "devices" || got.Lang != "nl" {
 		t.Fatalf("loaded %+v, %v", got, err)
 	}
@@ -64,7 +68,7 @@ func TestSaveIsCompareAndSet(t *testing.T) {
 	if err := a.Save(ctx, &stale); !errors.Is(err, bot.ErrConflict) || stale.Version != 1 {
 		t.Fatalf("stale save: %v (version %d), want ErrConflict", err, stale.Version)
 	}
-	if got, _, _ := a.Begin(ctx, "", adele); got.Step != "card" {
+	if b, _ := a.Begin(ctx, adele, "", ""); b.Conv.Step != "card" {
 		t.Errorf("stale save overwrote: %+v", got)
 	}
 	fresh := &bot.Conversation{ID: "c2", Owner: adele}
@@ -205,7 +209,8 @@ func TestUnreadableConversationStartsAfresh(t *testing.T) {
 	if err := srv.Client().HSet(ctx, "passbot:{u:slack:U1}:conv", "v", "7", "d", "{not json").Err(); err != nil {
 		t.Fatal(err)
 	}
-	c, _, err := s.Begin(ctx, "", adele)
+	b, err := s.Begin(ctx, adele, "", "")
+	c := b.Conv
 	if err != nil || c == nil || c.Version != 7 || c.Step != "" {
 		t.Fatalf("got %+v, %v", c, err)
 	}
