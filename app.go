@@ -25,14 +25,14 @@ import (
 // App is passbot wired together: store, device backend, flows, engine, the
 // cron jobs and the chat adapters.
 type App struct {
-	cfg        Config
-	http       *http.Client // outbound calls to Graph; nil means the default
-	log        *slog.Logger
-	store      *store.Redis
-	engine     *bot.Engine
-	metrics    *ops.Metrics
+	cfg     Config
+	http    *http.Client // outbound calls to Graph; nil means the default
+	log     *slog.Logger
+	store   *store.Redis
+	engine  *bot.Engine
+	metrics *ops.Metrics
 	// chats are the chat connections readiness checks, set by Run.
-	chats []interface{ Ready() error }
+	chats      []interface{ Ready() error }
 	fleet      *demo.Fleet
 	closeStore func()
 }

@@ -8,6 +8,7 @@ package enginetest
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -97,6 +98,7 @@ func New(t testing.TB) *Env {
 		Flow:      reset.New(reset.Config{Support: "helpdesk@contoso.com", Approvals: true}),
 		Approval:  approval.New(approval.Config{Support: "helpdesk@contoso.com"}),
 		Clock:     e.Clock,
+		Log:       slog.New(slog.DiscardHandler), // tests that read logs set their own
 		Notifiers: map[bot.Platform]bot.Notifier{},
 	}
 	return e
