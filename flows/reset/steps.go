@@ -190,34 +190,24 @@ func (t *turn) selfService() bool {
 	return false
 }
 
+// confirm is the guide's banner: the reset signs you out for 5 minutes.
 func (t *turn) confirm() {
-	if !t.selfService() {
-		return
-	}
-	t.goTo(stepConfirm)
-	t.say(bot.Reply{
-		Text: t.text("confirm", t.deviceArgs(t.c.Device)...),
-		Buttons: []bot.Button{
-			t.button("btn.signout", actSignOut, bot.Danger),
-			t.button("btn.cancel", actCancel, bot.Default),
-		},
-		Replace: true,
-	})
+	t.ask(stepConfirm, "confirm", t.button("btn.signout", actSignOut, bot.Danger), t.button("btn.cancel", actCancel, bot.Default))
 }
 
+// withYou is the guide's last warning: no reset for a device not at hand.
 func (t *turn) withYou() {
+	t.ask(stepWithYou, "withyou", t.button("btn.yes", actYes, bot.Danger), t.button("btn.no", actNo, bot.Default))
+}
+
+// ask moves a reset that is still allowed to step, asking the question of
+// key about the device, with the irreversible answer first.
+func (t *turn) ask(step, key string, proceed, stop bot.Button) {
 	if !t.selfService() {
 		return
 	}
-	t.goTo(stepWithYou)
-	t.say(bot.Reply{
-		Text: t.text("withyou", t.deviceArgs(t.c.Device)...),
-		Buttons: []bot.Button{
-			t.button("btn.yes", actYes, bot.Danger),
-			t.button("btn.no", actNo, bot.Default),
-		},
-		Replace: true,
-	})
+	t.goTo(step)
+	t.say(bot.Reply{Text: t.text(key, t.deviceArgs(t.c.Device)...), Buttons: []bot.Button{proceed, stop}, Replace: true})
 }
 
 func (t *turn) notWithYou() {
