@@ -92,10 +92,17 @@ func (e *Engine) newRequest(ctx context.Context, owner User, cmd Command, now ti
 
 // sendDenyReason records the reason an agent typed and tells the requester.
 func (e *Engine) sendDenyReason(ctx context.Context, agent User, cmd Command, now time.Time) error {
+	sent := false
 	_, err := e.applyDecision(ctx, cmd.Request, func(r *Request) Decision {
 		r.DenyReason = cmd.Text
-		return e.Approval.Decide(r, agent, "reason", now)
+		d := e.Approval.Decide(r, agent, "reason", now)
+		sent = d.Changed
+		return d
 	}, agent)
+	if err == nil && !sent {
+		// Not this agent's denial (any more): nothing went to the employee.
+		err = &Error{Code: NoticeStale, Err: fmt.Errorf("engine: %s may not give the reason of request %s", agent.Key(), cmd.Request)}
+	}
 	return err
 }
 
@@ -112,7 +119,7 @@ func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Reques
 			return nil, err
 		}
 		if r == nil {
-			return nil, &Error{Code: NoticeStale, Err: fmt.Errorf("engine: no request %s", id)}
+			return nil, &Error{Code: NoticeStale, Err: fmt.Errorf("engine: request %s: %w", id, errNoRequest)}
 		}
 		d := step(r)
 		if d.Changed {
@@ -192,6 +199,7 @@ func (e *Engine) decide(ctx context.Context, ev Event, conv *Conversation, a act
 	}
 	var denied *Request
 	replies, err := e.applyDecision(ctx, id, func(r *Request) Decision {
+		denied = nil // a retry after a lost compare-and-set decides afresh
 		d := e.Approval.Decide(r, ev.User, a.Name, now)
 		if d.Changed && r.State == RequestDenied {
 			denied = r
@@ -232,11 +240,14 @@ func (e *Engine) fireRequest(ctx context.Context, f FollowUp, now time.Time) err
 	_, err := e.applyDecision(ctx, f.Request, func(r *Request) Decision {
 		return e.Approval.Due(r, f, now)
 	}, User{Platform: f.Owner.Platform, ID: "passbot"})
-	if ErrorCode(err) == NoticeStale {
+	if errors.Is(err, errNoRequest) {
 		return nil // the request is gone: nothing left to do
 	}
 	return err
 }
+
+// errNoRequest is a request that no longer exists (expired from Redis).
+var errNoRequest = errors.New("no such request")
 
 // Digest posts the pending requests to each platform's helpdesk channel. It
 // runs on every replica's cron; only the first of each day posts.

@@ -141,9 +141,6 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 	before := *conv
 	out := e.Flow.Step(conv, in, now)
 	replies, acted, err := e.run(ctx, conv, before, out, saveMode(guarded))
-	if err != nil {
-		e.storeError()
-	}
 	switch {
 	case acted:
 		// Whatever failed afterwards, the person must see what happened.

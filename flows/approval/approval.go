@@ -6,6 +6,7 @@ package approval
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/passbot/passbot/bot"
@@ -107,11 +108,17 @@ func (f *Flow) Card(r *bot.Request, _ time.Time) bot.Reply {
 
 // FollowUps implements bot.ApprovalFlow.
 func (f *Flow) FollowUps(r *bot.Request) []bot.FollowUp {
-	fs := []bot.FollowUp{{Kind: FollowExpire, Due: r.Created.Add(f.cfg.ExpireAfter), Device: r.Device}}
+	fs := []bot.FollowUp{{ID: r.ID + ":expire", Kind: FollowExpire, Due: r.Created.Add(f.cfg.ExpireAfter), Device: r.Device}}
 	if f.cfg.EscalateAfter < f.cfg.ExpireAfter {
-		fs = append(fs, bot.FollowUp{Kind: FollowEscalate, Due: r.Created.Add(f.cfg.EscalateAfter), Device: r.Device})
+		fs = append(fs, escalation(r, r.Created.Add(f.cfg.EscalateAfter)))
 	}
 	return fs
+}
+
+// escalation is the next escalation of r. Its ID is fixed by the count, so
+// firing the same escalation twice queues the next one once.
+func escalation(r *bot.Request, due time.Time) bot.FollowUp {
+	return bot.FollowUp{ID: r.ID + ":escalate:" + strconv.Itoa(r.Escalations+1), Kind: FollowEscalate, Due: due, Device: r.Device}
 }
 
 func refuse(text, outcome string) bot.Decision {
@@ -129,7 +136,8 @@ func (f *Flow) Decide(r *bot.Request, actor bot.User, action string, now time.Ti
 	switch {
 	case !actor.Approver:
 		return refuse(f.hd("approval.notapprover"), "not_approver")
-	case actor.Key() == r.Requester.Key():
+	case actor.Key() == r.Requester.Key() || actor.UPN != "" && strings.EqualFold(actor.UPN, r.Requester.UPN):
+		// The same person through another chat account is still themselves.
 		return refuse(f.hd("approval.self"), "self_approval")
 	case r.State != bot.RequestPending:
 		return bot.Decision{Actor: []bot.Reply{{Text: f.hd("approval.already", "state", f.hd("state."+string(r.State)), "agent", who(r.Decider)), Private: true}}}
@@ -173,7 +181,7 @@ func (f *Flow) Due(r *bot.Request, fu bot.FollowUp, now time.Time) bot.Decision 
 		card.Text = f.hd("approval.escalated", "minutes", strconv.Itoa(int(now.Sub(r.Created).Minutes()))) + "\n" + card.Text
 		d := bot.Decision{Changed: true, Helpdesk: []bot.Reply{card}, Audit: "escalate", Outcome: strconv.Itoa(r.Escalations)}
 		if next := now.Add(f.cfg.EscalateAfter); next.Before(r.Created.Add(f.cfg.ExpireAfter)) {
-			d.FollowUps = []bot.FollowUp{{Kind: FollowEscalate, Due: next, Device: r.Device}}
+			d.FollowUps = []bot.FollowUp{escalation(r, next)}
 		}
 		return d
 	case FollowExpire:

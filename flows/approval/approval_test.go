@@ -156,3 +156,11 @@ func TestDigest(t *testing.T) {
 		t.Error("digest not for the helpdesk")
 	}
 }
+
+func TestNoSelfApprovalThroughAnotherAccount(t *testing.T) {
+	second := bot.User{Platform: bot.Discord, ID: "999", UPN: "Adele.Vance@contoso.com", Approver: true}
+	r := request()
+	if d := New(Config{}).Decide(r, second, "approve", t0); d.Changed || d.Outcome != "self_approval" {
+		t.Errorf("decision %+v", d)
+	}
+}

@@ -40,6 +40,9 @@ var (
 // parse reads one typed line. Empty text (a bare slash command) starts a
 // reset.
 func parse(text string) command {
+	if strings.TrimSpace(text) == "?" {
+		return command{verb: verbHelp}
+	}
 	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
@@ -48,7 +51,7 @@ func parse(text string) command {
 		return command{verb: verbStart}
 	}
 	switch words[0] {
-	case "help", "hulp", "?":
+	case "help", "hulp":
 		return command{verb: verbHelp}
 	case "cancel", "stop", "annuleren", "annuleer":
 		return command{verb: verbCancel}

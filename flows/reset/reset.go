@@ -129,7 +129,7 @@ func (t *turn) goTo(step string) {
 
 // end finishes the conversation; the language choice stays.
 func (t *turn) end() {
-	t.c.Step, t.c.Devices, t.c.Device, t.c.Expires = "", nil, nil, time.Time{}
+	t.c.Step, t.c.Devices, t.c.Device, t.c.Request, t.c.Expires = "", nil, nil, "", time.Time{}
 }
 
 func (t *turn) support() string { return t.text("support", "support", t.f.cfg.Support) }

@@ -530,3 +530,31 @@ func TestTextsFollowTheConfiguredSignInWait(t *testing.T) {
 	out = f.Step(&bot.Conversation{}, bot.Input{Kind: bot.Due, FollowUp: &fu}, t0)
 	wantText(t, out.Replies[0].Text, "10 minutes have passed")
 }
+
+func TestAPassingGraphErrorKeepsPolling(t *testing.T) {
+	s := start(t, "en", devices["android6"])
+	d := devices["android6"].Ref()
+	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpResetStatus, Device: d, Attempt: 3}, Err: &bot.Error{Code: bot.ErrCodeUnavailable}})
+	if len(s.out.Replies) != 0 || len(s.out.FollowUps) != 1 || s.out.FollowUps[0].Kind != FollowPoll || s.out.FollowUps[0].Attempt != 4 {
+		t.Errorf("replies %+v follow-ups %+v: want a silent next poll", s.out.Replies, s.out.FollowUps)
+	}
+}
+
+func TestAnApprovalAllowsOneReset(t *testing.T) {
+	s := start(t, "en", devices["company"])
+	r := &bot.Request{ID: "R1", Device: devices["company"].Ref(), State: bot.RequestApproved}
+	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Approved, Request: r}, t0)
+	if s.c.Request != "R1" || s.c.Step != stepWithYou {
+		t.Fatalf("after approval: %+v", s.c)
+	}
+	s.press(actNo, "")
+	if s.c.Request != "" {
+		t.Error("the approval outlived its answer")
+	}
+}
+
+func TestQuestionMarkIsHelp(t *testing.T) {
+	if c := parse(" ? "); c.verb != verbHelp {
+		t.Errorf("parse(?) = %+v", c)
+	}
+}

@@ -88,6 +88,13 @@ func (t *turn) auditResult(rs []bot.AuditRecord) {
 }
 
 func (t *turn) failed(r *bot.CommandResult) {
+	if code := bot.ErrorCode(r.Err); r.Op == bot.OpResetStatus && r.Attempt < t.f.cfg.PollMax &&
+		(code == bot.ErrCodeUnavailable || code == bot.ErrCodeRateLimited) {
+		// The reset may well be done: a passing Graph error must not cost
+		// the person their temporary passcode. Read again later.
+		t.follow(FollowPoll, r.Device, t.f.cfg.PollEvery, r.Attempt+1)
+		return
+	}
 	text := t.text(bot.ErrorCode(r.Err))
 	switch r.Op {
 	case bot.OpLock:
@@ -165,8 +172,12 @@ func (t *turn) next(d bot.DeviceRef) string {
 	return t.text("result.next")
 }
 
+// follow schedules a follow-up. Its ID is fixed by the conversation, kind
+// and attempt, so a follow-up that fires twice (a sweep past its lease)
+// queues its successor once.
 func (t *turn) follow(kind string, d bot.DeviceRef, after time.Duration, attempt int) {
 	t.out.FollowUps = append(t.out.FollowUps, bot.FollowUp{
+		ID:   t.c.ID + ":" + d.ID + ":" + kind + ":" + strconv.Itoa(attempt),
 		Kind: kind, Due: t.now.Add(after), Lang: t.lang(), Device: d, Attempt: attempt,
 	})
 }

@@ -213,6 +213,7 @@ func (t *turn) ask(step, key string, proceed, stop bot.Button) {
 func (t *turn) notWithYou() {
 	d := t.c.Device
 	t.goTo(stepNotWithYou)
+	t.c.Request = "" // an approval was for one answer: it is spent
 	text := t.text("notwithyou", t.deviceArgs(d)...) + "\n"
 	var buttons []bot.Button
 	if d.Eligibility().RemoteLock {
