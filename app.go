@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/passbot/passbot/adapters/console"
 	"github.com/passbot/passbot/adapters/demo"
@@ -128,8 +129,6 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 	if err != nil {
 		return err
 	}
-	jobs.Start()
-	defer func() { <-jobs.Stop().Done() }()
 
 	var runners []runner
 	routes := map[string]http.Handler{}
@@ -167,12 +166,18 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		a.log.Info("serving /healthz, /readyz, /metrics", "addr", srv.Addr().String())
 		runners = append(runners, srv)
 	}
+	var c *console.Console
+	if a.cfg.serves("console") {
+		c = a.console(stdin, stdout, persona)
+	}
+	// Every notifier is registered by now: the sweep reads the map.
+	jobs.Start()
+	defer func() { <-jobs.Stop().Done() }()
 	g, ctx := errgroup.WithContext(ctx)
 	for _, r := range runners {
 		g.Go(func() error { return r.Run(ctx) })
 	}
-	if a.cfg.serves("console") {
-		c := a.console(stdin, stdout, persona)
+	if c != nil {
 		g.Go(func() error {
 			defer stop() // the console's input ended: so does the program
 			return c.Run(ctx)
@@ -191,22 +196,32 @@ func (a *App) discord() (*discord.Adapter, error) {
 	return d, nil
 }
 
+// jobTimeout bounds one sweep or digest: well inside the follow-ups' lease
+// (one minute), so no other replica fires what this one still works on,
+// and inside a container's stop grace period.
+const jobTimeout = 20 * time.Second
+
 // cron schedules the follow-up sweep and the helpdesk digest; every replica
-// runs both, and the store makes each follow-up and digest happen once.
+// runs both, and the store makes each follow-up and digest happen once. A
+// run that is still busy skips the next tick rather than piling up, and a
+// shutdown lets the running one finish instead of cutting it between
+// "sent" and "acknowledged".
 func (a *App) cron(ctx context.Context) (*cron.Cron, error) {
-	jobs := cron.New(cron.WithSeconds())
-	if _, err := jobs.AddFunc(a.cfg.SweepSpec, func() {
-		if _, err := a.engine.Sweep(ctx); err != nil {
-			a.log.Error("follow-up sweep", "err", err)
+	jobs := cron.New(cron.WithSeconds(), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	job := func(name string, run func(context.Context) error) func() {
+		return func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobTimeout)
+			defer cancel()
+			if err := run(ctx); err != nil {
+				a.log.Error(name, "err", err)
+			}
 		}
-	}); err != nil {
+	}
+	sweep := func(ctx context.Context) error { _, err := a.engine.Sweep(ctx); return err }
+	if _, err := jobs.AddFunc(a.cfg.SweepSpec, job("follow-up sweep", sweep)); err != nil {
 		return nil, fmt.Errorf("PASSBOT_SWEEP_SPEC: %w", err)
 	}
-	if _, err := jobs.AddFunc(a.cfg.DigestSpec, func() {
-		if err := a.engine.Digest(ctx); err != nil {
-			a.log.Error("helpdesk digest", "err", err)
-		}
-	}); err != nil {
+	if _, err := jobs.AddFunc(a.cfg.DigestSpec, job("helpdesk digest", a.engine.Digest)); err != nil {
 		return nil, fmt.Errorf("PASSBOT_DIGEST_SPEC: %w", err)
 	}
 	return jobs, nil

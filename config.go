@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/passbot/passbot/adapters/discord"
@@ -68,6 +69,7 @@ func (c *Config) check() error {
 			return fmt.Errorf("PASSBOT_PLATFORMS: unknown platform %q (want console, slack or discord)", p)
 		}
 	}
+	c.SlackConfig.Mode = strings.ToLower(strings.TrimSpace(c.SlackConfig.Mode))
 	if c.serves("slack") && c.SlackConfig.Mode == slack.ModeHTTP && c.HTTPAddr == "" {
 		return fmt.Errorf("PASSBOT_HTTP_ADDR is required with PASSBOT_SLACK_MODE=http (Slack posts to /slack/...)")
 	}
