@@ -126,6 +126,15 @@ func TestRetries(t *testing.T) {
 			wantLimiter:  2,
 		},
 		{
+			name:         "reset answered 504 is not sent again: it may have reached Intune",
+			key:          resetKey,
+			queue:        []canned{{Status: 504}},
+			call:         reset(androidDevice),
+			wantCode:     ErrCodeUnavailable,
+			wantRequests: 1,
+			wantLimiter:  1,
+		},
+		{
 			name:         "read that times out is retried",
 			key:          statusKey,
 			queue:        []canned{{Hang: true}},

@@ -82,9 +82,10 @@ func isLimiter(err error) bool {
 	return ok
 }
 
-// retry makes up to c.attempts attempts of r. 429, 503 and 504 are retried
-// for every call; network errors and timeouts only for reads, since a write
-// may have reached Intune. Each write attempt waits for the limiter first:
+// retry makes up to c.attempts attempts of r. 429 and 503 are retried for
+// every call; 504, network errors and timeouts only for reads, since a write
+// may have reached Intune (a second resetPasscode would show the person a
+// passcode that no longer works). Each write attempt waits for the limiter first:
 // Intune counts throttled requests too.
 func (c *Client) retry(ctx context.Context, r request, out any) error {
 	for attempt := 1; ; attempt++ {
@@ -127,8 +128,10 @@ func (c *Client) retry(ctx context.Context, r request, out any) error {
 func retryable(r request, err error) bool {
 	if ge, ok := errors.AsType[*graphError](err); ok {
 		switch ge.Status {
-		case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 			return true
+		case http.StatusGatewayTimeout:
+			return !r.write()
 		}
 		return false
 	}
