@@ -260,7 +260,7 @@ func TestIntuneDeviceListFollowsGraphPaging(t *testing.T) {
 	c.waitFor("[1] Ask the helpdesk")
 	out, _ := c.quit()
 
-	if want := "[1] Megan's iPhone (iOS/iPadOS)\n     [2] Megan's Pixel (Android Enterprise)\n     [3] " + android6 + " (Android)\n     [4] Cancel\n"; !strings.Contains(out, want) {
+	if want := "[1] Megan's iPhone (iOS/iPadOS)\n     [2] Megan's Pixel (Android Enterprise work profile)\n     [3] " + android6 + " (Android)\n     [4] Cancel\n"; !strings.Contains(out, want) {
 		t.Errorf("device list lacks\n%s\nin:\n%s", want, out)
 	}
 	list := c.requests("GET", "/beta/users/"+megan+"/managedDevices")

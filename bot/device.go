@@ -31,16 +31,17 @@ type Kind string
 
 // Device kinds, from the seed guide and Intune's passcode-reset documentation.
 const (
-	AndroidAdmin      Kind = "android"            // Android device administrator (legacy)
-	AndroidEnterprise Kind = "android-enterprise" // work profile, fully managed, dedicated
-	AOSP              Kind = "aosp"
-	IOS               Kind = "ios" // iOS and iPadOS
-	IOSUserEnrollment Kind = "ios-user-enrollment"
-	Windows10Mobile   Kind = "windows10mobile"
-	WindowsPhone81    Kind = "windowsphone81"
-	WindowsPC         Kind = "windows"
-	MacOS             Kind = "macos"
-	Unknown           Kind = "unknown"
+	AndroidAdmin       Kind = "android"              // Android device administrator (legacy)
+	AndroidEnterprise  Kind = "android-enterprise"   // fully managed, dedicated, corporate-owned work profile
+	AndroidWorkProfile Kind = "android-work-profile" // personally owned work profile
+	AOSP               Kind = "aosp"
+	IOS                Kind = "ios" // iOS and iPadOS
+	IOSUserEnrollment  Kind = "ios-user-enrollment"
+	Windows10Mobile    Kind = "windows10mobile"
+	WindowsPhone81     Kind = "windowsphone81"
+	WindowsPC          Kind = "windows"
+	MacOS              Kind = "macos"
+	Unknown            Kind = "unknown"
 )
 
 // Kind classifies the device from the properties Intune reports.
@@ -55,9 +56,12 @@ func (d Device) Kind() Kind {
 		// deviceType and the androidEnterprise* enrollment types are in Graph
 		// beta; v1.0 shows Android Enterprise only as management by Google's
 		// device policy controller.
-		if typ == "androidforwork" || typ == "androidenterprise" || strings.HasPrefix(enr, "androidenterprise") ||
-			strings.EqualFold(d.ManagementAgent, "googleCloudDevicePolicyController") {
+		dpc := strings.EqualFold(d.ManagementAgent, "googleCloudDevicePolicyController")
+		switch {
+		case strings.HasPrefix(enr, "androidenterprise") || typ == "androidenterprise" || dpc && d.Company():
 			return AndroidEnterprise
+		case typ == "androidforwork" || dpc:
+			return AndroidWorkProfile
 		}
 		return AndroidAdmin
 	case os == "ios" || os == "ipados":
@@ -154,16 +158,17 @@ type Eligibility struct {
 // eligibility is the one table of what each kind of device allows (seed
 // guide; Intune "Reset or remove a device passcode" and "Remote lock").
 var eligibility = map[Kind]Eligibility{
-	AndroidAdmin:      {Reset: SelfService, Passcode: Alphanumeric},
-	AndroidEnterprise: {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
-	AOSP:              {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
-	IOS:               {Reset: SelfService, Passcode: NoPasscode, RemoteLock: true},
-	IOSUserEnrollment: {Reset: NotSupported, RemoteLock: true},
-	Windows10Mobile:   {Reset: SelfService, Passcode: Alphanumeric},
-	WindowsPhone81:    {Reset: SelfService, Passcode: Numeric},
-	WindowsPC:         {Reset: NotSupported},
-	MacOS:             {Reset: NotSupported, RemoteLock: true},
-	Unknown:           {Reset: NotSupported},
+	AndroidAdmin:       {Reset: SelfService, Passcode: Alphanumeric},
+	AndroidEnterprise:  {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
+	AndroidWorkProfile: {Reset: NeedsApproval, Passcode: Alphanumeric},
+	AOSP:               {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
+	IOS:                {Reset: SelfService, Passcode: NoPasscode, RemoteLock: true},
+	IOSUserEnrollment:  {Reset: NotSupported, RemoteLock: true},
+	Windows10Mobile:    {Reset: SelfService, Passcode: Alphanumeric},
+	WindowsPhone81:     {Reset: SelfService, Passcode: Numeric},
+	WindowsPC:          {Reset: NotSupported},
+	MacOS:              {Reset: NotSupported, RemoteLock: true},
+	Unknown:            {Reset: NotSupported},
 }
 
 // Eligibility applies the table to this device.

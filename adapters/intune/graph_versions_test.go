@@ -51,7 +51,7 @@ func TestKindOnBetaAndV1(t *testing.T) {
 		wantReset []bot.ResetMode
 	}{
 		{"beta",
-			[]bot.Kind{bot.AndroidEnterprise, bot.Windows10Mobile, bot.WindowsPhone81, bot.AndroidAdmin},
+			[]bot.Kind{bot.AndroidWorkProfile, bot.Windows10Mobile, bot.WindowsPhone81, bot.AndroidAdmin},
 			[]bot.ResetMode{bot.NeedsApproval, bot.SelfService, bot.SelfService, bot.SelfService}},
 		// v1.0 has no deviceType: a work profile looks like device
 		// administrator and Windows 10 Mobile like a PC; Windows Phone 8.1

@@ -225,7 +225,7 @@ func TestDeviceCardPerPlatform(t *testing.T) {
 		{"w10m", []string{"reset", "back", "cancel"}, []string{"Windows 10 Mobile"}},
 		{"wp81", []string{"reset", "back", "cancel"}, []string{"Windows Phone 8.1"}},
 		{"company", []string{"back", "cancel"}, []string{"company-owned", "Contact your company support", "helpdesk@contoso.com"}},
-		{"workprof", []string{"lock", "back", "cancel"}, []string{"Android Enterprise", "Contact your company support"}},
+		{"workprof", []string{"back", "cancel"}, []string{"Android Enterprise work profile", "Contact your company support"}},
 		{"windowspc", []string{"back", "cancel"}, []string{"cannot reset the passcode of this device (Windows)"}},
 		{"macos", []string{"lock", "back", "cancel"}, []string{"(macOS)"}},
 		{"iosuser", []string{"lock", "back", "cancel"}, []string{"User Enrollment"}},
@@ -557,4 +557,11 @@ func TestQuestionMarkIsHelp(t *testing.T) {
 	if c := parse(" ? "); c.verb != verbHelp {
 		t.Errorf("parse(?) = %+v", c)
 	}
+}
+
+func TestAFailedEnterpriseResetNamesThePasscodePolicy(t *testing.T) {
+	s := start(t, "nl", devices["workprof"])
+	d := devices["workprof"].Ref()
+	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Reset: bot.ResetResult{State: bot.ActionFailed}})
+	wantText(t, s.reply().Text, "wachtwoordcodebeleid")
 }

@@ -100,7 +100,7 @@ func (t *turn) failed(r *bot.CommandResult) {
 	case bot.OpLock:
 		text = t.text("lock.failed", t.deviceArgs(&r.Device)...) + " " + text
 	case bot.OpReset, bot.OpResetStatus:
-		text = t.text("result.failed", t.deviceArgs(&r.Device)...) + " " + text
+		text = t.failedText(r.Device) + " " + text
 	}
 	t.say(bot.Reply{Text: text + "\n" + t.support()})
 }
@@ -142,13 +142,24 @@ func (t *turn) resetResult(d bot.DeviceRef, res bot.ResetResult, attempt int) {
 			t.follow(FollowSignIn, d, t.f.cfg.SignInWait, 0)
 		}
 		if attempt >= t.f.cfg.PollMax {
-			t.say(bot.Reply{Text: t.text("result.failed", args...) + "\n" + t.support()})
+			t.say(bot.Reply{Text: t.failedText(d) + "\n" + t.support()})
 			return
 		}
 		t.follow(FollowPoll, d, t.f.cfg.PollEvery, attempt+1)
 	default:
-		t.say(bot.Reply{Text: t.text("result.failed", args...) + " (" + string(res.State) + ")\n" + t.support()})
+		t.say(bot.Reply{Text: t.failedText(d) + " (" + string(res.State) + ")\n" + t.support()})
 	}
+}
+
+// failedText says a reset did not succeed; on Android Enterprise and AOSP
+// the usual cause is a device with no passcode policy yet, so it says so.
+func (t *turn) failedText(d bot.DeviceRef) string {
+	text := t.text("result.failed", t.deviceArgs(&d)...)
+	switch d.Kind {
+	case bot.AndroidEnterprise, bot.AndroidWorkProfile, bot.AOSP:
+		text += " " + t.text("result.failed.policy")
+	}
+	return text
 }
 
 func (t *turn) platformAnswer(d bot.DeviceRef, passcode string) string {
