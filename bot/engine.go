@@ -356,11 +356,11 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	}
 	now := e.now()
 	due, err := e.Store.Claim(ctx, now, lease, batch)
+	var errs []error
 	if err != nil {
 		e.storeError()
-		return 0, fmt.Errorf("engine: claim follow-ups: %w", err)
+		errs = append(errs, fmt.Errorf("engine: claim follow-ups: %w", err))
 	}
-	var errs []error
 	fired := 0
 	for _, f := range due {
 		if e.Observer != nil {

@@ -236,7 +236,12 @@ for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
 local data = redis.call('HMGET', KEYS[2], unpack(ids))
 local out = {}
 for i, id in ipairs(ids) do
-  if data[i] then table.insert(out, data[i]) else redis.call('ZREM', KEYS[1], id) end
+  if data[i] then
+    table.insert(out, id)
+    table.insert(out, data[i])
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
 end
 return out`)
 
@@ -247,15 +252,20 @@ func (s *Redis) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("store: claim follow-ups: %w", err)
 	}
-	out := make([]bot.FollowUp, 0, len(raw))
-	for _, r := range raw {
+	out := make([]bot.FollowUp, 0, len(raw)/2)
+	var errs []error
+	for i := 0; i+1 < len(raw); i += 2 {
 		var f bot.FollowUp
-		if err := json.Unmarshal([]byte(r), &f); err != nil {
-			return out, fmt.Errorf("store: decode follow-up: %w", err)
+		if err := json.Unmarshal([]byte(raw[i+1]), &f); err != nil {
+			// One unreadable entry must not hold its batch back lease
+			// after lease: drop it, say so, and hand out the rest.
+			errs = append(errs, fmt.Errorf("store: dropped unreadable follow-up %s: %w", raw[i], err))
+			errs = append(errs, s.Ack(ctx, bot.FollowUp{ID: raw[i]}))
+			continue
 		}
 		out = append(out, f)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // Ack implements bot.Store.

@@ -219,3 +219,21 @@ func TestUnreadableConversationStartsAfresh(t *testing.T) {
 		t.Fatalf("the next save must replace it: %v", err)
 	}
 }
+
+func TestAnUnreadableFollowUpDoesNotHoldItsBatchBack(t *testing.T) {
+	srv := redistest.Start(t)
+	s := store.New(srv.Client())
+	if err := s.Schedule(ctx, followUps(2, t0)...); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Client().HSet(ctx, "passbot:{fu}:data", "f0000", "{broken").Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Claim(ctx, t0, time.Minute, 10)
+	if err == nil || len(got) != 1 || got[0].ID != "f0001" {
+		t.Fatalf("claim: %+v, %v; want f0001 and an error about f0000", got, err)
+	}
+	if n, _ := s.Pending(ctx); n != 1 {
+		t.Errorf("%d pending, want the unreadable one gone", n)
+	}
+}
