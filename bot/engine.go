@@ -58,8 +58,9 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (replies []Reply, err err
 		if e.Observer != nil {
 			e.Observer.Handled(ev.User.Platform, ev.Kind, outcome, took)
 		}
-		// Never the text or the replies: a reply can hold a passcode.
-		e.logger().Info("event", "platform", ev.User.Platform, "kind", ev.Kind.String(), "user", ev.User.Key(),
+		// Never the text or the replies: a reply can hold a passcode. Debug:
+		// one line per event would drown the console demo at info.
+		e.logger().Debug("event", "platform", ev.User.Platform, "kind", ev.Kind.String(), "user", ev.User.Key(),
 			"delivery", ev.DeliveryID, "conversation", conv.ID, "step", conv.Step, "outcome", outcome, "took", took, "err", err)
 	}()
 	delivery, press := e.marks(ev)
