@@ -51,8 +51,10 @@ type FollowUp struct {
 	Lang   string    `json:"l,omitempty"`
 	ConvID string    `json:"c,omitempty"`
 	Device DeviceRef `json:"d"`
-	// Attempt counts re-schedules of a polling follow-up.
-	Attempt int `json:"a,omitempty"`
+	// Attempt counts re-schedules of a polling follow-up; Since is when the
+	// action it polls was started.
+	Attempt int       `json:"a,omitempty"`
+	Since   time.Time `json:"s,omitzero"`
 	// Request is the helpdesk request an escalation or expiry is about.
 	Request string `json:"r,omitempty"`
 }

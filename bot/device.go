@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Device is an Intune managed device in Microsoft Graph's managedDevice shape,
@@ -232,8 +233,11 @@ type Devices interface {
 	ListDevices(ctx context.Context, upn string) ([]Device, error)
 	// ResetPasscode starts a passcode reset and returns what is known so far.
 	ResetPasscode(ctx context.Context, deviceID string) (ResetResult, error)
-	// ResetStatus reads the state of the latest passcode reset on the device.
-	ResetStatus(ctx context.Context, deviceID string) (ResetResult, error)
+	// ResetStatus reads the state of the latest passcode reset on the device
+	// that started at since or later: an earlier reset's result (and its
+	// passcode, dead by now) must not pass for this one. A zero since
+	// takes the latest.
+	ResetStatus(ctx context.Context, deviceID string, since time.Time) (ResetResult, error)
 	// RemoteLock locks the device.
 	RemoteLock(ctx context.Context, deviceID string) error
 }

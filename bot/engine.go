@@ -236,7 +236,7 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 			res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
 		}
 	case OpResetStatus:
-		res.Reset, res.Err = e.Devices.ResetStatus(ctx, cmd.Device.ID)
+		res.Reset, res.Err = e.Devices.ResetStatus(ctx, cmd.Device.ID, cmd.Since)
 	case OpLock:
 		res.Err = e.Devices.RemoteLock(ctx, cmd.Device.ID)
 	default:

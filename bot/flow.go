@@ -51,8 +51,10 @@ const (
 type Command struct {
 	Op     Op
 	Device DeviceRef
-	// Attempt counts earlier reads of a pending action (OpResetStatus).
+	// Attempt counts earlier reads of a pending action (OpResetStatus);
+	// Since is when the action was started.
 	Attempt int
+	Since   time.Time
 	// Request is the helpdesk request the command belongs to.
 	Request string
 	Text    string

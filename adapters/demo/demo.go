@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/passbot/passbot/bot"
 )
@@ -135,7 +136,7 @@ func (f *Fleet) ResetPasscode(_ context.Context, id string) (bot.ResetResult, er
 
 // ResetStatus implements bot.Devices. The passcode was shown once and is not
 // kept, so only the state comes back.
-func (f *Fleet) ResetStatus(_ context.Context, id string) (bot.ResetResult, error) {
+func (f *Fleet) ResetStatus(_ context.Context, id string, _ time.Time) (bot.ResetResult, error) {
 	if _, err := f.device(id); err != nil {
 		return bot.ResetResult{}, err
 	}

@@ -24,7 +24,7 @@ func TestCircuitBreaker(t *testing.T) {
 	}
 	call := func(t *testing.T, c *Client) error {
 		t.Helper()
-		_, err := c.ResetStatus(t.Context(), workDevice)
+		_, err := c.ResetStatus(t.Context(), workDevice, time.Time{})
 		return err
 	}
 	requests := func(f *graphtest.Server) int { return len(f.Requests()) }
@@ -97,7 +97,7 @@ func TestCircuitBreaker(t *testing.T) {
 	t.Run("client errors do not open it", func(t *testing.T) {
 		f, c, _, _ := setup(t)
 		for range 3 {
-			if _, err := c.ResetStatus(t.Context(), "00000000-gone"); bot.ErrorCode(err) != ErrCodeNotFound {
+			if _, err := c.ResetStatus(t.Context(), "00000000-gone", time.Time{}); bot.ErrorCode(err) != ErrCodeNotFound {
 				t.Fatalf("err %v, want not found", err)
 			}
 		}
@@ -125,7 +125,7 @@ func TestCircuitBreaker(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error)
 		go func() {
-			_, err := c.ResetStatus(ctx, workDevice)
+			_, err := c.ResetStatus(ctx, workDevice, time.Time{})
 			done <- err
 		}()
 		<-arrived

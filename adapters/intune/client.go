@@ -170,9 +170,10 @@ func (c *Client) action(ctx context.Context, deviceID, name string) error {
 	return c.send(ctx, r, nil)
 }
 
-// ResetStatus reads the device's latest resetPasscode action result. The
-// passcode is returned only when the action is done.
-func (c *Client) ResetStatus(ctx context.Context, deviceID string) (bot.ResetResult, error) {
+// ResetStatus reads the device's latest resetPasscode action result that
+// started at since or later (less clockSkew). The passcode is returned only
+// when the action is done.
+func (c *Client) ResetStatus(ctx context.Context, deviceID string, since time.Time) (bot.ResetResult, error) {
 	var body struct {
 		ID      string         `json:"id"`
 		Results []actionResult `json:"deviceActionResults"`
@@ -185,9 +186,10 @@ func (c *Client) ResetStatus(ctx context.Context, deviceID string) (bot.ResetRes
 	if err := c.send(ctx, r, &body); err != nil {
 		return bot.ResetResult{}, err
 	}
-	latest, ok := latestAction(body.Results, "resetPasscode")
+	latest, ok := latestAction(body.Results, "resetPasscode", since.Add(-clockSkew))
 	if !ok {
-		// Intune may not list a reset it accepted a moment ago.
+		// Intune may not list a reset it accepted a moment ago; until it
+		// does, an earlier reset's result is not this one's.
 		return bot.ResetResult{State: bot.ActionPending}, nil
 	}
 	res := bot.ResetResult{State: actionState(latest.ActionState)}
@@ -205,14 +207,20 @@ func (c *Client) ResetStatus(ctx context.Context, deviceID string) (bot.ResetRes
 type actionResult struct {
 	ActionName  string  `json:"actionName"`
 	ActionState string  `json:"actionState"`
+	Started     string  `json:"startDateTime"`
 	LastUpdated string  `json:"lastUpdatedDateTime"`
 	Passcode    *string `json:"passcode"`
 	ErrorCode   int     `json:"errorCode"`
 }
 
-// latestAction returns the most recently updated result of the named action;
+// clockSkew is how far Intune's clock and ours may disagree: a result that
+// started this much before the reset passbot sent may still be that reset.
+const clockSkew = 2 * time.Minute
+
+// latestAction returns the most recently updated result of the named action
+// that started at notBefore or later (one with no readable start counts);
 // of equal times, the later in the list.
-func latestAction(results []actionResult, name string) (actionResult, bool) {
+func latestAction(results []actionResult, name string, notBefore time.Time) (actionResult, bool) {
 	var (
 		best  actionResult
 		bestT time.Time
@@ -220,6 +228,9 @@ func latestAction(results []actionResult, name string) (actionResult, bool) {
 	)
 	for _, r := range results {
 		if !strings.EqualFold(r.ActionName, name) {
+			continue
+		}
+		if start, err := time.Parse(time.RFC3339Nano, r.Started); err == nil && start.Before(notBefore) {
 			continue
 		}
 		t, _ := time.Parse(time.RFC3339Nano, r.LastUpdated) // unparsable: oldest

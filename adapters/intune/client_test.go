@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/passbot/passbot/bot"
 )
@@ -146,7 +147,7 @@ func TestResetPasscodeThenStatus(t *testing.T) {
 			if tt.finish != "" {
 				f.FinishReset(tt.device, tt.finish, tt.passcode)
 			}
-			res, err = c.ResetStatus(t.Context(), tt.device)
+			res, err = c.ResetStatus(t.Context(), tt.device, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +178,7 @@ func TestResetStatusOfFixtures(t *testing.T) {
 		{workDevice, bot.ActionDone, donePasscode},
 		{iPhone, bot.ActionPending, ""}, // never reset: nothing listed yet
 	} {
-		res, err := c.ResetStatus(t.Context(), tt.device)
+		res, err := c.ResetStatus(t.Context(), tt.device, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,12 +196,22 @@ func TestLatestAction(t *testing.T) {
 		{ActionName: "ResetPasscode", ActionState: "pending", LastUpdated: "2024-05-01T10:00:02.1234567Z"},
 		{ActionName: "resetPasscode", ActionState: "failed", LastUpdated: "not a time"},
 	}
-	got, ok := latestAction(results, "resetPasscode")
+	got, ok := latestAction(results, "resetPasscode", time.Time{})
 	if !ok || got.ActionState != "pending" {
 		t.Errorf("latest = %+v, want the pending one updated last", got)
 	}
-	if _, ok := latestAction(results[:2], "wipe"); ok {
+	if _, ok := latestAction(results[:2], "wipe", time.Time{}); ok {
 		t.Error("found a wipe that is not there")
+	}
+	// A reset sent at 10:00 must not take the 09:40 reset's passcode for
+	// its own while Intune does not list it yet.
+	earlier := []actionResult{{ActionName: "resetPasscode", ActionState: "done", Started: "2024-05-01T09:40:00Z",
+		LastUpdated: "2024-05-01T09:41:27Z", Passcode: code("old")}}
+	if got, ok := latestAction(earlier, "resetPasscode", time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)); ok {
+		t.Errorf("an earlier reset passed for this one: %+v", got)
+	}
+	if _, ok := latestAction(earlier, "resetPasscode", time.Date(2024, 5, 1, 9, 39, 0, 0, time.UTC)); !ok {
+		t.Error("this reset's own result was skipped")
 	}
 	for in, want := range map[string]bot.ActionState{
 		"pending": bot.ActionPending, "active": bot.ActionActive, "done": bot.ActionDone, "failed": bot.ActionFailed,
@@ -352,7 +363,7 @@ func TestPasscodeNeverLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.FinishReset(androidDevice, "done", secret)
-	res, err := c.ResetStatus(ctx, androidDevice)
+	res, err := c.ResetStatus(ctx, androidDevice, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +395,7 @@ func reset(id string) func(context.Context, *Client) error {
 }
 
 func status(id string) func(context.Context, *Client) error {
-	return func(ctx context.Context, c *Client) error { _, err := c.ResetStatus(ctx, id); return err }
+	return func(ctx context.Context, c *Client) error { _, err := c.ResetStatus(ctx, id, time.Time{}); return err }
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kelseyhightower/envconfig"
 
@@ -122,7 +123,7 @@ func TestResetOutcomes(t *testing.T) {
 		t.Helper()
 		var got []string
 		for range reads {
-			res, err := c.ResetStatus(ctx, id)
+			res, err := c.ResetStatus(ctx, id, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}

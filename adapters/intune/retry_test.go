@@ -210,7 +210,7 @@ func TestRetryGivesUpWhenTheWaitOutlivesTheCaller(t *testing.T) {
 	c, _ := newClient(t, f, clock)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	_, err := c.ResetStatus(ctx, workDevice)
+	_, err := c.ResetStatus(ctx, workDevice, time.Time{})
 	if bot.ErrorCode(err) != ErrCodeUnavailable || !strings.Contains(err.Error(), "would pass the deadline") {
 		t.Fatalf("err %v, want unavailable without waiting", err)
 	}
@@ -270,7 +270,7 @@ func TestObserverSeesEveryAttempt(t *testing.T) {
 	if _, err := c.ResetPasscode(t.Context(), androidDevice); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ResetStatus(t.Context(), androidDevice); err != nil {
+	if _, err := c.ResetStatus(t.Context(), androidDevice, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"POST 429", "POST 204", "GET error", "GET 200"}

@@ -565,3 +565,17 @@ func TestAFailedEnterpriseResetNamesThePasscodePolicy(t *testing.T) {
 	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Reset: bot.ResetResult{State: bot.ActionFailed}})
 	wantText(t, s.reply().Text, "wachtwoordcodebeleid")
 }
+
+func TestPollsAskForThisResetOnly(t *testing.T) {
+	s := start(t, "en", devices["android6"])
+	d := devices["android6"].Ref()
+	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Reset: bot.ResetResult{State: bot.ActionPending}})
+	poll := s.out.FollowUps[len(s.out.FollowUps)-1]
+	if poll.Kind != FollowPoll || !poll.Since.Equal(t0) {
+		t.Fatalf("poll %+v: want Since at the reset (%v)", poll, t0)
+	}
+	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Due, FollowUp: &poll}, t0.Add(time.Minute))
+	if cmd := s.out.Commands[0]; !cmd.Since.Equal(t0) {
+		t.Errorf("status read %+v: want Since %v", cmd, t0)
+	}
+}

@@ -19,7 +19,7 @@ func (t *turn) onResult(r *bot.CommandResult) {
 	case bot.OpLock:
 		t.say(bot.Reply{Text: t.text("lock.sent", t.deviceArgs(&r.Device)...), Replace: true})
 	case bot.OpReset, bot.OpResetStatus:
-		t.resetResult(r.Device, r.Reset, r.Attempt)
+		t.resetResult(r)
 	case bot.OpRequest:
 		t.say(bot.Reply{Text: t.text("request.sent", t.deviceArgs(&r.Device)...)})
 	case bot.OpDenyReason:
@@ -92,7 +92,7 @@ func (t *turn) failed(r *bot.CommandResult) {
 		(code == bot.ErrCodeUnavailable || code == bot.ErrCodeRateLimited) {
 		// The reset may well be done: a passing Graph error must not cost
 		// the person their temporary passcode. Read again later.
-		t.follow(FollowPoll, r.Device, t.f.cfg.PollEvery, r.Attempt+1)
+		t.poll(r.Device, r.Attempt+1, r.Since)
 		return
 	}
 	text := t.text(bot.ErrorCode(r.Err))
@@ -124,7 +124,11 @@ func (t *turn) listed(devices []bot.Device) {
 // resetResult answers per platform as the guide describes. The passcode is
 // put only in a private reply and nowhere else. attempt counts the polls so
 // far of a pending reset.
-func (t *turn) resetResult(d bot.DeviceRef, res bot.ResetResult, attempt int) {
+func (t *turn) resetResult(r *bot.CommandResult) {
+	d, res, attempt, since := r.Device, r.Reset, r.Attempt, r.Since
+	if r.Op == bot.OpReset {
+		since = t.now
+	}
 	args := t.deviceArgs(&d)
 	switch res.State {
 	case bot.ActionDone:
@@ -145,7 +149,7 @@ func (t *turn) resetResult(d bot.DeviceRef, res bot.ResetResult, attempt int) {
 			t.say(bot.Reply{Text: t.failedText(d) + "\n" + t.support()})
 			return
 		}
-		t.follow(FollowPoll, d, t.f.cfg.PollEvery, attempt+1)
+		t.poll(d, attempt+1, since)
 	default:
 		t.say(bot.Reply{Text: t.failedText(d) + " (" + string(res.State) + ")\n" + t.support()})
 	}
@@ -193,6 +197,12 @@ func (t *turn) follow(kind string, d bot.DeviceRef, after time.Duration, attempt
 	})
 }
 
+// poll schedules the next read of a reset started at since.
+func (t *turn) poll(d bot.DeviceRef, attempt int, since time.Time) {
+	t.follow(FollowPoll, d, t.f.cfg.PollEvery, attempt)
+	t.out.FollowUps[len(t.out.FollowUps)-1].Since = since
+}
+
 func (t *turn) onDue(f *bot.FollowUp) {
 	args := t.deviceArgs(&f.Device)
 	switch f.Kind {
@@ -201,6 +211,6 @@ func (t *turn) onDue(f *bot.FollowUp) {
 	case FollowReminder:
 		t.say(bot.Reply{Text: t.text("followup.reminder", args...)})
 	case FollowPoll:
-		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpResetStatus, Device: f.Device, Attempt: f.Attempt})
+		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpResetStatus, Device: f.Device, Attempt: f.Attempt, Since: f.Since})
 	}
 }

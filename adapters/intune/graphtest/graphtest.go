@@ -125,7 +125,9 @@ func New(t testing.TB, opts ...Option) *Server {
 		results:  map[string][]map[string]any{},
 		outcomes: map[string]Outcome{},
 		reads:    map[string]int{},
-		tick:     time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC),
+		// Action results are stamped from the wall clock, as Graph's are:
+		// a reset the bot sent "now" must not look older than itself.
+		tick: time.Now().UTC().Truncate(time.Second),
 	}
 	for _, o := range opts {
 		o(s)
