@@ -87,7 +87,7 @@ type Store interface {
 	Begin(ctx context.Context, user User, delivery, press string) (Begun, error)
 	// Forget unmarks a delivery and a press whose handling failed before it
 	// acted, so a redelivery or a second click is handled again.
-	Forget(ctx context.Context, delivery, press string) error
+	Forget(ctx context.Context, user User, delivery, press string) error
 	// Save stores conv if its stored version is still conv.Version, and
 	// bumps conv.Version. Otherwise it returns ErrConflict.
 	Save(ctx context.Context, conv *Conversation) error

@@ -92,7 +92,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (replies []Reply, err err
 	}
 	if err != nil && !acted {
 		// Nothing happened: let a redelivery or another click try again.
-		if ferr := e.Store.Forget(ctx, delivery, press); ferr != nil {
+		if ferr := e.Store.Forget(ctx, ev.User, delivery, press); ferr != nil {
 			err = errors.Join(err, ferr)
 		}
 	}

@@ -43,7 +43,7 @@ const (
 
 func convKey(u bot.User) string      { return "passbot:{u:" + u.Key() + "}:conv" }
 func seenKey(delivery string) string { return "passbot:seen:" + delivery }
-func pressKey(press string) string   { return "passbot:press:" + press }
+func pressField(press string) string { return "p:" + press }
 
 // Begin implements bot.Store: the SET NX marks and the conversation read
 // share one round trip.
@@ -55,7 +55,14 @@ func (s *Redis) Begin(ctx context.Context, user bot.User, delivery, press string
 			seen = p.SetNX(ctx, seenKey(delivery), 1, s.SeenTTL)
 		}
 		if press != "" {
-			pressed = p.SetNX(ctx, pressKey(press), 1, s.SeenTTL)
+			// The press mark is a field of the conversation itself: it only
+			// matters while the pressed version is the stored one, and the
+			// next save removes it. One field per pressed version, so a
+			// stale click cannot block the current one.
+			pressed = p.HSetNX(ctx, convKey(user), pressField(press), 1)
+			// A click on a conversation that expired would otherwise leave
+			// a hash of marks that never expires.
+			p.PExpire(ctx, convKey(user), s.ConvTTL)
 		}
 		conv = p.HMGet(ctx, convKey(user), "v", "d")
 		return nil
@@ -92,21 +99,17 @@ func decodeConv(fields []any) (*bot.Conversation, error) {
 }
 
 // Forget implements bot.Store.
-func (s *Redis) Forget(ctx context.Context, delivery, press string) error {
-	var keys []string
-	if delivery != "" {
-		keys = append(keys, seenKey(delivery))
-	}
-	if press != "" {
-		keys = append(keys, pressKey(press))
-	}
-	if len(keys) == 0 {
+func (s *Redis) Forget(ctx context.Context, user bot.User, delivery, press string) error {
+	if delivery == "" && press == "" {
 		return nil
 	}
-	// One DEL per key: on Cluster the keys live in different slots.
+	// One command per key: on Cluster the keys live in different slots.
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range keys {
-			p.Del(ctx, k)
+		if delivery != "" {
+			p.Del(ctx, seenKey(delivery))
+		}
+		if press != "" {
+			p.HDel(ctx, convKey(user), pressField(press))
 		}
 		return nil
 	})
@@ -122,6 +125,9 @@ var saveScript = redis.NewScript(`
 local v = redis.call('HGET', KEYS[1], 'v')
 if (v or '0') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
+for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(f, 1, 2) == 'p:' then redis.call('HDEL', KEYS[1], f) end
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`)
 

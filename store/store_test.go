@@ -34,7 +34,7 @@ func TestBeginMarksDeliveriesOnce(t *testing.T) {
 	if b, _ := s.Begin(ctx, adele, "slack:Ev2", "U1:conv:3"); b.Duplicate || !b.Pressed {
 		t.Errorf("a second click on the same button version: %+v", b)
 	}
-	if err := s.Forget(ctx, "slack:Ev1", "U1:conv:3"); err != nil {
+	if err := s.Forget(ctx, adele, "slack:Ev1", "U1:conv:3"); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := s.Begin(ctx, adele, "slack:Ev1", "U1:conv:3"); b.Duplicate || b.Pressed {
@@ -235,5 +235,33 @@ func TestAnUnreadableFollowUpDoesNotHoldItsBatchBack(t *testing.T) {
 	}
 	if n, _ := s.Pending(ctx); n != 1 {
 		t.Errorf("%d pending, want the unreadable one gone", n)
+	}
+}
+
+func TestPressMarksLiveInTheConversationUntilItsNextSave(t *testing.T) {
+	srv := redistest.Start(t)
+	s := store.New(srv.Client())
+	c := &bot.Conversation{ID: "c1", Owner: adele}
+	if err := s.Save(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := s.Begin(ctx, adele, "", "c1:0"); b.Pressed {
+		t.Fatal("a stale version's first click counted as pressed")
+	}
+	if b, _ := s.Begin(ctx, adele, "", "c1:1"); b.Pressed {
+		t.Fatal("a stale click blocked the current version")
+	}
+	if b, _ := s.Begin(ctx, adele, "", "c1:1"); !b.Pressed {
+		t.Fatal("the second click on version 1 was not caught")
+	}
+	if err := s.Save(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	fields, err := srv.Client().HKeys(ctx, "passbot:{u:slack:U1}:conv").Result()
+	if err != nil || len(fields) != 2 {
+		t.Errorf("fields after the save %v, %v: want only v and d", fields, err)
+	}
+	if _, _ = s.Begin(ctx, bot.User{Platform: bot.Slack, ID: "U9"}, "", "gone:3"); srv.Client().PTTL(ctx, "passbot:{u:slack:U9}:conv").Val() <= 0 {
+		t.Error("a click on an expired conversation left a key that never expires")
 	}
 }
