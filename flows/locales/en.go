@@ -34,6 +34,7 @@ var en = map[string]string{
 	"result.done":               "✅ Your passcode was reset successfully. You are signed out: wait {minutes} minutes before signing in again; I will tell you when.",
 	"result.pending":            "The passcode reset of {name} was sent. You are signed out: wait {minutes} minutes before signing in again. I will message you as soon as the device reports back.",
 	"result.failed.policy":      "A passcode policy must already apply to this device, or its reset fails: ask your company support to check it.",
+	"result.unconfirmed":        "I could not confirm that the passcode reset of {name} reached Intune. I will check and message you. If it did, you are signed out: wait {minutes} minutes before signing in again.",
 	"result.failed":             "❌ The passcode reset of {name} did not succeed.",
 	"followup.signin":           "{minutes} minutes have passed: you can sign in again on {name}.",
 	"followup.reminder":         "Reminder: if you are still using the temporary passcode on {name}, change it in your device Settings.",

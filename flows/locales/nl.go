@@ -34,6 +34,7 @@ var nl = map[string]string{
 	"result.done":               "✅ Uw wachtwoordcode is opnieuw ingesteld. U bent afgemeld: wacht {minutes} minuten voordat u zich opnieuw aanmeldt; ik laat het u weten.",
 	"result.pending":            "Het opnieuw instellen van de wachtwoordcode van {name} is verstuurd. U bent afgemeld: wacht {minutes} minuten voordat u zich opnieuw aanmeldt. Ik stuur u een bericht zodra het apparaat reageert.",
 	"result.failed.policy":      "Voor dit apparaat moet al een wachtwoordcodebeleid gelden, anders mislukt het opnieuw instellen: vraag het ondersteuningsteam van uw bedrijf dat te controleren.",
+	"result.unconfirmed":        "Ik kon niet bevestigen dat het opnieuw instellen van de wachtwoordcode van {name} Intune heeft bereikt. Ik controleer het en stuur u een bericht. Als het gelukt is, bent u afgemeld: wacht {minutes} minuten voordat u zich opnieuw aanmeldt.",
 	"result.failed":             "❌ Het opnieuw instellen van de wachtwoordcode van {name} is niet gelukt.",
 	"followup.signin":           "Er zijn {minutes} minuten voorbij: u kunt zich opnieuw aanmelden op {name}.",
 	"followup.reminder":         "Herinnering: gebruikt u nog de tijdelijke wachtwoordcode op {name}? Wijzig die via Instellingen op uw apparaat.",

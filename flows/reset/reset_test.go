@@ -579,3 +579,15 @@ func TestPollsAskForThisResetOnly(t *testing.T) {
 		t.Errorf("status read %+v: want Since %v", cmd, t0)
 	}
 }
+
+func TestAResetThatTimedOutIsCheckedNotCalledFailed(t *testing.T) {
+	s := start(t, "en", devices["android6"])
+	d := devices["android6"].Ref()
+	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Err: &bot.Error{Code: bot.ErrCodeUnavailable}})
+	wantText(t, s.reply().Text, "could not confirm", "I will check")
+	if len(s.out.FollowUps) != 1 || s.out.FollowUps[0].Kind != FollowPoll || !s.out.FollowUps[0].Since.Equal(t0) {
+		t.Errorf("follow-ups %+v, want a status read of this reset", s.out.FollowUps)
+	}
+	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Err: &bot.Error{Code: bot.ErrCodeRateLimited}})
+	wantText(t, s.reply().Text, "too many resets")
+}

@@ -88,11 +88,19 @@ func (t *turn) auditResult(rs []bot.AuditRecord) {
 }
 
 func (t *turn) failed(r *bot.CommandResult) {
-	if code := bot.ErrorCode(r.Err); r.Op == bot.OpResetStatus && r.Attempt < t.f.cfg.PollMax &&
+	code := bot.ErrorCode(r.Err)
+	if r.Op == bot.OpResetStatus && r.Attempt < t.f.cfg.PollMax &&
 		(code == bot.ErrCodeUnavailable || code == bot.ErrCodeRateLimited) {
 		// The reset may well be done: a passing Graph error must not cost
 		// the person their temporary passcode. Read again later.
 		t.poll(r.Device, r.Attempt+1, r.Since)
+		return
+	}
+	if r.Op == bot.OpReset && code == bot.ErrCodeUnavailable {
+		// A reset that timed out may have reached Intune all the same; it is
+		// never sent twice, so find out what became of it.
+		t.say(bot.Reply{Text: t.text("result.unconfirmed", t.deviceArgs(&r.Device)...)})
+		t.poll(r.Device, 1, t.now)
 		return
 	}
 	text := t.text(bot.ErrorCode(r.Err))
