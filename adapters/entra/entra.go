@@ -359,8 +359,10 @@ func (s *SignIn) finish(ctx context.Context, w http.ResponseWriter, l link, outc
 	final, err := s.engine.SignedIn(ctx, bot.SignInResult{SignIn: l.SignIn, Outcome: outcome, Identity: id})
 	key := "page." + final
 	switch {
-	case errors.Is(err, bot.ErrSignInStale):
+	case errors.Is(err, bot.ErrSignInStale) && final == bot.SignInOK:
 		key = "page.moved"
+	case errors.Is(err, bot.ErrSignInStale):
+		// Refused either way: the page says why.
 	case err != nil:
 		s.log.Error("sign-in: hand over to the conversation", "user", l.Owner.Key(), "err", err)
 		key = "page.failed"
