@@ -186,7 +186,9 @@ func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
 			Message: locales.Text(l.Lang, "page.start", "name", l.Device.Name, "upn", expectedUPN(l.SignIn))}
 		p.Form.Action = "/signin/" + r.PathValue("id")
 		p.Form.Submit = []Button{{Name: "go", Value: "1", Label: locales.Text(l.Lang, "page.start.button")}}
-		p.Write(w, http.StatusOK)
+		// The form's answer redirects to the provider: browsers hold that
+		// redirect to form-action too.
+		p.Write(w, http.StatusOK, origin(s.cfg.AuthorityURL))
 	}
 }
 
@@ -452,6 +454,15 @@ func random(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// origin is the scheme and host of a URL.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func isGUID(s string) bool {
