@@ -1,9 +1,13 @@
 package intune
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/sony/gobreaker/v2"
 )
 
 // Circuit breaker defaults: open after 5 consecutive outages, for 30 s.
@@ -14,17 +18,41 @@ const (
 
 // breaker keeps calls away from Graph after a run of outages. Closed, it lets
 // every call through and counts consecutive outages; at failures it opens
-// for cooldown and refuses calls; after that it lets one probe through
-// (half-open): success closes it, another outage opens it again.
+// and refuses calls; once cooldown has passed it lets one probe through
+// (half-open): success closes it, another outage opens it again. gobreaker
+// keeps the time on the wall clock, not on the client's Clock.
 type breaker struct {
-	failures int
-	cooldown time.Duration
+	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
 
-	mu        sync.Mutex
-	run       int // consecutive outages
-	openUntil time.Time
-	probing   bool // a half-open probe is in flight
-	last      error
+	mu   sync.Mutex
+	last error // the latest outage, for the refusal and the log
+}
+
+// errNeutral is what a call that says nothing about Graph reports: the
+// caller gave up or the limiter failed. gobreaker counts it neither way, so
+// a cancelled probe lets the next call probe.
+var errNeutral = errors.New("intune: outcome says nothing about Graph")
+
+func newBreaker(failures int, cooldown time.Duration, log *slog.Logger) *breaker {
+	b := &breaker{}
+	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        "graph",
+		MaxRequests: 1, // one probe at a time when half-open
+		Timeout:     cooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(failures) },
+		IsExcluded:  func(err error) bool { return errors.Is(err, errNeutral) },
+		OnStateChange: func(_ string, _, to gobreaker.State) {
+			switch to {
+			case gobreaker.StateOpen:
+				log.Error("intune: Graph failing, circuit open", "cooldown", cooldown, "error", b.lastOutage())
+			case gobreaker.StateHalfOpen:
+				log.Info("intune: circuit half-open, probing Graph")
+			case gobreaker.StateClosed:
+				log.Info("intune: Graph answering again, circuit closed")
+			}
+		},
+	})
+	return b
 }
 
 // outcome is what a call tells the breaker.
@@ -36,48 +64,34 @@ const (
 	neutral                // says nothing about Graph: the caller gave up, the limiter failed
 )
 
-// allow returns nil when a call may go to Graph, and whether that call is the
-// half-open probe, which must be passed back to record.
-func (b *breaker) allow(now time.Time) (probe bool, err error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.run < b.failures {
-		return false, nil
+// allow returns, when a call may go to Graph, the function that reports its
+// outcome; otherwise an error wrapping ErrCircuitOpen.
+func (b *breaker) allow() (record func(o outcome, err error), err error) {
+	done, err := b.cb.Allow()
+	if err != nil {
+		return nil, fmt.Errorf("%w (%w); last: %v", ErrCircuitOpen, err, b.lastOutage())
 	}
-	if now.Before(b.openUntil) || b.probing {
-		return false, fmt.Errorf("%w after %d consecutive failures, until %s; last: %v",
-			ErrCircuitOpen, b.run, b.openUntil.Format(time.RFC3339), b.last)
-	}
-	b.probing = true
-	return true, nil
+	return func(o outcome, err error) {
+		switch o {
+		case healthy:
+			done(nil)
+		case failed:
+			b.mu.Lock()
+			b.last = err
+			b.mu.Unlock()
+			done(err)
+		default:
+			done(errNeutral)
+		}
+	}, nil
 }
 
-// record counts a call's outcome and reports a change of state: "opened" or
-// "closed", or "" when none.
-func (b *breaker) record(now time.Time, probe bool, o outcome, err error) string {
+func (b *breaker) lastOutage() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if probe {
-		b.probing = false
-	}
-	switch o {
-	case healthy:
-		wasOpen := b.run >= b.failures
-		b.run, b.last = 0, nil
-		if wasOpen {
-			return "closed"
-		}
-	case failed:
-		b.run++
-		b.last = err
-		if b.run >= b.failures {
-			b.openUntil = now.Add(b.cooldown)
-			if b.run == b.failures || probe {
-				return "opened"
-			}
-		}
-	}
-	// neutral: a probe the caller cancelled leaves the state as it was, and
-	// the next call probes.
-	return ""
+	return b.last
 }
+
+// BreakerState reports the circuit breaker's state, for a metric: "closed",
+// "half-open" or "open".
+func (c *Client) BreakerState() string { return c.breaker.cb.State().String() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/passbot/passbot/adapters/intune/graphtest"
@@ -12,15 +13,24 @@ import (
 	"github.com/passbot/passbot/internal/enginetest"
 )
 
+// TestCircuitBreaker runs each case in a synctest bubble: gobreaker cools
+// down on the wall clock, which the bubble fakes, so advance moves time at
+// once instead of waiting. The fake Graph starts outside the bubble and the
+// client calls it in process, without a socket.
 func TestCircuitBreaker(t *testing.T) {
 	key := "GET /deviceManagement/managedDevices/" + workDevice
-	setup := func(t *testing.T) (*graphtest.Server, *Client, *fakeClock, *enginetest.SyncBuffer) {
-		f := newFakeGraph(t)
+	const cooldown = time.Minute
+	setup := func(t *testing.T, f *graphtest.Server) (*Client, *enginetest.SyncBuffer) {
 		cfg := fakeConfig(f)
 		cfg.MaxAttempts = 1
-		clock := newFakeClock()
-		c, logs := newClientConfig(t, f, cfg, clock, WithBreaker(2, time.Minute))
-		return f, c, clock, logs
+		return newClientVia(t, f.InProcessClient(), cfg, newFakeClock(), WithBreaker(2, cooldown))
+	}
+	advance := time.Sleep
+	bubble := func(name string, test func(t *testing.T, f *graphtest.Server)) {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeGraph(t)
+			synctest.Test(t, func(t *testing.T) { test(t, f) })
+		})
 	}
 	call := func(t *testing.T, c *Client) error {
 		t.Helper()
@@ -29,8 +39,8 @@ func TestCircuitBreaker(t *testing.T) {
 	}
 	requests := func(f *graphtest.Server) int { return len(f.Requests()) }
 
-	t.Run("opens after consecutive outages, half-opens after the cool-down", func(t *testing.T) {
-		f, c, clock, logs := setup(t)
+	bubble("opens after consecutive outages, half-opens after the cool-down", func(t *testing.T, f *graphtest.Server) {
+		c, logs := setup(t, f)
 		f.Queue(key, canned{Status: 503}, canned{Status: 504})
 		for range 2 {
 			if err := call(t, c); bot.ErrorCode(err) != ErrCodeUnavailable || errors.Is(err, ErrCircuitOpen) {
@@ -47,13 +57,19 @@ func TestCircuitBreaker(t *testing.T) {
 		if !strings.Contains(logs.String(), "circuit open") {
 			t.Error("opening was not logged")
 		}
+		if s := c.BreakerState(); s != "open" {
+			t.Errorf("state %q, want open", s)
+		}
 
-		clock.Advance(59 * time.Second)
+		advance(59 * time.Second)
 		if err := call(t, c); !errors.Is(err, ErrCircuitOpen) {
 			t.Fatalf("still cooling down: err %v", err)
 		}
 
-		clock.Advance(time.Second)
+		advance(time.Second + time.Millisecond) // past the cool-down
+		if s := c.BreakerState(); s != "half-open" {
+			t.Errorf("state %q after the cool-down, want half-open", s)
+		}
 		f.Queue(key, canned{Status: 503})
 		if err := call(t, c); bot.ErrorCode(err) != ErrCodeUnavailable || errors.Is(err, ErrCircuitOpen) {
 			t.Fatalf("failed probe: err %v, want the 503 itself", err)
@@ -65,7 +81,7 @@ func TestCircuitBreaker(t *testing.T) {
 			t.Fatalf("%d requests, want 3 (one probe)", n)
 		}
 
-		clock.Advance(time.Minute)
+		advance(cooldown + time.Millisecond)
 		if err := call(t, c); err != nil {
 			t.Fatalf("good probe: %v", err)
 		}
@@ -78,10 +94,13 @@ func TestCircuitBreaker(t *testing.T) {
 		if !strings.Contains(logs.String(), "circuit closed") {
 			t.Error("closing was not logged")
 		}
+		if s := c.BreakerState(); s != "closed" {
+			t.Errorf("state %q, want closed", s)
+		}
 	})
 
-	t.Run("success resets the count", func(t *testing.T) {
-		f, c, _, _ := setup(t)
+	bubble("success resets the count", func(t *testing.T, f *graphtest.Server) {
+		c, _ := setup(t, f)
 		f.Queue(key, canned{Status: 503})
 		call(t, c)
 		if err := call(t, c); err != nil {
@@ -94,8 +113,8 @@ func TestCircuitBreaker(t *testing.T) {
 		}
 	})
 
-	t.Run("client errors do not open it", func(t *testing.T) {
-		f, c, _, _ := setup(t)
+	bubble("client errors do not open it", func(t *testing.T, f *graphtest.Server) {
+		c, _ := setup(t, f)
 		for range 3 {
 			if _, err := c.ResetStatus(t.Context(), "00000000-gone", time.Time{}); bot.ErrorCode(err) != ErrCodeNotFound {
 				t.Fatalf("err %v, want not found", err)
@@ -113,12 +132,12 @@ func TestCircuitBreaker(t *testing.T) {
 		}
 	})
 
-	t.Run("one probe at a time, and a cancelled probe lets the next call probe", func(t *testing.T) {
-		f, c, clock, _ := setup(t)
+	bubble("one probe at a time, and a cancelled probe lets the next call probe", func(t *testing.T, f *graphtest.Server) {
+		c, _ := setup(t, f)
 		f.Queue(key, canned{Status: 503}, canned{Status: 503})
 		call(t, c)
 		call(t, c)
-		clock.Advance(time.Minute)
+		advance(cooldown + time.Millisecond)
 
 		arrived := make(chan struct{})
 		f.Queue(key, canned{Hang: true, Arrived: arrived})

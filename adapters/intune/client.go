@@ -27,6 +27,9 @@ type Client struct {
 	log     *slog.Logger
 	obs     Observer
 	breaker *breaker
+
+	breakerFailures int
+	breakerCooldown time.Duration
 }
 
 var _ bot.Devices = (*Client)(nil)
@@ -41,7 +44,7 @@ func WithHTTPClient(c *http.Client) Option { return func(cl *Client) { cl.http =
 // writes are not paced; production should pass a RedisLimiter.
 func WithLimiter(l Limiter) Option { return func(cl *Client) { cl.limiter = l } }
 
-// WithClock sets the clock for backoff and the circuit breaker.
+// WithClock sets the clock for backoff and the write limiter's queue.
 func WithClock(c Clock) Option { return func(cl *Client) { cl.clock = c } }
 
 // WithLogger logs retries, breaker changes and, at debug level, each request.
@@ -60,7 +63,7 @@ func WithObserver(o Observer) Option { return func(cl *Client) { cl.obs = o } }
 // WithBreaker opens the circuit after failures consecutive outages for
 // cooldown (defaults DefaultBreakerFailures, DefaultBreakerCooldown).
 func WithBreaker(failures int, cooldown time.Duration) Option {
-	return func(cl *Client) { cl.breaker.failures, cl.breaker.cooldown = failures, cooldown }
+	return func(cl *Client) { cl.breakerFailures, cl.breakerCooldown = failures, cooldown }
 }
 
 // New returns a client for the Graph at cfg.URL that authenticates with
@@ -81,7 +84,9 @@ func New(cfg Config, tokens TokenSource, opts ...Option) (*Client, error) {
 		timeout:  cfg.Timeout,
 		attempts: cfg.MaxAttempts,
 		tokens:   tokens,
-		breaker:  &breaker{failures: DefaultBreakerFailures, cooldown: DefaultBreakerCooldown},
+
+		breakerFailures: DefaultBreakerFailures,
+		breakerCooldown: DefaultBreakerCooldown,
 	}
 	for _, o := range opts {
 		o(c)
@@ -95,9 +100,10 @@ func New(cfg Config, tokens TokenSource, opts ...Option) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	if c.breaker.failures <= 0 {
-		c.breaker.failures = DefaultBreakerFailures
+	if c.breakerFailures <= 0 {
+		c.breakerFailures = DefaultBreakerFailures
 	}
+	c.breaker = newBreaker(c.breakerFailures, c.breakerCooldown, c.log)
 	return c, nil
 }
 

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Clock is the time the client backs off by, the circuit breaker cools down
-// by and the write limiter queues by. Tests pass a fake one and never sleep.
+// Clock is the time the client backs off by and the write limiter queues by.
+// Tests pass a fake one and never sleep.
 type Clock interface {
 	Now() time.Time
 	// Sleep waits d or until ctx is done, whichever comes first, and returns

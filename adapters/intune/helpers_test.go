@@ -3,6 +3,7 @@ package intune
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"testing"
@@ -101,13 +102,19 @@ func newClient(t testing.TB, f *graphtest.Server, clock *fakeClock, opts ...Opti
 
 func newClientConfig(t testing.TB, f *graphtest.Server, cfg Config, clock *fakeClock, opts ...Option) (*Client, *enginetest.SyncBuffer) {
 	t.Helper()
-	cred, err := NewCredential(cfg, f.Client())
+	return newClientVia(t, f.Client(), cfg, clock, opts...)
+}
+
+// newClientVia is newClientConfig with hc for the credential and the client.
+func newClientVia(t testing.TB, hc *http.Client, cfg Config, clock *fakeClock, opts ...Option) (*Client, *enginetest.SyncBuffer) {
+	t.Helper()
+	cred, err := NewCredential(cfg, hc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &enginetest.SyncBuffer{}
 	base := []Option{
-		WithHTTPClient(f.Client()),
+		WithHTTPClient(hc),
 		WithClock(clock),
 		WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 	}

@@ -53,7 +53,7 @@ const (
 // send runs r through the circuit breaker and the retry loop, decodes a JSON
 // answer into out (when not nil) and turns failures into *bot.Error.
 func (c *Client) send(ctx context.Context, r request, out any) error {
-	probe, err := c.breaker.allow(c.clock.Now())
+	record, err := c.breaker.allow()
 	if err != nil {
 		return userError(ctx, r, err)
 	}
@@ -65,12 +65,7 @@ func (c *Client) send(ctx context.Context, r request, out any) error {
 	case err != nil && ctx.Err() != nil, isLimiter(err):
 		o = neutral
 	}
-	switch c.breaker.record(c.clock.Now(), probe, o, err) {
-	case "opened":
-		c.log.ErrorContext(ctx, "intune: Graph failing, circuit open", "cooldown", c.breaker.cooldown, "error", err)
-	case "closed":
-		c.log.InfoContext(ctx, "intune: Graph answering again, circuit closed")
-	}
+	record(o, err)
 	if err != nil {
 		return userError(ctx, r, err)
 	}

@@ -27,6 +27,7 @@ package graphtest
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/json"
@@ -222,6 +223,37 @@ func (s *Server) decodeFixture(name string, v any) {
 // Client returns an HTTP client that trusts the server's certificate, for
 // the credential and the Graph client alike.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// InProcessClient returns an HTTP client that calls the server's handler
+// directly. Inside a testing/synctest bubble time moves only while every
+// goroutine is durably blocked, which one reading a socket never is.
+func (s *Server) InProcessClient() *http.Client {
+	return &http.Client{Transport: inProcess{s.srv.Config.Handler}}
+}
+
+// inProcess is a RoundTripper that serves each request with h.
+type inProcess struct{ h http.Handler }
+
+func (p inProcess) RoundTrip(r *http.Request) (resp *http.Response, err error) {
+	in := r.Clone(r.Context())
+	in.RequestURI = r.URL.RequestURI()
+	if in.Body == nil {
+		in.Body = http.NoBody
+	}
+	rec := httptest.NewRecorder()
+	defer func() {
+		// A handler that aborts (see Hang) answers nothing, as a dropped
+		// connection would.
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			resp, err = nil, fmt.Errorf("graphtest: %s %s: handler aborted: %w", r.Method, r.URL.Path, context.Cause(r.Context()))
+		}
+	}()
+	p.h.ServeHTTP(rec, in)
+	return rec.Result(), nil
+}
 
 // AddUser makes upn a user Graph knows, with no devices yet; listing the
 // devices of an unknown user is a 404.
