@@ -68,11 +68,7 @@ func (a *Adapter) groupMembers(ctx context.Context, group string) (map[string]bo
 	if ok && now.Before(c.expires) {
 		return c.members, nil
 	}
-	var ids []string
-	err := a.retry(ctx, "usergroups.users.list", func() (err error) {
-		ids, err = a.api.GetUserGroupMembersContext(ctx, group)
-		return err
-	})
+	ids, err := a.api.GetUserGroupMembersContext(ctx, group)
 	if err != nil {
 		return nil, err
 	}

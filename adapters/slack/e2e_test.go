@@ -220,6 +220,23 @@ func TestRateLimitRetriesAreBounded(t *testing.T) {
 	}
 }
 
+func TestRateLimitTooLongIsNotWaited(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	h.fake.limit("chat.postMessage", int((maxRetryAfter + time.Second).Seconds()))
+	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0)
+	if got := len(h.fake.Messages()); got != 0 {
+		t.Fatalf("%d messages got through", got)
+	}
+	h.waitMu.Lock()
+	defer h.waitMu.Unlock()
+	if len(h.waits) != 0 {
+		t.Errorf("waited %v, want no wait longer than %v", h.waits, maxRetryAfter)
+	}
+	if !strings.Contains(h.logs.String(), "send reply") {
+		t.Errorf("the failed send was not logged")
+	}
+}
+
 func TestDutchLocale(t *testing.T) {
 	h := newHarness(t, ModeSocket, "nl-NL")
 	h.command(adele, channelID, "", "398738663015.1.a")

@@ -69,11 +69,7 @@ func (a *Adapter) onMention(ctx context.Context, m *slackevents.AppMentionEvent)
 		return
 	}
 	text := render(bot.Reply{Text: hints[lang(a.locale(ctx, m.User))].mention})
-	err := a.retry(ctx, "chat.postEphemeral", func() error {
-		_, err := a.api.PostEphemeralContext(ctx, m.Channel, m.User, text.options()...)
-		return err
-	})
-	if err != nil {
+	if _, err := a.api.PostEphemeralContext(ctx, m.Channel, m.User, text.options()...); err != nil {
 		a.log.Error("slack: answer mention", "user", m.User, "channel", m.Channel, "err", err)
 	}
 }
@@ -84,10 +80,7 @@ func (a *Adapter) onHomeOpened(ctx context.Context, h *slackevents.AppHomeOpened
 		return
 	}
 	locale := a.locale(ctx, h.User)
-	err := a.retry(ctx, "views.publish", func() error {
-		_, err := a.api.PublishViewContext(ctx, slackapi.PublishViewContextRequest{UserID: h.User, View: homeView(lang(locale))})
-		return err
-	})
+	_, err := a.api.PublishViewContext(ctx, slackapi.PublishViewContextRequest{UserID: h.User, View: homeView(lang(locale))})
 	if err != nil {
 		a.log.Error("slack: publish home tab", "user", h.User, "err", err)
 	}

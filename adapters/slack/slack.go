@@ -94,16 +94,21 @@ func New(cfg Config, h Handler, log *slog.Logger) (*Adapter, error) {
 	if cfg.APIURL != "" {
 		opts = append(opts, slackapi.OptionAPIURL(cfg.APIURL))
 	}
-	return &Adapter{
+	a := &Adapter{
 		cfg:     cfg,
-		api:     slackapi.New(cfg.BotToken, opts...),
 		handler: h,
 		log:     log.With("platform", "slack"),
 		users:   newUserCache(),
 		groups:  newGroupCache(),
 		sleep:   sleepContext,
 		now:     time.Now,
-	}, nil
+	}
+	opts = append(opts, slackapi.OptionRetryConfig(slackapi.RetryConfig{
+		MaxRetries: maxRetries,
+		Handlers:   []slackapi.RetryHandler{rateLimitWait{a}},
+	}))
+	a.api = slackapi.New(cfg.BotToken, opts...)
+	return a, nil
 }
 
 // Run serves Slack until ctx ends. In socket mode it holds the Socket Mode
@@ -161,11 +166,7 @@ func (a *Adapter) identity(ctx context.Context) (*slackapi.AuthTestResponse, err
 	if a.self != nil {
 		return a.self, nil
 	}
-	var res *slackapi.AuthTestResponse
-	err := a.retry(ctx, "auth.test", func() (err error) {
-		res, err = a.api.AuthTestContext(ctx)
-		return err
-	})
+	res, err := a.api.AuthTestContext(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("slack: auth.test with PASSBOT_SLACK_BOT_TOKEN: %w", err)
 	}
@@ -253,10 +254,7 @@ func (o origin) channelClick() string {
 // reply goes to the clicker's DM.
 func (a *Adapter) ephemeral(ctx context.Context, o origin, r bot.Reply) error {
 	if o.responseURL != "" {
-		err := a.retry(ctx, "response_url", func() error {
-			_, _, err := a.api.PostMessageContext(ctx, "", append(render(r).options(), slackapi.MsgOptionResponseURL(o.responseURL, slackapi.ResponseTypeEphemeral))...)
-			return err
-		})
+		_, _, err := a.api.PostMessageContext(ctx, "", append(render(r).options(), slackapi.MsgOptionResponseURL(o.responseURL, slackapi.ResponseTypeEphemeral))...)
 		if err == nil {
 			return nil
 		}
@@ -283,10 +281,8 @@ func (a *Adapter) postDM(ctx context.Context, userID string, r bot.Reply) error 
 }
 
 func (a *Adapter) post(ctx context.Context, channel string, m message) error {
-	return a.retry(ctx, "chat.postMessage", func() error {
-		_, _, err := a.api.PostMessageContext(ctx, channel, m.options()...)
-		return err
-	})
+	_, _, err := a.api.PostMessageContext(ctx, channel, m.options()...)
+	return err
 }
 
 func (a *Adapter) postHelpdesk(ctx context.Context, r bot.Reply) error {
@@ -305,10 +301,8 @@ func (a *Adapter) replace(ctx context.Context, o origin, r bot.Reply) error {
 	c, m := o.clicked, render(r)
 	switch {
 	case c.IsEphemeral && o.responseURL != "":
-		return a.retry(ctx, "response_url", func() error {
-			_, _, err := a.api.PostMessageContext(ctx, "", append(m.options(), slackapi.MsgOptionReplaceOriginal(o.responseURL))...)
-			return err
-		})
+		_, _, err := a.api.PostMessageContext(ctx, "", append(m.options(), slackapi.MsgOptionReplaceOriginal(o.responseURL))...)
+		return err
 	case o.channelClick() != "":
 		if r.Private {
 			break
@@ -342,10 +336,8 @@ func (a *Adapter) replace(ctx context.Context, o origin, r bot.Reply) error {
 }
 
 func (a *Adapter) update(ctx context.Context, channel, ts string, m message) error {
-	return a.retry(ctx, "chat.update", func() error {
-		_, _, _, err := a.api.UpdateMessageContext(ctx, channel, ts, m.options()...)
-		return err
-	})
+	_, _, _, err := a.api.UpdateMessageContext(ctx, channel, ts, m.options()...)
+	return err
 }
 
 // Notify implements bot.Notifier: follow-ups go to each person's DM with the

@@ -48,11 +48,7 @@ func (a *Adapter) person(ctx context.Context, id string) (person, error) {
 	if ok && now.Before(c.expires) {
 		return c.person, nil
 	}
-	var info *slackapi.User
-	err := a.retry(ctx, "users.info", func() (err error) {
-		info, err = a.api.GetUserInfoContext(ctx, id, slackapi.GetUserInfoOptionIncludeLocale(true))
-		return err
-	})
+	info, err := a.api.GetUserInfoContext(ctx, id, slackapi.GetUserInfoOptionIncludeLocale(true))
 	if err != nil {
 		return person{}, err
 	}
@@ -92,11 +88,7 @@ func (a *Adapter) dm(ctx context.Context, userID string) (string, error) {
 	if ok {
 		return ch, nil
 	}
-	var c *slackapi.Channel
-	err := a.retry(ctx, "conversations.open", func() (err error) {
-		c, _, _, err = a.api.OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{userID}, ReturnIM: true})
-		return err
-	})
+	c, _, _, err := a.api.OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{userID}, ReturnIM: true})
 	if err != nil {
 		return "", err
 	}
