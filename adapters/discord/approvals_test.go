@@ -112,6 +112,7 @@ func countMessages(h *harness, match func(m fakeMessage) bool) int {
 }
 
 func TestApprovalStory(t *testing.T) {
+	t.Parallel()
 	h := startHelpdesk(t, "") // global commands: the roles' guild comes from the helpdesk channel
 	card := requestApproval(t, h)
 	inNellyDM := func(m fakeMessage) bool { return m.ChannelID == dmChannel(nelly.ID) }
@@ -178,6 +179,7 @@ func TestApprovalStory(t *testing.T) {
 }
 
 func TestDenyCarriesTheAgentsReason(t *testing.T) {
+	t.Parallel()
 	h := startHelpdesk(t, testGuild)
 	card := requestApproval(t, h)
 	id := h.fake.click(t, mason, card, "Deny")
@@ -217,6 +219,7 @@ func TestDenyCarriesTheAgentsReason(t *testing.T) {
 }
 
 func TestTwoApproversClickingAtOnceMakeOneDecision(t *testing.T) {
+	t.Parallel()
 	h := startHelpdesk(t, testGuild)
 	card := requestApproval(t, h)
 	gate := make(chan struct{})
@@ -258,6 +261,7 @@ func TestTwoApproversClickingAtOnceMakeOneDecision(t *testing.T) {
 }
 
 func TestPendingIsForApprovers(t *testing.T) {
+	t.Parallel()
 	h := startHelpdesk(t, testGuild)
 	requestApproval(t, h)
 	pending := []any{map[string]any{"name": "action", "type": 3, "value": "pending"}}
@@ -294,6 +298,7 @@ func TestPendingIsForApprovers(t *testing.T) {
 }
 
 func TestRoleLookupFailureNeverGrants(t *testing.T) {
+	t.Parallel()
 	h := startHelpdesk(t, testGuild)
 	requestApproval(t, h)
 	h.fake.mu.Lock()

@@ -3,6 +3,7 @@ package discord
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -63,39 +64,35 @@ func loadLinksFile(path string) (map[string]string, error) {
 	return m, nil
 }
 
-// setAPIURL points discordgo at another server. discordgo computes its
-// endpoint strings once, at package init, from EndpointDiscord; the URL
-// functions (EndpointChannelMessages, EndpointInteractionResponse, ...) read
-// these variables when called, so reassigning the bases moves every REST
-// call. The gateway URL comes from GET <api>/gateway, so a fake server
-// answers it with its own ws:// address.
-//
-// These are package globals of discordgo: this is the one place passbot
-// writes them, once, before a session is used. Tests that call it must not
-// run in parallel.
-func setAPIURL(base string) {
-	if !strings.HasSuffix(base, "/") {
-		base += "/"
+// rebase sends discordgo's REST calls to another server. discordgo builds
+// every URL from package-level endpoint strings under EndpointDiscord
+// (https://discord.com/); reassigning those would move every session in the
+// process, so each session's HTTP client rewrites its own requests instead.
+// The gateway URL comes from GET <api>/gateway through the same client, so a
+// fake server answers it with its own ws:// address.
+type rebase struct {
+	from string // discordgo.EndpointDiscord
+	to   string // the other server's base URL, ending in "/"
+	next http.RoundTripper
+}
+
+func newRebase(to string, next http.RoundTripper) rebase {
+	if !strings.HasSuffix(to, "/") {
+		to += "/"
 	}
-	discordgo.EndpointDiscord = base
-	api := base + "api/v" + discordgo.APIVersion + "/"
-	discordgo.EndpointAPI = api
-	discordgo.EndpointGuilds = api + "guilds/"
-	discordgo.EndpointChannels = api + "channels/"
-	discordgo.EndpointUsers = api + "users/"
-	discordgo.EndpointGateway = api + "gateway"
-	discordgo.EndpointGatewayBot = discordgo.EndpointGateway + "/bot"
-	discordgo.EndpointWebhooks = api + "webhooks/"
-	discordgo.EndpointStickers = api + "stickers/"
-	discordgo.EndpointStageInstances = api + "stage-instances"
-	discordgo.EndpointSKUs = api + "skus"
-	discordgo.EndpointVoice = api + "/voice/"
-	discordgo.EndpointVoiceRegions = discordgo.EndpointVoice + "regions"
-	discordgo.EndpointNitroStickersPacks = api + "/sticker-packs"
-	discordgo.EndpointGuildCreate = api + "guilds"
-	discordgo.EndpointApplications = api + "applications"
-	discordgo.EndpointOAuth2 = api + "oauth2/"
-	discordgo.EndpointOAuth2Applications = discordgo.EndpointOAuth2 + "applications"
-	discordgo.EndpointOauth2 = discordgo.EndpointOAuth2
-	discordgo.EndpointOauth2Applications = discordgo.EndpointOAuth2Applications
+	return rebase{from: discordgo.EndpointDiscord, to: to, next: next}
+}
+
+func (r rebase) RoundTrip(req *http.Request) (*http.Response, error) {
+	rest, ok := strings.CutPrefix(req.URL.String(), r.from)
+	if !ok {
+		return r.next.RoundTrip(req)
+	}
+	u, err := url.Parse(r.to + rest)
+	if err != nil {
+		return nil, fmt.Errorf("discord: rebase %s onto %s: %w", req.URL.Path, r.to, err)
+	}
+	out := req.Clone(req.Context())
+	out.URL, out.Host = u, ""
+	return r.next.RoundTrip(out)
 }

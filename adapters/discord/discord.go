@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -111,12 +112,12 @@ func New(cfg Config, h Handler, links Links, approvers []string, log *slog.Logge
 		}
 		links = withFile{Links: links, file: file}
 	}
-	if cfg.DiscordAPIURL != "" {
-		setAPIURL(cfg.DiscordAPIURL)
-	}
 	s, err := discordgo.New(cfg.botToken())
 	if err != nil {
 		return nil, fmt.Errorf("discord: new session: %w", err)
+	}
+	if cfg.DiscordAPIURL != "" {
+		s.Client = &http.Client{Timeout: s.Client.Timeout, Transport: newRebase(cfg.DiscordAPIURL, http.DefaultTransport)}
 	}
 	s.Identify.Intents = Intents
 	s.StateEnabled = true

@@ -107,6 +107,7 @@ func assertOnlyPrivate(t *testing.T, h *harness, secret, ownerDM string) {
 }
 
 func TestConnectIdentifiesAndRegistersPasscode(t *testing.T) {
+	t.Parallel()
 	for _, guild := range []string{"", testGuild} {
 		name := map[string]string{"": "global", testGuild: "guild"}[guild]
 		t.Run(name, func(t *testing.T) {
@@ -179,6 +180,7 @@ func TestConnectIdentifiesAndRegistersPasscode(t *testing.T) {
 }
 
 func TestUnregisterWithoutGateway(t *testing.T) {
+	t.Parallel()
 	h := start(t, options{})
 	a, err := New(Config{DiscordToken: testToken, DiscordAPIURL: h.fake.srv.URL}, h.handler, h.links, nil, nil)
 	if err != nil {
@@ -195,6 +197,7 @@ func TestUnregisterWithoutGateway(t *testing.T) {
 }
 
 func TestDMResetThroughButtons(t *testing.T) {
+	t.Parallel()
 	h := start(t, options{})
 	h.fake.sendDM(nelly, "reset my passcode")
 	list := h.fake.awaitMessage(t, "the device list in nelly's DM", contains("Which device"))
@@ -231,6 +234,7 @@ func TestDMResetThroughButtons(t *testing.T) {
 }
 
 func TestSlashResetInGuildIsEphemeral(t *testing.T) {
+	t.Parallel()
 	h := start(t, options{})
 	id := h.fake.slash(nelly, true, nil, nil)
 	list := h.fake.awaitMessage(t, "the device list", contains("Which device"))
@@ -250,6 +254,7 @@ func TestSlashResetInGuildIsEphemeral(t *testing.T) {
 }
 
 func TestReplayedInteractionResetsOnce(t *testing.T) {
+	t.Parallel()
 	h := start(t, options{})
 	id := h.fake.slash(nelly, false, []any{map[string]any{"name": "action", "type": 3, "value": "reset"}}, nil)
 	list := h.fake.awaitMessage(t, "the device list", contains("Which device"))
@@ -278,6 +283,7 @@ func TestReplayedInteractionResetsOnce(t *testing.T) {
 }
 
 func TestGatewayReconnectResumesConversation(t *testing.T) {
+	t.Parallel()
 	h := start(t, options{})
 	h.fake.sendDM(nelly, "reset my passcode")
 	list := h.fake.awaitMessage(t, "the device list", contains("Which device"))
@@ -304,6 +310,7 @@ func TestGatewayReconnectResumesConversation(t *testing.T) {
 }
 
 func TestLinking(t *testing.T) {
+	t.Parallel()
 	h := start(t, options{})
 	link := func(target person, upn string) []any {
 		return []any{
@@ -386,6 +393,7 @@ func TestLinking(t *testing.T) {
 }
 
 func TestLinksFile(t *testing.T) {
+	t.Parallel()
 	file := t.TempDir() + "/links.json"
 	if err := writeFile(file, `{"`+newbie.ID+`": "lieke.devries@contoso.com"}`); err != nil {
 		t.Fatal(err)
@@ -399,6 +407,7 @@ func TestLinksFile(t *testing.T) {
 }
 
 func TestRateLimitedRESTCallIsRetried(t *testing.T) {
+	t.Parallel()
 	h := start(t, options{})
 	h.fake.rateLimitOnce("POST", "channels/", 0.05)
 	h.fake.sendDM(nelly, "help")
@@ -415,6 +424,7 @@ func TestRateLimitedRESTCallIsRetried(t *testing.T) {
 }
 
 func TestDutchLocale(t *testing.T) {
+	t.Parallel()
 	h := start(t, options{})
 	nl := nelly
 	nl.Locale = "nl"
@@ -433,6 +443,7 @@ func TestDutchLocale(t *testing.T) {
 }
 
 func TestSlowEngineIsDeferred(t *testing.T) {
+	t.Parallel()
 	h := start(t, options{deferAfter: time.Millisecond})
 	hold := func() chan struct{} {
 		ch := make(chan struct{})
@@ -469,6 +480,7 @@ func TestSlowEngineIsDeferred(t *testing.T) {
 }
 
 func TestReadiness(t *testing.T) {
+	t.Parallel()
 	h := start(t, options{})
 	h.fake.waitFor(t, "gateway ready", func() bool { return h.adapter.Ready() == nil })
 	a, err := New(Config{DiscordToken: testToken}, h.handler, h.links, nil, slog.New(slog.DiscardHandler))
@@ -484,6 +496,7 @@ func TestReadiness(t *testing.T) {
 // the banner, and the sign-in's result reaches the DM through Notify: the
 // chat moves on to the device-with-you check.
 func TestSignInMovesTheChatOn(t *testing.T) {
+	t.Parallel()
 	h := start(t, options{})
 	signIns := h.env.WithSignIn()
 	h.fake.sendDM(nelly, "reset my passcode")

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +42,7 @@ func golden(t *testing.T, name string, v any) {
 }
 
 func TestRender(t *testing.T) {
+	t.Parallel()
 	logs := &enginetest.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	action := "ABCDEFGH|12|80351110224678912|"
@@ -121,6 +125,7 @@ func TestRender(t *testing.T) {
 }
 
 func TestParseCommand(t *testing.T) {
+	t.Parallel()
 	str := func(name, v string) *discordgo.ApplicationCommandInteractionDataOption {
 		return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Type: discordgo.ApplicationCommandOptionString, Value: v}
 	}
@@ -161,6 +166,7 @@ func TestParseCommand(t *testing.T) {
 }
 
 func TestTexts(t *testing.T) {
+	t.Parallel()
 	for _, l := range []string{"en", "nl"} {
 		for key := range texts["en"] {
 			if texts[l][key] == "" {
@@ -195,6 +201,7 @@ func (noLinks) Set(context.Context, string, string) error   { return nil }
 func (noLinks) Delete(context.Context, string) error        { return nil }
 
 func TestIgnoredMessages(t *testing.T) {
+	t.Parallel()
 	a, err := New(Config{DiscordToken: "t"}, refuseHandler{t}, noLinks{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -213,6 +220,7 @@ func TestIgnoredMessages(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
+	t.Parallel()
 	if _, err := New(Config{}, refuseHandler{t}, noLinks{}, nil, nil); err == nil || !strings.Contains(err.Error(), "PASSBOT_DISCORD_TOKEN") {
 		t.Errorf("no token: %v", err)
 	}
@@ -226,5 +234,33 @@ func TestConfig(t *testing.T) {
 		if got := (Config{DiscordToken: token}).botToken(); got != want {
 			t.Errorf("botToken(%q) = %q", token, got)
 		}
+	}
+}
+
+// A proxy under a path prefix gets discordgo's calls under that prefix, and
+// discordgo's package-level endpoints stay Discord's: another session in the
+// process still talks to Discord.
+func TestAPIURLIsPerSession(t *testing.T) {
+	t.Parallel()
+	endpointAPI := discordgo.EndpointAPI
+	paths := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths <- r.URL.RequestURI()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id":"`+testApp+`"}`)
+	}))
+	t.Cleanup(srv.Close)
+	a, err := New(Config{DiscordToken: testToken, DiscordAPIURL: srv.URL + "/proxy/discord"}, refuseHandler{t}, noLinks{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := a.applicationID(t.Context()); err != nil || id != testApp {
+		t.Fatalf("applicationID = %q, %v", id, err)
+	}
+	if got, want := <-paths, "/proxy/discord"+apiPrefix+"oauth2/applications/@me"; got != want {
+		t.Errorf("request for %s, want %s", got, want)
+	}
+	if discordgo.EndpointAPI != endpointAPI || !strings.HasPrefix(endpointAPI, "https://discord.com/") {
+		t.Errorf("discordgo.EndpointAPI is %s, want Discord's own", discordgo.EndpointAPI)
 	}
 }
