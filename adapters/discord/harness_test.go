@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"flag"
 	"log/slog"
 	"os"
 	"sync"
@@ -12,6 +13,22 @@ import (
 	"github.com/passbot/passbot/internal/enginetest"
 	"github.com/passbot/passbot/store"
 )
+
+// TestMain lets more tests run at once than the default of one per CPU:
+// most of a harness test's time is discordgo's Session.Close, which sleeps
+// a second with the gateway open ("TODO: Wait for Discord to actually close
+// the connection", wsapi.go), so the tests wait rather than compute. Each
+// has its own fake Discord, Redis and session. -parallel on the command
+// line still wins.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", "8")
+	}
+	os.Exit(m.Run())
+}
 
 // People of the tests: the Discord users of the fixtures.
 var (

@@ -77,6 +77,11 @@ func (s *Server) Client() redis.UniversalClient {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	// Tests stop the server on purpose; go-redis's defaults would spend
+	// seconds on each command then (3 retries, 5 dials 100 ms apart each).
+	// One quick retry still covers a connection the restart left dead.
+	opts.MaxRetries, opts.MinRetryBackoff, opts.MaxRetryBackoff = 1, time.Millisecond, 5*time.Millisecond
+	opts.DialerRetries, opts.DialerRetryTimeout = 1, time.Millisecond
 	c := redis.NewClient(opts)
 	s.t.Cleanup(func() { c.Close() })
 	return c
