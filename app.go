@@ -115,7 +115,7 @@ func (a *App) devices() (bot.Devices, error) {
 		return nil, err
 	}
 	opts := []intune.Option{
-		intune.WithLimiter(intune.NewRedisLimiter(a.store.Client())),
+		intune.WithLimiter(store.NewWriteLimiter(a.store.Client(), intune.DefaultWriteBurst, intune.DefaultWritePer)),
 		intune.WithLogger(a.log),
 		intune.WithObserver(a.metrics),
 	}

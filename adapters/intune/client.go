@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/wallclock"
 )
 
 // Client is bot.Devices over Microsoft Graph. It is safe for concurrent use.
@@ -41,10 +42,10 @@ type Option func(*Client)
 func WithHTTPClient(c *http.Client) Option { return func(cl *Client) { cl.http = c } }
 
 // WithLimiter waits on l before every write (POST) attempt. Without it
-// writes are not paced; production should pass a RedisLimiter.
+// writes are not paced; production passes a store.WriteLimiter.
 func WithLimiter(l Limiter) Option { return func(cl *Client) { cl.limiter = l } }
 
-// WithClock sets the clock for backoff and the write limiter's queue.
+// WithClock sets the clock for backoff.
 func WithClock(c Clock) Option { return func(cl *Client) { cl.clock = c } }
 
 // WithLogger logs retries, breaker changes and, at debug level, each request.
@@ -95,7 +96,7 @@ func New(cfg Config, tokens TokenSource, opts ...Option) (*Client, error) {
 		c.http = &http.Client{}
 	}
 	if c.clock == nil {
-		c.clock = SystemClock{}
+		c.clock = wallclock.Clock{}
 	}
 	if c.log == nil {
 		c.log = slog.Default()

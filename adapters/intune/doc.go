@@ -64,8 +64,9 @@
 // whether to close it again.
 //
 // Intune allows 200 write requests per 20 seconds per app and tenant. A
-// Limiter is waited on before every POST; RedisLimiter is a token bucket in
-// Redis shared by all replicas that queues callers rather than failing them.
+// Limiter is waited on before every POST; store.WriteLimiter is a token
+// bucket in Redis shared by all replicas that queues callers rather than
+// failing them.
 //
 // # Connect to Intune
 //

@@ -9,6 +9,7 @@ import (
 
 	"github.com/passbot/passbot/adapters/intune"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/store"
 )
 
 // How main wires the Intune backend: configuration from PASSBOT_GRAPH_*, a
@@ -26,7 +27,7 @@ func Example() {
 	}
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"localhost:6379"}})
 	devices, err := intune.New(cfg.Config, cred,
-		intune.WithLimiter(intune.NewRedisLimiter(rdb)),
+		intune.WithLimiter(store.NewWriteLimiter(rdb, intune.DefaultWriteBurst, intune.DefaultWritePer)),
 		intune.WithLogger(slog.Default()))
 	if err != nil {
 		log.Fatal(err)

@@ -45,13 +45,11 @@ func fakeConfig(f *graphtest.Server) Config {
 }
 
 // fakeClock is a Clock whose Sleep returns at once: it records the wait and
-// moves time forward by it (or not, with frozen set), or fails with fail.
+// moves time forward by it.
 type fakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	sleeps []time.Duration
-	frozen bool
-	fail   error
 }
 
 func newFakeClock() *fakeClock {
@@ -68,15 +66,10 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sleeps = append(c.sleeps, d)
-	if c.fail != nil {
-		return c.fail
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !c.frozen {
-		c.now = c.now.Add(d)
-	}
+	c.now = c.now.Add(d)
 	return nil
 }
 

@@ -2,15 +2,12 @@ package intune
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Limiter paces write requests. Wait blocks until the caller may send one,
-// or returns an error when ctx ends first.
+// or returns an error when ctx ends first. store.WriteLimiter is the one
+// production uses: a token bucket in Redis shared by every replica.
 type Limiter interface {
 	Wait(ctx context.Context) error
 }
@@ -20,115 +17,6 @@ type Limiter interface {
 // through at most 2×Burst in any window of length Per, so the default bucket
 // of 100 per 20 s never exceeds Intune's 200 per 20 s.
 const (
-	DefaultWriteKey   = "passbot:{graph}:writes"
 	DefaultWriteBurst = 100
 	DefaultWritePer   = 20 * time.Second
 )
-
-// RedisLimiter is a token bucket in Redis shared by every replica. Wait
-// reserves the next token, going into debt when the bucket is empty, and
-// sleeps until the reserved token's time: callers queue in arrival order
-// instead of failing or polling. A reservation that would outlive the
-// context's deadline is not taken; one whose wait is cancelled is given back.
-//
-// The bucket's time is the callers' Clock (passed to the script), so replicas
-// should have synchronised clocks; skew only shifts refills by the skew.
-type RedisLimiter struct {
-	Redis redis.UniversalClient
-	// Key of the bucket hash; the hash tag keeps it Cluster-safe.
-	Key string
-	// Burst is the bucket size, refilled at Burst tokens per Per.
-	Burst int
-	Per   time.Duration
-	Clock Clock
-}
-
-// NewRedisLimiter returns the default write budget on rdb.
-func NewRedisLimiter(rdb redis.UniversalClient) *RedisLimiter {
-	return &RedisLimiter{Redis: rdb, Key: DefaultWriteKey, Burst: DefaultWriteBurst, Per: DefaultWritePer}
-}
-
-// reserveScript takes a token, possibly going negative, and returns the
-// milliseconds until it is due; or, when that exceeds ARGV[4] (≥ 0), takes
-// nothing and returns minus the wait.
-//
-// KEYS[1] bucket; ARGV: now (ms), burst, milliseconds per token, max wait (ms, -1 none).
-var reserveScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local interval = tonumber(ARGV[3])
-local maxwait = tonumber(ARGV[4])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1]) or burst
-local ts = tonumber(state[2]) or now
-if now > ts then
-  tokens = math.min(burst, tokens + (now - ts) / interval)
-  ts = now
-end
-tokens = tokens - 1
-local wait = 0
-if tokens < 0 then
-  wait = math.ceil(-tokens * interval)
-end
-if maxwait >= 0 and wait > maxwait then
-  return -wait
-end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
-redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * interval) + 1000)
-return wait
-`)
-
-// refundScript gives back one reserved token, never filling past the burst.
-//
-// KEYS[1] bucket; ARGV[1] burst.
-var refundScript = redis.NewScript(`
-local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens'))
-if tokens then
-  redis.call('HSET', KEYS[1], 'tokens', tostring(math.min(tonumber(ARGV[1]), tokens + 1)))
-end
-return 0
-`)
-
-// Wait reserves a write slot and sleeps until it is due.
-func (l *RedisLimiter) Wait(ctx context.Context) error {
-	clock := l.Clock
-	if clock == nil {
-		clock = SystemClock{}
-	}
-	if l.Burst <= 0 || l.Per <= 0 {
-		return fmt.Errorf("intune: write limiter: burst %d per %v is not a budget", l.Burst, l.Per)
-	}
-	interval := float64(l.Per) / float64(time.Millisecond) / float64(l.Burst)
-	maxWait := int64(-1)
-	if deadline, ok := ctx.Deadline(); ok {
-		maxWait = max(0, time.Until(deadline).Milliseconds())
-	}
-	key := l.key()
-	ms, err := reserveScript.Run(ctx, l.Redis, []string{key},
-		clock.Now().UnixMilli(), l.Burst, strconv.FormatFloat(interval, 'f', -1, 64), maxWait).Int64()
-	if err != nil {
-		return fmt.Errorf("intune: write limiter %s: %w", key, err)
-	}
-	if ms < 0 {
-		return fmt.Errorf("intune: write limiter %s: next slot in %v: %w", key, time.Duration(-ms)*time.Millisecond, context.DeadlineExceeded)
-	}
-	if ms == 0 {
-		return nil
-	}
-	if err := clock.Sleep(ctx, time.Duration(ms)*time.Millisecond); err != nil {
-		// Give the slot to whoever queues next; a failed refund only makes
-		// the bucket stricter for a while.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		refundScript.Run(rctx, l.Redis, []string{key}, l.Burst)
-		cancel()
-		return fmt.Errorf("intune: write limiter %s: %w", key, err)
-	}
-	return nil
-}
-
-func (l *RedisLimiter) key() string {
-	if l.Key == "" {
-		return DefaultWriteKey
-	}
-	return l.Key
-}

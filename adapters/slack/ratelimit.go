@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"path"
@@ -63,16 +62,4 @@ func (h rateLimitWait) method(req *http.Request) string {
 		return path.Base(req.URL.Path)
 	}
 	return "response_url"
-}
-
-// sleepContext waits d or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

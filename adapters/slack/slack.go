@@ -22,6 +22,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/wallclock"
 )
 
 // Handler runs an event; *bot.Engine is one.
@@ -100,7 +101,7 @@ func New(cfg Config, h Handler, log *slog.Logger) (*Adapter, error) {
 		log:     log.With("platform", "slack"),
 		users:   newUserCache(),
 		groups:  newGroupCache(),
-		sleep:   sleepContext,
+		sleep:   wallclock.Clock{}.Sleep,
 		now:     time.Now,
 	}
 	opts = append(opts, slackapi.OptionRetryConfig(slackapi.RetryConfig{
