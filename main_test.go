@@ -108,6 +108,26 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"PASSBOT_PLATFORMS": "slack", "PASSBOT_SLACK_MODE": "http", "PASSBOT_HELPDESK_CHANNEL": "C1"}, "PASSBOT_HTTP_ADDR"},
 		{map[string]string{"PASSBOT_PLATFORMS": "slack", "PASSBOT_APPROVALS": "false"}, "PASSBOT_SLACK_BOT_TOKEN"},
 		{map[string]string{"PASSBOT_LOG_LEVEL": "loud"}, "PASSBOT_LOG_LEVEL"},
+		{map[string]string{"PASSBOT_LIMIT_WINDOW": "500µs"}, "PASSBOT_LIMIT_WINDOW: 500µs is out of range (want 1s or more, or 0 for no limits at all)"},
+		{map[string]string{"PASSBOT_LIMIT_WINDOW": "-1h"}, "PASSBOT_LIMIT_WINDOW: -1h0m0s is out of range"},
+		{map[string]string{"PASSBOT_LIMIT_PER_USER": "-1"}, "PASSBOT_LIMIT_PER_USER: -1 is out of range (want 1 or more, or 0 for no per-user limit)"},
+		{map[string]string{"PASSBOT_LIMIT_PER_DEVICE": "-3"}, "PASSBOT_LIMIT_PER_DEVICE: -3 is out of range"},
+		{map[string]string{"PASSBOT_PLATFORMS": ""}, "PASSBOT_PLATFORMS is empty (want one or more of console, slack, discord)"},
+		{map[string]string{"PASSBOT_PLATFORMS": " , "}, "PASSBOT_PLATFORMS is empty"},
+		{map[string]string{"PASSBOT_CONSOLE_LOCALE": "fr"}, "PASSBOT_CONSOLE_LOCALE: unknown locale \"fr\" (want en or nl"},
+		{map[string]string{"PASSBOT_HELPDESK_LOCALE": "de"}, "PASSBOT_HELPDESK_LOCALE: unknown language \"de\" (want en or nl)"},
+		{map[string]string{"PASSBOT_STEP_TIMEOUT": "-5m"}, "PASSBOT_STEP_TIMEOUT: -5m0s is out of range (want a duration above 0"},
+		{map[string]string{"PASSBOT_POLL_EVERY": "0"}, "PASSBOT_POLL_EVERY: 0s is out of range"},
+		{map[string]string{"PASSBOT_ESCALATE_AFTER": "-1s"}, "PASSBOT_ESCALATE_AFTER: -1s is out of range"},
+		{map[string]string{"PASSBOT_EXPIRE_AFTER": "-1s"}, "PASSBOT_EXPIRE_AFTER: -1s is out of range"},
+		{map[string]string{"PASSBOT_SIGNIN_WAIT": "-1s"}, "PASSBOT_SIGNIN_WAIT: -1s is out of range"},
+		{map[string]string{"PASSBOT_REMINDER_AFTER": "-1s"}, "PASSBOT_REMINDER_AFTER: -1s is out of range"},
+		{map[string]string{"PASSBOT_GRAPH_TIMEOUT": "-1s"}, "PASSBOT_GRAPH_TIMEOUT: -1s is out of range"},
+		{map[string]string{"PASSBOT_GRAPH_MAX_ATTEMPTS": "0"}, "PASSBOT_GRAPH_MAX_ATTEMPTS: 0 is out of range (want 1 to 10)"},
+		{map[string]string{"PASSBOT_APPROVERS": ""}, "PASSBOT_APPROVERS is empty"},
+		{map[string]string{"PASSBOT_DEVICES": "intune", "PASSBOT_GRAPH_TENANT_ID": "t", "PASSBOT_GRAPH_CLIENT_ID": "c",
+			"AZURE_CLIENT_SECRET": "", "AZURE_CLIENT_CERTIFICATE_PATH": "", "AZURE_USERNAME": "",
+			"AZURE_FEDERATED_TOKEN_FILE": "", "IDENTITY_ENDPOINT": "", "MSI_ENDPOINT": ""}, "no Graph credential"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {
@@ -117,7 +137,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 			var out, errs bytes.Buffer
 			err := run(context.Background(), nil, strings.NewReader(""), &out, &errs)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err %v, want one naming %s", err, tc.want)
+				t.Errorf("err %v, want one containing %q", err, tc.want)
 			}
 		})
 	}

@@ -98,6 +98,10 @@ func (s *Redis) Allow(ctx context.Context, window time.Duration, now time.Time, 
 	if len(limits) == 0 {
 		return true, nil
 	}
+	if window < time.Millisecond {
+		// The slot below divides by the window in milliseconds.
+		return false, fmt.Errorf("store: rate limit window %v is under a millisecond", window)
+	}
 	slot := now.UnixMilli() / window.Milliseconds()
 	counts := make(map[string]*redis.IntCmd, len(limits))
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
