@@ -143,7 +143,7 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		a.engine.Notifiers[bot.Slack] = s
 		runners = append(runners, s)
 		if sc.Mode == slack.ModeHTTP {
-			routes["/slack/"] = s.HTTPHandler()
+			routes["/slack/"] = s.HTTPHandler(a.metrics)
 		}
 	}
 	if a.cfg.serves("discord") {
