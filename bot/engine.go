@@ -42,6 +42,12 @@ type Limits struct {
 	Window             time.Duration
 }
 
+// maxConflictRetries bounds how often Handle runs an event again after
+// another event of the same person was saved first. Each lost
+// compare-and-set means another event was saved, so a burst of up to this
+// many events more from one person is answered in full.
+const maxConflictRetries = 5
+
 // maxCommands bounds the command → result → command chain of one event, so a
 // flow bug cannot loop forever against a device backend.
 const maxCommands = 4
@@ -84,6 +90,25 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (replies []Reply, err err
 		return e.notice(conv, NoticeStale), nil
 	}
 	replies, refused, acted, err := e.handle(ctx, ev, conv, press != "")
+	for try := 0; errors.Is(err, ErrConflict) && !acted && try < maxConflictRetries; try++ {
+		// Another event of this person was saved first (a burst of
+		// messages, or two replicas) and this one changed nothing: run it
+		// again on what that one saved. A click's version check then turns
+		// it away if that save moved its step on.
+		again, berr := e.Store.Begin(ctx, ev.User, "", "")
+		if berr != nil {
+			break
+		}
+		conv = again.Conv
+		if conv == nil {
+			conv = &Conversation{}
+		}
+		conv.Owner = ev.User
+		replies, refused, acted, err = e.handle(ctx, ev, conv, press != "")
+	}
+	if errors.Is(err, ErrConflict) && !acted {
+		replies, refused, err = e.notice(conv, NoticeBusy), true, nil
+	}
 	switch {
 	case err != nil:
 		outcome = "error"
@@ -147,7 +172,7 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 		// Whatever failed afterwards, the person must see what happened.
 		return replies, false, true, err
 	case errors.Is(err, ErrConflict):
-		return e.notice(conv, NoticeBusy), true, false, nil
+		return nil, true, false, err // Handle runs the event again
 	case err != nil:
 		return e.notice(conv, ErrorCode(err)), false, false, err
 	}

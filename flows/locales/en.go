@@ -53,7 +53,7 @@ var en = map[string]string{
 	"support":                   "Still need help? Contact your company support: {support}.",
 	"notice.stale":              "That button is from an earlier step and no longer works. Use my latest message, or type \"reset my passcode\" to start again.",
 	"notice.foreign":            "That button belongs to someone else's request. Type \"reset my passcode\" to start your own.",
-	"notice.busy":               "Your request changed at the same moment somewhere else. Please try again.",
+	"notice.busy":               "I was still busy with another message of yours when this one came in, so I did nothing with it. Please send it again.",
 	"notice.unknown":            "I do not recognise that button. Type \"help\" to see what I can do.",
 	"error.unavailable":         "I cannot reach a service I need right now. Nothing was changed: please try again in a minute.",
 	"error.internal":            "Something went wrong on my side. Nothing was changed: please try again.",

@@ -53,7 +53,7 @@ var nl = map[string]string{
 	"support":                   "Nog hulp nodig? Neem contact op met het ondersteuningsteam van uw bedrijf: {support}.",
 	"notice.stale":              "Die knop hoort bij een eerdere stap en werkt niet meer. Gebruik mijn laatste bericht, of typ \"wachtwoordcode vergeten\" om opnieuw te beginnen.",
 	"notice.foreign":            "Die knop hoort bij de aanvraag van iemand anders. Typ \"wachtwoordcode vergeten\" om uw eigen aanvraag te starten.",
-	"notice.busy":               "Uw aanvraag is op hetzelfde moment ergens anders gewijzigd. Probeer het opnieuw.",
+	"notice.busy":               "Ik was nog bezig met een ander bericht van u toen dit binnenkwam, dus ik heb er niets mee gedaan. Stuur het nog een keer.",
 	"notice.unknown":            "Ik herken die knop niet. Typ \"help\" om te zien wat ik kan.",
 	"error.unavailable":         "Ik kan een dienst die ik nodig heb nu niet bereiken. Er is niets gewijzigd: probeer het over een minuut opnieuw.",
 	"error.internal":            "Er ging aan mijn kant iets mis. Er is niets gewijzigd: probeer het opnieuw.",
