@@ -95,12 +95,13 @@ type Store interface {
 	// round trip and whether or not the save wins, queues follow-ups and
 	// appends audit records: they record what already happened.
 	Commit(ctx context.Context, conv *Conversation, fs []FollowUp, records []AuditRecord) error
-	// Claim takes up to limit follow-ups due at now, leasing them until
+	// Claim takes up to limit follow-ups due at now whose owner is on one
+	// of platforms (those the caller can deliver to), leasing them until
 	// now+lease: a claimed follow-up not acknowledged by then is due again,
 	// so one that a crashed replica claimed still fires. An error may come
 	// with follow-ups: those are claimed and must be fired.
-	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]FollowUp, error)
-	// Ack removes a fired follow-up.
+	Claim(ctx context.Context, platforms []Platform, now time.Time, lease time.Duration, limit int) ([]FollowUp, error)
+	// Ack removes a delivered follow-up.
 	Ack(ctx context.Context, f FollowUp) error
 }
 

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -370,8 +372,9 @@ func (e *Engine) notice(conv *Conversation, code string) []Reply {
 	return []Reply{r}
 }
 
-// Sweep fires the follow-ups due now and returns how many it fired. Run it
-// on every replica: the store's claim hands each follow-up to one of them.
+// Sweep fires the follow-ups due now for the platforms it has a notifier
+// for, and returns how many it fired. Run it on every replica: the store's
+// claim hands each follow-up to one of those that can deliver it.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	lease, batch := e.Lease, e.Batch
 	if lease <= 0 {
@@ -381,7 +384,9 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 		batch = 100
 	}
 	now := e.now()
-	due, err := e.Store.Claim(ctx, now, lease, batch)
+	// Only what this replica can deliver: another replica serves the rest.
+	platforms := slices.Sorted(maps.Keys(e.Notifiers))
+	due, err := e.Store.Claim(ctx, platforms, now, lease, batch)
 	var errs []error
 	if err != nil {
 		e.storeError()

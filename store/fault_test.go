@@ -266,7 +266,7 @@ func TestFollowUpOfACrashedReplicaFiresAfterItsLease(t *testing.T) {
 	r.converse(r.env.Engine, len(enginetest.ResetClicks))
 	r.env.Clock.Advance(5 * time.Minute)
 	lease := time.Minute
-	claimed, err := r.env.Store.Claim(context.Background(), r.env.Clock.Now(), lease, 10)
+	claimed, err := r.env.Store.Claim(context.Background(), slackOnly, r.env.Clock.Now(), lease, 10)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("crashed replica's claim: %d, %v", len(claimed), err)
 	}
