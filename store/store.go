@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,21 +54,47 @@ func convKey(u bot.User) string      { return "passbot:{u:" + u.Key() + "}:conv"
 func seenKey(delivery string) string { return "passbot:seen:" + delivery }
 func pressField(press string) string { return "p:" + press }
 
-// Begin implements bot.Store: the SET NX marks and the conversation read
-// share one round trip.
+// markScript sets a delivery mark (a string key with a TTL) to this
+// attempt's token unless it is set. markFieldScript does the same for a
+// press mark (a field of the conversation hash). Both answer 1 when the
+// mark is this attempt's: go-redis re-sends a pipeline whose reply timed
+// out, and that re-send must not look like a redelivery of the event.
+var (
+	markScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if v == ARGV[1] then return 1 end
+return 0`)
+	markFieldScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+if v == ARGV[2] then return 1 end
+return 0`)
+)
+
+// Begin implements bot.Store: the marks and the conversation read share
+// one round trip. The marks hold a token of this call, so that go-redis's
+// retry of the pipeline finds its own marks rather than a duplicate's.
 func (s *Redis) Begin(ctx context.Context, user bot.User, delivery, press string) (bot.Begun, error) {
-	var seen, pressed *redis.BoolCmd
+	token := rand.Text()
+	var seen, pressed *redis.Cmd
 	var conv *redis.SliceCmd
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if delivery != "" {
-			seen = p.SetNX(ctx, seenKey(delivery), 1, s.SeenTTL)
+			seen = markScript.Eval(ctx, p, []string{seenKey(delivery)}, token, s.SeenTTL.Milliseconds())
 		}
 		if press != "" {
 			// The press mark is a field of the conversation itself: it only
 			// matters while the pressed version is the stored one, and the
 			// next save removes it. One field per pressed version, so a
 			// stale click cannot block the current one.
-			pressed = p.HSetNX(ctx, convKey(user), pressField(press), 1)
+			pressed = markFieldScript.Eval(ctx, p, []string{convKey(user)}, pressField(press), token)
 			// A click on a conversation that expired would otherwise leave
 			// a hash of marks that never expires.
 			p.PExpire(ctx, convKey(user), s.ConvTTL)
@@ -78,11 +105,17 @@ func (s *Redis) Begin(ctx context.Context, user bot.User, delivery, press string
 	if err != nil {
 		return bot.Begun{}, fmt.Errorf("store: begin %s: %w", user.Key(), err)
 	}
-	b := bot.Begun{Duplicate: seen != nil && !seen.Val(), Pressed: pressed != nil && !pressed.Val()}
+	b := bot.Begun{Duplicate: seen != nil && !marked(seen), Pressed: pressed != nil && !marked(pressed)}
 	if b.Conv, err = decodeConv(conv.Val()); err != nil {
 		return b, fmt.Errorf("store: conversation of %s: %w", user.Key(), err)
 	}
 	return b, nil
+}
+
+// marked reports whether a mark script set the mark for this attempt.
+func marked(c *redis.Cmd) bool {
+	n, err := c.Int()
+	return err == nil && n == 1
 }
 
 func decodeConv(fields []any) (*bot.Conversation, error) {
@@ -128,11 +161,16 @@ func (s *Redis) Forget(ctx context.Context, user bot.User, delivery, press strin
 }
 
 // saveScript is the compare-and-set: write only if the stored version is the
-// one the caller loaded (a missing conversation has version 0).
+// one the caller loaded (a missing conversation has version 0). The save's
+// token (field t) lets go-redis's re-send of a save whose reply timed out
+// see its own write rather than a concurrent one.
 var saveScript = redis.NewScript(`
 local v = redis.call('HGET', KEYS[1], 'v')
-if (v or '0') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
+if (v or '0') ~= ARGV[1] then
+  if v == ARGV[2] and redis.call('HGET', KEYS[1], 't') == ARGV[5] then return 1 end
+  return 0
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3], 't', ARGV[5])
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(f, 1, 2) == 'p:' then redis.call('HDEL', KEYS[1], f) end
 end
@@ -154,7 +192,7 @@ func (s *Redis) saveArgs(c *bot.Conversation) ([]string, []any, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: encode conversation %s: %w", c.ID, err)
 	}
-	return []string{convKey(c.Owner)}, []any{c.Version, c.Version + 1, data, s.ConvTTL.Milliseconds()}, nil
+	return []string{convKey(c.Owner)}, []any{c.Version, c.Version + 1, data, s.ConvTTL.Milliseconds(), rand.Text()}, nil
 }
 
 // saved applies the compare-and-set script's answer to c.
