@@ -87,10 +87,10 @@ func TestApprovedRequestResetsAfterTheDeviceCheck(t *testing.T) {
 	for _, a := range audit {
 		actions = append(actions, a.Action+":"+a.Outcome)
 	}
-	if got := strings.Join(actions, " "); got != "reset:done approve:ok request:pending" {
+	if got := strings.Join(actions, " "); got != "reset:done reset_started:started approve:ok request:pending" {
 		t.Errorf("audit trail %q", got)
 	}
-	if audit[0].Request == "" || audit[1].Actor != "slack:U9" || audit[1].Subject != "slack:U1" {
+	if audit[0].Request == "" || audit[1].Request != audit[0].Request || audit[2].Actor != "slack:U9" || audit[2].Subject != "slack:U1" {
 		t.Errorf("audit records %+v", audit)
 	}
 }

@@ -12,7 +12,7 @@ type AuditRecord struct {
 	Actor   string    `json:"actor"`             // platform:id of who acted
 	Subject string    `json:"subject,omitempty"` // platform:id of whose device, when not the actor
 	UPN     string    `json:"upn,omitempty"`
-	Action  string    `json:"action"` // reset, remote_lock, request, approve, deny, expire, refuse
+	Action  string    `json:"action"` // reset_started, reset, remote_lock, request, approve, deny, expire, refuse
 	Device  string    `json:"device,omitempty"`
 	Name    string    `json:"device_name,omitempty"`
 	Request string    `json:"request,omitempty"`

@@ -221,6 +221,7 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 	replies, follow := out.Replies, out.FollowUps
 	pending := out.Commands
 	var records []AuditRecord
+	var intents []FollowUp
 	if conv.ID == "" {
 		conv.ID = newID()
 	}
@@ -236,6 +237,9 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 		acted = acted || cmd.Op.mutates()
 		records = append(records, res.audit...)
 		follow = append(follow, res.follow...)
+		if res.intent != nil {
+			intents = append(intents, *res.intent)
+		}
 		next := e.Flow.Step(conv, Input{Kind: Result, Result: &res}, e.now())
 		replies = append(replies, next.Replies...)
 		follow = append(follow, next.FollowUps...)
@@ -245,7 +249,7 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 	if mode != noSave && !reflect.DeepEqual(before, *conv) {
 		changed = conv
 	}
-	if err := e.commit(ctx, changed, conv, follow, records); err != nil {
+	if err := e.commit(ctx, changed, conv, settle(follow, intents), records); err != nil {
 		return e.finish(conv, replies), acted, err
 	}
 	return e.finish(conv, replies), acted, nil
@@ -260,7 +264,9 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 		res.Devices, res.Err = e.Devices.ListDevices(ctx, owner.UPN)
 	case OpReset:
 		if res.Err = e.allow(ctx, owner, cmd.Device); res.Err == nil {
-			res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
+			if res.intent, res.Err = e.recordStart(ctx, conv, cmd); res.Err == nil {
+				res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
+			}
 		}
 	case OpResetStatus:
 		res.Reset, res.Err = e.Devices.ResetStatus(ctx, cmd.Device.ID, cmd.Since)
@@ -287,6 +293,50 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	return res
 }
 
+// recordStart writes, before a reset runs, its "reset_started" audit record
+// and the command's intent follow-up: whatever fails after the device call,
+// the audit trail has the reset and the follow-up finds out its result. If
+// they cannot be written the reset does not run.
+func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Command) (*FollowUp, error) {
+	owner := conv.Owner
+	rec := AuditRecord{Time: e.now(), Actor: owner.Key(), UPN: owner.UPN, Action: auditResetStarted,
+		Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: "started"}
+	var fs []FollowUp
+	if cmd.Intent != nil {
+		fs = append(fs, *cmd.Intent)
+	}
+	if err := e.commit(ctx, nil, conv, fs, []AuditRecord{rec}); err != nil {
+		return nil, &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: %w", ErrNotStarted, err)}
+	}
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	return &fs[0], nil
+}
+
+// auditResetStarted is the audit action written before a reset runs; the
+// "reset" record with its outcome follows once the result is known.
+const auditResetStarted = "reset_started"
+
+// followSettled is the kind an intent follow-up is overwritten with once
+// its reset's result is recorded without a follow-up of the same ID: the
+// sweep only removes it. Overwriting it in the result's commit costs no
+// round trip of its own.
+const followSettled = "settled"
+
+// settle returns the follow-ups to commit after the commands whose intents
+// are given: each intent the flow did not schedule again (same ID) is
+// replaced by a settled no-op.
+func settle(fs []FollowUp, intents []FollowUp) []FollowUp {
+	for _, in := range intents {
+		if !slices.ContainsFunc(fs, func(f FollowUp) bool { return f.ID == in.ID }) {
+			in.Kind = followSettled
+			fs = append(fs, in)
+		}
+	}
+	return fs
+}
+
 // allow applies the abuse limits to one more reset or request.
 func (e *Engine) allow(ctx context.Context, owner User, d DeviceRef) error {
 	l := e.Limits
@@ -303,7 +353,7 @@ func (e *Engine) allow(ctx context.Context, owner User, d DeviceRef) error {
 	ok, err := e.Store.Allow(ctx, l.Window, e.now(), limits)
 	if err != nil {
 		e.storeError()
-		return &Error{Code: ErrCodeUnavailable, Err: err}
+		return &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: %w", ErrNotStarted, err)}
 	}
 	if !ok {
 		return &Error{Code: ErrCodeRateLimited, Err: fmt.Errorf("engine: %s or device %s over the limit per %s", owner.Key(), d.ID, l.Window)}
@@ -394,6 +444,12 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	}
 	fired := 0
 	for _, f := range due {
+		if f.Kind == followSettled {
+			if err := e.Store.Ack(ctx, f); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		if e.Observer != nil {
 			e.Observer.Fired(f.Kind, now.Sub(f.Due))
 		}

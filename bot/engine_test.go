@@ -299,9 +299,10 @@ func TestRedisRoundTripsPerEvent(t *testing.T) {
 	r = step("pick a device", 2, press(r, "Adele's Galaxy S7 (Android)"))
 	r = step("Reset Passcode", 2, press(r, "Reset Passcode"))
 	r = step("Sign out", 2, press(r, "Sign out"))
-	// The press mark guards the reset; the save, follow-ups and audit
-	// share one pipeline after it.
-	step("Yes, reset", 2, press(r, "Yes, reset"))
+	// The press mark guards the reset; its "reset_started" record and
+	// result poll are written before the device call, the save, follow-ups
+	// and audit share one pipeline after it.
+	step("Yes, reset", 3, press(r, "Yes, reset"))
 	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
 	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
 }

@@ -34,6 +34,11 @@ const (
 	ErrCodeNotApprover = "error.notapprover"       // helpdesk commands by others
 )
 
+// ErrNotStarted marks a device operation that did not run because what
+// must be recorded before it could not be: unlike a timed-out call, it
+// certainly changed nothing.
+var ErrNotStarted = errors.New("not started")
+
 // ErrorCode returns the user-facing code of err, ErrCodeInternal when it has none.
 func ErrorCode(err error) string {
 	if e, ok := errors.AsType[*Error](err); ok {

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -126,4 +127,87 @@ func TestFollowUpsAreClaimedOnlyByAReplicaThatCanDeliverThem(t *testing.T) {
 	if n, _ := env.Store.Pending(ctx); n != 2 {
 		t.Errorf("%d follow-ups pending, want the expiry and the next escalation", n)
 	}
+}
+
+// lostAfterReset is a Store that fails the commit after a reset, as when
+// Redis drops between the device call and the write of its result.
+type lostAfterReset struct{ bot.Store }
+
+func (s *lostAfterReset) Commit(ctx context.Context, c *bot.Conversation, fs []bot.FollowUp, rs []bot.AuditRecord) error {
+	for _, r := range rs {
+		if r.Action == "reset" {
+			return errors.New("redis: connection reset by peer")
+		}
+	}
+	return s.Store.Commit(ctx, c, fs, rs)
+}
+
+func TestResetWhoseResultIsLostIsInTheAuditTrailAndFollowedUp(t *testing.T) {
+	h := newHarness(t)
+	yes := h.toWithYou()
+	sent := &enginetest.Recorder{}
+	h.env.Engine.Notifiers[bot.Slack] = sent
+	h.env.Engine.Store = &lostAfterReset{Store: h.env.Store}
+	ev := bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "yes"}
+	if _, err := h.env.Engine.Handle(context.Background(), ev); err == nil {
+		t.Fatal("the lost commit was not reported")
+	}
+	if n := h.env.Devices.Resets(); n != 1 {
+		t.Fatalf("%d resets, want 1", n)
+	}
+	audit, err := h.env.Store.RecentAudit(context.Background(), adele.Key(), 10)
+	if err != nil || len(audit) == 0 || audit[0].Action != "reset_started" || audit[0].Device == "" {
+		t.Fatalf("audit trail after a reset whose result was lost: %+v, %v; want its reset_started record", audit, err)
+	}
+
+	// Redis is back: the intent's poll reads the result and tells Adele.
+	h.env.Engine.Store = h.env.Store
+	h.env.Clock.Advance(2 * time.Minute)
+	if n, err := h.env.Engine.Sweep(context.Background()); n != 1 || err != nil {
+		t.Fatalf("sweep after the lost result fired %d, %v; want the result poll", n, err)
+	}
+	if text := enginetest.Text(sent.Sent()); !strings.Contains(text, "reset successfully") {
+		t.Errorf("after the poll Adele was told %q", text)
+	}
+}
+
+// When the reset's result is recorded, its intent is settled: the sweep
+// sends nothing more about it.
+func TestRecordedResetIsNotPolledAgain(t *testing.T) {
+	h := newHarness(t)
+	sent := &enginetest.Recorder{}
+	h.env.Engine.Notifiers[bot.Slack] = sent
+	h.click(adele, h.toWithYou(), "Yes, reset")
+	h.env.Clock.Advance(2 * time.Minute)
+	if n, err := h.env.Engine.Sweep(context.Background()); n != 0 || err != nil {
+		t.Fatalf("sweep at +2 minutes fired %d, %v; want nothing (sign-in notice at 5)", n, err)
+	}
+	if got := sent.Sent(); len(got) != 0 {
+		t.Errorf("sent after a recorded reset: %q", enginetest.Text(got))
+	}
+	if n, _ := h.env.Store.Pending(context.Background()); n != 2 {
+		t.Errorf("%d follow-ups pending, want the sign-in notice and the reminder", n)
+	}
+}
+
+// A reset that cannot record its start does not run, and says so plainly.
+func TestResetThatCannotRecordItsStartDoesNotRun(t *testing.T) {
+	h := newHarness(t)
+	yes := h.toWithYou()
+	h.env.Engine.Store = &failingCommits{Store: h.env.Store}
+	ev := bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "yes"}
+	got, _ := h.env.Engine.Handle(context.Background(), ev)
+	if n := h.env.Devices.Resets(); n != 0 {
+		t.Fatalf("%d resets without a recorded start", n)
+	}
+	if text := enginetest.Text(got); !strings.Contains(text, "Nothing was changed") || strings.Contains(text, "may") {
+		t.Errorf("answered %q; want that nothing was changed", text)
+	}
+}
+
+// failingCommits is a Store whose commits all fail.
+type failingCommits struct{ bot.Store }
+
+func (failingCommits) Commit(context.Context, *bot.Conversation, []bot.FollowUp, []bot.AuditRecord) error {
+	return errors.New("redis: connection refused")
 }

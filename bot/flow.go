@@ -60,6 +60,12 @@ type Command struct {
 	Text    string
 	// Lang is the conversation's language, kept with a new request.
 	Lang string
+	// Intent, for OpReset, is the follow-up that finds out what became of
+	// the reset should its result never be recorded (the process dies, or
+	// Redis fails, after the device call). The engine queues it with a
+	// "reset_started" audit record before calling the device; the
+	// result's own follow-ups then replace it (same ID) or settle it.
+	Intent *FollowUp
 }
 
 // CommandResult is what running a Command returned.
@@ -75,6 +81,8 @@ type CommandResult struct {
 	// trip with the follow-ups the flow asks for.
 	audit  []AuditRecord
 	follow []FollowUp
+	// intent is the Command's Intent as queued before the device call.
+	intent *FollowUp
 }
 
 // Input is one thing a flow step reacts to.

@@ -1,6 +1,7 @@
 package reset
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -96,7 +97,7 @@ func (t *turn) failed(r *bot.CommandResult) {
 		t.poll(r.Device, r.Attempt+1, r.Since)
 		return
 	}
-	if r.Op == bot.OpReset && code == bot.ErrCodeUnavailable {
+	if r.Op == bot.OpReset && code == bot.ErrCodeUnavailable && !errors.Is(r.Err, bot.ErrNotStarted) {
 		// A reset that timed out may have reached Intune all the same; it is
 		// never sent twice, so find out what became of it.
 		t.say(bot.Reply{Text: t.text("result.unconfirmed", t.deviceArgs(&r.Device)...)})
@@ -199,16 +200,34 @@ func (t *turn) next(d bot.DeviceRef) string {
 // and attempt, so a follow-up that fires twice (a sweep past its lease)
 // queues its successor once.
 func (t *turn) follow(kind string, d bot.DeviceRef, after time.Duration, attempt int) {
-	t.out.FollowUps = append(t.out.FollowUps, bot.FollowUp{
+	t.out.FollowUps = append(t.out.FollowUps, t.followUp(kind, d, after, attempt))
+}
+
+func (t *turn) followUp(kind string, d bot.DeviceRef, after time.Duration, attempt int) bot.FollowUp {
+	return bot.FollowUp{
 		ID:   t.c.ID + ":" + d.ID + ":" + kind + ":" + strconv.Itoa(attempt),
 		Kind: kind, Due: t.now.Add(after), Lang: t.lang(), Device: d, Attempt: attempt,
-	})
+	}
 }
 
 // poll schedules the next read of a reset started at since.
 func (t *turn) poll(d bot.DeviceRef, attempt int, since time.Time) {
 	t.follow(FollowPoll, d, t.f.cfg.PollEvery, attempt)
 	t.out.FollowUps[len(t.out.FollowUps)-1].Since = since
+}
+
+// recoverAfter is when a reset whose result was never recorded is first
+// read back: after the device call could have ended, retries included
+// (four tries of up to 10 s each, plus back-off).
+const recoverAfter = 2 * time.Minute
+
+// intent is the first read of the reset of d starting now, for the engine
+// to queue before the device call. A result that is still pending
+// schedules the same read (same ID) at its own time.
+func (t *turn) intent(d bot.DeviceRef) *bot.FollowUp {
+	f := t.followUp(FollowPoll, d, max(t.f.cfg.PollEvery, recoverAfter), 1)
+	f.Since = t.now
+	return &f
 }
 
 func (t *turn) onDue(f *bot.FollowUp) {

@@ -242,7 +242,7 @@ func (t *turn) reset() {
 	}
 	d := *t.c.Device
 	t.say(bot.Reply{Text: t.text("resetting", t.deviceArgs(&d)...), Replace: true})
-	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpReset, Device: d, Request: t.c.Request})
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpReset, Device: d, Request: t.c.Request, Intent: t.intent(d)})
 	t.end()
 }
 
