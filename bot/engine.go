@@ -464,6 +464,9 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 }
 
 func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
+	if f.Kind == followResume {
+		return e.fireResume(ctx, f)
+	}
 	if f.Request != "" {
 		if err := e.fireRequest(ctx, f, now); err != nil {
 			return err

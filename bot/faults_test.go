@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -210,4 +211,74 @@ type failingCommits struct{ bot.Store }
 
 func (failingCommits) Commit(context.Context, *bot.Conversation, []bot.FollowUp, []bot.AuditRecord) error {
 	return errors.New("redis: connection refused")
+}
+
+// resumeFails is a Store on which loading the requester's conversation to
+// resume it fails once, as when Redis fails right after the approval.
+type resumeFails struct {
+	bot.Store
+	failed atomic.Bool
+}
+
+func (s *resumeFails) Begin(ctx context.Context, u bot.User, delivery, press string) (bot.Begun, error) {
+	if u == adele && delivery == "" && press == "" && s.failed.CompareAndSwap(false, true) {
+		return bot.Begun{}, errors.New("redis: i/o timeout")
+	}
+	return s.Store.Begin(ctx, u, delivery, press)
+}
+
+func TestApprovalWhoseResumeFailsIsResumedByTheSweep(t *testing.T) {
+	h := newHarness(t)
+	rec := withRecorder(h)
+	card := h.requestReset(rec)
+	flaky := &resumeFails{Store: h.env.Store}
+	h.env.Engine.Store = flaky
+	got := h.click(hank, []bot.Reply{card}, "Approve")
+	if !flaky.failed.Load() || !strings.Contains(enginetest.Text(got), "Approved by Hank Helpdesk") {
+		t.Fatalf("approval during the failure: %q (resume failed: %v)", enginetest.Text(got), flaky.failed.Load())
+	}
+	withYou := func() []bot.Reply {
+		var out []bot.Reply
+		for _, x := range rec.Sent() {
+			if x.To.ID == adele.ID && strings.Contains(x.Text, "Do you have Contoso Galaxy Tab with you?") {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	if len(withYou()) != 0 {
+		t.Fatal("the failed resume asked Adele about her device")
+	}
+
+	h.env.Clock.Advance(time.Minute)
+	if n, err := h.env.Engine.Sweep(context.Background()); n != 1 || err != nil {
+		t.Fatalf("sweep a minute later fired %d, %v; want the resume", n, err)
+	}
+	asked := withYou()
+	if len(asked) != 1 {
+		t.Fatalf("after the sweep Adele was asked %d times about her device", len(asked))
+	}
+	r := h.click(adele, asked, "Yes, reset")
+	if !strings.Contains(enginetest.Text(r), "Your temporary passcode") || h.env.Devices.Resets() != 1 {
+		t.Fatalf("after Yes: %q, %d resets", enginetest.Text(r), h.env.Devices.Resets())
+	}
+	// The resume is done: later sweeps do not resume it again.
+	h.env.Clock.Advance(time.Hour)
+	h.env.Engine.Sweep(context.Background())
+	if n := len(withYou()); n != 1 {
+		t.Errorf("Adele was asked %d times in all, want once", n)
+	}
+}
+
+// A resume that worked at once leaves no retry behind.
+func TestApprovalResumedAtOnceIsNotResumedAgain(t *testing.T) {
+	h := newHarness(t)
+	rec := withRecorder(h)
+	h.click(hank, []bot.Reply{h.requestReset(rec)}, "Approve")
+	before := len(rec.Sent())
+	h.env.Clock.Advance(2 * time.Minute)
+	h.env.Engine.Sweep(context.Background())
+	if after := rec.Sent(); len(after) != before {
+		t.Errorf("the sweep sent %q after a resume that worked", enginetest.Text(after[before:]))
+	}
 }
