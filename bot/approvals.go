@@ -178,8 +178,8 @@ func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor Use
 	return stampRequest(r, d.Actor)
 }
 
-// resume puts the requester's conversation at the device-with-you check of
-// the approved device and returns the replies for them.
+// resume puts the requester's conversation at the approved device's next
+// step (the flow decides which) and returns the replies for them.
 func (e *Engine) resume(ctx context.Context, r *Request) ([]Reply, error) {
 	var err error
 	for range maxRetries {

@@ -181,13 +181,13 @@ func TestRecordedResetIsNotPolledAgain(t *testing.T) {
 	h.click(adele, h.toWithYou(), "Yes, reset")
 	h.env.Clock.Advance(2 * time.Minute)
 	if n, err := h.env.Engine.Sweep(context.Background()); n != 0 || err != nil {
-		t.Fatalf("sweep at +2 minutes fired %d, %v; want nothing (sign-in notice at 5)", n, err)
+		t.Fatalf("sweep at +2 minutes fired %d, %v; want nothing (the reminder is at 1 hour)", n, err)
 	}
 	if got := sent.Sent(); len(got) != 0 {
 		t.Errorf("sent after a recorded reset: %q", enginetest.Text(got))
 	}
-	if n, _ := h.env.Store.Pending(context.Background()); n != 2 {
-		t.Errorf("%d follow-ups pending, want the sign-in notice and the reminder", n)
+	if n, _ := h.env.Store.Pending(context.Background()); n != 1 {
+		t.Errorf("%d follow-ups pending, want the reminder", n)
 	}
 }
 
@@ -237,35 +237,35 @@ func TestApprovalWhoseResumeFailsIsResumedByTheSweep(t *testing.T) {
 	if !flaky.failed.Load() || !strings.Contains(enginetest.Text(got), "Approved by Hank Helpdesk") {
 		t.Fatalf("approval during the failure: %q (resume failed: %v)", enginetest.Text(got), flaky.failed.Load())
 	}
-	withYou := func() []bot.Reply {
+	banner := func() []bot.Reply {
 		var out []bot.Reply
 		for _, x := range rec.Sent() {
-			if x.To.ID == adele.ID && strings.Contains(x.Text, "Do you have Contoso Galaxy Tab with you?") {
+			if x.To.ID == adele.ID && strings.Contains(x.Text, "Reset the passcode of Contoso Galaxy Tab?") {
 				out = append(out, x)
 			}
 		}
 		return out
 	}
-	if len(withYou()) != 0 {
-		t.Fatal("the failed resume asked Adele about her device")
+	if len(banner()) != 0 {
+		t.Fatal("the failed resume offered Adele the reset")
 	}
 
 	h.env.Clock.Advance(time.Minute)
 	if n, err := h.env.Engine.Sweep(context.Background()); n != 1 || err != nil {
 		t.Fatalf("sweep a minute later fired %d, %v; want the resume", n, err)
 	}
-	asked := withYou()
+	asked := banner()
 	if len(asked) != 1 {
 		t.Fatalf("after the sweep Adele was asked %d times about her device", len(asked))
 	}
-	r := h.click(adele, asked, "Yes, reset")
+	r := h.click(adele, h.click(adele, asked, "Sign out"), "Yes, reset")
 	if !strings.Contains(enginetest.Text(r), "Your temporary passcode") || h.env.Devices.Resets() != 1 {
 		t.Fatalf("after Yes: %q, %d resets", enginetest.Text(r), h.env.Devices.Resets())
 	}
 	// The resume is done: later sweeps do not resume it again.
 	h.env.Clock.Advance(time.Hour)
 	h.env.Engine.Sweep(context.Background())
-	if n := len(withYou()); n != 1 {
+	if n := len(banner()); n != 1 {
 		t.Errorf("Adele was asked %d times in all, want once", n)
 	}
 }

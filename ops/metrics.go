@@ -32,6 +32,7 @@ type Metrics struct {
 	graphCalls   *prometheus.CounterVec
 	graphSecs    *prometheus.HistogramVec
 	httpRefused  *prometheus.CounterVec
+	signIns      *prometheus.CounterVec
 }
 
 var _ bot.Observer = (*Metrics)(nil)
@@ -96,10 +97,14 @@ func NewMetrics() *Metrics {
 			Name: "passbot_http_refused_total",
 			Help: "Webhook requests (Slack HTTP mode) refused before their signature was verified, by reason (unsigned, stale, future, too_large, busy, unreadable, bad_signature).",
 		}, []string{"reason"}),
+		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passbot_signins_total",
+			Help: "Sign-ins before a reset, by outcome: started (a link was handed out), ok, or the reason it was refused (mismatch, expired, reused, access_denied, invalid_token, stale_auth, failed).",
+		}, []string{"outcome"}),
 	}
 	m.reg.MustRegister(
 		m.events, m.eventSeconds, m.deviceOps, m.deviceSecs, m.followUpLag,
-		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs, m.httpRefused,
+		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs, m.httpRefused, m.signIns,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -142,6 +147,9 @@ func (m *Metrics) StoreError() { m.redisErrors.Inc() }
 // ApprovalDecided records the time from a helpdesk approval request to its
 // approval or denial.
 func (m *Metrics) ApprovalDecided(d time.Duration) { m.approvalSecs.Observe(d.Seconds()) }
+
+// SignIn implements bot.Observer.
+func (m *Metrics) SignIn(outcome string) { m.signIns.WithLabelValues(outcome).Inc() }
 
 // GraphCall records one Microsoft Graph request: its HTTP method, its status
 // code as text ("200", "429"; "error" when no response came) and its

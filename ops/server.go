@@ -12,12 +12,15 @@ import (
 	"time"
 )
 
-// maxHeaderBytes bounds a request's headers; Slack's are well under 8 KiB.
+// maxHeaderBytes bounds a request's headers; Slack's are well under 8 KiB,
+// a browser's on the sign-in pages too.
 const maxHeaderBytes = 32 << 10
 
-// Server is the operations HTTP server (PASSBOT_HTTP_ADDR): /healthz,
-// /readyz, /metrics and the routes the chat adapters add (Slack's
-// /slack/... endpoints). It has its own http.ServeMux.
+// Server is an HTTP server with its own http.ServeMux: the operations server
+// (PASSBOT_OPS_ADDR: /healthz, /readyz, /metrics), or the public one
+// (PASSBOT_HTTP_ADDR: Slack's /slack/... endpoints and the sign-in pages),
+// kept apart so that what faces browsers and the internet never exposes the
+// operations endpoints.
 type Server struct {
 	// ReadyTimeout bounds one readiness check. Default 2 seconds.
 	ReadyTimeout time.Duration
@@ -56,9 +59,9 @@ func NewServer(addr string, metrics *Metrics, ready func(ctx context.Context) er
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
 	}
-	// The server is public in Slack HTTP mode: a connection that sends
+	// The public server faces the internet: a connection that sends
 	// slowly or sends much must not hold memory or a goroutine for long.
-	// Slack sends a request of a few kilobytes at once.
+	// Slack and the sign-in pages get requests of a few kilobytes at once.
 	s.srv = &http.Server{
 		Addr:              addr,
 		Handler:           mux,
@@ -68,6 +71,13 @@ func NewServer(addr string, metrics *Metrics, ready func(ctx context.Context) er
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    maxHeaderBytes,
 	}
+	return s
+}
+
+// NewPublicServer returns a server for addr that serves h and nothing else.
+func NewPublicServer(addr string, h http.Handler) *Server {
+	s := NewServer(addr, nil, nil, nil)
+	s.srv.Handler = h
 	return s
 }
 

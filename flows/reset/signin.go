@@ -1,0 +1,106 @@
+package reset
+
+import (
+	"github.com/passbot/passbot/bot"
+)
+
+// signOut is the banner's Sign out: the guide signs the person out and has
+// them sign in again within five minutes to prove the device is theirs.
+// passbot asks for that sign-in for real, through a one-time link; without
+// sign-in configured it goes straight to the last warning.
+func (t *turn) signOut() {
+	if !t.f.cfg.SignIn {
+		t.withYou()
+		return
+	}
+	if !t.selfService() {
+		return
+	}
+	t.c.Step, t.c.Expires = stepVerify, t.now.Add(t.f.cfg.SignInTTL)
+	t.c.Verified = nil
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpSignIn, Device: *t.c.Device, Lang: t.lang()})
+}
+
+// unknownUser answers a person whose chat account names no company account
+// (Discord, or a Slack profile without an e-mail): with the sign-in on,
+// they may sign in once to link it themselves.
+func (t *turn) unknownUser() {
+	if !t.f.cfg.SignIn {
+		t.say(bot.Reply{Text: t.text("devices.nouser")})
+		return
+	}
+	t.goTo(stepLink)
+	t.say(bot.Reply{Text: t.text("devices.nouser.signin"), Buttons: []bot.Button{
+		t.button("btn.signin", actLink, bot.Primary), t.button("btn.cancel", actCancel, bot.Default)}})
+}
+
+// linkSignIn asks for a sign-in that proves which company account the
+// chat account belongs to. It vouches for no reset: one still needs the
+// device owner's own sign-in.
+func (t *turn) linkSignIn() {
+	t.c.Step, t.c.Expires, t.c.Device, t.c.Verified = stepVerify, t.now.Add(t.f.cfg.SignInTTL), nil, nil
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpSignIn, Lang: t.lang()})
+}
+
+// signInLink shows the link privately: whoever has it can sign in for the
+// conversation, though only the device's owner gets through.
+func (t *turn) signInLink(s bot.SignIn) {
+	if t.c.Step != stepVerify {
+		return
+	}
+	t.c.SignIn = s.ID
+	cancel := []bot.Button{t.button("btn.cancel", actCancel, bot.Default)}
+	if t.c.Device == nil {
+		t.say(bot.Reply{Text: t.text("signin.link.account", "link", s.URL, "minutes", t.minutes()), Buttons: cancel, Private: true, Replace: true})
+		return
+	}
+	upn := s.Device.OwnerUPN
+	if upn == "" {
+		upn = t.c.Owner.UPN
+	}
+	text := t.text("signin.link", append(t.deviceArgs(t.c.Device), "link", s.URL, "upn", upn)...)
+	t.say(bot.Reply{Text: text, Buttons: cancel, Private: true, Replace: true})
+}
+
+// linked carries on after a sign-in that linked the chat account: the
+// devices of the account it proved.
+func (t *turn) linked(r *bot.SignInResult) {
+	t.c.SignIn = ""
+	if r.Outcome != bot.SignInOK || r.Identity.UPN == "" {
+		t.end()
+		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, "minutes", t.minutes(), "name", "", "upn", r.Identity.UPN)})
+		return
+	}
+	t.say(bot.Reply{Text: t.text("signin.linked", "upn", r.Identity.UPN)})
+	t.c.Owner.UPN = r.Identity.UPN
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
+}
+
+// signedIn carries on after the sign-in: on to the device-with-you check
+// when the device's owner signed in; otherwise back to the banner for
+// another try, except after someone else signed in, which ends it.
+func (t *turn) signedIn(r *bot.SignInResult) {
+	if t.c.Step != stepVerify {
+		return
+	}
+	if t.c.Device == nil {
+		t.linked(r)
+		return
+	}
+	args := append(t.deviceArgs(t.c.Device), "upn", r.Identity.UPN)
+	t.c.SignIn = ""
+	switch r.Outcome {
+	case bot.SignInOK:
+		t.c.Verified = &r.Identity
+		t.say(bot.Reply{Text: t.text("signin.ok", args...)})
+		t.withYou()
+		t.out.Replies[len(t.out.Replies)-1].Replace = false
+	case bot.SignInMismatch:
+		t.end()
+		t.say(bot.Reply{Text: t.text("signin.mismatch", args...) + "\n" + t.support()})
+	default:
+		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, args...)})
+		t.confirm()
+		t.out.Replies[len(t.out.Replies)-1].Replace = false
+	}
+}
