@@ -54,10 +54,15 @@ func newStallProxy(t *testing.T, srv *redistest.Server) *stallProxy {
 }
 
 // client connects through the proxy, with a short read timeout so a
-// swallowed reply times out fast, and go-redis's usual retries.
+// stalled reply times out fast, and go-redis's usual retries. It is
+// connected already (pipelines have a pool of their own), so the next reply
+// is a command's, not a new connection's handshake.
 func (p *stallProxy) client() redis.UniversalClient {
 	c := redis.NewClient(&redis.Options{Addr: p.ln.Addr().String(), ReadTimeout: 300 * time.Millisecond, MaxRetries: 3})
 	p.t.Cleanup(func() { c.Close() })
+	if _, err := c.Pipelined(context.Background(), func(pl redis.Pipeliner) error { return pl.Ping(context.Background()).Err() }); err != nil {
+		p.t.Fatal(err)
+	}
 	return c
 }
 
@@ -128,13 +133,7 @@ func TestStalledReplyOfBeginDoesNotSwallowTheClick(t *testing.T) {
 			r := newFaultRig(t)
 			proxy := newStallProxy(t, r.env.Redis)
 			e, _ := r.newEngine()
-			c := proxy.client()
-			// Connected (pipelines have a pool of their own): the next reply
-			// is Begin's, not a new connection's handshake.
-			if _, err := c.Pipelined(context.Background(), func(p redis.Pipeliner) error { return p.Ping(context.Background()).Err() }); err != nil {
-				t.Fatal(err)
-			}
-			e.Store = store.New(c)
+			e.Store = store.New(proxy.client())
 			ev := r.event(bot.Message, "reset my passcode")
 			if tc.label != "" {
 				replies := r.converse(e, 2)
@@ -161,11 +160,7 @@ func TestStalledReplyOfBeginDoesNotSwallowTheClick(t *testing.T) {
 func TestStalledReplyOfASaveIsNotAConflict(t *testing.T) {
 	srv := redistest.Start(t)
 	proxy := newStallProxy(t, srv)
-	c := proxy.client()
-	if _, err := c.Pipelined(context.Background(), func(p redis.Pipeliner) error { return p.Ping(context.Background()).Err() }); err != nil {
-		t.Fatal(err)
-	}
-	s := store.New(c)
+	s := store.New(proxy.client())
 	conv := &bot.Conversation{ID: "C1", Owner: enginetest.Adele, Step: "card"}
 	if err := s.Save(context.Background(), conv); err != nil {
 		t.Fatal(err)
