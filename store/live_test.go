@@ -27,6 +27,9 @@ import (
 // redisServer returns the redis-server binary, or skips the test.
 func redisServer(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts several Redis processes: not with -short")
+	}
 	path, err := exec.LookPath("redis-server")
 	if err != nil || os.Getenv("PASSBOT_TEST_MINIREDIS") != "" {
 		t.Skip("needs redis-server on PATH")
@@ -71,7 +74,14 @@ func startNode(t *testing.T, bin string, port int, args ...string) *liveNode {
 	t.Helper()
 	dir := t.TempDir()
 	all := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"}, args...)
-	n := &liveNode{port: port, cmd: exec.Command(bin, all...)}
+	return startProcess(t, port, exec.Command(bin, all...))
+}
+
+// startProcess starts cmd, a Redis or a Sentinel listening on port, and
+// waits until it answers; the test's cleanup kills it.
+func startProcess(t *testing.T, port int, cmd *exec.Cmd) *liveNode {
+	t.Helper()
+	n := &liveNode{port: port, cmd: cmd}
 	if err := n.cmd.Start(); err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}
@@ -189,6 +199,19 @@ func (r *liveRig) approved() {
 	}
 }
 
+// wantReminders sweeps two hours on and wants n reminders sent.
+func (r *liveRig) wantReminders(n int) {
+	r.t.Helper()
+	before := len(r.sent.Sent())
+	r.env.Clock.Advance(2 * time.Hour)
+	if _, err := r.e.Sweep(context.Background()); err != nil {
+		r.t.Fatal(err)
+	}
+	if got := strings.Count(enginetest.Text(r.sent.Sent()[before:]), "Reminder:"); got != n {
+		r.t.Errorf("%d reminders two hours on, want %d", got, n)
+	}
+}
+
 // audit returns the exported audit trail as action:outcome words.
 func (r *liveRig) audit() string {
 	r.t.Helper()
@@ -239,14 +262,7 @@ func TestOnRedisCluster(t *testing.T) {
 	if n := r.env.Devices.Resets(); n != 2 {
 		t.Fatalf("%d resets, want 2", n)
 	}
-	before := len(r.sent.Sent())
-	r.env.Clock.Advance(2 * time.Hour)
-	if _, err := r.e.Sweep(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := strings.Count(enginetest.Text(r.sent.Sent()[before:]), "Reminder:"); n != 2 {
-		t.Errorf("%d reminders two hours on, want one per reset", n)
-	}
+	r.wantReminders(2)
 	for _, want := range []string{`"action":"reset_started"`, `"action":"reset"`, `"action":"request"`, `"action":"approve"`} {
 		if got := r.audit(); !strings.Contains(got, want) {
 			t.Errorf("audit export lacks %s:\n%s", want, got)
@@ -260,5 +276,82 @@ func TestOnRedisCluster(t *testing.T) {
 	}
 	if used < 2 {
 		t.Errorf("keys on %d of 3 primaries; want them spread over slots", used)
+	}
+}
+
+// A primary with a replica, watched by a Sentinel. The primary dies in the
+// middle of Adele's second reset: after the failover her conversation, the
+// first reset's reminder and the audit trail are there, and the click that
+// was in flight is answered once, by one reset.
+func TestOnRedisSentinelFailover(t *testing.T) {
+	bin := redisServer(t)
+	ctx := context.Background()
+	primary := startNode(t, bin, freePort(t))
+	replica := startNode(t, bin, freePort(t), "--replicaof", "127.0.0.1", strconv.Itoa(primary.port))
+	sport := freePort(t)
+	conf := filepath.Join(t.TempDir(), "sentinel.conf")
+	err := os.WriteFile(conf, fmt.Appendf(nil, "port %d\nbind 127.0.0.1\nsentinel monitor passbot 127.0.0.1 %d 1\n"+
+		"sentinel down-after-milliseconds passbot 500\nsentinel failover-timeout passbot 5000\n", sport, primary.port), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sentinel := redis.NewSentinelClient(&redis.Options{Addr: startProcess(t, sport, exec.Command(bin, conf, "--sentinel")).addr()})
+	t.Cleanup(func() { sentinel.Close() })
+	master := func() string {
+		a, err := sentinel.GetMasterAddrByName(ctx, "passbot").Result()
+		if err != nil || len(a) != 2 {
+			return ""
+		}
+		return a[0] + ":" + a[1]
+	}
+	awaitTrue(t, "the sentinel knows the replica", func() bool {
+		rs, err := sentinel.Replicas(ctx, "passbot").Result()
+		return err == nil && len(rs) == 1 && master() == primary.addr()
+	})
+
+	r := newLiveRig(t, fmt.Sprintf("redis-sentinel://127.0.0.1:%d/passbot", sport))
+	r.selfService()
+	replies := r.send(enginetest.Adele, bot.Message, "reset my passcode")
+	for _, label := range enginetest.ResetClicks[:3] {
+		replies = r.click(enginetest.Adele, replies, label)
+	}
+	yes := bot.Event{Kind: bot.Press, User: enginetest.Adele, DeliveryID: "in-flight", Action: enginetest.Button(t, replies, "Yes, reset")}
+	// What was written is on the replica before the primary dies: Redis
+	// replicates asynchronously, and this test is about the failover.
+	pc := redis.NewClient(&redis.Options{Addr: primary.addr()})
+	if n, err := pc.Do(ctx, "WAIT", 1, 5000).Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT for the replica: %d, %v", n, err)
+	}
+	pc.Close()
+	primary.kill()
+
+	var answers []string
+	for attempt := 0; len(answers) == 0; attempt++ {
+		if attempt == 20 {
+			t.Fatal("the click was never answered after the failover")
+		}
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		got, err := r.e.Handle(actx, yes)
+		cancel()
+		if text := enginetest.Text(got); strings.Contains(text, "Your temporary passcode") {
+			answers = append(answers, text)
+		}
+		if err != nil {
+			// The platform redelivers (same delivery ID) until it is taken.
+			awaitTrue(t, "the replica is promoted", func() bool { return master() == replica.addr() })
+		}
+	}
+	// Whether go-redis rode through the failover or the click was
+	// redelivered, it was served by the promoted replica.
+	awaitTrue(t, "the replica is promoted", func() bool { return master() == replica.addr() })
+	if again, err := r.e.Handle(ctx, yes); len(again) != 0 || err != nil {
+		t.Errorf("a redelivery after the answer: %q, %v", enginetest.Text(again), err)
+	}
+	if n := r.env.Devices.Resets(); n != 2 {
+		t.Errorf("%d resets in all, want 2: the in-flight click ran once", n)
+	}
+	r.wantReminders(2)
+	if got := strings.Count(r.audit(), `"action":"reset_started"`); got != 2 {
+		t.Errorf("%d reset_started records after the failover, want 2", got)
 	}
 }
