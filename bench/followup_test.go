@@ -121,7 +121,7 @@ func BenchmarkSweep(b *testing.B) {
 
 func checkPending(b *testing.B, c redis.UniversalClient, want int64) {
 	b.Helper()
-	if n, err := c.ZCard(context.Background(), "passbot:{fu}:queue").Result(); err != nil || n != want {
+	if n, err := c.ZCard(context.Background(), "passbot:{fu}:queue:slack").Result(); err != nil || n != want {
 		b.Errorf("queue holds %d, %v; want %d", n, err, want)
 	}
 }
