@@ -106,3 +106,93 @@ func waitPing(t testing.TB, opts *redis.Options) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Sentinel is a primary, its replica and one Sentinel watching them, on
+// loopback.
+type Sentinel struct {
+	// URL connects through the Sentinel (redis-sentinel://…/mymaster).
+	URL string
+	// Primary and Replica are the data nodes' addresses; Sentinel the
+	// Sentinel's.
+	Primary, Replica, Sentinel string
+	primary                    *exec.Cmd
+}
+
+// StartSentinel starts a primary, a replica of it and a Sentinel that
+// fails over within about a second of the primary's death. Like
+// StartCluster it skips without redis-server, or fails under CI.
+func StartSentinel(t testing.TB) *Sentinel {
+	t.Helper()
+	server, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-server is needed for the Sentinel test")
+		}
+		t.Skip("no redis-server on PATH")
+	}
+	dir := t.TempDir()
+	start := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(server, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start %v: %v", args, err)
+		}
+		t.Cleanup(func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+		})
+		return cmd
+	}
+	addr := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+	p, r, s := clusterPort(t), clusterPort(t), clusterPort(t)
+	sn := &Sentinel{Primary: addr(p), Replica: addr(r), Sentinel: addr(s), URL: "redis-sentinel://" + addr(s) + "/mymaster"}
+	sn.primary = start("--port", strconv.Itoa(p), "--bind", "127.0.0.1", "--dir", dir, "--dbfilename", "p.rdb", "--save", "", "--appendonly", "no")
+	waitPing(t, &redis.Options{Addr: sn.Primary})
+	start("--port", strconv.Itoa(r), "--bind", "127.0.0.1", "--dir", dir, "--dbfilename", "r.rdb", "--save", "", "--appendonly", "no",
+		"--replicaof", "127.0.0.1", strconv.Itoa(p))
+	waitPing(t, &redis.Options{Addr: sn.Replica})
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 1\n"+
+		"sentinel down-after-milliseconds mymaster 500\nsentinel failover-timeout mymaster 3000\n", s, dir, p)
+	path := dir + "/sentinel.conf"
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start(path, "--sentinel")
+	waitPing(t, &redis.Options{Addr: sn.Sentinel})
+	// The replica must be in sync, and known to the Sentinel, before a
+	// failover can promote it.
+	sn.waitFor(t, "the replica to sync and be seen", func(c *redis.SentinelClient) bool {
+		replicas, err := c.Replicas(context.Background(), "mymaster").Result()
+		return err == nil && len(replicas) == 1 && fmt.Sprint(replicas[0]["flags"]) == "slave"
+	})
+	return sn
+}
+
+// KillPrimary kills the primary (SIGKILL: no goodbye to anyone).
+func (s *Sentinel) KillPrimary(t testing.TB) {
+	t.Helper()
+	s.primary.Process.Kill()
+	s.primary.Wait()
+}
+
+// WaitFailover waits until the Sentinel names the replica as the primary.
+func (s *Sentinel) WaitFailover(t testing.TB) {
+	t.Helper()
+	s.waitFor(t, "the failover", func(c *redis.SentinelClient) bool {
+		a, err := c.GetMasterAddrByName(context.Background(), "mymaster").Result()
+		return err == nil && net.JoinHostPort(a[0], a[1]) == s.Replica
+	})
+}
+
+// waitFor polls the Sentinel: its state changes on its own schedule.
+func (s *Sentinel) waitFor(t testing.TB, what string, ok func(*redis.SentinelClient) bool) {
+	t.Helper()
+	c := redis.NewSentinelClient(&redis.Options{Addr: s.Sentinel})
+	defer c.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok(c) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Sentinel: no %s within 30s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
