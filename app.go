@@ -76,6 +76,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 			ReminderAfter: cfg.Reminder,
 			PollEvery:     cfg.PollEvery,
 			Approvals:     h.Approvals,
+			HelpdeskLang:  h.Lang,
 		}),
 		Approval: approval.New(approval.Config{
 			EscalateAfter: h.EscalateAfter,

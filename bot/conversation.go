@@ -13,6 +13,12 @@ type DeviceRef struct {
 	Kind      Kind   `json:"k"`
 	OSVersion string `json:"v,omitempty"`
 	Company   bool   `json:"c,omitempty"`
+	// LastSync is the device's last check-in (zero: unknown). Unencrypted
+	// means Intune reports the device as not encrypted: Graph has no
+	// passcode property, and a phone without encryption may well have no
+	// passcode, so a lock may not keep anyone out.
+	LastSync    time.Time `json:"ls,omitzero"`
+	Unencrypted bool      `json:"ue,omitempty"`
 }
 
 // Conversation is one user's state with the bot. There is at most one per

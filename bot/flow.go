@@ -43,6 +43,15 @@ const (
 	OpStatus
 	OpPending
 	OpAudit
+	// OpLockStatus reads the latest Remote Lock of Device (the macOS
+	// recovery PIN comes with it).
+	OpLockStatus
+	// OpReportLost records that the owner reported Device lost; the flow's
+	// replies carry the notice to the helpdesk.
+	OpReportLost
+	// OpCheckLimits checks, counting nothing, that the abuse limits allow
+	// one more reset or request of Device.
+	OpCheckLimits
 )
 
 // Command asks the engine to run a device operation after the conversation
@@ -67,6 +76,7 @@ type CommandResult struct {
 	Command
 	Devices  []Device
 	Reset    ResetResult
+	Lock     LockResult
 	Requests []Request
 	Audit    []AuditRecord
 	Err      error

@@ -227,14 +227,14 @@ func TestLatestAction(t *testing.T) {
 func TestRemoteLock(t *testing.T) {
 	f := newFakeGraph(t)
 	c, _ := newClient(t, f, newFakeClock())
-	if err := c.RemoteLock(t.Context(), iPhone); err != nil {
+	if _, err := c.RemoteLock(t.Context(), iPhone); err != nil {
 		t.Fatal(err)
 	}
 	r := f.Requests()[0]
 	if r.Method != http.MethodPost || r.Path != "/v1.0/deviceManagement/managedDevices/"+iPhone+"/remoteLock" {
 		t.Errorf("sent %s %s", r.Method, r.Path)
 	}
-	err := c.RemoteLock(t.Context(), "00000000-gone")
+	_, err := c.RemoteLock(t.Context(), "00000000-gone")
 	if code := bot.ErrorCode(err); code != ErrCodeNotFound {
 		t.Errorf("lock of an unknown device: code %s (err %v)", code, err)
 	}

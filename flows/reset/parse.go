@@ -1,6 +1,7 @@
 package reset
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -18,6 +19,8 @@ const (
 	verbLanguage
 	verbPending
 	verbAudit
+	verbYes // answers the device-with-you question
+	verbNo
 )
 
 // command is what a typed line asks for. lang is the language the line was
@@ -67,6 +70,14 @@ func parse(text string) command {
 			c.arg = fields[1]
 		}
 		return c
+	case "yes", "ja":
+		if len(words) == 1 || len(words) == 2 && slices.Contains([]string{"reset", "resetten", "please", "graag"}, words[1]) {
+			return command{verb: verbYes}
+		}
+	case "no", "nee":
+		if len(words) == 1 {
+			return command{verb: verbNo}
+		}
 	case "language", "taal", "lang":
 		c := command{verb: verbLanguage}
 		if len(words) > 1 {

@@ -90,7 +90,7 @@ func New(t testing.TB) *Env {
 	t.Helper()
 	srv := redistest.Start(t)
 	st := store.New(srv.Client())
-	fleet := demo.Default()
+	fleet := demo.DefaultAt(NewClock().Now())
 	e := &Env{Store: st, Redis: srv, Devices: &Devices{Devices: fleet}, Clock: NewClock()}
 	e.Engine = &bot.Engine{
 		Store:     st,

@@ -1,0 +1,48 @@
+package locales
+
+// nlDevices are the Dutch texts of enDevices.
+var nlDevices = map[string]string{
+	"device.checkin":         "Laatst gesynchroniseerd met Intune: {time} UTC ({ago} geleden).",
+	"device.checkin.unknown": "Intune meldt geen synchronisatietijd voor dit apparaat.",
+	"device.quiet":           "⚠️ {name} heeft zich al {days} dagen niet bij Intune gemeld. Intune voert een actie pas uit als het apparaat weer verbinding maakt, dus pas dan wordt het opnieuw ingesteld of vergrendeld.",
+	"device.silent":          "{name} heeft zich al {days} dagen niet bij Intune gemeld. Intune voert een actie pas uit als het apparaat verbinding maakt, dus een reset komt misschien nooit aan: het ondersteuningsteam beslist wat er gebeurt.",
+	"device.ended":           "Intune ondersteunt {platform} niet meer: deze apparaten melden zich niet meer, dus een reset komt misschien nooit aan. Het ondersteuningsteam beslist wat er gebeurt.",
+	"device.workprofile": "Intune stelt de wachtwoordcode van het werkprofiel op {name} opnieuw in, niet die van het apparaat zelf. " +
+		"Na de reset vraagt een melding op het apparaat u de nieuwe wachtwoordcode van het werkprofiel te activeren: tik erop en voer de wachtwoordcode in; daarna verdwijnt de melding.",
+	"device.workprofile.old":              "Intune stelt de wachtwoordcode van het werkprofiel op persoonlijke apparaten opnieuw in vanaf Android {min}.0; {name} heeft Android {version}.",
+	"result.workprofile":                  "De wachtwoordcode van het werkprofiel op {name} is opnieuw ingesteld. Uw tijdelijke wachtwoordcode voor het werkprofiel is: {passcode}\nTik op de melding op het apparaat om deze te activeren en voer deze wachtwoordcode in; daarna verdwijnt de melding.",
+	"result.failed.workprofile":           "De wachtwoordcode van een werkprofiel kan alleen opnieuw worden ingesteld als het beleid van uw bedrijf die beheert en de reset op het apparaat is toegestaan: vraag het ondersteuningsteam van uw bedrijf beide te controleren.",
+	"btn.lockok":                          "Vergrendelen",
+	"btn.lost":                            "Meld als verloren",
+	"btn.restart":                         "Opnieuw beginnen",
+	"btn.keep":                            "Doorgaan",
+	"lock.confirm":                        "{name} extern vergrendelen? Wie het apparaat heeft, heeft dan de wachtwoordcode nodig om het te gebruiken.",
+	"lock.confirm.pin":                    "Een Mac wordt vergrendeld met een herstelpincode van 6 cijfers. Ik toon die alleen aan u: bewaar hem, u hebt hem nodig om de Mac te ontgrendelen, en ik kan deze Mac pas weer vergrendelen als hij is gebruikt.",
+	"lock.nopasscode":                     "⚠️ Intune meldt dat {name} niet versleuteld is, dus misschien heeft het geen wachtwoordcode. Zonder wachtwoordcode zet vergrendelen alleen het scherm uit: het houdt niemand buiten.",
+	"lock.quiet":                          "{name} heeft zich {days} dagen geleden voor het laatst gemeld: het wordt pas vergrendeld als het weer verbinding maakt.",
+	"lock.pin":                            "🔒 {name} wordt vergrendeld. De herstelpincode is: {pin}\nVoer die op de Mac in om hem te ontgrendelen. Ik toon hem alleen deze ene keer en bewaar hem nergens; het ondersteuningsteam van uw bedrijf kan hem tot 30 dagen in Intune lezen.",
+	"lock.pin.pending":                    "🔒 De vergrendeling van {name} is verstuurd. Ik stuur u de herstelpincode, alleen aan u, zodra Intune hem heeft.",
+	"lock.pin.missing":                    "Intune heeft mij de herstelpincode van {name} niet gemeld. Het ondersteuningsteam van uw bedrijf kan hem tot 30 dagen in het Intune-beheercentrum lezen.",
+	"error.lock.unused":                   "Deze Mac is nog vergrendeld door een eerdere externe vergrendeling waarvan de herstelpincode nog niet is gebruikt. Ontgrendel de Mac eerst met die pincode: tot dan mislukt een tweede vergrendeling in Intune.",
+	"lost.notice":                         "📵 Apparaat als verloren of gestolen gemeld\nVan: {requester} ({upn})\nApparaat: {name}, {platform} {version}{owner}\nGemeld: {time}\nLaatst gesynchroniseerd: {checkin}\nOverweeg extern vergrendelen, buiten gebruik stellen of wissen in Intune.",
+	"lost.sent":                           "Ik heb het ondersteuningsteam van uw bedrijf ({support}) laten weten dat {name} verloren of gestolen is, met de laatste synchronisatie. Zij nemen contact met u op en beslissen of ze het in Intune vergrendelen, buiten gebruik stellen of wissen.",
+	"limit.reached":                       "U hebt voorlopig het maximum aantal resets en aanvragen bereikt. U kunt het opnieuw proberen na {time} UTC (over {wait}).",
+	"restart.ask":                         "Opnieuw beginnen? Dan sluit ik deze stap.",
+	"restart.approval":                    "De goedkeuring van het ondersteuningsteam vervalt dan ook.",
+	"step.lock":                           "wacht op uw bevestiging van de externe vergrendeling",
+	"span.minute":                         "1 minuut",
+	"span.minutes":                        "{n} minuten",
+	"span.hour":                           "1 uur",
+	"span.hours":                          "{n} uur",
+	"span.day":                            "1 dag",
+	"span.days":                           "{n} dagen",
+	"outcome.done":                        "gelukt",
+	"outcome.pending":                     "wacht op het apparaat",
+	"outcome.failed":                      "niet gelukt",
+	"outcome.ratelimited":                 "geweigerd: te vaak geprobeerd",
+	"outcome.error":                       "niet gelukt: een fout",
+	"kind.android-corporate-work-profile": "Android Enterprise zakelijk werkprofiel",
+	"kind.android-dedicated":              "Android Enterprise toegewezen apparaat",
+}
+
+func init() { merge(nl, nlDevices) }
