@@ -23,7 +23,7 @@ var enDevices = map[string]string{
 	"lock.confirm.pin":                    "A Mac is locked with a 6-digit recovery PIN. I will show it only to you: keep it, you need it to unlock the Mac, and I cannot lock this Mac again until it has been used.",
 	"lock.nopasscode":                     "⚠️ Intune reports {name} as not encrypted, so it may have no passcode. Without one, a lock only turns the screen off: it will not keep anyone out.",
 	"lock.quiet":                          "{name} last checked in {days} days ago: it locks only when it next connects.",
-	"lock.pin":                            "🔒 {name} is being locked. Its recovery PIN is: {pin}\nEnter it on the Mac to unlock it. I show it only this once and keep it nowhere; your company support can read it in Intune for up to 30 days.",
+	"lock.pin":                            "The recovery PIN of {name} is: {pin}\nEnter it on the Mac to unlock it. I show it only this once and keep it nowhere; your company support can read it in Intune for up to 30 days.",
 	"lock.pin.pending":                    "🔒 The lock of {name} was sent. I will send you its recovery PIN, only to you, as soon as Intune has it.",
 	"lock.pin.missing":                    "Intune did not report the recovery PIN of {name} to me. Your company support can read it in the Intune admin center for up to 30 days.",
 	"error.lock.unused":                   "This Mac is still locked by an earlier Remote Lock whose recovery PIN was not used yet. Unlock the Mac with that PIN first: Intune fails a second lock before then.",

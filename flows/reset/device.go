@@ -116,7 +116,7 @@ func (t *turn) span(d time.Duration) string {
 	switch {
 	case d >= 48*time.Hour:
 		unit, n = "day", int(d/(24*time.Hour))
-	case d >= 2*time.Hour:
+	case d >= time.Hour:
 		unit, n = "hour", int(d/time.Hour)
 	}
 	if n == 1 {
@@ -174,21 +174,25 @@ func (t *turn) lock() {
 func (t *turn) locked(r *bot.CommandResult) {
 	d, res := r.Device, r.Lock
 	args := t.deviceArgs(&d)
+	pin := d.Eligibility().LockPIN
+	failed := res.State == bot.ActionFailed || res.State == bot.ActionNotSupported || res.State == bot.ActionCanceled
+	if r.Op == bot.OpLock && !failed {
+		key := "lock.sent"
+		if pin && res.UnlockPin == "" {
+			key = "lock.pin.pending"
+		}
+		t.say(bot.Reply{Text: t.text(key, args...), Replace: true})
+	}
 	switch {
 	case res.UnlockPin != "":
 		t.say(bot.Reply{Text: t.text("lock.pin", append(args, "pin", res.UnlockPin)...), Private: true})
-	case res.State == bot.ActionFailed || res.State == bot.ActionNotSupported || res.State == bot.ActionCanceled:
-		t.say(bot.Reply{Text: t.text("lock.failed", args...) + "\n" + t.support()})
-	case !d.Eligibility().LockPIN:
-		if r.Op == bot.OpLock {
-			t.say(bot.Reply{Text: t.text("lock.sent", args...), Replace: true})
-		}
+	case failed:
+		t.say(bot.Reply{Text: t.text("lock.failed", args...) + "\n" + t.support(), Replace: r.Op == bot.OpLock})
+	case !pin:
+		// No PIN to wait for: "lock.sent" said it all.
 	case res.State == bot.ActionDone || r.Attempt >= t.f.cfg.PollMax:
 		t.say(bot.Reply{Text: t.text("lock.pin.missing", args...) + "\n" + t.support()})
 	default:
-		if r.Op == bot.OpLock {
-			t.say(bot.Reply{Text: t.text("lock.pin.pending", args...), Replace: true})
-		}
 		since := r.Since
 		if r.Op == bot.OpLock {
 			since = t.now
@@ -235,14 +239,16 @@ func (t *turn) reportedLost(r *bot.CommandResult) {
 	t.say(bot.Reply{Text: t.text("lost.sent", append(t.deviceArgs(&d), "support", t.f.cfg.Support)...), Replace: true})
 }
 
-// midStep reports an open step that a typed start word would throw away.
-// A typed reason is the reason, whatever words it holds.
+// midStep reports an open step that a typed start word would throw away
+// something of: a confirmation under way, or an approval. Browsing the list
+// or a card loses nothing, so a start word there simply starts again; a
+// typed reason is the reason, whatever words it holds.
 func (t *turn) midStep() bool {
 	switch t.c.Step {
-	case "", stepDevices, stepReason, stepDenyReason:
-		return false
+	case stepConfirm, stepWithYou, stepNotWithYou, stepLock:
+		return true
 	}
-	return true
+	return false
 }
 
 // askRestart asks before a start word typed mid-step drops the step, and
@@ -259,8 +265,6 @@ func (t *turn) askRestart() {
 // resume shows the open step again, with fresh buttons.
 func (t *turn) resume() {
 	switch t.c.Step {
-	case stepCard:
-		t.checkLimits()
 	case stepConfirm:
 		t.confirm()
 	case stepWithYou:

@@ -43,7 +43,12 @@ type session struct {
 
 func start(t *testing.T, lang string, ds ...bot.Device) *session {
 	t.Helper()
-	s := &session{t: t, f: newFlow(), now: t0,
+	return startWith(t, newFlow(), lang, ds...)
+}
+
+func startWith(t *testing.T, f *Flow, lang string, ds ...bot.Device) *session {
+	t.Helper()
+	s := &session{t: t, f: f, now: t0,
 		c: &bot.Conversation{ID: "old", Owner: bot.User{Platform: bot.Console, ID: "u1", UPN: "adele.vance@contoso.com"}}}
 	s.text(trigger[lang])
 	if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpList {
