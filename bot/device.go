@@ -66,6 +66,9 @@ func (d Device) Kind() Kind {
 		// beta; v1.0 shows Android Enterprise only as management by Google's
 		// device policy controller.
 		dpc := strings.EqualFold(d.ManagementAgent, "googleCloudDevicePolicyController")
+		// Graph beta deviceEnrollmentType names the corporate Android
+		// Enterprise modes (androidEnterpriseDedicatedDevice, …FullyManaged,
+		// …CorporateWorkProfile); a personal work profile has none of them.
 		switch {
 		case enr == "androidenterprisededicateddevice":
 			return AndroidDedicated

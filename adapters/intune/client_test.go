@@ -32,6 +32,10 @@ func TestListDevices(t *testing.T) {
 			Model: "iPhone 14", Manufacturer: "Apple", UserDisplayName: "Adele Vance",
 			LastSyncDateTime: "2024-05-01T06:02:17Z", ComplianceState: "compliant",
 		}
+		if e := devices[2].IsEncrypted; e == nil || !*e {
+			t.Errorf("iPhone isEncrypted = %v, want true", e)
+		}
+		devices[2].IsEncrypted = nil
 		if devices[2] != want {
 			t.Errorf("iPhone = %+v\nwant %+v", devices[2], want)
 		}

@@ -15,6 +15,8 @@ var enDevices = map[string]string{
 	"device.workprofile.old":              "Intune resets the work profile passcode of personally owned devices from Android {min}.0 on; {name} runs Android {version}.",
 	"result.workprofile":                  "The work profile passcode of {name} was reset. Your temporary work profile passcode is: {passcode}\nTap the notification on the device to activate it and enter this passcode; the notification then goes away.",
 	"result.failed.workprofile":           "A work profile passcode can only be reset when your company's policy manages it and the reset was allowed on the device: ask your company support to check both.",
+	"device.helpdesk.ask":                 "I can ask the helpdesk to approve a reset for you.",
+	"device.helpdesk":                     "Contact your company support to reset the passcode for you.",
 	"btn.lockok":                          "Lock it",
 	"btn.lost":                            "Report it lost",
 	"btn.restart":                         "Start over",

@@ -12,6 +12,8 @@ var nlDevices = map[string]string{
 	"device.workprofile.old":              "Intune stelt de wachtwoordcode van het werkprofiel op persoonlijke apparaten opnieuw in vanaf Android {min}.0; {name} heeft Android {version}.",
 	"result.workprofile":                  "De wachtwoordcode van het werkprofiel op {name} is opnieuw ingesteld. Uw tijdelijke wachtwoordcode voor het werkprofiel is: {passcode}\nTik op de melding op het apparaat om deze te activeren en voer deze wachtwoordcode in; daarna verdwijnt de melding.",
 	"result.failed.workprofile":           "De wachtwoordcode van een werkprofiel kan alleen opnieuw worden ingesteld als het beleid van uw bedrijf die beheert en de reset op het apparaat is toegestaan: vraag het ondersteuningsteam van uw bedrijf beide te controleren.",
+	"device.helpdesk.ask":                 "Ik kan het ondersteuningsteam vragen een reset voor u goed te keuren.",
+	"device.helpdesk":                     "Neem contact op met het ondersteuningsteam van uw bedrijf om de wachtwoordcode voor u opnieuw in te stellen.",
 	"btn.lockok":                          "Vergrendelen",
 	"btn.lost":                            "Meld als verloren",
 	"btn.restart":                         "Opnieuw beginnen",

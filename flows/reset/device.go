@@ -50,14 +50,17 @@ func (t *turn) card(limit error) {
 	case bot.SelfService:
 		offer(t.button("btn.reset", actReset, bot.Primary))
 	case bot.NeedsApproval:
+		// Ownership is the reason unless helpdeskWhy names another.
+		ask, tell := "device.approval.ask", "device.approval"
 		if why := t.helpdeskWhy(e); why != "" {
 			text += "\n\n" + why
+			ask, tell = "device.helpdesk.ask", "device.helpdesk"
 		}
 		if t.f.cfg.Approvals {
-			text += "\n\n" + t.text("device.approval.ask")
+			text += "\n\n" + t.text(ask)
 			offer(t.button("btn.request", actRequest, bot.Primary))
 		} else {
-			text += "\n\n" + t.text("device.approval") + "\n" + t.support()
+			text += "\n\n" + t.text(tell) + "\n" + t.support()
 		}
 	case bot.FactoryReset:
 		text += "\n\n" + t.text("device.factory") + "\n" + t.support()
