@@ -23,6 +23,16 @@ func wantOutput(t *testing.T, out, logs string, want ...string) {
 	}
 }
 
+// auditExport runs "passbot audit export" against the test's Redis.
+func auditExport(t *testing.T) string {
+	t.Helper()
+	var export, errs bytes.Buffer
+	if err := run(context.Background(), []string{"audit", "export"}, strings.NewReader(""), &export, &errs); err != nil {
+		t.Fatalf("audit export: %v\n%s", err, errs.String())
+	}
+	return export.String()
+}
+
 func TestConsoleWorkProfileReset(t *testing.T) {
 	out, logs := runConsole(t, nil,
 		"reset my passcode",
@@ -69,15 +79,12 @@ func TestConsoleMacLockShowsItsPIN(t *testing.T) {
 	if strings.Count(out, pins[0][1]) != 1 || strings.Contains(logs, pins[0][1]) {
 		t.Errorf("the PIN %s is shown more than once or logged", pins[0][1])
 	}
-	var export, errs bytes.Buffer
-	if err := run(context.Background(), []string{"audit", "export"}, strings.NewReader(""), &export, &errs); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(export.String(), pins[0][1]) {
+	export := auditExport(t)
+	if strings.Contains(export, pins[0][1]) {
 		t.Error("the PIN is in the audit trail")
 	}
-	if !strings.Contains(export.String(), `"action":"remote_lock","device":"demo-0009","device_name":"Adele's MacBook Air","outcome":"error.lock.unused"`) {
-		t.Errorf("the refused second lock is not audited:\n%s", export.String())
+	if !strings.Contains(export, `"action":"remote_lock","device":"demo-0009","device_name":"Adele's MacBook Air","outcome":"error.lock.unused"`) {
+		t.Errorf("the refused second lock is not audited:\n%s", export)
 	}
 }
 
@@ -101,12 +108,8 @@ func TestConsoleNoThenReportItLost(t *testing.T) {
 		"bot> I told your company support (the IT helpdesk) that Adele's iPhone is lost or stolen",
 		"They will contact you",
 	)
-	var export, errs bytes.Buffer
-	if err := run(context.Background(), []string{"audit", "export"}, strings.NewReader(""), &export, &errs); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(export.String(), `"action":"report_lost","device":"demo-0003"`) {
-		t.Errorf("no audit record of the report:\n%s", export.String())
+	if export := auditExport(t); !strings.Contains(export, `"action":"report_lost","device":"demo-0003"`) {
+		t.Errorf("no audit record of the report:\n%s", export)
 	}
 }
 
