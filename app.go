@@ -77,6 +77,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 			PollEvery:     cfg.PollEvery,
 			Approvals:     h.Approvals,
 			HelpdeskLang:  h.Lang,
+			NoHelpdesk:    !cfg.helpdeskChannels(),
 		}),
 		Approval: approval.New(approval.Config{
 			EscalateAfter: h.EscalateAfter,

@@ -89,3 +89,9 @@ func (c *Config) check() error {
 }
 
 func (c *Config) serves(platform string) bool { return slices.Contains(c.Platforms, platform) }
+
+// helpdeskChannels reports whether every platform served has somewhere to
+// post helpdesk notices (the console prints them itself).
+func (c *Config) helpdeskChannels() bool {
+	return !(c.serves("slack") && c.Helpdesk.Channel == "") && !(c.serves("discord") && c.DiscordHelpdeskChannel == "")
+}

@@ -341,10 +341,14 @@ func (r LockResult) Unused() bool {
 	case ActionPending, ActionActive:
 		return true
 	case ActionDone:
-		return !r.LastSync.After(r.Updated)
+		return !r.LastSync.After(r.Updated.Add(lockSettle))
 	}
 	return false
 }
+
+// lockSettle is how long after a lock is reported done a check-in may
+// still be the one that delivered it, not one after the PIN was typed.
+const lockSettle = 10 * time.Minute
 
 // Devices is the device-management backend (Intune, or the demo fleet).
 type Devices interface {

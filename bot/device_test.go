@@ -113,6 +113,7 @@ func TestLockPINCountsAsUsedOnceTheMacCheckedInAfterTheLock(t *testing.T) {
 		{"lock on its way", LockResult{State: ActionPending, Updated: locked}, true},
 		{"locked, Mac silent since", LockResult{State: ActionDone, Updated: locked, LastSync: locked.Add(-time.Hour)}, true},
 		{"locked, Mac checked in after (unlocked with the PIN)", LockResult{State: ActionDone, Updated: locked, LastSync: locked.Add(time.Hour)}, false},
+		{"locked, the check-in that took the lock", LockResult{State: ActionDone, Updated: locked, LastSync: locked.Add(time.Minute)}, true},
 		{"lock failed: no PIN took effect", LockResult{State: ActionFailed, Updated: locked}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,6 +17,8 @@ var enDevices = map[string]string{
 	"result.failed.workprofile":           "A work profile passcode can only be reset when your company's policy manages it and the reset was allowed on the device: ask your company support to check both.",
 	"device.helpdesk.ask":                 "I can ask the helpdesk to approve a reset for you.",
 	"device.helpdesk":                     "Contact your company support to reset the passcode for you.",
+	"notwithyou.lock.tell":                "If the device is lost or stolen, lock it remotely now, and tell your company support.",
+	"notwithyou.nolock.tell":              "If the device is lost or stolen, tell your company support right away.",
 	"btn.lockok":                          "Lock it",
 	"btn.lost":                            "Report it lost",
 	"btn.restart":                         "Start over",

@@ -14,6 +14,8 @@ var nlDevices = map[string]string{
 	"result.failed.workprofile":           "De wachtwoordcode van een werkprofiel kan alleen opnieuw worden ingesteld als het beleid van uw bedrijf die beheert en de reset op het apparaat is toegestaan: vraag het ondersteuningsteam van uw bedrijf beide te controleren.",
 	"device.helpdesk.ask":                 "Ik kan het ondersteuningsteam vragen een reset voor u goed te keuren.",
 	"device.helpdesk":                     "Neem contact op met het ondersteuningsteam van uw bedrijf om de wachtwoordcode voor u opnieuw in te stellen.",
+	"notwithyou.lock.tell":                "Als het apparaat verloren of gestolen is, vergrendel het dan nu extern en meld het bij het ondersteuningsteam van uw bedrijf.",
+	"notwithyou.nolock.tell":              "Als het apparaat verloren of gestolen is, meld het dan direct bij het ondersteuningsteam van uw bedrijf.",
 	"btn.lockok":                          "Vergrendelen",
 	"btn.lost":                            "Meld als verloren",
 	"btn.restart":                         "Opnieuw beginnen",

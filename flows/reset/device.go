@@ -212,7 +212,7 @@ func (t *turn) pollLock(d bot.DeviceRef, attempt int, since time.Time) {
 
 func (t *turn) reportLost() {
 	d := t.c.Device
-	if d == nil {
+	if d == nil || t.f.cfg.NoHelpdesk {
 		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
 		return
 	}

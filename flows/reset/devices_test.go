@@ -372,3 +372,20 @@ func TestStatusSaysOutcomesInWords(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutAHelpdeskChannelNoLostReportIsPromised(t *testing.T) {
+	s := startWith(t, New(Config{Support: "helpdesk@contoso.com", NoHelpdesk: true}), "en", devices["ios"])
+	s.press(actDevice, "0")
+	s.press(actReset, "")
+	s.press(actSignOut, "")
+	s.press(actNo, "")
+	r := s.reply()
+	if got := actions(r); !slices.Equal(got, []string{actLock, actCancel}) {
+		t.Errorf("actions %q, want no Report it lost", got)
+	}
+	wantText(t, r.Text, "tell your company support", "helpdesk@contoso.com")
+	s.press(actLost, "")
+	if len(s.out.Commands) != 0 {
+		t.Errorf("a forged Report it lost ran %+v", s.out.Commands)
+	}
+}

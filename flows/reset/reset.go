@@ -75,6 +75,9 @@ type Config struct {
 	// HelpdeskLang is the language of notices to the helpdesk channel (a
 	// device reported lost). Default English.
 	HelpdeskLang string
+	// NoHelpdesk means no helpdesk channel is configured: a lost device
+	// cannot be reported from chat, so the person is told to call support.
+	NoHelpdesk bool
 }
 
 // Flow is the reset conversation. It implements bot.Flow.

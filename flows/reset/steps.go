@@ -204,13 +204,18 @@ func (t *turn) notWithYou() {
 	t.c.Request = "" // an approval was for one answer: it is spent
 	text := t.text("notwithyou", t.deviceArgs(d)...) + "\n"
 	var buttons []bot.Button
+	key := "notwithyou.nolock"
 	if d.Eligibility().RemoteLock {
-		text += t.text("notwithyou.lock")
+		key = "notwithyou.lock"
 		buttons = append(buttons, t.button("btn.lock", actLock, bot.Danger))
-	} else {
-		text += t.text("notwithyou.nolock")
 	}
-	buttons = append(buttons, t.button("btn.lost", actLost, bot.Danger), t.button("btn.close", actCancel, bot.Default))
+	if t.f.cfg.NoHelpdesk {
+		key += ".tell"
+	} else {
+		buttons = append(buttons, t.button("btn.lost", actLost, bot.Danger))
+	}
+	text += t.text(key)
+	buttons = append(buttons, t.button("btn.close", actCancel, bot.Default))
 	t.say(bot.Reply{Text: text + "\n" + t.support(), Buttons: buttons, Replace: true})
 }
 
