@@ -30,7 +30,7 @@ func main() {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 1 && args[0] == "healthcheck" {
 		// The container's HEALTHCHECK: no Redis, no chat, just ask /healthz.
-		addr := os.Getenv("PASSBOT_HTTP_ADDR")
+		addr := os.Getenv("PASSBOT_OPS_ADDR")
 		if addr == "" {
 			addr = ":8080"
 		}
@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	persona := fs.String("as", "", "console: start as this persona (a user principal name, or a helpdesk approver)")
 	unregister := fs.Bool("discord-unregister", false, "remove the /passcode command from Discord and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister]\n       passbot audit export    (the audit trail as JSON lines)\n       passbot healthcheck     (exit 0 when PASSBOT_HTTP_ADDR's /healthz answers)\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister]\n       passbot audit export    (the audit trail as JSON lines)\n       passbot healthcheck     (exit 0 when PASSBOT_OPS_ADDR's /healthz answers)\n\nFlags:")
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\npassbot is configured with environment variables:")
 		envconfig.Usagef("passbot", &cfg, stderr, envconfig.DefaultTableFormat)

@@ -17,6 +17,7 @@ type Device struct {
 	OSVersion        string `json:"osVersion"`
 	OwnerType        string `json:"managedDeviceOwnerType"`
 	UPN              string `json:"userPrincipalName"`
+	UserID           string `json:"userId,omitempty"`
 	DeviceType       string `json:"deviceType,omitempty"`
 	EnrollmentType   string `json:"deviceEnrollmentType,omitempty"`
 	ManagementAgent  string `json:"managementAgent,omitempty"`
@@ -230,7 +231,7 @@ func (d Device) Eligibility() Eligibility { return d.Ref().Eligibility() }
 // Ref is the part of the device a conversation remembers.
 func (d Device) Ref() DeviceRef {
 	r := DeviceRef{ID: d.ID, Name: d.Name, Kind: d.Kind(), OSVersion: d.OSVersion, Company: d.Company(),
-		Unencrypted: d.IsEncrypted != nil && !*d.IsEncrypted}
+		OwnerID: d.UserID, OwnerUPN: d.UPN, Unencrypted: d.IsEncrypted != nil && !*d.IsEncrypted}
 	// Graph reports a device that never checked in as 0001-01-01: unknown.
 	if t, err := time.Parse(time.RFC3339Nano, d.LastSyncDateTime); err == nil && t.Year() > 1 {
 		r.LastSync = t

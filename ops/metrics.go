@@ -31,6 +31,7 @@ type Metrics struct {
 	approvalSecs prometheus.Histogram
 	graphCalls   *prometheus.CounterVec
 	graphSecs    *prometheus.HistogramVec
+	signIns      *prometheus.CounterVec
 }
 
 var _ bot.Observer = (*Metrics)(nil)
@@ -91,10 +92,14 @@ func NewMetrics() *Metrics {
 			Help:    "Time of one Microsoft Graph request.",
 			Buckets: remoteBuckets,
 		}, []string{"method", "status"}),
+		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passbot_signins_total",
+			Help: "Sign-ins before a reset, by outcome: started (a link was handed out), ok, or the reason it was refused (mismatch, expired, reused, access_denied, invalid_token, failed).",
+		}, []string{"outcome"}),
 	}
 	m.reg.MustRegister(
 		m.events, m.eventSeconds, m.deviceOps, m.deviceSecs, m.followUpLag,
-		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs,
+		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs, m.signIns,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -137,6 +142,9 @@ func (m *Metrics) StoreError() { m.redisErrors.Inc() }
 // ApprovalDecided records the time from a helpdesk approval request to its
 // approval or denial.
 func (m *Metrics) ApprovalDecided(d time.Duration) { m.approvalSecs.Observe(d.Seconds()) }
+
+// SignIn implements bot.Observer.
+func (m *Metrics) SignIn(outcome string) { m.signIns.WithLabelValues(outcome).Inc() }
 
 // GraphCall records one Microsoft Graph request: its HTTP method, its status
 // code as text ("200", "429"; "error" when no response came) and its
