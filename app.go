@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -219,7 +220,7 @@ func (a *App) publicServer(routes *http.ServeMux) (*ops.Server, error) {
 	}
 	publicURL := a.cfg.PublicURL
 	if publicURL == "" {
-		publicURL = "http://" + srv.Addr().String()
+		publicURL = "http://" + browserAddr(srv.Addr())
 	}
 	if a.cfg.Verify != bot.VerifyOff {
 		if err := a.signIn(publicURL, routes); err != nil {
@@ -260,7 +261,9 @@ func (a *App) signIn(publicURL string, routes *http.ServeMux) error {
 	if cfg.AuthorityURL == "" {
 		cfg.AuthorityURL = "https://login.microsoftonline.com"
 	}
-	s, err := entra.New(cfg, store.NewSignIns(a.store.Client()), a.engine, a.store, a.log, nil)
+	// The engine's clock: links expire with the conversation's step.
+	now := func() time.Time { return a.engine.Clock.Now() }
+	s, err := entra.New(cfg, store.NewSignIns(a.store.Client()), a.engine, a.store, a.log, now)
 	if err != nil {
 		return fmt.Errorf("PASSBOT_PUBLIC_URL: %w", err)
 	}
@@ -334,7 +337,9 @@ func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *consol
 	c.Prompt = isTerminal(stdin)
 	c.Approvers = a.cfg.Helpdesk.Approvers
 	if a.cfg.Verify == bot.VerifyDemo {
-		c.Browse = demoidp.Browse
+		c.Browse = func(ctx context.Context, link, login string) (string, error) {
+			return demoidp.Browse(ctx, nil, link, login)
+		}
 	}
 	a.engine.Notifiers[bot.Console] = c
 	fmt.Fprintf(stdout, "passbot console: you are %s. Type \"reset my passcode\" (or \"wachtwoordcode vergeten\"), \"help\", or press a button by its number. \"/as NAME\" switches persona (helpdesk approvers: %v). Ctrl-D quits.\n", upn, a.cfg.Helpdesk.Approvers)
@@ -357,6 +362,19 @@ func (a *App) ready(ctx context.Context) error {
 
 // Close releases Redis.
 func (a *App) Close() { a.closeStore() }
+
+// browserAddr is how a browser on this machine reaches addr: a wildcard
+// address is reached as localhost.
+func browserAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
 
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)

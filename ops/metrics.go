@@ -94,7 +94,7 @@ func NewMetrics() *Metrics {
 		}, []string{"method", "status"}),
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "passbot_signins_total",
-			Help: "Sign-ins before a reset, by outcome: started (a link was handed out), ok, or the reason it was refused (mismatch, expired, reused, access_denied, invalid_token, failed).",
+			Help: "Sign-ins before a reset, by outcome: started (a link was handed out), ok, or the reason it was refused (mismatch, expired, reused, access_denied, invalid_token, stale_auth, failed).",
 		}, []string{"outcome"}),
 	}
 	m.reg.MustRegister(

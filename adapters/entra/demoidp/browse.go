@@ -16,9 +16,15 @@ import (
 // login (the login hint when empty) on the provider's page, and land on the
 // callback. It returns the text of the last page. It is how a piped console
 // session signs in; every request goes through the same endpoints a browser
-// uses.
-func Browse(ctx context.Context, link, login string) (string, error) {
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+// uses. client carries the requests (nil: http.DefaultClient's transport);
+// Browse follows the redirects itself.
+func Browse(ctx context.Context, client *http.Client, link, login string) (string, error) {
+	c := http.Client{}
+	if client != nil {
+		c = *client
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client = &c
 	authorize, err := post(ctx, client, link, url.Values{"go": {"1"}})
 	if err != nil {
 		return "", err
