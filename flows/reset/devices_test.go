@@ -173,13 +173,22 @@ func toWithYou(t *testing.T, lang string, d bot.Device, card bot.Reply) *session
 		s.press(actReset, "")
 		s.press(actSignOut, "")
 	} else {
-		ref := *s.c.Device
-		s.step(bot.Input{Kind: bot.Approved, Request: &bot.Request{ID: "rq1", Device: ref, Lang: lang}})
+		approve(s, lang)
 	}
 	if s.c.Step != stepWithYou {
 		t.Fatalf("step %q, want the device-with-you question", s.c.Step)
 	}
 	return s
+}
+
+// approve resumes s as the helpdesk's approval of a request for its device
+// does, up to the device-with-you question: through the sign-out banner
+// when the flow asks for it again after an approval.
+func approve(s *session, lang string) {
+	s.step(bot.Input{Kind: bot.Approved, Request: &bot.Request{ID: "rq1", Device: *s.c.Device, Lang: lang}})
+	if s.c.Step == stepConfirm {
+		s.press(actSignOut, "")
+	}
 }
 
 // checkLock presses Remote Lock: it asks first, and a Mac's confirmation
@@ -235,8 +244,7 @@ func TestAStartWordMidStepAsksBeforeStartingOver(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			s := startWith(t, New(Config{Support: "helpdesk@contoso.com", Approvals: true}), lang, devices["company"])
 			s.press(actDevice, "0")
-			ref := *s.c.Device
-			s.step(bot.Input{Kind: bot.Approved, Request: &bot.Request{ID: "rq1", Device: ref, Lang: lang}})
+			approve(s, lang)
 			s.text(map[string]string{"en": "I forgot my PIN", "nl": "pincode vergeten"}[lang])
 			r := s.reply()
 			if len(s.out.Commands) != 0 || s.c.Step != stepWithYou || s.c.Request != "rq1" {
