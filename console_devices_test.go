@@ -42,13 +42,16 @@ func TestConsoleWorkProfileReset(t *testing.T) {
 		"/as helpdesk",
 		"Approve",
 		"/as adele.vance@contoso.com",
+		"Sign out",
+		"/signin", // on the demo provider's page, as a browser would
 		"yes",
 	)
 	wantOutput(t, out, logs,
 		"Intune resets the passcode of the work profile on Adele's work profile Pixel 8, not the passcode of the device itself.",
 		"a notification on the device asks you to activate the new work profile passcode",
 		"I can ask the helpdesk to approve a reset for you.",
-		"bot to adele.vance@contoso.com> Do you have Adele's work profile Pixel 8 with you?",
+		"bot to adele.vance@contoso.com> Reset the passcode of Adele's work profile Pixel 8?",
+		"bot> Do you have Adele's work profile Pixel 8 with you?",
 		"bot (only you)> The work profile passcode of Adele's work profile Pixel 8 was reset. Your temporary work profile passcode is: ",
 		"Tap the notification on the device to activate it and enter this passcode",
 	)
@@ -94,6 +97,7 @@ func TestConsoleNoThenReportItLost(t *testing.T) {
 		"Adele's iPhone (iOS/iPadOS)",
 		"Reset Passcode",
 		"Sign out",
+		"/signin",
 		"No",
 		"Report it lost",
 	)

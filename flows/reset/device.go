@@ -248,7 +248,7 @@ func (t *turn) reportedLost(r *bot.CommandResult) {
 // typed reason is the reason, whatever words it holds.
 func (t *turn) midStep() bool {
 	switch t.c.Step {
-	case stepConfirm, stepWithYou, stepNotWithYou, stepLock:
+	case stepConfirm, stepVerify, stepWithYou, stepNotWithYou, stepLock:
 		return true
 	}
 	return false
@@ -270,6 +270,9 @@ func (t *turn) resume() {
 	switch t.c.Step {
 	case stepConfirm:
 		t.confirm()
+	case stepVerify:
+		// A fresh link: the one shown before may be used or gone.
+		t.signOut()
 	case stepWithYou:
 		t.withYou()
 	case stepNotWithYou:

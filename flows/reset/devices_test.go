@@ -286,7 +286,7 @@ func TestTypedYesAndNoAnswerTheWithYouQuestion(t *testing.T) {
 			s := start(t, "en", devices["android6"])
 			s.press(actDevice, "0")
 			s.press(actReset, "")
-			s.press(actSignOut, "")
+			s.signIn()
 			s.text(tc.line)
 			var ops []bot.Op
 			for _, c := range s.out.Commands {
