@@ -397,3 +397,21 @@ func TestWithoutAHelpdeskChannelNoLostReportIsPromised(t *testing.T) {
 		t.Errorf("a forged Report it lost ran %+v", s.out.Commands)
 	}
 }
+
+func TestAStartWordWhileSigningInAsksAndContinueSendsAFreshLink(t *testing.T) {
+	s := start(t, "en", devices["android6"])
+	s.press(actDevice, "0")
+	s.press(actReset, "")
+	s.press(actSignOut, "")
+	if s.c.Step != stepVerify {
+		t.Fatalf("step %q, want the sign-in", s.c.Step)
+	}
+	s.text("reset my pin")
+	if len(s.out.Commands) != 0 || s.c.Step != stepVerify || !slices.Equal(actions(s.reply()), []string{actRestart, actKeep}) {
+		t.Fatalf("the start word dropped the sign-in: step %q, %+v", s.c.Step, s.out)
+	}
+	s.press(actKeep, "")
+	if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpSignIn || s.c.Step != stepVerify {
+		t.Errorf("Continue: commands %+v step %q, want a fresh sign-in link", s.out.Commands, s.c.Step)
+	}
+}
