@@ -238,9 +238,10 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	case OpReset:
 		// An approved request was counted when it was made: its reset is
 		// the same try.
-		if cmd.Request != "" {
-			res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
-		} else if res.Err = e.allow(ctx, owner, cmd.Device); res.Err == nil {
+		if cmd.Request == "" {
+			res.Err = e.allow(ctx, owner, cmd.Device)
+		}
+		if res.Err == nil {
 			res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
 		}
 	case OpResetStatus:
