@@ -189,13 +189,15 @@ type Eligibility struct {
 //	[reset]  remote-actions/device-passcode-reset.md, ms.date 09/22/2025
 //	[remove] remote-actions/device-remove-passcode.md, ms.date 09/22/2025
 //	[lock]   remote-actions/device-remote-lock.md, ms.date 08/26/2025
+//	[supported] includes/mdm-supported-devices.md, ms.date 09/22/2025
 //	[seed]   the Company Portal guide passbot started from
 //
 // One row per kind: when Intune changes, the row changes.
 var eligibility = map[Kind]Eligibility{
 	// [seed] temporary passcode below 7.0 (factory reset from 7.0, see
 	// DeviceRef.Eligibility); [reset] and [lock] no longer list device
-	// administrator.
+	// administrator, and [supported] says its support on devices with
+	// Google Mobile Services ended in December 2024.
 	AndroidAdmin: {Reset: SelfService, Passcode: Alphanumeric},
 	// [reset] COBO: work profile passcode reset; [lock] COBO listed.
 	AndroidEnterprise: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, RemoteLock: true},
@@ -203,8 +205,10 @@ var eligibility = map[Kind]Eligibility{
 	AndroidCorporateWorkProfile: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, RemoteLock: true},
 	// [reset] COSU: device passcode reset; [lock] COSU listed.
 	AndroidDedicated: {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
-	// [reset] BYOD: work profile passcode reset, Android 8.0 and later;
-	// [lock] BYOD not listed.
+	// [reset] BYOD: work profile passcode reset; [lock] BYOD not listed.
+	// Android 8.0 and later for the reset (Intune's earlier reset page, as
+	// shared/PLATFORM-NOTES.md has it; [reset] names no version, and
+	// [supported] manages work profiles from Android 10).
 	AndroidWorkProfile: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, MinMajor: 8},
 	// [reset] AOSP: device passcode reset; [lock] AOSP listed.
 	AOSP: {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
@@ -212,10 +216,11 @@ var eligibility = map[Kind]Eligibility{
 	// [remove] names corporate-owned devices only: personal ones stay
 	// self-service as the seed guide has it until the product decides.
 	IOS: {Reset: SelfService, Passcode: NoPasscode, RemoteLock: true},
-	// [remove] not for User Enrollment; [lock] iOS/iPadOS listed.
+	// [remove] corporate-owned only, so not User Enrollment (personal);
+	// [lock] iOS/iPadOS listed.
 	IOSUserEnrollment: {Reset: NotSupported, RemoteLock: true},
-	// [seed] texts; Intune support ended (fundamentals/supported-devices-
-	// browsers.md no longer lists them), so the helpdesk decides.
+	// [seed] texts; Intune support ended ([supported] lists neither), so
+	// the helpdesk decides.
 	Windows10Mobile: {Reset: NeedsApproval, Passcode: Alphanumeric, SupportEnded: true},
 	WindowsPhone81:  {Reset: NeedsApproval, Passcode: Numeric, SupportEnded: true},
 	// [reset], [remove] and [lock] do not list Windows.
