@@ -25,8 +25,8 @@ import (
 
 // Megan's devices in the local Graph: two pages of two and one.
 const (
-	megan      = "megan.bowen@contoso.com"
-	android6   = "Megan_Android_6/2/2018"
+	megan     = "megan.bowen@contoso.com"
+	android6  = "Megan_Android_6/2/2018"
 	pollEvery = time.Minute
 	support   = "helpdesk@contoso.com"
 )

@@ -184,9 +184,14 @@ func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
 	default:
 		p := Page{Lang: l.Lang, Title: locales.Text(l.Lang, "page.title"),
 			Message: locales.Text(l.Lang, "page.start", "name", l.Device.Name, "upn", expectedUPN(l.SignIn))}
+		if l.Device.ID == "" {
+			p.Message = locales.Text(l.Lang, "page.link")
+		}
 		p.Form.Action = "/signin/" + r.PathValue("id")
 		p.Form.Submit = []Button{{Name: "go", Value: "1", Label: locales.Text(l.Lang, "page.start.button")}}
-		p.Write(w, http.StatusOK)
+		// The form's answer redirects to the provider: browsers hold that
+		// redirect to form-action too.
+		p.Write(w, http.StatusOK, origin(s.cfg.AuthorityURL))
 	}
 }
 
@@ -359,8 +364,10 @@ func (s *SignIn) finish(ctx context.Context, w http.ResponseWriter, l link, outc
 	final, err := s.engine.SignedIn(ctx, bot.SignInResult{SignIn: l.SignIn, Outcome: outcome, Identity: id})
 	key := "page." + final
 	switch {
-	case errors.Is(err, bot.ErrSignInStale):
+	case errors.Is(err, bot.ErrSignInStale) && final == bot.SignInOK:
 		key = "page.moved"
+	case errors.Is(err, bot.ErrSignInStale):
+		// Refused either way: the page says why.
 	case err != nil:
 		s.log.Error("sign-in: hand over to the conversation", "user", l.Owner.Key(), "err", err)
 		key = "page.failed"
@@ -450,6 +457,15 @@ func random(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// origin is the scheme and host of a URL.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func isGUID(s string) bool {

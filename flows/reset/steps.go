@@ -64,7 +64,7 @@ func (t *turn) start() {
 	t.end()
 	t.c.ID = ""
 	if t.c.Owner.UPN == "" {
-		t.say(bot.Reply{Text: t.text("devices.nouser")})
+		t.unknownUser()
 		return
 	}
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
@@ -111,6 +111,8 @@ func (t *turn) onPress(action, arg string) {
 		t.reportLost()
 	case stepConfirm + "/" + actSignOut:
 		t.signOut()
+	case stepLink + "/" + actLink:
+		t.linkSignIn()
 	case stepWithYou + "/" + actYes:
 		t.reset()
 	case stepWithYou + "/" + actNo:
