@@ -242,6 +242,19 @@ func (t *turn) reportedLost(r *bot.CommandResult) {
 	t.say(bot.Reply{Text: t.text("lost.sent", append(t.deviceArgs(&d), "support", t.f.cfg.Support)...), Replace: true})
 }
 
+// startWord starts a reset for a typed start word, or asks first when that
+// would drop an open step.
+func (t *turn) startWord(cmd command) {
+	if cmd.lang != "" {
+		t.c.Lang = cmd.lang
+	}
+	if t.midStep() {
+		t.askRestart()
+		return
+	}
+	t.start()
+}
+
 // midStep reports an open step that a typed start word would throw away
 // something of: a confirmation under way, or an approval. Browsing the list
 // or a card loses nothing, so a start word there simply starts again; a

@@ -300,6 +300,14 @@ func TestTypedYesAndNoAnswerTheWithYouQuestion(t *testing.T) {
 			}
 		})
 	}
+	t.Run("yes, reset with no question open starts a reset", func(t *testing.T) {
+		s := start(t, "en", devices["android6"])
+		s.text("cancel")
+		s.text("yes, reset")
+		if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpList {
+			t.Errorf("commands %+v, want the device list", s.out.Commands)
+		}
+	})
 	t.Run("yes elsewhere points to the buttons", func(t *testing.T) {
 		s := start(t, "en", devices["android6"])
 		s.press(actDevice, "0")

@@ -71,8 +71,13 @@ func parse(text string) command {
 		}
 		return c
 	case "yes", "ja":
-		if len(words) == 1 || len(words) == 2 && slices.Contains([]string{"reset", "resetten", "please", "graag"}, words[1]) {
+		switch {
+		case len(words) == 1 || len(words) == 2 && slices.Contains([]string{"please", "graag"}, words[1]):
 			return command{verb: verbYes}
+		case len(words) == 2 && slices.Contains([]string{"reset", "resetten"}, words[1]):
+			// The button's label typed: the answer at the question, a start
+			// word anywhere else (arg says so).
+			return command{verb: verbYes, arg: words[1]}
 		}
 	case "no", "nee":
 		if len(words) == 1 {

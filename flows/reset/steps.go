@@ -22,15 +22,12 @@ func (t *turn) onText(text string) {
 	}
 	switch cmd.verb {
 	case verbStart:
-		if cmd.lang != "" {
-			t.c.Lang = cmd.lang
-		}
-		if t.midStep() {
-			t.askRestart()
+		t.startWord(cmd)
+	case verbYes, verbNo:
+		if cmd.arg != "" && t.c.Step != stepWithYou {
+			t.startWord(cmd)
 			return
 		}
-		t.start()
-	case verbYes, verbNo:
 		t.answer(cmd.verb)
 	case verbHelp:
 		t.say(bot.Reply{Text: t.text("help")})
