@@ -81,6 +81,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 			ReminderAfter: cfg.Reminder,
 			PollEvery:     cfg.PollEvery,
 			Approvals:     h.Approvals,
+			HelpdeskLang:  h.Lang,
+			NoHelpdesk:    !cfg.helpdeskChannels(),
 		}),
 		Approval: approval.New(approval.Config{
 			EscalateAfter: h.EscalateAfter,

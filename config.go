@@ -226,3 +226,9 @@ func loopback(host string) bool {
 }
 
 func (c *Config) serves(platform string) bool { return slices.Contains(c.Platforms, platform) }
+
+// helpdeskChannels reports whether every platform served has somewhere to
+// post helpdesk notices (the console prints them itself).
+func (c *Config) helpdeskChannels() bool {
+	return !(c.serves("slack") && c.Helpdesk.Channel == "") && !(c.serves("discord") && c.DiscordHelpdeskChannel == "")
+}

@@ -17,6 +17,12 @@ type DeviceRef struct {
 	// of the device's primary user: whoever signs in must be them.
 	OwnerID  string `json:"o,omitempty"`
 	OwnerUPN string `json:"ou,omitempty"`
+	// LastSync is the device's last check-in (zero: unknown). Unencrypted
+	// means Intune reports the device as not encrypted: Graph has no
+	// passcode property, and a phone without encryption may well have no
+	// passcode, so a lock may not keep anyone out.
+	LastSync    time.Time `json:"ls,omitzero"`
+	Unencrypted bool      `json:"ue,omitempty"`
 }
 
 // Conversation is one user's state with the bot. There is at most one per

@@ -267,7 +267,12 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	case OpList:
 		res.Devices, res.Err = e.Devices.ListDevices(ctx, owner.UPN)
 	case OpReset:
-		if res.Err = e.allow(ctx, owner, cmd.Device); res.Err == nil {
+		// An approved request was counted when it was made: its reset is
+		// the same try.
+		if cmd.Request == "" {
+			res.Err = e.allow(ctx, owner, cmd.Device)
+		}
+		if res.Err == nil {
 			if res.intent, res.Err = e.recordStart(ctx, conv, cmd); res.Err == nil {
 				res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
 			}
@@ -275,15 +280,26 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	case OpResetStatus:
 		res.Reset, res.Err = e.Devices.ResetStatus(ctx, cmd.Device.ID, cmd.Since)
 	case OpLock:
-		res.Err = e.Devices.RemoteLock(ctx, cmd.Device.ID)
+		res.Lock, res.Err = e.lock(ctx, cmd.Device)
+	case OpLockStatus:
+		res.Lock, res.Err = e.Devices.LockStatus(ctx, cmd.Device.ID, cmd.Since)
+	case OpCheckLimits:
+		res.Err = e.checkLimits(ctx, owner, cmd.Device)
+		return res
+	case OpReportLost:
+		// Nothing to call: the flow's replies carry the helpdesk notice,
+		// and the audit record below is the report.
 	case OpSignIn:
 		return e.startSignIn(ctx, conv, cmd)
 	default:
 		return e.execRequest(ctx, owner, cmd)
 	}
 	outcome := "ok"
-	if cmd.Op == OpReset || cmd.Op == OpResetStatus {
+	switch cmd.Op {
+	case OpReset, OpResetStatus:
 		outcome = string(res.Reset.State)
+	case OpLock:
+		outcome = string(res.Lock.State)
 	}
 	if res.Err != nil {
 		outcome = ErrorCode(res.Err)
@@ -292,7 +308,7 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	if e.Observer != nil {
 		e.Observer.DeviceOp(cmd.Op, cmd.Device.Kind, outcome, time.Since(start))
 	}
-	if cmd.Op == OpReset || cmd.Op == OpLock {
+	if cmd.Op == OpReset || cmd.Op == OpLock || cmd.Op == OpReportLost {
 		res.audit = append(res.audit, AuditRecord{Time: e.now(), Actor: owner.Key(), UPN: owner.UPN, Action: cmd.Op.String(),
 			Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: outcome, Verified: cmd.Verified})
 	}
@@ -349,20 +365,13 @@ func (e *Engine) allow(ctx context.Context, owner User, d DeviceRef) error {
 	if l.Window <= 0 {
 		return nil
 	}
-	limits := map[string]int{}
-	if l.PerUser > 0 {
-		limits["user:"+owner.Key()] = l.PerUser
-	}
-	if l.PerDevice > 0 {
-		limits["device:"+d.ID] = l.PerDevice
-	}
-	ok, err := e.Store.Allow(ctx, l.Window, e.now(), limits)
+	ok, err := e.Store.Allow(ctx, l.Window, e.now(), e.limits(owner, d))
 	if err != nil {
 		e.storeError()
 		return &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: %w", ErrNotStarted, err)}
 	}
 	if !ok {
-		return &Error{Code: ErrCodeRateLimited, Err: fmt.Errorf("engine: %s or device %s over the limit per %s", owner.Key(), d.ID, l.Window)}
+		return e.limited(ctx, owner, d)
 	}
 	return nil
 }

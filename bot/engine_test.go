@@ -312,3 +312,24 @@ func conversation(t *testing.T, h *harness) *bot.Conversation {
 	}
 	return b.Conv
 }
+
+// With abuse limits on, picking a device reads them (one pipelined GET) so
+// the card can say when a try fits again; the reset counts itself (one
+// pipelined INCR) and records its start before the device call. Every other
+// press stays at 2.
+func TestRedisRoundTripsWithLimits(t *testing.T) {
+	h := newHarness(t)
+	h.env.Engine.Limits = bot.Limits{PerUser: 5, PerDevice: 3, Window: 24 * time.Hour}
+	h.click(adele, h.toWithYou(), "Yes, reset") // loads the scripts
+	rt := &enginetest.RoundTrips{}
+	h.env.Store.Client().AddHook(rt)
+	want := map[string]int64{"Adele's Galaxy S7 (Android)": 3, "Reset Passcode": 2, "Sign out": 2, "Yes, reset": 4}
+	r := h.say(adele, "reset my passcode")
+	for _, label := range enginetest.ResetClicks {
+		rt.Total.Store(0)
+		r = h.click(adele, r, label)
+		if n := rt.Total.Load(); n != want[label] {
+			t.Errorf("%s: %d round trips, want %d", label, n, want[label])
+		}
+	}
+}

@@ -48,6 +48,15 @@ const (
 	OpAudit
 	// OpSignIn opens a one-time sign-in link for the owner of Device.
 	OpSignIn
+	// OpLockStatus reads the latest Remote Lock of Device (the macOS
+	// recovery PIN comes with it).
+	OpLockStatus
+	// OpReportLost records that the owner reported Device lost; the flow's
+	// replies carry the notice to the helpdesk.
+	OpReportLost
+	// OpCheckLimits checks, counting nothing, that the abuse limits allow
+	// one more reset or request of Device.
+	OpCheckLimits
 )
 
 // Command asks the engine to run a device operation after the conversation
@@ -81,6 +90,7 @@ type CommandResult struct {
 	Command
 	Devices  []Device
 	Reset    ResetResult
+	Lock     LockResult
 	Requests []Request
 	Audit    []AuditRecord
 	SignIn   SignIn

@@ -335,3 +335,23 @@ func TestFollowUpsOfTheSingleQueueMoveToTheirPlatform(t *testing.T) {
 		t.Errorf("%d pending after the ack", n)
 	}
 }
+
+func TestARefusedTryUsesUpNothing(t *testing.T) {
+	st := store.New(redistest.Start(t).Client())
+	ctx, now, day := context.Background(), time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), 24*time.Hour
+	limits := map[string]int{"user:a": 5, "device:d": 1}
+	if ok, err := st.Allow(ctx, day, now, limits); !ok || err != nil {
+		t.Fatalf("first try: %v %v", ok, err)
+	}
+	if ok, err := st.Allow(ctx, day, now, limits); ok || err != nil {
+		t.Fatalf("second try on the device: %v %v, want refused", ok, err)
+	}
+	// The refused try did not count against the user: four more fit.
+	if ok, _, err := st.Check(ctx, day, now, map[string]int{"user:a": 2}); !ok || err != nil {
+		t.Errorf("user count after a refusal: ok %v err %v, want one try counted", ok, err)
+	}
+	ok, retry, err := st.Check(ctx, day, now, limits)
+	if ok || err != nil || !retry.Equal(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("Check = %v %v %v, want refused until the window ends", ok, retry, err)
+	}
+}

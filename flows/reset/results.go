@@ -10,6 +10,10 @@ import (
 )
 
 func (t *turn) onResult(r *bot.CommandResult) {
+	if r.Op == bot.OpCheckLimits {
+		t.card(r.Err)
+		return
+	}
 	if r.Err != nil {
 		t.failed(r)
 		return
@@ -17,8 +21,10 @@ func (t *turn) onResult(r *bot.CommandResult) {
 	switch r.Op {
 	case bot.OpList:
 		t.listed(r.Devices)
-	case bot.OpLock:
-		t.say(bot.Reply{Text: t.text("lock.sent", t.deviceArgs(&r.Device)...), Replace: true})
+	case bot.OpLock, bot.OpLockStatus:
+		t.locked(r)
+	case bot.OpReportLost:
+		t.reportedLost(r)
 	case bot.OpReset, bot.OpResetStatus:
 		t.resetResult(r)
 	case bot.OpSignIn:
@@ -52,7 +58,7 @@ func (t *turn) statusResult(r *bot.CommandResult) {
 	var resets []string
 	for _, a := range r.Audit {
 		if a.Action == bot.OpReset.String() {
-			resets = append(resets, t.text("status.reset", "name", a.Name, "outcome", a.Outcome, "time", a.Time.UTC().Format(stamp)))
+			resets = append(resets, t.text("status.reset", "name", a.Name, "outcome", t.outcome(a.Outcome), "time", a.Time.UTC().Format(stamp)))
 		}
 	}
 	if len(resets) > 0 {
@@ -92,12 +98,18 @@ func (t *turn) auditResult(rs []bot.AuditRecord) {
 
 func (t *turn) failed(r *bot.CommandResult) {
 	code := bot.ErrorCode(r.Err)
-	if r.Op == bot.OpResetStatus && r.Attempt < t.f.cfg.PollMax &&
-		(code == bot.ErrCodeUnavailable || code == bot.ErrCodeRateLimited) {
-		// The reset may well be done: a passing Graph error must not cost
-		// the person their temporary passcode. Read again later.
-		t.poll(r.Device, r.Attempt+1, r.Since)
-		return
+	if r.Attempt < t.f.cfg.PollMax && (code == bot.ErrCodeUnavailable || code == bot.ErrCodeRateLimited) {
+		// The action may well be done: a passing Graph error must not cost
+		// the person their temporary passcode or recovery PIN. Read again
+		// later.
+		switch r.Op {
+		case bot.OpResetStatus:
+			t.poll(r.Device, r.Attempt+1, r.Since)
+			return
+		case bot.OpLockStatus:
+			t.pollLock(r.Device, r.Attempt+1, r.Since)
+			return
+		}
 	}
 	if r.Op == bot.OpReset && code == bot.ErrCodeUnavailable && !errors.Is(r.Err, bot.ErrNotStarted) {
 		// A reset that timed out may have reached Intune all the same; it is
@@ -106,14 +118,14 @@ func (t *turn) failed(r *bot.CommandResult) {
 		t.poll(r.Device, 1, t.now)
 		return
 	}
-	text := t.text(bot.ErrorCode(r.Err))
+	text := t.errorText(r.Err)
 	switch r.Op {
 	case bot.OpSignIn:
 		// No link: the banner again, so Sign out can be pressed once more.
 		t.say(bot.Reply{Text: text})
 		t.confirm()
 		return
-	case bot.OpLock:
+	case bot.OpLock, bot.OpLockStatus:
 		text = t.text("lock.failed", t.deviceArgs(&r.Device)...) + " " + text
 	case bot.OpReset, bot.OpResetStatus:
 		text = t.failedText(r.Device) + " " + text
@@ -167,12 +179,16 @@ func (t *turn) resetResult(r *bot.CommandResult) {
 	}
 }
 
-// failedText says a reset did not succeed; on Android Enterprise and AOSP
-// the usual cause is a device with no passcode policy yet, so it says so.
+// failedText says a reset did not succeed, with the usual cause
+// (device-passcode-reset.md): a work profile passcode resets only when
+// policy manages it and the person allowed the reset; a dedicated or AOSP
+// device needs a passcode policy.
 func (t *turn) failedText(d bot.DeviceRef) string {
 	text := t.text("result.failed", t.deviceArgs(&d)...)
-	switch d.Kind {
-	case bot.AndroidEnterprise, bot.AndroidWorkProfile, bot.AOSP:
+	switch {
+	case d.Eligibility().WorkProfile:
+		text += " " + t.text("result.failed.workprofile")
+	case d.Kind == bot.AndroidDedicated, d.Kind == bot.AOSP:
 		text += " " + t.text("result.failed.policy")
 	}
 	return text
@@ -180,6 +196,9 @@ func (t *turn) failedText(d bot.DeviceRef) string {
 
 func (t *turn) platformAnswer(d bot.DeviceRef, passcode string) string {
 	args := append(t.deviceArgs(&d), "passcode", passcode)
+	if d.Eligibility().WorkProfile {
+		return t.text("result.workprofile", args...)
+	}
 	switch d.Kind {
 	case bot.IOS:
 		return t.text("result.ios", args...)
@@ -240,5 +259,7 @@ func (t *turn) onDue(f *bot.FollowUp) {
 		t.say(bot.Reply{Text: t.text("followup.reminder", args...)})
 	case FollowPoll:
 		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpResetStatus, Device: f.Device, Attempt: f.Attempt, Since: f.Since})
+	case FollowLockPoll:
+		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpLockStatus, Device: f.Device, Attempt: f.Attempt, Since: f.Since})
 	}
 }

@@ -102,7 +102,7 @@ func New(t testing.TB) *Env {
 // NewOn returns an engine over the embedded demo fleet and st (Redis is
 // then nil: st's server belongs to the caller).
 func NewOn(st *store.Redis) *Env {
-	fleet := demo.Default()
+	fleet := demo.DefaultAt(NewClock().Now())
 	e := &Env{Store: st, Devices: &Devices{Devices: fleet}, Clock: NewClock()}
 	e.Engine = &bot.Engine{
 		Store:     st,
