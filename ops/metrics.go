@@ -31,6 +31,7 @@ type Metrics struct {
 	approvalSecs prometheus.Histogram
 	graphCalls   *prometheus.CounterVec
 	graphSecs    *prometheus.HistogramVec
+	httpRefused  *prometheus.CounterVec
 	signIns      *prometheus.CounterVec
 }
 
@@ -92,6 +93,10 @@ func NewMetrics() *Metrics {
 			Help:    "Time of one Microsoft Graph request.",
 			Buckets: remoteBuckets,
 		}, []string{"method", "status"}),
+		httpRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passbot_http_refused_total",
+			Help: "Webhook requests (Slack HTTP mode) refused before their signature was verified, by reason (unsigned, stale, future, too_large, busy, unreadable, bad_signature).",
+		}, []string{"reason"}),
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "passbot_signins_total",
 			Help: "Sign-ins before a reset, by outcome: started (a link was handed out), ok, or the reason it was refused (mismatch, expired, reused, access_denied, invalid_token, stale_auth, failed).",
@@ -99,7 +104,7 @@ func NewMetrics() *Metrics {
 	}
 	m.reg.MustRegister(
 		m.events, m.eventSeconds, m.deviceOps, m.deviceSecs, m.followUpLag,
-		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs, m.signIns,
+		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs, m.httpRefused, m.signIns,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -153,3 +158,7 @@ func (m *Metrics) GraphCall(method, status string, d time.Duration) {
 	m.graphCalls.WithLabelValues(method, status).Inc()
 	m.graphSecs.WithLabelValues(method, status).Observe(d.Seconds())
 }
+
+// HTTPRefused counts a webhook request refused before its signature was
+// verified; reason is one of a small fixed set.
+func (m *Metrics) HTTPRefused(reason string) { m.httpRefused.WithLabelValues(reason).Inc() }

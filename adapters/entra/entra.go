@@ -190,7 +190,7 @@ func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
 		p.Form.Submit = []Button{{Name: "go", Value: "1", Label: locales.Text(l.Lang, "page.start.button")}}
 		// The form's answer redirects to the provider: browsers hold that
 		// redirect to form-action too.
-		p.Write(w, http.StatusOK, origin(s.cfg.AuthorityURL))
+		p.Write(w, http.StatusOK, Origin(s.cfg.AuthorityURL))
 	}
 }
 
@@ -458,8 +458,8 @@ func random(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// origin is the scheme and host of a URL.
-func origin(raw string) string {
+// Origin is the scheme and host of a URL: what a CSP names.
+func Origin(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""

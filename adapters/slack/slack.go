@@ -63,6 +63,10 @@ type Adapter struct {
 	// readiness check.
 	connected atomic.Bool
 
+	// unverified holds a slot per HTTP body being read before its
+	// signature is checked (maxUnverified).
+	unverified chan struct{}
+
 	workMu  sync.Mutex
 	closing bool
 	work    sync.WaitGroup
@@ -96,13 +100,14 @@ func New(cfg Config, h Handler, log *slog.Logger) (*Adapter, error) {
 		opts = append(opts, slackapi.OptionAPIURL(cfg.APIURL))
 	}
 	a := &Adapter{
-		cfg:     cfg,
-		handler: h,
-		log:     log.With("platform", "slack"),
-		users:   newUserCache(),
-		groups:  newGroupCache(),
-		sleep:   wallclock.Clock{}.Sleep,
-		now:     time.Now,
+		cfg:        cfg,
+		handler:    h,
+		log:        log.With("platform", "slack"),
+		users:      newUserCache(),
+		groups:     newGroupCache(),
+		sleep:      wallclock.Clock{}.Sleep,
+		now:        time.Now,
+		unverified: make(chan struct{}, maxUnverified),
 	}
 	opts = append(opts, slackapi.OptionRetryConfig(slackapi.RetryConfig{
 		MaxRetries: maxRetries,
