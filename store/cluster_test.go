@@ -20,6 +20,7 @@ import (
 // the audit export all work, because every key a script touches together
 // shares a hash tag.
 func TestEverythingRunsOnARedisCluster(t *testing.T) {
+	t.Parallel()
 	url, addrs := redistest.StartCluster(t, 3)
 	ctx := context.Background()
 	st, closeStore, err := store.Open(ctx, url, slog.New(slog.DiscardHandler))

@@ -105,6 +105,7 @@ func outageCtx(t *testing.T) context.Context {
 }
 
 func TestRedisRestartMidConversation(t *testing.T) {
+	t.Parallel()
 	for stop := 1; stop < len(enginetest.ResetClicks); stop++ {
 		t.Run("outage before "+enginetest.ResetClicks[stop], func(t *testing.T) {
 			r := newFaultRig(t)
@@ -142,6 +143,7 @@ func TestRedisRestartMidConversation(t *testing.T) {
 // The bot process dies mid-conversation; a new one on the same Redis (after
 // a deploy, or another replica) carries on from the buttons the person has.
 func TestBotRestartMidConversation(t *testing.T) {
+	t.Parallel()
 	r := newFaultRig(t)
 	first := r.env.Engine
 	replies := r.converse(first, 2)
@@ -157,6 +159,7 @@ func TestBotRestartMidConversation(t *testing.T) {
 }
 
 func TestDuplicatedAndReorderedDeliveries(t *testing.T) {
+	t.Parallel()
 	r := newFaultRig(t)
 	e := r.env.Engine
 	events := []bot.Event{r.event(bot.Message, "reset my passcode")}
@@ -233,6 +236,7 @@ func TestDuplicatedAndReorderedDeliveries(t *testing.T) {
 // A follow-up scheduled by one bot process fires from the next one, also when
 // Redis restarted in between, and exactly once.
 func TestPendingFollowUpSurvivesRestarts(t *testing.T) {
+	t.Parallel()
 	r := newFaultRig(t)
 	r.converse(r.env.Engine, len(enginetest.ResetClicks))
 	pending, err := r.env.Store.Pending(context.Background())
@@ -263,6 +267,7 @@ func TestPendingFollowUpSurvivesRestarts(t *testing.T) {
 // A replica claims a follow-up and dies before firing it: another replica
 // fires it once the lease runs out, not before.
 func TestFollowUpOfACrashedReplicaFiresAfterItsLease(t *testing.T) {
+	t.Parallel()
 	r := newFaultRig(t)
 	r.converse(r.env.Engine, len(enginetest.ResetClicks))
 	r.env.Clock.Advance(time.Hour)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestLinks(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	client := srv.Client()
 	links := store.NewLinks(client, bot.Discord)

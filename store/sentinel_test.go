@@ -19,6 +19,7 @@ import (
 // pending follow-ups and the audit trail are all there, and the click that
 // was in flight (redelivered by the platform) is answered once.
 func TestNothingIsLostWhenSentinelFailsOver(t *testing.T) {
+	t.Parallel()
 	sn := redistest.StartSentinel(t)
 	ctx := context.Background()
 	st, closeStore, err := store.Open(ctx, sn.URL, slog.New(slog.DiscardHandler))

@@ -10,6 +10,7 @@ import (
 )
 
 func TestSignInRecords(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	client := srv.Client()
 	s := store.NewSignIns(client)

@@ -125,6 +125,7 @@ func (p *stallProxy) close() {
 // retry finds the marks its own first attempt set and must go on, not take
 // itself for a redelivery and leave the click unanswered.
 func TestStalledReplyOfBeginDoesNotSwallowTheClick(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, label, want string }{
 		{"message", "", "Which device"},
 		{"click", "Sign out", "with you?"},
@@ -158,6 +159,7 @@ func TestStalledReplyOfBeginDoesNotSwallowTheClick(t *testing.T) {
 // A save whose reply is lost to a stall is re-sent by go-redis: the re-send
 // finds its own write and reports success, not a concurrent change.
 func TestStalledReplyOfASaveIsNotAConflict(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	proxy := newStallProxy(t, srv)
 	s := store.New(proxy.client())

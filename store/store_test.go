@@ -29,6 +29,7 @@ var (
 )
 
 func TestBeginMarksDeliveriesOnce(t *testing.T) {
+	t.Parallel()
 	s := store.New(redistest.Start(t).Client())
 	if b, err := s.Begin(ctx, adele, "slack:Ev1", "U1:conv:3"); err != nil || b.Duplicate || b.Pressed {
 		t.Fatalf("first delivery: %+v, %v", b, err)
@@ -53,6 +54,7 @@ func TestBeginMarksDeliveriesOnce(t *testing.T) {
 }
 
 func TestSaveIsCompareAndSet(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	a, b := store.New(srv.Client()), store.New(srv.Client())
 	c := &bot.Conversation{ID: "c1", Owner: adele, Step: "devices", Lang: "nl"}
@@ -83,6 +85,7 @@ func TestSaveIsCompareAndSet(t *testing.T) {
 }
 
 func TestConversationsExpire(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	s := store.New(srv.Client())
 	s.ConvTTL = time.Hour
@@ -104,6 +107,7 @@ func followUps(n int, due time.Time) []bot.FollowUp {
 }
 
 func TestClaimLeasesAndAck(t *testing.T) {
+	t.Parallel()
 	s := store.New(redistest.Start(t).Client())
 	if err := s.Schedule(ctx, followUps(3, t0.Add(5*time.Minute))...); err != nil {
 		t.Fatal(err)
@@ -139,6 +143,7 @@ func TestClaimLeasesAndAck(t *testing.T) {
 // Two replicas sweep the same queue concurrently: every follow-up is
 // claimed by exactly one of them.
 func TestEachFollowUpIsClaimedOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	replicas := []*store.Redis{store.New(srv.Client()), store.New(srv.Client())}
 	const n = 1000
@@ -189,6 +194,7 @@ func TestEachFollowUpIsClaimedOnceAcrossReplicas(t *testing.T) {
 }
 
 func TestOpenEmbedded(t *testing.T) {
+	t.Parallel()
 	var logs enginetest.SyncBuffer
 	s, closeStore, err := store.Open(ctx, "", newLogger(&logs))
 	if err != nil {
@@ -209,6 +215,7 @@ func TestOpenEmbedded(t *testing.T) {
 func newLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 
 func TestUnreadableConversationStartsAfresh(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	s := store.New(srv.Client())
 	if err := srv.Client().HSet(ctx, "passbot:{u:slack:U1}:conv", "v", "7", "d", "{not json").Err(); err != nil {
@@ -226,6 +233,7 @@ func TestUnreadableConversationStartsAfresh(t *testing.T) {
 }
 
 func TestAnUnreadableFollowUpDoesNotHoldItsBatchBack(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	s := store.New(srv.Client())
 	if err := s.Schedule(ctx, followUps(2, t0)...); err != nil {
@@ -244,6 +252,7 @@ func TestAnUnreadableFollowUpDoesNotHoldItsBatchBack(t *testing.T) {
 }
 
 func TestPressMarksLiveInTheConversationUntilItsNextSave(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	s := store.New(srv.Client())
 	c := &bot.Conversation{ID: "c1", Owner: adele}
@@ -273,6 +282,7 @@ func TestPressMarksLiveInTheConversationUntilItsNextSave(t *testing.T) {
 }
 
 func TestClaimTakesOnlyFollowUpsOfTheGivenPlatforms(t *testing.T) {
+	t.Parallel()
 	s := store.New(redistest.Start(t).Client())
 	fs := followUps(4, t0)
 	fs[1].Owner.Platform, fs[3].Owner.Platform = bot.Discord, bot.Discord
@@ -310,6 +320,7 @@ func TestClaimTakesOnlyFollowUpsOfTheGivenPlatforms(t *testing.T) {
 // Follow-ups an earlier release queued in its single queue are still
 // claimed, by a replica of their platform.
 func TestFollowUpsOfTheSingleQueueMoveToTheirPlatform(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	s := store.New(srv.Client())
 	f := followUps(1, t0)[0]
@@ -337,6 +348,7 @@ func TestFollowUpsOfTheSingleQueueMoveToTheirPlatform(t *testing.T) {
 }
 
 func TestARefusedTryUsesUpNothing(t *testing.T) {
+	t.Parallel()
 	st := store.New(redistest.Start(t).Client())
 	ctx, now, day := context.Background(), time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), 24*time.Hour
 	limits := map[string]int{"user:a": 5, "device:d": 1}

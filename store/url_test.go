@@ -12,6 +12,7 @@ import (
 )
 
 func TestParseURL(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		client     string // which client redis.NewUniversalClient picks
 		addrs      []string
@@ -105,6 +106,7 @@ func clientKind(c redis.UniversalClient) string {
 }
 
 func TestParseURLRejects(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ name, url, msg string }{
 		{"no scheme", "localhost:6379", "scheme"},
 		{"an unknown scheme", "http://localhost", "unknown scheme"},
@@ -131,6 +133,7 @@ func TestParseURLRejects(t *testing.T) {
 
 // The URL is configuration that may hold a password; errors end up in logs.
 func TestParseURLErrorsDoNotRepeatThePassword(t *testing.T) {
+	t.Parallel()
 	for _, u := range []string{
 		"redis://:hunter2@host:notaport",
 		"redis://:hunter2@host/%zz",
@@ -150,6 +153,7 @@ func TestParseURLErrorsDoNotRepeatThePassword(t *testing.T) {
 }
 
 func TestParseURLConnects(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	o, err := store.ParseURL(srv.URL)
 	if err != nil {

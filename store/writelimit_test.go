@@ -14,6 +14,7 @@ import (
 )
 
 func TestWriteLimiter(t *testing.T) {
+	t.Parallel()
 	// A bucket of 3 refilled at 3 per 30 s: one token every 10 s.
 	bucket := func(t *testing.T, clock store.LimiterClock) *store.WriteLimiter {
 		l := store.NewWriteLimiter(redistest.Start(t).Client(), 3, 30*time.Second)
