@@ -60,6 +60,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 	for _, o := range opts {
 		o(a)
 	}
+	a.metrics.SetBuild(build())
+	a.metrics.WatchBacklog(st.Backlog)
 	devices, err := a.devices()
 	if err != nil {
 		closeStore()
@@ -141,6 +143,7 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 			return err
 		}
 		a.engine.Notifiers[bot.Slack] = s
+		a.metrics.WatchChat(string(bot.Slack), s.Ready)
 		runners = append(runners, s)
 		if sc.Mode == slack.ModeHTTP {
 			routes["/slack/"] = s.HTTPHandler()
@@ -151,6 +154,7 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		if err != nil {
 			return err
 		}
+		a.metrics.WatchChat(string(bot.Discord), d.Ready)
 		runners = append(runners, d)
 	}
 	for _, r := range runners {

@@ -31,6 +31,9 @@ type Metrics struct {
 	approvalSecs prometheus.Histogram
 	graphCalls   *prometheus.CounterVec
 	graphSecs    *prometheus.HistogramVec
+	circuitOpen  prometheus.Gauge
+	writeWait    prometheus.Histogram
+	signIns      *prometheus.CounterVec
 }
 
 var _ bot.Observer = (*Metrics)(nil)
@@ -43,6 +46,9 @@ var (
 	remoteBuckets   = []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 	lagBuckets      = []float64{.1, .25, .5, 1, 1.5, 2, 5, 10, 30, 60, 300}
 	approvalBuckets = []float64{30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400}
+	// The write budget refills one token per 200 ms; a wait of seconds
+	// means a burst of resets queued behind each other.
+	waitBuckets = []float64{0, .05, .2, .5, 1, 2, 5, 10, 20, 60}
 )
 
 // NewMetrics registers passbot's collectors, plus the Go runtime and process
@@ -91,10 +97,28 @@ func NewMetrics() *Metrics {
 			Help:    "Time of one Microsoft Graph request.",
 			Buckets: remoteBuckets,
 		}, []string{"method", "status"}),
+		circuitOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "passbot_graph_circuit_open",
+			Help: "1 while this replica's Microsoft Graph circuit breaker is open (or half-open, probing), refusing device operations; else 0.",
+		}),
+		writeWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "passbot_graph_write_wait_seconds",
+			Help:    "Time a Graph write waited for the write budget shared by the replicas.",
+			Buckets: waitBuckets,
+		}),
+		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passbot_signins_total",
+			Help: "Web sign-ins, by outcome (started, succeeded, refused) and, when refused, the reason code.",
+		}, []string{"outcome", "reason"}),
 	}
+	// Series that alerts and dashboards divide by exist from the start, so a
+	// fresh replica shows 0 instead of no data.
+	m.signIns.WithLabelValues(SignInStarted, "")
+	m.signIns.WithLabelValues(SignInSucceeded, "")
 	m.reg.MustRegister(
 		m.events, m.eventSeconds, m.deviceOps, m.deviceSecs, m.followUpLag,
 		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs,
+		m.circuitOpen, m.writeWait, m.signIns,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

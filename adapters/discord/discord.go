@@ -310,7 +310,7 @@ func (a *Adapter) upn(ctx context.Context, u bot.User, approver bool) (upn, refu
 func (a *Adapter) handle(ctx context.Context, ev bot.Event) []bot.Reply {
 	replies, err := a.handler.Handle(ctx, ev)
 	if err != nil {
-		a.log.Error("discord: handle event", "user", ev.User.ID, "delivery", ev.DeliveryID, "err", err)
+		a.log.Error("discord: handle event", "reason", bot.ErrorCode(err), "user", ev.User.ID, "delivery", ev.DeliveryID, "err", err)
 	}
 	return replies
 }

@@ -53,7 +53,14 @@ func (a *Adapter) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		err = v.Ensure()
 	}
 	if err != nil {
-		a.log.Warn("slack: refused unsigned or stale request", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+		reason := "bad_signature"
+		switch {
+		case errors.Is(err, slackapi.ErrExpiredTimestamp):
+			reason = "stale"
+		case errors.Is(err, slackapi.ErrMissingHeaders):
+			reason = "unsigned"
+		}
+		a.log.Warn("slack: refused request", "reason", reason, "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return nil, false
 	}
