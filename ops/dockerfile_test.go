@@ -153,8 +153,8 @@ func TestDockerfileBinaryStarts(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "passbot")
 	args := []string{"build"}
 	for i := 0; i < len(b.args); i++ {
-		switch {
-		case b.args[i] == "-o":
+		switch b.args[i] {
+		case "-o":
 			args = append(args, "-o", bin)
 			i++
 		default:

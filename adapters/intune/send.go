@@ -199,7 +199,7 @@ func (c *Client) attempt(ctx context.Context, r request, out any, n int) (time.D
 		return c.retryAfter(resp.Header), decodeGraphError(resp.StatusCode, resp.Header, body)
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // lets the connection be reused
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // lets the connection be reused; a failed drain only costs that
 		return 0, nil
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(out); err != nil {
