@@ -62,6 +62,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 	}
 	a.metrics.SetBuild(build())
 	a.metrics.WatchBacklog(st.Backlog)
+	a.metrics.WatchReady(a.ready)
 	devices, err := a.devices()
 	if err != nil {
 		closeStore()
@@ -173,6 +174,8 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 	var c *console.Console
 	if a.cfg.serves("console") {
 		c = a.console(stdin, stdout, persona)
+		// The terminal is connected for as long as passbot runs.
+		a.metrics.WatchChat(string(bot.Console), func() error { return nil })
 	}
 	// Every notifier is registered by now: the sweep reads the map.
 	jobs.Start()

@@ -177,3 +177,14 @@ func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
 		t.Error("the passcode is in the audit export or the logs")
 	}
 }
+
+func TestVersionNeedsNoConfiguration(t *testing.T) {
+	t.Setenv("PASSBOT_PLATFORMS", "teams") // would fail start-up
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"--version"}, strings.NewReader(""), &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^passbot dev \(commit unknown, built unknown, go1\.\d+\.\d+\)\n$`).MatchString(out.String()) {
+		t.Errorf("--version printed %q", out.String())
+	}
+}

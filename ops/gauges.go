@@ -54,6 +54,8 @@ var (
 		"Helpdesk approval requests waiting for a decision.", nil, nil)
 	pendingAgeDesc = prometheus.NewDesc("passbot_helpdesk_request_oldest_age_seconds",
 		"Age of the oldest helpdesk request waiting for a decision; 0 when none is.", nil, nil)
+	redisUpDesc = prometheus.NewDesc("passbot_redis_up",
+		"1 when this replica read the backlog from Redis during the scrape, else 0.", nil, nil)
 )
 
 type backlogCollector struct {
@@ -62,7 +64,7 @@ type backlogCollector struct {
 }
 
 func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{followUpsDesc, dueDesc, dueAgeDesc, pendingDesc, pendingAgeDesc} {
+	for _, d := range []*prometheus.Desc{followUpsDesc, dueDesc, dueAgeDesc, pendingDesc, pendingAgeDesc, redisUpDesc} {
 		ch <- d
 	}
 }
@@ -72,24 +74,43 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	now := time.Now()
 	b, err := c.read(ctx, now)
+	gauge := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
+	}
 	if err != nil {
 		c.m.StoreError()
+		gauge(redisUpDesc, 0)
 		return
 	}
+	gauge(redisUpDesc, 1)
 	age := func(t time.Time) float64 {
 		if t.IsZero() {
 			return 0
 		}
 		return max(now.Sub(t), 0).Seconds()
 	}
-	gauge := func(d *prometheus.Desc, v float64) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
-	}
 	gauge(followUpsDesc, float64(b.FollowUps))
 	gauge(dueDesc, float64(b.DueFollowUps))
 	gauge(dueAgeDesc, age(b.OldestDue))
 	gauge(pendingDesc, float64(b.PendingRequests))
 	gauge(pendingAgeDesc, age(b.OldestRequest))
+}
+
+// WatchReady exposes passbot_ready: 1 when ready (what /readyz checks)
+// returns nil at scrape time, else 0, so Prometheus sees what the
+// orchestrator's readiness probe sees.
+func (m *Metrics) WatchReady(ready func(context.Context) error) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "passbot_ready",
+		Help: "1 when this replica is ready to serve (Redis answers, every chat connection is up), else 0.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), backlogTimeout)
+		defer cancel()
+		if ready(ctx) != nil {
+			return 0
+		}
+		return 1
+	}))
 }
 
 // WatchChat exposes passbot_chat_connected{platform}: 1 while up reports
