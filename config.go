@@ -74,6 +74,11 @@ func (c *Config) check() error {
 		return fmt.Errorf("PASSBOT_HTTP_ADDR is required with PASSBOT_SLACK_MODE=http (Slack posts to /slack/...)")
 	}
 	if c.Approvals {
+		// Set but empty (PASSBOT_APPROVERS= in an .env or a compose file)
+		// would leave every request undecidable.
+		if !slices.ContainsFunc(c.Helpdesk.Approvers, func(a string) bool { return strings.TrimSpace(a) != "" }) {
+			return fmt.Errorf("PASSBOT_APPROVERS is empty: name who may approve (user or group IDs), or set PASSBOT_APPROVALS=false")
+		}
 		// A request nobody sees is worse than none: the employee would wait.
 		if c.serves("slack") && c.Helpdesk.Channel == "" {
 			return fmt.Errorf("PASSBOT_HELPDESK_CHANNEL: set the Slack channel for approval cards, or PASSBOT_APPROVALS=false")
