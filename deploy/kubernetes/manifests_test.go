@@ -61,38 +61,36 @@ func (o objects) add(doc []byte) error {
 	if err := yaml.Unmarshal(doc, &tm); err != nil {
 		return err
 	}
-	strict := func(obj interface{ GetName() string }) (string, error) {
-		if err := yaml.UnmarshalStrict(doc, obj); err != nil {
-			return "", fmt.Errorf("%s/%s: %w", tm.APIVersion, tm.Kind, err)
-		}
-		if obj.GetName() == "" {
-			return "", fmt.Errorf("%s without metadata.name", tm.Kind)
-		}
-		return obj.GetName(), nil
-	}
+	var err error
 	switch tm.APIVersion + " " + tm.Kind {
 	case "apps/v1 Deployment":
-		d := &appsv1.Deployment{}
-		name, err := strict(d)
-		o.deployments[name] = d
-		return err
+		err = decode(doc, o.deployments, &appsv1.Deployment{})
 	case "apps/v1 StatefulSet":
-		s := &appsv1.StatefulSet{}
-		name, err := strict(s)
-		o.statefulSets[name] = s
-		return err
+		err = decode(doc, o.statefulSets, &appsv1.StatefulSet{})
 	case "v1 Service":
-		s := &corev1.Service{}
-		name, err := strict(s)
-		o.services[name] = s
-		return err
+		err = decode(doc, o.services, &corev1.Service{})
 	case "v1 Secret":
-		s := &corev1.Secret{}
-		name, err := strict(s)
-		o.secrets[name] = s
+		err = decode(doc, o.secrets, &corev1.Secret{})
+	default:
+		return fmt.Errorf("unexpected %q %q: add its type to this test", tm.APIVersion, tm.Kind)
+	}
+	if err != nil {
+		return fmt.Errorf("%s/%s: %w", tm.APIVersion, tm.Kind, err)
+	}
+	return nil
+}
+
+// decode unmarshals doc into obj, failing on any field obj's type lacks,
+// and files it under its name.
+func decode[T interface{ GetName() string }](doc []byte, into map[string]T, obj T) error {
+	if err := yaml.UnmarshalStrict(doc, obj); err != nil {
 		return err
 	}
-	return fmt.Errorf("unexpected %q %q: add its type to this test", tm.APIVersion, tm.Kind)
+	if obj.GetName() == "" {
+		return fmt.Errorf("no metadata.name")
+	}
+	into[obj.GetName()] = obj
+	return nil
 }
 
 func TestManifestsDecodeStrictly(t *testing.T) {
