@@ -35,11 +35,13 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/passbot /passbot
 # 65532 is distroless's "nonroot".
 USER 65532:65532
-ENV PASSBOT_HTTP_ADDR=:8080
-# /healthz, /readyz, /metrics and the Slack HTTP endpoints.
-EXPOSE 8080
+# 8080: the public endpoints (sign-in pages, Slack's HTTP mode); set
+# PASSBOT_PUBLIC_URL to the https URL in front of it. 9090: /healthz, /readyz,
+# /metrics, for the orchestrator and Prometheus only.
+ENV PASSBOT_HTTP_ADDR=:8080 PASSBOT_OPS_ADDR=:9090
+EXPOSE 8080 9090
 # The image has no curl: `passbot healthcheck` GETs /healthz on
-# PASSBOT_HTTP_ADDR and exits 0 on a 200 (ops.Probe). Orchestrators with HTTP
+# PASSBOT_OPS_ADDR and exits 0 on a 200 (ops.Probe). Orchestrators with HTTP
 # probes (Kubernetes) should probe /healthz (liveness) and /readyz
 # (readiness) directly instead.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 CMD ["/passbot", "healthcheck"]

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -12,6 +14,8 @@ import (
 	"github.com/passbot/passbot/adapters/console"
 	"github.com/passbot/passbot/adapters/demo"
 	"github.com/passbot/passbot/adapters/discord"
+	"github.com/passbot/passbot/adapters/entra"
+	"github.com/passbot/passbot/adapters/entra/demoidp"
 	"github.com/passbot/passbot/adapters/intune"
 	"github.com/passbot/passbot/adapters/slack"
 	"github.com/passbot/passbot/bot"
@@ -75,7 +79,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 		Flow: reset.New(reset.Config{
 			Support:       cfg.Support,
 			StepTimeout:   cfg.StepTimeout,
-			SignInWait:    cfg.SignInWait,
+			SignIn:        cfg.Verify != bot.VerifyOff,
+			SignInTTL:     cfg.VerifyTTL,
 			ReminderAfter: cfg.Reminder,
 			PollEvery:     cfg.PollEvery,
 			Approvals:     h.Approvals,
@@ -134,7 +139,14 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 	}
 
 	var runners []runner
-	routes := map[string]http.Handler{}
+	routes := http.NewServeMux()
+	public, err := a.publicServer(routes)
+	if err != nil {
+		return err
+	}
+	if public != nil {
+		runners = append(runners, public)
+	}
 	if a.cfg.serves("slack") {
 		sc := a.cfg.SlackConfig
 		sc.HelpdeskChannel = a.cfg.Helpdesk.Channel
@@ -147,7 +159,7 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		a.metrics.WatchChat(string(bot.Slack), s.Ready)
 		runners = append(runners, s)
 		if sc.Mode == slack.ModeHTTP {
-			routes["/slack/"] = s.HTTPHandler()
+			routes.Handle("/slack/", s.HTTPHandler())
 		}
 	}
 	if a.cfg.serves("discord") {
@@ -163,10 +175,10 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 			a.chats = append(a.chats, c)
 		}
 	}
-	if a.cfg.HTTPAddr != "" {
-		srv := ops.NewServer(a.cfg.HTTPAddr, a.metrics, a.ready, routes)
+	if a.cfg.OpsAddr != "" {
+		srv := ops.NewServer(a.cfg.OpsAddr, a.metrics, a.ready, nil)
 		if err := srv.Listen(); err != nil { // a taken port fails the start, not later
-			return fmt.Errorf("PASSBOT_HTTP_ADDR: %w", err)
+			return fmt.Errorf("PASSBOT_OPS_ADDR: %w", err)
 		}
 		a.log.Info("serving /healthz, /readyz, /metrics", "addr", srv.Addr().String())
 		runners = append(runners, srv)
@@ -191,6 +203,87 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		})
 	}
 	return g.Wait()
+}
+
+// publicServer listens on the public address, when there is one, and
+// serves the sign-in on it. Without PASSBOT_HTTP_ADDR the demo sign-in gets
+// a free loopback port: `go run .` needs no configuration.
+func (a *App) publicServer(routes *http.ServeMux) (*ops.Server, error) {
+	addr := a.cfg.HTTPAddr
+	if addr == "" && a.cfg.Verify == bot.VerifyDemo {
+		addr = "127.0.0.1:0"
+	}
+	if a.cfg.Verify == bot.VerifyOff {
+		a.log.Warn("PASSBOT_VERIFY=off: passcodes are reset without a sign-in by the device's owner; every reset is audited as unverified")
+	}
+	if addr == "" {
+		return nil, nil
+	}
+	srv := ops.NewPublicServer(addr, routes)
+	if err := srv.Listen(); err != nil { // a taken port fails the start, not later
+		return nil, fmt.Errorf("PASSBOT_HTTP_ADDR: %w", err)
+	}
+	publicURL := a.cfg.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + browserAddr(srv.Addr())
+	}
+	if a.cfg.Verify != bot.VerifyOff {
+		if err := a.signIn(publicURL, routes); err != nil {
+			return nil, err
+		}
+	}
+	a.log.Info("serving the public endpoints", "addr", srv.Addr().String(), "url", publicURL)
+	return srv, nil
+}
+
+// signIn sets up the sign-in before a reset: against Entra ID, or against
+// the demo provider that it then serves itself. Both take the same path
+// through entra.SignIn.
+func (a *App) signIn(publicURL string, routes *http.ServeMux) error {
+	g := a.cfg.IntuneConfig
+	cfg := entra.Config{PublicURL: publicURL, AuthorityURL: g.AuthorityURL, TenantID: g.TenantID, ClientID: g.ClientID,
+		TTL: a.cfg.VerifyTTL, HTTPClient: a.http}
+	switch {
+	case a.cfg.Verify == bot.VerifyDemo:
+		secret := rand.Text()
+		cfg.AuthorityURL, cfg.TenantID, cfg.ClientID, cfg.Client = publicURL+"/demo-idp", "demo", "passbot-demo", entra.Secret(secret)
+		idp, err := demoidp.New(cfg.AuthorityURL, cfg.TenantID, cfg.ClientID, secret, publicURL+"/auth/callback", a.demoUser)
+		if err != nil {
+			return err
+		}
+		for pattern, h := range idp.Routes() {
+			routes.Handle(pattern, h)
+		}
+	case g.ClientSecret != "":
+		cfg.Client = entra.Secret(g.ClientSecret)
+	default:
+		cert, err := entra.LoadCertificate(g.CertificatePath, g.CertificatePassword, g.ClientID)
+		if err != nil {
+			return fmt.Errorf("PASSBOT_GRAPH_CERTIFICATE_PATH: %w", err)
+		}
+		cfg.Client = cert
+	}
+	if cfg.AuthorityURL == "" {
+		cfg.AuthorityURL = "https://login.microsoftonline.com"
+	}
+	// The engine's clock: links expire with the conversation's step.
+	now := func() time.Time { return a.engine.Clock.Now() }
+	s, err := entra.New(cfg, store.NewSignIns(a.store.Client()), a.engine, a.store, a.log, now)
+	if err != nil {
+		return fmt.Errorf("PASSBOT_PUBLIC_URL: %w", err)
+	}
+	for pattern, h := range s.Routes() {
+		routes.Handle(pattern, h)
+	}
+	a.engine.SignIns, a.engine.Links = s, a.store
+	a.log.Info("sign-in before a reset", "mode", a.cfg.Verify, "redirect_uri", s.RedirectURI())
+	return nil
+}
+
+// demoUser is a person of the demo fleet, for the demo provider.
+func (a *App) demoUser(upn string) (demoidp.User, bool) {
+	oid, name, ok := a.fleet.Person(upn)
+	return demoidp.User{UPN: upn, OID: oid, Name: name}, ok
 }
 
 func (a *App) discord() (*discord.Adapter, error) {
@@ -248,6 +341,11 @@ func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *consol
 	c := console.New(stdin, stdout, user, a.engine)
 	c.Prompt = isTerminal(stdin)
 	c.Approvers = a.cfg.Helpdesk.Approvers
+	if a.cfg.Verify == bot.VerifyDemo {
+		c.Browse = func(ctx context.Context, link, login string) (string, error) {
+			return demoidp.Browse(ctx, nil, link, login)
+		}
+	}
 	a.engine.Notifiers[bot.Console] = c
 	fmt.Fprintf(stdout, "passbot console: you are %s. Type \"reset my passcode\" (or \"wachtwoordcode vergeten\"), \"help\", or press a button by its number. \"/as NAME\" switches persona (helpdesk approvers: %v). Ctrl-D quits.\n", upn, a.cfg.Helpdesk.Approvers)
 	return c
@@ -269,6 +367,19 @@ func (a *App) ready(ctx context.Context) error {
 
 // Close releases Redis.
 func (a *App) Close() { a.closeStore() }
+
+// browserAddr is how a browser on this machine reaches addr: a wildcard
+// address is reached as localhost.
+func browserAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
 
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)

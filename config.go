@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -9,21 +11,26 @@ import (
 	"github.com/passbot/passbot/adapters/discord"
 	"github.com/passbot/passbot/adapters/intune"
 	"github.com/passbot/passbot/adapters/slack"
+	"github.com/passbot/passbot/bot"
 )
 
 // Config is every setting, read from PASSBOT_* environment variables.
 // `passbot -h` prints them with their defaults. Each platform's settings are
 // embedded, so their variables keep the plain PASSBOT_ prefix.
 type Config struct {
-	RedisURL    string   `envconfig:"REDIS_URL" desc:"Redis URL (redis://, rediss://, unix://); empty starts an in-process Redis that keeps nothing"`
-	Platforms   []string `envconfig:"PLATFORMS" default:"console" desc:"chat platforms to serve: console, slack, discord"`
-	Devices     string   `envconfig:"DEVICES" default:"demo" desc:"device backend: demo or intune"`
-	DemoFleet   string   `envconfig:"DEMO_FLEET" desc:"JSON file of Graph managedDevice objects for the demo backend; empty uses the embedded fleet"`
-	ConsoleUser string   `envconfig:"CONSOLE_USER" desc:"user principal name the console chats as; default the first user of the demo fleet"`
-	Locale      string   `envconfig:"CONSOLE_LOCALE" default:"en" desc:"locale of the console user (en or nl)"`
-	Support     string   `envconfig:"SUPPORT_CONTACT" default:"the IT helpdesk" desc:"how employees reach company support, shown wherever they need help"`
-	LogLevel    string   `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
-	HTTPAddr    string   `envconfig:"HTTP_ADDR" desc:"address of /healthz, /readyz, /metrics and the Slack HTTP endpoints, e.g. :8080; empty serves none"`
+	RedisURL    string        `envconfig:"REDIS_URL" desc:"Redis URL (redis://, rediss://, unix://); empty starts an in-process Redis that keeps nothing"`
+	Platforms   []string      `envconfig:"PLATFORMS" default:"console" desc:"chat platforms to serve: console, slack, discord"`
+	Devices     string        `envconfig:"DEVICES" default:"demo" desc:"device backend: demo or intune"`
+	DemoFleet   string        `envconfig:"DEMO_FLEET" desc:"JSON file of Graph managedDevice objects for the demo backend; empty uses the embedded fleet"`
+	ConsoleUser string        `envconfig:"CONSOLE_USER" desc:"user principal name the console chats as; default the first user of the demo fleet"`
+	Locale      string        `envconfig:"CONSOLE_LOCALE" default:"en" desc:"locale of the console user (en or nl)"`
+	Support     string        `envconfig:"SUPPORT_CONTACT" default:"the IT helpdesk" desc:"how employees reach company support, shown wherever they need help"`
+	LogLevel    string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	HTTPAddr    string        `envconfig:"HTTP_ADDR" desc:"address of the public endpoints: the sign-in pages and Slack's HTTP mode, e.g. :8080; empty serves them only for the demo sign-in, on a free loopback port"`
+	OpsAddr     string        `envconfig:"OPS_ADDR" desc:"address of /healthz, /readyz and /metrics, e.g. :9090; keep it off the internet; empty serves none"`
+	PublicURL   string        `envconfig:"PUBLIC_URL" desc:"URL where browsers reach HTTP_ADDR (https, except on loopback); sign-in links and the redirect URI <PUBLIC_URL>/auth/callback start with it; default http://<HTTP_ADDR> for a loopback address"`
+	Verify      string        `envconfig:"VERIFY" desc:"the sign-in before a reset: entra (default with DEVICES=intune), demo (default with the demo fleet: passbot's own demo provider), off (no sign-in: every reset is audited as unverified)"`
+	VerifyTTL   time.Duration `envconfig:"VERIFY_TTL" default:"5m" desc:"how long a sign-in link stays valid, and how recently the person must have typed their credentials (1m to 1h)"`
 	Timing
 	Helpdesk
 	SlackConfig
@@ -43,7 +50,6 @@ type (
 type Timing struct {
 	SweepSpec   string        `envconfig:"SWEEP_SPEC" default:"@every 1s" desc:"cron spec (with seconds) of the follow-up sweep"`
 	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this"`
-	SignInWait  time.Duration `envconfig:"SIGNIN_WAIT" default:"5m" desc:"wait after the sign-out before 'you can sign in again'"`
 	Reminder    time.Duration `envconfig:"REMINDER_AFTER" default:"1h" desc:"when to remind the user to change a temporary passcode"`
 	PollEvery   time.Duration `envconfig:"POLL_EVERY" default:"30s" desc:"how often a pending reset's result is read from the device backend"`
 }
@@ -90,7 +96,60 @@ func (c *Config) check() error {
 	if c.Devices != "demo" && c.Devices != "intune" {
 		return fmt.Errorf("PASSBOT_DEVICES: unknown device backend %q (want demo or intune)", c.Devices)
 	}
+	return c.checkVerify()
+}
+
+// checkVerify checks the sign-in settings, filling in the mode's default.
+func (c *Config) checkVerify() error {
+	if c.Verify == "" {
+		c.Verify = bot.VerifyDemo
+		if c.Devices == "intune" {
+			c.Verify = bot.VerifyEntra
+		}
+	}
+	if !slices.Contains([]string{bot.VerifyEntra, bot.VerifyDemo, bot.VerifyOff}, c.Verify) {
+		return fmt.Errorf("PASSBOT_VERIFY: unknown mode %q (want entra, demo or off)", c.Verify)
+	}
+	if c.VerifyTTL < time.Minute || c.VerifyTTL > time.Hour {
+		return fmt.Errorf("PASSBOT_VERIFY_TTL: %v is outside 1m to 1h", c.VerifyTTL)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+			return fmt.Errorf("PASSBOT_PUBLIC_URL: %q is not an https URL (http only on loopback)", c.PublicURL)
+		}
+	}
+	if c.Verify != bot.VerifyEntra {
+		return nil
+	}
+	var missing []string
+	for name, v := range map[string]string{"PASSBOT_PUBLIC_URL": c.PublicURL, "PASSBOT_HTTP_ADDR": c.HTTPAddr,
+		"PASSBOT_GRAPH_TENANT_ID": c.TenantID, "PASSBOT_GRAPH_CLIENT_ID": c.ClientID} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if c.ClientSecret == "" && c.CertificatePath == "" {
+		missing = append(missing, "PASSBOT_GRAPH_CLIENT_SECRET or PASSBOT_GRAPH_CERTIFICATE_PATH")
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("PASSBOT_VERIFY=entra needs %s (or PASSBOT_VERIFY=off, which gives up the owner's sign-in)", strings.Join(missing, ", "))
+	}
+	switch strings.ToLower(c.TenantID) {
+	case "common", "organizations", "consumers":
+		return fmt.Errorf("PASSBOT_GRAPH_TENANT_ID: the sign-in needs your tenant's ID, not %q", c.TenantID)
+	}
 	return nil
+}
+
+// loopback reports whether host is this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c *Config) serves(platform string) bool { return slices.Contains(c.Platforms, platform) }

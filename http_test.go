@@ -14,12 +14,13 @@ import (
 )
 
 // TestServesHealthReadinessAndMetrics runs the real program with
-// PASSBOT_HTTP_ADDR and a console whose input stays open, asks the
-// operations endpoints, then ends the input and expects a clean exit.
+// PASSBOT_OPS_ADDR and a console whose input stays open, asks the
+// operations endpoints, then ends the input and expects a clean exit. The
+// public server (here the demo sign-in's) serves none of them.
 func TestServesHealthReadinessAndMetrics(t *testing.T) {
 	srv := redistest.Start(t)
 	t.Setenv("PASSBOT_REDIS_URL", srv.URL)
-	t.Setenv("PASSBOT_HTTP_ADDR", "127.0.0.1:0")
+	t.Setenv("PASSBOT_OPS_ADDR", "127.0.0.1:0")
 	stdin, typing := io.Pipe()
 	logs, logw := io.Pipe()
 	done := make(chan error, 1)
@@ -27,24 +28,38 @@ func TestServesHealthReadinessAndMetrics(t *testing.T) {
 		done <- run(context.Background(), nil, stdin, io.Discard, logw)
 		logw.Close()
 	}()
-	addr := make(chan string, 1)
+	addrs := make(chan map[string]string, 1)
 	go func() {
 		s := bufio.NewScanner(logs)
+		seen := map[string]string{}
 		for s.Scan() {
 			var line struct{ Msg, Addr string }
 			if json.Unmarshal(s.Bytes(), &line) == nil && strings.HasPrefix(line.Msg, "serving") {
-				addr <- line.Addr
+				seen[line.Msg] = "http://" + line.Addr
+				if len(seen) == 2 {
+					addrs <- seen
+				}
 			}
 		}
 	}()
-	var base string
+	var base, public string
 	select {
-	case a := <-addr:
-		base = "http://" + a
+	case a := <-addrs:
+		base, public = a["serving /healthz, /readyz, /metrics"], a["serving the public endpoints"]
 	case err := <-done:
 		t.Fatalf("passbot exited: %v", err)
 	case <-time.After(30 * time.Second):
-		t.Fatal("no 'serving' log line within 30s")
+		t.Fatal("no 'serving' log lines within 30s")
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, err := http.Get(public + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("the public server answers %s with %d", path, resp.StatusCode)
+		}
 	}
 	get := func(path string) (int, string) {
 		t.Helper()
@@ -83,7 +98,7 @@ func TestServesHealthReadinessAndMetrics(t *testing.T) {
 }
 
 func TestHealthcheckCommand(t *testing.T) {
-	t.Setenv("PASSBOT_HTTP_ADDR", "127.0.0.1:1") // nothing listens there
+	t.Setenv("PASSBOT_OPS_ADDR", "127.0.0.1:1") // nothing listens there
 	if err := run(context.Background(), []string{"healthcheck"}, nil, io.Discard, io.Discard); err == nil {
 		t.Error("healthcheck passed with no server")
 	}

@@ -33,7 +33,7 @@ func main() {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 1 && args[0] == "healthcheck" {
 		// The container's HEALTHCHECK: no Redis, no chat, just ask /healthz.
-		addr := os.Getenv("PASSBOT_HTTP_ADDR")
+		addr := os.Getenv("PASSBOT_OPS_ADDR")
 		if addr == "" {
 			addr = ":8080"
 		}
@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	unregister := fs.Bool("discord-unregister", false, "remove the /passcode command from Discord and exit")
 	showVersion := fs.Bool("version", false, "print the version, commit, build date and Go version, and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister] [--version]\n       passbot audit export    (the audit trail as JSON lines)\n       passbot healthcheck     (exit 0 when PASSBOT_HTTP_ADDR's /healthz answers)\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister] [--version]\n       passbot audit export    (the audit trail as JSON lines)\n       passbot healthcheck     (exit 0 when PASSBOT_OPS_ADDR's /healthz answers)\n\nFlags:")
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\npassbot is configured with environment variables:")
 		if err := envconfig.Usagef("passbot", &cfg, stderr, envconfig.DefaultTableFormat); err != nil {

@@ -33,6 +33,7 @@ func TestScriptedConsoleOverAGraphFleet(t *testing.T) {
 		"1",              // Megan_Android_6/2/2018
 		"reset passcode", // by label, any case
 		"1",              // Sign out
+		"/signin",        // on the demo provider's page, as a browser would
 		"Yes, reset",
 		"forgot my PIN",
 		"2", // Megan_Android_10/9/2020
@@ -40,6 +41,7 @@ func TestScriptedConsoleOverAGraphFleet(t *testing.T) {
 		"3", // Megan's iPhone
 		"1", // Reset Passcode
 		"1", // Sign out
+		"/signin",
 		"No",
 	)
 	for _, want := range []string{
@@ -70,11 +72,14 @@ func TestScriptedConsoleOverAGraphFleet(t *testing.T) {
 
 func TestConsoleInDutch(t *testing.T) {
 	out, _ := runConsole(t, map[string]string{"PASSBOT_CONSOLE_USER": "lieke.devries@contoso.com"},
-		"ik ben mijn pincode vergeten", "2", "1", "1", "1")
+		"ik ben mijn pincode vergeten", "2", "1", "1", "/signin", "1")
 	for _, want := range []string{
 		"Welk apparaat wilt u beheren?",
 		"[1] Wachtwoordcode opnieuw instellen",
 		"[1] Afmelden  [2] Annuleren",
+		"Meld u opnieuw aan met uw werkaccount (lieke.devries@contoso.com)",
+		"-- browser: U bent aangemeld. Ga terug naar de chat.",
+		"✅ U bent aangemeld als lieke.devries@contoso.com.",
 		"Hebt u Lieke's Galaxy A5 bij u?",
 		"Uw tijdelijke wachtwoordcode (letters en cijfers) is: ",
 	} {
@@ -109,6 +114,12 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"PASSBOT_PLATFORMS": "slack", "PASSBOT_APPROVALS": "false"}, "PASSBOT_SLACK_BOT_TOKEN"},
 		{map[string]string{"PASSBOT_LOG_LEVEL": "loud"}, "PASSBOT_LOG_LEVEL"},
 		{map[string]string{"PASSBOT_APPROVERS": ""}, "PASSBOT_APPROVERS"},
+		{map[string]string{"PASSBOT_VERIFY": "maybe"}, "PASSBOT_VERIFY"},
+		{map[string]string{"PASSBOT_VERIFY_TTL": "10s"}, "PASSBOT_VERIFY_TTL"},
+		{map[string]string{"PASSBOT_PUBLIC_URL": "http://passbot.contoso.com"}, "PASSBOT_PUBLIC_URL"},
+		{map[string]string{"PASSBOT_DEVICES": "intune", "PASSBOT_GRAPH_TENANT_ID": "t", "PASSBOT_GRAPH_CLIENT_ID": "c", "PASSBOT_GRAPH_CLIENT_SECRET": "s"}, "PASSBOT_HTTP_ADDR, PASSBOT_PUBLIC_URL"},
+		{map[string]string{"PASSBOT_VERIFY": "entra", "PASSBOT_HTTP_ADDR": "127.0.0.1:0", "PASSBOT_PUBLIC_URL": "https://passbot.contoso.com"}, "PASSBOT_GRAPH_CLIENT_ID, PASSBOT_GRAPH_CLIENT_SECRET or PASSBOT_GRAPH_CERTIFICATE_PATH, PASSBOT_GRAPH_TENANT_ID"},
+		{map[string]string{"PASSBOT_VERIFY": "entra", "PASSBOT_HTTP_ADDR": "127.0.0.1:0", "PASSBOT_PUBLIC_URL": "https://passbot.contoso.com", "PASSBOT_GRAPH_TENANT_ID": "common", "PASSBOT_GRAPH_CLIENT_ID": "c", "PASSBOT_GRAPH_CLIENT_SECRET": "s"}, "PASSBOT_GRAPH_TENANT_ID"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {
@@ -134,6 +145,8 @@ func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
 		"/as helpdesk",
 		"Approve",
 		"/as adele.vance@contoso.com",
+		"Sign out",
+		"/signin",
 		"Yes, reset",
 	)
 	for _, want := range []string{
@@ -143,9 +156,11 @@ func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
 		"Only helpdesk approvers can decide",
 		"-- you are now helpdesk (helpdesk approver)",
 		"bot to adele.vance@contoso.com> Your company support (helpdesk) approved the passcode reset of Contoso Galaxy Tab.",
-		"bot to adele.vance@contoso.com> Do you have Contoso Galaxy Tab with you?",
+		"bot to adele.vance@contoso.com> Reset the passcode of Contoso Galaxy Tab?",
 		"✅ Approved by helpdesk.",
 		"-- you are now adele.vance@contoso.com (employee)",
+		"bot> ✅ You signed in as adele.vance@contoso.com.",
+		"bot> Do you have Contoso Galaxy Tab with you?",
 		"bot (only you)> The passcode of Contoso Galaxy Tab was removed. Your temporary passcode (letters and numbers) is: ",
 	} {
 		if !strings.Contains(out, want) {
@@ -169,7 +184,7 @@ func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
 		}
 		actions = append(actions, r.Action+":"+r.Outcome)
 	}
-	if got, want := strings.Join(actions, " "), "request:pending refuse:not_approver approve:ok reset:done"; got != want {
+	if got, want := strings.Join(actions, " "), "request:pending refuse:not_approver approve:ok verify:ok reset:done"; got != want {
 		t.Errorf("audit export %q, want %q", got, want)
 	}
 	code := out[strings.Index(out, "letters and numbers) is: ")+len("letters and numbers) is: "):]

@@ -26,7 +26,7 @@ func queue(b *testing.B, env *enginetest.Env, pending, dueNow int) []bot.FollowU
 	mk := func(i int, at time.Time) bot.FollowUp {
 		u := bot.User{Platform: bot.Slack, ID: fmt.Sprintf("U%06d", i), UPN: "adele.vance@contoso.com", Locale: "en-US"}
 		return bot.FollowUp{
-			ID: fmt.Sprintf("F%06d", i), Kind: reset.FollowSignIn, Due: at, Owner: u, Lang: "en", ConvID: fmt.Sprintf("C%06d", i),
+			ID: fmt.Sprintf("F%06d", i), Kind: reset.FollowReminder, Due: at, Owner: u, Lang: "en", ConvID: fmt.Sprintf("C%06d", i),
 			Device: bot.DeviceRef{ID: "d-galaxy-s7", Name: "Adele's Galaxy S7", Kind: bot.AndroidAdmin, OSVersion: "6.0.1"},
 		}
 	}

@@ -17,6 +17,9 @@ type AuditRecord struct {
 	Name    string    `json:"device_name,omitempty"`
 	Request string    `json:"request,omitempty"`
 	Outcome string    `json:"outcome"`
+	// Verified is, for a reset, who the sign-in before it proved the person
+	// to be (their UPN), or "unverified" where sign-in is turned off.
+	Verified string `json:"verified,omitempty"`
 }
 
 // Auditor appends to and reads the audit trail.

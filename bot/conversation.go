@@ -13,6 +13,10 @@ type DeviceRef struct {
 	Kind      Kind   `json:"k"`
 	OSVersion string `json:"v,omitempty"`
 	Company   bool   `json:"c,omitempty"`
+	// OwnerID and OwnerUPN are the Entra object ID and user principal name
+	// of the device's primary user: whoever signs in must be them.
+	OwnerID  string `json:"o,omitempty"`
+	OwnerUPN string `json:"ou,omitempty"`
 }
 
 // Conversation is one user's state with the bot. There is at most one per
@@ -36,6 +40,10 @@ type Conversation struct {
 	// employee, an approved request that allows one reset of Device; for an
 	// agent, the denied request whose reason they are typing.
 	Request string `json:"rq,omitempty"`
+	// SignIn is the ID of the sign-in link the conversation waits for;
+	// Verified who that sign-in proved the person to be (never a token).
+	SignIn   string    `json:"si,omitempty"`
+	Verified *Identity `json:"vf,omitempty"`
 	// Expires is when an unfinished step is abandoned.
 	Expires time.Time `json:"x,omitzero"`
 }

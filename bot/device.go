@@ -17,6 +17,7 @@ type Device struct {
 	OSVersion        string `json:"osVersion"`
 	OwnerType        string `json:"managedDeviceOwnerType"`
 	UPN              string `json:"userPrincipalName"`
+	UserID           string `json:"userId,omitempty"`
 	DeviceType       string `json:"deviceType,omitempty"`
 	EnrollmentType   string `json:"deviceEnrollmentType,omitempty"`
 	ManagementAgent  string `json:"managementAgent,omitempty"`
@@ -177,7 +178,7 @@ func (d Device) Eligibility() Eligibility { return d.Ref().Eligibility() }
 
 // Ref is the part of the device a conversation remembers.
 func (d Device) Ref() DeviceRef {
-	return DeviceRef{ID: d.ID, Name: d.Name, Kind: d.Kind(), OSVersion: d.OSVersion, Company: d.Company()}
+	return DeviceRef{ID: d.ID, Name: d.Name, Kind: d.Kind(), OSVersion: d.OSVersion, Company: d.Company(), OwnerID: d.UserID, OwnerUPN: d.UPN}
 }
 
 // Eligibility applies the table to the device: Android device administrator

@@ -26,6 +26,10 @@ type Engine struct {
 	Observer  Observer // optional
 	// Approval decides helpdesk requests; nil disables them.
 	Approval ApprovalFlow
+	// SignIns hands out the sign-in links a reset waits for; Links
+	// remembers the account a sign-in proved (optional).
+	SignIns SignIns
+	Links   Linker
 	// Limits caps resets and requests per user and per device.
 	Limits Limits
 	// Lease is how long a claimed follow-up stays with its claimer before
@@ -239,6 +243,8 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 		res.Reset, res.Err = e.Devices.ResetStatus(ctx, cmd.Device.ID, cmd.Since)
 	case OpLock:
 		res.Err = e.Devices.RemoteLock(ctx, cmd.Device.ID)
+	case OpSignIn:
+		return e.startSignIn(ctx, conv, cmd)
 	default:
 		return e.execRequest(ctx, owner, cmd)
 	}
@@ -257,7 +263,7 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	}
 	if cmd.Op == OpReset || cmd.Op == OpLock {
 		res.audit = append(res.audit, AuditRecord{Time: e.now(), Actor: owner.Key(), UPN: owner.UPN, Action: cmd.Op.String(),
-			Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: outcome})
+			Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: outcome, Verified: cmd.Verified})
 	}
 	return res
 }

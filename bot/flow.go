@@ -21,6 +21,9 @@ const (
 	// Denied helpdesk request (Input.Request): the deciding agent's
 	// conversation asks for the reason.
 	Denied
+	// SignedIn is the result of the sign-in the conversation waits for
+	// (Input.SignIn).
+	SignedIn
 )
 
 // Op is a device operation a flow asks the engine to run.
@@ -43,6 +46,8 @@ const (
 	OpStatus
 	OpPending
 	OpAudit
+	// OpSignIn opens a one-time sign-in link for the owner of Device.
+	OpSignIn
 )
 
 // Command asks the engine to run a device operation after the conversation
@@ -60,6 +65,9 @@ type Command struct {
 	Text    string
 	// Lang is the conversation's language, kept with a new request.
 	Lang string
+	// Verified is, for a reset, what the audit record says of the sign-in
+	// before it.
+	Verified string
 }
 
 // CommandResult is what running a Command returned.
@@ -69,6 +77,7 @@ type CommandResult struct {
 	Reset    ResetResult
 	Requests []Request
 	Audit    []AuditRecord
+	SignIn   SignIn
 	Err      error
 
 	// What the engine must write after the command, batched into one round
@@ -86,6 +95,7 @@ type Input struct {
 	Result   *CommandResult
 	FollowUp *FollowUp
 	Request  *Request
+	SignIn   *SignInResult
 }
 
 // Outcome is what a step decided: replies to send, device operations to run,
@@ -133,7 +143,7 @@ type Decision struct {
 	// Changed means r was updated and must be saved.
 	Changed bool
 	// Approved means the requester's conversation resumes at the
-	// device-with-you check.
+	// confirmation banner: the requester still signs in before the reset.
 	Approved bool
 	// Actor gets replies to the click (the first usually replaces the card);
 	// Requester and Helpdesk get notified.

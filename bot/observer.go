@@ -18,6 +18,9 @@ type Observer interface {
 	// ApprovalDecided reports how long a helpdesk request waited for its
 	// decision.
 	ApprovalDecided(took time.Duration)
+	// SignIn reports a sign-in before a reset: "started" when its link is
+	// handed out, then how it ended (one of the SignIn* outcomes).
+	SignIn(outcome string)
 }
 
 // String names the operation for logs and metrics.
@@ -41,6 +44,8 @@ func (o Op) String() string {
 		return "pending"
 	case OpAudit:
 		return "audit"
+	case OpSignIn:
+		return "signin"
 	}
 	return "unknown"
 }

@@ -34,7 +34,7 @@ func scheduleSignIns(t *testing.T, env *enginetest.Env, n int) {
 	t.Helper()
 	fs := make([]bot.FollowUp, n)
 	for i := range fs {
-		fs[i] = bot.FollowUp{ID: fmt.Sprintf("f%04d", i), Kind: reset.FollowSignIn, Due: env.Clock.Now(),
+		fs[i] = bot.FollowUp{ID: fmt.Sprintf("f%04d", i), Kind: reset.FollowReminder, Due: env.Clock.Now(),
 			Owner: bot.User{Platform: bot.Slack, ID: fmt.Sprintf("U%04d", i)}, Device: bot.DeviceRef{Name: "Galaxy"}}
 	}
 	if err := env.Store.Schedule(context.Background(), fs...); err != nil {

@@ -149,8 +149,8 @@ func TestDockerfileBuildsAStaticTrimmedBinary(t *testing.T) {
 	for _, re := range []string{
 		`(?m)^FROM gcr\.io/distroless/static`,
 		`(?m)^USER 65532(:65532)?$`,
-		`(?m)^EXPOSE 8080$`,
-		`(?m)^ENV PASSBOT_HTTP_ADDR=:8080$`,
+		`(?m)^EXPOSE 8080 9090$`,
+		`(?m)^ENV PASSBOT_HTTP_ADDR=:8080 PASSBOT_OPS_ADDR=:9090$`,
 		`(?m)^HEALTHCHECK .*CMD \["/passbot", "healthcheck"\]$`,
 		`(?m)^ENTRYPOINT \["/passbot"\]$`,
 	} {
@@ -238,6 +238,7 @@ func TestComposeRunsRedisWithPersistence(t *testing.T) {
 		"redis-data:/data",
 		"PASSBOT_REDIS_URL: redis://redis:6379/0",
 		"PASSBOT_HTTP_ADDR: :8080",
+		"PASSBOT_OPS_ADDR: :9090",
 		`test: ["CMD", "/passbot", "healthcheck"]`,
 		`test: ["CMD", "redis-cli", "ping"]`,
 		"condition: service_healthy",

@@ -141,21 +141,3 @@ func (m *Metrics) Circuit(open bool) {
 // WriteWait records how long a Graph write waited for the shared write
 // budget (the Redis token bucket).
 func (m *Metrics) WriteWait(d time.Duration) { m.writeWait.Observe(d.Seconds()) }
-
-// Sign-in outcomes of passbot_signins_total.
-const (
-	SignInStarted   = "started"
-	SignInSucceeded = "succeeded"
-	SignInRefused   = "refused"
-)
-
-// SignIn counts one step of a web sign-in: SignInStarted, SignInSucceeded,
-// or SignInRefused with a short reason code (e.g. "state_mismatch",
-// "expired", "denied", "wrong_tenant"; never a user or an error text, which
-// would make a series per user). reason is ignored for the other outcomes.
-func (m *Metrics) SignIn(outcome, reason string) {
-	if outcome != SignInRefused {
-		reason = ""
-	}
-	m.signIns.WithLabelValues(outcome, reason).Inc()
-}

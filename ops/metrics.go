@@ -108,13 +108,13 @@ func NewMetrics() *Metrics {
 		}),
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "passbot_signins_total",
-			Help: "Web sign-ins, by outcome (started, succeeded, refused) and, when refused, the reason code.",
-		}, []string{"outcome", "reason"}),
+			Help: "Sign-ins before a reset, by outcome: started (a link was handed out), ok, or the reason it was refused (mismatch, expired, reused, access_denied, invalid_token, stale_auth, failed).",
+		}, []string{"outcome"}),
 	}
 	// Series that alerts and dashboards divide by exist from the start, so a
 	// fresh replica shows 0 instead of no data.
-	m.signIns.WithLabelValues(SignInStarted, "")
-	m.signIns.WithLabelValues(SignInSucceeded, "")
+	m.signIns.WithLabelValues("started")
+	m.signIns.WithLabelValues(bot.SignInOK)
 	m.reg.MustRegister(
 		m.events, m.eventSeconds, m.deviceOps, m.deviceSecs, m.followUpLag,
 		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs,
@@ -161,6 +161,9 @@ func (m *Metrics) StoreError() { m.redisErrors.Inc() }
 // ApprovalDecided records the time from a helpdesk approval request to its
 // approval or denial.
 func (m *Metrics) ApprovalDecided(d time.Duration) { m.approvalSecs.Observe(d.Seconds()) }
+
+// SignIn implements bot.Observer.
+func (m *Metrics) SignIn(outcome string) { m.signIns.WithLabelValues(outcome).Inc() }
 
 // GraphCall records one Microsoft Graph request: its HTTP method, its status
 // code as text ("200", "429"; "error" when no response came) and its

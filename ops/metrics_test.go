@@ -21,13 +21,17 @@ func TestMetricsRecordWhatTheObserverIsTold(t *testing.T) {
 	m.DeviceOp(bot.OpReset, bot.AndroidAdmin, "done", 200*time.Millisecond)
 	m.DeviceOp(bot.OpReset, bot.IOS, "error.graph.forbidden", time.Second)
 	m.DeviceOp(bot.OpList, "", "ok", 50*time.Millisecond)
-	m.Fired("signin", 700*time.Millisecond)
-	m.Fired("signin", -time.Second) // early, from a replica whose clock is ahead
+	m.Fired("reminder", 700*time.Millisecond)
+	m.Fired("reminder", -time.Second) // early, from a replica whose clock is ahead
 	m.StoreError()
 	m.StoreError()
 	m.ApprovalDecided(7 * time.Minute)
 	m.GraphCall("POST", "204", 300*time.Millisecond)
 	m.GraphCall("GET", "429", 80*time.Millisecond)
+	m.SignIn("started")
+	m.SignIn("started")
+	m.SignIn(bot.SignInOK)
+	m.SignIn(bot.SignInMismatch)
 
 	want := `
 # HELP passbot_events_total Chat events handled, by chat platform, kind (message, press) and outcome (ok, duplicate, refused, error).
@@ -46,29 +50,34 @@ passbot_redis_errors_total 2
 # TYPE passbot_graph_requests_total counter
 passbot_graph_requests_total{method="GET",status="429"} 1
 passbot_graph_requests_total{method="POST",status="204"} 1
+# HELP passbot_signins_total Sign-ins before a reset, by outcome: started (a link was handed out), ok, or the reason it was refused (mismatch, expired, reused, access_denied, invalid_token, stale_auth, failed).
+# TYPE passbot_signins_total counter
+passbot_signins_total{outcome="mismatch"} 1
+passbot_signins_total{outcome="ok"} 1
+passbot_signins_total{outcome="started"} 2
 `
 	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
-		"passbot_events_total", "passbot_device_operations_total", "passbot_redis_errors_total", "passbot_graph_requests_total"); err != nil {
+		"passbot_events_total", "passbot_device_operations_total", "passbot_redis_errors_total", "passbot_graph_requests_total", "passbot_signins_total"); err != nil {
 		t.Error(err)
 	}
 
 	hist := `
 # HELP passbot_followup_lag_seconds How long after its due time a follow-up fired, by kind.
 # TYPE passbot_followup_lag_seconds histogram
-passbot_followup_lag_seconds_bucket{kind="signin",le="0.1"} 1
-passbot_followup_lag_seconds_bucket{kind="signin",le="0.25"} 1
-passbot_followup_lag_seconds_bucket{kind="signin",le="0.5"} 1
-passbot_followup_lag_seconds_bucket{kind="signin",le="1"} 2
-passbot_followup_lag_seconds_bucket{kind="signin",le="1.5"} 2
-passbot_followup_lag_seconds_bucket{kind="signin",le="2"} 2
-passbot_followup_lag_seconds_bucket{kind="signin",le="5"} 2
-passbot_followup_lag_seconds_bucket{kind="signin",le="10"} 2
-passbot_followup_lag_seconds_bucket{kind="signin",le="30"} 2
-passbot_followup_lag_seconds_bucket{kind="signin",le="60"} 2
-passbot_followup_lag_seconds_bucket{kind="signin",le="300"} 2
-passbot_followup_lag_seconds_bucket{kind="signin",le="+Inf"} 2
-passbot_followup_lag_seconds_sum{kind="signin"} 0.7
-passbot_followup_lag_seconds_count{kind="signin"} 2
+passbot_followup_lag_seconds_bucket{kind="reminder",le="0.1"} 1
+passbot_followup_lag_seconds_bucket{kind="reminder",le="0.25"} 1
+passbot_followup_lag_seconds_bucket{kind="reminder",le="0.5"} 1
+passbot_followup_lag_seconds_bucket{kind="reminder",le="1"} 2
+passbot_followup_lag_seconds_bucket{kind="reminder",le="1.5"} 2
+passbot_followup_lag_seconds_bucket{kind="reminder",le="2"} 2
+passbot_followup_lag_seconds_bucket{kind="reminder",le="5"} 2
+passbot_followup_lag_seconds_bucket{kind="reminder",le="10"} 2
+passbot_followup_lag_seconds_bucket{kind="reminder",le="30"} 2
+passbot_followup_lag_seconds_bucket{kind="reminder",le="60"} 2
+passbot_followup_lag_seconds_bucket{kind="reminder",le="300"} 2
+passbot_followup_lag_seconds_bucket{kind="reminder",le="+Inf"} 2
+passbot_followup_lag_seconds_sum{kind="reminder"} 0.7
+passbot_followup_lag_seconds_count{kind="reminder"} 2
 # HELP passbot_approval_decision_seconds Time from a helpdesk approval request to its decision.
 # TYPE passbot_approval_decision_seconds histogram
 passbot_approval_decision_seconds_bucket{le="30"} 0
@@ -143,7 +152,7 @@ func TestMetricsAsTheEngineObserver(t *testing.T) {
 	env.Engine.Handle(ctx, bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "e5"})
 
 	env.Engine.Notifiers[bot.Slack] = &enginetest.Recorder{}
-	env.Clock.Advance(5*time.Minute + 2*time.Second)
+	env.Clock.Advance(time.Hour + 2*time.Second)
 	if n, err := env.Engine.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("sweep: %d, %v", n, err)
 	}
@@ -156,9 +165,9 @@ func TestMetricsAsTheEngineObserver(t *testing.T) {
 		`passbot_events_total{kind="press",outcome="refused",platform="slack"} 1`,
 		`passbot_device_operations_total{device_kind="android",op="reset",outcome="done"} 1`,
 		`passbot_device_operations_total{device_kind="none",op="list",outcome="ok"} 1`,
-		`passbot_followup_lag_seconds_bucket{kind="signin",le="5"} 1`,
-		`passbot_followup_lag_seconds_bucket{kind="signin",le="1.5"} 0`,
-		`passbot_followup_lag_seconds_sum{kind="signin"} 2`,
+		`passbot_followup_lag_seconds_bucket{kind="reminder",le="5"} 1`,
+		`passbot_followup_lag_seconds_bucket{kind="reminder",le="1.5"} 0`,
+		`passbot_followup_lag_seconds_sum{kind="reminder"} 2`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %s in:\n%s", want, out)

@@ -12,9 +12,11 @@ import (
 	"time"
 )
 
-// Server is the operations HTTP server (PASSBOT_HTTP_ADDR): /healthz,
-// /readyz, /metrics and the routes the chat adapters add (Slack's
-// /slack/... endpoints). It has its own http.ServeMux.
+// Server is an HTTP server with its own http.ServeMux: the operations server
+// (PASSBOT_OPS_ADDR: /healthz, /readyz, /metrics), or the public one
+// (PASSBOT_HTTP_ADDR: Slack's /slack/... endpoints and the sign-in pages),
+// kept apart so that what faces browsers and the internet never exposes the
+// operations endpoints.
 type Server struct {
 	// ReadyTimeout bounds one readiness check. Default 2 seconds.
 	ReadyTimeout time.Duration
@@ -61,6 +63,13 @@ func NewServer(addr string, metrics *Metrics, ready func(ctx context.Context) er
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	return s
+}
+
+// NewPublicServer returns a server for addr that serves h and nothing else.
+func NewPublicServer(addr string, h http.Handler) *Server {
+	s := NewServer(addr, nil, nil, nil)
+	s.srv.Handler = h
 	return s
 }
 

@@ -6,6 +6,11 @@
 // One terminal can play several people: "/as helpdesk" switches to another
 // persona (an employee, or a helpdesk agent listed in Approvers), so the
 // whole approval story runs in one window.
+//
+// The sign-in before a reset happens in a browser: open the link passbot
+// prints. With the demo provider, "/signin" does it for you (as a browser
+// would, through the same pages), and "/signin NAME" signs in as someone
+// else, so a piped script runs the whole conversation.
 package console
 
 import (
@@ -13,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,10 +41,18 @@ type Console struct {
 	Prompt bool
 	// Approvers are the personas that may decide helpdesk requests.
 	Approvers bot.Approvers
+	// Browse, when set, signs in with a sign-in link as a browser would,
+	// as login (the expected person when empty), and returns the text of
+	// the page it ends on: the "/signin" command.
+	Browse func(ctx context.Context, link, login string) (string, error)
 
-	mu      sync.Mutex // guards out and buttons: follow-ups print concurrently
+	mu      sync.Mutex // guards out, buttons and link: follow-ups print concurrently
 	buttons []bot.Button
+	link    string // the last sign-in link printed
 }
+
+// signInLink finds a sign-in link in a reply.
+var signInLink = regexp.MustCompile(`\bhttps?://\S+/signin/[A-Za-z0-9_-]+`)
 
 // New returns a console chat for user, reading in and writing out.
 func New(in io.Reader, out io.Writer, user bot.User, h Handler) *Console {
@@ -107,6 +121,10 @@ func (c *Console) handle(ctx context.Context, line string) {
 		c.persona(strings.TrimSpace(id))
 		return
 	}
+	if login, ok := strings.CutPrefix(line+" ", "/signin "); ok && c.Browse != nil {
+		c.signIn(ctx, strings.TrimSpace(login))
+		return
+	}
 	c.mu.Lock()
 	user := c.user
 	c.mu.Unlock()
@@ -119,6 +137,29 @@ func (c *Console) handle(ctx context.Context, line string) {
 	// itself was logged by whoever can say more.
 	replies, _ := c.handler.Handle(ctx, ev)
 	_ = c.Notify(ctx, replies) // printing to the terminal: nothing to retry
+}
+
+// signIn opens the last sign-in link as a browser would. It holds no lock
+// meanwhile: the sign-in's callback prints the conversation's next step.
+func (c *Console) signIn(ctx context.Context, login string) {
+	c.mu.Lock()
+	link := c.link
+	c.mu.Unlock()
+	if link == "" {
+		c.say("-- no sign-in link yet: press Sign out first")
+		return
+	}
+	page, err := c.Browse(ctx, link, login)
+	if err != nil {
+		page = err.Error()
+	}
+	c.say("-- browser: " + page)
+}
+
+func (c *Console) say(line string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Fprintln(c.out, line)
 }
 
 // pressed maps a typed number or label to a button of the last message that
@@ -146,6 +187,9 @@ func (c *Console) Notify(_ context.Context, replies []bot.Reply) error {
 		fmt.Fprint(c.out, render(r, c.user))
 		if len(r.Buttons) > 0 {
 			c.buttons = r.Buttons
+		}
+		if link := signInLink.FindString(r.Text); link != "" {
+			c.link = link
 		}
 	}
 	return nil

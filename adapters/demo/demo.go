@@ -92,6 +92,17 @@ func (f *Fleet) Users() []string {
 	return users
 }
 
+// Person returns the Entra object ID and display name the fleet gives a
+// user principal name, for the demo sign-in.
+func (f *Fleet) Person(upn string) (oid, name string, ok bool) {
+	for _, d := range f.devices {
+		if strings.EqualFold(d.UPN, upn) {
+			return d.UserID, d.UserDisplayName, true
+		}
+	}
+	return "", "", false
+}
+
 // ListDevices implements bot.Devices.
 func (f *Fleet) ListDevices(_ context.Context, upn string) ([]bot.Device, error) {
 	var out []bot.Device

@@ -142,9 +142,15 @@ func TestApprovalStory(t *testing.T) {
 		t.Errorf("the approval also sent mason %d messages", n)
 	}
 
-	// nelly's DM: the approval and the device-with-you check, through Notify.
+	// nelly's DM: the approval and the banner, through Notify: an approval
+	// is not a sign-in.
 	h.fake.awaitMessage(t, "the approval notice", inDM(nelly, "approved the passcode reset of Contoso Galaxy Tab"))
-	withYou := h.fake.awaitMessage(t, "the device-with-you check", inDM(nelly, "Do you have Contoso Galaxy Tab with you?"))
+	banner := h.fake.awaitMessage(t, "the banner", inDM(nelly, "Reset the passcode of Contoso Galaxy Tab?"))
+	if banner.Interaction != "" {
+		t.Errorf("the banner is an interaction answer, want a DM post")
+	}
+	h.fake.click(t, nelly, banner, "Sign out")
+	withYou := h.fake.awaitMessage(t, "the device-with-you check", on(banner.ID, "Do you have Contoso Galaxy Tab with you?"))
 	if withYou.Interaction != "" {
 		t.Errorf("the device check is an interaction answer, want a DM post")
 	}

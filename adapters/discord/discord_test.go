@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/passbot/passbot/bot"
 )
 
 // These tests run the real adapter, discordgo and a real engine against a
@@ -217,13 +219,13 @@ func TestDMResetThroughButtons(t *testing.T) {
 		}
 	}
 
-	// Five minutes later the follow-up reaches nelly's DM through Notify.
-	h.env.Clock.Advance(5*time.Minute + time.Second)
+	// An hour later the reminder reaches nelly's DM through Notify.
+	h.env.Clock.Advance(time.Hour + time.Second)
 	if n, err := h.env.Engine.Sweep(t.Context()); err != nil || n == 0 {
 		t.Fatalf("Sweep = %d, %v", n, err)
 	}
-	h.fake.awaitMessage(t, "the sign-in follow-up in the DM", func(m fakeMessage) bool {
-		return m.ChannelID == dmChannel(nelly.ID) && m.Interaction == "" && strings.Contains(m.Content, "you can sign in again")
+	h.fake.awaitMessage(t, "the reminder in the DM", func(m fakeMessage) bool {
+		return m.ChannelID == dmChannel(nelly.ID) && m.Interaction == "" && strings.Contains(m.Content, "Reminder: if you are still using the temporary passcode")
 	})
 	assertOnlyPrivate(t, h, passcode, dmChannel(nelly.ID))
 }
@@ -475,5 +477,41 @@ func TestReadiness(t *testing.T) {
 	}
 	if a.Ready() == nil {
 		t.Error("ready before connecting")
+	}
+}
+
+// With the sign-in on, Sign out answers with the private link in place of
+// the banner, and the sign-in's result reaches the DM through Notify: the
+// chat moves on to the device-with-you check.
+func TestSignInMovesTheChatOn(t *testing.T) {
+	h := start(t, options{})
+	signIns := h.env.WithSignIn()
+	h.fake.sendDM(nelly, "reset my passcode")
+	list := h.fake.awaitMessage(t, "the device list in nelly's DM", contains("Which device"))
+	msg := list
+	for _, s := range []struct{ press, next string }{
+		{galaxy, "Android 6.0.1"},
+		{"Reset Passcode", "Reset the passcode of Adele's Galaxy S7?"},
+	} {
+		h.fake.click(t, nelly, msg, s.press)
+		msg = h.fake.awaitMessage(t, "the message after "+s.press, on(list.ID, s.next))
+	}
+	// The link is private: an ephemeral answer to the click.
+	id := h.fake.click(t, nelly, msg, "Sign out")
+	link := h.fake.awaitMessage(t, "the sign-in link", func(m fakeMessage) bool {
+		return m.Interaction == id && strings.Contains(m.Content, "Sign in again with your work account (adele.vance@contoso.com)")
+	})
+	if !strings.Contains(link.Content, signIns.Last(t).URL) || link.Flags&64 == 0 || !slices.Equal(labels(link), []string{"Cancel"}) {
+		t.Fatalf("after Sign out %q flags %d %v, want the link, ephemeral, with Cancel", link.Content, link.Flags, labels(link))
+	}
+	if outcome := h.env.SignIn(t, signIns); outcome != bot.SignInOK {
+		t.Fatalf("sign-in outcome %q", outcome)
+	}
+	h.fake.awaitMessage(t, "the sign-in notice", inDM(nelly, "You signed in as adele.vance@contoso.com"))
+	withYou := h.fake.awaitMessage(t, "the device-with-you check", inDM(nelly, "Do you have Adele's Galaxy S7 with you?"))
+	h.fake.click(t, nelly, withYou, "Yes, reset")
+	h.fake.awaitMessage(t, "the success notice", contains("Your passcode was reset successfully"))
+	if n := h.env.Devices.Resets(); n != 1 {
+		t.Errorf("%d resets, want 1", n)
 	}
 }

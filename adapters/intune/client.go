@@ -111,7 +111,7 @@ func New(cfg Config, tokens TokenSource, opts ...Option) (*Client, error) {
 func deviceFields(beta bool) []string {
 	f := []string{
 		"id", "deviceName", "operatingSystem", "osVersion", "managedDeviceOwnerType",
-		"userPrincipalName", "deviceEnrollmentType", "managementAgent", "model",
+		"userPrincipalName", "userId", "deviceEnrollmentType", "managementAgent", "model",
 		"manufacturer", "userDisplayName", "lastSyncDateTime", "complianceState",
 	}
 	if beta {

@@ -28,7 +28,7 @@ func TestListDevices(t *testing.T) {
 		}
 		want := bot.Device{
 			ID: iPhone, Name: "Adele's iPhone", OperatingSystem: "iOS", OSVersion: "17.4.1",
-			OwnerType: "company", UPN: adele, EnrollmentType: "userEnrollment", ManagementAgent: "mdm",
+			OwnerType: "company", UPN: adele, UserID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", EnrollmentType: "userEnrollment", ManagementAgent: "mdm",
 			Model: "iPhone 14", Manufacturer: "Apple", UserDisplayName: "Adele Vance",
 			LastSyncDateTime: "2024-05-01T06:02:17Z", ComplianceState: "compliant",
 		}

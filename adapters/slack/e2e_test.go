@@ -112,12 +112,12 @@ func TestResetOverSocketMode(t *testing.T) {
 		t.Errorf("conversations.open called %d times in a DM conversation, want 0", got)
 	}
 
-	// Five minutes later the engine's follow-up reaches her DM via Notify.
-	h.env.Clock.Advance(5*time.Minute + time.Second)
+	// An hour later the engine's reminder reaches her DM via Notify.
+	h.env.Clock.Advance(time.Hour + time.Second)
 	if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h.waitPost(adeleDM, "you can sign in again on Adele's Galaxy S7")
+	h.waitPost(adeleDM, "Reminder: if you are still using the temporary passcode on Adele's Galaxy S7")
 	if strings.Contains(h.logs.String(), code) {
 		t.Errorf("the passcode is in the logs")
 	}
@@ -402,5 +402,38 @@ func TestReadiness(t *testing.T) {
 	}
 	if newHarness(t, ModeHTTP, "en-US").a.Ready() != nil {
 		t.Error("HTTP mode holds no connection: always ready")
+	}
+}
+
+// With the sign-in on, Sign out answers with the private link in place of
+// the banner, and the sign-in's result reaches the DM through the adapter:
+// the chat moves on to the device-with-you check.
+func TestSignInMovesTheChatOn(t *testing.T) {
+	h := newHarness(t, ModeSocket, "en-US")
+	signIns := h.env.WithSignIn()
+	h.dm(adele, adeleDM, "Ev0SIGNIN1", "reset my passcode", 0)
+	list := h.waitPost(adeleDM, "Which device")
+	msg := list
+	for i, button := range []string{"Adele's Galaxy S7", "Reset Passcode", "Sign out"} {
+		h.click(adele, msg, msg.button(t, button))
+		ups := h.updates(adeleDM, list.Posted)
+		if len(ups) != i+1 {
+			t.Fatalf("after %q: %d updates, want %d", button, len(ups), i+1)
+		}
+		msg = ups[i]
+	}
+	link := signIns.Last(t)
+	if !strings.Contains(msg.Text, link.URL) || !strings.Contains(msg.Text, "Sign in again with your work account (adele.vance@contoso.com)") {
+		t.Fatalf("after Sign out the banner says %q, want the sign-in link", msg.Text)
+	}
+	if outcome := h.env.SignIn(t, signIns); outcome != bot.SignInOK {
+		t.Fatalf("sign-in outcome %q", outcome)
+	}
+	h.waitPost(adeleDM, "You signed in as adele.vance@contoso.com")
+	withYou := h.waitPost(adeleDM, "Do you have Adele's Galaxy S7 with you?")
+	h.click(adele, withYou, withYou.button(t, "Yes, reset"))
+	h.waitPost(adeleDM, "Your passcode was reset successfully")
+	if n := h.env.Devices.Resets(); n != 1 {
+		t.Errorf("%d resets, want 1", n)
 	}
 }

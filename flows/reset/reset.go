@@ -17,6 +17,7 @@ const (
 	stepDevices    = "devices"    // picking a device
 	stepCard       = "card"       // a device's actions
 	stepConfirm    = "confirm"    // the sign-out banner
+	stepVerify     = "verify"     // waiting for the owner's fresh sign-in
 	stepWithYou    = "withyou"    // the device-with-you check
 	stepNotWithYou = "notwithyou" // answered No: offer Remote Lock
 	stepReason     = "reason"     // typing why the helpdesk should approve
@@ -38,7 +39,6 @@ const (
 
 // Follow-up kinds.
 const (
-	FollowSignIn   = "signin"   // you may sign in again
 	FollowReminder = "reminder" // change the temporary passcode
 	FollowPoll     = "poll"     // read the reset's action result
 )
@@ -54,8 +54,13 @@ type Config struct {
 	Support string
 	// StepTimeout abandons an unanswered step. Default 15 minutes.
 	StepTimeout time.Duration
-	// SignInWait is the wait after the sign-out. The guide says 5 minutes.
-	SignInWait time.Duration
+	// SignIn asks the device's owner to sign in again before a reset: the
+	// guide's sign-out and sign-in, made real. Without it every reset is
+	// audited as unverified.
+	SignIn bool
+	// SignInTTL is how long a sign-in link stays valid. The guide says 5
+	// minutes.
+	SignInTTL time.Duration
 	// ReminderAfter is when to remind the user to change a temporary
 	// passcode. Default 1 hour.
 	ReminderAfter time.Duration
@@ -79,8 +84,8 @@ func New(cfg Config) *Flow {
 	if cfg.StepTimeout <= 0 {
 		cfg.StepTimeout = 15 * time.Minute
 	}
-	if cfg.SignInWait <= 0 {
-		cfg.SignInWait = 5 * time.Minute
+	if cfg.SignInTTL <= 0 {
+		cfg.SignInTTL = 5 * time.Minute
 	}
 	if cfg.ReminderAfter <= 0 {
 		cfg.ReminderAfter = time.Hour
@@ -130,15 +135,16 @@ func (t *turn) goTo(step string) {
 // end finishes the conversation; the language choice stays.
 func (t *turn) end() {
 	t.c.Step, t.c.Devices, t.c.Device, t.c.Request, t.c.Expires = "", nil, nil, "", time.Time{}
+	t.c.SignIn, t.c.Verified = "", nil
 }
 
 func (t *turn) support() string { return t.text("support", "support", t.f.cfg.Support) }
 
-// deviceArgs are the placeholders of texts about a device, and the sign-in
-// wait those texts mention.
+// deviceArgs are the placeholders of texts about a device, and the time a
+// sign-in link stays valid, which those texts mention.
 func (t *turn) deviceArgs(d *bot.DeviceRef) []string {
 	return []string{"name", d.Name, "platform", t.text("kind." + string(d.Kind)), "version", d.OSVersion,
-		"minutes", strconv.Itoa(int(t.f.cfg.SignInWait.Round(time.Minute).Minutes()))}
+		"minutes", strconv.Itoa(max(1, int(t.f.cfg.SignInTTL.Round(time.Minute).Minutes())))}
 }
 
 // Step implements bot.Flow.
@@ -157,6 +163,8 @@ func (f *Flow) Step(c *bot.Conversation, in bot.Input, now time.Time) bot.Outcom
 		t.approved(in.Request)
 	case bot.Denied:
 		t.askDenyReason(in.Request)
+	case bot.SignedIn:
+		t.signedIn(in.SignIn)
 	}
 	return t.out
 }

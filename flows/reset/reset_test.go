@@ -12,7 +12,10 @@ import (
 
 var t0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 
-func newFlow() *Flow { return New(Config{Support: "helpdesk@contoso.com"}) }
+func newFlow() *Flow { return New(Config{Support: "helpdesk@contoso.com", SignIn: true}) }
+
+// owner is the UPN every test device is enrolled by.
+const owner = "adele.vance@contoso.com"
 
 // devices holds one device of every case of the Company Portal guide and of
 // Intune's documentation, in Graph's managedDevice shape.
@@ -52,8 +55,27 @@ func start(t *testing.T, lang string, ds ...bot.Device) *session {
 		t.Fatalf("trigger kept conversation ID %q; a new conversation must get a new one", s.c.ID)
 	}
 	s.c.ID = "conv"
+	for i := range ds {
+		ds[i].UPN = owner
+	}
 	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpList}, Devices: ds})
 	return s
+}
+
+// signIn presses Sign out, gets the link and signs in as the device's owner.
+func (s *session) signIn() {
+	s.t.Helper()
+	s.press(actSignOut, "")
+	if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpSignIn || s.c.Step != stepVerify {
+		s.t.Fatalf("Sign out: commands %+v step %q, want a sign-in link", s.out.Commands, s.c.Step)
+	}
+	s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
+	s.signedIn(bot.SignInOK, bot.Identity{UPN: owner, AuthTime: s.now})
+}
+
+func (s *session) signedIn(outcome string, id bot.Identity) {
+	r := bot.SignInResult{SignIn: bot.SignIn{ID: s.c.SignIn, Conv: s.c.ID}, Outcome: outcome, Identity: id}
+	s.out = s.f.Step(s.c, bot.Input{Kind: bot.SignedIn, SignIn: &r}, s.now)
 }
 
 func (s *session) text(line string) {
@@ -251,14 +273,18 @@ func TestResetConversation(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			want := map[string]map[string][]string{
 				"en": {
-					"confirm": {"Reset the passcode of Galaxy S7?", "sign you out", "wait 5 minutes"},
+					"confirm": {"Reset the passcode of Galaxy S7?", "sign in again with your work account", "works for 5 minutes", "Nothing is reset before you have signed in"},
 					"buttons": {"Sign out", "Cancel"},
+					"link":    {"Sign in again with your work account (adele.vance@contoso.com)", "http://127.0.0.1:8080/signin/L1", "works once, for 5 minutes", "do not share"},
+					"ok":      {"✅ You signed in as adele.vance@contoso.com."},
 					"withyou": {"Do you have Galaxy S7 with you?", "do not remove the passcode", "personal or corporate"},
 					"yesno":   {"Yes, reset", "No"},
 				},
 				"nl": {
-					"confirm": {"Wachtwoordcode van Galaxy S7 opnieuw instellen?", "meldt u af", "5 minuten wachten"},
+					"confirm": {"Wachtwoordcode van Galaxy S7 opnieuw instellen?", "meldt u zich opnieuw aan met uw werkaccount", "5 minuten werkt", "niets opnieuw ingesteld voordat u zich hebt aangemeld"},
 					"buttons": {"Afmelden", "Annuleren"},
+					"link":    {"Meld u opnieuw aan met uw werkaccount (adele.vance@contoso.com)", "http://127.0.0.1:8080/signin/L1", "één keer, 5 minuten lang", "deel hem met niemand"},
+					"ok":      {"✅ U bent aangemeld als adele.vance@contoso.com."},
 					"withyou": {"Hebt u Galaxy S7 bij u?", "verwijder de wachtwoordcode dan niet", "persoonlijke zowel als zakelijke"},
 					"yesno":   {"Ja, opnieuw instellen", "Nee"},
 				},
@@ -272,14 +298,35 @@ func TestResetConversation(t *testing.T) {
 				t.Errorf("confirm buttons %+v", r.Buttons)
 			}
 			s.press(actSignOut, "")
+			if len(s.out.Replies) != 0 || len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpSignIn || s.out.Commands[0].Device.ID != "a6" {
+				t.Fatalf("Sign out: replies %+v commands %+v, want only a sign-in link for a6", s.out.Replies, s.out.Commands)
+			}
+			if s.c.Step != stepVerify || !s.c.Expires.Equal(t0.Add(5*time.Minute)) {
+				t.Errorf("step %q expires %v, want the sign-in step for 5 minutes", s.c.Step, s.c.Expires)
+			}
+			s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
 			r = s.reply()
-			wantText(t, r.Text, want["withyou"]...)
-			if !slices.Equal(labels(r), want["yesno"]) || s.c.Step != stepWithYou {
-				t.Errorf("with-you buttons %+v step %q", r.Buttons, s.c.Step)
+			wantText(t, r.Text, want["link"]...)
+			if !r.Private || !r.Replace || s.c.SignIn != "L1" || !slices.Equal(actions(r), []string{"cancel"}) {
+				t.Errorf("link reply %+v sign-in %q: want it private, in place of the banner, with Cancel", r, s.c.SignIn)
 			}
 			s.press(actYes, "")
-			if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpReset || s.out.Commands[0].Device.ID != "a6" {
-				t.Fatalf("commands %+v, want a reset of a6", s.out.Commands)
+			if len(s.out.Commands) != 0 {
+				t.Fatalf("Yes before the sign-in ran %+v", s.out.Commands)
+			}
+			s.signedIn(bot.SignInOK, bot.Identity{UPN: owner, AuthTime: t0})
+			if len(s.out.Replies) != 2 {
+				t.Fatalf("after the sign-in: replies %+v", s.out.Replies)
+			}
+			wantText(t, s.out.Replies[0].Text, want["ok"]...)
+			r = s.out.Replies[1]
+			wantText(t, r.Text, want["withyou"]...)
+			if !slices.Equal(labels(r), want["yesno"]) || s.c.Step != stepWithYou || r.Replace {
+				t.Errorf("with-you buttons %+v step %q replace %v", r.Buttons, s.c.Step, r.Replace)
+			}
+			s.press(actYes, "")
+			if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpReset || s.out.Commands[0].Device.ID != "a6" || s.out.Commands[0].Verified != owner {
+				t.Fatalf("commands %+v, want a reset of a6 verified by %s", s.out.Commands, owner)
 			}
 			if s.c.Step != "" {
 				t.Errorf("step %q after Yes: the conversation must be closed before the reset runs", s.c.Step)
@@ -296,12 +343,17 @@ func TestCancelFromEveryStep(t *testing.T) {
 		{"device list", nil},
 		{"device card", [][2]string{{actDevice, "0"}}},
 		{"confirm banner", [][2]string{{actDevice, "0"}, {actReset, ""}}},
-		{"device-with-you check", [][2]string{{actDevice, "0"}, {actReset, ""}, {actSignOut, ""}}},
+		{"sign-in", [][2]string{{actDevice, "0"}, {actReset, ""}, {actSignOut, ""}}},
+		{"device-with-you check", [][2]string{{actDevice, "0"}, {actReset, ""}, {"signin", ""}}},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			s := start(t, "en", devices["android6"])
 			for _, p := range st.presses {
+				if p[0] == "signin" {
+					s.signIn()
+					continue
+				}
 				s.press(p[0], p[1])
 			}
 			s.press(actCancel, "")
@@ -346,7 +398,7 @@ func TestDeviceNotWithYou(t *testing.T) {
 			s := start(t, tc.lang, devices[tc.device])
 			s.press(actDevice, "0")
 			s.press(actReset, "")
-			s.press(actSignOut, "")
+			s.signIn()
 			s.press(actNo, "")
 			r := s.reply()
 			wantText(t, r.Text, tc.want...)
@@ -435,8 +487,8 @@ func TestResetResultPerPlatform(t *testing.T) {
 					t.Errorf("follow-up %+v", f)
 				}
 			}
-			if !kinds[FollowSignIn].Equal(t0.Add(5 * time.Minute)) {
-				t.Errorf("sign-in follow-up due %v, want 5 minutes after the reset", kinds[FollowSignIn])
+			if len(kinds) != 1 && tc.reminder || len(kinds) != 0 && !tc.reminder {
+				t.Errorf("follow-ups %v, want only the reminder", kinds)
 			}
 			if _, ok := kinds[FollowReminder]; ok != tc.reminder {
 				t.Errorf("reminder scheduled %v, want %v", ok, tc.reminder)
@@ -449,11 +501,11 @@ func TestPendingResetIsPolledUntilDone(t *testing.T) {
 	s := start(t, "en", devices["android6"])
 	d := devices["android6"].Ref()
 	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Reset: bot.ResetResult{State: bot.ActionPending}})
-	wantText(t, s.reply().Text, "was sent", "wait 5 minutes")
-	if len(s.out.FollowUps) != 2 || s.out.FollowUps[1].Kind != FollowPoll || s.out.FollowUps[1].Attempt != 1 {
-		t.Fatalf("follow-ups %+v, want sign-in and a first poll", s.out.FollowUps)
+	wantText(t, s.reply().Text, "was sent", "as soon as the device reports back")
+	if len(s.out.FollowUps) != 1 || s.out.FollowUps[0].Kind != FollowPoll || s.out.FollowUps[0].Attempt != 1 {
+		t.Fatalf("follow-ups %+v, want a first poll", s.out.FollowUps)
 	}
-	poll := s.out.FollowUps[1]
+	poll := s.out.FollowUps[0]
 	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Due, FollowUp: &poll}, t0.Add(30*time.Second))
 	if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpResetStatus || s.out.Commands[0].Attempt != 1 {
 		t.Fatalf("poll commands %+v", s.out.Commands)
@@ -464,11 +516,6 @@ func TestPendingResetIsPolledUntilDone(t *testing.T) {
 	}
 	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpResetStatus, Device: d, Attempt: 2}, Reset: bot.ResetResult{State: bot.ActionDone, Passcode: "zz9plz"}})
 	wantText(t, s.all(), "zz9plz", "✅")
-	for _, f := range s.out.FollowUps {
-		if f.Kind == FollowSignIn {
-			t.Error("sign-in follow-up scheduled twice")
-		}
-	}
 
 	t.Run("gives up after PollMax", func(t *testing.T) {
 		s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpResetStatus, Device: d, Attempt: 40}, Reset: bot.ResetResult{State: bot.ActionPending}})
@@ -490,8 +537,6 @@ func TestPendingResetIsPolledUntilDone(t *testing.T) {
 func TestFollowUps(t *testing.T) {
 	d := devices["w10m"].Ref()
 	cases := []struct{ kind, lang, want string }{
-		{FollowSignIn, "en", "you can sign in again on Lumia 950"},
-		{FollowSignIn, "nl", "u kunt zich opnieuw aanmelden op Lumia 950"},
 		{FollowReminder, "en", "change it in your device Settings"},
 		{FollowReminder, "nl", "Wijzig die via Instellingen"},
 	}
@@ -519,16 +564,17 @@ func TestNoticesInBothLanguages(t *testing.T) {
 	}
 }
 
-func TestTextsFollowTheConfiguredSignInWait(t *testing.T) {
-	f := New(Config{SignInWait: 10 * time.Minute})
+func TestTextsFollowTheConfiguredSignInTTL(t *testing.T) {
+	f := New(Config{SignIn: true, SignInTTL: 10 * time.Minute})
 	c := &bot.Conversation{ID: "c", Step: stepCard, Owner: bot.User{ID: "u"}}
 	d := devices["android6"].Ref()
 	c.Device = &d
 	out := f.Step(c, bot.Input{Kind: bot.Pressed, Action: actReset}, t0)
-	wantText(t, out.Replies[0].Text, "wait 10 minutes before signing in again")
-	fu := bot.FollowUp{Kind: FollowSignIn, Device: d}
-	out = f.Step(&bot.Conversation{}, bot.Input{Kind: bot.Due, FollowUp: &fu}, t0)
-	wantText(t, out.Replies[0].Text, "10 minutes have passed")
+	wantText(t, out.Replies[0].Text, "works for 10 minutes")
+	f.Step(c, bot.Input{Kind: bot.Pressed, Action: actSignOut}, t0)
+	if !c.Expires.Equal(t0.Add(10 * time.Minute)) {
+		t.Errorf("the sign-in step expires %v, want after 10 minutes", c.Expires)
+	}
 }
 
 func TestAPassingGraphErrorKeepsPolling(t *testing.T) {
@@ -542,10 +588,16 @@ func TestAPassingGraphErrorKeepsPolling(t *testing.T) {
 
 func TestAnApprovalAllowsOneReset(t *testing.T) {
 	s := start(t, "en", devices["company"])
-	r := &bot.Request{ID: "R1", Device: devices["company"].Ref(), State: bot.RequestApproved}
+	d := devices["company"].Ref()
+	d.OwnerUPN = owner
+	r := &bot.Request{ID: "R1", Device: d, State: bot.RequestApproved}
 	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Approved, Request: r}, t0)
-	if s.c.Request != "R1" || s.c.Step != stepWithYou {
-		t.Fatalf("after approval: %+v", s.c)
+	if s.c.Request != "R1" || s.c.Step != stepConfirm {
+		t.Fatalf("after approval: %+v, want the banner: the requester still signs in", s.c)
+	}
+	s.signIn()
+	if s.c.Step != stepWithYou {
+		t.Fatalf("after the sign-in: step %q", s.c.Step)
 	}
 	s.press(actNo, "")
 	if s.c.Request != "" {

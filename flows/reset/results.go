@@ -20,6 +20,8 @@ func (t *turn) onResult(r *bot.CommandResult) {
 		t.say(bot.Reply{Text: t.text("lock.sent", t.deviceArgs(&r.Device)...), Replace: true})
 	case bot.OpReset, bot.OpResetStatus:
 		t.resetResult(r)
+	case bot.OpSignIn:
+		t.signInLink(r.SignIn)
 	case bot.OpRequest:
 		t.say(bot.Reply{Text: t.text("request.sent", t.deviceArgs(&r.Device)...)})
 	case bot.OpDenyReason:
@@ -105,6 +107,11 @@ func (t *turn) failed(r *bot.CommandResult) {
 	}
 	text := t.text(bot.ErrorCode(r.Err))
 	switch r.Op {
+	case bot.OpSignIn:
+		// No link: the banner again, so Sign out can be pressed once more.
+		t.say(bot.Reply{Text: text})
+		t.confirm()
+		return
 	case bot.OpLock:
 		text = t.text("lock.failed", t.deviceArgs(&r.Device)...) + " " + text
 	case bot.OpReset, bot.OpResetStatus:
@@ -142,16 +149,12 @@ func (t *turn) resetResult(r *bot.CommandResult) {
 	case bot.ActionDone:
 		t.say(bot.Reply{Text: t.platformAnswer(d, res.Passcode) + "\n\n" + t.next(d), Private: true})
 		t.say(bot.Reply{Text: t.text("result.done", args...) + "\n" + t.support()})
-		if attempt == 0 {
-			t.follow(FollowSignIn, d, t.f.cfg.SignInWait, 0)
-		}
 		if d.Eligibility().Passcode != bot.NoPasscode {
 			t.follow(FollowReminder, d, t.f.cfg.ReminderAfter, 0)
 		}
 	case bot.ActionPending, bot.ActionActive, "", "none":
 		if attempt == 0 {
 			t.say(bot.Reply{Text: t.text("result.pending", args...)})
-			t.follow(FollowSignIn, d, t.f.cfg.SignInWait, 0)
 		}
 		if attempt >= t.f.cfg.PollMax {
 			t.say(bot.Reply{Text: t.failedText(d) + "\n" + t.support()})
@@ -214,8 +217,6 @@ func (t *turn) poll(d bot.DeviceRef, attempt int, since time.Time) {
 func (t *turn) onDue(f *bot.FollowUp) {
 	args := t.deviceArgs(&f.Device)
 	switch f.Kind {
-	case FollowSignIn:
-		t.say(bot.Reply{Text: t.text("followup.signin", args...)})
 	case FollowReminder:
 		t.say(bot.Reply{Text: t.text("followup.reminder", args...)})
 	case FollowPoll:

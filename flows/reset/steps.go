@@ -100,7 +100,7 @@ func (t *turn) onPress(action, arg string) {
 	case stepCard + "/" + actLock, stepNotWithYou + "/" + actLock:
 		t.lock()
 	case stepConfirm + "/" + actSignOut:
-		t.withYou()
+		t.signOut()
 	case stepWithYou + "/" + actYes:
 		t.reset()
 	case stepWithYou + "/" + actNo:
@@ -190,9 +190,14 @@ func (t *turn) selfService() bool {
 	return false
 }
 
-// confirm is the guide's banner: the reset signs you out for 5 minutes.
+// confirm is the guide's banner: Sign out, and sign in again to prove it is
+// you.
 func (t *turn) confirm() {
-	t.ask(stepConfirm, "confirm", t.button("btn.signout", actSignOut, bot.Danger), t.button("btn.cancel", actCancel, bot.Default))
+	key := "confirm"
+	if !t.f.cfg.SignIn {
+		key = "confirm.unverified"
+	}
+	t.ask(stepConfirm, key, t.button("btn.signout", actSignOut, bot.Danger), t.button("btn.cancel", actCancel, bot.Default))
 }
 
 // withYou is the guide's last warning: no reset for a device not at hand.
@@ -240,9 +245,20 @@ func (t *turn) reset() {
 	if !t.selfService() {
 		return
 	}
+	verified := "unverified"
+	if t.f.cfg.SignIn {
+		// Only a sign-in by the device's owner in this conversation opens
+		// the way here; a button press is not proof of anything.
+		v := t.c.Verified
+		if v == nil || !v.Owns(*t.c.Device) {
+			t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
+			return
+		}
+		verified = v.UPN
+	}
 	d := *t.c.Device
 	t.say(bot.Reply{Text: t.text("resetting", t.deviceArgs(&d)...), Replace: true})
-	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpReset, Device: d, Request: t.c.Request})
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpReset, Device: d, Request: t.c.Request, Verified: verified})
 	t.end()
 }
 
@@ -267,8 +283,9 @@ func (t *turn) request(reason string) {
 	t.end()
 }
 
-// approved resumes the requester's conversation at the device-with-you
-// check once the helpdesk approved their request.
+// approved resumes the requester's conversation at the confirmation banner
+// once the helpdesk approved their request: an approval is not a sign-in,
+// so the requester still proves it is them before anything is reset.
 func (t *turn) approved(r *bot.Request) {
 	t.end()
 	d := r.Device
@@ -276,7 +293,7 @@ func (t *turn) approved(r *bot.Request) {
 	if r.Lang != "" {
 		t.c.Lang = r.Lang
 	}
-	t.withYou()
+	t.confirm()
 	t.out.Replies[len(t.out.Replies)-1].Replace = false
 }
 

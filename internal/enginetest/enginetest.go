@@ -8,6 +8,7 @@ package enginetest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -85,6 +86,10 @@ type Env struct {
 	Clock   *Clock
 }
 
+// flowConfig is the reset flow's configuration in tests: the sign-in before
+// a reset is off unless a test turns it on with WithSignIn.
+var flowConfig = reset.Config{Support: "helpdesk@contoso.com", Approvals: true}
+
 // New returns an engine over the embedded demo fleet and a fresh Redis.
 func New(t testing.TB) *Env {
 	t.Helper()
@@ -95,7 +100,7 @@ func New(t testing.TB) *Env {
 	e.Engine = &bot.Engine{
 		Store:     st,
 		Devices:   e.Devices,
-		Flow:      reset.New(reset.Config{Support: "helpdesk@contoso.com", Approvals: true}),
+		Flow:      reset.New(flowConfig),
 		Approval:  approval.New(approval.Config{Support: "helpdesk@contoso.com"}),
 		Clock:     e.Clock,
 		Log:       slog.New(slog.DiscardHandler), // tests that read logs set their own
@@ -261,4 +266,56 @@ func Await(timeout time.Duration, check func() (ok bool, changed <-chan struct{}
 			return false
 		}
 	}
+}
+
+// SignIns is a bot.SignIns that hands out links and remembers them, so a
+// test can finish a sign-in as the identity provider would have.
+type SignIns struct {
+	mu    sync.Mutex
+	links []bot.SignIn
+}
+
+// Start implements bot.SignIns.
+func (s *SignIns) Start(_ context.Context, in bot.SignIn) (bot.SignIn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in.ID = fmt.Sprintf("link%d", len(s.links)+1)
+	in.URL = "http://127.0.0.1:8080/signin/" + in.ID
+	s.links = append(s.links, in)
+	return in, nil
+}
+
+// Last returns the latest link handed out.
+func (s *SignIns) Last(t testing.TB) bot.SignIn {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.links) == 0 {
+		t.Fatal("no sign-in link was handed out")
+	}
+	return s.links[len(s.links)-1]
+}
+
+// WithSignIn turns on the sign-in before a reset, with links from a
+// SignIns the test finishes with SignIn.
+func (e *Env) WithSignIn() *SignIns {
+	flow := flowConfig
+	flow.SignIn = true
+	e.Engine.Flow = reset.New(flow)
+	s := &SignIns{}
+	e.Engine.SignIns = s
+	return s
+}
+
+// SignIn finishes the latest sign-in as its device's owner would, and
+// returns the outcome the engine decided.
+func (e *Env) SignIn(t testing.TB, s *SignIns) string {
+	t.Helper()
+	l := s.Last(t)
+	id := bot.Identity{OID: l.Device.OwnerID, UPN: l.Device.OwnerUPN, AuthTime: e.Clock.Now()}
+	outcome, err := e.Engine.SignedIn(context.Background(), bot.SignInResult{SignIn: l, Outcome: bot.SignInOK, Identity: id})
+	if err != nil {
+		t.Fatalf("SignedIn: %v", err)
+	}
+	return outcome
 }

@@ -6,7 +6,9 @@
 // (embedded from testdata/, so it works from any test directory):
 //
 //   - the client-credentials token endpoint and the tenant's OpenID
-//     configuration, under AuthorityURL/{TenantID}/…;
+//     configuration, under AuthorityURL/{TenantID}/…, and the sign-in of a
+//     user (authorize, authorization-code token, keys) by IDP, a
+//     demoidp.Provider that knows every user with a device;
 //   - GET {URL}/{v1.0|beta}/users/{upn}/managedDevices, in pages of
 //     PageSize linked by @odata.nextLink, honouring $select as Graph does
 //     (400 for a property the version lacks: deviceType is beta only);
@@ -25,6 +27,7 @@ package graphtest
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -38,6 +41,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passbot/passbot/adapters/entra/demoidp"
 	"github.com/passbot/passbot/bot"
 )
 
@@ -82,6 +86,9 @@ type Server struct {
 	// Token is the access token the token endpoint hands out and Graph
 	// requires.
 	Token string
+	// IDP signs users in for the app: set IDP.RedirectURI to the app's
+	// callback, and IDP.Tamper or IDP.SignWith to make it misbehave.
+	IDP *demoidp.Provider
 
 	t        testing.TB
 	srv      *httptest.Server
@@ -98,6 +105,7 @@ type Server struct {
 	outcomes   map[string]Outcome
 	reads      map[string]int // reads of a device since its latest reset
 	tick       time.Time
+	signIn     *http.ServeMux // IDP's endpoints
 	nextID     int
 }
 
@@ -149,7 +157,37 @@ func New(t testing.TB, opts ...Option) *Server {
 	t.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL
 	s.AuthorityURL = s.srv.URL + "/"
+	idp, err := demoidp.New(s.URL, s.TenantID, s.ClientID, s.Secret, "", s.person)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.IDP, s.signIn = idp, http.NewServeMux()
+	for pattern, h := range idp.Routes() {
+		s.signIn.Handle(pattern, h)
+	}
 	return s
+}
+
+// person is a user as the sign-in knows them: by the userId of their
+// devices.
+func (s *Server) person(upn string) (demoidp.User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range s.order {
+		d := s.devices[id]
+		if u, _ := d["userPrincipalName"].(string); strings.EqualFold(u, upn) {
+			oid, _ := d["userId"].(string)
+			name, _ := d["userDisplayName"].(string)
+			return demoidp.User{UPN: u, OID: oid, Name: name}, true
+		}
+	}
+	return demoidp.User{}, false
+}
+
+// UserID is the Entra object ID the server gives upn's devices.
+func UserID(upn string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(upn)))
+	return fmt.Sprintf("%x-%x-4%x-8%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])[:36]
 }
 
 func (s *Server) loadFixtureFleet() {
@@ -238,6 +276,9 @@ func (s *Server) add(obj map[string]any) string {
 	s.devices[id] = obj
 	if upn, _ := obj["userPrincipalName"].(string); upn != "" {
 		s.users[strings.ToLower(upn)] = true
+		if _, ok := obj["userId"]; !ok {
+			obj["userId"] = UserID(upn)
+		}
 	}
 	return id
 }
@@ -388,11 +429,14 @@ func (s *Server) TokenRequests() []url.Values {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
+	case strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") && r.PostFormValue("grant_type") != "authorization_code":
+		s.tokenEndpoint(w, r)
+		return
+	case strings.HasPrefix(r.URL.Path, "/"+s.TenantID+"/"):
+		s.signIn.ServeHTTP(w, r)
+		return
 	case strings.HasSuffix(r.URL.Path, "/v2.0/.well-known/openid-configuration"):
 		s.openIDConfiguration(w, r)
-		return
-	case strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token"):
-		s.tokenEndpoint(w, r)
 		return
 	}
 	version, path, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")

@@ -1,0 +1,483 @@
+// Package entra makes the confirmation banner's "Sign out" real: the
+// device's owner signs in again with Entra ID (OpenID Connect authorization
+// code flow with PKCE, a forced fresh sign-in) before passbot resets a
+// passcode. It hands out one-time links (bot.SignIns), serves the pages the
+// browser sees, redeems the code with passbot's app registration, verifies
+// the ID token with go-oidc and hands who signed in to the engine, which
+// matches them against the device's owner.
+//
+// The flow follows Microsoft identity platform's "OpenID Connect on the
+// Microsoft identity platform" and "authorization code flow" pages
+// (learn.microsoft.com/entra/identity-platform/v2-protocols-oidc,
+// v2-oauth2-auth-code-flow): discovery at
+// {authority}/{tenant}/v2.0/.well-known/openid-configuration, prompt=login,
+// login_hint, S256 PKCE, nonce and state.
+package entra
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
+	"golang.org/x/oauth2"
+)
+
+// Config is the sign-in's settings.
+type Config struct {
+	// PublicURL is where browsers reach passbot; the redirect URI is
+	// PublicURL + "/auth/callback".
+	PublicURL string
+	// AuthorityURL and TenantID name the provider: discovery is at
+	// AuthorityURL/TenantID/v2.0/.well-known/openid-configuration.
+	AuthorityURL string
+	TenantID     string
+	ClientID     string
+	// Client authenticates passbot at the token endpoint.
+	Client ClientAuth
+	// TTL is how long a link is valid, and how long ago the person may have
+	// typed their credentials.
+	TTL time.Duration
+	// HTTPClient carries discovery, key and token requests; nil is
+	// http.DefaultClient.
+	HTTPClient *http.Client
+	// CallbacksPerMinute caps sign-in requests per client address.
+	CallbacksPerMinute int
+}
+
+// ClientAuth adds passbot's client credential to a token request: a secret,
+// or a certificate's signed assertion.
+type ClientAuth interface {
+	tokenParams(tokenURL string, now time.Time) (secret string, params []oauth2.AuthCodeOption, err error)
+}
+
+// Secret is a client secret.
+type Secret string
+
+func (s Secret) tokenParams(string, time.Time) (string, []oauth2.AuthCodeOption, error) {
+	return string(s), nil, nil
+}
+
+// Records keeps link and state records (store.SignIns).
+type Records interface {
+	PutLink(ctx context.Context, id string, rec []byte, ttl time.Duration) error
+	PeekLink(ctx context.Context, id string) (rec []byte, opened bool, err error)
+	OpenLink(ctx context.Context, id string) (rec []byte, opened bool, err error)
+	PutState(ctx context.Context, state string, rec []byte, ttl time.Duration) error
+	TakeState(ctx context.Context, state string) ([]byte, error)
+}
+
+// Engine takes a sign-in's result (bot.Engine).
+type Engine interface {
+	SignedIn(ctx context.Context, r bot.SignInResult) (string, error)
+}
+
+// SignIn hands out links and serves /signin/{id} and /auth/callback.
+type SignIn struct {
+	cfg     Config
+	records Records
+	engine  Engine
+	limiter bot.Limiter
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu       sync.Mutex
+	provider *oidc.Provider // discovered on first use, then kept
+}
+
+// keepRecords is how long a link's record outlives the link, so a late
+// click is told "expired" and its owner warned, rather than "unknown".
+const keepRecords = time.Hour
+
+// clockSkew is the tolerance for the provider's clock.
+const clockSkew = time.Minute
+
+// New returns the sign-in. now may be nil (the wall clock).
+func New(cfg Config, records Records, engine Engine, limiter bot.Limiter, log *slog.Logger, now func() time.Time) (*SignIn, error) {
+	if _, err := url.Parse(cfg.PublicURL); err != nil || cfg.PublicURL == "" {
+		return nil, fmt.Errorf("entra: public URL %q: %v", cfg.PublicURL, err)
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	cfg.AuthorityURL = strings.TrimRight(cfg.AuthorityURL, "/")
+	if cfg.TTL <= 0 {
+		cfg.TTL = 5 * time.Minute
+	}
+	if cfg.CallbacksPerMinute <= 0 {
+		cfg.CallbacksPerMinute = 30
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &SignIn{cfg: cfg, records: records, engine: engine, limiter: limiter, log: log, now: now}, nil
+}
+
+// RedirectURI is the callback to register on the app's Web platform.
+func (s *SignIn) RedirectURI() string { return s.cfg.PublicURL + "/auth/callback" }
+
+// Routes are the browser-facing endpoints, for the public HTTP server.
+func (s *SignIn) Routes() map[string]http.Handler {
+	return map[string]http.Handler{
+		"GET /signin/{id}":    http.HandlerFunc(s.serveLink),
+		"POST /signin/{id}":   http.HandlerFunc(s.openLink),
+		"GET /auth/callback":  http.HandlerFunc(s.callback),
+		"POST /auth/callback": http.HandlerFunc(s.callback),
+	}
+}
+
+// link is what a link's record holds: the bot.SignIn it was made for.
+type link struct {
+	bot.SignIn
+	Created time.Time `json:"t"`
+}
+
+// state is what a state's record holds: the link, and the nonce and PKCE
+// verifier of the one authorization request made for it.
+type state struct {
+	Link     string `json:"k"`
+	link     `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"`
+}
+
+// Start implements bot.SignIns.
+func (s *SignIn) Start(ctx context.Context, in bot.SignIn) (bot.SignIn, error) {
+	now := s.now()
+	if in.Expires.IsZero() || in.Expires.After(now.Add(s.cfg.TTL)) {
+		in.Expires = now.Add(s.cfg.TTL)
+	}
+	in.ID = random(32)
+	in.URL = s.cfg.PublicURL + "/signin/" + in.ID
+	rec, err := json.Marshal(link{SignIn: in, Created: now})
+	if err != nil {
+		return in, fmt.Errorf("entra: link: %w", err)
+	}
+	if err := s.records.PutLink(ctx, in.ID, rec, in.Expires.Sub(now)+keepRecords); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
+// serveLink shows the page a link opens. It changes nothing: chat clients
+// and mail scanners fetch links to preview them, and must not use them up.
+func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
+	rec, opened, err := s.records.PeekLink(r.Context(), r.PathValue("id"))
+	l, ok := s.decodeLink(rec, err)
+	switch {
+	case err != nil:
+		s.page(w, http.StatusServiceUnavailable, "", "page.failed")
+	case !ok || !s.now().Before(l.Expires):
+		s.page(w, http.StatusGone, l.Lang, "page.expired")
+	case opened:
+		s.page(w, http.StatusGone, l.Lang, "page.reused")
+	default:
+		p := Page{Lang: l.Lang, Title: locales.Text(l.Lang, "page.title"),
+			Message: locales.Text(l.Lang, "page.start", "name", l.Device.Name, "upn", expectedUPN(l.SignIn))}
+		p.Form.Action = "/signin/" + r.PathValue("id")
+		p.Form.Submit = []Button{{Name: "go", Value: "1", Label: locales.Text(l.Lang, "page.start.button")}}
+		// The form's answer redirects to the provider: browsers hold that
+		// redirect to form-action too.
+		p.Write(w, http.StatusOK, origin(s.cfg.AuthorityURL))
+	}
+}
+
+// openLink uses the link up and sends the browser to the provider.
+func (s *SignIn) openLink(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if !s.allow(ctx, w, r) {
+		return
+	}
+	rec, opened, err := s.records.OpenLink(ctx, r.PathValue("id"))
+	l, ok := s.decodeLink(rec, err)
+	switch {
+	case err != nil:
+		s.page(w, http.StatusServiceUnavailable, "", "page.failed")
+		return
+	case !ok:
+		s.page(w, http.StatusGone, "", "page.expired")
+		return
+	case opened:
+		// A second opening: the link may have leaked. It is spent for
+		// everyone, and its owner is told.
+		s.finish(ctx, w, l, bot.SignInReused, bot.Identity{})
+		return
+	case !s.now().Before(l.Expires):
+		s.finish(ctx, w, l, bot.SignInExpired, bot.Identity{})
+		return
+	}
+	oc, _, err := s.oauth(ctx)
+	if err != nil {
+		s.log.Error("sign-in: provider discovery failed", "authority", s.cfg.AuthorityURL, "err", err)
+		s.finish(ctx, w, l, bot.SignInFailed, bot.Identity{})
+		return
+	}
+	st := state{Link: l.ID, link: l, Nonce: random(32), Verifier: oauth2.GenerateVerifier()}
+	key := random(32)
+	data, err := json.Marshal(st)
+	if err == nil {
+		err = s.records.PutState(ctx, key, data, l.Expires.Sub(s.now()))
+	}
+	if err != nil {
+		s.log.Error("sign-in: keep state", "err", err)
+		s.finish(ctx, w, l, bot.SignInFailed, bot.Identity{})
+		return
+	}
+	opts := []oauth2.AuthCodeOption{
+		oidc.Nonce(st.Nonce),
+		oauth2.S256ChallengeOption(st.Verifier),
+		// A fresh sign-in, whatever session the browser has: the proof the
+		// guide's "sign out and sign in again" stands for.
+		oauth2.SetAuthURLParam("prompt", "login"),
+		oauth2.SetAuthURLParam("response_mode", "query"),
+	}
+	if upn := expectedUPN(l.SignIn); upn != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", upn))
+	}
+	if l.Lang != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("ui_locales", l.Lang))
+	}
+	http.Redirect(w, r, oc.AuthCodeURL(key, opts...), http.StatusSeeOther)
+}
+
+// callback is the redirect URI: it redeems the code and verifies the ID
+// token, then hands the result to the engine.
+func (s *SignIn) callback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if !s.allow(ctx, w, r) {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.page(w, http.StatusBadRequest, "", "page.failed")
+		return
+	}
+	rec, err := s.records.TakeState(ctx, r.Form.Get("state"))
+	if err != nil {
+		s.log.Error("sign-in: read state", "err", err)
+		s.page(w, http.StatusServiceUnavailable, "", "page.failed")
+		return
+	}
+	var st state
+	if rec == nil || json.Unmarshal(rec, &st) != nil {
+		// Unknown, replayed or expired state: nobody to tell but the browser.
+		s.log.Warn("sign-in refused", "reason", "unknown_state")
+		s.page(w, http.StatusGone, "", "page.expired")
+		return
+	}
+	if e := r.Form.Get("error"); e != "" {
+		outcome := bot.SignInFailed
+		if e == "access_denied" {
+			outcome = bot.SignInDenied
+		}
+		s.log.Info("sign-in: provider answered an error", "error", e, "user", st.Owner.Key())
+		s.finish(ctx, w, st.link, outcome, bot.Identity{})
+		return
+	}
+	id, outcome := s.verify(ctx, r.Form.Get("code"), st)
+	if outcome == bot.SignInOK && !s.now().Before(st.Expires) {
+		outcome = bot.SignInExpired
+	}
+	s.finish(ctx, w, st.link, outcome, id)
+}
+
+// claims are the ID token claims passbot reads.
+type claims struct {
+	OID               string `json:"oid"`
+	TID               string `json:"tid"`
+	PreferredUsername string `json:"preferred_username"`
+	Nonce             string `json:"nonce"`
+	AuthTime          *int64 `json:"auth_time"`
+}
+
+// verify redeems the code and checks the ID token: signature against the
+// tenant's keys, issuer, audience and expiry (go-oidc), then nonce, tenant
+// and auth_time. It returns who signed in, or why they were refused.
+func (s *SignIn) verify(ctx context.Context, code string, st state) (bot.Identity, string) {
+	oc, provider, err := s.oauth(ctx)
+	if err != nil {
+		s.log.Error("sign-in: provider discovery failed", "err", err)
+		return bot.Identity{}, bot.SignInFailed
+	}
+	secret, params, err := s.cfg.Client.tokenParams(oc.Endpoint.TokenURL, s.now())
+	if err != nil {
+		s.log.Error("sign-in: client credential", "err", err)
+		return bot.Identity{}, bot.SignInFailed
+	}
+	oc.ClientSecret = secret
+	tok, err := oc.Exchange(s.httpContext(ctx), code, append(params, oauth2.VerifierOption(st.Verifier))...)
+	if err != nil {
+		s.log.Warn("sign-in refused", "reason", "code_redemption", "user", st.Owner.Key(), "err", err)
+		return bot.Identity{}, bot.SignInInvalid
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	verifier := provider.Verifier(&oidc.Config{ClientID: s.cfg.ClientID, Now: s.now})
+	idt, err := verifier.Verify(s.httpContext(ctx), raw)
+	if err != nil {
+		s.log.Warn("sign-in refused", "reason", "id_token", "user", st.Owner.Key(), "err", err)
+		return bot.Identity{}, bot.SignInInvalid
+	}
+	var c claims
+	if err := idt.Claims(&c); err != nil {
+		return bot.Identity{}, bot.SignInInvalid
+	}
+	reason := ""
+	switch {
+	case c.Nonce != st.Nonce:
+		reason = "nonce"
+	case c.TID != "" && isGUID(s.cfg.TenantID) && !strings.EqualFold(c.TID, s.cfg.TenantID):
+		reason = "tenant"
+	case c.AuthTime == nil:
+		// auth_time is an optional claim in Entra: without it the token
+		// does not say when the person last typed a password, so it proves
+		// no fresh sign-in. The README says how to add it.
+		reason = "no_auth_time"
+		s.log.Error("sign-in: the ID token has no auth_time: add the optional claim auth_time to the app registration's ID token (Token configuration)")
+	}
+	if reason != "" {
+		s.log.Warn("sign-in refused", "reason", reason, "user", st.Owner.Key())
+		return bot.Identity{}, bot.SignInInvalid
+	}
+	id := bot.Identity{OID: c.OID, UPN: c.PreferredUsername, AuthTime: time.Unix(*c.AuthTime, 0).UTC()}
+	now := s.now()
+	if id.AuthTime.Before(st.Created.Add(-clockSkew)) || now.Sub(id.AuthTime) > s.cfg.TTL+clockSkew {
+		s.log.Warn("sign-in refused", "reason", "stale_auth_time", "user", st.Owner.Key())
+		return id, bot.SignInStale
+	}
+	return id, bot.SignInOK
+}
+
+// finish hands the outcome to the engine and shows the browser its page.
+func (s *SignIn) finish(ctx context.Context, w http.ResponseWriter, l link, outcome string, id bot.Identity) {
+	final, err := s.engine.SignedIn(ctx, bot.SignInResult{SignIn: l.SignIn, Outcome: outcome, Identity: id})
+	key := "page." + final
+	switch {
+	case errors.Is(err, bot.ErrSignInStale) && final == bot.SignInOK:
+		key = "page.moved"
+	case errors.Is(err, bot.ErrSignInStale):
+		// Refused either way: the page says why.
+	case err != nil:
+		s.log.Error("sign-in: hand over to the conversation", "user", l.Owner.Key(), "err", err)
+		key = "page.failed"
+	}
+	status := http.StatusOK
+	if key != "page.ok" {
+		status = http.StatusForbidden
+	}
+	s.page(w, status, l.Lang, key)
+}
+
+func (s *SignIn) page(w http.ResponseWriter, status int, lang, key string) {
+	if lang == "" {
+		lang = locales.EN
+	}
+	Page{Lang: lang, Title: locales.Text(lang, "page.title"), Message: locales.Text(lang, key)}.Write(w, status)
+}
+
+// allow caps sign-in requests per client address, shared by every replica:
+// a link or state is 256 random bits, but nobody gets to guess for free.
+func (s *SignIn) allow(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	ok, err := s.limiter.Allow(ctx, time.Minute, s.now(), map[string]int{"signin-ip:" + ip: s.cfg.CallbacksPerMinute})
+	if err != nil {
+		s.log.Error("sign-in: rate limit", "err", err)
+		s.page(w, http.StatusServiceUnavailable, "", "page.failed")
+		return false
+	}
+	if !ok {
+		w.Header().Set("Retry-After", "60")
+		s.page(w, http.StatusTooManyRequests, "", "page.busy")
+	}
+	return ok
+}
+
+func (s *SignIn) decodeLink(rec []byte, err error) (link, bool) {
+	var l link
+	if err != nil || rec == nil || json.Unmarshal(rec, &l) != nil {
+		return l, false
+	}
+	return l, true
+}
+
+// oauth returns the provider, discovered once, and an OAuth2 configuration
+// for it.
+func (s *SignIn) oauth(ctx context.Context) (*oauth2.Config, *oidc.Provider, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.provider == nil {
+		p, err := oidc.NewProvider(s.httpContext(ctx), s.cfg.AuthorityURL+"/"+s.cfg.TenantID+"/v2.0")
+		if err != nil {
+			return nil, nil, err
+		}
+		s.provider = p
+	}
+	ep := s.provider.Endpoint()
+	ep.AuthStyle = oauth2.AuthStyleInParams
+	return &oauth2.Config{
+		ClientID:    s.cfg.ClientID,
+		Endpoint:    ep,
+		RedirectURL: s.RedirectURI(),
+		Scopes:      []string{oidc.ScopeOpenID, "profile"},
+	}, s.provider, nil
+}
+
+func (s *SignIn) httpContext(ctx context.Context) context.Context {
+	if s.cfg.HTTPClient == nil {
+		return ctx
+	}
+	return oidc.ClientContext(ctx, s.cfg.HTTPClient)
+}
+
+// expectedUPN is who should sign in: the device's owner, else the chat
+// account's UPN.
+func expectedUPN(s bot.SignIn) string {
+	if s.Device.OwnerUPN != "" {
+		return s.Device.OwnerUPN
+	}
+	return s.Owner.UPN
+}
+
+// random returns n random bytes, URL-safe encoded.
+func random(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// origin is the scheme and host of a URL.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if r != '-' {
+				return false
+			}
+		case !strings.ContainsRune("0123456789abcdefABCDEF", r):
+			return false
+		}
+	}
+	return true
+}

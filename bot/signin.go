@@ -1,0 +1,165 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sign-in modes (PASSBOT_VERIFY): how the owner of a device proves who they
+// are before its passcode is reset.
+const (
+	// VerifyEntra: a fresh Entra ID sign-in (OpenID Connect).
+	VerifyEntra = "entra"
+	// VerifyDemo: the same sign-in against passbot's own demo provider.
+	VerifyDemo = "demo"
+	// VerifyOff: no sign-in; every reset is audited as unverified.
+	VerifyOff = "off"
+)
+
+// Identity is who a fresh sign-in proved the person to be: all passbot keeps
+// of a sign-in, never a token.
+type Identity struct {
+	// OID is the Entra object ID of the signed-in user.
+	OID string `json:"oid,omitempty"`
+	// UPN is their preferred_username.
+	UPN string `json:"upn,omitempty"`
+	// AuthTime is when they typed their credentials.
+	AuthTime time.Time `json:"at"`
+}
+
+// Owns reports whether the identity is the owner of d: by object ID, which
+// Entra never reuses or changes; only where Intune names no owner object ID,
+// by user principal name, which can be renamed.
+func (id Identity) Owns(d DeviceRef) bool {
+	if d.OwnerID != "" {
+		return id.OID != "" && strings.EqualFold(id.OID, d.OwnerID)
+	}
+	return d.OwnerUPN != "" && strings.EqualFold(id.UPN, d.OwnerUPN)
+}
+
+// SignIn is a one-time sign-in link: whose conversation it confirms, for
+// which device.
+type SignIn struct {
+	// ID is the link's secret part; URL the whole link. SignIns.Start fills
+	// both in.
+	ID      string    `json:"id"`
+	URL     string    `json:"url"`
+	Owner   User      `json:"u"`
+	Conv    string    `json:"c"`
+	Device  DeviceRef `json:"d"`
+	Lang    string    `json:"l,omitempty"`
+	Expires time.Time `json:"x"`
+}
+
+// SignIns hands out sign-in links.
+type SignIns interface {
+	// Start registers s and returns it with its link.
+	Start(ctx context.Context, s SignIn) (SignIn, error)
+}
+
+// Linker remembers which user principal name a chat account proved to be,
+// for later conversations. A link never replaces the sign-in before a reset.
+type Linker interface {
+	LinkUPN(ctx context.Context, u User, upn string) error
+}
+
+// Outcomes of a sign-in: the audit record "verify" names one.
+const (
+	SignInOK       = "ok"
+	SignInMismatch = "mismatch"      // someone else than the device's owner signed in
+	SignInExpired  = "expired"       // the link or the sign-in came too late
+	SignInReused   = "reused"        // the link was opened a second time
+	SignInDenied   = "access_denied" // the person cancelled at the provider
+	SignInInvalid  = "invalid_token" // the provider's answer did not verify
+	SignInStale    = "stale_auth"    // the credentials were typed too long ago
+	SignInFailed   = "failed"        // the provider could not be reached or refused
+)
+
+// SignInResult is how a sign-in link ended.
+type SignInResult struct {
+	SignIn
+	Outcome string
+	// Identity is who signed in, when the provider's answer verified.
+	Identity Identity
+}
+
+// ErrSignInStale means the conversation no longer waits for this sign-in:
+// it was cancelled, finished or started again.
+var ErrSignInStale = errors.New("the conversation no longer waits for this sign-in")
+
+// SignedIn carries a sign-in's result into its conversation: on a match the
+// conversation moves on to the device-with-you check, otherwise the person is
+// told why nothing happens. The outcome is audited either way. It returns the
+// final outcome (a sign-in by someone else than the device's owner is a
+// mismatch), and ErrSignInStale when the conversation has moved on.
+func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
+	if r.Outcome == SignInOK && !r.Identity.Owns(r.Device) {
+		r.Outcome = SignInMismatch
+	}
+	rec := AuditRecord{Actor: r.Owner.Key(), UPN: r.Owner.UPN, Action: "verify", Device: r.Device.ID, Name: r.Device.Name, Outcome: r.Outcome}
+	if r.Outcome == SignInMismatch && r.Identity.UPN != "" {
+		rec.Outcome += ":" + r.Identity.UPN // who tried: for the helpdesk, never a token
+	}
+	e.audit(ctx, rec)
+	if e.Observer != nil {
+		e.Observer.SignIn(r.Outcome)
+	}
+	for range maxRetries {
+		begun, err := e.Store.Begin(ctx, r.Owner, "", "")
+		if err != nil {
+			e.storeError()
+			return r.Outcome, fmt.Errorf("engine: sign-in of %s: %w", r.Owner.Key(), err)
+		}
+		conv := begun.Conv
+		if conv == nil || conv.ID != r.Conv || conv.SignIn != r.ID || expired(conv, e.now()) {
+			if r.Outcome != SignInOK {
+				// A link opened after the conversation moved on: still worth
+				// telling its owner, it may not have been them.
+				e.notify(ctx, r.Owner.Platform, e.notice(&Conversation{Owner: r.Owner, Lang: r.Lang}, "signin.late"))
+			}
+			return r.Outcome, ErrSignInStale
+		}
+		conv.Owner = r.Owner
+		before := *conv
+		out := e.Flow.Step(conv, Input{Kind: SignedIn, SignIn: &r}, e.now())
+		replies, _, err := e.run(ctx, conv, before, out, saveFirst)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return r.Outcome, err
+		}
+		if r.Outcome == SignInOK && e.Links != nil && r.Identity.UPN != "" {
+			if err := e.Links.LinkUPN(ctx, r.Owner, r.Identity.UPN); err != nil {
+				e.storeError()
+				e.logger().Warn("link chat account after sign-in", "user", r.Owner.Key(), "err", err)
+			}
+		}
+		e.notify(ctx, r.Owner.Platform, replies)
+		return r.Outcome, nil
+	}
+	return r.Outcome, fmt.Errorf("engine: sign-in of %s: %w", r.Owner.Key(), ErrConflict)
+}
+
+// startSignIn opens the sign-in link of a reset, valid until the
+// conversation's step expires.
+func (e *Engine) startSignIn(ctx context.Context, conv *Conversation, cmd Command) CommandResult {
+	res := CommandResult{Command: cmd}
+	if e.SignIns == nil {
+		res.Err = &Error{Code: ErrCodeUnsupported, Err: errors.New("engine: no sign-in configured")}
+		return res
+	}
+	res.SignIn, res.Err = e.SignIns.Start(ctx, SignIn{Owner: conv.Owner, Conv: conv.ID, Device: cmd.Device, Lang: cmd.Lang, Expires: conv.Expires})
+	if res.Err == nil && e.Observer != nil {
+		e.Observer.SignIn("started")
+	}
+	if res.Err != nil {
+		e.storeError()
+		e.logger().Warn("sign-in link failed", "user", conv.Owner.Key(), "conversation", conv.ID, "err", res.Err)
+		res.Err = &Error{Code: ErrCodeUnavailable, Err: res.Err}
+	}
+	return res
+}

@@ -1,0 +1,140 @@
+package reset
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/passbot/passbot/bot"
+)
+
+// toSignIn walks to the sign-in step of the Galaxy S7 and gets its link.
+func toSignIn(t *testing.T, lang string) *session {
+	t.Helper()
+	s := start(t, lang, devices["android6"])
+	s.press(actDevice, "0")
+	s.press(actReset, "")
+	s.press(actSignOut, "")
+	s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
+	return s
+}
+
+func TestARefusedSignInResetsNothing(t *testing.T) {
+	cases := []struct {
+		outcome, lang string
+		want          []string
+		again         bool // the banner comes back for another try
+	}{
+		{bot.SignInMismatch, "en", []string{"You signed in as mallory@contoso.com", "belongs to another account", "Nothing was reset", "helpdesk@contoso.com"}, false},
+		{bot.SignInMismatch, "nl", []string{"aangemeld als mallory@contoso.com", "hoort bij een ander account", "niets opnieuw ingesteld"}, false},
+		{bot.SignInExpired, "en", []string{"came too late", "Nothing was reset", "Press Sign out"}, true},
+		{bot.SignInExpired, "nl", []string{"kwam te laat", "Druk op Afmelden"}, true},
+		{bot.SignInReused, "en", []string{"opened a second time", "no longer works"}, true},
+		{bot.SignInDenied, "en", []string{"The sign-in was cancelled"}, true},
+		{bot.SignInDenied, "nl", []string{"De aanmelding is geannuleerd"}, true},
+		{bot.SignInInvalid, "en", []string{"could not verify that sign-in"}, true},
+		{bot.SignInStale, "en", []string{"was not fresh", "within 5 minutes"}, true},
+		{bot.SignInFailed, "nl", []string{"De aanmelding is niet gelukt"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.outcome+"/"+tc.lang, func(t *testing.T) {
+			s := toSignIn(t, tc.lang)
+			s.signedIn(tc.outcome, bot.Identity{UPN: "mallory@contoso.com", OID: "other"})
+			if len(s.out.Commands) != 0 || s.c.Verified != nil || s.c.SignIn != "" {
+				t.Fatalf("commands %+v verified %+v link %q", s.out.Commands, s.c.Verified, s.c.SignIn)
+			}
+			wantText(t, s.out.Replies[0].Text, tc.want...)
+			if !tc.again {
+				if s.c.Step != "" || len(s.out.Replies) != 1 {
+					t.Errorf("step %q replies %+v: a sign-in by someone else ends the conversation", s.c.Step, s.out.Replies)
+				}
+				return
+			}
+			if s.c.Step != stepConfirm || len(s.out.Replies) != 2 || !slices.Equal(actions(s.out.Replies[1]), []string{"signout", "cancel"}) {
+				t.Fatalf("step %q replies %+v: want the banner again", s.c.Step, s.out.Replies)
+			}
+			// The next Sign out asks for a new link.
+			s.press(actSignOut, "")
+			if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpSignIn {
+				t.Errorf("second Sign out: commands %+v", s.out.Commands)
+			}
+		})
+	}
+}
+
+// Only the sign-in moves the conversation on: not a forged Yes, not a
+// sign-in for another link or by someone who does not own the device.
+func TestNoResetWithoutTheOwnersSignIn(t *testing.T) {
+	t.Run("Yes while waiting for the sign-in", func(t *testing.T) {
+		s := toSignIn(t, "en")
+		s.press(actYes, "")
+		if len(s.out.Commands) != 0 || s.c.Step != stepVerify {
+			t.Errorf("commands %+v step %q", s.out.Commands, s.c.Step)
+		}
+	})
+	t.Run("Yes at the with-you step without a sign-in", func(t *testing.T) {
+		s := toSignIn(t, "en")
+		s.c.Step = stepWithYou
+		s.press(actYes, "")
+		if len(s.out.Commands) != 0 {
+			t.Errorf("commands %+v", s.out.Commands)
+		}
+	})
+	t.Run("a sign-in kept from another device", func(t *testing.T) {
+		s := toSignIn(t, "en")
+		s.signedIn(bot.SignInOK, bot.Identity{UPN: owner})
+		other := devices["ios"].Ref()
+		other.OwnerUPN = "lieke.devries@contoso.com"
+		s.c.Device = &other
+		s.press(actYes, "")
+		if len(s.out.Commands) != 0 {
+			t.Errorf("commands %+v", s.out.Commands)
+		}
+	})
+	t.Run("a result for a conversation not waiting for it", func(t *testing.T) {
+		s := start(t, "en", devices["android6"])
+		s.press(actDevice, "0")
+		s.signedIn(bot.SignInOK, bot.Identity{UPN: owner})
+		if len(s.out.Replies) != 0 || s.c.Step != stepCard || s.c.Verified != nil {
+			t.Errorf("replies %+v step %q verified %+v", s.out.Replies, s.c.Step, s.c.Verified)
+		}
+	})
+}
+
+func TestWithoutSignInTheResetIsAuditedUnverified(t *testing.T) {
+	s := start(t, "en", devices["android6"])
+	s.f = New(Config{SignIn: false})
+	s.press(actDevice, "0")
+	s.press(actReset, "")
+	r := s.reply()
+	if r.Text != "Reset the passcode of Galaxy S7?" {
+		t.Errorf("banner %q: without a sign-in it promises none", r.Text)
+	}
+	s.press(actSignOut, "")
+	wantText(t, s.reply().Text, "Do you have Galaxy S7 with you?")
+	s.press(actYes, "")
+	if len(s.out.Commands) != 1 || s.out.Commands[0].Verified != "unverified" {
+		t.Errorf("commands %+v, want a reset audited as unverified", s.out.Commands)
+	}
+}
+
+func TestOwnership(t *testing.T) {
+	d := bot.DeviceRef{OwnerID: "4f2b6c1e-8d3a-4c55-9a6e-1b2c3d4e5f60", OwnerUPN: owner}
+	cases := []struct {
+		name string
+		id   bot.Identity
+		d    bot.DeviceRef
+		want bool
+	}{
+		{"same object ID", bot.Identity{OID: "4F2B6C1E-8D3A-4C55-9A6E-1B2C3D4E5F60", UPN: "renamed@contoso.com"}, d, true},
+		{"same UPN, other object ID", bot.Identity{OID: "other", UPN: owner}, d, false},
+		{"no object ID in the token", bot.Identity{UPN: owner}, d, false},
+		{"UPN where Intune names no object ID", bot.Identity{UPN: "ADELE.VANCE@contoso.com"}, bot.DeviceRef{OwnerUPN: owner}, true},
+		{"other UPN", bot.Identity{UPN: "lieke.devries@contoso.com"}, bot.DeviceRef{OwnerUPN: owner}, false},
+		{"a device with no owner", bot.Identity{}, bot.DeviceRef{}, false},
+	}
+	for _, tc := range cases {
+		if got := tc.id.Owns(tc.d); got != tc.want {
+			t.Errorf("%s: Owns = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
