@@ -155,6 +155,7 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		if err != nil {
 			return err
 		}
+		s.Links = store.NewLinks(a.store.Client(), bot.Slack)
 		a.engine.Notifiers[bot.Slack] = s
 		a.metrics.WatchChat(string(bot.Slack), s.Ready)
 		runners = append(runners, s)
@@ -288,7 +289,9 @@ func (a *App) demoUser(upn string) (demoidp.User, bool) {
 
 func (a *App) discord() (*discord.Adapter, error) {
 	links := store.NewLinks(a.store.Client(), bot.Discord)
-	d, err := discord.New(a.cfg.DiscordConfig, a.engine, links, a.cfg.Helpdesk.Approvers, a.log)
+	dc := a.cfg.DiscordConfig
+	dc.SelfLink = a.cfg.Verify != bot.VerifyOff
+	d, err := discord.New(dc, a.engine, links, a.cfg.Helpdesk.Approvers, a.log)
 	if err != nil {
 		return nil, err
 	}

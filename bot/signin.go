@@ -96,7 +96,9 @@ var ErrSignInStale = errors.New("the conversation no longer waits for this sign-
 // final outcome (a sign-in by someone else than the device's owner is a
 // mismatch), and ErrSignInStale when the conversation has moved on.
 func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
-	if r.Outcome == SignInOK && !r.Identity.Owns(r.Device) {
+	// A sign-in for no device only links the chat account to whoever
+	// signed in; one for a device must be by its owner.
+	if r.Outcome == SignInOK && r.Device.ID != "" && !r.Identity.Owns(r.Device) {
 		r.Outcome = SignInMismatch
 	}
 	rec := AuditRecord{Actor: r.Owner.Key(), UPN: r.Owner.UPN, Action: "verify", Device: r.Device.ID, Name: r.Device.Name, Outcome: r.Outcome}

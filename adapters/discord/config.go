@@ -20,6 +20,10 @@ type Config struct {
 	DiscordLinksFile string `envconfig:"DISCORD_LINKS_FILE" desc:"JSON file {\"<discord user id>\": \"upn\"} of static Discord-user to Intune-UPN links"`
 	// DiscordHelpdeskChannel is where replies addressed to the helpdesk go.
 	DiscordHelpdeskChannel string `envconfig:"DISCORD_HELPDESK_CHANNEL" desc:"Discord channel ID for helpdesk notices; empty drops them with a log line"`
+	// SelfLink lets unlinked users reach the engine, which offers them a
+	// sign-in that links their account; the program sets it when the
+	// sign-in is on.
+	SelfLink bool `ignored:"true"`
 }
 
 // check names the variable at fault.

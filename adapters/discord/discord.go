@@ -5,7 +5,8 @@
 // Discord gives bots no e-mail address, so a Discord user reaches their
 // Intune devices through a link (Discord user ID → UPN) that an approver
 // sets with /passcode link, or a static links file. Unlinked users are told
-// how to get linked and never reach the engine.
+// how to get linked and never reach the engine, unless SelfLink lets them
+// link themselves by signing in.
 //
 // Helpdesk approval cards go to PASSBOT_DISCORD_HELPDESK_CHANNEL. A decision
 // replaces the clicked card for the whole channel (type 7), refusals are
@@ -297,7 +298,7 @@ func (a *Adapter) upn(ctx context.Context, u bot.User, approver bool) (upn, refu
 	case err != nil:
 		a.log.Error("discord: read link", "user", u.ID, "err", err)
 		return "", text(u.Locale, "unavailable")
-	case upn == "" && !approver:
+	case upn == "" && !approver && !a.cfg.SelfLink:
 		a.log.Info("discord: user is not linked to a work account", "user", u.ID)
 		return "", text(u.Locale, "unlinked", "id", u.ID)
 	}

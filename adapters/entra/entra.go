@@ -184,6 +184,9 @@ func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
 	default:
 		p := Page{Lang: l.Lang, Title: locales.Text(l.Lang, "page.title"),
 			Message: locales.Text(l.Lang, "page.start", "name", l.Device.Name, "upn", expectedUPN(l.SignIn))}
+		if l.Device.ID == "" {
+			p.Message = locales.Text(l.Lang, "page.link")
+		}
 		p.Form.Action = "/signin/" + r.PathValue("id")
 		p.Form.Submit = []Button{{Name: "go", Value: "1", Label: locales.Text(l.Lang, "page.start.button")}}
 		// The form's answer redirects to the provider: browsers hold that

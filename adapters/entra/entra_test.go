@@ -398,3 +398,31 @@ func TestCallbacksAreRateLimited(t *testing.T) {
 		t.Errorf("the 31st guess in a minute got %d, want 429", last)
 	}
 }
+
+// An unlinked chat account (Discord gives no e-mail) links itself by
+// signing in: the chat then lists the devices of whoever signed in, and the
+// link is kept for later conversations.
+func TestSigningInLinksAChatAccount(t *testing.T) {
+	r := newRig(t)
+	dm := &enginetest.Recorder{}
+	r.env.Engine.Notifiers[bot.Discord] = dm
+	nobody := bot.User{Platform: bot.Discord, ID: "D9", Locale: "nl"}
+	replies := enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Message, User: nobody, Text: "wachtwoordcode vergeten"})
+	replies = enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Press, User: nobody, Action: enginetest.Button(t, replies, "Aanmelden")})
+	link := linkRE.FindString(enginetest.Text(replies))
+	if link == "" {
+		t.Fatalf("no link in %q", enginetest.Text(replies))
+	}
+	page, err := demoidp.Browse(context.Background(), r.srv.Client(), link, "lieke.devries@contoso.com")
+	if err != nil || page != "U bent aangemeld. Ga terug naar de chat." {
+		t.Fatalf("page %q %v", page, err)
+	}
+	chat := enginetest.Text(dm.Sent())
+	if !strings.Contains(chat, "U bent aangemeld als lieke.devries@contoso.com") || !strings.Contains(chat, "Welk apparaat") {
+		t.Errorf("chat %q, want Lieke's devices", chat)
+	}
+	enginetest.Button(t, dm.Sent(), "Lieke's Galaxy A5 (Android)")
+	if upn, err := store.NewLinks(r.env.Store.Client(), bot.Discord).Get(context.Background(), "D9"); err != nil || upn != "lieke.devries@contoso.com" {
+		t.Errorf("link %q %v", upn, err)
+	}
+}

@@ -29,8 +29,18 @@ type Handler interface {
 	Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error)
 }
 
+// Links finds the company account a Slack user proved by signing in
+// (a *store.Links).
+type Links interface {
+	Get(ctx context.Context, userID string) (string, error)
+}
+
 // Adapter is passbot on Slack. It implements bot.Notifier.
 type Adapter struct {
+	// Links, when set, names a user's company account where they signed in
+	// before, in place of the profile e-mail.
+	Links Links
+
 	cfg     Config
 	api     *slackapi.Client
 	handler Handler

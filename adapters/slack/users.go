@@ -37,7 +37,9 @@ func newUserCache() *userCache {
 }
 
 // person returns the Slack user as a bot.User: users.info with the locale,
-// the e-mail as UPN ("" without users:read.email or without an e-mail).
+// and as UPN the account the user proved by signing in, else the e-mail
+// ("" without users:read.email or without an e-mail). Both are kept for
+// userTTL.
 func (a *Adapter) person(ctx context.Context, id string) (person, error) {
 	now := a.now()
 	a.users.mu.Lock()
@@ -64,6 +66,16 @@ func (a *Adapter) person(ctx context.Context, id string) (person, error) {
 	p := person{
 		user: bot.User{Platform: bot.Slack, ID: id, Name: name, UPN: info.Profile.Email, Locale: info.Locale},
 		bot:  info.IsBot,
+	}
+	if a.Links != nil {
+		// The e-mail is a guess at the UPN; a sign-in proved the link.
+		upn, err := a.Links.Get(ctx, id)
+		if err != nil {
+			return person{}, err
+		}
+		if upn != "" {
+			p.user.UPN = upn
+		}
 	}
 	a.users.mu.Lock()
 	a.users.people[id] = cachedPerson{person: p, expires: now.Add(userTTL)}

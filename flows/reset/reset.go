@@ -18,6 +18,7 @@ const (
 	stepCard       = "card"       // a device's actions
 	stepConfirm    = "confirm"    // the sign-out banner
 	stepVerify     = "verify"     // waiting for the owner's fresh sign-in
+	stepLink       = "link"       // offered a sign-in to link the chat account
 	stepWithYou    = "withyou"    // the device-with-you check
 	stepNotWithYou = "notwithyou" // answered No: offer Remote Lock
 	stepReason     = "reason"     // typing why the helpdesk should approve
@@ -35,6 +36,7 @@ const (
 	actYes     = "yes"
 	actNo      = "no"
 	actRequest = "request"
+	actLink    = "link"
 )
 
 // Follow-up kinds.
@@ -143,8 +145,12 @@ func (t *turn) support() string { return t.text("support", "support", t.f.cfg.Su
 // deviceArgs are the placeholders of texts about a device, and the time a
 // sign-in link stays valid, which those texts mention.
 func (t *turn) deviceArgs(d *bot.DeviceRef) []string {
-	return []string{"name", d.Name, "platform", t.text("kind." + string(d.Kind)), "version", d.OSVersion,
-		"minutes", strconv.Itoa(max(1, int(t.f.cfg.SignInTTL.Round(time.Minute).Minutes())))}
+	return []string{"name", d.Name, "platform", t.text("kind." + string(d.Kind)), "version", d.OSVersion, "minutes", t.minutes()}
+}
+
+// minutes is how long a sign-in link stays valid, in whole minutes.
+func (t *turn) minutes() string {
+	return strconv.Itoa(max(1, int(t.f.cfg.SignInTTL.Round(time.Minute).Minutes())))
 }
 
 // Step implements bot.Flow.

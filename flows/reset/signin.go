@@ -21,26 +21,70 @@ func (t *turn) signOut() {
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpSignIn, Device: *t.c.Device, Lang: t.lang()})
 }
 
+// unknownUser answers a person whose chat account names no company account
+// (Discord, or a Slack profile without an e-mail): with the sign-in on,
+// they may sign in once to link it themselves.
+func (t *turn) unknownUser() {
+	if !t.f.cfg.SignIn {
+		t.say(bot.Reply{Text: t.text("devices.nouser")})
+		return
+	}
+	t.goTo(stepLink)
+	t.say(bot.Reply{Text: t.text("devices.nouser.signin"), Buttons: []bot.Button{
+		t.button("btn.signin", actLink, bot.Primary), t.button("btn.cancel", actCancel, bot.Default)}})
+}
+
+// linkSignIn asks for a sign-in that proves which company account the
+// chat account belongs to. It vouches for no reset: one still needs the
+// device owner's own sign-in.
+func (t *turn) linkSignIn() {
+	t.c.Step, t.c.Expires, t.c.Device, t.c.Verified = stepVerify, t.now.Add(t.f.cfg.SignInTTL), nil, nil
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpSignIn, Lang: t.lang()})
+}
+
 // signInLink shows the link privately: whoever has it can sign in for the
 // conversation, though only the device's owner gets through.
 func (t *turn) signInLink(s bot.SignIn) {
-	if t.c.Step != stepVerify || t.c.Device == nil {
+	if t.c.Step != stepVerify {
 		return
 	}
 	t.c.SignIn = s.ID
+	cancel := []bot.Button{t.button("btn.cancel", actCancel, bot.Default)}
+	if t.c.Device == nil {
+		t.say(bot.Reply{Text: t.text("signin.link.account", "link", s.URL, "minutes", t.minutes()), Buttons: cancel, Private: true, Replace: true})
+		return
+	}
 	upn := s.Device.OwnerUPN
 	if upn == "" {
 		upn = t.c.Owner.UPN
 	}
 	text := t.text("signin.link", append(t.deviceArgs(t.c.Device), "link", s.URL, "upn", upn)...)
-	t.say(bot.Reply{Text: text, Buttons: []bot.Button{t.button("btn.cancel", actCancel, bot.Default)}, Private: true, Replace: true})
+	t.say(bot.Reply{Text: text, Buttons: cancel, Private: true, Replace: true})
+}
+
+// linked carries on after a sign-in that linked the chat account: the
+// devices of the account it proved.
+func (t *turn) linked(r *bot.SignInResult) {
+	t.c.SignIn = ""
+	if r.Outcome != bot.SignInOK || r.Identity.UPN == "" {
+		t.end()
+		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, "minutes", t.minutes(), "name", "", "upn", r.Identity.UPN)})
+		return
+	}
+	t.say(bot.Reply{Text: t.text("signin.linked", "upn", r.Identity.UPN)})
+	t.c.Owner.UPN = r.Identity.UPN
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
 }
 
 // signedIn carries on after the sign-in: on to the device-with-you check
 // when the device's owner signed in; otherwise back to the banner for
 // another try, except after someone else signed in, which ends it.
 func (t *turn) signedIn(r *bot.SignInResult) {
-	if t.c.Step != stepVerify || t.c.Device == nil {
+	if t.c.Step != stepVerify {
+		return
+	}
+	if t.c.Device == nil {
+		t.linked(r)
 		return
 	}
 	args := append(t.deviceArgs(t.c.Device), "upn", r.Identity.UPN)

@@ -2,6 +2,7 @@ package reset
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/passbot/passbot/bot"
@@ -137,4 +138,42 @@ func TestOwnership(t *testing.T) {
 			t.Errorf("%s: Owns = %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// A chat account with no company account (an unlinked Discord user) may
+// sign in once to link it: that lists the devices of whoever signed in, and
+// still vouches for no reset.
+func TestSigningInLinksAnUnknownChatAccount(t *testing.T) {
+	for _, lang := range []string{"en", "nl"} {
+		t.Run(lang, func(t *testing.T) {
+			s := &session{t: t, f: newFlow(), now: t0, c: &bot.Conversation{ID: "c", Lang: lang, Owner: bot.User{Platform: bot.Discord, ID: "D1"}}}
+			s.text(trigger[lang])
+			r := s.reply()
+			wantText(t, r.Text, map[string]string{"en": "Sign in once with your work account", "nl": "Meld u één keer aan met uw werkaccount"}[lang])
+			if !slices.Equal(actions(r), []string{actLink, "cancel"}) || s.c.Step != stepLink {
+				t.Fatalf("actions %q step %q", actions(r), s.c.Step)
+			}
+			s.c.ID = "c"
+			s.press(actLink, "")
+			if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpSignIn || s.out.Commands[0].Device.ID != "" {
+				t.Fatalf("commands %+v, want a sign-in for no device", s.out.Commands)
+			}
+			s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
+			if r := s.reply(); !r.Private || !strings.Contains(r.Text, "http://127.0.0.1:8080/signin/L1") {
+				t.Fatalf("link reply %+v", r)
+			}
+			s.signedIn(bot.SignInOK, bot.Identity{UPN: owner, OID: "x", AuthTime: t0})
+			wantText(t, s.reply().Text, map[string]string{"en": "You signed in as adele.vance@contoso.com. I will use this account", "nl": "U bent aangemeld als adele.vance@contoso.com. Ik gebruik dit account"}[lang])
+			if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpList || s.c.Owner.UPN != owner || s.c.Verified != nil {
+				t.Fatalf("commands %+v owner %+v verified %+v: want the devices of the account, and no verified reset", s.out.Commands, s.c.Owner, s.c.Verified)
+			}
+		})
+	}
+	t.Run("without the sign-in, support has to link it", func(t *testing.T) {
+		f := New(Config{})
+		out := f.Step(&bot.Conversation{Owner: bot.User{Platform: bot.Discord, ID: "D1"}}, bot.Input{Kind: bot.Text, Text: "reset my passcode"}, t0)
+		if len(out.Replies) != 1 || len(out.Replies[0].Buttons) != 0 || !strings.Contains(out.Replies[0].Text, "Ask your company support to link") {
+			t.Errorf("replies %+v", out.Replies)
+		}
+	})
 }

@@ -58,7 +58,7 @@ func (t *turn) start() {
 	t.end()
 	t.c.ID = ""
 	if t.c.Owner.UPN == "" {
-		t.say(bot.Reply{Text: t.text("devices.nouser")})
+		t.unknownUser()
 		return
 	}
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
@@ -101,6 +101,8 @@ func (t *turn) onPress(action, arg string) {
 		t.lock()
 	case stepConfirm + "/" + actSignOut:
 		t.signOut()
+	case stepLink + "/" + actLink:
+		t.linkSignIn()
 	case stepWithYou + "/" + actYes:
 		t.reset()
 	case stepWithYou + "/" + actNo:
