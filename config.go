@@ -115,7 +115,7 @@ func (c *Config) checkVerify() error {
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
-		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && (u.Scheme != "http" || !loopback(u.Hostname()))) {
 			return fmt.Errorf("PASSBOT_PUBLIC_URL: %q is not an https URL (http only on loopback)", c.PublicURL)
 		}
 	}
