@@ -128,6 +128,9 @@ func TestManifestsFitTogether(t *testing.T) {
 	for _, e := range c.Env {
 		env[e.Name] = e.Value
 	}
+	if u, err := url.Parse(env["PASSBOT_PUBLIC_URL"]); err != nil || u.Scheme != "https" || u.Host == "" {
+		t.Errorf("PASSBOT_PUBLIC_URL %q: want the https URL browsers reach the sign-in pages at", env["PASSBOT_PUBLIC_URL"])
+	}
 	if env["PASSBOT_OPS_ADDR"] != ":9090" || env["PASSBOT_HTTP_ADDR"] != ":8080" {
 		t.Errorf("PASSBOT_OPS_ADDR %q and PASSBOT_HTTP_ADDR %q do not match the container ports", env["PASSBOT_OPS_ADDR"], env["PASSBOT_HTTP_ADDR"])
 	}
