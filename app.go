@@ -84,6 +84,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 			ReminderAfter: cfg.Reminder,
 			PollEvery:     cfg.PollEvery,
 			Approvals:     h.Approvals,
+			HelpdeskLang:  h.Lang,
+			NoHelpdesk:    !cfg.helpdeskChannels(),
 		}),
 		Approval: approval.New(approval.Config{
 			EscalateAfter: h.EscalateAfter,
@@ -160,7 +162,7 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		a.metrics.WatchChat(string(bot.Slack), s.Ready)
 		runners = append(runners, s)
 		if sc.Mode == slack.ModeHTTP {
-			routes.Handle("/slack/", s.HTTPHandler())
+			routes.Handle("/slack/", s.HTTPHandler(a.metrics))
 		}
 	}
 	if a.cfg.serves("discord") {

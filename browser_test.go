@@ -17,21 +17,16 @@ import (
 // consoleChat is the real program on its embedded default (console, demo
 // fleet, the demo sign-in on a free loopback port) over a real Redis, its
 // console typed into by the test.
-type consoleChat struct {
-	t   *testing.T
-	ctx context.Context
-	in  *io.PipeWriter
-	out *transcript
-}
+type consoleChat struct{ terminal }
 
 func startConsoleChat(t *testing.T) *consoleChat {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // bounds every wait
 	t.Setenv("PASSBOT_REDIS_URL", redistest.Start(t).URL)
 	stdin, in := io.Pipe()
-	c := &consoleChat{t: t, ctx: ctx, in: in, out: newTranscript()}
+	c := &consoleChat{terminal{t: t, ctx: ctx, in: in, out: newTranscript(), logs: newTranscript()}}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, stdin, c.out, io.Discard) }()
+	go func() { done <- run(ctx, nil, stdin, c.out, c.logs) }()
 	t.Cleanup(func() {
 		in.Close()
 		if err := <-done; err != nil {
@@ -41,20 +36,6 @@ func startConsoleChat(t *testing.T) *consoleChat {
 	})
 	c.waitFor("passbot console: you are adele.vance@contoso.com")
 	return c
-}
-
-func (c *consoleChat) say(lines ...string) {
-	c.t.Helper()
-	if _, err := io.WriteString(c.in, strings.Join(lines, "\n")+"\n"); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-func (c *consoleChat) waitFor(s string) {
-	c.t.Helper()
-	if err := c.out.waitFor(c.ctx, s); err != nil {
-		c.t.Fatalf("console never printed %q: %v\noutput:\n%s", s, err, c.out)
-	}
 }
 
 var consoleLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+`)

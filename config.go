@@ -12,6 +12,7 @@ import (
 	"github.com/passbot/passbot/adapters/intune"
 	"github.com/passbot/passbot/adapters/slack"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
 )
 
 // Config is every setting, read from PASSBOT_* environment variables.
@@ -63,27 +64,41 @@ type Helpdesk struct {
 	EscalateAfter time.Duration `envconfig:"ESCALATE_AFTER" default:"30m" desc:"re-post an undecided request to the helpdesk after this, and again each time"`
 	ExpireAfter   time.Duration `envconfig:"EXPIRE_AFTER" default:"8h" desc:"close an undecided request after this and tell the employee"`
 	DigestSpec    string        `envconfig:"DIGEST_SPEC" default:"0 0 9 * * 1-5" desc:"cron spec (with seconds) of the digest of pending requests"`
-	PerUser       int           `envconfig:"LIMIT_PER_USER" default:"5" desc:"resets and requests one user may make per LIMIT_WINDOW; 0 disables"`
-	PerDevice     int           `envconfig:"LIMIT_PER_DEVICE" default:"3" desc:"resets and requests of one device per LIMIT_WINDOW; 0 disables"`
-	LimitWindow   time.Duration `envconfig:"LIMIT_WINDOW" default:"24h" desc:"window of the abuse limits"`
+	PerUser       int           `envconfig:"LIMIT_PER_USER" default:"5" desc:"resets and requests one user may make per LIMIT_WINDOW; 0 disables this limit"`
+	PerDevice     int           `envconfig:"LIMIT_PER_DEVICE" default:"3" desc:"resets and requests of one device per LIMIT_WINDOW; 0 disables this limit"`
+	LimitWindow   time.Duration `envconfig:"LIMIT_WINDOW" default:"24h" desc:"window of the abuse limits: 1s or more; 0 disables both limits"`
 }
 
-// check validates what envconfig cannot, naming the variable at fault.
+// check validates what envconfig cannot, naming the variable at fault and
+// the values it accepts: a bad value stops start-up rather than quietly
+// turning something off.
 func (c *Config) check() error {
+	c.Platforms = nonEmpty(c.Platforms)
+	if len(c.Platforms) == 0 {
+		return fmt.Errorf("PASSBOT_PLATFORMS is empty (want one or more of console, slack, discord)")
+	}
 	for _, p := range c.Platforms {
 		if !slices.Contains([]string{"console", "slack", "discord"}, p) {
 			return fmt.Errorf("PASSBOT_PLATFORMS: unknown platform %q (want console, slack or discord)", p)
 		}
 	}
+	if !supportedLocale(c.Locale) {
+		return fmt.Errorf("PASSBOT_CONSOLE_LOCALE: unknown locale %q (want en or nl, or a locale of them such as nl-NL)", c.Locale)
+	}
+	if !locales.Supported(c.Helpdesk.Lang) {
+		return fmt.Errorf("PASSBOT_HELPDESK_LOCALE: unknown language %q (want en or nl)", c.Helpdesk.Lang)
+	}
+	if err := c.checkDurations(); err != nil {
+		return err
+	}
 	c.SlackConfig.Mode = strings.ToLower(strings.TrimSpace(c.SlackConfig.Mode))
 	if c.serves("slack") && c.SlackConfig.Mode == slack.ModeHTTP && c.HTTPAddr == "" {
 		return fmt.Errorf("PASSBOT_HTTP_ADDR is required with PASSBOT_SLACK_MODE=http (Slack posts to /slack/...)")
 	}
+	c.Helpdesk.Approvers = nonEmpty(c.Helpdesk.Approvers)
 	if c.Approvals {
-		// Set but empty (PASSBOT_APPROVERS= in an .env or a compose file)
-		// would leave every request undecidable.
-		if !slices.ContainsFunc(c.Helpdesk.Approvers, func(a string) bool { return strings.TrimSpace(a) != "" }) {
-			return fmt.Errorf("PASSBOT_APPROVERS is empty: name who may approve (user or group IDs), or set PASSBOT_APPROVALS=false")
+		if len(c.Helpdesk.Approvers) == 0 {
+			return fmt.Errorf("PASSBOT_APPROVERS is empty: name who may approve requests (Slack user or group IDs, Discord user or role IDs, console personas), or set PASSBOT_APPROVALS=false")
 		}
 		// A request nobody sees is worse than none: the employee would wait.
 		if c.serves("slack") && c.Helpdesk.Channel == "" {
@@ -143,6 +158,64 @@ func (c *Config) checkVerify() error {
 	return nil
 }
 
+// minLimitWindow is the shortest abuse-limit window: the limits count per
+// window in whole milliseconds, and anything shorter than a second limits
+// nothing a person could do.
+const minLimitWindow = time.Second
+
+// checkDurations checks the timings and the abuse limits. Only the limits
+// can be switched off, and only with an explicit 0.
+func (c *Config) checkDurations() error {
+	positive := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"PASSBOT_STEP_TIMEOUT", c.StepTimeout},
+		{"PASSBOT_REMINDER_AFTER", c.Reminder},
+		{"PASSBOT_POLL_EVERY", c.PollEvery},
+		{"PASSBOT_ESCALATE_AFTER", c.EscalateAfter},
+		{"PASSBOT_EXPIRE_AFTER", c.ExpireAfter},
+		{"PASSBOT_GRAPH_TIMEOUT", c.IntuneConfig.Timeout},
+	}
+	for _, p := range positive {
+		if p.d <= 0 {
+			return fmt.Errorf("%s: %v is out of range (want a duration above 0, such as 30s or 5m)", p.name, p.d)
+		}
+	}
+	if n := c.IntuneConfig.MaxAttempts; n < 1 || n > 10 {
+		return fmt.Errorf("PASSBOT_GRAPH_MAX_ATTEMPTS: %d is out of range (want 1 to 10)", n)
+	}
+	if c.PerUser < 0 {
+		return fmt.Errorf("PASSBOT_LIMIT_PER_USER: %d is out of range (want 1 or more, or 0 for no per-user limit)", c.PerUser)
+	}
+	if c.PerDevice < 0 {
+		return fmt.Errorf("PASSBOT_LIMIT_PER_DEVICE: %d is out of range (want 1 or more, or 0 for no per-device limit)", c.PerDevice)
+	}
+	if w := c.LimitWindow; w != 0 && w < minLimitWindow {
+		return fmt.Errorf("PASSBOT_LIMIT_WINDOW: %v is out of range (want %v or more, or 0 for no limits at all)", w, minLimitWindow)
+	}
+	return nil
+}
+
+// supportedLocale reports whether passbot speaks the language of a locale
+// such as "nl", "nl-NL" or "en_GB".
+func supportedLocale(locale string) bool {
+	lang, _, _ := strings.Cut(strings.ReplaceAll(locale, "_", "-"), "-")
+	return locales.Supported(strings.ToLower(lang))
+}
+
+// nonEmpty drops blank entries of a comma-separated list, so
+// PASSBOT_PLATFORMS=" " or "slack," do not count a blank as an entry.
+func nonEmpty(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // loopback reports whether host is this machine.
 func loopback(host string) bool {
 	if host == "localhost" {
@@ -153,3 +226,9 @@ func loopback(host string) bool {
 }
 
 func (c *Config) serves(platform string) bool { return slices.Contains(c.Platforms, platform) }
+
+// helpdeskChannels reports whether every platform served has somewhere to
+// post helpdesk notices (the console prints them itself).
+func (c *Config) helpdeskChannels() bool {
+	return (!c.serves("slack") || c.Helpdesk.Channel != "") && (!c.serves("discord") || c.DiscordHelpdeskChannel != "")
+}

@@ -54,16 +54,22 @@ func meganGraph(t *testing.T) (*graphtest.Server, string) {
 // it runs the follow-up sweep itself (PASSBOT_SWEEP_SPEC is set to never
 // fire), so nothing waits on the wall clock.
 type graphChat struct {
-	t     *testing.T
-	ctx   context.Context
+	terminal
 	fake  *graphtest.Server
 	app   *App
 	redis *redistest.Server
 	clock *enginetest.Clock
-	in    *io.PipeWriter
-	out   *transcript
-	logs  *transcript
 	done  chan error
+}
+
+// terminal is a running program's console: the test types into in and reads
+// out (and the logs).
+type terminal struct {
+	t    *testing.T
+	ctx  context.Context
+	in   *io.PipeWriter
+	out  *transcript
+	logs *transcript
 }
 
 func startGraphChat(t *testing.T, fake *graphtest.Server, user string) *graphChat {
@@ -100,8 +106,8 @@ func startGraphChat(t *testing.T, fake *graphtest.Server, user string) *graphCha
 	if err := cfg.check(); err != nil {
 		t.Fatal(err)
 	}
-	c := &graphChat{t: t, ctx: ctx, fake: fake, redis: rds, clock: enginetest.NewClock(),
-		out: newTranscript(), logs: newTranscript(), done: make(chan error, 1)}
+	c := &graphChat{terminal: terminal{t: t, ctx: ctx, out: newTranscript(), logs: newTranscript()},
+		fake: fake, redis: rds, clock: enginetest.NewClock(), done: make(chan error, 1)}
 	app, err := NewApp(ctx, cfg, ops.NewLogger(c.logs, slog.LevelDebug), WithHTTPClient(fake.Client()))
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +126,7 @@ func startGraphChat(t *testing.T, fake *graphtest.Server, user string) *graphCha
 }
 
 // say types lines into the console; it handles them in order.
-func (c *graphChat) say(lines ...string) {
+func (c *terminal) say(lines ...string) {
 	c.t.Helper()
 	if _, err := io.WriteString(c.in, strings.Join(lines, "\n")+"\n"); err != nil {
 		c.t.Fatal(err)
@@ -128,7 +134,7 @@ func (c *graphChat) say(lines ...string) {
 }
 
 // waitFor waits until the console printed s after what earlier waits found.
-func (c *graphChat) waitFor(s string) {
+func (c *terminal) waitFor(s string) {
 	c.t.Helper()
 	if err := c.out.waitFor(c.ctx, s); err != nil {
 		c.t.Fatalf("console never printed %q: %v\noutput:\n%s\nlogs:\n%s", s, err, c.out, c.logs)

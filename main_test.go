@@ -120,6 +120,25 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"PASSBOT_DEVICES": "intune", "PASSBOT_GRAPH_TENANT_ID": "t", "PASSBOT_GRAPH_CLIENT_ID": "c", "PASSBOT_GRAPH_CLIENT_SECRET": "s"}, "PASSBOT_HTTP_ADDR, PASSBOT_PUBLIC_URL"},
 		{map[string]string{"PASSBOT_VERIFY": "entra", "PASSBOT_HTTP_ADDR": "127.0.0.1:0", "PASSBOT_PUBLIC_URL": "https://passbot.contoso.com"}, "PASSBOT_GRAPH_CLIENT_ID, PASSBOT_GRAPH_CLIENT_SECRET or PASSBOT_GRAPH_CERTIFICATE_PATH, PASSBOT_GRAPH_TENANT_ID"},
 		{map[string]string{"PASSBOT_VERIFY": "entra", "PASSBOT_HTTP_ADDR": "127.0.0.1:0", "PASSBOT_PUBLIC_URL": "https://passbot.contoso.com", "PASSBOT_GRAPH_TENANT_ID": "common", "PASSBOT_GRAPH_CLIENT_ID": "c", "PASSBOT_GRAPH_CLIENT_SECRET": "s"}, "PASSBOT_GRAPH_TENANT_ID"},
+		{map[string]string{"PASSBOT_LIMIT_WINDOW": "500µs"}, "PASSBOT_LIMIT_WINDOW: 500µs is out of range (want 1s or more, or 0 for no limits at all)"},
+		{map[string]string{"PASSBOT_LIMIT_WINDOW": "-1h"}, "PASSBOT_LIMIT_WINDOW: -1h0m0s is out of range"},
+		{map[string]string{"PASSBOT_LIMIT_PER_USER": "-1"}, "PASSBOT_LIMIT_PER_USER: -1 is out of range (want 1 or more, or 0 for no per-user limit)"},
+		{map[string]string{"PASSBOT_LIMIT_PER_DEVICE": "-3"}, "PASSBOT_LIMIT_PER_DEVICE: -3 is out of range"},
+		{map[string]string{"PASSBOT_PLATFORMS": ""}, "PASSBOT_PLATFORMS is empty (want one or more of console, slack, discord)"},
+		{map[string]string{"PASSBOT_PLATFORMS": " , "}, "PASSBOT_PLATFORMS is empty"},
+		{map[string]string{"PASSBOT_CONSOLE_LOCALE": "fr"}, "PASSBOT_CONSOLE_LOCALE: unknown locale \"fr\" (want en or nl"},
+		{map[string]string{"PASSBOT_HELPDESK_LOCALE": "de"}, "PASSBOT_HELPDESK_LOCALE: unknown language \"de\" (want en or nl)"},
+		{map[string]string{"PASSBOT_STEP_TIMEOUT": "-5m"}, "PASSBOT_STEP_TIMEOUT: -5m0s is out of range (want a duration above 0"},
+		{map[string]string{"PASSBOT_POLL_EVERY": "0"}, "PASSBOT_POLL_EVERY: 0s is out of range"},
+		{map[string]string{"PASSBOT_ESCALATE_AFTER": "-1s"}, "PASSBOT_ESCALATE_AFTER: -1s is out of range"},
+		{map[string]string{"PASSBOT_EXPIRE_AFTER": "-1s"}, "PASSBOT_EXPIRE_AFTER: -1s is out of range"},
+		{map[string]string{"PASSBOT_REMINDER_AFTER": "-1s"}, "PASSBOT_REMINDER_AFTER: -1s is out of range"},
+		{map[string]string{"PASSBOT_GRAPH_TIMEOUT": "-1s"}, "PASSBOT_GRAPH_TIMEOUT: -1s is out of range"},
+		{map[string]string{"PASSBOT_GRAPH_MAX_ATTEMPTS": "0"}, "PASSBOT_GRAPH_MAX_ATTEMPTS: 0 is out of range (want 1 to 10)"},
+		{map[string]string{"PASSBOT_APPROVERS": ""}, "PASSBOT_APPROVERS is empty"},
+		{map[string]string{"PASSBOT_DEVICES": "intune", "PASSBOT_VERIFY": "off", "PASSBOT_GRAPH_TENANT_ID": "t", "PASSBOT_GRAPH_CLIENT_ID": "c",
+			"AZURE_CLIENT_SECRET": "", "AZURE_CLIENT_CERTIFICATE_PATH": "", "AZURE_USERNAME": "",
+			"AZURE_FEDERATED_TOKEN_FILE": "", "IDENTITY_ENDPOINT": "", "MSI_ENDPOINT": ""}, "no Graph credential"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {
@@ -129,7 +148,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 			var out, errs bytes.Buffer
 			err := run(context.Background(), nil, strings.NewReader(""), &out, &errs)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err %v, want one naming %s", err, tc.want)
+				t.Errorf("err %v, want one containing %q", err, tc.want)
 			}
 		})
 	}
@@ -184,7 +203,7 @@ func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
 		}
 		actions = append(actions, r.Action+":"+r.Outcome)
 	}
-	if got, want := strings.Join(actions, " "), "request:pending refuse:not_approver approve:ok verify:ok reset:done"; got != want {
+	if got, want := strings.Join(actions, " "), "request:pending refuse:not_approver approve:ok verify:ok reset_started:started reset:done"; got != want {
 		t.Errorf("audit export %q, want %q", got, want)
 	}
 	code := out[strings.Index(out, "letters and numbers) is: ")+len("letters and numbers) is: "):]

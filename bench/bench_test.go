@@ -37,8 +37,8 @@ type persona struct {
 }
 
 var (
-	// adele has 9 devices, more than most people: the heavy case.
-	adele = persona{enginetest.Adele.UPN, 9, enginetest.ResetClicks}
+	// adele has 15 devices, more than most people: the heavy case.
+	adele = persona{enginetest.Adele.UPN, 15, enginetest.ResetClicks}
 	lieke = persona{"lieke.devries@contoso.com", 2, []string{"Lieke's Galaxy A5 (Android)", "Reset Passcode", "Sign out", "Yes, reset"}}
 )
 

@@ -80,6 +80,9 @@ func measure(b *testing.B, env *enginetest.Env, due []bot.FollowUp, metric strin
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, metric)
 }
 
+// slackOnly is what a replica serving only Slack delivers to.
+var slackOnly = []bot.Platform{bot.Slack}
+
 // BenchmarkClaim is the store's claim of the due follow-ups among many
 // pending in the future: its cost must follow the number due, not the
 // number pending.
@@ -87,7 +90,7 @@ func BenchmarkClaim(b *testing.B) {
 	eachSize(b, func(b *testing.B, env *enginetest.Env, due []bot.FollowUp) {
 		ctx := context.Background()
 		measure(b, env, due, "claim-ms", func() {
-			got, err := env.Store.Claim(ctx, env.Clock.Now(), time.Minute, len(due))
+			got, err := env.Store.Claim(ctx, slackOnly, env.Clock.Now(), time.Minute, len(due))
 			if err != nil || len(got) != len(due) {
 				b.Fatalf("claimed %d, %v; want %d", len(got), err, len(due))
 			}
@@ -118,7 +121,7 @@ func BenchmarkSweep(b *testing.B) {
 
 func checkPending(b *testing.B, c redis.UniversalClient, want int64) {
 	b.Helper()
-	if n, err := c.ZCard(context.Background(), "passbot:{fu}:queue").Result(); err != nil || n != want {
+	if n, err := c.ZCard(context.Background(), "passbot:{fu}:queue:slack").Result(); err != nil || n != want {
 		b.Errorf("queue holds %d, %v; want %d", n, err, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -122,6 +123,13 @@ func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Reques
 			return nil, &Error{Code: NoticeStale, Err: fmt.Errorf("engine: request %s: %w", id, errNoRequest)}
 		}
 		d := step(r)
+		if d.Approved {
+			// Before the approval is saved: whatever fails after it, the
+			// requester's conversation is resumed.
+			if err := e.commit(ctx, nil, &Conversation{Owner: r.Requester}, []FollowUp{resumeFollowUp(r, e.now())}, nil); err != nil {
+				return nil, err
+			}
+		}
 		if d.Changed {
 			err := e.Store.SaveRequest(ctx, r)
 			if errors.Is(err, ErrConflict) {
@@ -147,7 +155,14 @@ func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor Use
 			Device: r.Device.ID, Name: r.Device.Name, Request: r.ID, Outcome: d.Outcome})
 	}
 	if d.Approved {
-		d.Requester = append(d.Requester, e.resume(ctx, r)...)
+		if more, err := e.resume(ctx, r); err != nil {
+			e.logger().Error("resume approved request; the sweep retries", "request", r.ID, "user", r.Requester.Key(), "err", err)
+		} else {
+			d.Requester = append(d.Requester, more...)
+			if err := e.Store.Ack(ctx, resumeFollowUp(r, time.Time{})); err != nil {
+				e.logger().Warn("resumed approved request; its retry stays queued", "request", r.ID, "err", err)
+			}
+		}
 	}
 	for i := range d.Requester {
 		d.Requester[i].To = r.Requester
@@ -163,12 +178,13 @@ func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor Use
 	return stampRequest(r, d.Actor)
 }
 
-// resume puts the requester's conversation at the device-with-you check of
-// the approved device and returns the replies for them.
-func (e *Engine) resume(ctx context.Context, r *Request) []Reply {
+// resume puts the requester's conversation at the approved device's next
+// step (the flow decides which) and returns the replies for them.
+func (e *Engine) resume(ctx context.Context, r *Request) ([]Reply, error) {
+	var err error
 	for range maxRetries {
-		begun, err := e.Store.Begin(ctx, r.Requester, "", "")
-		if err != nil {
+		var begun Begun
+		if begun, err = e.Store.Begin(ctx, r.Requester, "", ""); err != nil {
 			break
 		}
 		conv := begun.Conv
@@ -177,17 +193,82 @@ func (e *Engine) resume(ctx context.Context, r *Request) []Reply {
 		}
 		before := *conv
 		out := e.Flow.Step(conv, Input{Kind: Approved, Request: r}, e.now())
-		replies, _, err := e.run(ctx, conv, before, out, saveFirst)
+		var replies []Reply
+		replies, _, err = e.run(ctx, conv, before, out, saveFirst)
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
 		if err != nil {
 			break
 		}
-		return replies
+		return replies, nil
 	}
-	e.logger().Error("resume approved request", "request", r.ID, "user", r.Requester.Key())
-	return []Reply{e.Flow.Notice(&Conversation{Owner: r.Requester}, ErrCodeUnavailable)}
+	return nil, fmt.Errorf("engine: resume request %s of %s: %w", r.ID, r.Requester.Key(), err)
+}
+
+// followResume is the follow-up that resumes an approved request's
+// conversation when doing so right after the approval failed.
+const followResume = "resume"
+
+// resumeRetry is when that follow-up first fires.
+const resumeRetry = time.Minute
+
+// resumeFollowUp is r's resume follow-up; its ID is fixed, so writing it
+// again (a retried approval) replaces it.
+func resumeFollowUp(r *Request, now time.Time) FollowUp {
+	return FollowUp{ID: r.ID + ":" + followResume, Kind: followResume, Due: now.Add(resumeRetry),
+		Owner: r.Requester, Lang: r.Lang, Request: r.ID, Device: r.Device}
+}
+
+// fireResume resumes the conversation of an approved request unless that
+// already happened: the conversation is at the request, or a reset ran
+// under it.
+func (e *Engine) fireResume(ctx context.Context, f FollowUp) error {
+	r, err := e.Store.Request(ctx, f.Request)
+	if err != nil {
+		return err
+	}
+	if r != nil && r.State == RequestApproved {
+		done, err := e.resumed(ctx, r)
+		if err != nil {
+			return err
+		}
+		if !done {
+			replies, err := e.resume(ctx, r)
+			if err != nil {
+				return err
+			}
+			for i := range replies {
+				replies[i].To = r.Requester
+			}
+			n, ok := e.Notifiers[r.Requester.Platform]
+			if !ok {
+				return fmt.Errorf("engine: resume request %s: no notifier for %s", r.ID, r.Requester.Platform)
+			}
+			if err := n.Notify(ctx, replies); err != nil {
+				return fmt.Errorf("engine: resume request %s: notify: %w", r.ID, err)
+			}
+		}
+	}
+	return e.Store.Ack(ctx, f)
+}
+
+// resumed reports whether r's conversation was resumed already.
+func (e *Engine) resumed(ctx context.Context, r *Request) (bool, error) {
+	begun, err := e.Store.Begin(ctx, r.Requester, "", "")
+	if err != nil {
+		return false, err
+	}
+	if begun.Conv != nil && begun.Conv.Request == r.ID {
+		return true, nil
+	}
+	records, err := e.Store.RecentAudit(ctx, r.Requester.Key(), 20)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(records, func(a AuditRecord) bool {
+		return a.Request == r.ID && (a.Action == auditResetStarted || a.Action == OpReset.String())
+	}), nil
 }
 
 // decide handles a click on a helpdesk card.

@@ -50,6 +50,8 @@ func withRecorder(h *harness) *enginetest.Recorder {
 
 func TestApprovedRequestResetsAfterTheDeviceCheck(t *testing.T) {
 	h := newHarness(t)
+	// One try: the request and the reset it allows count once.
+	h.env.Engine.Limits = bot.Limits{PerUser: 1, PerDevice: 1, Window: 24 * time.Hour}
 	rec := withRecorder(h)
 	card := h.requestReset(rec)
 	if h.env.Devices.Resets() != 0 {
@@ -88,10 +90,10 @@ func TestApprovedRequestResetsAfterTheDeviceCheck(t *testing.T) {
 	for _, a := range audit {
 		actions = append(actions, a.Action+":"+a.Outcome)
 	}
-	if got := strings.Join(actions, " "); got != "reset:done approve:ok request:pending" {
+	if got := strings.Join(actions, " "); got != "reset:done reset_started:started approve:ok request:pending" {
 		t.Errorf("audit trail %q", got)
 	}
-	if audit[0].Request == "" || audit[1].Actor != "slack:U9" || audit[1].Subject != "slack:U1" {
+	if audit[0].Request == "" || audit[1].Request != audit[0].Request || audit[2].Actor != "slack:U9" || audit[2].Subject != "slack:U1" {
 		t.Errorf("audit records %+v", audit)
 	}
 }
@@ -261,22 +263,32 @@ func TestDailyDigestPostsOncePerDay(t *testing.T) {
 	}
 }
 
-func TestResetsAreRateLimited(t *testing.T) {
+func TestLimitsAreToldWhenTheDeviceIsPicked(t *testing.T) {
 	h := newHarness(t)
 	h.env.Engine.Limits = bot.Limits{PerUser: 2, PerDevice: 5, Window: 24 * time.Hour}
-	for i := range 3 {
-		r := h.toWithYou()
-		r = h.click(adele, r, "Yes, reset")
-		limited := strings.Contains(enginetest.Text(r), "too many resets")
-		if limited != (i == 2) {
-			t.Fatalf("reset %d: %q", i+1, enginetest.Text(r))
-		}
+	for range 2 {
+		h.click(adele, h.toWithYou(), "Yes, reset")
 	}
 	if n := h.env.Devices.Resets(); n != 2 {
-		t.Errorf("%d resets, want 2", n)
+		t.Fatalf("%d resets, want 2", n)
 	}
-	audit, _ := h.env.Store.RecentAudit(context.Background(), adele.Key(), 1)
-	if len(audit) != 1 || audit[0].Outcome != "error.ratelimited" {
-		t.Errorf("audit %+v", audit)
+	for trigger, want := range map[string]string{
+		"reset my passcode":       "You can try again after 2026-11-26 00:00 UTC (in 15 hours).",
+		"wachtwoordcode vergeten": "U kunt het opnieuw proberen na 2026-11-26 00:00 UTC (over 15 uur).",
+	} {
+		r := h.say(adele, trigger)
+		r = h.click(adele, r, "Adele's Galaxy S7 (Android)")
+		if !strings.Contains(enginetest.Text(r), want) {
+			t.Errorf("card: %q lacks %q", enginetest.Text(r), want)
+		}
+		if len(r) != 1 || len(r[0].Buttons) != 2 {
+			t.Errorf("%q: want only Back and Cancel over the limit, got %+v", trigger, r)
+		}
+		h.say(adele, "cancel")
 	}
+	// The window ends at midnight UTC: the limit lifts.
+	h.env.Clock.Advance(15 * time.Hour)
+	r := h.say(adele, "reset my passcode")
+	r = h.click(adele, r, "Adele's Galaxy S7 (Android)")
+	enginetest.Button(t, r, "Reset Passcode")
 }

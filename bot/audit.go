@@ -12,7 +12,7 @@ type AuditRecord struct {
 	Actor   string    `json:"actor"`             // platform:id of who acted
 	Subject string    `json:"subject,omitempty"` // platform:id of whose device, when not the actor
 	UPN     string    `json:"upn,omitempty"`
-	Action  string    `json:"action"` // reset, remote_lock, request, approve, deny, expire, refuse
+	Action  string    `json:"action"` // reset_started, reset, remote_lock, report_lost, request, approve, deny, expire, refuse
 	Device  string    `json:"device,omitempty"`
 	Name    string    `json:"device_name,omitempty"`
 	Request string    `json:"request,omitempty"`
@@ -33,6 +33,10 @@ type Auditor interface {
 // Limiter caps how often something may happen: Allow counts one more event
 // for each key and reports whether every key stays within its limit per
 // window.
+// A refused event is not counted.
 type Limiter interface {
 	Allow(ctx context.Context, window time.Duration, now time.Time, limits map[string]int) (bool, error)
+	// Check reports, counting nothing, whether one more event fits every
+	// limit, and when not, when the earliest one does.
+	Check(ctx context.Context, window time.Duration, now time.Time, limits map[string]int) (ok bool, retryAt time.Time, err error)
 }

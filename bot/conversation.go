@@ -17,6 +17,12 @@ type DeviceRef struct {
 	// of the device's primary user: whoever signs in must be them.
 	OwnerID  string `json:"o,omitempty"`
 	OwnerUPN string `json:"ou,omitempty"`
+	// LastSync is the device's last check-in (zero: unknown). Unencrypted
+	// means Intune reports the device as not encrypted: Graph has no
+	// passcode property, and a phone without encryption may well have no
+	// passcode, so a lock may not keep anyone out.
+	LastSync    time.Time `json:"ls,omitzero"`
+	Unencrypted bool      `json:"ue,omitempty"`
 }
 
 // Conversation is one user's state with the bot. There is at most one per
@@ -103,12 +109,13 @@ type Store interface {
 	// round trip and whether or not the save wins, queues follow-ups and
 	// appends audit records: they record what already happened.
 	Commit(ctx context.Context, conv *Conversation, fs []FollowUp, records []AuditRecord) error
-	// Claim takes up to limit follow-ups due at now, leasing them until
+	// Claim takes up to limit follow-ups due at now whose owner is on one
+	// of platforms (those the caller can deliver to), leasing them until
 	// now+lease: a claimed follow-up not acknowledged by then is due again,
 	// so one that a crashed replica claimed still fires. An error may come
 	// with follow-ups: those are claimed and must be fired.
-	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]FollowUp, error)
-	// Ack removes a fired follow-up.
+	Claim(ctx context.Context, platforms []Platform, now time.Time, lease time.Duration, limit int) ([]FollowUp, error)
+	// Ack removes a delivered follow-up.
 	Ack(ctx context.Context, f FollowUp) error
 }
 

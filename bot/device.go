@@ -26,6 +26,8 @@ type Device struct {
 	UserDisplayName  string `json:"userDisplayName,omitempty"`
 	LastSyncDateTime string `json:"lastSyncDateTime,omitempty"`
 	ComplianceState  string `json:"complianceState,omitempty"`
+	// IsEncrypted is nil when Graph did not say.
+	IsEncrypted *bool `json:"isEncrypted,omitempty"`
 }
 
 // Kind is the device family as far as passcode reset is concerned.
@@ -34,16 +36,20 @@ type Kind string
 // Device kinds, from the seed guide and Intune's passcode-reset documentation.
 const (
 	AndroidAdmin       Kind = "android"              // Android device administrator (legacy)
-	AndroidEnterprise  Kind = "android-enterprise"   // fully managed, dedicated, corporate-owned work profile
+	AndroidEnterprise  Kind = "android-enterprise"   // fully managed, or corporate Android Enterprise Graph does not tell apart
 	AndroidWorkProfile Kind = "android-work-profile" // personally owned work profile
-	AOSP               Kind = "aosp"
-	IOS                Kind = "ios" // iOS and iPadOS
-	IOSUserEnrollment  Kind = "ios-user-enrollment"
-	Windows10Mobile    Kind = "windows10mobile"
-	WindowsPhone81     Kind = "windowsphone81"
-	WindowsPC          Kind = "windows"
-	MacOS              Kind = "macos"
-	Unknown            Kind = "unknown"
+	// AndroidCorporateWorkProfile is the corporate-owned work profile (COPE),
+	// AndroidDedicated the userless kiosk-style device (COSU).
+	AndroidCorporateWorkProfile Kind = "android-corporate-work-profile"
+	AndroidDedicated            Kind = "android-dedicated"
+	AOSP                        Kind = "aosp"
+	IOS                         Kind = "ios" // iOS and iPadOS
+	IOSUserEnrollment           Kind = "ios-user-enrollment"
+	Windows10Mobile             Kind = "windows10mobile"
+	WindowsPhone81              Kind = "windowsphone81"
+	WindowsPC                   Kind = "windows"
+	MacOS                       Kind = "macos"
+	Unknown                     Kind = "unknown"
 )
 
 // Kind classifies the device from the properties Intune reports.
@@ -52,14 +58,23 @@ func (d Device) Kind() Kind {
 	typ := strings.ToLower(d.DeviceType)
 	enr := strings.ToLower(d.EnrollmentType)
 	switch {
-	case strings.Contains(os, "aosp") || strings.Contains(enr, "aosp"):
+	case strings.Contains(os, "aosp") || strings.Contains(enr, "aosp") || strings.EqualFold(d.ManagementAgent, "intuneAosp"):
+		// AOSP devices report operatingSystem "Android" and management
+		// agent intuneAosp (Graph managementAgentType).
 		return AOSP
 	case os == "android":
 		// deviceType and the androidEnterprise* enrollment types are in Graph
 		// beta; v1.0 shows Android Enterprise only as management by Google's
 		// device policy controller.
 		dpc := strings.EqualFold(d.ManagementAgent, "googleCloudDevicePolicyController")
+		// Graph beta deviceEnrollmentType names the corporate Android
+		// Enterprise modes (androidEnterpriseDedicatedDevice, …FullyManaged,
+		// …CorporateWorkProfile); a personal work profile has none of them.
 		switch {
+		case enr == "androidenterprisededicateddevice":
+			return AndroidDedicated
+		case enr == "androidenterprisecorporateworkprofile":
+			return AndroidCorporateWorkProfile
 		case strings.HasPrefix(enr, "androidenterprise") || typ == "androidenterprise" || dpc && d.Company():
 			return AndroidEnterprise
 		case typ == "androidforwork" || dpc:
@@ -155,22 +170,64 @@ type Eligibility struct {
 	Reset      ResetMode
 	Passcode   PasscodeKind
 	RemoteLock bool
+	// WorkProfile: the reset changes the passcode of the work profile, not
+	// of the device; the person activates it from a notification.
+	WorkProfile bool
+	// LockPIN: a Remote Lock sets a 6-digit recovery PIN that Intune reports
+	// in the lock's action result (macOS).
+	LockPIN bool
+	// SupportEnded: Intune no longer supports the platform; its devices no
+	// longer check in.
+	SupportEnded bool
+	// MinMajor is the oldest major OS version Intune resets, 0 for any; an
+	// older device is NotSupported.
+	MinMajor int
 }
 
-// eligibility is the one table of what each kind of device allows (seed
-// guide; Intune "Reset or remove a device passcode" and "Remote lock").
+// Sources of the table, MicrosoftDocs/memdocs intune/intune-service/:
+//
+//	[reset]  remote-actions/device-passcode-reset.md, ms.date 09/22/2025
+//	[remove] remote-actions/device-remove-passcode.md, ms.date 09/22/2025
+//	[lock]   remote-actions/device-remote-lock.md, ms.date 08/26/2025
+//	[supported] includes/mdm-supported-devices.md, ms.date 09/22/2025
+//	[seed]   the Company Portal guide passbot started from
+//
+// One row per kind: when Intune changes, the row changes.
 var eligibility = map[Kind]Eligibility{
-	AndroidAdmin:       {Reset: SelfService, Passcode: Alphanumeric},
-	AndroidEnterprise:  {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
-	AndroidWorkProfile: {Reset: NeedsApproval, Passcode: Alphanumeric},
-	AOSP:               {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
-	IOS:                {Reset: SelfService, Passcode: NoPasscode, RemoteLock: true},
-	IOSUserEnrollment:  {Reset: NotSupported, RemoteLock: true},
-	Windows10Mobile:    {Reset: SelfService, Passcode: Alphanumeric},
-	WindowsPhone81:     {Reset: SelfService, Passcode: Numeric},
-	WindowsPC:          {Reset: NotSupported},
-	MacOS:              {Reset: NotSupported, RemoteLock: true},
-	Unknown:            {Reset: NotSupported},
+	// [seed] temporary passcode below 7.0 (factory reset from 7.0, see
+	// DeviceRef.Eligibility); [reset] and [lock] no longer list device
+	// administrator, and [supported] says its support on devices with
+	// Google Mobile Services ended in December 2024.
+	AndroidAdmin: {Reset: SelfService, Passcode: Alphanumeric},
+	// [reset] COBO: work profile passcode reset; [lock] COBO listed.
+	AndroidEnterprise: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, RemoteLock: true},
+	// [reset] COPE: work profile passcode reset; [lock] COPE listed.
+	AndroidCorporateWorkProfile: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, RemoteLock: true},
+	// [reset] COSU: device passcode reset; [lock] COSU listed.
+	AndroidDedicated: {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
+	// [reset] BYOD: work profile passcode reset; [lock] BYOD not listed.
+	// Android 8.0 and later for the reset (Intune's earlier reset page, as
+	// shared/PLATFORM-NOTES.md has it; [reset] names no version, and
+	// [supported] manages work profiles from Android 10).
+	AndroidWorkProfile: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, MinMajor: 8},
+	// [reset] AOSP: device passcode reset; [lock] AOSP listed.
+	AOSP: {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
+	// [remove] iOS/iPadOS: passcode removed, none set; [lock] listed.
+	// [remove] names corporate-owned devices only: personal ones stay
+	// self-service as the seed guide has it until the product decides.
+	IOS: {Reset: SelfService, Passcode: NoPasscode, RemoteLock: true},
+	// [remove] corporate-owned only, so not User Enrollment (personal);
+	// [lock] iOS/iPadOS listed.
+	IOSUserEnrollment: {Reset: NotSupported, RemoteLock: true},
+	// [seed] texts; Intune support ended ([supported] lists neither), so
+	// the helpdesk decides.
+	Windows10Mobile: {Reset: NeedsApproval, Passcode: Alphanumeric, SupportEnded: true},
+	WindowsPhone81:  {Reset: NeedsApproval, Passcode: Numeric, SupportEnded: true},
+	// [reset], [remove] and [lock] do not list Windows.
+	WindowsPC: {Reset: NotSupported},
+	// [lock] macOS: a six-digit recovery PIN, not to be resent until used.
+	MacOS:   {Reset: NotSupported, RemoteLock: true, LockPIN: true},
+	Unknown: {Reset: NotSupported},
 }
 
 // Eligibility applies the table to this device.
@@ -178,11 +235,18 @@ func (d Device) Eligibility() Eligibility { return d.Ref().Eligibility() }
 
 // Ref is the part of the device a conversation remembers.
 func (d Device) Ref() DeviceRef {
-	return DeviceRef{ID: d.ID, Name: d.Name, Kind: d.Kind(), OSVersion: d.OSVersion, Company: d.Company(), OwnerID: d.UserID, OwnerUPN: d.UPN}
+	r := DeviceRef{ID: d.ID, Name: d.Name, Kind: d.Kind(), OSVersion: d.OSVersion, Company: d.Company(),
+		OwnerID: d.UserID, OwnerUPN: d.UPN, Unencrypted: d.IsEncrypted != nil && !*d.IsEncrypted}
+	// Graph reports a device that never checked in as 0001-01-01: unknown.
+	if t, err := time.Parse(time.RFC3339Nano, d.LastSyncDateTime); err == nil && t.Year() > 1 {
+		r.LastSync = t
+	}
+	return r
 }
 
 // Eligibility applies the table to the device: Android device administrator
-// from 7.0 on needs a factory reset, and a corporate-owned device is never
+// from 7.0 on needs a factory reset, a device older than its row's
+// MinVersion has no reset, and a corporate-owned device is never
 // self-service.
 func (d DeviceRef) Eligibility() Eligibility {
 	e := eligibility[d.Kind]
@@ -193,7 +257,37 @@ func (d DeviceRef) Eligibility() Eligibility {
 	if d.Kind == AndroidAdmin && versionAtLeast(d.OSVersion, 7, 0) {
 		e.Reset = FactoryReset
 	}
+	if e.MinMajor > 0 && !versionAtLeast(d.OSVersion, e.MinMajor, 0) {
+		e.Reset = NotSupported
+	}
 	if e.Reset == SelfService && d.Company {
+		e.Reset = NeedsApproval
+	}
+	return e
+}
+
+// How long a device may stay silent. Intune runs an action when the device
+// next checks in, so after QuietAfter the person is warned that nothing
+// happens until it connects, and after SilentAfter the helpdesk decides.
+const (
+	QuietAfter  = 7 * 24 * time.Hour
+	SilentAfter = 30 * 24 * time.Hour
+)
+
+// Silence is how long the device had not checked in at now; zero when
+// Graph did not say.
+func (d DeviceRef) Silence(now time.Time) time.Duration {
+	if d.LastSync.IsZero() {
+		return 0
+	}
+	return max(0, now.Sub(d.LastSync))
+}
+
+// EligibilityAt is Eligibility at now: a device silent for more than
+// SilentAfter is not self-service.
+func (d DeviceRef) EligibilityAt(now time.Time) Eligibility {
+	e := d.Eligibility()
+	if e.Reset == SelfService && d.Silence(now) > SilentAfter {
 		e.Reset = NeedsApproval
 	}
 	return e
@@ -228,6 +322,40 @@ type ResetResult struct {
 // String hides the passcode so a result can never leak into a log line.
 func (r ResetResult) String() string { return "reset " + string(r.State) }
 
+// LockResult is the state of a device's latest Remote Lock. UnlockPin is
+// the macOS recovery PIN: shown to its owner once, never stored or logged.
+type LockResult struct {
+	State     ActionState
+	UnlockPin string
+	// Started and Updated are the action's times; LastSync is the device's
+	// last check-in as Graph reported it with them.
+	Started, Updated, LastSync time.Time
+}
+
+// String hides the PIN so a result can never leak into a log line.
+func (r LockResult) String() string { return "remote lock " + string(r.State) }
+
+// Unused reports whether the lock may still hold its device, so that a
+// second lock must not be sent (device-remote-lock.md: "Don't resend remote
+// lock to the same macOS device until that PIN is used"). Graph does not
+// report the PIN being typed; a locked Mac cannot check in until it is, so
+// the PIN counts as used once the device checked in after the lock was
+// done, or the lock failed, was cancelled or is not supported (then there is
+// no PIN). A lock still pending or active counts as unused.
+func (r LockResult) Unused() bool {
+	switch r.State {
+	case ActionPending, ActionActive:
+		return true
+	case ActionDone:
+		return !r.LastSync.After(r.Updated.Add(lockSettle))
+	}
+	return false
+}
+
+// lockSettle is how long after a lock is reported done a check-in may
+// still be the one that delivered it, not one after the PIN was typed.
+const lockSettle = 10 * time.Minute
+
 // Devices is the device-management backend (Intune, or the demo fleet).
 type Devices interface {
 	// ListDevices returns the devices enrolled by the user principal name.
@@ -239,6 +367,9 @@ type Devices interface {
 	// passcode, dead by now) must not pass for this one. A zero since
 	// takes the latest.
 	ResetStatus(ctx context.Context, deviceID string, since time.Time) (ResetResult, error)
-	// RemoteLock locks the device.
-	RemoteLock(ctx context.Context, deviceID string) error
+	// RemoteLock locks the device and returns what is known so far.
+	RemoteLock(ctx context.Context, deviceID string) (LockResult, error)
+	// LockStatus reads the device's latest Remote Lock that started at
+	// since or later (the latest when since is zero), State "" when none.
+	LockStatus(ctx context.Context, deviceID string, since time.Time) (LockResult, error)
 }

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -45,6 +47,12 @@ type Limits struct {
 	PerUser, PerDevice int
 	Window             time.Duration
 }
+
+// maxConflictRetries bounds how often Handle runs an event again after
+// another event of the same person was saved first. Each lost
+// compare-and-set means another event was saved, so a burst of up to this
+// many events more from one person is answered in full.
+const maxConflictRetries = 5
 
 // maxCommands bounds the command → result → command chain of one event, so a
 // flow bug cannot loop forever against a device backend.
@@ -88,6 +96,25 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (replies []Reply, err err
 		return e.notice(conv, NoticeStale), nil
 	}
 	replies, refused, acted, err := e.handle(ctx, ev, conv, press != "")
+	for try := 0; errors.Is(err, ErrConflict) && !acted && try < maxConflictRetries; try++ {
+		// Another event of this person was saved first (a burst of
+		// messages, or two replicas) and this one changed nothing: run it
+		// again on what that one saved. A click's version check then turns
+		// it away if that save moved its step on.
+		again, berr := e.Store.Begin(ctx, ev.User, "", "")
+		if berr != nil {
+			break
+		}
+		conv = again.Conv
+		if conv == nil {
+			conv = &Conversation{}
+		}
+		conv.Owner = ev.User
+		replies, refused, acted, err = e.handle(ctx, ev, conv, press != "")
+	}
+	if errors.Is(err, ErrConflict) && !acted {
+		replies, refused, err = e.notice(conv, NoticeBusy), true, nil
+	}
 	switch {
 	case err != nil:
 		outcome = "error"
@@ -151,7 +178,7 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 		// Whatever failed afterwards, the person must see what happened.
 		return replies, false, true, err
 	case errors.Is(err, ErrConflict):
-		return e.notice(conv, NoticeBusy), true, false, nil
+		return nil, true, false, err // Handle runs the event again
 	case err != nil:
 		return e.notice(conv, ErrorCode(err)), false, false, err
 	}
@@ -198,6 +225,7 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 	replies, follow := out.Replies, out.FollowUps
 	pending := out.Commands
 	var records []AuditRecord
+	var intents []FollowUp
 	if conv.ID == "" {
 		conv.ID = newID()
 	}
@@ -213,6 +241,9 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 		acted = acted || cmd.Op.mutates()
 		records = append(records, res.audit...)
 		follow = append(follow, res.follow...)
+		if res.intent != nil {
+			intents = append(intents, *res.intent)
+		}
 		next := e.Flow.Step(conv, Input{Kind: Result, Result: &res}, e.now())
 		replies = append(replies, next.Replies...)
 		follow = append(follow, next.FollowUps...)
@@ -222,7 +253,7 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 	if mode != noSave && !reflect.DeepEqual(before, *conv) {
 		changed = conv
 	}
-	if err := e.commit(ctx, changed, conv, follow, records); err != nil {
+	if err := e.commit(ctx, changed, conv, settle(follow, intents), records); err != nil {
 		return e.finish(conv, replies), acted, err
 	}
 	return e.finish(conv, replies), acted, nil
@@ -236,21 +267,39 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	case OpList:
 		res.Devices, res.Err = e.Devices.ListDevices(ctx, owner.UPN)
 	case OpReset:
-		if res.Err = e.allow(ctx, owner, cmd.Device); res.Err == nil {
-			res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
+		// An approved request was counted when it was made: its reset is
+		// the same try.
+		if cmd.Request == "" {
+			res.Err = e.allow(ctx, owner, cmd.Device)
+		}
+		if res.Err == nil {
+			if res.intent, res.Err = e.recordStart(ctx, conv, cmd); res.Err == nil {
+				res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
+			}
 		}
 	case OpResetStatus:
 		res.Reset, res.Err = e.Devices.ResetStatus(ctx, cmd.Device.ID, cmd.Since)
 	case OpLock:
-		res.Err = e.Devices.RemoteLock(ctx, cmd.Device.ID)
+		res.Lock, res.Err = e.lock(ctx, cmd.Device)
+	case OpLockStatus:
+		res.Lock, res.Err = e.Devices.LockStatus(ctx, cmd.Device.ID, cmd.Since)
+	case OpCheckLimits:
+		res.Err = e.checkLimits(ctx, owner, cmd.Device)
+		return res
+	case OpReportLost:
+		// Nothing to call: the flow's replies carry the helpdesk notice,
+		// and the audit record below is the report.
 	case OpSignIn:
 		return e.startSignIn(ctx, conv, cmd)
 	default:
 		return e.execRequest(ctx, owner, cmd)
 	}
 	outcome := "ok"
-	if cmd.Op == OpReset || cmd.Op == OpResetStatus {
+	switch cmd.Op {
+	case OpReset, OpResetStatus:
 		outcome = string(res.Reset.State)
+	case OpLock:
+		outcome = string(res.Lock.State)
 	}
 	if res.Err != nil {
 		outcome = ErrorCode(res.Err)
@@ -261,11 +310,55 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	if e.Observer != nil {
 		e.Observer.DeviceOp(cmd.Op, cmd.Device.Kind, outcome, time.Since(start))
 	}
-	if cmd.Op == OpReset || cmd.Op == OpLock {
+	if cmd.Op == OpReset || cmd.Op == OpLock || cmd.Op == OpReportLost {
 		res.audit = append(res.audit, AuditRecord{Time: e.now(), Actor: owner.Key(), UPN: owner.UPN, Action: cmd.Op.String(),
 			Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: outcome, Verified: cmd.Verified})
 	}
 	return res
+}
+
+// recordStart writes, before a reset runs, its "reset_started" audit record
+// and the command's intent follow-up: whatever fails after the device call,
+// the audit trail has the reset and the follow-up finds out its result. If
+// they cannot be written the reset does not run.
+func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Command) (*FollowUp, error) {
+	owner := conv.Owner
+	rec := AuditRecord{Time: e.now(), Actor: owner.Key(), UPN: owner.UPN, Action: auditResetStarted,
+		Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: "started"}
+	var fs []FollowUp
+	if cmd.Intent != nil {
+		fs = append(fs, *cmd.Intent)
+	}
+	if err := e.commit(ctx, nil, conv, fs, []AuditRecord{rec}); err != nil {
+		return nil, &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: %w", ErrNotStarted, err)}
+	}
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	return &fs[0], nil
+}
+
+// auditResetStarted is the audit action written before a reset runs; the
+// "reset" record with its outcome follows once the result is known.
+const auditResetStarted = "reset_started"
+
+// followSettled is the kind an intent follow-up is overwritten with once
+// its reset's result is recorded without a follow-up of the same ID: the
+// sweep only removes it. Overwriting it in the result's commit costs no
+// round trip of its own.
+const followSettled = "settled"
+
+// settle returns the follow-ups to commit after the commands whose intents
+// are given: each intent the flow did not schedule again (same ID) is
+// replaced by a settled no-op.
+func settle(fs []FollowUp, intents []FollowUp) []FollowUp {
+	for _, in := range intents {
+		if !slices.ContainsFunc(fs, func(f FollowUp) bool { return f.ID == in.ID }) {
+			in.Kind = followSettled
+			fs = append(fs, in)
+		}
+	}
+	return fs
 }
 
 // allow applies the abuse limits to one more reset or request.
@@ -274,20 +367,13 @@ func (e *Engine) allow(ctx context.Context, owner User, d DeviceRef) error {
 	if l.Window <= 0 {
 		return nil
 	}
-	limits := map[string]int{}
-	if l.PerUser > 0 {
-		limits["user:"+owner.Key()] = l.PerUser
-	}
-	if l.PerDevice > 0 {
-		limits["device:"+d.ID] = l.PerDevice
-	}
-	ok, err := e.Store.Allow(ctx, l.Window, e.now(), limits)
+	ok, err := e.Store.Allow(ctx, l.Window, e.now(), e.limits(owner, d))
 	if err != nil {
 		e.storeError()
-		return &Error{Code: ErrCodeUnavailable, Err: err}
+		return &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: %w", ErrNotStarted, err)}
 	}
 	if !ok {
-		return &Error{Code: ErrCodeRateLimited, Err: fmt.Errorf("engine: %s or device %s over the limit per %s", owner.Key(), d.ID, l.Window)}
+		return e.limited(ctx, owner, d)
 	}
 	return nil
 }
@@ -353,8 +439,9 @@ func (e *Engine) notice(conv *Conversation, code string) []Reply {
 	return []Reply{r}
 }
 
-// Sweep fires the follow-ups due now and returns how many it fired. Run it
-// on every replica: the store's claim hands each follow-up to one of them.
+// Sweep fires the follow-ups due now for the platforms it has a notifier
+// for, and returns how many it fired. Run it on every replica: the store's
+// claim hands each follow-up to one of those that can deliver it.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	lease, batch := e.Lease, e.Batch
 	if lease <= 0 {
@@ -364,7 +451,9 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 		batch = 100
 	}
 	now := e.now()
-	due, err := e.Store.Claim(ctx, now, lease, batch)
+	// Only what this replica can deliver: another replica serves the rest.
+	platforms := slices.Sorted(maps.Keys(e.Notifiers))
+	due, err := e.Store.Claim(ctx, platforms, now, lease, batch)
 	var errs []error
 	if err != nil {
 		e.storeError()
@@ -372,6 +461,12 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	}
 	fired := 0
 	for _, f := range due {
+		if f.Kind == followSettled {
+			if err := e.Store.Ack(ctx, f); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		if e.Observer != nil {
 			e.Observer.Fired(f.Kind, now.Sub(f.Due))
 		}
@@ -386,6 +481,9 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 }
 
 func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
+	if f.Kind == followResume {
+		return e.fireResume(ctx, f)
+	}
 	if f.Request != "" {
 		if err := e.fireRequest(ctx, f, now); err != nil {
 			return err

@@ -295,9 +295,10 @@ func TestRedisRoundTripsPerEvent(t *testing.T) {
 	r = step("pick a device", 2, press(r, "Adele's Galaxy S7 (Android)"))
 	r = step("Reset Passcode", 2, press(r, "Reset Passcode"))
 	r = step("Sign out", 2, press(r, "Sign out"))
-	// The press mark guards the reset; the save, follow-ups and audit
-	// share one pipeline after it.
-	step("Yes, reset", 2, press(r, "Yes, reset"))
+	// The press mark guards the reset; its "reset_started" record and
+	// result poll are written before the device call, the save, follow-ups
+	// and audit share one pipeline after it.
+	step("Yes, reset", 3, press(r, "Yes, reset"))
 	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
 	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
 }
@@ -310,4 +311,25 @@ func conversation(t *testing.T, h *harness) *bot.Conversation {
 		t.Fatalf("conversation: %+v, %v", b, err)
 	}
 	return b.Conv
+}
+
+// With abuse limits on, picking a device reads them (one pipelined GET) so
+// the card can say when a try fits again; the reset counts itself (one
+// pipelined INCR) and records its start before the device call. Every other
+// press stays at 2.
+func TestRedisRoundTripsWithLimits(t *testing.T) {
+	h := newHarness(t)
+	h.env.Engine.Limits = bot.Limits{PerUser: 5, PerDevice: 3, Window: 24 * time.Hour}
+	h.click(adele, h.toWithYou(), "Yes, reset") // loads the scripts
+	rt := &enginetest.RoundTrips{}
+	h.env.Store.Client().AddHook(rt)
+	want := map[string]int64{"Adele's Galaxy S7 (Android)": 3, "Reset Passcode": 2, "Sign out": 2, "Yes, reset": 4}
+	r := h.say(adele, "reset my passcode")
+	for _, label := range enginetest.ResetClicks {
+		rt.Total.Store(0)
+		r = h.click(adele, r, label)
+		if n := rt.Total.Load(); n != want[label] {
+			t.Errorf("%s: %d round trips, want %d", label, n, want[label])
+		}
+	}
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error is a failure with a message that is safe to show the user; adapters
@@ -32,7 +33,30 @@ const (
 	ErrCodeUnsupported = "error.graph.unsupported" // not possible on this device
 	ErrCodeRateLimited = "error.ratelimited"       // too many resets or requests
 	ErrCodeNotApprover = "error.notapprover"       // helpdesk commands by others
+	ErrCodeLockUnused  = "error.lock.unused"       // a macOS lock whose PIN was not used yet
 )
+
+// ErrNotStarted marks a device operation that did not run because what
+// must be recorded before it could not be: unlike a timed-out call, it
+// certainly changed nothing.
+var ErrNotStarted = errors.New("not started")
+
+// LimitError is the cause of an ErrCodeRateLimited error: the limits allow
+// the next try at RetryAt.
+type LimitError struct{ RetryAt time.Time }
+
+func (e *LimitError) Error() string {
+	return "over the limit until " + e.RetryAt.UTC().Format(time.RFC3339)
+}
+
+// RetryAt returns when err, a rate-limit refusal, lifts; zero when err
+// does not say.
+func RetryAt(err error) time.Time {
+	if le, ok := errors.AsType[*LimitError](err); ok {
+		return le.RetryAt
+	}
+	return time.Time{}
+}
 
 // ErrorCode returns the user-facing code of err, ErrCodeInternal when it has none.
 func ErrorCode(err error) string {

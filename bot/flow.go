@@ -48,6 +48,15 @@ const (
 	OpAudit
 	// OpSignIn opens a one-time sign-in link for the owner of Device.
 	OpSignIn
+	// OpLockStatus reads the latest Remote Lock of Device (the macOS
+	// recovery PIN comes with it).
+	OpLockStatus
+	// OpReportLost records that the owner reported Device lost; the flow's
+	// replies carry the notice to the helpdesk.
+	OpReportLost
+	// OpCheckLimits checks, counting nothing, that the abuse limits allow
+	// one more reset or request of Device.
+	OpCheckLimits
 )
 
 // Command asks the engine to run a device operation after the conversation
@@ -68,6 +77,12 @@ type Command struct {
 	// Verified is, for a reset, what the audit record says of the sign-in
 	// before it.
 	Verified string
+	// Intent, for OpReset, is the follow-up that finds out what became of
+	// the reset should its result never be recorded (the process dies, or
+	// Redis fails, after the device call). The engine queues it with a
+	// "reset_started" audit record before calling the device; the
+	// result's own follow-ups then replace it (same ID) or settle it.
+	Intent *FollowUp
 }
 
 // CommandResult is what running a Command returned.
@@ -75,6 +90,7 @@ type CommandResult struct {
 	Command
 	Devices  []Device
 	Reset    ResetResult
+	Lock     LockResult
 	Requests []Request
 	Audit    []AuditRecord
 	SignIn   SignIn
@@ -84,6 +100,8 @@ type CommandResult struct {
 	// trip with the follow-ups the flow asks for.
 	audit  []AuditRecord
 	follow []FollowUp
+	// intent is the Command's Intent as queued before the device call.
+	intent *FollowUp
 }
 
 // Input is one thing a flow step reacts to.

@@ -46,6 +46,12 @@ func (o Op) String() string {
 		return "audit"
 	case OpSignIn:
 		return "signin"
+	case OpLockStatus:
+		return "remote_lock_status"
+	case OpReportLost:
+		return "report_lost"
+	case OpCheckLimits:
+		return "check_limits"
 	}
 	return "unknown"
 }
@@ -54,7 +60,7 @@ func (o Op) String() string {
 // engine saves the conversation before running one, so it runs at most once.
 func (o Op) mutates() bool {
 	switch o {
-	case OpReset, OpLock, OpRequest, OpDenyReason:
+	case OpReset, OpLock, OpRequest, OpDenyReason, OpReportLost:
 		return true
 	}
 	return false

@@ -94,7 +94,7 @@ func TestFollowUpsClaimedByACrashedReplicaFireAfterTheLease(t *testing.T) {
 	scheduleSignIns(t, env, 100)
 	ctx := context.Background()
 	// Replica 0 claims everything and dies before firing any of it.
-	claimed, err := env.Store.Claim(ctx, env.Clock.Now(), time.Minute, 100)
+	claimed, err := env.Store.Claim(ctx, slackOnly, env.Clock.Now(), time.Minute, 100)
 	if err != nil || len(claimed) != 100 {
 		t.Fatalf("claimed %d, %v", len(claimed), err)
 	}

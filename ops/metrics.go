@@ -33,6 +33,7 @@ type Metrics struct {
 	graphSecs    *prometheus.HistogramVec
 	circuitOpen  prometheus.Gauge
 	writeWait    prometheus.Histogram
+	httpRefused  *prometheus.CounterVec
 	signIns      *prometheus.CounterVec
 }
 
@@ -106,6 +107,10 @@ func NewMetrics() *Metrics {
 			Help:    "Time a Graph write waited for the write budget shared by the replicas.",
 			Buckets: waitBuckets,
 		}),
+		httpRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passbot_http_refused_total",
+			Help: "Webhook requests (Slack HTTP mode) refused before their signature was verified, by reason (unsigned, stale, future, too_large, busy, unreadable, bad_signature).",
+		}, []string{"reason"}),
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "passbot_signins_total",
 			Help: "Sign-ins before a reset, by outcome: started (a link was handed out), ok, or the reason it was refused (mismatch, expired, reused, access_denied, invalid_token, stale_auth, failed).",
@@ -117,7 +122,7 @@ func NewMetrics() *Metrics {
 	m.signIns.WithLabelValues(bot.SignInOK)
 	m.reg.MustRegister(
 		m.events, m.eventSeconds, m.deviceOps, m.deviceSecs, m.followUpLag,
-		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs,
+		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs, m.httpRefused,
 		m.circuitOpen, m.writeWait, m.signIns,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -172,3 +177,7 @@ func (m *Metrics) GraphCall(method, status string, d time.Duration) {
 	m.graphCalls.WithLabelValues(method, status).Inc()
 	m.graphSecs.WithLabelValues(method, status).Observe(d.Seconds())
 }
+
+// HTTPRefused counts a webhook request refused before its signature was
+// verified; reason is one of a small fixed set.
+func (m *Metrics) HTTPRefused(reason string) { m.httpRefused.WithLabelValues(reason).Inc() }

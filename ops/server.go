@@ -12,6 +12,10 @@ import (
 	"time"
 )
 
+// maxHeaderBytes bounds a request's headers; Slack's are well under 8 KiB,
+// a browser's on the sign-in pages too.
+const maxHeaderBytes = 32 << 10
+
 // Server is an HTTP server with its own http.ServeMux: the operations server
 // (PASSBOT_OPS_ADDR: /healthz, /readyz, /metrics), or the public one
 // (PASSBOT_HTTP_ADDR: Slack's /slack/... endpoints and the sign-in pages),
@@ -55,13 +59,17 @@ func NewServer(addr string, metrics *Metrics, ready func(ctx context.Context) er
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
 	}
+	// The public server faces the internet: a connection that sends
+	// slowly or sends much must not hold memory or a goroutine for long.
+	// Slack and the sign-in pages get requests of a few kilobytes at once.
 	s.srv = &http.Server{
 		Addr:              addr,
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
 	}
 	return s
 }
@@ -82,15 +90,29 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.ready != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), s.ReadyTimeout)
-		defer cancel()
-		if err := s.ready(ctx); err != nil {
+		if err := s.check(r.Context()); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, "not ready: %v\n", err)
 			return
 		}
 	}
 	_, _ = io.WriteString(w, "ready\n")
+}
+
+// check runs the readiness check within ReadyTimeout, also when the check
+// does not honour its context (a Redis client blocked on a stalled
+// connection waits for its own read timeout): the answer is then a timeout.
+func (s *Server) check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.ReadyTimeout)
+	defer cancel()
+	done := make(chan error, 1) // the check may finish after we answered
+	go func() { done <- s.ready(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("check took over %v: %w", s.ReadyTimeout, ctx.Err())
+	}
 }
 
 // Handler returns the server's routes, for tests with httptest.

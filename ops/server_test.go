@@ -120,6 +120,47 @@ func TestReadinessCheckIsBounded(t *testing.T) {
 	}
 }
 
+// A check stuck past its context (go-redis waiting out its own read timeout
+// on a stalled connection) still gets /readyz its answer in time.
+func TestReadinessAnswersInTimeWhenTheCheckIgnoresItsContext(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	stuck := func(context.Context) error {
+		<-release
+		return nil
+	}
+	srv := ops.NewServer("127.0.0.1:0", nil, stuck, nil)
+	srv.ReadyTimeout = 50 * time.Millisecond
+	base, _ := start(t, srv)
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(base + "/readyz")
+	if err != nil {
+		t.Fatalf("/readyz with a stuck check did not answer: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(body), "deadline exceeded") {
+		t.Errorf("/readyz with a stuck check: %d %q", resp.StatusCode, body)
+	}
+}
+
+// Headers are capped well below net/http's 1 MB default: the server is
+// public in Slack HTTP mode.
+func TestOversizedHeadersAreRefused(t *testing.T) {
+	srv := ops.NewServer("127.0.0.1:0", nil, nil, nil)
+	base, _ := start(t, srv)
+	req, _ := http.NewRequest(http.MethodGet, base+"/healthz", nil)
+	req.Header.Set("X-Filler", strings.Repeat("a", 100<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("100 KiB of headers: %d, want 431", resp.StatusCode)
+	}
+}
+
 func TestDrainTurnsReadinessRed(t *testing.T) {
 	srv := ops.NewServer("127.0.0.1:0", nil, nil, nil)
 	base, _ := start(t, srv)

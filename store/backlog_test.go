@@ -32,7 +32,7 @@ func TestBacklogCountsDueFollowUpsAndPendingRequests(t *testing.T) {
 		t.Errorf("before due: %+v, want %+v", b, want)
 	}
 	// A sweep claims one; the other two stay due until fired.
-	if _, err := s.Claim(ctx, due.Add(time.Second), time.Minute, 1); err != nil {
+	if _, err := s.Claim(ctx, slackOnly, due.Add(time.Second), time.Minute, 1); err != nil {
 		t.Fatal(err)
 	}
 	b, err = s.Backlog(ctx, due.Add(30*time.Second))

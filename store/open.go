@@ -30,6 +30,10 @@ func Open(ctx context.Context, url string, log *slog.Logger) (s *Redis, close fu
 		}
 		return nil, nil, fmt.Errorf("store: PASSBOT_REDIS_URL: %w", err)
 	}
+	// Without this go-redis waits out its own read timeout (and retries)
+	// on a stalled connection whatever the context says: /readyz's two
+	// seconds became five.
+	opts.ContextTimeoutEnabled = true
 	client := redis.NewUniversalClient(opts)
 	close = func() {
 		_ = client.Close() // at exit: a failed close leaves nothing to clean up

@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,29 +38,63 @@ func New(client redis.UniversalClient) *Redis {
 func (s *Redis) Client() redis.UniversalClient { return s.client }
 
 const (
-	queueKey = "passbot:{fu}:queue" // ZSET follow-up ID → due (unix ms)
-	dataKey  = "passbot:{fu}:data"  // HASH follow-up ID → JSON
+	dataKey = "passbot:{fu}:data" // HASH follow-up ID → JSON
+	// legacyQueueKey is the one queue of every platform that earlier
+	// releases wrote; Claim moves what is left in it to the platforms'
+	// queues.
+	legacyQueueKey = "passbot:{fu}:queue"
 )
+
+// queueKey is the ZSET (follow-up ID → due, unix ms) of the follow-ups to
+// deliver on platform p. One queue per platform lets a replica claim only
+// what it can deliver.
+func queueKey(p bot.Platform) string { return legacyQueueKey + ":" + string(p) }
 
 func convKey(u bot.User) string      { return "passbot:{u:" + u.Key() + "}:conv" }
 func seenKey(delivery string) string { return "passbot:seen:" + delivery }
 func pressField(press string) string { return "p:" + press }
 
-// Begin implements bot.Store: the SET NX marks and the conversation read
-// share one round trip.
+// markScript sets a delivery mark (a string key with a TTL) to this
+// attempt's token unless it is set. markFieldScript does the same for a
+// press mark (a field of the conversation hash). Both answer 1 when the
+// mark is this attempt's: go-redis re-sends a pipeline whose reply timed
+// out, and that re-send must not look like a redelivery of the event.
+var (
+	markScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if v == ARGV[1] then return 1 end
+return 0`)
+	markFieldScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+if v == ARGV[2] then return 1 end
+return 0`)
+)
+
+// Begin implements bot.Store: the marks and the conversation read share
+// one round trip. The marks hold a token of this call, so that go-redis's
+// retry of the pipeline finds its own marks rather than a duplicate's.
 func (s *Redis) Begin(ctx context.Context, user bot.User, delivery, press string) (bot.Begun, error) {
-	var seen, pressed *redis.BoolCmd
+	token := rand.Text()
+	var seen, pressed *redis.Cmd
 	var conv *redis.SliceCmd
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if delivery != "" {
-			seen = p.SetNX(ctx, seenKey(delivery), 1, s.SeenTTL)
+			seen = markScript.Eval(ctx, p, []string{seenKey(delivery)}, token, s.SeenTTL.Milliseconds())
 		}
 		if press != "" {
 			// The press mark is a field of the conversation itself: it only
 			// matters while the pressed version is the stored one, and the
 			// next save removes it. One field per pressed version, so a
 			// stale click cannot block the current one.
-			pressed = p.HSetNX(ctx, convKey(user), pressField(press), 1)
+			pressed = markFieldScript.Eval(ctx, p, []string{convKey(user)}, pressField(press), token)
 			// A click on a conversation that expired would otherwise leave
 			// a hash of marks that never expires.
 			p.PExpire(ctx, convKey(user), s.ConvTTL)
@@ -70,11 +105,17 @@ func (s *Redis) Begin(ctx context.Context, user bot.User, delivery, press string
 	if err != nil {
 		return bot.Begun{}, fmt.Errorf("store: begin %s: %w", user.Key(), err)
 	}
-	b := bot.Begun{Duplicate: seen != nil && !seen.Val(), Pressed: pressed != nil && !pressed.Val()}
+	b := bot.Begun{Duplicate: seen != nil && !marked(seen), Pressed: pressed != nil && !marked(pressed)}
 	if b.Conv, err = decodeConv(conv.Val()); err != nil {
 		return b, fmt.Errorf("store: conversation of %s: %w", user.Key(), err)
 	}
 	return b, nil
+}
+
+// marked reports whether a mark script set the mark for this attempt.
+func marked(c *redis.Cmd) bool {
+	n, err := c.Int()
+	return err == nil && n == 1
 }
 
 func decodeConv(fields []any) (*bot.Conversation, error) {
@@ -120,11 +161,16 @@ func (s *Redis) Forget(ctx context.Context, user bot.User, delivery, press strin
 }
 
 // saveScript is the compare-and-set: write only if the stored version is the
-// one the caller loaded (a missing conversation has version 0).
+// one the caller loaded (a missing conversation has version 0). The save's
+// token (field t) lets go-redis's re-send of a save whose reply timed out
+// see its own write rather than a concurrent one.
 var saveScript = redis.NewScript(`
 local v = redis.call('HGET', KEYS[1], 'v')
-if (v or '0') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
+if (v or '0') ~= ARGV[1] then
+  if v == ARGV[2] and redis.call('HGET', KEYS[1], 't') == ARGV[5] then return 1 end
+  return 0
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3], 't', ARGV[5])
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(f, 1, 2) == 'p:' then redis.call('HDEL', KEYS[1], f) end
 end
@@ -146,7 +192,7 @@ func (s *Redis) saveArgs(c *bot.Conversation) ([]string, []any, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: encode conversation %s: %w", c.ID, err)
 	}
-	return []string{convKey(c.Owner)}, []any{c.Version, c.Version + 1, data, s.ConvTTL.Milliseconds()}, nil
+	return []string{convKey(c.Owner)}, []any{c.Version, c.Version + 1, data, s.ConvTTL.Milliseconds(), rand.Text()}, nil
 }
 
 // saved applies the compare-and-set script's answer to c.
@@ -162,12 +208,14 @@ func (s *Redis) saved(c *bot.Conversation, ok int, err error) error {
 }
 
 // scheduleScript queues follow-ups with their payloads atomically: a
-// follow-up is never queued without its data. ARGV holds (id, due, data)
+// follow-up is never queued without its data. KEYS[1] is the data hash,
+// KEYS[i+1] the queue of the i-th follow-up; ARGV holds (id, due, data)
 // triples.
 var scheduleScript = redis.NewScript(`
-for i = 1, #ARGV, 3 do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
-  redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+for i = 1, #ARGV / 3 do
+  local a = 3 * i - 2
+  redis.call('HSET', KEYS[1], ARGV[a], ARGV[a + 2])
+  redis.call('ZADD', KEYS[i + 1], ARGV[a + 1], ARGV[a])
 end
 return #ARGV / 3`)
 
@@ -190,12 +238,15 @@ func (s *Redis) Commit(ctx context.Context, c *bot.Conversation, fs []bot.Follow
 		}
 	}
 	args := make([]any, 0, 3*len(fs))
+	queues := make([]string, 0, 1+len(fs))
+	queues = append(queues, dataKey)
 	for _, f := range fs {
 		data, err := json.Marshal(f)
 		if err != nil {
 			return fmt.Errorf("store: encode follow-up %s: %w", f.ID, err)
 		}
 		args = append(args, f.ID, f.Due.UnixMilli(), data)
+		queues = append(queues, queueKey(f.Owner.Platform))
 	}
 	xadds := make([]*redis.XAddArgs, len(records))
 	for i, r := range records {
@@ -211,7 +262,7 @@ func (s *Redis) Commit(ctx context.Context, c *bot.Conversation, fs []bot.Follow
 			save = saveScript.Eval(ctx, p, saveKeys, saveArgs...)
 		}
 		if len(args) > 0 {
-			scheduleScript.Eval(ctx, p, []string{queueKey, dataKey}, args...)
+			scheduleScript.Eval(ctx, p, queues, args...)
 		}
 		for _, a := range xadds {
 			p.XAdd(ctx, a)
@@ -232,41 +283,74 @@ func (s *Redis) Commit(ctx context.Context, c *bot.Conversation, fs []bot.Follow
 }
 
 // claimScript leases due follow-ups by moving their score to the end of the
-// lease: they stay in the queue, invisible to other sweeps until the lease
+// lease: they stay in their queue, invisible to other sweeps until the lease
 // runs out, and Ack removes them. Cost grows with the number due, not with
-// the number queued.
+// the number queued. KEYS: the data hash, the legacy queue, then the queues
+// of the platforms the caller delivers to; ARGV: now, the lease's end, the
+// limit, then those platforms. It returns (platform, id, data) triples.
+//
+// Entries of the legacy queue are first moved to their platform's queue
+// (a bounded number per call). Those queues are not among KEYS; they share
+// the {fu} hash tag, so on Cluster they live on the script's node.
 var claimScript = redis.NewScript(`
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-if #ids == 0 then return {} end
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
-local data = redis.call('HMGET', KEYS[2], unpack(ids))
+local old = redis.call('ZRANGE', KEYS[2], 0, 99, 'WITHSCORES')
+for i = 1, #old, 2 do
+  local d = redis.call('HGET', KEYS[1], old[i])
+  if d then
+    local ok, f = pcall(cjson.decode, d)
+    local p = ''
+    if ok and type(f) == 'table' and type(f.u) == 'table' and type(f.u.p) == 'string' then p = f.u.p end
+    redis.call('ZADD', KEYS[2] .. ':' .. p, old[i + 1], old[i])
+  end
+  redis.call('ZREM', KEYS[2], old[i])
+end
+local limit = tonumber(ARGV[3])
 local out = {}
-for i, id in ipairs(ids) do
-  if data[i] then
-    table.insert(out, id)
-    table.insert(out, data[i])
-  else
-    redis.call('ZREM', KEYS[1], id)
+for k = 3, #KEYS do
+  if limit <= 0 then break end
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[k], '-inf', ARGV[1], 'LIMIT', 0, limit)
+  if #ids > 0 then
+    for _, id in ipairs(ids) do redis.call('ZADD', KEYS[k], ARGV[2], id) end
+    local data = redis.call('HMGET', KEYS[1], unpack(ids))
+    for i, id in ipairs(ids) do
+      if data[i] then
+        table.insert(out, ARGV[k + 1])
+        table.insert(out, id)
+        table.insert(out, data[i])
+        limit = limit - 1
+      else
+        redis.call('ZREM', KEYS[k], id)
+      end
+    end
   end
 end
 return out`)
 
 // Claim implements bot.Store.
-func (s *Redis) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]bot.FollowUp, error) {
-	raw, err := claimScript.Run(ctx, s.client, []string{queueKey, dataKey},
-		now.UnixMilli(), now.Add(lease).UnixMilli(), limit).StringSlice()
+func (s *Redis) Claim(ctx context.Context, platforms []bot.Platform, now time.Time, lease time.Duration, limit int) ([]bot.FollowUp, error) {
+	if len(platforms) == 0 {
+		return nil, nil
+	}
+	keys := []string{dataKey, legacyQueueKey}
+	args := []any{now.UnixMilli(), now.Add(lease).UnixMilli(), limit}
+	for _, p := range platforms {
+		keys = append(keys, queueKey(p))
+		args = append(args, string(p))
+	}
+	raw, err := claimScript.Run(ctx, s.client, keys, args...).StringSlice()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("store: claim follow-ups: %w", err)
 	}
-	out := make([]bot.FollowUp, 0, len(raw)/2)
+	out := make([]bot.FollowUp, 0, len(raw)/3)
 	var errs []error
-	for i := 0; i+1 < len(raw); i += 2 {
+	for i := 0; i+2 < len(raw); i += 3 {
+		p, id, data := bot.Platform(raw[i]), raw[i+1], raw[i+2]
 		var f bot.FollowUp
-		if err := json.Unmarshal([]byte(raw[i+1]), &f); err != nil {
+		if err := json.Unmarshal([]byte(data), &f); err != nil {
 			// One unreadable entry must not hold its batch back lease
 			// after lease: drop it, say so, and hand out the rest.
-			errs = append(errs, fmt.Errorf("store: dropped unreadable follow-up %s: %w", raw[i], err))
-			errs = append(errs, s.Ack(ctx, bot.FollowUp{ID: raw[i]}))
+			errs = append(errs, fmt.Errorf("store: dropped unreadable follow-up %s: %w", id, err))
+			errs = append(errs, s.Ack(ctx, bot.FollowUp{ID: id, Owner: bot.User{Platform: p}}))
 			continue
 		}
 		out = append(out, f)
@@ -277,7 +361,7 @@ func (s *Redis) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 // Ack implements bot.Store.
 func (s *Redis) Ack(ctx context.Context, f bot.FollowUp) error {
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZRem(ctx, queueKey, f.ID)
+		p.ZRem(ctx, queueKey(f.Owner.Platform), f.ID)
 		p.HDel(ctx, dataKey, f.ID)
 		return nil
 	})
@@ -287,7 +371,8 @@ func (s *Redis) Ack(ctx context.Context, f bot.FollowUp) error {
 	return nil
 }
 
-// Pending counts queued follow-ups (for metrics and tests).
+// Pending counts queued follow-ups (for metrics and tests): every queued
+// follow-up has its entry in the data hash, on whatever platform's queue.
 func (s *Redis) Pending(ctx context.Context) (int64, error) {
-	return s.client.ZCard(ctx, queueKey).Result()
+	return s.client.HLen(ctx, dataKey).Result()
 }

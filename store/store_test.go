@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,12 +17,15 @@ import (
 	"github.com/passbot/passbot/internal/enginetest"
 	"github.com/passbot/passbot/store"
 	"github.com/passbot/passbot/store/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 var (
 	ctx   = context.Background()
 	t0    = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	adele = bot.User{Platform: bot.Slack, ID: "U1", UPN: "adele.vance@contoso.com"}
+	// slackOnly is what a replica serving only Slack delivers to.
+	slackOnly = []bot.Platform{bot.Slack}
 )
 
 func TestBeginMarksDeliveriesOnce(t *testing.T) {
@@ -103,15 +108,15 @@ func TestClaimLeasesAndAck(t *testing.T) {
 	if err := s.Schedule(ctx, followUps(3, t0.Add(5*time.Minute))...); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.Claim(ctx, t0, time.Minute, 10); err != nil || len(got) != 0 {
+	if got, err := s.Claim(ctx, slackOnly, t0, time.Minute, 10); err != nil || len(got) != 0 {
 		t.Fatalf("claimed %d before due (%v)", len(got), err)
 	}
 	now := t0.Add(5 * time.Minute)
-	got, err := s.Claim(ctx, now, time.Minute, 2)
+	got, err := s.Claim(ctx, slackOnly, now, time.Minute, 2)
 	if err != nil || len(got) != 2 || got[0].Device.Name != "Galaxy" || got[0].Owner != adele {
 		t.Fatalf("claim: %+v, %v", got, err)
 	}
-	if rest, _ := s.Claim(ctx, now, time.Minute, 10); len(rest) != 1 {
+	if rest, _ := s.Claim(ctx, slackOnly, now, time.Minute, 10); len(rest) != 1 {
 		t.Fatalf("second claim got %d, want the 1 left", len(rest))
 	}
 	if err := s.Ack(ctx, got[0]); err != nil {
@@ -119,10 +124,10 @@ func TestClaimLeasesAndAck(t *testing.T) {
 	}
 	// got[1] and the third were claimed and never acknowledged, as by a
 	// replica that crashed: after the lease they are due again.
-	if again, _ := s.Claim(ctx, now.Add(59*time.Second), time.Minute, 10); len(again) != 0 {
+	if again, _ := s.Claim(ctx, slackOnly, now.Add(59*time.Second), time.Minute, 10); len(again) != 0 {
 		t.Fatalf("re-claimed %d inside the lease", len(again))
 	}
-	again, _ := s.Claim(ctx, now.Add(61*time.Second), time.Minute, 10)
+	again, _ := s.Claim(ctx, slackOnly, now.Add(61*time.Second), time.Minute, 10)
 	if len(again) != 2 {
 		t.Fatalf("after the lease: %d, want 2", len(again))
 	}
@@ -148,7 +153,7 @@ func TestEachFollowUpIsClaimedOnceAcrossReplicas(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				got, err := r.Claim(ctx, t0, time.Hour, 7)
+				got, err := r.Claim(ctx, slackOnly, t0, time.Hour, 7)
 				if err != nil {
 					t.Error(err)
 					return
@@ -229,7 +234,7 @@ func TestAnUnreadableFollowUpDoesNotHoldItsBatchBack(t *testing.T) {
 	if err := srv.Client().HSet(ctx, "passbot:{fu}:data", "f0000", "{broken").Err(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Claim(ctx, t0, time.Minute, 10)
+	got, err := s.Claim(ctx, slackOnly, t0, time.Minute, 10)
 	if err == nil || len(got) != 1 || got[0].ID != "f0001" {
 		t.Fatalf("claim: %+v, %v; want f0001 and an error about f0000", got, err)
 	}
@@ -258,10 +263,95 @@ func TestPressMarksLiveInTheConversationUntilItsNextSave(t *testing.T) {
 		t.Fatal(err)
 	}
 	fields, err := srv.Client().HKeys(ctx, "passbot:{u:slack:U1}:conv").Result()
-	if err != nil || len(fields) != 2 {
-		t.Errorf("fields after the save %v, %v: want only v and d", fields, err)
+	slices.Sort(fields)
+	if err != nil || !slices.Equal(fields, []string{"d", "t", "v"}) {
+		t.Errorf("fields after the save %v, %v: want only v, d and t (the save's token)", fields, err)
 	}
 	if _, _ = s.Begin(ctx, bot.User{Platform: bot.Slack, ID: "U9"}, "", "gone:3"); srv.Client().PTTL(ctx, "passbot:{u:slack:U9}:conv").Val() <= 0 {
 		t.Error("a click on an expired conversation left a key that never expires")
+	}
+}
+
+func TestClaimTakesOnlyFollowUpsOfTheGivenPlatforms(t *testing.T) {
+	s := store.New(redistest.Start(t).Client())
+	fs := followUps(4, t0)
+	fs[1].Owner.Platform, fs[3].Owner.Platform = bot.Discord, bot.Discord
+	if err := s.Schedule(ctx, fs...); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(got []bot.FollowUp) string {
+		var out []string
+		for _, f := range got {
+			out = append(out, f.ID)
+		}
+		slices.Sort(out)
+		return strings.Join(out, " ")
+	}
+	if got, err := s.Claim(ctx, []bot.Platform{bot.Console}, t0, time.Minute, 10); err != nil || len(got) != 0 {
+		t.Fatalf("a console-only replica claimed %s (%v)", ids(got), err)
+	}
+	if got, err := s.Claim(ctx, []bot.Platform{bot.Discord}, t0, time.Minute, 10); err != nil || ids(got) != "f0001 f0003" {
+		t.Fatalf("a Discord replica claimed %q (%v), want f0001 f0003", ids(got), err)
+	}
+	got, err := s.Claim(ctx, []bot.Platform{bot.Discord, bot.Slack}, t0, time.Minute, 10)
+	if err != nil || ids(got) != "f0000 f0002" {
+		t.Fatalf("a replica of both claimed %q (%v), want the Slack ones left", ids(got), err)
+	}
+	for _, f := range got {
+		if err := s.Ack(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := s.Pending(ctx); n != 2 {
+		t.Errorf("%d pending, want the 2 claimed Discord ones", n)
+	}
+}
+
+// Follow-ups an earlier release queued in its single queue are still
+// claimed, by a replica of their platform.
+func TestFollowUpsOfTheSingleQueueMoveToTheirPlatform(t *testing.T) {
+	srv := redistest.Start(t)
+	s := store.New(srv.Client())
+	f := followUps(1, t0)[0]
+	data, _ := json.Marshal(f)
+	c := srv.Client()
+	if err := c.HSet(ctx, "passbot:{fu}:data", f.ID, data).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ZAdd(ctx, "passbot:{fu}:queue", redis.Z{Score: float64(t0.UnixMilli()), Member: f.ID}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Claim(ctx, []bot.Platform{bot.Discord}, t0, time.Minute, 10); err != nil || len(got) != 0 {
+		t.Fatalf("a Discord replica claimed %+v (%v)", got, err)
+	}
+	got, err := s.Claim(ctx, slackOnly, t0, time.Minute, 10)
+	if err != nil || len(got) != 1 || got[0].ID != f.ID {
+		t.Fatalf("a Slack replica claimed %+v (%v), want %s", got, err, f.ID)
+	}
+	if err := s.Ack(ctx, got[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Pending(ctx); n != 0 {
+		t.Errorf("%d pending after the ack", n)
+	}
+}
+
+func TestARefusedTryUsesUpNothing(t *testing.T) {
+	st := store.New(redistest.Start(t).Client())
+	ctx, now, day := context.Background(), time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), 24*time.Hour
+	limits := map[string]int{"user:a": 5, "device:d": 1}
+	if ok, err := st.Allow(ctx, day, now, limits); !ok || err != nil {
+		t.Fatalf("first try: %v %v", ok, err)
+	}
+	if ok, err := st.Allow(ctx, day, now, limits); ok || err != nil {
+		t.Fatalf("second try on the device: %v %v, want refused", ok, err)
+	}
+	// The refused try did not count against the user: four more fit.
+	if ok, _, err := st.Check(ctx, day, now, map[string]int{"user:a": 2}); !ok || err != nil {
+		t.Errorf("user count after a refusal: ok %v err %v, want one try counted", ok, err)
+	}
+	ok, retry, err := st.Check(ctx, day, now, limits)
+	if ok || err != nil || !retry.Equal(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("Check = %v %v %v, want refused until the window ends", ok, retry, err)
 	}
 }

@@ -26,19 +26,46 @@ var defaultFleet []byte
 // Fleet is the demo device backend. It implements bot.Devices.
 type Fleet struct {
 	devices []bot.Device
-	mu      sync.Mutex
+	// asOf is when the file's lastSyncDateTime values were "now"; zero
+	// when the file does not say.
+	asOf time.Time
+	mu   sync.Mutex
 	// resets remembers the state of each device's last reset, never the
-	// passcode itself.
+	// passcode itself; locks each device's last lock, never its PIN.
 	resets map[string]bot.ActionState
+	locks  map[string]bot.LockResult
 }
 
 // Default returns the embedded fleet, which covers every platform case of
-// the Company Portal guide.
-func Default() *Fleet {
+// the Company Portal guide and of Intune's documentation, with check-in
+// times as of now.
+func Default() *Fleet { return DefaultAt(time.Now()) }
+
+// DefaultAt returns the embedded fleet with check-in times as of now, so a
+// device that checked in "an hour ago" still did whenever the demo runs.
+func DefaultAt(now time.Time) *Fleet {
 	f, err := Parse(defaultFleet)
 	if err != nil {
 		panic("demo: embedded fleet: " + err.Error())
 	}
+	return f.AsOf(now)
+}
+
+// AsOf moves every device's lastSyncDateTime by now minus the fleet file's
+// passbotAsOf, keeping how long ago each device checked in. A file without
+// passbotAsOf keeps its times.
+func (f *Fleet) AsOf(now time.Time) *Fleet {
+	if f.asOf.IsZero() {
+		return f
+	}
+	shift := now.Sub(f.asOf)
+	for i := range f.devices {
+		d := &f.devices[i]
+		if t, err := time.Parse(time.RFC3339Nano, d.LastSyncDateTime); err == nil && t.Year() > 1 {
+			d.LastSyncDateTime = t.Add(shift).UTC().Format(time.RFC3339)
+		}
+	}
+	f.asOf = now
 	return f
 }
 
@@ -53,29 +80,32 @@ func Load(path string) (*Fleet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: fleet %s: %w", path, err)
 	}
-	return f, nil
+	return f.AsOf(time.Now()), nil
 }
 
-// Parse decodes a fleet from JSON.
+// Parse decodes a fleet from JSON. A Graph list response may carry
+// "passbotAsOf", the time its lastSyncDateTime values are relative to (see
+// AsOf).
 func Parse(data []byte) (*Fleet, error) {
-	var devices []bot.Device
+	f := &Fleet{resets: map[string]bot.ActionState{}, locks: map[string]bot.LockResult{}}
 	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '[' {
-		if err := json.Unmarshal(trimmed, &devices); err != nil {
+		if err := json.Unmarshal(trimmed, &f.devices); err != nil {
 			return nil, err
 		}
-	} else {
-		var list struct {
-			Value *[]bot.Device `json:"value"`
-		}
-		if err := json.Unmarshal(data, &list); err != nil {
-			return nil, err
-		}
-		if list.Value == nil {
-			return nil, fmt.Errorf(`want a JSON array or {"value": [...]}`)
-		}
-		devices = *list.Value
+		return f, nil
 	}
-	return &Fleet{devices: devices, resets: map[string]bot.ActionState{}}, nil
+	var list struct {
+		Value *[]bot.Device `json:"value"`
+		AsOf  time.Time     `json:"passbotAsOf"`
+	}
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, err
+	}
+	if list.Value == nil {
+		return nil, fmt.Errorf(`want a JSON array or {"value": [...]}`)
+	}
+	f.devices, f.asOf = *list.Value, list.AsOf
+	return f, nil
 }
 
 // Users lists the fleet's user principal names in order of first appearance.
@@ -160,16 +190,45 @@ func (f *Fleet) ResetStatus(_ context.Context, id string, _ time.Time) (bot.Rese
 	return bot.ResetResult{State: state}, nil
 }
 
-// RemoteLock implements bot.Devices.
-func (f *Fleet) RemoteLock(_ context.Context, id string) error {
+// RemoteLock implements bot.Devices. A Mac's lock is done at once with a
+// fresh 6-digit recovery PIN, returned once and not kept; the demo's Macs
+// never check in, so their PIN is never seen used and a second lock is
+// refused, as it would be until the Mac is unlocked.
+func (f *Fleet) RemoteLock(_ context.Context, id string) (bot.LockResult, error) {
 	d, err := f.device(id)
 	if err != nil {
-		return err
+		return bot.LockResult{}, err
 	}
-	if !d.Eligibility().RemoteLock {
-		return &bot.Error{Code: bot.ErrCodeUnsupported, Err: fmt.Errorf("demo: remoteLock not supported on %s", d.Kind())}
+	e := d.Eligibility()
+	if !e.RemoteLock {
+		return bot.LockResult{}, &bot.Error{Code: bot.ErrCodeUnsupported, Err: fmt.Errorf("demo: remoteLock not supported on %s", d.Kind())}
 	}
-	return nil
+	now := time.Now()
+	res := bot.LockResult{State: bot.ActionDone, Started: now, Updated: now, LastSync: d.Ref().LastSync}
+	f.mu.Lock()
+	f.locks[id] = res
+	f.mu.Unlock()
+	if e.LockPIN {
+		if res.UnlockPin, err = draw(digits, 6); err != nil {
+			return bot.LockResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// LockStatus implements bot.Devices, without the PIN: it was shown once.
+func (f *Fleet) LockStatus(_ context.Context, id string, since time.Time) (bot.LockResult, error) {
+	d, err := f.device(id)
+	if err != nil {
+		return bot.LockResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	res, ok := f.locks[id]
+	if !ok || res.Started.Before(since) {
+		return bot.LockResult{LastSync: d.Ref().LastSync}, nil
+	}
+	return res, nil
 }
 
 // Alphabets of temporary passcodes, without look-alikes (0/O, 1/l/I) since

@@ -201,7 +201,7 @@ func TestDMResetThroughButtons(t *testing.T) {
 	if list.ChannelID != dmChannel(nelly.ID) || list.Interaction != "" {
 		t.Fatalf("device list posted in %s (interaction %q), want a message in the DM", list.ChannelID, list.Interaction)
 	}
-	if got := labels(list); len(got) != 10 || got[0] != galaxy || got[9] != "Cancel" {
+	if got := labels(list); len(got) != 16 || got[0] != galaxy || got[15] != "Cancel" {
 		t.Errorf("device buttons %v", got)
 	}
 	for _, row := range list.Components {

@@ -106,8 +106,8 @@ const clockSkew = time.Minute
 
 // New returns the sign-in. now may be nil (the wall clock).
 func New(cfg Config, records Records, engine Engine, limiter bot.Limiter, log *slog.Logger, now func() time.Time) (*SignIn, error) {
-	if _, err := url.Parse(cfg.PublicURL); err != nil || cfg.PublicURL == "" {
-		return nil, fmt.Errorf("entra: public URL %q: %v", cfg.PublicURL, err)
+	if u, err := url.Parse(cfg.PublicURL); err != nil || u.Host == "" {
+		return nil, fmt.Errorf("entra: public URL %q is not an absolute URL", cfg.PublicURL)
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	cfg.AuthorityURL = strings.TrimRight(cfg.AuthorityURL, "/")
@@ -145,8 +145,7 @@ type link struct {
 // state is what a state's record holds: the link, and the nonce and PKCE
 // verifier of the one authorization request made for it.
 type state struct {
-	Link     string `json:"k"`
-	link     `json:"s"`
+	Link     link   `json:"s"`
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"`
 }
@@ -191,7 +190,7 @@ func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
 		p.Form.Submit = []Button{{Name: "go", Value: "1", Label: locales.Text(l.Lang, "page.start.button")}}
 		// The form's answer redirects to the provider: browsers hold that
 		// redirect to form-action too.
-		p.Write(w, http.StatusOK, origin(s.cfg.AuthorityURL))
+		p.Write(w, http.StatusOK, Origin(s.cfg.AuthorityURL))
 	}
 }
 
@@ -225,7 +224,7 @@ func (s *SignIn) openLink(w http.ResponseWriter, r *http.Request) {
 		s.finish(ctx, w, l, bot.SignInFailed, bot.Identity{})
 		return
 	}
-	st := state{Link: l.ID, link: l, Nonce: random(32), Verifier: oauth2.GenerateVerifier()}
+	st := state{Link: l, Nonce: random(32), Verifier: oauth2.GenerateVerifier()}
 	key := random(32)
 	data, err := json.Marshal(st)
 	if err == nil {
@@ -282,15 +281,15 @@ func (s *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 		if e == "access_denied" {
 			outcome = bot.SignInDenied
 		}
-		s.log.Info("sign-in: provider answered an error", "error", e, "user", st.Owner.Key())
-		s.finish(ctx, w, st.link, outcome, bot.Identity{})
+		s.log.Info("sign-in: provider answered an error", "error", e, "user", st.Link.Owner.Key())
+		s.finish(ctx, w, st.Link, outcome, bot.Identity{})
 		return
 	}
 	id, outcome := s.verify(ctx, r.Form.Get("code"), st)
-	if outcome == bot.SignInOK && !s.now().Before(st.Expires) {
+	if outcome == bot.SignInOK && !s.now().Before(st.Link.Expires) {
 		outcome = bot.SignInExpired
 	}
-	s.finish(ctx, w, st.link, outcome, id)
+	s.finish(ctx, w, st.Link, outcome, id)
 }
 
 // claims are the ID token claims passbot reads.
@@ -319,14 +318,14 @@ func (s *SignIn) verify(ctx context.Context, code string, st state) (bot.Identit
 	oc.ClientSecret = secret
 	tok, err := oc.Exchange(s.httpContext(ctx), code, append(params, oauth2.VerifierOption(st.Verifier))...)
 	if err != nil {
-		s.log.Warn("sign-in refused", "reason", "code_redemption", "user", st.Owner.Key(), "err", err)
+		s.log.Warn("sign-in refused", "reason", "code_redemption", "user", st.Link.Owner.Key(), "err", err)
 		return bot.Identity{}, bot.SignInInvalid
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	verifier := provider.Verifier(&oidc.Config{ClientID: s.cfg.ClientID, Now: s.now})
 	idt, err := verifier.Verify(s.httpContext(ctx), raw)
 	if err != nil {
-		s.log.Warn("sign-in refused", "reason", "id_token", "user", st.Owner.Key(), "err", err)
+		s.log.Warn("sign-in refused", "reason", "id_token", "user", st.Link.Owner.Key(), "err", err)
 		return bot.Identity{}, bot.SignInInvalid
 	}
 	var c claims
@@ -347,13 +346,13 @@ func (s *SignIn) verify(ctx context.Context, code string, st state) (bot.Identit
 		s.log.Error("sign-in: the ID token has no auth_time: add the optional claim auth_time to the app registration's ID token (Token configuration)")
 	}
 	if reason != "" {
-		s.log.Warn("sign-in refused", "reason", reason, "user", st.Owner.Key())
+		s.log.Warn("sign-in refused", "reason", reason, "user", st.Link.Owner.Key())
 		return bot.Identity{}, bot.SignInInvalid
 	}
 	id := bot.Identity{OID: c.OID, UPN: c.PreferredUsername, AuthTime: time.Unix(*c.AuthTime, 0).UTC()}
 	now := s.now()
-	if id.AuthTime.Before(st.Created.Add(-clockSkew)) || now.Sub(id.AuthTime) > s.cfg.TTL+clockSkew {
-		s.log.Warn("sign-in refused", "reason", "stale_auth_time", "user", st.Owner.Key())
+	if id.AuthTime.Before(st.Link.Created.Add(-clockSkew)) || now.Sub(id.AuthTime) > s.cfg.TTL+clockSkew {
+		s.log.Warn("sign-in refused", "reason", "stale_auth_time", "user", st.Link.Owner.Key())
 		return id, bot.SignInStale
 	}
 	return id, bot.SignInOK
@@ -459,8 +458,8 @@ func random(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// origin is the scheme and host of a URL.
-func origin(raw string) string {
+// Origin is the scheme and host of a URL: what a CSP names.
+func Origin(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""

@@ -122,6 +122,23 @@ func (r *rig) verify() string {
 
 func (r *rig) browser() *demoidp.Browser { return demoidp.NewBrowser(r.srv.Client()) }
 
+// callback opens link in b and answers the provider's page with action as
+// login (the login hint when empty), returning where the provider sends the
+// browser back to.
+func (r *rig) callback(b *demoidp.Browser, link, login, action string) *url.URL {
+	r.t.Helper()
+	ctx := context.Background()
+	authorize, err := b.Open(ctx, link)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	callback, err := b.Answer(ctx, authorize, login, action)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return callback
+}
+
 func TestTheOwnersSignInMovesTheConversationOn(t *testing.T) {
 	r := newRig(t)
 	link := r.toSignIn()
@@ -191,11 +208,7 @@ func TestTheOwnersSignInMovesTheConversationOn(t *testing.T) {
 		r2 := newRig(t)
 		link := r2.toSignIn()
 		b := r2.browser()
-		authorize, _ := b.Open(ctx, link)
-		first, err := b.Answer(ctx, authorize, "", "signin")
-		if err != nil {
-			t.Fatal(err)
-		}
+		first := r2.callback(b, link, "", "signin")
 		if status, _, _ := b.Get(ctx, first.String()); status != 200 {
 			t.Fatalf("first callback %d", status)
 		}
@@ -266,19 +279,11 @@ func TestARefusedSignInResetsNothing(t *testing.T) {
 			link := r.toSignIn()
 			ctx := context.Background()
 			b := r.browser()
-			authorize, err := b.Open(ctx, link)
-			if err != nil {
-				t.Fatal(err)
-			}
 			action, login := "signin", tc.login
 			if login == "cancel" {
 				action, login = "cancel", ""
 			}
-			callback, err := b.Answer(ctx, authorize, login, action)
-			if err != nil {
-				t.Fatal(err)
-			}
-			status, page, err := b.Get(ctx, callback.String())
+			status, page, err := b.Get(ctx, r.callback(b, link, login, action).String())
 			if err != nil || status != http.StatusForbidden || !strings.Contains(page, tc.page) || !strings.Contains(page, "Nothing was reset") {
 				t.Errorf("page %d %q %v, want 403 saying %q", status, page, err, tc.page)
 			}
@@ -316,8 +321,7 @@ func TestLinksExpireAndAreUsedOnce(t *testing.T) {
 		r := newRig(t)
 		link := r.toSignIn()
 		b := r.browser()
-		authorize, _ := b.Open(ctx, link)
-		callback, _ := b.Answer(ctx, authorize, "", "signin")
+		callback := r.callback(b, link, "", "signin")
 		r.env.Clock.Advance(5*time.Minute + time.Second)
 		if status, page, _ := b.Get(ctx, callback.String()); status == 200 {
 			t.Errorf("late callback %d %q", status, page)

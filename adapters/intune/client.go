@@ -112,7 +112,7 @@ func deviceFields(beta bool) []string {
 	f := []string{
 		"id", "deviceName", "operatingSystem", "osVersion", "managedDeviceOwnerType",
 		"userPrincipalName", "userId", "deviceEnrollmentType", "managementAgent", "model",
-		"manufacturer", "userDisplayName", "lastSyncDateTime", "complianceState",
+		"manufacturer", "userDisplayName", "lastSyncDateTime", "complianceState", "isEncrypted",
 	}
 	if beta {
 		f = append(f, "deviceType")
@@ -161,9 +161,69 @@ func (c *Client) ResetPasscode(ctx context.Context, deviceID string) (bot.ResetR
 	return bot.ResetResult{State: bot.ActionPending}, nil
 }
 
-// RemoteLock locks the device.
-func (c *Client) RemoteLock(ctx context.Context, deviceID string) error {
-	return c.action(ctx, deviceID, "remoteLock")
+// RemoteLock locks the device. Intune answers at once; a Mac's recovery
+// PIN comes later through LockStatus.
+func (c *Client) RemoteLock(ctx context.Context, deviceID string) (bot.LockResult, error) {
+	if err := c.action(ctx, deviceID, "remoteLock"); err != nil {
+		return bot.LockResult{}, err
+	}
+	return bot.LockResult{State: bot.ActionPending}, nil
+}
+
+// LockStatus reads the device's latest remoteLock action result that
+// started at since or later (less clockSkew), with its unlockPin
+// (remoteLockActionResult, Graph beta) and the device's last check-in.
+func (c *Client) LockStatus(ctx context.Context, deviceID string, since time.Time) (bot.LockResult, error) {
+	body, err := c.actionResults(ctx, deviceID, "lock status", "lastSyncDateTime")
+	if err != nil {
+		return bot.LockResult{}, err
+	}
+	res := bot.LockResult{LastSync: parseTime(body.LastSync)}
+	notBefore := time.Time{}
+	if !since.IsZero() {
+		notBefore = since.Add(-clockSkew)
+	}
+	latest, ok := latestAction(body.Results, "remoteLock", notBefore)
+	if !ok {
+		if !since.IsZero() {
+			// Accepted a moment ago and not listed yet: still on its way.
+			res.State = bot.ActionPending
+		}
+		return res, nil
+	}
+	res.State = actionState(latest.ActionState)
+	res.Started, res.Updated = parseTime(latest.Started), parseTime(latest.LastUpdated)
+	if latest.UnlockPin != nil {
+		res.UnlockPin = *latest.UnlockPin
+	}
+	return res, nil
+}
+
+// deviceActions is a managedDevice with its action results.
+type deviceActions struct {
+	ID       string         `json:"id"`
+	LastSync string         `json:"lastSyncDateTime"`
+	Results  []actionResult `json:"deviceActionResults"`
+}
+
+// actionResults reads one device's action results (and the extra
+// properties named): one device at a time, since list queries are reported
+// to return the collection empty.
+func (c *Client) actionResults(ctx context.Context, deviceID, what string, extra ...string) (deviceActions, error) {
+	var body deviceActions
+	r := request{
+		method: http.MethodGet,
+		url:    c.endpoint("deviceManagement", "managedDevices", deviceID) + "?$select=" + strings.Join(append([]string{"id", "deviceActionResults"}, extra...), ","),
+		op:     what + " of device " + deviceID,
+	}
+	err := c.send(ctx, r, &body)
+	return body, err
+}
+
+// parseTime reads a Graph timestamp; zero when absent or unreadable.
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
 }
 
 func (c *Client) action(ctx context.Context, deviceID, name string) error {
@@ -179,16 +239,8 @@ func (c *Client) action(ctx context.Context, deviceID, name string) error {
 // started at since or later (less clockSkew). The passcode is returned only
 // when the action is done.
 func (c *Client) ResetStatus(ctx context.Context, deviceID string, since time.Time) (bot.ResetResult, error) {
-	var body struct {
-		ID      string         `json:"id"`
-		Results []actionResult `json:"deviceActionResults"`
-	}
-	r := request{
-		method: http.MethodGet,
-		url:    c.endpoint("deviceManagement", "managedDevices", deviceID) + "?$select=id,deviceActionResults",
-		op:     "reset status of device " + deviceID,
-	}
-	if err := c.send(ctx, r, &body); err != nil {
+	body, err := c.actionResults(ctx, deviceID, "reset status")
+	if err != nil {
 		return bot.ResetResult{}, err
 	}
 	latest, ok := latestAction(body.Results, "resetPasscode", since.Add(-clockSkew))
@@ -208,7 +260,7 @@ func (c *Client) ResetStatus(ctx context.Context, deviceID string, since time.Ti
 }
 
 // actionResult is a deviceActionResult; resetPasscodeActionResult adds
-// passcode and errorCode.
+// passcode and errorCode, remoteLockActionResult unlockPin.
 type actionResult struct {
 	ActionName  string  `json:"actionName"`
 	ActionState string  `json:"actionState"`
@@ -216,6 +268,7 @@ type actionResult struct {
 	LastUpdated string  `json:"lastUpdatedDateTime"`
 	Passcode    *string `json:"passcode"`
 	ErrorCode   int     `json:"errorCode"`
+	UnlockPin   *string `json:"unlockPin"`
 }
 
 // clockSkew is how far Intune's clock and ours may disagree: a result that

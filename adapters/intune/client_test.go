@@ -32,6 +32,10 @@ func TestListDevices(t *testing.T) {
 			Model: "iPhone 14", Manufacturer: "Apple", UserDisplayName: "Adele Vance",
 			LastSyncDateTime: "2024-05-01T06:02:17Z", ComplianceState: "compliant",
 		}
+		if e := devices[2].IsEncrypted; e == nil || !*e {
+			t.Errorf("iPhone isEncrypted = %v, want true", e)
+		}
+		devices[2].IsEncrypted = nil
 		if devices[2] != want {
 			t.Errorf("iPhone = %+v\nwant %+v", devices[2], want)
 		}
@@ -227,14 +231,14 @@ func TestLatestAction(t *testing.T) {
 func TestRemoteLock(t *testing.T) {
 	f := newFakeGraph(t)
 	c, _ := newClient(t, f, newFakeClock())
-	if err := c.RemoteLock(t.Context(), iPhone); err != nil {
+	if _, err := c.RemoteLock(t.Context(), iPhone); err != nil {
 		t.Fatal(err)
 	}
 	r := f.Requests()[0]
 	if r.Method != http.MethodPost || r.Path != "/v1.0/deviceManagement/managedDevices/"+iPhone+"/remoteLock" {
 		t.Errorf("sent %s %s", r.Method, r.Path)
 	}
-	err := c.RemoteLock(t.Context(), "00000000-gone")
+	_, err := c.RemoteLock(t.Context(), "00000000-gone")
 	if code := bot.ErrorCode(err); code != ErrCodeNotFound {
 		t.Errorf("lock of an unknown device: code %s (err %v)", code, err)
 	}

@@ -27,6 +27,12 @@ type Config struct {
 	// and private key, used instead of a client secret.
 	CertificatePath     string `envconfig:"GRAPH_CERTIFICATE_PATH" desc:"PEM or PKCS#12 file with the app registration's certificate and private key, instead of a client secret"`
 	CertificatePassword string `envconfig:"GRAPH_CERTIFICATE_PASSWORD" desc:"password of an encrypted GRAPH_CERTIFICATE_PATH"`
+	// Credential "azure-default" asks for azidentity's default chain even
+	// when nothing in the environment names a credential: on a VM whose
+	// managed identity is found only by probing its metadata endpoint, or
+	// with a developer's az login. Unset, passbot refuses to start without
+	// a credential rather than probe.
+	Credential string `envconfig:"GRAPH_CREDENTIAL" desc:"azure-default: use the Azure SDK's default credential chain (a VM's managed identity, az login) when no secret, certificate, workload or managed identity variable is set; empty refuses to start without one"`
 	// Timeout bounds each HTTP attempt, token included.
 	Timeout time.Duration `envconfig:"GRAPH_TIMEOUT" default:"10s" desc:"time limit of each HTTP attempt at Graph or Entra ID"`
 	// MaxAttempts bounds the tries of one request, the first included.

@@ -13,6 +13,10 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
+// CredentialAzureDefault is the GRAPH_CREDENTIAL value that selects the
+// Azure SDK's default credential chain.
+const CredentialAzureDefault = "azure-default"
+
 // TokenSource gives the client its access tokens; it is
 // azcore.TokenCredential, so every azidentity credential is one.
 type TokenSource interface {
@@ -30,9 +34,13 @@ type TokenSource interface {
 //     AZURE_CLIENT_ID / AZURE_TENANT_ID;
 //   - IDENTITY_ENDPOINT or MSI_ENDPOINT (App Service, Container Apps, Arc):
 //     managed identity, user-assigned when GRAPH_CLIENT_ID is set;
-//   - otherwise azidentity.NewDefaultAzureCredential: the AZURE_* variables,
-//     workload identity, managed identity (including a VM's IMDS), then the
-//     developer tools (az, azd, PowerShell).
+//   - the AZURE_* variables of an app (AZURE_CLIENT_SECRET,
+//     AZURE_CLIENT_CERTIFICATE_PATH, AZURE_USERNAME), or GRAPH_CREDENTIAL
+//     set to azure-default: azidentity.NewDefaultAzureCredential, which
+//     also tries managed identity (including a VM's IMDS) and the developer
+//     tools (az, azd, PowerShell);
+//   - otherwise an error: with nothing configured, the default chain would
+//     probe the managed-identity endpoint and fail only at the first reset.
 //
 // GRAPH_AUTHORITY_URL sets the authority host and turns off instance
 // discovery, which otherwise asks login.microsoftonline.com about any
@@ -122,6 +130,14 @@ func newCredential(cfg Config, client *http.Client, getenv func(string) string) 
 			return nil, wrap("managed identity", err)
 		}
 		return c, nil
+
+	case cfg.Credential != "" && cfg.Credential != CredentialAzureDefault:
+		return nil, fmt.Errorf("intune: GRAPH_CREDENTIAL: unknown value %q (want %s, or empty)", cfg.Credential, CredentialAzureDefault)
+
+	case cfg.Credential == "" && getenv("AZURE_CLIENT_SECRET") == "" && getenv("AZURE_CLIENT_CERTIFICATE_PATH") == "" && getenv("AZURE_USERNAME") == "":
+		return nil, errors.New("intune: no Graph credential: set GRAPH_CLIENT_SECRET or GRAPH_CERTIFICATE_PATH (with GRAPH_TENANT_ID and GRAPH_CLIENT_ID), " +
+			"run with workload identity (AZURE_FEDERATED_TOKEN_FILE) or a managed identity endpoint (IDENTITY_ENDPOINT), " +
+			"or set GRAPH_CREDENTIAL=" + CredentialAzureDefault + " for the Azure SDK's default chain")
 
 	default:
 		c, err := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{

@@ -53,13 +53,14 @@ func TestKindOnBetaAndV1(t *testing.T) {
 	}{
 		{"beta",
 			[]bot.Kind{bot.AndroidWorkProfile, bot.Windows10Mobile, bot.WindowsPhone81, bot.AndroidAdmin},
-			[]bot.ResetMode{bot.NeedsApproval, bot.SelfService, bot.SelfService, bot.SelfService}},
+			// Intune support for Windows 10 Mobile and Phone 8.1 ended: helpdesk.
+			[]bot.ResetMode{bot.NeedsApproval, bot.NeedsApproval, bot.NeedsApproval, bot.SelfService}},
 		// v1.0 has no deviceType: a work profile looks like device
 		// administrator and Windows 10 Mobile like a PC; Windows Phone 8.1
 		// still shows by its 8.x version.
 		{"v1.0",
 			[]bot.Kind{bot.AndroidAdmin, bot.WindowsPC, bot.WindowsPhone81, bot.AndroidAdmin},
-			[]bot.ResetMode{bot.FactoryReset, bot.NotSupported, bot.SelfService, bot.SelfService}},
+			[]bot.ResetMode{bot.FactoryReset, bot.NotSupported, bot.NeedsApproval, bot.SelfService}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.version, func(t *testing.T) {

@@ -166,7 +166,7 @@ func TestClientWritesWaitForTheRedisBucket(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.RemoteLock(t.Context(), iPhone); err != nil {
+	if _, err := c.RemoteLock(t.Context(), iPhone); err != nil {
 		t.Fatal(err)
 	}
 	// Reads do not spend the write budget.

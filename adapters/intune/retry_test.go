@@ -49,6 +49,14 @@ func TestRetries(t *testing.T) {
 			wantSleeps:   []func(time.Duration) bool{exactly(7 * time.Second)},
 		},
 		{
+			name:         "fractional Retry-After (Graph's 2.128) waits at least that long, rounded up",
+			key:          statusKey,
+			queue:        []canned{{Status: 429, RetryAfter: "2.128", Fixture: "error_429.json"}},
+			call:         status(workDevice),
+			wantRequests: 2,
+			wantSleeps:   []func(time.Duration) bool{exactly(3 * time.Second)},
+		},
+		{
 			name:         "503 then success",
 			key:          statusKey,
 			queue:        []canned{{Status: 503}},
@@ -233,10 +241,14 @@ func TestRetryAfterHeader(t *testing.T) {
 	clock := newFakeClock()
 	c := &Client{clock: clock}
 	for v, want := range map[string]time.Duration{
-		"":     0,
-		"5":    5 * time.Second,
-		"-3":   0,
-		"soon": 0,
+		"":      0,
+		"5":     5 * time.Second,
+		"2.128": 3 * time.Second,
+		"0.2":   time.Second,
+		"-3":    0,
+		"soon":  0,
+		"NaN":   0,
+		"1e300": retryAfterMax + time.Second, // refused as too long, not overflowed
 		clock.Now().Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
 	} {
 		h := http.Header{}

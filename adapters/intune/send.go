@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -218,14 +219,17 @@ func (c *Client) observe(method, status string, took time.Duration) {
 }
 
 // retryAfter reads Retry-After as seconds or an HTTP date; zero when absent
-// or unreadable.
+// or unreadable. Graph's throttling guidance shows fractional seconds
+// ("2.128"): they are rounded up to whole seconds, so the wait is never
+// shorter than asked.
 func (c *Client) retryAfter(h http.Header) time.Duration {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil {
-		return max(0, time.Duration(s)*time.Second)
+	if s, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(s) && !math.IsInf(s, 0) {
+		// Bounded before converting: a huge value must not overflow.
+		return time.Duration(math.Ceil(max(0, min(s, retryAfterMax.Seconds()+1)))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(0, t.Sub(c.clock.Now()))

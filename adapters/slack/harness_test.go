@@ -255,7 +255,7 @@ func (h *harness) postWith(path string, body []byte, at time.Time, key string, m
 		}
 	}
 	rec := httptest.NewRecorder()
-	h.a.HTTPHandler().ServeHTTP(rec, r)
+	h.a.HTTPHandler(nil).ServeHTTP(rec, r)
 	return rec
 }
 

@@ -3,48 +3,146 @@ package slack
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 )
 
-// maxBody bounds a request body from Slack; real ones are a few kilobytes.
-const maxBody = 1 << 20
+// Limits on requests whose signature is not yet verified: anyone can send
+// them, so they may cost little. Real Slack bodies are a few kilobytes
+// (an interaction carries its message: tens at most).
+const (
+	// maxBody bounds a request body.
+	maxBody = 256 << 10
+	// maxUnverified bounds the bodies being read at once, before their
+	// signature could be checked: at most maxUnverified*maxBody bytes of
+	// them are held. Further requests get a 503, which Slack retries.
+	maxUnverified = 32
+	// bodyReadTime bounds reading one body: Slack sends it at once, a slow
+	// upload keeps its slot no longer than this.
+	bodyReadTime = 5 * time.Second
+	// maxSkew is how far a request's timestamp may be from now, either way
+	// (Slack's replay window).
+	maxSkew = 5 * time.Minute
+)
+
+// Reasons a request is refused, the label of passbot_http_refused_total.
+const (
+	refusedUnsigned  = "unsigned"      // no or malformed signature or timestamp header
+	refusedStale     = "stale"         // timestamp older than maxSkew
+	refusedFuture    = "future"        // timestamp more than maxSkew ahead
+	refusedTooLarge  = "too_large"     // body over maxBody
+	refusedBusy      = "busy"          // maxUnverified bodies already being read
+	refusedUnread    = "unreadable"    // body not read in bodyReadTime, or broken off
+	refusedSignature = "bad_signature" // the signature does not match the body
+)
+
+// RefusalCounter counts the HTTP requests refused before their signature
+// was verified, by reason. They are counted, not logged one by one: a flood
+// of forged requests must not become a flood of log lines.
+type RefusalCounter interface {
+	HTTPRefused(reason string)
+}
 
 // HTTPHandler serves Slack's HTTP endpoints, for main's HTTP server in http
 // mode: POST /slack/events (Events API, including url_verification),
 // /slack/interactions (button clicks) and /slack/commands (/passcode). Every
 // request must carry a valid v0 signature made with the signing secret
-// within the last 5 minutes. Slack gets its 200 at once; the work runs after,
-// tracked so Run can wait for it.
-func (a *Adapter) HTTPHandler() http.Handler {
+// within 5 minutes of now. Slack gets its 200 at once; the work runs after,
+// tracked so Run can wait for it. refused, when not nil, counts the
+// requests turned away.
+func (a *Adapter) HTTPHandler(refused RefusalCounter) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /slack/events", a.serveEvents)
-	mux.HandleFunc("POST /slack/interactions", a.serveInteractions)
-	mux.HandleFunc("POST /slack/commands", a.serveCommands)
+	h := &httpEndpoints{a: a, refused: refused}
+	mux.HandleFunc("POST /slack/events", h.serveEvents)
+	mux.HandleFunc("POST /slack/interactions", h.serveInteractions)
+	mux.HandleFunc("POST /slack/commands", h.serveCommands)
 	return mux
+}
+
+// httpEndpoints is one HTTPHandler's endpoints and their refusal counter.
+type httpEndpoints struct {
+	a       *Adapter
+	refused RefusalCounter
+}
+
+func (h *httpEndpoints) refuse(w http.ResponseWriter, r *http.Request, reason string, status int) {
+	if h.refused != nil {
+		h.refused.HTTPRefused(reason)
+	}
+	h.a.log.Debug("slack: refused request", "path", r.URL.Path, "reason", reason)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	http.Error(w, http.StatusText(status), status)
+}
+
+// checkHeaders looks at the signature headers before any of the body is
+// read: a request without them, or outside the replay window, costs nothing
+// more. It returns the refusal reason, or "".
+func (h *httpEndpoints) checkHeaders(r *http.Request) string {
+	sig := r.Header.Get("X-Slack-Signature")
+	mac, ok := strings.CutPrefix(sig, "v0=")
+	if _, err := hex.DecodeString(mac); !ok || err != nil || len(mac) != 2*sha256.Size {
+		return refusedUnsigned
+	}
+	ts, err := strconv.ParseInt(r.Header.Get("X-Slack-Request-Timestamp"), 10, 64)
+	if err != nil {
+		return refusedUnsigned
+	}
+	switch age := h.a.now().Sub(time.Unix(ts, 0)); {
+	case age > maxSkew:
+		return refusedStale
+	case age < -maxSkew:
+		return refusedFuture
+	}
+	return ""
 }
 
 // verified reads the body and checks its signature; on failure it has
 // answered the request and returns false.
-func (a *Adapter) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-			return nil, false
-		}
-		http.Error(w, "cannot read request", http.StatusBadRequest)
-		return nil, false
-	}
+func (h *httpEndpoints) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	a := h.a
 	if a.cfg.SigningSecret == "" {
 		a.log.Error("slack: HTTP request but PASSBOT_SLACK_SIGNING_SECRET is not set", "path", r.URL.Path)
 		http.Error(w, "not configured", http.StatusServiceUnavailable)
+		return nil, false
+	}
+	if reason := h.checkHeaders(r); reason != "" {
+		h.refuse(w, r, reason, http.StatusUnauthorized)
+		return nil, false
+	}
+	if r.ContentLength > maxBody {
+		h.refuse(w, r, refusedTooLarge, http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	select {
+	case a.unverified <- struct{}{}:
+		defer func() { <-a.unverified }()
+	default:
+		h.refuse(w, r, refusedBusy, http.StatusServiceUnavailable)
+		return nil, false
+	}
+	// Not every ResponseWriter has a connection (tests): then the server's
+	// ReadTimeout is the bound.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTime))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			h.refuse(w, r, refusedTooLarge, http.StatusRequestEntityTooLarge)
+			return nil, false
+		}
+		h.refuse(w, r, refusedUnread, http.StatusBadRequest)
 		return nil, false
 	}
 	v, err := slackapi.NewSecretsVerifier(r.Header, a.cfg.SigningSecret)
@@ -53,15 +151,7 @@ func (a *Adapter) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		err = v.Ensure()
 	}
 	if err != nil {
-		reason := "bad_signature"
-		switch {
-		case errors.Is(err, slackapi.ErrExpiredTimestamp):
-			reason = "stale"
-		case errors.Is(err, slackapi.ErrMissingHeaders):
-			reason = "unsigned"
-		}
-		a.log.Warn("slack: refused request", "reason", reason, "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		h.refuse(w, r, refusedSignature, http.StatusUnauthorized)
 		return nil, false
 	}
 	return body, true
@@ -77,8 +167,9 @@ func (a *Adapter) accepted(w http.ResponseWriter, queued bool) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
-	body, ok := a.verified(w, r)
+func (h *httpEndpoints) serveEvents(w http.ResponseWriter, r *http.Request) {
+	a := h.a
+	body, ok := h.verified(w, r)
 	if !ok {
 		return
 	}
@@ -110,8 +201,9 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
-	body, ok := a.verified(w, r)
+func (h *httpEndpoints) serveInteractions(w http.ResponseWriter, r *http.Request) {
+	a := h.a
+	body, ok := h.verified(w, r)
 	if !ok {
 		return
 	}
@@ -127,8 +219,9 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 	a.accepted(w, a.goWork(func(ctx context.Context) { a.onInteraction(ctx, cb) }))
 }
 
-func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
-	body, ok := a.verified(w, r)
+func (h *httpEndpoints) serveCommands(w http.ResponseWriter, r *http.Request) {
+	a := h.a
+	body, ok := h.verified(w, r)
 	if !ok {
 		return
 	}

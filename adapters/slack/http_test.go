@@ -96,7 +96,7 @@ func TestHTTPOnlyAcceptsPOST(t *testing.T) {
 	for _, path := range []string{"/slack/events", "/slack/interactions", "/slack/commands"} {
 		r, _ := http.NewRequest(http.MethodGet, path, nil)
 		rec := newRecorder()
-		h.a.HTTPHandler().ServeHTTP(rec, r)
+		h.a.HTTPHandler(nil).ServeHTTP(rec, r)
 		if rec.Code != http.StatusMethodNotAllowed {
 			t.Errorf("GET %s: %d", path, rec.Code)
 		}

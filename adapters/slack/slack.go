@@ -62,6 +62,10 @@ type Adapter struct {
 	// readiness check.
 	connected atomic.Bool
 
+	// unverified holds a slot per HTTP body being read before its
+	// signature is checked (maxUnverified).
+	unverified chan struct{}
+
 	workMu  sync.Mutex
 	closing bool
 	work    sync.WaitGroup
@@ -95,14 +99,15 @@ func New(cfg Config, h Handler, log *slog.Logger) (*Adapter, error) {
 		opts = append(opts, slackapi.OptionAPIURL(cfg.APIURL))
 	}
 	return &Adapter{
-		cfg:     cfg,
-		api:     slackapi.New(cfg.BotToken, opts...),
-		handler: h,
-		log:     log.With("platform", "slack"),
-		users:   newUserCache(),
-		groups:  newGroupCache(),
-		sleep:   sleepContext,
-		now:     time.Now,
+		cfg:        cfg,
+		api:        slackapi.New(cfg.BotToken, opts...),
+		handler:    h,
+		log:        log.With("platform", "slack"),
+		users:      newUserCache(),
+		groups:     newGroupCache(),
+		sleep:      sleepContext,
+		now:        time.Now,
+		unverified: make(chan struct{}, maxUnverified),
 	}, nil
 }
 

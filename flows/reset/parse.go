@@ -1,6 +1,7 @@
 package reset
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -18,6 +19,8 @@ const (
 	verbLanguage
 	verbPending
 	verbAudit
+	verbYes // answers the device-with-you question
+	verbNo
 )
 
 // command is what a typed line asks for. lang is the language the line was
@@ -67,6 +70,19 @@ func parse(text string) command {
 			c.arg = fields[1]
 		}
 		return c
+	case "yes", "ja":
+		switch {
+		case len(words) == 1 || len(words) == 2 && slices.Contains([]string{"please", "graag"}, words[1]):
+			return command{verb: verbYes}
+		case len(words) == 2 && slices.Contains([]string{"reset", "resetten"}, words[1]):
+			// The button's label typed: the answer at the question, a start
+			// word anywhere else (arg says so).
+			return command{verb: verbYes, arg: words[1]}
+		}
+	case "no", "nee":
+		if len(words) == 1 {
+			return command{verb: verbNo}
+		}
 	case "language", "taal", "lang":
 		c := command{verb: verbLanguage}
 		if len(words) > 1 {

@@ -23,6 +23,7 @@ const (
 	stepNotWithYou = "notwithyou" // answered No: offer Remote Lock
 	stepReason     = "reason"     // typing why the helpdesk should approve
 	stepDenyReason = "denyreason" // an agent typing why they denied
+	stepLock       = "lock"       // confirming a Remote Lock
 )
 
 // Button actions (the part of a button's action a flow owns).
@@ -37,12 +38,17 @@ const (
 	actNo      = "no"
 	actRequest = "request"
 	actLink    = "link"
+	actLockOK  = "lockok"  // the Remote Lock confirmed
+	actLost    = "lost"    // report the device lost
+	actRestart = "restart" // start over, asked after a start word mid-step
+	actKeep    = "keep"    // carry on with the open step instead
 )
 
 // Follow-up kinds.
 const (
 	FollowReminder = "reminder" // change the temporary passcode
 	FollowPoll     = "poll"     // read the reset's action result
+	FollowLockPoll = "lockpoll" // read a macOS lock's result for its PIN
 )
 
 // maxDevices caps the device buttons: Slack allows 25 elements in an actions
@@ -73,6 +79,12 @@ type Config struct {
 	// Approvals offers a helpdesk approval request for devices that are not
 	// self-service; without it those devices only point to support.
 	Approvals bool
+	// HelpdeskLang is the language of notices to the helpdesk channel (a
+	// device reported lost). Default English.
+	HelpdeskLang string
+	// NoHelpdesk means no helpdesk channel is configured: a lost device
+	// cannot be reported from chat, so the person is told to call support.
+	NoHelpdesk bool
 }
 
 // Flow is the reset conversation. It implements bot.Flow.
@@ -97,6 +109,9 @@ func New(cfg Config) *Flow {
 	}
 	if cfg.PollMax <= 0 {
 		cfg.PollMax = 40
+	}
+	if !locales.Supported(cfg.HelpdeskLang) {
+		cfg.HelpdeskLang = locales.EN
 	}
 	return &Flow{cfg: cfg}
 }

@@ -30,6 +30,7 @@ var devices = map[string]bot.Device{
 	"windowspc": {ID: "pc", Name: "Surface", OperatingSystem: "Windows", OSVersion: "10.0.22631", DeviceType: "desktop", OwnerType: "personal"},
 	"macos":     {ID: "mac", Name: "MacBook", OperatingSystem: "macOS", OSVersion: "14.4", OwnerType: "personal"},
 	"iosuser":   {ID: "iu", Name: "BYOD iPhone", OperatingSystem: "iOS", OSVersion: "17.4", EnrollmentType: "appleUserEnrollment", OwnerType: "personal"},
+	"dedicated": {ID: "de", Name: "Kiosk tablet", OperatingSystem: "Android", OSVersion: "13", EnrollmentType: "androidEnterpriseDedicatedDevice", OwnerType: "company"},
 }
 
 // trigger is the opening line in each language.
@@ -45,7 +46,12 @@ type session struct {
 
 func start(t *testing.T, lang string, ds ...bot.Device) *session {
 	t.Helper()
-	s := &session{t: t, f: newFlow(), now: t0,
+	return startWith(t, newFlow(), lang, ds...)
+}
+
+func startWith(t *testing.T, f *Flow, lang string, ds ...bot.Device) *session {
+	t.Helper()
+	s := &session{t: t, f: f, now: t0,
 		c: &bot.Conversation{ID: "old", Owner: bot.User{Platform: bot.Console, ID: "u1", UPN: "adele.vance@contoso.com"}}}
 	s.text(trigger[lang])
 	if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpList {
@@ -79,11 +85,20 @@ func (s *session) signedIn(outcome string, id bot.Identity) {
 }
 
 func (s *session) text(line string) {
-	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Text, Text: line}, s.now)
+	s.step(bot.Input{Kind: bot.Text, Text: line})
 }
 
 func (s *session) press(action, arg string) {
-	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Pressed, Action: action, Arg: arg}, s.now)
+	s.step(bot.Input{Kind: bot.Pressed, Action: action, Arg: arg})
+}
+
+// step runs one input; a limits check is answered "allowed" at once, as the
+// engine does when no limit is set.
+func (s *session) step(in bot.Input) {
+	s.out = s.f.Step(s.c, in, s.now)
+	if len(s.out.Commands) == 1 && s.out.Commands[0].Op == bot.OpCheckLimits && len(s.out.Replies) == 0 {
+		s.result(bot.CommandResult{Command: s.out.Commands[0]})
+	}
 }
 
 func (s *session) result(r bot.CommandResult) {
@@ -244,10 +259,10 @@ func TestDeviceCardPerPlatform(t *testing.T) {
 		{"android6", []string{"reset", "back", "cancel"}, []string{"Android 6.0.1"}},
 		{"android10", []string{"back", "cancel"}, []string{"Android 7.0 and later", "factory settings", "helpdesk@contoso.com"}},
 		{"ios", []string{"reset", "lock", "back", "cancel"}, []string{"iOS/iPadOS 17.4"}},
-		{"w10m", []string{"reset", "back", "cancel"}, []string{"Windows 10 Mobile"}},
-		{"wp81", []string{"reset", "back", "cancel"}, []string{"Windows Phone 8.1"}},
+		{"w10m", []string{"back", "cancel"}, []string{"Windows 10 Mobile", "no longer supports", "helpdesk@contoso.com"}},
+		{"wp81", []string{"back", "cancel"}, []string{"Windows Phone 8.1", "no longer supports", "helpdesk@contoso.com"}},
 		{"company", []string{"back", "cancel"}, []string{"company-owned", "Contact your company support", "helpdesk@contoso.com"}},
-		{"workprof", []string{"back", "cancel"}, []string{"Android Enterprise work profile", "Contact your company support"}},
+		{"workprof", []string{"back", "cancel"}, []string{"Android Enterprise work profile", "passcode of the work profile", "Contact your company support"}},
 		{"windowspc", []string{"back", "cancel"}, []string{"cannot reset the passcode of this device (Windows)"}},
 		{"macos", []string{"lock", "back", "cancel"}, []string{"(macOS)"}},
 		{"iosuser", []string{"lock", "back", "cancel"}, []string{"User Enrollment"}},
@@ -389,9 +404,9 @@ func TestDeviceNotWithYou(t *testing.T) {
 		want    []string
 		actions []string
 	}{
-		{"ios", "en", []string{"was not reset", "lock it remotely", "helpdesk@contoso.com"}, []string{"lock", "cancel"}},
-		{"android6", "en", []string{"was not reset", "tell your company support right away"}, []string{"cancel"}},
-		{"ios", "nl", []string{"niet opnieuw ingesteld", "extern", "Nog hulp nodig?"}, []string{"lock", "cancel"}},
+		{"ios", "en", []string{"was not reset", "lock it remotely", "helpdesk@contoso.com"}, []string{"lock", "lost", "cancel"}},
+		{"android6", "en", []string{"was not reset", "report it lost"}, []string{"lost", "cancel"}},
+		{"ios", "nl", []string{"niet opnieuw ingesteld", "extern", "Nog hulp nodig?"}, []string{"lock", "lost", "cancel"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.device+"/"+tc.lang, func(t *testing.T) {
@@ -407,6 +422,10 @@ func TestDeviceNotWithYou(t *testing.T) {
 			}
 			if tc.device == "ios" {
 				s.press(actLock, "")
+				if len(s.out.Commands) != 0 || s.c.Step != stepLock {
+					t.Fatalf("Remote Lock ran without its confirmation: %+v", s.out.Commands)
+				}
+				s.press(actLockOK, "")
 				if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpLock {
 					t.Fatalf("commands %+v, want a remote lock", s.out.Commands)
 				}
@@ -612,10 +631,15 @@ func TestQuestionMarkIsHelp(t *testing.T) {
 }
 
 func TestAFailedEnterpriseResetNamesThePasscodePolicy(t *testing.T) {
-	s := start(t, "nl", devices["workprof"])
-	d := devices["workprof"].Ref()
-	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Reset: bot.ResetResult{State: bot.ActionFailed}})
-	wantText(t, s.reply().Text, "wachtwoordcodebeleid")
+	for device, want := range map[string]string{
+		"workprof":  "alleen opnieuw worden ingesteld als het beleid van uw bedrijf die beheert en de reset op het apparaat is toegestaan",
+		"dedicated": "wachtwoordcodebeleid",
+	} {
+		s := start(t, "nl", devices[device])
+		d := devices[device].Ref()
+		s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Reset: bot.ResetResult{State: bot.ActionFailed}})
+		wantText(t, s.reply().Text, want)
+	}
 }
 
 func TestPollsAskForThisResetOnly(t *testing.T) {

@@ -1,6 +1,7 @@
 package reset
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,10 @@ import (
 )
 
 func (t *turn) onResult(r *bot.CommandResult) {
+	if r.Op == bot.OpCheckLimits {
+		t.card(r.Err)
+		return
+	}
 	if r.Err != nil {
 		t.failed(r)
 		return
@@ -16,8 +21,10 @@ func (t *turn) onResult(r *bot.CommandResult) {
 	switch r.Op {
 	case bot.OpList:
 		t.listed(r.Devices)
-	case bot.OpLock:
-		t.say(bot.Reply{Text: t.text("lock.sent", t.deviceArgs(&r.Device)...), Replace: true})
+	case bot.OpLock, bot.OpLockStatus:
+		t.locked(r)
+	case bot.OpReportLost:
+		t.reportedLost(r)
 	case bot.OpReset, bot.OpResetStatus:
 		t.resetResult(r)
 	case bot.OpSignIn:
@@ -51,7 +58,7 @@ func (t *turn) statusResult(r *bot.CommandResult) {
 	var resets []string
 	for _, a := range r.Audit {
 		if a.Action == bot.OpReset.String() {
-			resets = append(resets, t.text("status.reset", "name", a.Name, "outcome", a.Outcome, "time", a.Time.UTC().Format(stamp)))
+			resets = append(resets, t.text("status.reset", "name", a.Name, "outcome", t.outcome(a.Outcome), "time", a.Time.UTC().Format(stamp)))
 		}
 	}
 	if len(resets) > 0 {
@@ -91,28 +98,34 @@ func (t *turn) auditResult(rs []bot.AuditRecord) {
 
 func (t *turn) failed(r *bot.CommandResult) {
 	code := bot.ErrorCode(r.Err)
-	if r.Op == bot.OpResetStatus && r.Attempt < t.f.cfg.PollMax &&
-		(code == bot.ErrCodeUnavailable || code == bot.ErrCodeRateLimited) {
-		// The reset may well be done: a passing Graph error must not cost
-		// the person their temporary passcode. Read again later.
-		t.poll(r.Device, r.Attempt+1, r.Since)
-		return
+	if r.Attempt < t.f.cfg.PollMax && (code == bot.ErrCodeUnavailable || code == bot.ErrCodeRateLimited) {
+		// The action may well be done: a passing Graph error must not cost
+		// the person their temporary passcode or recovery PIN. Read again
+		// later.
+		switch r.Op {
+		case bot.OpResetStatus:
+			t.poll(r.Device, r.Attempt+1, r.Since)
+			return
+		case bot.OpLockStatus:
+			t.pollLock(r.Device, r.Attempt+1, r.Since)
+			return
+		}
 	}
-	if r.Op == bot.OpReset && code == bot.ErrCodeUnavailable {
+	if r.Op == bot.OpReset && code == bot.ErrCodeUnavailable && !errors.Is(r.Err, bot.ErrNotStarted) {
 		// A reset that timed out may have reached Intune all the same; it is
 		// never sent twice, so find out what became of it.
 		t.say(bot.Reply{Text: t.text("result.unconfirmed", t.deviceArgs(&r.Device)...)})
 		t.poll(r.Device, 1, t.now)
 		return
 	}
-	text := t.text(bot.ErrorCode(r.Err))
+	text := t.errorText(r.Err)
 	switch r.Op {
 	case bot.OpSignIn:
 		// No link: the banner again, so Sign out can be pressed once more.
 		t.say(bot.Reply{Text: text})
 		t.confirm()
 		return
-	case bot.OpLock:
+	case bot.OpLock, bot.OpLockStatus:
 		text = t.text("lock.failed", t.deviceArgs(&r.Device)...) + " " + text
 	case bot.OpReset, bot.OpResetStatus:
 		text = t.failedText(r.Device) + " " + text
@@ -166,12 +179,16 @@ func (t *turn) resetResult(r *bot.CommandResult) {
 	}
 }
 
-// failedText says a reset did not succeed; on Android Enterprise and AOSP
-// the usual cause is a device with no passcode policy yet, so it says so.
+// failedText says a reset did not succeed, with the usual cause
+// (device-passcode-reset.md): a work profile passcode resets only when
+// policy manages it and the person allowed the reset; a dedicated or AOSP
+// device needs a passcode policy.
 func (t *turn) failedText(d bot.DeviceRef) string {
 	text := t.text("result.failed", t.deviceArgs(&d)...)
-	switch d.Kind {
-	case bot.AndroidEnterprise, bot.AndroidWorkProfile, bot.AOSP:
+	switch {
+	case d.Eligibility().WorkProfile:
+		text += " " + t.text("result.failed.workprofile")
+	case d.Kind == bot.AndroidDedicated, d.Kind == bot.AOSP:
 		text += " " + t.text("result.failed.policy")
 	}
 	return text
@@ -179,6 +196,9 @@ func (t *turn) failedText(d bot.DeviceRef) string {
 
 func (t *turn) platformAnswer(d bot.DeviceRef, passcode string) string {
 	args := append(t.deviceArgs(&d), "passcode", passcode)
+	if d.Eligibility().WorkProfile {
+		return t.text("result.workprofile", args...)
+	}
 	switch d.Kind {
 	case bot.IOS:
 		return t.text("result.ios", args...)
@@ -202,16 +222,34 @@ func (t *turn) next(d bot.DeviceRef) string {
 // and attempt, so a follow-up that fires twice (a sweep past its lease)
 // queues its successor once.
 func (t *turn) follow(kind string, d bot.DeviceRef, after time.Duration, attempt int) {
-	t.out.FollowUps = append(t.out.FollowUps, bot.FollowUp{
+	t.out.FollowUps = append(t.out.FollowUps, t.followUp(kind, d, after, attempt))
+}
+
+func (t *turn) followUp(kind string, d bot.DeviceRef, after time.Duration, attempt int) bot.FollowUp {
+	return bot.FollowUp{
 		ID:   t.c.ID + ":" + d.ID + ":" + kind + ":" + strconv.Itoa(attempt),
 		Kind: kind, Due: t.now.Add(after), Lang: t.lang(), Device: d, Attempt: attempt,
-	})
+	}
 }
 
 // poll schedules the next read of a reset started at since.
 func (t *turn) poll(d bot.DeviceRef, attempt int, since time.Time) {
 	t.follow(FollowPoll, d, t.f.cfg.PollEvery, attempt)
 	t.out.FollowUps[len(t.out.FollowUps)-1].Since = since
+}
+
+// recoverAfter is when a reset whose result was never recorded is first
+// read back: after the device call could have ended, retries included
+// (four tries of up to 10 s each, plus back-off).
+const recoverAfter = 2 * time.Minute
+
+// intent is the first read of the reset of d starting now, for the engine
+// to queue before the device call. A result that is still pending
+// schedules the same read (same ID) at its own time.
+func (t *turn) intent(d bot.DeviceRef) *bot.FollowUp {
+	f := t.followUp(FollowPoll, d, max(t.f.cfg.PollEvery, recoverAfter), 1)
+	f.Since = t.now
+	return &f
 }
 
 func (t *turn) onDue(f *bot.FollowUp) {
@@ -221,5 +259,7 @@ func (t *turn) onDue(f *bot.FollowUp) {
 		t.say(bot.Reply{Text: t.text("followup.reminder", args...)})
 	case FollowPoll:
 		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpResetStatus, Device: f.Device, Attempt: f.Attempt, Since: f.Since})
+	case FollowLockPoll:
+		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpLockStatus, Device: f.Device, Attempt: f.Attempt, Since: f.Since})
 	}
 }

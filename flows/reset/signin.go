@@ -5,9 +5,12 @@ import (
 )
 
 // signOut is the banner's Sign out: the guide signs the person out and has
-// them sign in again within five minutes to prove the device is theirs.
-// passbot asks for that sign-in for real, through a one-time link; without
-// sign-in configured it goes straight to the last warning.
+// them sign in again within five minutes to prove the device is theirs
+// (MicrosoftDocs memdocs, intune-service/user-help/reset-your-passcode-cpwebsite.md,
+// 2025-02-04, step 4: "You must sign back in to confirm your identity. This
+// step prevents malicious attempts to reset your device passcode."). passbot
+// asks for that sign-in for real, through a one-time link; without sign-in
+// configured it goes straight to the last warning.
 func (t *turn) signOut() {
 	if !t.f.cfg.SignIn {
 		t.withYou()

@@ -22,10 +22,13 @@ func (t *turn) onText(text string) {
 	}
 	switch cmd.verb {
 	case verbStart:
-		if cmd.lang != "" {
-			t.c.Lang = cmd.lang
+		t.startWord(cmd)
+	case verbYes, verbNo:
+		if cmd.arg != "" && t.c.Step != stepWithYou {
+			t.startWord(cmd)
+			return
 		}
-		t.start()
+		t.answer(cmd.verb)
 	case verbHelp:
 		t.say(bot.Reply{Text: t.text("help")})
 	case verbCancel:
@@ -98,7 +101,11 @@ func (t *turn) onPress(action, arg string) {
 	case stepCard + "/" + actRequest:
 		t.askReason()
 	case stepCard + "/" + actLock, stepNotWithYou + "/" + actLock:
+		t.askLock()
+	case stepLock + "/" + actLockOK:
 		t.lock()
+	case stepNotWithYou + "/" + actLost:
+		t.reportLost()
 	case stepConfirm + "/" + actSignOut:
 		t.signOut()
 	case stepLink + "/" + actLink:
@@ -107,6 +114,10 @@ func (t *turn) onPress(action, arg string) {
 		t.reset()
 	case stepWithYou + "/" + actNo:
 		t.notWithYou()
+	case t.c.Step + "/" + actRestart:
+		t.start()
+	case t.c.Step + "/" + actKeep:
+		t.resume()
 	default:
 		// A button the flow did not offer at this step: the engine's version
 		// check makes this unreachable for real clicks.
@@ -143,33 +154,7 @@ func (t *turn) pickDevice(action, arg string) {
 	picked := *d
 	t.c.Device, t.c.Devices = &picked, nil
 	t.goTo(stepCard)
-	e := d.Eligibility()
-	owner := ""
-	if d.Company {
-		owner = t.text("device.company")
-	}
-	text := t.text("device.card", append(t.deviceArgs(d), "owner", owner)...)
-	var buttons []bot.Button
-	switch e.Reset {
-	case bot.SelfService:
-		buttons = append(buttons, t.button("btn.reset", actReset, bot.Primary))
-	case bot.NeedsApproval:
-		if t.f.cfg.Approvals {
-			text += "\n\n" + t.text("device.approval.ask")
-			buttons = append(buttons, t.button("btn.request", actRequest, bot.Primary))
-		} else {
-			text += "\n\n" + t.text("device.approval") + "\n" + t.support()
-		}
-	case bot.FactoryReset:
-		text += "\n\n" + t.text("device.factory") + "\n" + t.support()
-	case bot.NotSupported:
-		text += "\n\n" + t.text("device.unsupported", t.deviceArgs(d)...) + "\n" + t.support()
-	}
-	if e.RemoteLock {
-		buttons = append(buttons, t.button("btn.lock", actLock, bot.Default))
-	}
-	buttons = append(buttons, t.button("btn.back", actBack, bot.Default), t.button("btn.cancel", actCancel, bot.Default))
-	t.say(bot.Reply{Text: text, Buttons: buttons, Replace: true})
+	t.checkLimits()
 }
 
 // selfService re-checks, at every step towards a reset, that the device
@@ -180,7 +165,7 @@ func (t *turn) selfService() bool {
 		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
 		return false
 	}
-	switch t.c.Device.Eligibility().Reset {
+	switch t.c.Device.EligibilityAt(t.now).Reset {
 	case bot.SelfService:
 		return true
 	case bot.NeedsApproval:
@@ -223,24 +208,19 @@ func (t *turn) notWithYou() {
 	t.c.Request = "" // an approval was for one answer: it is spent
 	text := t.text("notwithyou", t.deviceArgs(d)...) + "\n"
 	var buttons []bot.Button
+	key := "notwithyou.nolock"
 	if d.Eligibility().RemoteLock {
-		text += t.text("notwithyou.lock")
+		key = "notwithyou.lock"
 		buttons = append(buttons, t.button("btn.lock", actLock, bot.Danger))
-	} else {
-		text += t.text("notwithyou.nolock")
 	}
+	if t.f.cfg.NoHelpdesk {
+		key += ".tell"
+	} else {
+		buttons = append(buttons, t.button("btn.lost", actLost, bot.Danger))
+	}
+	text += t.text(key)
 	buttons = append(buttons, t.button("btn.close", actCancel, bot.Default))
 	t.say(bot.Reply{Text: text + "\n" + t.support(), Buttons: buttons, Replace: true})
-}
-
-func (t *turn) lock() {
-	d := t.c.Device
-	if d == nil || !d.Eligibility().RemoteLock {
-		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
-		return
-	}
-	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpLock, Device: *d})
-	t.end()
 }
 
 func (t *turn) reset() {
@@ -260,12 +240,12 @@ func (t *turn) reset() {
 	}
 	d := *t.c.Device
 	t.say(bot.Reply{Text: t.text("resetting", t.deviceArgs(&d)...), Replace: true})
-	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpReset, Device: d, Request: t.c.Request, Verified: verified})
+	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpReset, Device: d, Request: t.c.Request, Verified: verified, Intent: t.intent(d)})
 	t.end()
 }
 
 func (t *turn) askReason() {
-	if t.c.Device == nil || t.c.Device.Eligibility().Reset != bot.NeedsApproval || !t.f.cfg.Approvals {
+	if t.c.Device == nil || t.c.Device.EligibilityAt(t.now).Reset != bot.NeedsApproval || !t.f.cfg.Approvals {
 		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
 		return
 	}

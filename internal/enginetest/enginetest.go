@@ -94,9 +94,16 @@ var flowConfig = reset.Config{Support: "helpdesk@contoso.com", Approvals: true}
 func New(t testing.TB) *Env {
 	t.Helper()
 	srv := redistest.Start(t)
-	st := store.New(srv.Client())
-	fleet := demo.Default()
-	e := &Env{Store: st, Redis: srv, Devices: &Devices{Devices: fleet}, Clock: NewClock()}
+	e := NewOn(store.New(srv.Client()))
+	e.Redis = srv
+	return e
+}
+
+// NewOn returns an engine over the embedded demo fleet and st (Redis is
+// then nil: st's server belongs to the caller).
+func NewOn(st *store.Redis) *Env {
+	fleet := demo.DefaultAt(NewClock().Now())
+	e := &Env{Store: st, Devices: &Devices{Devices: fleet}, Clock: NewClock()}
 	e.Engine = &bot.Engine{
 		Store:     st,
 		Devices:   e.Devices,

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -58,16 +57,7 @@ func (s *Server) startReal(path string) {
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
-	// Wait for the socket by asking Redis, not by sleeping a guessed time.
-	c := redis.NewClient(&redis.Options{Network: "unix", Addr: s.sock, MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			s.t.Fatal("redis-server did not start within 10s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitPing(s.t, &redis.Options{Network: "unix", Addr: s.sock})
 }
 
 // Client returns a new client for the server, closed at cleanup.

@@ -184,7 +184,7 @@ func (p *Provider) authorizePage(w http.ResponseWriter, r *http.Request) {
 		{Name: "action", Value: "signin", Label: locales.Text(lang, "idp.signin")},
 		{Name: "action", Value: "cancel", Label: locales.Text(lang, "idp.cancel")},
 	}
-	page.Write(w, http.StatusOK, origin(p.RedirectURI))
+	page.Write(w, http.StatusOK, entra.Origin(p.RedirectURI))
 }
 
 // authorize takes the page's answer and sends the browser back to the
@@ -305,14 +305,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func lang(uiLocales string) string {
 	first, _, _ := strings.Cut(strings.TrimSpace(uiLocales), " ")
 	return locales.Lang(first)
-}
-
-func origin(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
 }
 
 func token(n int) string {

@@ -15,7 +15,8 @@
 //   - GET {URL}/{version}/deviceManagement/managedDevices/{id} with the
 //     device's deviceActionResults;
 //   - POST …/managedDevices/{id}/resetPasscode and …/remoteLock → 204, adding
-//     a pending action result that OnReset decides the end of.
+//     a pending action result that OnReset decides the end of (OnLock: a
+//     lock's state and macOS unlockPin).
 //
 // New starts it with the fixture fleet: Adele Vance's four devices (Adele,
 // AndroidDevice, WorkDevice, IPhone, Desktop) over two pages, and the
@@ -103,6 +104,7 @@ type Server struct {
 	users      map[string]bool // lower-case UPNs Graph knows
 	results    map[string][]map[string]any
 	outcomes   map[string]Outcome
+	locks      map[string]lockOutcome
 	reads      map[string]int // reads of a device since its latest reset
 	tick       time.Time
 	signIn     *http.ServeMux // IDP's endpoints
@@ -132,6 +134,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		users:    map[string]bool{},
 		results:  map[string][]map[string]any{},
 		outcomes: map[string]Outcome{},
+		locks:    map[string]lockOutcome{},
 		reads:    map[string]int{},
 		// Action results are stamped from the wall clock, as Graph's are:
 		// a reset the bot sent "now" must not look older than itself.
@@ -347,6 +350,26 @@ func (s *Server) finish(r map[string]any, o Outcome) {
 func (s *Server) next() string {
 	s.tick = s.tick.Add(time.Second)
 	return s.tick.Format(time.RFC3339)
+}
+
+type lockOutcome struct{ state, pin string }
+
+// OnLock makes the device's next remoteLocks answer with a
+// remoteLockActionResult in state, with unlockPin pin ("" for none, as
+// for every device but a Mac). Without it a lock stays pending, PIN-less.
+func (s *Server) OnLock(deviceID, state, pin string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.locks[deviceID] = lockOutcome{state, pin}
+}
+
+// CheckIn sets the device's lastSyncDateTime to t, as when it syncs.
+func (s *Server) CheckIn(deviceID string, t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.devices[deviceID]; ok {
+		d["lastSyncDateTime"] = t.UTC().Format(time.RFC3339)
+	}
 }
 
 // Failure is an answer the server gives instead of the normal one.
@@ -687,6 +710,14 @@ func (s *Server) action(w http.ResponseWriter, id, name string) {
 		res["passcode"] = nil
 		res["errorCode"] = 0
 		s.reads[id] = 0
+	}
+	if lo, ok := s.locks[id]; name == "remoteLock" && ok {
+		res["@odata.type"] = "#microsoft.graph.remoteLockActionResult"
+		res["actionState"] = lo.state
+		res["unlockPin"] = nil
+		if lo.pin != "" {
+			res["unlockPin"] = lo.pin
+		}
 	}
 	s.results[id] = append(s.results[id], res)
 	w.WriteHeader(http.StatusNoContent)

@@ -1,0 +1,284 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
+)
+
+// overtaken is a Store on which another event of the same person is saved
+// just before the first conversation commit of the test: that commit then
+// loses its compare-and-set, as in a burst of messages.
+type overtaken struct {
+	bot.Store
+	once sync.Once
+}
+
+func (s *overtaken) Commit(ctx context.Context, c *bot.Conversation, fs []bot.FollowUp, rs []bot.AuditRecord) error {
+	if c != nil {
+		var err error
+		s.once.Do(func() {
+			var b bot.Begun
+			if b, err = s.Store.Begin(ctx, c.Owner, "", ""); err != nil {
+				return
+			}
+			other := &bot.Conversation{Owner: c.Owner}
+			if b.Conv != nil {
+				other = b.Conv
+				other.Owner = c.Owner
+			}
+			err = s.Store.Save(ctx, other)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return s.Store.Commit(ctx, c, fs, rs)
+}
+
+func TestMessageOvertakenByAnotherIsAnsweredNotRefused(t *testing.T) {
+	h := newHarness(t)
+	h.env.Engine.Store = &overtaken{Store: h.env.Engine.Store}
+	r := h.say(adele, "reset my passcode")
+	if text := enginetest.Text(r); !strings.Contains(text, "Which device") {
+		t.Fatalf("a message that lost the race was answered %q, want the device list", text)
+	}
+	enginetest.Button(t, r, "Adele's Galaxy S7 (Android)")
+}
+
+func TestBurstOfMessagesIsAnsweredInFull(t *testing.T) {
+	h := newHarness(t)
+	const burst = 5
+	var wg sync.WaitGroup
+	answers := make([]string, burst)
+	for i := range burst {
+		ev := bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode", DeliveryID: fmt.Sprint("burst-", i)}
+		wg.Go(func() {
+			r, err := h.env.Engine.Handle(context.Background(), ev)
+			if err != nil {
+				t.Error(err)
+			}
+			answers[i] = enginetest.Text(r)
+		})
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if !strings.Contains(a, "Which device") {
+			t.Errorf("message %d of the burst was answered %q, want the device list", i, a)
+		}
+	}
+}
+
+// slackOnly is what a replica serving only Slack delivers to.
+var slackOnly = []bot.Platform{bot.Slack}
+
+// A replica that serves Slack only and one that serves Discord only share a
+// Redis: a Discord employee's request escalates through the Discord one,
+// and the Slack one neither drops it nor keeps failing on it.
+func TestFollowUpsAreClaimedOnlyByAReplicaThatCanDeliverThem(t *testing.T) {
+	env := enginetest.New(t)
+	ctx := context.Background()
+	onSlack, onDiscord := *env.Engine, *env.Engine
+	slackSent, discordSent := &enginetest.Recorder{}, &enginetest.Recorder{}
+	onSlack.Notifiers = map[bot.Platform]bot.Notifier{bot.Slack: slackSent}
+	onDiscord.Notifiers = map[bot.Platform]bot.Notifier{bot.Discord: discordSent}
+
+	lieke := bot.User{Platform: bot.Discord, ID: "D1", UPN: "lieke.devries@contoso.com", Locale: "nl-NL"}
+	r := &bot.Request{ID: "R1", Requester: lieke, Device: bot.DeviceRef{ID: "d-tab", Name: "Contoso Galaxy Tab"},
+		Reason: "vergeten", State: bot.RequestPending, Created: env.Clock.Now()}
+	if err := env.Store.SaveRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	fs := env.Engine.Approval.FollowUps(r)
+	for i := range fs {
+		fs[i].Owner, fs[i].Request = lieke, r.ID
+	}
+	fs = append(fs, bot.FollowUp{ID: "signin-D1", Kind: "signin", Due: env.Clock.Now(), Owner: lieke, Device: r.Device})
+	if err := env.Store.Schedule(ctx, fs...); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(31 * time.Minute) // past the escalation, before the expiry
+
+	for range 3 {
+		if n, err := onSlack.Sweep(ctx); n != 0 || err != nil {
+			t.Fatalf("the Slack replica fired %d of Discord's follow-ups (%v)", n, err)
+		}
+	}
+	if got := slackSent.Sent(); len(got) != 0 {
+		t.Fatalf("the Slack replica sent %+v", got)
+	}
+	if n, err := onDiscord.Sweep(ctx); n != 2 || err != nil {
+		t.Fatalf("the Discord replica fired %d, %v; want the escalation and the sign-in notice", n, err)
+	}
+	var escalated bool
+	for _, x := range discordSent.Sent() {
+		escalated = escalated || x.Audience == bot.ToHelpdesk
+	}
+	if !escalated {
+		t.Errorf("no escalation reached the Discord helpdesk: %+v", discordSent.Sent())
+	}
+	if n, _ := env.Store.Pending(ctx); n != 2 {
+		t.Errorf("%d follow-ups pending, want the expiry and the next escalation", n)
+	}
+}
+
+// lostAfterReset is a Store that fails the commit after a reset, as when
+// Redis drops between the device call and the write of its result.
+type lostAfterReset struct{ bot.Store }
+
+func (s *lostAfterReset) Commit(ctx context.Context, c *bot.Conversation, fs []bot.FollowUp, rs []bot.AuditRecord) error {
+	for _, r := range rs {
+		if r.Action == "reset" {
+			return errors.New("redis: connection reset by peer")
+		}
+	}
+	return s.Store.Commit(ctx, c, fs, rs)
+}
+
+func TestResetWhoseResultIsLostIsInTheAuditTrailAndFollowedUp(t *testing.T) {
+	h := newHarness(t)
+	yes := h.toWithYou()
+	sent := &enginetest.Recorder{}
+	h.env.Engine.Notifiers[bot.Slack] = sent
+	h.env.Engine.Store = &lostAfterReset{Store: h.env.Store}
+	ev := bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "yes"}
+	if _, err := h.env.Engine.Handle(context.Background(), ev); err == nil {
+		t.Fatal("the lost commit was not reported")
+	}
+	if n := h.env.Devices.Resets(); n != 1 {
+		t.Fatalf("%d resets, want 1", n)
+	}
+	audit, err := h.env.Store.RecentAudit(context.Background(), adele.Key(), 10)
+	if err != nil || len(audit) == 0 || audit[0].Action != "reset_started" || audit[0].Device == "" {
+		t.Fatalf("audit trail after a reset whose result was lost: %+v, %v; want its reset_started record", audit, err)
+	}
+
+	// Redis is back: the intent's poll reads the result and tells Adele.
+	h.env.Engine.Store = h.env.Store
+	h.env.Clock.Advance(2 * time.Minute)
+	if n, err := h.env.Engine.Sweep(context.Background()); n != 1 || err != nil {
+		t.Fatalf("sweep after the lost result fired %d, %v; want the result poll", n, err)
+	}
+	if text := enginetest.Text(sent.Sent()); !strings.Contains(text, "reset successfully") {
+		t.Errorf("after the poll Adele was told %q", text)
+	}
+}
+
+// When the reset's result is recorded, its intent is settled: the sweep
+// sends nothing more about it.
+func TestRecordedResetIsNotPolledAgain(t *testing.T) {
+	h := newHarness(t)
+	sent := &enginetest.Recorder{}
+	h.env.Engine.Notifiers[bot.Slack] = sent
+	h.click(adele, h.toWithYou(), "Yes, reset")
+	h.env.Clock.Advance(2 * time.Minute)
+	if n, err := h.env.Engine.Sweep(context.Background()); n != 0 || err != nil {
+		t.Fatalf("sweep at +2 minutes fired %d, %v; want nothing (the reminder is at 1 hour)", n, err)
+	}
+	if got := sent.Sent(); len(got) != 0 {
+		t.Errorf("sent after a recorded reset: %q", enginetest.Text(got))
+	}
+	if n, _ := h.env.Store.Pending(context.Background()); n != 1 {
+		t.Errorf("%d follow-ups pending, want the reminder", n)
+	}
+}
+
+// A reset that cannot record its start does not run, and says so plainly.
+func TestResetThatCannotRecordItsStartDoesNotRun(t *testing.T) {
+	h := newHarness(t)
+	yes := h.toWithYou()
+	h.env.Engine.Store = &failingCommits{Store: h.env.Store}
+	ev := bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "yes"}
+	got, _ := h.env.Engine.Handle(context.Background(), ev)
+	if n := h.env.Devices.Resets(); n != 0 {
+		t.Fatalf("%d resets without a recorded start", n)
+	}
+	if text := enginetest.Text(got); !strings.Contains(text, "Nothing was changed") || strings.Contains(text, "may") {
+		t.Errorf("answered %q; want that nothing was changed", text)
+	}
+}
+
+// failingCommits is a Store whose commits all fail.
+type failingCommits struct{ bot.Store }
+
+func (failingCommits) Commit(context.Context, *bot.Conversation, []bot.FollowUp, []bot.AuditRecord) error {
+	return errors.New("redis: connection refused")
+}
+
+// resumeFails is a Store on which loading the requester's conversation to
+// resume it fails once, as when Redis fails right after the approval.
+type resumeFails struct {
+	bot.Store
+	failed atomic.Bool
+}
+
+func (s *resumeFails) Begin(ctx context.Context, u bot.User, delivery, press string) (bot.Begun, error) {
+	if u == adele && delivery == "" && press == "" && s.failed.CompareAndSwap(false, true) {
+		return bot.Begun{}, errors.New("redis: i/o timeout")
+	}
+	return s.Store.Begin(ctx, u, delivery, press)
+}
+
+func TestApprovalWhoseResumeFailsIsResumedByTheSweep(t *testing.T) {
+	h := newHarness(t)
+	rec := withRecorder(h)
+	card := h.requestReset(rec)
+	flaky := &resumeFails{Store: h.env.Store}
+	h.env.Engine.Store = flaky
+	got := h.click(hank, []bot.Reply{card}, "Approve")
+	if !flaky.failed.Load() || !strings.Contains(enginetest.Text(got), "Approved by Hank Helpdesk") {
+		t.Fatalf("approval during the failure: %q (resume failed: %v)", enginetest.Text(got), flaky.failed.Load())
+	}
+	banner := func() []bot.Reply {
+		var out []bot.Reply
+		for _, x := range rec.Sent() {
+			if x.To.ID == adele.ID && strings.Contains(x.Text, "Reset the passcode of Contoso Galaxy Tab?") {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	if len(banner()) != 0 {
+		t.Fatal("the failed resume offered Adele the reset")
+	}
+
+	h.env.Clock.Advance(time.Minute)
+	if n, err := h.env.Engine.Sweep(context.Background()); n != 1 || err != nil {
+		t.Fatalf("sweep a minute later fired %d, %v; want the resume", n, err)
+	}
+	asked := banner()
+	if len(asked) != 1 {
+		t.Fatalf("after the sweep Adele was asked %d times about her device", len(asked))
+	}
+	r := h.click(adele, h.click(adele, asked, "Sign out"), "Yes, reset")
+	if !strings.Contains(enginetest.Text(r), "Your temporary passcode") || h.env.Devices.Resets() != 1 {
+		t.Fatalf("after Yes: %q, %d resets", enginetest.Text(r), h.env.Devices.Resets())
+	}
+	// The resume is done: later sweeps do not resume it again.
+	h.env.Clock.Advance(time.Hour)
+	h.env.Engine.Sweep(context.Background())
+	if n := len(banner()); n != 1 {
+		t.Errorf("Adele was asked %d times in all, want once", n)
+	}
+}
+
+// A resume that worked at once leaves no retry behind.
+func TestApprovalResumedAtOnceIsNotResumedAgain(t *testing.T) {
+	h := newHarness(t)
+	rec := withRecorder(h)
+	h.click(hank, []bot.Reply{h.requestReset(rec)}, "Approve")
+	before := len(rec.Sent())
+	h.env.Clock.Advance(2 * time.Minute)
+	h.env.Engine.Sweep(context.Background())
+	if after := rec.Sent(); len(after) != before {
+		t.Errorf("the sweep sent %q after a resume that worked", enginetest.Text(after[before:]))
+	}
+}

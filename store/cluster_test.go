@@ -1,0 +1,101 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
+	"github.com/passbot/passbot/store"
+	"github.com/passbot/passbot/store/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// On a real Redis Cluster of three primaries, with passbot's keys spread
+// over their slots: a full reset, a helpdesk approval, the follow-ups and
+// the audit export all work, because every key a script touches together
+// shares a hash tag.
+func TestEverythingRunsOnARedisCluster(t *testing.T) {
+	url, addrs := redistest.StartCluster(t, 3)
+	ctx := context.Background()
+	st, closeStore, err := store.Open(ctx, url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeStore)
+	env := enginetest.NewOn(st)
+	rec := &enginetest.Recorder{}
+	env.Engine.Notifiers[bot.Slack] = rec
+	adele := enginetest.Adele
+	hank := bot.User{Platform: bot.Slack, ID: "U9", Name: "Hank Helpdesk", Approver: true}
+	say := func(u bot.User, text string) []bot.Reply {
+		return enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Message, User: u, Text: text})
+	}
+	click := func(u bot.User, r []bot.Reply, label string) []bot.Reply {
+		return enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Press, User: u, Action: enginetest.Button(t, r, label)})
+	}
+
+	// A self-service reset.
+	r := say(adele, "reset my passcode")
+	for _, label := range enginetest.ResetClicks {
+		r = click(adele, r, label)
+	}
+	if !strings.Contains(enginetest.Text(r), "temporary passcode") || env.Devices.Resets() != 1 {
+		t.Fatalf("reset: %q, %d resets", enginetest.Text(r), env.Devices.Resets())
+	}
+
+	// A helpdesk approval, then the reset it allows.
+	r = say(adele, "reset my passcode")
+	r = click(adele, r, "Contoso Galaxy Tab (Android)")
+	click(adele, r, "Ask the helpdesk")
+	say(adele, "Forgot the PIN after my holiday")
+	var card []bot.Reply
+	for _, x := range rec.Sent() {
+		if x.Audience == bot.ToHelpdesk {
+			card = []bot.Reply{x}
+		}
+	}
+	click(hank, card, "Approve")
+	r = click(adele, rec.Sent(), "Sign out")
+	r = click(adele, r, "Yes, reset")
+	if env.Devices.Resets() != 2 {
+		t.Fatalf("after the approval: %q, %d resets", enginetest.Text(r), env.Devices.Resets())
+	}
+
+	// The follow-ups: the reminders an hour later, each once.
+	env.Clock.Advance(time.Hour + time.Minute)
+	if n, err := env.Engine.Sweep(ctx); err != nil || n < 2 {
+		t.Fatalf("sweep: %d, %v; want both reminders", n, err)
+	}
+	if n, err := env.Engine.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("second sweep: %d, %v", n, err)
+	}
+
+	// The audit export reads the stream from whichever node holds it.
+	var export bytes.Buffer
+	if err := st.ExportAudit(ctx, &export); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"action":"reset"`, `"action":"request"`, `"action":"approve"`} {
+		if !strings.Contains(export.String(), want) {
+			t.Errorf("audit export lacks %s:\n%s", want, export.String())
+		}
+	}
+
+	// The keys really are spread over the nodes.
+	holding := 0
+	for _, addr := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		if n, _ := c.DBSize(ctx).Result(); n > 0 {
+			holding++
+		}
+		c.Close()
+	}
+	if holding < 2 {
+		t.Errorf("passbot's keys sit on %d of %d nodes", holding, len(addrs))
+	}
+}
