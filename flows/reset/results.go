@@ -196,6 +196,14 @@ func (t *turn) failedText(d bot.DeviceRef) string {
 
 func (t *turn) platformAnswer(d bot.DeviceRef, passcode string) string {
 	args := append(t.deviceArgs(&d), "passcode", passcode)
+	if passcode == "" && d.Eligibility().Passcode != bot.NoPasscode {
+		// A result read back later (after a crash between the reset and its
+		// answer, or from a backend that keeps no passcode) may not hold
+		// it; the Company Portal's Device Details show it (MicrosoftDocs
+		// memdocs, intune-service/user-help/reset-your-passcode-cpwebsite.md,
+		// 2025-02-04, step 6).
+		return t.text("result.passcode.elsewhere", args...)
+	}
 	if d.Eligibility().WorkProfile {
 		return t.text("result.workprofile", args...)
 	}

@@ -177,3 +177,17 @@ func TestSigningInLinksAnUnknownChatAccount(t *testing.T) {
 		}
 	})
 }
+
+// A result read back later may hold no passcode (a reset recovered after a
+// crash, the demo fleet's status read): the answer says where to find it,
+// never an empty passcode.
+func TestAResetReadBackWithoutItsPasscodeSaysWhereItIs(t *testing.T) {
+	for lang, want := range map[string]string{"en": "cannot show its temporary passcode here", "nl": "kan de tijdelijke wachtwoordcode hier niet tonen"} {
+		s := start(t, lang, devices["android6"])
+		d := devices["android6"].Ref()
+		s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpResetStatus, Device: d, Attempt: 1}, Reset: bot.ResetResult{State: bot.ActionDone}})
+		if got := s.out.Replies[0].Text; !strings.Contains(got, want) || strings.Contains(got, "is: \n") {
+			t.Errorf("%s: %q", lang, got)
+		}
+	}
+}
