@@ -33,7 +33,9 @@ type breaker struct {
 // a cancelled probe lets the next call probe.
 var errNeutral = errors.New("intune: outcome says nothing about Graph")
 
-func newBreaker(failures int, cooldown time.Duration, log *slog.Logger) *breaker {
+// newBreaker logs each change of state and tells obs (when not nil) of the
+// circuit opening and closing.
+func newBreaker(failures int, cooldown time.Duration, log *slog.Logger, obs Observer) *breaker {
 	b := &breaker{}
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "graph",
@@ -49,6 +51,9 @@ func newBreaker(failures int, cooldown time.Duration, log *slog.Logger) *breaker
 				log.Info("intune: circuit half-open, probing Graph")
 			case gobreaker.StateClosed:
 				log.Info("intune: Graph answering again, circuit closed")
+			}
+			if obs != nil && to != gobreaker.StateHalfOpen {
+				obs.Circuit(to == gobreaker.StateOpen)
 			}
 		},
 	})
@@ -91,7 +96,3 @@ func (b *breaker) lastOutage() error {
 	defer b.mu.Unlock()
 	return b.last
 }
-
-// BreakerState reports the circuit breaker's state, for a metric: "closed",
-// "half-open" or "open".
-func (c *Client) BreakerState() string { return c.breaker.cb.State().String() }

@@ -86,8 +86,12 @@ func isLimiter(err error) bool {
 func (c *Client) retry(ctx context.Context, r request, out any) error {
 	for attempt := 1; ; attempt++ {
 		if r.write() && c.limiter != nil {
+			start := c.clock.Now()
 			if err := c.limiter.Wait(ctx); err != nil {
 				return &limiterError{err}
+			}
+			if c.obs != nil {
+				c.obs.WriteWait(c.clock.Now().Sub(start))
 			}
 		}
 		retryAfter, err := c.attempt(ctx, r, out, attempt)
@@ -185,7 +189,7 @@ func (c *Client) attempt(ctx context.Context, r request, out any, n int) (time.D
 		return c.retryAfter(resp.Header), decodeGraphError(resp.StatusCode, resp.Header, body)
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // lets the connection be reused
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // lets the connection be reused; a failed drain only costs that
 		return 0, nil
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(out); err != nil {
