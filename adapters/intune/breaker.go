@@ -41,7 +41,7 @@ func newBreaker(failures int, cooldown time.Duration, log *slog.Logger, obs Obse
 		Name:        "graph",
 		MaxRequests: 1, // one probe at a time when half-open
 		Timeout:     cooldown,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(failures) },
+		ReadyToTrip: func(c gobreaker.Counts) bool { return int64(c.ConsecutiveFailures) >= int64(failures) },
 		IsExcluded:  func(err error) bool { return errors.Is(err, errNeutral) },
 		OnStateChange: func(_ string, _, to gobreaker.State) {
 			switch to {
