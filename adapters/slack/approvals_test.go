@@ -81,6 +81,7 @@ func requestApproval(t *testing.T, h *harness) sentMessage {
 }
 
 func TestApprovalStory(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{ModeSocket, ModeHTTP} {
 		t.Run(mode, func(t *testing.T) {
 			h := newApprovalHarness(t, mode)
@@ -163,6 +164,7 @@ func TestApprovalStory(t *testing.T) {
 }
 
 func TestDenyCarriesTheAgentsReason(t *testing.T) {
+	t.Parallel()
 	h := newApprovalHarness(t, ModeSocket)
 	card := requestApproval(t, h)
 	h.click(hank, card, card.button(t, "Deny"))
@@ -194,6 +196,7 @@ func TestDenyCarriesTheAgentsReason(t *testing.T) {
 }
 
 func TestGroupLookupFailureNeverGrants(t *testing.T) {
+	t.Parallel()
 	h := newApprovalHarness(t, ModeSocket)
 	card := requestApproval(t, h)
 	h.fake.fail("usergroups.users.list", "ratelimited_forever")
@@ -217,6 +220,7 @@ func TestGroupLookupFailureNeverGrants(t *testing.T) {
 }
 
 func TestCardUpdateFailureIsPostedInTheChannel(t *testing.T) {
+	t.Parallel()
 	h := newApprovalHarness(t, ModeSocket)
 	card := requestApproval(t, h)
 	h.fake.fail("chat.update", "message_not_found")
@@ -231,6 +235,7 @@ func TestCardUpdateFailureIsPostedInTheChannel(t *testing.T) {
 }
 
 func TestEmployeeBannerStillReplacedInDM(t *testing.T) {
+	t.Parallel()
 	// With approvers configured, a click in the employee's own DM still
 	// replaces her banner there.
 	h := newApprovalHarness(t, ModeSocket)
@@ -246,6 +251,7 @@ func TestEmployeeBannerStillReplacedInDM(t *testing.T) {
 }
 
 func TestSlashCommandAnswersWhereTyped(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{ModeSocket, ModeHTTP} {
 		t.Run(mode, func(t *testing.T) {
 			h := newHarness(t, mode, "nl-NL")
@@ -283,6 +289,7 @@ func TestSlashCommandAnswersWhereTyped(t *testing.T) {
 }
 
 func TestApproverGroupsAreCachedAndNeverGrantOnError(t *testing.T) {
+	t.Parallel()
 	f := newFakeSlack(t)
 	f.setGroup(helpdeskGrp, hank)
 	logs := &enginetest.SyncBuffer{}

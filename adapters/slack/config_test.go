@@ -9,6 +9,7 @@ import (
 )
 
 func TestNewChecksConfig(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cfg  Config
@@ -35,6 +36,7 @@ func TestNewChecksConfig(t *testing.T) {
 }
 
 func TestRunFailsOnRefusedToken(t *testing.T) {
+	t.Parallel()
 	for _, method := range []string{"auth.test", "apps.connections.open"} {
 		t.Run(method, func(t *testing.T) {
 			f := newFakeSlack(t)

@@ -74,6 +74,7 @@ func passcodes(h *harness) (codes []string, where []sentMessage) {
 }
 
 func TestResetOverSocketMode(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	withYou := resetToWithYou(t, h)
 	h.click(adele, withYou, withYou.button(t, "Yes, reset"))
@@ -124,6 +125,7 @@ func TestResetOverSocketMode(t *testing.T) {
 }
 
 func TestRedeliveriesResetOnce(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{ModeSocket, ModeHTTP} {
 		t.Run(mode, func(t *testing.T) {
 			h := newHarness(t, mode, "en-US")
@@ -159,6 +161,7 @@ func TestRedeliveriesResetOnce(t *testing.T) {
 }
 
 func TestForeignClickIsRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0)
 	list := h.waitPost(adeleDM, "Which device")
@@ -182,6 +185,7 @@ func TestForeignClickIsRefused(t *testing.T) {
 }
 
 func TestRateLimitIsHonoured(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	h.fake.limit("chat.postMessage", 7)
 	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0)
@@ -204,6 +208,7 @@ func TestRateLimitIsHonoured(t *testing.T) {
 }
 
 func TestRateLimitRetriesAreBounded(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	h.fake.limit("chat.postMessage", 1, 1, 1, 1, 1, 1)
 	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0)
@@ -221,6 +226,7 @@ func TestRateLimitRetriesAreBounded(t *testing.T) {
 }
 
 func TestRateLimitTooLongIsNotWaited(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	h.fake.limit("chat.postMessage", int((maxRetryAfter + time.Second).Seconds()))
 	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0)
@@ -238,6 +244,7 @@ func TestRateLimitTooLongIsNotWaited(t *testing.T) {
 }
 
 func TestDutchLocale(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "nl-NL")
 	h.command(adele, channelID, "", "398738663015.1.a")
 	list := h.waitPost(adeleDM, "Welk apparaat wilt u beheren?")
@@ -255,6 +262,7 @@ func TestDutchLocale(t *testing.T) {
 }
 
 func TestSlashCommandOverHTTP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeHTTP, "en-US")
 	h.command(adele, channelID, "help", "398738663015.1.b")
 	h.waitPost(adeleDM, "status")
@@ -265,6 +273,7 @@ func TestSlashCommandOverHTTP(t *testing.T) {
 }
 
 func TestIgnoredEvents(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{ModeSocket, ModeHTTP} {
 		t.Run(mode, func(t *testing.T) {
 			h := newHarness(t, mode, "en-US")
@@ -285,6 +294,7 @@ func TestIgnoredEvents(t *testing.T) {
 }
 
 func TestMentionInChannelPointsToDM(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ locale, want string }{
 		{"en-US", "Send me a direct message"},
 		{"nl-NL", "Stuur me een direct bericht"},
@@ -306,6 +316,7 @@ func TestMentionInChannelPointsToDM(t *testing.T) {
 }
 
 func TestHomeTabStartsReset(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	h.event(map[string]any{
 		"token": "x", "team_id": "T123ABC456", "api_app_id": "A0PNCHHK2", "type": "event_callback",
@@ -332,6 +343,7 @@ func TestHomeTabStartsReset(t *testing.T) {
 }
 
 func TestEphemeralBannerIsReplacedThroughResponseURL(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	h.dm(adele, adeleDM, "Ev1", "reset my passcode", 0)
 	list := h.waitPost(adeleDM, "Which device")
@@ -353,6 +365,7 @@ func TestEphemeralBannerIsReplacedThroughResponseURL(t *testing.T) {
 }
 
 func TestUserWithoutEmail(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	h.fake.addUser("U0NOMAIL1", fakeUser{Name: "Guest"}, "D0NOMAIL1")
 	h.dm("U0NOMAIL1", "D0NOMAIL1", "Ev1", "reset my passcode", 0)
@@ -360,6 +373,7 @@ func TestUserWithoutEmail(t *testing.T) {
 }
 
 func TestUnknownUserIsToldToRetry(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	h.dm("U0GHOST01", "D0GHOST01", "Ev1", "reset my passcode", 0)
 	h.waitPost("D0GHOST01", "Slack did not tell me who you are")
@@ -369,6 +383,7 @@ func TestUnknownUserIsToldToRetry(t *testing.T) {
 }
 
 func TestSocketModeReconnectsOnDisconnect(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	first := h.fake.conn(t, 1)
 	first.send(t, fixture(t, "socket_mode_disconnect_refresh_requested.json"))
@@ -386,6 +401,7 @@ func TestSocketModeReconnectsOnDisconnect(t *testing.T) {
 }
 
 func TestNotify(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	err := h.a.Notify(context.Background(), []bot.Reply{
 		{Text: "approval card", Audience: bot.ToHelpdesk},
@@ -402,6 +418,7 @@ func TestNotify(t *testing.T) {
 }
 
 func TestReadiness(t *testing.T) {
+	t.Parallel()
 	a, err := New(Config{BotToken: botToken, AppToken: appToken, Mode: ModeSocket}, &countingHandler{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -426,6 +443,7 @@ func TestReadiness(t *testing.T) {
 // the banner, and the sign-in's result reaches the DM through the adapter:
 // the chat moves on to the device-with-you check.
 func TestSignInMovesTheChatOn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
 	signIns := h.env.WithSignIn()
 	h.dm(adele, adeleDM, "Ev0SIGNIN1", "reset my passcode", 0)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestSigningHelperMatchesSlacksExample(t *testing.T) {
+	t.Parallel()
 	// signing_example.md: Slack's second vector over slash_command_form.txt.
 	got := sign(secret, "1700000000", fixture(t, "slash_command_form.txt"))
 	if want := "v0=e26e1f91e63509e306ce4193d97f88bff1dfcde458715fded4cdd2cc8a22de4d"; got != want {
@@ -18,6 +19,7 @@ func TestSigningHelperMatchesSlacksExample(t *testing.T) {
 }
 
 func TestHTTPRefusals(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeHTTP, "en-US")
 	im := fixtureMap(t, "events_api_message_im.json")
 	im["event"].(map[string]any)["text"] = "reset my passcode"
@@ -79,6 +81,7 @@ func TestHTTPRefusals(t *testing.T) {
 }
 
 func TestURLVerification(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeHTTP, "en-US")
 	rec := h.post("/slack/events", fixture(t, "events_api_url_verification.json"), time.Now(), secret, 0)
 	if rec.Code != http.StatusOK || rec.Body.String() != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" {
@@ -92,6 +95,7 @@ func TestURLVerification(t *testing.T) {
 }
 
 func TestHTTPOnlyAcceptsPOST(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeHTTP, "en-US")
 	for _, path := range []string{"/slack/events", "/slack/interactions", "/slack/commands"} {
 		r, _ := http.NewRequest(http.MethodGet, path, nil)
@@ -104,6 +108,7 @@ func TestHTTPOnlyAcceptsPOST(t *testing.T) {
 }
 
 func TestHTTPUnknownEventIsAcknowledged(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, ModeHTTP, "en-US")
 	body := []byte(`{"type":"event_callback","event_id":"EvX","event":{"type":"reaction_added","user":"U1"}}`)
 	if rec := h.post("/slack/events", body, time.Now(), secret, 0); rec.Code != http.StatusOK {

@@ -13,6 +13,7 @@ import (
 // (conversations.open needs im:write, DMs arrive through message.im with
 // im:history).
 func TestReadmeListsTheManifestScopes(t *testing.T) {
+	t.Parallel()
 	manifest, err := os.ReadFile("manifest.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
 func TestRender(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		reply bot.Reply
@@ -58,6 +59,7 @@ func TestRender(t *testing.T) {
 }
 
 func TestRenderLimits(t *testing.T) {
+	t.Parallel()
 	var buttons []bot.Button
 	for range 30 {
 		buttons = append(buttons, bot.Button{Label: strings.Repeat("é", 100), Action: "x"})
