@@ -1,18 +1,33 @@
 # syntax=docker/dockerfile:1
 #
 # passbot: a static binary on a distroless base, running as a non-root user.
-#   docker build -t passbot .
+#   docker build -t passbot .     (see the build arguments below for --version)
 #   docker compose up            (passbot + Redis with persistence, see compose.yaml)
 # ops/dockerfile_test.go builds the binary with this file's exact build
 # command and checks it starts, so the two cannot drift apart.
 
+# Base images by tag: pin them by digest (FROM image:tag@sha256:...) where
+# you build for production; this repository could not look digests up. To
+# find and update one: docker buildx imagetools inspect golang:1.26
+# --format '{{json .Manifest.Digest}}' (and the same for the distroless image).
 FROM golang:1.26 AS build
+# go.mod asks for go 1.27.3 (1.26.8's standard library has known
+# vulnerabilities); the go command fetches that toolchain from the module
+# proxy, as on developers' machines and in CI.
+ENV GOTOOLCHAIN=go1.27.3
 WORKDIR /src
 # Modules first, so a source change does not download them again.
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/passbot .
+# Stamped into `passbot --version` and passbot_build_info:
+#   docker build --build-arg VERSION=$(git describe --tags --always) \
+#     --build-arg COMMIT=$(git rev-parse HEAD) \
+#     --build-arg BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) -t passbot .
+ARG VERSION=dev
+ARG COMMIT=unknown
+ARG BUILD_DATE=unknown
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION} -X main.commit=${COMMIT} -X main.buildDate=${BUILD_DATE}" -o /out/passbot .
 
 # distroless/static: CA certificates (Graph, Slack, Discord over TLS), tzdata
 # and /etc/passwd with the nonroot user; no shell, no package manager.

@@ -64,6 +64,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 	for _, o := range opts {
 		o(a)
 	}
+	a.metrics.SetBuild(build())
+	a.metrics.WatchBacklog(st.Backlog)
+	a.metrics.WatchReady(a.ready)
 	devices, err := a.devices()
 	if err != nil {
 		closeStore()
@@ -156,6 +159,7 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		}
 		s.Links = store.NewLinks(a.store.Client(), bot.Slack)
 		a.engine.Notifiers[bot.Slack] = s
+		a.metrics.WatchChat(string(bot.Slack), s.Ready)
 		runners = append(runners, s)
 		if sc.Mode == slack.ModeHTTP {
 			routes.Handle("/slack/", s.HTTPHandler(a.metrics))
@@ -166,6 +170,7 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		if err != nil {
 			return err
 		}
+		a.metrics.WatchChat(string(bot.Discord), d.Ready)
 		runners = append(runners, d)
 	}
 	for _, r := range runners {
@@ -184,6 +189,8 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 	var c *console.Console
 	if a.cfg.serves("console") {
 		c = a.console(stdin, stdout, persona)
+		// The terminal is connected for as long as passbot runs.
+		a.metrics.WatchChat(string(bot.Console), func() error { return nil })
 	}
 	// Every notifier is registered by now: the sweep reads the map.
 	jobs.Start()

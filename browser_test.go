@@ -57,6 +57,9 @@ func (c *consoleChat) toSignIn() string {
 // nothing that calls out of the machine.
 func browser(t *testing.T, ctx context.Context) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts chromium (-short skips it)")
+	}
 	path, err := exec.LookPath("chromium")
 	switch {
 	case err != nil && os.Getenv("CI") != "":

@@ -130,7 +130,7 @@ func (c *Config) checkVerify() error {
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
-		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && (u.Scheme != "http" || !loopback(u.Hostname()))) {
 			return fmt.Errorf("PASSBOT_PUBLIC_URL: %q is not an https URL (http only on loopback)", c.PublicURL)
 		}
 	}
@@ -230,5 +230,5 @@ func (c *Config) serves(platform string) bool { return slices.Contains(c.Platfor
 // helpdeskChannels reports whether every platform served has somewhere to
 // post helpdesk notices (the console prints them itself).
 func (c *Config) helpdeskChannels() bool {
-	return !(c.serves("slack") && c.Helpdesk.Channel == "") && !(c.serves("discord") && c.DiscordHelpdeskChannel == "")
+	return (!c.serves("slack") || c.Helpdesk.Channel != "") && (!c.serves("discord") || c.DiscordHelpdeskChannel != "")
 }

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 	"github.com/passbot/passbot/ops"
+	"github.com/passbot/passbot/store"
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
@@ -41,16 +44,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var cfg Config
 	persona := fs.String("as", "", "console: start as this persona (a user principal name, or a helpdesk approver)")
 	unregister := fs.Bool("discord-unregister", false, "remove the /passcode command from Discord and exit")
+	showVersion := fs.Bool("version", false, "print the version, commit, build date and Go version, and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister]\n       passbot audit export    (the audit trail as JSON lines)\n       passbot healthcheck     (exit 0 when PASSBOT_OPS_ADDR's /healthz answers)\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister] [--version]\n       passbot audit export    (the audit trail as JSON lines)\n       passbot healthcheck     (exit 0 when PASSBOT_OPS_ADDR's /healthz answers)\n\nFlags:")
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\npassbot is configured with environment variables:")
-		envconfig.Usagef("passbot", &cfg, stderr, envconfig.DefaultTableFormat)
+		if err := envconfig.Usagef("passbot", &cfg, stderr, envconfig.DefaultTableFormat); err != nil {
+			fmt.Fprintln(stderr, err)
+		}
 	}
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
+		return err
+	}
+	if *showVersion {
+		_, err := fmt.Fprintln(stdout, build())
 		return err
 	}
 	if err := envconfig.Process("passbot", &cfg); err != nil {
@@ -64,6 +74,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return fmt.Errorf("PASSBOT_LOG_LEVEL: %w", err)
 	}
 	log := ops.NewLogger(stderr, level)
+	redis.SetLogger(store.NewRedisLog(log))
 	app, err := NewApp(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -113,6 +113,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"PASSBOT_PLATFORMS": "slack", "PASSBOT_SLACK_MODE": "http", "PASSBOT_HELPDESK_CHANNEL": "C1"}, "PASSBOT_HTTP_ADDR"},
 		{map[string]string{"PASSBOT_PLATFORMS": "slack", "PASSBOT_APPROVALS": "false"}, "PASSBOT_SLACK_BOT_TOKEN"},
 		{map[string]string{"PASSBOT_LOG_LEVEL": "loud"}, "PASSBOT_LOG_LEVEL"},
+		{map[string]string{"PASSBOT_APPROVERS": ""}, "PASSBOT_APPROVERS"},
 		{map[string]string{"PASSBOT_VERIFY": "maybe"}, "PASSBOT_VERIFY"},
 		{map[string]string{"PASSBOT_VERIFY_TTL": "10s"}, "PASSBOT_VERIFY_TTL"},
 		{map[string]string{"PASSBOT_PUBLIC_URL": "http://passbot.contoso.com"}, "PASSBOT_PUBLIC_URL"},
@@ -209,5 +210,16 @@ func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
 	code = code[:strings.Index(code, "\n")]
 	if strings.Contains(export.String(), code) || strings.Contains(logs, code) {
 		t.Error("the passcode is in the audit export or the logs")
+	}
+}
+
+func TestVersionNeedsNoConfiguration(t *testing.T) {
+	t.Setenv("PASSBOT_PLATFORMS", "teams") // would fail start-up
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"--version"}, strings.NewReader(""), &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^passbot dev \(commit unknown, built unknown, go1\.\d+\.\d+\)\n$`).MatchString(out.String()) {
+		t.Errorf("--version printed %q", out.String())
 	}
 }

@@ -303,7 +303,9 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	}
 	if res.Err != nil {
 		outcome = ErrorCode(res.Err)
-		e.logger().Warn("device operation failed", "op", cmd.Op.String(), "device", cmd.Device.ID, "user", owner.Key(), "conversation", conv.ID, "err", res.Err)
+		// The conversation leads to the user when needed; the line itself
+		// names no person.
+		e.logger().Warn("device operation failed", "op", cmd.Op.String(), "reason", outcome, "device", cmd.Device.ID, "conversation", conv.ID, "err", res.Err)
 	}
 	if e.Observer != nil {
 		e.Observer.DeviceOp(cmd.Op, cmd.Device.Kind, outcome, time.Since(start))

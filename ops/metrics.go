@@ -31,6 +31,8 @@ type Metrics struct {
 	approvalSecs prometheus.Histogram
 	graphCalls   *prometheus.CounterVec
 	graphSecs    *prometheus.HistogramVec
+	circuitOpen  prometheus.Gauge
+	writeWait    prometheus.Histogram
 	httpRefused  *prometheus.CounterVec
 	signIns      *prometheus.CounterVec
 }
@@ -45,6 +47,9 @@ var (
 	remoteBuckets   = []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 	lagBuckets      = []float64{.1, .25, .5, 1, 1.5, 2, 5, 10, 30, 60, 300}
 	approvalBuckets = []float64{30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400}
+	// The write budget refills one token per 200 ms; a wait of seconds
+	// means a burst of resets queued behind each other.
+	waitBuckets = []float64{0, .05, .2, .5, 1, 2, 5, 10, 20, 60}
 )
 
 // NewMetrics registers passbot's collectors, plus the Go runtime and process
@@ -93,6 +98,15 @@ func NewMetrics() *Metrics {
 			Help:    "Time of one Microsoft Graph request.",
 			Buckets: remoteBuckets,
 		}, []string{"method", "status"}),
+		circuitOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "passbot_graph_circuit_open",
+			Help: "1 while this replica's Microsoft Graph circuit breaker is open (or half-open, probing), refusing device operations; else 0.",
+		}),
+		writeWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "passbot_graph_write_wait_seconds",
+			Help:    "Time a Graph write waited for the write budget shared by the replicas.",
+			Buckets: waitBuckets,
+		}),
 		httpRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "passbot_http_refused_total",
 			Help: "Webhook requests (Slack HTTP mode) refused before their signature was verified, by reason (unsigned, stale, future, too_large, busy, unreadable, bad_signature).",
@@ -102,9 +116,14 @@ func NewMetrics() *Metrics {
 			Help: "Sign-ins before a reset, by outcome: started (a link was handed out), ok, or the reason it was refused (mismatch, expired, reused, access_denied, invalid_token, stale_auth, failed).",
 		}, []string{"outcome"}),
 	}
+	// Series that alerts and dashboards divide by exist from the start, so a
+	// fresh replica shows 0 instead of no data.
+	m.signIns.WithLabelValues("started")
+	m.signIns.WithLabelValues(bot.SignInOK)
 	m.reg.MustRegister(
 		m.events, m.eventSeconds, m.deviceOps, m.deviceSecs, m.followUpLag,
-		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs, m.httpRefused, m.signIns,
+		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs, m.httpRefused,
+		m.circuitOpen, m.writeWait, m.signIns,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

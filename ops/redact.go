@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"regexp"
 	"strings"
 )
@@ -32,6 +33,11 @@ func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 //     (Graph access tokens), Discord bot tokens, passwords in URLs
 //     (redis://:pw@host), key=value pairs with a secret key, and a temporary
 //     passcode in a bot reply ("… passcode … is: abc123").
+//
+// It also keeps the lines an operator reads plain: a time.Duration becomes
+// milliseconds under the key with "_ms" appended ("took_ms": 12.5, not
+// nanoseconds), and an attribute whose value is nil (an "err" that was
+// nil) is left out instead of printing null.
 func Redact(h slog.Handler) slog.Handler { return &redactHandler{h: h} }
 
 type redactHandler struct{ h slog.Handler }
@@ -41,16 +47,20 @@ func (r *redactHandler) Enabled(ctx context.Context, l slog.Level) bool { return
 func (r *redactHandler) Handle(ctx context.Context, rec slog.Record) error {
 	out := slog.NewRecord(rec.Time, rec.Level, Scrub(rec.Message), rec.PC)
 	rec.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(redactAttr(a))
+		if a = redactAttr(a); !a.Equal(slog.Attr{}) {
+			out.AddAttrs(a)
+		}
 		return true
 	})
 	return r.h.Handle(ctx, out)
 }
 
 func (r *redactHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	clean := make([]slog.Attr, len(as))
-	for i, a := range as {
-		clean[i] = redactAttr(a)
+	clean := make([]slog.Attr, 0, len(as))
+	for _, a := range as {
+		if a = redactAttr(a); !a.Equal(slog.Attr{}) {
+			clean = append(clean, a)
+		}
 	}
 	return &redactHandler{h: r.h.WithAttrs(clean)}
 }
@@ -86,17 +96,36 @@ func redactAttr(a slog.Attr) slog.Attr {
 	switch v.Kind() {
 	case slog.KindString:
 		return slog.String(a.Key, Scrub(v.String()))
+	case slog.KindDuration:
+		return slog.Float64(a.Key+"_ms", float64(v.Duration().Microseconds())/1000)
 	case slog.KindGroup:
 		group := v.Group()
-		clean := make([]any, len(group))
-		for i, g := range group {
-			clean[i] = redactAttr(g)
+		clean := make([]any, 0, len(group))
+		for _, g := range group {
+			if g = redactAttr(g); !g.Equal(slog.Attr{}) {
+				clean = append(clean, g)
+			}
 		}
 		return slog.Group(a.Key, clean...)
 	case slog.KindAny:
+		if isNil(v.Any()) {
+			return slog.Attr{}
+		}
 		return slog.Any(a.Key, redactAny(v.Any()))
 	}
 	return slog.Attr{Key: a.Key, Value: v}
+}
+
+// isNil reports a nil interface or a nil pointer, map or slice inside one.
+func isNil(x any) bool {
+	if x == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(x); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface, reflect.Func, reflect.Chan:
+		return v.IsNil()
+	}
+	return false
 }
 
 // redactAny cleans a value logged with slog.Any.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/passbot/passbot/ops"
 )
@@ -98,5 +99,24 @@ func TestRedactKeepsLevels(t *testing.T) {
 	log.Warn("kept")
 	if out := buf.String(); strings.Contains(out, "dropped") || !strings.Contains(out, "kept") {
 		t.Errorf("level not honoured: %s", out)
+	}
+}
+
+func TestLogLinesAreReadable(t *testing.T) {
+	var buf bytes.Buffer
+	var err error // nil, as on every successful event
+	log := ops.NewLogger(&buf, slog.LevelInfo).With("wait", 2*time.Second, "none", nil)
+	log.Info("event", "took", 1500*time.Microsecond, "err", err, "group", slog.GroupValue(slog.Any("cause", err)))
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line["took_ms"] != 1.5 || line["wait_ms"] != 2000.0 {
+		t.Errorf("durations not in milliseconds: %s", buf.String())
+	}
+	for _, k := range []string{"took", "wait", "err", "none", "group"} {
+		if _, ok := line[k]; ok {
+			t.Errorf("%q is in %s", k, buf.String())
+		}
 	}
 }

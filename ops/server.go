@@ -50,7 +50,7 @@ func NewServer(addr string, metrics *Metrics, ready func(ctx context.Context) er
 	s := &Server{ready: ready, ReadyTimeout: 2 * time.Second, ShutdownTimeout: 10 * time.Second}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		io.WriteString(w, "ok\n")
+		_, _ = io.WriteString(w, "ok\n") // a client that left cannot be told
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	if metrics != nil {
@@ -86,7 +86,7 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if s.draining.Load() {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, "not ready: shutting down\n")
+		_, _ = io.WriteString(w, "not ready: shutting down\n")
 		return
 	}
 	if s.ready != nil {
@@ -96,7 +96,7 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	io.WriteString(w, "ready\n")
+	_, _ = io.WriteString(w, "ready\n")
 }
 
 // check runs the readiness check within ReadyTimeout, also when the check

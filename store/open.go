@@ -36,7 +36,7 @@ func Open(ctx context.Context, url string, log *slog.Logger) (s *Redis, close fu
 	opts.ContextTimeoutEnabled = true
 	client := redis.NewUniversalClient(opts)
 	close = func() {
-		client.Close()
+		_ = client.Close() // at exit: a failed close leaves nothing to clean up
 		if embedded != nil {
 			embedded.Close()
 		}

@@ -136,7 +136,7 @@ func (c *Console) handle(ctx context.Context, line string) {
 	// The replies carry a user-facing message even on error; the error
 	// itself was logged by whoever can say more.
 	replies, _ := c.handler.Handle(ctx, ev)
-	c.Notify(ctx, replies)
+	_ = c.Notify(ctx, replies) // printing to the terminal: nothing to retry
 }
 
 // signIn opens the last sign-in link as a browser would. It holds no lock

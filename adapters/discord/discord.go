@@ -311,7 +311,7 @@ func (a *Adapter) upn(ctx context.Context, u bot.User, approver bool) (upn, refu
 func (a *Adapter) handle(ctx context.Context, ev bot.Event) []bot.Reply {
 	replies, err := a.handler.Handle(ctx, ev)
 	if err != nil {
-		a.log.Error("discord: handle event", "user", ev.User.ID, "delivery", ev.DeliveryID, "err", err)
+		a.log.Error("discord: handle event", "reason", bot.ErrorCode(err), "user", ev.User.ID, "delivery", ev.DeliveryID, "err", err)
 	}
 	return replies
 }
@@ -329,19 +329,20 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	u := user(m.Author, a.locale(m.Author.ID))
 	u.Approver = a.isApprover(ctx, nil, u.ID)
 	upn, refusal := a.upn(ctx, u, u.Approver)
+	// send and helpdesk log their own failures; there is nobody else to tell.
 	if refusal != "" {
-		a.send(ctx, m.ChannelID, bot.Reply{Text: refusal})
+		_ = a.send(ctx, m.ChannelID, bot.Reply{Text: refusal})
 		return
 	}
 	u.UPN = upn
 	ev := bot.Event{DeliveryID: m.ID, Kind: bot.Message, User: u, Channel: m.ChannelID, Text: m.Content}
 	for _, r := range a.handle(ctx, ev) {
 		if r.Audience == bot.ToHelpdesk {
-			a.helpdesk(ctx, r)
+			_ = a.helpdesk(ctx, r)
 			continue
 		}
 		// A DM is the owner's own channel: private replies may go there.
-		a.send(ctx, m.ChannelID, r)
+		_ = a.send(ctx, m.ChannelID, r)
 	}
 }
 

@@ -143,7 +143,7 @@ func (r *responder) deliver(replies []bot.Reply) {
 	for _, rep := range replies {
 		switch {
 		case rep.Audience == bot.ToHelpdesk:
-			r.a.helpdesk(r.ctx, rep)
+			_ = r.a.helpdesk(r.ctx, rep) // logged by send
 		case decided && rep.Private && (rep.To.ID == "" || rep.To.ID == r.userID):
 			// The agent's next step after a decision on a card (the reason
 			// for a denial) happens in their DM with the bot: say it there.

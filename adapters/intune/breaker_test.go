@@ -3,6 +3,7 @@ package intune
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +15,14 @@ import (
 
 func TestCircuitBreaker(t *testing.T) {
 	key := "GET /deviceManagement/managedDevices/" + workDevice
+	var obs *callLog
 	setup := func(t *testing.T) (*graphtest.Server, *Client, *fakeClock, *enginetest.SyncBuffer) {
 		f := newFakeGraph(t)
 		cfg := fakeConfig(f)
 		cfg.MaxAttempts = 1
 		clock := newFakeClock()
-		c, logs := newClientConfig(t, f, cfg, clock, WithBreaker(2, time.Minute))
+		obs = &callLog{}
+		c, logs := newClientConfig(t, f, cfg, clock, WithBreaker(2, time.Minute), WithObserver(obs))
 		return f, c, clock, logs
 	}
 	call := func(t *testing.T, c *Client) error {
@@ -77,6 +80,10 @@ func TestCircuitBreaker(t *testing.T) {
 		}
 		if !strings.Contains(logs.String(), "circuit closed") {
 			t.Error("closing was not logged")
+		}
+		// Opened, re-opened by the failed probe, closed.
+		if want := []bool{true, true, false}; !slices.Equal(obs.circuit, want) {
+			t.Errorf("observer told open=%v, want %v", obs.circuit, want)
 		}
 	})
 

@@ -47,11 +47,16 @@ func WithClock(c Clock) Option { return func(cl *Client) { cl.clock = c } }
 // WithLogger logs retries, breaker changes and, at debug level, each request.
 func WithLogger(l *slog.Logger) Option { return func(cl *Client) { cl.log = l } }
 
-// Observer is told of every HTTP attempt at Graph; ops.Metrics is one.
+// Observer is told of every HTTP attempt at Graph, of the circuit breaker's
+// changes and of waits for the write budget; ops.Metrics is one.
 type Observer interface {
 	// GraphCall reports the method, the status code ("429") or "error" when
 	// no answer came, and how long the attempt took.
 	GraphCall(method, status string, took time.Duration)
+	// Circuit reports the breaker opening (true) or closing (false).
+	Circuit(open bool)
+	// WriteWait reports how long a write waited for the Limiter.
+	WriteWait(took time.Duration)
 }
 
 // WithObserver reports every attempt to o.

@@ -159,7 +159,8 @@ func TestClientWritesWaitForTheRedisBucket(t *testing.T) {
 	clock := newFakeClock()
 	l := NewRedisLimiter(redistest.Start(t).Client())
 	l.Burst, l.Per, l.Clock = 3, 30*time.Second, clock
-	c, _ := newClient(t, f, clock, WithLimiter(l))
+	obs := &callLog{}
+	c, _ := newClient(t, f, clock, WithLimiter(l), WithObserver(obs))
 	for _, id := range []string{androidDevice, workDevice, iPhone} {
 		if _, err := c.ResetPasscode(t.Context(), id); err != nil {
 			t.Fatal(err)
@@ -174,5 +175,8 @@ func TestClientWritesWaitForTheRedisBucket(t *testing.T) {
 	}
 	if s := clock.Sleeps(); !slices.Equal(s, []time.Duration{10 * time.Second}) {
 		t.Fatalf("waits %v, want one 10s wait for the 4th write", s)
+	}
+	if want := []time.Duration{0, 0, 0, 10 * time.Second}; !slices.Equal(obs.waits, want) {
+		t.Errorf("observed write waits %v, want %v", obs.waits, want)
 	}
 }

@@ -261,14 +261,28 @@ func TestRetryAfterHeader(t *testing.T) {
 
 // callLog records what an Observer is told.
 type callLog struct {
-	mu    sync.Mutex
-	calls []string
+	mu      sync.Mutex
+	calls   []string
+	circuit []bool
+	waits   []time.Duration
 }
 
 func (l *callLog) GraphCall(method, status string, _ time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.calls = append(l.calls, method+" "+status)
+}
+
+func (l *callLog) Circuit(open bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.circuit = append(l.circuit, open)
+}
+
+func (l *callLog) WriteWait(d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.waits = append(l.waits, d)
 }
 
 func TestObserverSeesEveryAttempt(t *testing.T) {

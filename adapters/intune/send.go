@@ -69,8 +69,14 @@ func (c *Client) send(ctx context.Context, r request, out any) error {
 	switch c.breaker.record(c.clock.Now(), probe, o, err) {
 	case "opened":
 		c.log.ErrorContext(ctx, "intune: Graph failing, circuit open", "cooldown", c.breaker.cooldown, "error", err)
+		if c.obs != nil {
+			c.obs.Circuit(true)
+		}
 	case "closed":
 		c.log.InfoContext(ctx, "intune: Graph answering again, circuit closed")
+		if c.obs != nil {
+			c.obs.Circuit(false)
+		}
 	}
 	if err != nil {
 		return userError(ctx, r, err)
@@ -91,8 +97,12 @@ func isLimiter(err error) bool {
 func (c *Client) retry(ctx context.Context, r request, out any) error {
 	for attempt := 1; ; attempt++ {
 		if r.write() && c.limiter != nil {
+			start := c.clock.Now()
 			if err := c.limiter.Wait(ctx); err != nil {
 				return &limiterError{err}
+			}
+			if c.obs != nil {
+				c.obs.WriteWait(c.clock.Now().Sub(start))
 			}
 		}
 		retryAfter, err := c.attempt(ctx, r, out, attempt)
@@ -190,7 +200,7 @@ func (c *Client) attempt(ctx context.Context, r request, out any, n int) (time.D
 		return c.retryAfter(resp.Header), decodeGraphError(resp.StatusCode, resp.Header, body)
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // lets the connection be reused
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // lets the connection be reused; a failed drain only costs that
 		return 0, nil
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(out); err != nil {

@@ -204,7 +204,7 @@ type origin struct {
 func (a *Adapter) dispatch(ctx context.Context, ev bot.Event, o origin) {
 	replies, err := a.handler.Handle(ctx, ev)
 	if err != nil {
-		a.log.Error("slack: handle event", "delivery", ev.DeliveryID, "user", ev.User.ID, "kind", ev.Kind, "err", err)
+		a.log.Error("slack: handle event", "reason", bot.ErrorCode(err), "delivery", ev.DeliveryID, "user", ev.User.ID, "kind", ev.Kind.String(), "err", err)
 	}
 	a.deliver(ctx, o, replies)
 }

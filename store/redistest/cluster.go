@@ -22,6 +22,9 @@ import (
 // them the test skips, or fails under CI (CI=true), which installs them.
 func StartCluster(t testing.TB, n int) (url string, addrs []string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a Redis Cluster (-short skips it)")
+	}
 	server, err1 := exec.LookPath("redis-server")
 	cli, err2 := exec.LookPath("redis-cli")
 	if err1 != nil || err2 != nil {
@@ -123,6 +126,9 @@ type Sentinel struct {
 // StartCluster it skips without redis-server, or fails under CI.
 func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts Redis with a replica and a Sentinel, and waits out a failover (-short skips it)")
+	}
 	server, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv("CI") != "" {
