@@ -25,7 +25,7 @@ type Config struct {
 	DemoFleet   string        `envconfig:"DEMO_FLEET" desc:"JSON file of Graph managedDevice objects for the demo backend; empty uses the embedded fleet"`
 	ConsoleUser string        `envconfig:"CONSOLE_USER" desc:"user principal name the console chats as; default the first user of the demo fleet"`
 	Locale      string        `envconfig:"CONSOLE_LOCALE" default:"en" desc:"locale of the console user (en or nl)"`
-	Support     string        `envconfig:"SUPPORT_CONTACT" default:"the IT helpdesk" desc:"how employees reach company support, shown wherever they need help"`
+	Support     string        `envconfig:"SUPPORT_CONTACT" desc:"how employees reach company support, shown wherever they need help (an address, a phone number, a portal); empty says 'the IT helpdesk' in the conversation's language"`
 	LogLevel    string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	HTTPAddr    string        `envconfig:"HTTP_ADDR" desc:"address of the public endpoints: the sign-in pages and Slack's HTTP mode, e.g. :8080; empty serves them only for the demo sign-in, on a free loopback port"`
 	OpsAddr     string        `envconfig:"OPS_ADDR" desc:"address of /healthz, /readyz and /metrics, e.g. :9090; keep it off the internet; empty serves none"`

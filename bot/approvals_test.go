@@ -223,7 +223,7 @@ func TestHelpdeskCommandsAreForApprovers(t *testing.T) {
 	if got := enginetest.Text(h.say(adele, "pending")); !strings.Contains(got, "Only helpdesk approvers") {
 		t.Errorf("employee's pending: %q", got)
 	}
-	if got := enginetest.Text(h.say(hank, "pending")); !strings.Contains(got, "1 passcode reset requests") || !strings.Contains(got, "adele.vance@contoso.com: Contoso Galaxy Tab") {
+	if got := enginetest.Text(h.say(hank, "pending")); !strings.Contains(got, "1 passcode reset request is waiting") || !strings.Contains(got, "adele.vance@contoso.com: Contoso Galaxy Tab") {
 		t.Errorf("approver's pending: %q", got)
 	}
 	if got := enginetest.Text(h.say(hank, "audit adele.vance@contoso.com")); !strings.Contains(got, "slack:U1 request Contoso Galaxy Tab pending") {

@@ -225,7 +225,6 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 	replies, follow := out.Replies, out.FollowUps
 	pending := out.Commands
 	var records []AuditRecord
-	var intents []FollowUp
 	if conv.ID == "" {
 		conv.ID = newID()
 	}
@@ -241,10 +240,10 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 		acted = acted || cmd.Op.mutates()
 		records = append(records, res.audit...)
 		follow = append(follow, res.follow...)
-		if res.intent != nil {
-			intents = append(intents, *res.intent)
-		}
 		next := e.Flow.Step(conv, Input{Kind: Result, Result: &res}, e.now())
+		if res.intent != nil {
+			receipt(res.intent.ID, next)
+		}
 		replies = append(replies, next.Replies...)
 		follow = append(follow, next.FollowUps...)
 		pending = append(pending[1:], next.Commands...)
@@ -253,7 +252,7 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 	if mode != noSave && !reflect.DeepEqual(before, *conv) {
 		changed = conv
 	}
-	if err := e.commit(ctx, changed, conv, settle(follow, intents), records); err != nil {
+	if err := e.commit(ctx, changed, conv, follow, records); err != nil {
 		return e.finish(conv, replies), acted, err
 	}
 	return e.finish(conv, replies), acted, nil
@@ -342,23 +341,35 @@ func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Comman
 // "reset" record with its outcome follows once the result is known.
 const auditResetStarted = "reset_started"
 
-// followSettled is the kind an intent follow-up is overwritten with once
-// its reset's result is recorded without a follow-up of the same ID: the
-// sweep only removes it. Overwriting it in the result's commit costs no
-// round trip of its own.
-const followSettled = "settled"
-
-// settle returns the follow-ups to commit after the commands whose intents
-// are given: each intent the flow did not schedule again (same ID) is
-// replaced by a settled no-op.
-func settle(fs []FollowUp, intents []FollowUp) []FollowUp {
-	for _, in := range intents {
-		if !slices.ContainsFunc(fs, func(f FollowUp) bool { return f.ID == in.ID }) {
-			in.Kind = followSettled
-			fs = append(fs, in)
-		}
+// receipt marks the reply that carries a reset's result with the ID of the
+// reset's intent follow-up, unless the flow scheduled that follow-up again
+// (a pending reset is polled under the same ID): the intent stays queued
+// until the reply is delivered. The reply is the private one, with the
+// passcode, where there is one.
+func receipt(intent string, out Outcome) {
+	if len(out.Replies) == 0 || slices.ContainsFunc(out.FollowUps, func(f FollowUp) bool { return f.ID == intent }) {
+		return
 	}
-	return fs
+	i := slices.IndexFunc(out.Replies, func(r Reply) bool { return r.Private })
+	if i < 0 {
+		i = len(out.Replies) - 1
+	}
+	out.Replies[i].Receipt = intent
+}
+
+// Delivered tells the engine that an adapter sent r: a reset result's
+// standing follow-up (r.Receipt) is no longer needed. Adapters call it for
+// every reply with a receipt that they sent; a reply never reported sent is
+// read again from the device backend and sent by the follow-up sweep.
+func (e *Engine) Delivered(ctx context.Context, r Reply) error {
+	if r.Receipt == "" {
+		return nil
+	}
+	if err := e.Store.Ack(ctx, FollowUp{ID: r.Receipt, Owner: r.To}); err != nil {
+		e.storeError()
+		return fmt.Errorf("engine: delivered %s: %w", r.Receipt, err)
+	}
+	return nil
 }
 
 // allow applies the abuse limits to one more reset or request.
@@ -461,12 +472,6 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	}
 	fired := 0
 	for _, f := range due {
-		if f.Kind == followSettled {
-			if err := e.Store.Ack(ctx, f); err != nil {
-				errs = append(errs, err)
-			}
-			continue
-		}
 		if e.Observer != nil {
 			e.Observer.Fired(f.Kind, now.Sub(f.Due))
 		}

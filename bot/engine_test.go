@@ -297,8 +297,9 @@ func TestRedisRoundTripsPerEvent(t *testing.T) {
 	r = step("Sign out", 2, press(r, "Sign out"))
 	// The press mark guards the reset; its "reset_started" record and
 	// result poll are written before the device call, the save, follow-ups
-	// and audit share one pipeline after it.
-	step("Yes, reset", 3, press(r, "Yes, reset"))
+	// and audit share one pipeline after it, and once the adapter sent the
+	// result the standing poll is dropped.
+	step("Yes, reset", 4, press(r, "Yes, reset"))
 	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
 	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
 }
@@ -315,15 +316,15 @@ func conversation(t *testing.T, h *harness) *bot.Conversation {
 
 // With abuse limits on, picking a device reads them (one pipelined GET) so
 // the card can say when a try fits again; the reset counts itself (one
-// pipelined INCR) and records its start before the device call. Every other
-// press stays at 2.
+// pipelined INCR), records its start before the device call and drops its
+// standing poll once the result was sent. Every other press stays at 2.
 func TestRedisRoundTripsWithLimits(t *testing.T) {
 	h := newHarness(t)
 	h.env.Engine.Limits = bot.Limits{PerUser: 5, PerDevice: 3, Window: 24 * time.Hour}
 	h.click(adele, h.toWithYou(), "Yes, reset") // loads the scripts
 	rt := &enginetest.RoundTrips{}
 	h.env.Store.Client().AddHook(rt)
-	want := map[string]int64{"Adele's Galaxy S7 (Android)": 3, "Reset Passcode": 2, "Sign out": 2, "Yes, reset": 4}
+	want := map[string]int64{"Adele's Galaxy S7 (Android)": 3, "Reset Passcode": 2, "Sign out": 2, "Yes, reset": 5}
 	r := h.say(adele, "reset my passcode")
 	for _, label := range enginetest.ResetClicks {
 		rt.Total.Store(0)

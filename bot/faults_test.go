@@ -173,9 +173,9 @@ func TestResetWhoseResultIsLostIsInTheAuditTrailAndFollowedUp(t *testing.T) {
 	}
 }
 
-// When the reset's result is recorded, its intent is settled: the sweep
-// sends nothing more about it.
-func TestRecordedResetIsNotPolledAgain(t *testing.T) {
+// When the reset's result was sent (the adapter reports it delivered), its
+// standing poll is dropped: the sweep sends nothing more about it.
+func TestDeliveredResetIsNotPolledAgain(t *testing.T) {
 	h := newHarness(t)
 	sent := &enginetest.Recorder{}
 	h.env.Engine.Notifiers[bot.Slack] = sent
@@ -185,10 +185,46 @@ func TestRecordedResetIsNotPolledAgain(t *testing.T) {
 		t.Fatalf("sweep at +2 minutes fired %d, %v; want nothing (the reminder is at 1 hour)", n, err)
 	}
 	if got := sent.Sent(); len(got) != 0 {
-		t.Errorf("sent after a recorded reset: %q", enginetest.Text(got))
+		t.Errorf("sent after a delivered reset: %q", enginetest.Text(got))
 	}
 	if n, _ := h.env.Store.Pending(context.Background()); n != 1 {
 		t.Errorf("%d follow-ups pending, want the reminder", n)
+	}
+}
+
+// The adapter died after the reset was recorded but before the passcode
+// reached the chat: the standing poll reads the result again and sends it.
+func TestResetWhoseResultWasNeverSentIsSentByTheSweep(t *testing.T) {
+	h := newHarness(t)
+	sent := &enginetest.Recorder{}
+	h.env.Engine.Notifiers[bot.Slack] = sent
+	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
+	replies, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var receipts int
+	for _, r := range replies {
+		if r.Receipt != "" {
+			receipts++
+			if !r.Private || !strings.Contains(r.Text, "temporary passcode") {
+				t.Errorf("the receipt is on %+v, want the private passcode reply", r)
+			}
+		}
+	}
+	if receipts != 1 {
+		t.Fatalf("%d replies carry a receipt, want 1", receipts)
+	}
+	// ... and no adapter reports them sent.
+	h.env.Clock.Advance(2 * time.Minute)
+	if n, err := h.env.Engine.Sweep(context.Background()); n != 1 || err != nil {
+		t.Fatalf("sweep fired %d, %v; want the standing poll", n, err)
+	}
+	if text := enginetest.Text(sent.Sent()); !strings.Contains(text, "reset successfully") || !strings.Contains(text, "You find it in the Company Portal") {
+		t.Errorf("Adele was told %q", text)
+	}
+	if n := h.env.Devices.Resets(); n != 1 {
+		t.Errorf("%d resets, want 1", n)
 	}
 }
 

@@ -40,4 +40,9 @@ type Reply struct {
 	Audience Audience
 	// To is the person a reply addressed ToUser is for; the engine fills it in.
 	To User
+	// Receipt, when set, marks the reply that carries a reset's result (the
+	// temporary passcode): until the adapter reports it sent (see
+	// Engine.Delivered), a follow-up stands ready to read the result again
+	// and send it, so a crash between the reset and the chat loses nothing.
+	Receipt string
 }

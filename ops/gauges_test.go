@@ -3,6 +3,7 @@ package ops_test
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -55,8 +56,14 @@ func TestGaugesAnOnCallEngineerReads(t *testing.T) {
 	slackUp = nil
 	redisDown = true
 	m.Circuit(false)
+	// The registry collects concurrently: a failed backlog read counts its
+	// Redis error in time for the next scrape, not always for its own.
+	scrape(t, m)
 	out = scrape(t, m)
-	for _, want := range []string{"passbot_redis_up 0", "passbot_redis_errors_total 1", `passbot_chat_connected{platform="slack"} 1`, "passbot_ready 1", "passbot_graph_circuit_open 0"} {
+	if !regexp.MustCompile(`(?m)^passbot_redis_errors_total [1-9]`).MatchString(out) {
+		t.Error("with Redis down, passbot_redis_errors_total does not count the failed reads")
+	}
+	for _, want := range []string{"passbot_redis_up 0", `passbot_chat_connected{platform="slack"} 1`, "passbot_ready 1", "passbot_graph_circuit_open 0"} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("with Redis down, metrics lack %s", want)
 		}

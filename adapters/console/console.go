@@ -29,6 +29,8 @@ import (
 // Handler runs an event; *bot.Engine is one.
 type Handler interface {
 	Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error)
+	// Delivered reports a sent reply that has a Receipt.
+	Delivered(ctx context.Context, r bot.Reply) error
 }
 
 // Console is one person chatting with the bot in a terminal.
@@ -137,6 +139,11 @@ func (c *Console) handle(ctx context.Context, line string) {
 	// itself was logged by whoever can say more.
 	replies, _ := c.handler.Handle(ctx, ev)
 	_ = c.Notify(ctx, replies) // printing to the terminal: nothing to retry
+	for _, r := range replies {
+		// Printed: the engine need not send a reset's result again. A
+		// failure here only means that it will, later.
+		_ = c.handler.Delivered(ctx, r)
+	}
 }
 
 // signIn opens the last sign-in link as a browser would. It holds no lock

@@ -269,7 +269,7 @@ func TestPendingIsForApprovers(t *testing.T) {
 
 	id := h.fake.slash(mason, true, pending, nil)
 	m := answer(t, h, id, "mason's pending list")
-	if m.Flags&64 == 0 || !strings.Contains(m.Content, "1 passcode reset requests") || !strings.Contains(m.Content, "Contoso Galaxy Tab") {
+	if m.Flags&64 == 0 || !strings.Contains(m.Content, "1 passcode reset request is waiting") || !strings.Contains(m.Content, "Contoso Galaxy Tab") {
 		t.Errorf("approver's /passcode action:pending: %q flags %d", m.Content, m.Flags)
 	}
 
@@ -282,11 +282,11 @@ func TestPendingIsForApprovers(t *testing.T) {
 	// In the bot's DM Discord sends no roles: the bot looks them up, once.
 	id = h.fake.slash(mason, false, pending, nil)
 	m = answer(t, h, id, "mason's pending list in the DM")
-	if !strings.Contains(m.Content, "1 passcode reset requests") {
+	if !strings.Contains(m.Content, "1 passcode reset request is waiting") {
 		t.Errorf("approver's /passcode action:pending in the DM: %q", m.Content)
 	}
 	h.fake.sendDM(mason, "pending")
-	h.fake.awaitMessage(t, "the pending list in mason's DM", inDM(mason, "1 passcode reset requests"))
+	h.fake.awaitMessage(t, "the pending list in mason's DM", inDM(mason, "1 passcode reset request is waiting"))
 	if n := h.fake.memberLookups(mason.ID); n != 1 {
 		t.Errorf("%d member lookups for mason, want 1 (cached)", n)
 	}
@@ -312,7 +312,7 @@ func TestRoleLookupFailureNeverGrants(t *testing.T) {
 	}
 	// The failure was not cached: the next DM counts.
 	h.fake.sendDM(mason, "pending")
-	h.fake.awaitMessage(t, "the pending list", inDM(mason, "1 passcode reset requests"))
+	h.fake.awaitMessage(t, "the pending list", inDM(mason, "1 passcode reset request is waiting"))
 	if n := h.fake.memberLookups(mason.ID); n != 2 {
 		t.Errorf("%d member lookups, want 2", n)
 	}

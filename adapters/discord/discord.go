@@ -38,6 +38,8 @@ import (
 // a message for the user.
 type Handler interface {
 	Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error)
+	// Delivered reports a sent reply that has a Receipt.
+	Delivered(ctx context.Context, r bot.Reply) error
 }
 
 // Intents the gateway session asks for: DMs only. Their text arrives without

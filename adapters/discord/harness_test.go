@@ -129,6 +129,10 @@ type countingHandler struct {
 	changed chan struct{}
 }
 
+func (c *countingHandler) Delivered(ctx context.Context, r bot.Reply) error {
+	return c.h.Delivered(ctx, r)
+}
+
 func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error) {
 	c.mu.Lock()
 	hold := c.hold

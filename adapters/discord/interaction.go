@@ -45,7 +45,7 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 	}
 	upn, refusal := a.upn(ctx, u, u.Approver)
 	if refusal != "" {
-		r.reply(bot.Reply{Text: refusal, Private: true})
+		_ = r.reply(bot.Reply{Text: refusal, Private: true}) // logged by reply
 		return
 	}
 	u.UPN = upn
@@ -125,7 +125,7 @@ func (r *responder) deferNow() {
 			resp.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
 		}
 	}
-	r.callback(resp)
+	_ = r.callback(resp) // logged by callback
 	r.a.log.Info("discord: interaction deferred: the engine is slow", "interaction", r.i.ID, "after", r.a.deferAfter)
 }
 
@@ -134,7 +134,7 @@ func (r *responder) deferNow() {
 func (r *responder) deliver(replies []bot.Reply) {
 	for k, rep := range replies {
 		if r.canReplace(rep) {
-			r.update(rep)
+			r.delivered(rep, r.update(rep))
 			replies = slices.Delete(slices.Clone(replies), k, k+1)
 			break
 		}
@@ -148,9 +148,9 @@ func (r *responder) deliver(replies []bot.Reply) {
 			// The agent's next step after a decision on a card (the reason
 			// for a denial) happens in their DM with the bot: say it there.
 			// Refusals, with no decision, stay ephemeral next to the card.
-			r.toDM(rep)
+			r.delivered(rep, r.toDM(rep))
 		default:
-			r.reply(rep)
+			r.delivered(rep, r.reply(rep))
 		}
 	}
 	if r.original {
@@ -166,32 +166,42 @@ func (r *responder) deliver(replies []bot.Reply) {
 // update replaces the clicked message: type 7 as the first answer, else an
 // edit of the message after the type 6 acknowledgement. discordgo always
 // sends content, so the full message goes every time.
-func (r *responder) update(rep bot.Reply) {
+func (r *responder) update(rep bot.Reply) error {
 	r.replaced = true
 	msg := render(rep, r.a.log)
 	if !r.acked {
-		r.callback(&discordgo.InteractionResponse{
+		return r.callback(&discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseUpdateMessage,
 			Data: &discordgo.InteractionResponseData{Content: msg.Content, Components: msg.Components, AllowedMentions: noMentions()},
 		})
+	}
+	return r.edit(msg)
+}
+
+// delivered reports a sent reply that carries a reset's result to the
+// engine, which otherwise sends it again later.
+func (r *responder) delivered(rep bot.Reply, err error) {
+	if err != nil || rep.Receipt == "" {
 		return
 	}
-	r.edit(msg)
+	if err := r.a.handler.Delivered(r.ctx, rep); err != nil {
+		r.a.log.Error("discord: report a delivered result", "interaction", r.i.ID, "err", err)
+	}
 }
 
 // reply posts a new message: the interaction's answer (type 4) if none was
 // sent yet, the deferred message if its visibility fits, else a follow-up.
-func (r *responder) reply(rep bot.Reply) {
+func (r *responder) reply(rep bot.Reply) error {
 	msg := render(rep, r.a.log)
 	switch {
 	case !r.acked:
-		r.callback(&discordgo.InteractionResponse{
+		return r.callback(&discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Content: msg.Content, Components: msg.Components, Flags: r.flags(rep), AllowedMentions: noMentions()},
 		})
 	case r.original && (!r.ephemeral(rep) || r.origEph):
 		r.original = false
-		r.edit(msg)
+		return r.edit(msg)
 	default:
 		_, err := r.a.session.FollowupMessageCreate(r.i, true, &discordgo.WebhookParams{
 			Content: msg.Content, Components: msg.Components, Flags: r.flags(rep), AllowedMentions: noMentions(),
@@ -199,46 +209,51 @@ func (r *responder) reply(rep bot.Reply) {
 		if err != nil {
 			r.a.log.Error("discord: follow-up message", "interaction", r.i.ID, "err", err)
 		}
+		return err
 	}
 }
 
 // toDM posts a reply in the user's DM with the bot, or ephemerally here
 // when the DM cannot be reached (DMs from server members turned off).
-func (r *responder) toDM(rep bot.Reply) {
+func (r *responder) toDM(rep bot.Reply) error {
 	ch, err := r.a.dmChannel(r.ctx, r.userID)
 	if err == nil {
 		err = r.a.send(r.ctx, ch, rep)
 	}
 	if err != nil {
 		r.a.log.Warn("discord: DM unreachable: answering ephemerally instead", "user", r.userID, "err", err)
-		r.reply(rep)
+		return r.reply(rep)
 	}
+	return nil
 }
 
 // edit changes the interaction's original message (@original).
-func (r *responder) edit(msg message) {
+func (r *responder) edit(msg message) error {
 	_, err := r.a.session.InteractionResponseEdit(r.i, &discordgo.WebhookEdit{
 		Content: &msg.Content, Components: &msg.Components, AllowedMentions: noMentions(),
 	}, discordgo.WithContext(r.ctx))
 	if err != nil {
 		r.a.log.Error("discord: edit interaction response", "interaction", r.i.ID, "err", err)
 	}
+	return err
 }
 
 // callback sends the interaction's one response. It counts as sent even if
 // the request failed: Discord may have taken it, and a second one is refused.
-func (r *responder) callback(resp *discordgo.InteractionResponse) {
+func (r *responder) callback(resp *discordgo.InteractionResponse) error {
 	r.acked = true
-	if err := r.a.session.InteractionRespond(r.i, resp, discordgo.WithContext(r.ctx)); err != nil {
+	err := r.a.session.InteractionRespond(r.i, resp, discordgo.WithContext(r.ctx))
+	if err != nil {
 		r.a.log.Error("discord: interaction response", "interaction", r.i.ID, "type", int(resp.Type), "err", err)
 	}
+	return err
 }
 
 // link handles /passcode link and unlink: approvers only, answered
 // privately to the approver.
 func (a *Adapter) link(ctx context.Context, r *responder, u bot.User, req request) {
 	say := func(key string, args ...string) {
-		r.reply(bot.Reply{Text: text(u.Locale, key, args...), Private: true})
+		_ = r.reply(bot.Reply{Text: text(u.Locale, key, args...), Private: true}) // logged by reply
 	}
 	if !u.Approver {
 		a.log.Warn("discord: link refused: not an approver", "by", u.ID)

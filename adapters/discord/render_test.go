@@ -194,6 +194,11 @@ func (h refuseHandler) Handle(context.Context, bot.Event) ([]bot.Reply, error) {
 	return nil, nil
 }
 
+func (h refuseHandler) Delivered(context.Context, bot.Reply) error {
+	h.t.Error("the engine was told of a delivery")
+	return nil
+}
+
 type noLinks struct{}
 
 func (noLinks) Get(context.Context, string) (string, error) { return "", nil }

@@ -62,6 +62,10 @@ type countingHandler struct {
 	n atomic.Int64
 }
 
+func (c *countingHandler) Delivered(ctx context.Context, r bot.Reply) error {
+	return c.h.Delivered(ctx, r)
+}
+
 func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error) {
 	c.n.Add(1)
 	return c.h.Handle(ctx, ev)

@@ -28,6 +28,8 @@ import (
 // Handler runs an event; *bot.Engine is one.
 type Handler interface {
 	Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error)
+	// Delivered reports a sent reply that has a Receipt.
+	Delivered(ctx context.Context, r bot.Reply) error
 }
 
 // Links finds the company account a Slack user proved by signing in
@@ -238,6 +240,10 @@ func (a *Adapter) deliver(ctx context.Context, o origin, replies []bot.Reply) {
 			err = a.ephemeral(ctx, o, r)
 		default:
 			err = a.postTo(ctx, o, r)
+		}
+		if err == nil && r.Receipt != "" {
+			// Otherwise the engine sends the reset's result again later.
+			err = a.handler.Delivered(ctx, r)
 		}
 		if err != nil {
 			a.log.Error("slack: send reply", "reply", i, "user", o.user.ID, "private", r.Private, "replace", r.Replace, "err", err)

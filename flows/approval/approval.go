@@ -53,9 +53,6 @@ func New(cfg Config) *Flow {
 	if !locales.Supported(cfg.Lang) {
 		cfg.Lang = locales.EN
 	}
-	if cfg.Support == "" {
-		cfg.Support = "your IT helpdesk"
-	}
 	return &Flow{cfg: cfg}
 }
 
@@ -67,7 +64,7 @@ func (f *Flow) emp(r *bot.Request, key string, args ...string) string {
 	if lang == "" {
 		lang = locales.Lang(r.Requester.Locale)
 	}
-	return locales.Text(lang, key, append(args, "device", r.Device.Name, "support", f.cfg.Support)...)
+	return locales.Text(lang, key, append(args, "device", r.Device.Name, "support", locales.Support(lang, f.cfg.Support))...)
 }
 
 func who(u *bot.User) string {
@@ -178,7 +175,7 @@ func (f *Flow) Due(r *bot.Request, fu bot.FollowUp, now time.Time) bot.Decision 
 	case FollowEscalate:
 		r.Escalations++
 		card := f.Card(r, now)
-		card.Text = f.hd("approval.escalated", "minutes", strconv.Itoa(int(now.Sub(r.Created).Minutes()))) + "\n" + card.Text
+		card.Text = f.hd("approval.escalated", "waited", locales.Span(f.cfg.Lang, now.Sub(r.Created))) + "\n" + card.Text
 		d := bot.Decision{Changed: true, Helpdesk: []bot.Reply{card}, Audit: "escalate", Outcome: strconv.Itoa(r.Escalations)}
 		if next := now.Add(f.cfg.EscalateAfter); next.Before(r.Created.Add(f.cfg.ExpireAfter)) {
 			d.FollowUps = []bot.FollowUp{escalation(r, next)}
@@ -202,7 +199,7 @@ func (f *Flow) Digest(rs []bot.Request, now time.Time) bot.Reply {
 	text := f.hd("approval.digest", "count", strconv.Itoa(len(rs)))
 	for _, r := range rs {
 		text += "\n" + f.hd("approval.digestline", "requester", who(&r.Requester), "name", r.Device.Name,
-			"hours", strconv.Itoa(int(now.Sub(r.Created).Hours())), "id", r.ID)
+			"waited", locales.Span(f.cfg.Lang, now.Sub(r.Created)), "id", r.ID)
 	}
 	return bot.Reply{Audience: bot.ToHelpdesk, Text: text}
 }

@@ -143,11 +143,20 @@ func TestDecidedRequestsNeitherEscalateNorExpire(t *testing.T) {
 	}
 }
 
+func TestDigestOfOneRequestSaysRequestOnce(t *testing.T) {
+	for lang, want := range map[string]string{"en": "📋 1 passcode reset request is waiting for a decision:", "nl": "📋 1 aanvraag voor het opnieuw instellen van een wachtwoordcode wacht op een beslissing:"} {
+		d := New(Config{Lang: lang}).Digest([]bot.Request{*request()}, t0.Add(90*time.Minute))
+		if !strings.Contains(d.Text, want) || !strings.Contains(d.Text, map[string]string{"en": "waiting 1 hour", "nl": "wacht 1 uur"}[lang]) {
+			t.Errorf("%s digest:\n%s", lang, d.Text)
+		}
+	}
+}
+
 func TestDigest(t *testing.T) {
 	r1, r2 := request(), request()
 	r2.ID, r2.Device.Name, r2.Created = "R2", "Work iPhone", t0.Add(2*time.Hour)
 	d := New(Config{Lang: "nl"}).Digest([]bot.Request{*r1, *r2}, t0.Add(5*time.Hour))
-	for _, want := range []string{"2 aanvragen", "Contoso Galaxy Tab, wacht 5 u (aanvraag R1)", "Work iPhone, wacht 3 u (aanvraag R2)"} {
+	for _, want := range []string{"2 aanvragen", "Contoso Galaxy Tab, wacht 5 uur (aanvraag R1)", "Work iPhone, wacht 3 uur (aanvraag R2)"} {
 		if !strings.Contains(d.Text, want) {
 			t.Errorf("digest lacks %q:\n%s", want, d.Text)
 		}

@@ -1,12 +1,11 @@
 package locales
 
 import (
-	"regexp"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
-
-var placeholder = regexp.MustCompile(`\{[a-z]+\}`)
 
 func TestEveryTextExistsInBothLanguagesWithTheSamePlaceholders(t *testing.T) {
 	for key, e := range en {
@@ -46,5 +45,32 @@ func TestText(t *testing.T) {
 	}
 	if got := Text(EN, "no.such.key"); got != "no.such.key" {
 		t.Errorf("missing key: got %q", got)
+	}
+}
+
+func TestPluralsFollowTheNumber(t *testing.T) {
+	cases := []struct {
+		lang string
+		d    time.Duration
+		want string
+	}{
+		{EN, time.Minute, "1 minute"}, {EN, 5 * time.Minute, "5 minutes"}, {EN, 0, "0 minutes"},
+		{EN, time.Hour, "1 hour"}, {EN, 3 * time.Hour, "3 hours"}, {EN, 50 * time.Hour, "2 days"},
+		{NL, time.Minute, "1 minuut"}, {NL, 5 * time.Minute, "5 minuten"}, {NL, 3 * time.Hour, "3 uur"},
+		{NL, 24 * time.Hour, "24 uur"}, {NL, 72 * time.Hour, "3 dagen"},
+	}
+	for _, tc := range cases {
+		if got := Span(tc.lang, tc.d); got != tc.want {
+			t.Errorf("Span(%s, %v) = %q, want %q", tc.lang, tc.d, got, tc.want)
+		}
+	}
+	if got := Text(NL, "approval.digest", "count", "1"); !strings.HasPrefix(got, "📋 1 aanvraag voor") {
+		t.Errorf("one request in Dutch: %q", got)
+	}
+	if got := Text(EN, "approval.digest", "count", "3"); got != "📋 3 passcode reset requests are waiting for a decision:" {
+		t.Errorf("three requests: %q", got)
+	}
+	if got := Text(EN, "signin.link"); !strings.Contains(got, "{link}") {
+		t.Errorf("a placeholder without a value must stay visible: %q", got)
 	}
 }

@@ -113,20 +113,8 @@ func (t *turn) checkin(d *bot.DeviceRef) string {
 	return t.text("device.checkin", "time", d.LastSync.UTC().Format(stamp), "ago", t.span(d.Silence(t.now)))
 }
 
-// span says a duration in words, to the day, hour or minute.
-func (t *turn) span(d time.Duration) string {
-	unit, n := "minute", int(d.Round(time.Minute)/time.Minute)
-	switch {
-	case d >= 48*time.Hour:
-		unit, n = "day", int(d/(24*time.Hour))
-	case d >= time.Hour:
-		unit, n = "hour", int(d/time.Hour)
-	}
-	if n == 1 {
-		return t.text("span." + unit)
-	}
-	return t.text("span."+unit+"s", "n", strconv.Itoa(n))
-}
+// span says a duration in words.
+func (t *turn) span(d time.Duration) string { return locales.Span(t.lang(), d) }
 
 // errorText is the message of a failed command; a refusal by the limits
 // says when to try again.
@@ -239,7 +227,7 @@ func (t *turn) reportedLost(r *bot.CommandResult) {
 	t.say(bot.Reply{Audience: bot.ToHelpdesk, Text: hd("lost.notice", "requester", name, "upn", o.UPN, "name", d.Name,
 		"platform", hd("kind."+string(d.Kind)), "version", d.OSVersion, "owner", owner,
 		"time", t.now.UTC().Format(stamp)+" UTC", "checkin", checkin)})
-	t.say(bot.Reply{Text: t.text("lost.sent", append(t.deviceArgs(&d), "support", t.f.cfg.Support)...), Replace: true})
+	t.say(bot.Reply{Text: t.text("lost.sent", append(t.deviceArgs(&d), "support", t.contact())...), Replace: true})
 }
 
 // startWord starts a reset for a typed start word, or asks first when that

@@ -396,7 +396,7 @@ func TestWithoutAHelpdeskChannelNoLostReportIsPromised(t *testing.T) {
 	s.press(actSignOut, "")
 	s.press(actNo, "")
 	r := s.reply()
-	if got := actions(r); !slices.Equal(got, []string{actLock, actCancel}) {
+	if got := actions(r); !slices.Equal(got, []string{actLock, actClose}) {
 		t.Errorf("actions %q, want no Report it lost", got)
 	}
 	wantText(t, r.Text, "tell your company support", "helpdesk@contoso.com")

@@ -38,6 +38,7 @@ const (
 	actNo      = "no"
 	actRequest = "request"
 	actLink    = "link"
+	actClose   = "close"
 	actLockOK  = "lockok"  // the Remote Lock confirmed
 	actLost    = "lost"    // report the device lost
 	actRestart = "restart" // start over, asked after a start word mid-step
@@ -92,9 +93,7 @@ type Flow struct{ cfg Config }
 
 // New returns the flow with defaults filled in.
 func New(cfg Config) *Flow {
-	if cfg.Support == "" {
-		cfg.Support = "your IT helpdesk"
-	}
+
 	if cfg.StepTimeout <= 0 {
 		cfg.StepTimeout = 15 * time.Minute
 	}
@@ -155,18 +154,19 @@ func (t *turn) end() {
 	t.c.SignIn, t.c.Verified = "", nil
 }
 
-func (t *turn) support() string { return t.text("support", "support", t.f.cfg.Support) }
+func (t *turn) support() string { return t.text("support", "support", t.contact()) }
+
+// contact is how to reach company support, in the conversation's language.
+func (t *turn) contact() string { return locales.Support(t.lang(), t.f.cfg.Support) }
 
 // deviceArgs are the placeholders of texts about a device, and the time a
 // sign-in link stays valid, which those texts mention.
 func (t *turn) deviceArgs(d *bot.DeviceRef) []string {
-	return []string{"name", d.Name, "platform", t.text("kind." + string(d.Kind)), "version", d.OSVersion, "minutes", t.minutes()}
+	return []string{"name", d.Name, "platform", t.text("kind." + string(d.Kind)), "version", d.OSVersion, "ttl", t.ttl()}
 }
 
-// minutes is how long a sign-in link stays valid, in whole minutes.
-func (t *turn) minutes() string {
-	return strconv.Itoa(max(1, int(t.f.cfg.SignInTTL.Round(time.Minute).Minutes())))
-}
+// ttl says how long a sign-in link stays valid, in words.
+func (t *turn) ttl() string { return t.span(max(time.Minute, t.f.cfg.SignInTTL)) }
 
 // Step implements bot.Flow.
 func (f *Flow) Step(c *bot.Conversation, in bot.Input, now time.Time) bot.Outcome {

@@ -300,7 +300,7 @@ func TestResetConversation(t *testing.T) {
 					"buttons": {"Afmelden", "Annuleren"},
 					"link":    {"Meld u opnieuw aan met uw werkaccount (adele.vance@contoso.com)", "http://127.0.0.1:8080/signin/L1", "één keer, 5 minuten lang", "deel hem met niemand"},
 					"ok":      {"✅ U bent aangemeld als adele.vance@contoso.com."},
-					"withyou": {"Hebt u Galaxy S7 bij u?", "verwijder de wachtwoordcode dan niet", "persoonlijke zowel als zakelijke"},
+					"withyou": {"Hebt u Galaxy S7 bij u?", "verwijder de wachtwoordcode dan niet", "zowel persoonlijke als zakelijke"},
 					"yesno":   {"Ja, opnieuw instellen", "Nee"},
 				},
 			}[lang]
@@ -404,9 +404,9 @@ func TestDeviceNotWithYou(t *testing.T) {
 		want    []string
 		actions []string
 	}{
-		{"ios", "en", []string{"was not reset", "lock it remotely", "helpdesk@contoso.com"}, []string{"lock", "lost", "cancel"}},
-		{"android6", "en", []string{"was not reset", "report it lost"}, []string{"lost", "cancel"}},
-		{"ios", "nl", []string{"niet opnieuw ingesteld", "extern", "Nog hulp nodig?"}, []string{"lock", "lost", "cancel"}},
+		{"ios", "en", []string{"was not reset", "lock it remotely", "helpdesk@contoso.com"}, []string{"lock", "lost", "close"}},
+		{"android6", "en", []string{"was not reset", "report it lost"}, []string{"lost", "close"}},
+		{"ios", "nl", []string{"niet opnieuw ingesteld", "extern", "Nog hulp nodig?"}, []string{"lock", "lost", "close"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.device+"/"+tc.lang, func(t *testing.T) {

@@ -78,7 +78,7 @@ func (t *turn) pendingResult(rs []bot.Request) {
 	lines := []string{t.text("approval.digest", "count", strconv.Itoa(len(rs)))}
 	for _, r := range rs {
 		lines = append(lines, t.text("approval.digestline", "requester", r.Requester.UPN, "name", r.Device.Name,
-			"hours", strconv.Itoa(int(t.now.Sub(r.Created).Hours())), "id", r.ID))
+			"waited", t.span(t.now.Sub(r.Created)), "id", r.ID))
 	}
 	t.say(bot.Reply{Text: strings.Join(lines, "\n"), Private: true})
 }

@@ -54,7 +54,7 @@ func (t *turn) signInLink(s bot.SignIn) {
 	t.c.SignIn = s.ID
 	cancel := []bot.Button{t.button("btn.cancel", actCancel, bot.Default)}
 	if t.c.Device == nil {
-		t.say(bot.Reply{Text: t.text("signin.link.account", "link", s.URL, "minutes", t.minutes()), Buttons: cancel, Private: true, Replace: true})
+		t.say(bot.Reply{Text: t.text("signin.link.account", "link", s.URL, "ttl", t.ttl()), Buttons: cancel, Private: true, Replace: true})
 		return
 	}
 	upn := s.Device.OwnerUPN
@@ -71,7 +71,7 @@ func (t *turn) linked(r *bot.SignInResult) {
 	t.c.SignIn = ""
 	if r.Outcome != bot.SignInOK || r.Identity.UPN == "" {
 		t.end()
-		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, "minutes", t.minutes(), "name", "", "upn", r.Identity.UPN)})
+		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, "ttl", t.ttl(), "name", "", "upn", r.Identity.UPN)})
 		return
 	}
 	t.say(bot.Reply{Text: t.text("signin.linked", "upn", r.Identity.UPN)})

@@ -191,3 +191,15 @@ func TestAResetReadBackWithoutItsPasscodeSaysWhereItIs(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseSaysClosed(t *testing.T) {
+	for lang, want := range map[string]string{"en": "Closed.", "nl": "Gesloten."} {
+		s := toSignIn(t, lang)
+		s.signedIn(bot.SignInOK, bot.Identity{UPN: owner})
+		s.press(actNo, "")
+		s.press(actClose, "")
+		if r := s.reply(); r.Text != want || !r.Replace || s.c.Step != "" {
+			t.Errorf("%s: Close answered %+v, step %q", lang, r, s.c.Step)
+		}
+	}
+}

@@ -89,8 +89,13 @@ func (t *turn) openStep() string {
 }
 
 func (t *turn) onPress(action, arg string) {
-	if action == actCancel {
+	switch action {
+	case actCancel:
 		t.cancel(true)
+		return
+	case actClose:
+		t.end()
+		t.say(bot.Reply{Text: t.text("closed"), Replace: true})
 		return
 	}
 	switch t.c.Step + "/" + action {
@@ -219,7 +224,7 @@ func (t *turn) notWithYou() {
 		buttons = append(buttons, t.button("btn.lost", actLost, bot.Danger))
 	}
 	text += t.text(key)
-	buttons = append(buttons, t.button("btn.close", actCancel, bot.Default))
+	buttons = append(buttons, t.button("btn.close", actClose, bot.Default))
 	t.say(bot.Reply{Text: text + "\n" + t.support(), Buttons: buttons, Replace: true})
 }
 

@@ -137,12 +137,18 @@ func (r *Recorder) Sent() []bot.Reply {
 	return append([]bot.Reply(nil), r.Replies...)
 }
 
-// Handle runs ev on e and fails the test on an error.
+// Handle runs ev on e, fails the test on an error, and reports the replies
+// delivered, as an adapter does once it sent them.
 func Handle(t testing.TB, e *bot.Engine, ev bot.Event) []bot.Reply {
 	t.Helper()
 	replies, err := e.Handle(context.Background(), ev)
 	if err != nil {
 		t.Fatalf("Handle(%+v): %v", ev, err)
+	}
+	for _, r := range replies {
+		if err := e.Delivered(context.Background(), r); err != nil {
+			t.Fatalf("Delivered: %v", err)
+		}
 	}
 	return replies
 }
