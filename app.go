@@ -83,6 +83,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 			SignInTTL:     cfg.VerifyTTL,
 			ReminderAfter: cfg.Reminder,
 			PollEvery:     cfg.PollEvery,
+			RecoverAfter:  cfg.Recovery,
 			Approvals:     h.Approvals,
 			HelpdeskLang:  h.Lang,
 			NoHelpdesk:    !cfg.helpdeskChannels(),

@@ -37,6 +37,7 @@ const (
 	crowdArrival   = 60 * time.Millisecond // one more employee starts every …
 	crowdStepWait  = 3 * time.Second       // … and waits this long for an answer
 	crowdGiveUp    = 45 * time.Second      // an employee without a passcode by then is a lost conversation
+	crowdRecovery  = 5 * time.Second       // PASSBOT_RESULT_RECOVERY: a result lost in a crash is sent again after this
 	crowdKillEvery = 1500 * time.Millisecond
 	crowdReplicas  = 3
 	crowdSecret    = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -77,6 +78,7 @@ func TestCrowdOverThreeReplicasKilledAtRandom(t *testing.T) {
 		"PASSBOT_LIMIT_PER_USER=100",
 		"PASSBOT_LIMIT_PER_DEVICE=100",
 		"PASSBOT_SWEEP_SPEC=@every 1s",
+		"PASSBOT_RESULT_RECOVERY=" + crowdRecovery.String(),
 		// Reminders stay queued, so the test can count them.
 		"PASSBOT_REMINDER_AFTER=1h",
 	}
@@ -111,11 +113,12 @@ func TestCrowdOverThreeReplicasKilledAtRandom(t *testing.T) {
 	wg.Wait()
 	close(done)
 	kills := <-killed
+	client := rds.Client()
+	settleResults(t, slack, client, results)
 	for _, r := range replicas {
 		r.stop()
 	}
 
-	client := rds.Client()
 	tr := readTrail(t, client)
 	f := tally(t, slack, results, tr)
 	t.Logf("crowd of %d employees over %d replicas, one killed with SIGKILL every %v: %d replicas killed",
@@ -253,6 +256,36 @@ type figures struct {
 	doubles, lostEmployees, lostFollowUps, missingAudit              []string
 }
 
+// crowdSettle bounds the wait for results still on their way once the chaos
+// stops: a result whose answer died with its replica is read back after
+// crowdRecovery by a sweep, and if the replica whose sweep claimed it died
+// too, only after that claim's one-minute lease.
+const crowdSettle = time.Minute + crowdRecovery + 10*time.Second
+
+// settleResults waits, with every replica up and left alone, until each
+// reset in the audit trail has its result in its owner's DM (or
+// crowdSettle passes), then takes the DMs as they are into results.
+func settleResults(t *testing.T, slack *crowdSlack, client redis.UniversalClient, results []outcome) {
+	t.Helper()
+	deadline := time.Now().Add(crowdSettle)
+	for {
+		tr := readTrail(t, client)
+		waiting := 0
+		for n := 1; n <= crowdSize; n++ {
+			s := slack.look(employeeDM(n))
+			results[n].codes, results[n].recovered = s.codes, s.recovered
+			if len(s.codes)+s.recovered < tr.resets[deviceOf(n)] {
+				waiting++
+			}
+		}
+		if waiting == 0 || time.Now().After(deadline) {
+			return
+		}
+		// Redis and the replicas' sweeps change on their own clocks: poll.
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
 // tally compares what the employees saw with the trail in Redis, and logs
 // the DM of every employee behind a failure.
 func tally(t *testing.T, slack *crowdSlack, results []outcome, tr trail) figures {
@@ -376,7 +409,13 @@ func (e *employee) resetPasscode() outcome {
 		if final {
 			confirmed[b.Value] = true
 		}
-		enginetest.Await(crowdStepWait, func() (bool, <-chan struct{}) {
+		// After "Yes, reset" a person waits a little longer: a result lost
+		// with its replica comes back after crowdRecovery.
+		wait := crowdStepWait
+		if final {
+			wait += crowdRecovery + 2*time.Second
+		}
+		enginetest.Await(wait, func() (bool, <-chan struct{}) {
 			now := e.slack.look(dm)
 			return len(now.codes)+now.recovered > 0 || !final && now.seq > s.seq, now.changed
 		})

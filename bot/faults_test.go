@@ -319,3 +319,32 @@ func TestApprovalResumedAtOnceIsNotResumedAgain(t *testing.T) {
 		t.Errorf("the sweep sent %q after a resume that worked", enginetest.Text(after[before:]))
 	}
 }
+
+// A click whose replica died after marking it pressed (before saving) leaves
+// that version of the step's buttons dead. Typing a start word renews the
+// step under a new version, so the question it asks, and the step after
+// it, work again.
+func TestAStepWhoseClickDiedWithItsReplicaCanBeTakenUpAgain(t *testing.T) {
+	h := newHarness(t)
+	withYou := h.toWithYou()
+	yes := enginetest.Button(t, withYou, "Yes, reset")
+	f := strings.SplitN(yes, "|", 4) // conversation|version|owner|action
+	if _, err := h.env.Store.Begin(context.Background(), adele, "", adele.Key()+":"+f[0]+":"+f[1]); err != nil {
+		t.Fatal(err)
+	}
+	// ... and that replica is gone. The button is dead now:
+	if got := enginetest.Text(h.click(adele, withYou, "Yes, reset")); !strings.Contains(got, "no longer works") {
+		t.Fatalf("a click on the dead button: %q", got)
+	}
+	h.env.Clock.Advance(time.Second)
+	ask := h.say(adele, "reset my passcode")
+	h.env.Clock.Advance(time.Second)
+	r := h.click(adele, ask, "Continue")
+	if !strings.Contains(enginetest.Text(r), "Do you have Adele's Galaxy S7 with you?") {
+		t.Fatalf("Continue answered %q", enginetest.Text(r))
+	}
+	done := h.click(adele, r, "Yes, reset")
+	if n := h.env.Devices.Resets(); n != 1 {
+		t.Errorf("%d resets, want 1: %q", n, enginetest.Text(done))
+	}
+}

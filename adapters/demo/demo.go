@@ -176,15 +176,21 @@ func (f *Fleet) ResetPasscode(_ context.Context, id string) (bot.ResetResult, er
 }
 
 // ResetStatus implements bot.Devices. The passcode was shown once and is not
-// kept, so only the state comes back.
-func (f *Fleet) ResetStatus(_ context.Context, id string, _ time.Time) (bot.ResetResult, error) {
+// kept, so only the state comes back. The fleet finishes every reset at
+// once, so a reset started at since is done even where another process (a
+// replica sharing the Redis) ran it and this one never saw it.
+func (f *Fleet) ResetStatus(_ context.Context, id string, since time.Time) (bot.ResetResult, error) {
 	if _, err := f.device(id); err != nil {
 		return bot.ResetResult{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	state, ok := f.resets[id]
-	if !ok {
+	switch {
+	case ok:
+	case !since.IsZero():
+		state = bot.ActionDone
+	default:
 		state = "none"
 	}
 	return bot.ResetResult{State: state}, nil

@@ -256,8 +256,12 @@ func (t *turn) midStep() bool {
 }
 
 // askRestart asks before a start word typed mid-step drops the step, and
-// an approval with it. The step stays open, so its buttons keep working.
+// an approval with it. The step stays open, and is touched (its expiry
+// renewed, so the conversation is saved under a new version): the
+// question's buttons then work even where a click on the step's old
+// buttons died with its replica and left their version marked pressed.
 func (t *turn) askRestart() {
+	t.goTo(t.c.Step)
 	text := t.openStep() + "\n" + t.text("restart.ask")
 	if t.c.Request != "" {
 		text += " " + t.text("restart.approval")

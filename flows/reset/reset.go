@@ -76,7 +76,11 @@ type Config struct {
 	// PollEvery is the interval between reads of a pending reset's result,
 	// PollMax the number of reads before giving up.
 	PollEvery time.Duration
-	PollMax   int
+	// RecoverAfter is when a reset whose result never reached the chat is
+	// read back and sent: after the device call could have ended, retries
+	// included. Default 2 minutes (four tries of up to 10 s, and back-off).
+	RecoverAfter time.Duration
+	PollMax      int
 	// Approvals offers a helpdesk approval request for devices that are not
 	// self-service; without it those devices only point to support.
 	Approvals bool
@@ -102,6 +106,9 @@ func New(cfg Config) *Flow {
 	}
 	if cfg.ReminderAfter <= 0 {
 		cfg.ReminderAfter = time.Hour
+	}
+	if cfg.RecoverAfter <= 0 {
+		cfg.RecoverAfter = 2 * time.Minute
 	}
 	if cfg.PollEvery <= 0 {
 		cfg.PollEvery = 30 * time.Second

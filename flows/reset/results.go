@@ -246,16 +246,11 @@ func (t *turn) poll(d bot.DeviceRef, attempt int, since time.Time) {
 	t.out.FollowUps[len(t.out.FollowUps)-1].Since = since
 }
 
-// recoverAfter is when a reset whose result was never recorded is first
-// read back: after the device call could have ended, retries included
-// (four tries of up to 10 s each, plus back-off).
-const recoverAfter = 2 * time.Minute
-
 // intent is the first read of the reset of d starting now, for the engine
 // to queue before the device call. A result that is still pending
 // schedules the same read (same ID) at its own time.
 func (t *turn) intent(d bot.DeviceRef) *bot.FollowUp {
-	f := t.followUp(FollowPoll, d, max(t.f.cfg.PollEvery, recoverAfter), 1)
+	f := t.followUp(FollowPoll, d, t.f.cfg.RecoverAfter, 1)
 	f.Since = t.now
 	return &f
 }
