@@ -138,12 +138,14 @@ func (c *Console) handle(ctx context.Context, line string) {
 	// The replies carry a user-facing message even on error; the error
 	// itself was logged by whoever can say more.
 	replies, _ := c.handler.Handle(ctx, ev)
-	_ = c.Notify(ctx, replies) // printing to the terminal: nothing to retry
+	// A terminal cannot refuse a line, so the results count as delivered
+	// before they are printed: whoever reads the line (a person, a script)
+	// finds the engine already settled. A failure here only means the
+	// engine sends a reset's result again later.
 	for _, r := range replies {
-		// Printed: the engine need not send a reset's result again. A
-		// failure here only means that it will, later.
 		_ = c.handler.Delivered(ctx, r)
 	}
+	_ = c.Notify(ctx, replies) // printing to the terminal: nothing to retry
 }
 
 // signIn opens the last sign-in link as a browser would. It holds no lock
