@@ -70,7 +70,7 @@ func (e *Engine) newRequest(ctx context.Context, owner User, cmd Command, now ti
 	if e.Approval == nil {
 		return &Error{Code: ErrCodeUnsupported, Err: errors.New("engine: helpdesk approvals are not configured")}
 	}
-	rec := AuditRecord{Time: now, Actor: owner.Key(), UPN: owner.UPN, Action: "request", Device: cmd.Device.ID, Name: cmd.Device.Name}
+	rec := AuditRecord{Time: now, Actor: owner.Key(), UPN: owner.UPN, Action: "request", Device: cmd.Device.ID, Name: cmd.Device.Name, Reason: cmd.Text}
 	if err := e.allow(ctx, owner, cmd.Device); err != nil {
 		rec.Outcome = ErrorCode(err)
 		res.audit = append(res.audit, rec)
@@ -152,7 +152,7 @@ func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor Use
 	var records []AuditRecord
 	if d.Audit != "" {
 		records = append(records, AuditRecord{Time: e.now(), Actor: actor.Key(), Subject: r.Requester.Key(), UPN: r.Requester.UPN, Action: d.Audit,
-			Device: r.Device.ID, Name: r.Device.Name, Request: r.ID, Outcome: d.Outcome})
+			Device: r.Device.ID, Name: r.Device.Name, Request: r.ID, Outcome: d.Outcome, Reason: d.Reason})
 	}
 	if d.Approved {
 		if more, err := e.resume(ctx, r); err != nil {

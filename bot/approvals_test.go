@@ -174,6 +174,18 @@ func TestDeniedRequestCarriesTheAgentsReason(t *testing.T) {
 	if h.env.Devices.Resets() != 0 {
 		t.Error("a denied request reset the device")
 	}
+	// The audit trail keeps both reasons: the employee's and the agent's.
+	audit, err := h.env.Store.RecentAudit(context.Background(), "", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	for _, a := range audit {
+		reasons[a.Action] = a.Reason
+	}
+	if reasons["request"] != "Forgot the PIN after my holiday" || reasons["deny_reason"] != "Please bring the tablet to the service desk" {
+		t.Errorf("audit reasons %q", reasons)
+	}
 }
 
 func TestUnansweredRequestEscalatesThenExpires(t *testing.T) {

@@ -20,6 +20,9 @@ type AuditRecord struct {
 	// Verified is, for a reset, who the sign-in before it proved the person
 	// to be (their UPN), or "unverified" where sign-in is turned off.
 	Verified string `json:"verified,omitempty"`
+	// Reason is what a person gave for a request ("request"), or an agent
+	// for a denial ("deny_reason").
+	Reason string `json:"reason,omitempty"`
 }
 
 // Auditor appends to and reads the audit trail.

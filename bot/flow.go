@@ -169,7 +169,8 @@ type Decision struct {
 	Requester []Reply
 	Helpdesk  []Reply
 	FollowUps []FollowUp
-	// Audit names the audited action ("approve", "deny", "expire",
-	// "escalate", "refuse"); Outcome its outcome.
-	Audit, Outcome string
+	// Audit names the audited action ("approve", "deny", "deny_reason",
+	// "expire", "escalate", "refuse"); Outcome its outcome, and Reason the
+	// reason given with it.
+	Audit, Outcome, Reason string
 }

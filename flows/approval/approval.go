@@ -163,6 +163,7 @@ func (f *Flow) reason(r *bot.Request, actor bot.User) bot.Decision {
 	return bot.Decision{
 		Changed:   true,
 		Requester: []bot.Reply{{Text: f.emp(r, "request.reason", "agent", who(&actor), "reason", r.DenyReason)}},
+		Audit:     "deny_reason", Outcome: "ok", Reason: r.DenyReason,
 	}
 }
 
