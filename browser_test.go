@@ -21,7 +21,7 @@ type consoleChat struct{ terminal }
 
 func startConsoleChat(t *testing.T) *consoleChat {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // bounds every wait
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // bounds every wait
 	t.Setenv("PASSBOT_REDIS_URL", redistest.Start(t).URL)
 	stdin, in := io.Pipe()
 	c := &consoleChat{terminal{t: t, ctx: ctx, in: in, out: newTranscript(), logs: newTranscript()}}

@@ -223,3 +223,22 @@ func TestVersionNeedsNoConfiguration(t *testing.T) {
 		t.Errorf("--version printed %q", out.String())
 	}
 }
+
+// An agent decides a given request by its ID, whatever the console printed
+// since its card.
+func TestConsoleApproveByID(t *testing.T) {
+	c := startConsoleChat(t)
+	c.say("reset my passcode", "Contoso Galaxy Tab (Android)", "Ask the helpdesk", "Forgot the PIN after my holiday")
+	c.waitFor("is with the helpdesk")
+	id := regexp.MustCompile(`Passcode reset request ([A-Z0-9]+)`).FindStringSubmatch(c.out.String())
+	if id == nil {
+		t.Fatalf("no card in:\n%s", c.out)
+	}
+	// Something else with buttons comes after the card: "approve" alone
+	// would not reach it any more.
+	c.say("reset my passcode")
+	c.waitFor("Which device do you want to manage?")
+	c.say("/as helpdesk", "approve "+strings.ToLower(id[1]))
+	c.waitFor("bot to adele.vance@contoso.com> Reset the passcode of Contoso Galaxy Tab?")
+	c.waitFor("✅ Approved by helpdesk.")
+}

@@ -48,9 +48,10 @@ type Console struct {
 	// the page it ends on: the "/signin" command.
 	Browse func(ctx context.Context, link, login string) (string, error)
 
-	mu      sync.Mutex // guards out, buttons and link: follow-ups print concurrently
+	mu      sync.Mutex // guards out, buttons, cards and link: follow-ups print concurrently
 	buttons []bot.Button
-	link    string // the last sign-in link printed
+	cards   map[string][]bot.Button // helpdesk cards' buttons by request ID
+	link    string                  // the last sign-in link printed
 }
 
 // signInLink finds a sign-in link in a reply.
@@ -172,10 +173,18 @@ func (c *Console) say(line string) {
 }
 
 // pressed maps a typed number or label to a button of the last message that
-// had buttons.
+// had buttons, and "approve ID" or "deny ID" to that button of the helpdesk
+// card of request ID, however many messages came since.
 func (c *Console) pressed(line string) (bot.Button, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if verb, id, ok := strings.Cut(strings.ToLower(line), " "); ok && (verb == "approve" || verb == "deny") {
+		for _, b := range c.cards[strings.ToUpper(strings.TrimSpace(id))] {
+			if strings.HasSuffix(b.Action, "|"+verb) {
+				return b, true
+			}
+		}
+	}
 	if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(c.buttons) {
 		return c.buttons[n-1], true
 	}
@@ -197,11 +206,28 @@ func (c *Console) Notify(_ context.Context, replies []bot.Reply) error {
 		if len(r.Buttons) > 0 {
 			c.buttons = r.Buttons
 		}
+		if id, ok := cardID(r); ok {
+			if c.cards == nil {
+				c.cards = map[string][]bot.Button{}
+			}
+			c.cards[id] = r.Buttons
+		}
 		if link := signInLink.FindString(r.Text); link != "" {
 			c.link = link
 		}
 	}
 	return nil
+}
+
+// cardID is the request ID of a helpdesk card: its buttons' actions name
+// the conversation "req:<ID>" (ARCHITECTURE.md, the button action format).
+func cardID(r bot.Reply) (string, bool) {
+	if r.Audience != bot.ToHelpdesk || len(r.Buttons) == 0 {
+		return "", false
+	}
+	conv, _, _ := strings.Cut(r.Buttons[0].Action, "|")
+	id, ok := strings.CutPrefix(conv, "req:")
+	return id, ok && id != ""
 }
 
 // render prints a reply; one for another persona than the current one says
