@@ -41,6 +41,8 @@ func (e *Engine) execRequest(ctx context.Context, owner User, cmd Command) Comma
 		res.Err = e.newRequest(ctx, owner, cmd, now, &res)
 	case OpDenyReason:
 		res.Err = e.sendDenyReason(ctx, owner, cmd, now)
+	case OpWithdraw:
+		res.Requests, res.Err = e.withdraw(ctx, owner, now)
 	case OpStatus:
 		if res.Requests, res.Err = e.Store.UserRequests(ctx, owner); res.Err == nil {
 			res.Audit, res.Err = e.Store.RecentAudit(ctx, owner.Key(), 5)
@@ -105,6 +107,33 @@ func (e *Engine) sendDenyReason(ctx context.Context, agent User, cmd Command, no
 		err = &Error{Code: NoticeStale, Err: fmt.Errorf("engine: %s may not give the reason of request %s", agent.Key(), cmd.Request)}
 	}
 	return err
+}
+
+// withdraw takes back the pending requests of owner and returns them; the
+// helpdesk is told, and each withdrawal is audited.
+func (e *Engine) withdraw(ctx context.Context, owner User, now time.Time) ([]Request, error) {
+	rs, err := e.Store.UserRequests(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	var withdrawn []Request
+	for _, r := range rs {
+		if r.State != RequestPending {
+			continue
+		}
+		took := false
+		if _, err := e.applyDecision(ctx, r.ID, func(q *Request) Decision {
+			d := e.Approval.Decide(q, owner, "withdraw", now)
+			took = d.Changed
+			return d
+		}, owner); err != nil {
+			return withdrawn, err
+		}
+		if took {
+			withdrawn = append(withdrawn, r)
+		}
+	}
+	return withdrawn, nil
 }
 
 // applyDecision loads a request, applies step and saves the result with

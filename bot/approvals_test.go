@@ -304,3 +304,38 @@ func TestLimitsAreToldWhenTheDeviceIsPicked(t *testing.T) {
 	r = h.click(adele, r, "Adele's Galaxy S7 (Android)")
 	enginetest.Button(t, r, "Reset Passcode")
 }
+
+// An employee takes back a request still waiting for the helpdesk: the
+// helpdesk is told, the request leaves the pending list, and a later click
+// on its card is told it was withdrawn.
+func TestEmployeeWithdrawsARequest(t *testing.T) {
+	h := newHarness(t)
+	rec := withRecorder(h)
+	card := h.requestReset(rec)
+	got := enginetest.Text(h.say(adele, "cancel"))
+	if !strings.Contains(got, "Your request for Contoso Galaxy Tab was withdrawn") {
+		t.Fatalf("cancel answered %q", got)
+	}
+	var notice string
+	for _, x := range rec.Sent() {
+		if x.Audience == bot.ToHelpdesk && strings.Contains(x.Text, "withdrawn by the employee") {
+			notice = x.Text
+		}
+	}
+	if notice == "" {
+		t.Errorf("the helpdesk was not told: %+v", rec.Sent())
+	}
+	if got := enginetest.Text(h.say(hank, "pending")); !strings.Contains(got, "No requests are waiting") {
+		t.Errorf("pending after the withdrawal: %q", got)
+	}
+	if got := enginetest.Text(h.click(hank, []bot.Reply{card}, "Approve")); !strings.Contains(got, "already withdrawn by") {
+		t.Errorf("a click on the card: %q", got)
+	}
+	if got := enginetest.Text(h.say(adele, "cancel")); !strings.Contains(got, "no open request") {
+		t.Errorf("a second cancel: %q", got)
+	}
+	audit, err := h.env.Store.RecentAudit(context.Background(), adele.Key(), 10)
+	if err != nil || len(audit) == 0 || audit[0].Action != "withdraw" || audit[0].Outcome != "ok" {
+		t.Errorf("audit %+v, %v", audit, err)
+	}
+}

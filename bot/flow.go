@@ -57,6 +57,8 @@ const (
 	// OpCheckLimits checks, counting nothing, that the abuse limits allow
 	// one more reset or request of Device.
 	OpCheckLimits
+	// OpWithdraw withdraws the user's pending helpdesk requests.
+	OpWithdraw
 )
 
 // Command asks the engine to run a device operation after the conversation

@@ -52,6 +52,8 @@ func (o Op) String() string {
 		return "report_lost"
 	case OpCheckLimits:
 		return "check_limits"
+	case OpWithdraw:
+		return "withdraw"
 	}
 	return "unknown"
 }
@@ -60,7 +62,7 @@ func (o Op) String() string {
 // engine saves the conversation before running one, so it runs at most once.
 func (o Op) mutates() bool {
 	switch o {
-	case OpReset, OpLock, OpRequest, OpDenyReason, OpReportLost:
+	case OpReset, OpLock, OpRequest, OpDenyReason, OpReportLost, OpWithdraw:
 		return true
 	}
 	return false

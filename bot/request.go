@@ -15,6 +15,8 @@ const (
 	RequestApproved RequestState = "approved"
 	RequestDenied   RequestState = "denied"
 	RequestExpired  RequestState = "expired"
+	// RequestWithdrawn: the employee took it back (Decider is them).
+	RequestWithdrawn RequestState = "withdrawn"
 )
 
 // Request asks the helpdesk to approve a passcode reset of a device that is

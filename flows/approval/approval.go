@@ -21,9 +21,10 @@ const (
 
 // Card button actions.
 const (
-	actApprove = "approve"
-	actDeny    = "deny"
-	actReason  = "reason" // the engine's action for a typed deny reason
+	actApprove  = "approve"
+	actDeny     = "deny"
+	actReason   = "reason"   // the engine's action for a typed deny reason
+	actWithdraw = "withdraw" // the engine's action for a requester taking theirs back
 )
 
 // Config holds the approval settings.
@@ -124,8 +125,11 @@ func refuse(text, outcome string) bot.Decision {
 
 // Decide implements bot.ApprovalFlow.
 func (f *Flow) Decide(r *bot.Request, actor bot.User, action string, now time.Time) bot.Decision {
-	if action == actReason {
+	switch action {
+	case actReason:
 		return f.reason(r, actor)
+	case actWithdraw:
+		return f.withdraw(r, actor, now)
 	}
 	if action != actApprove && action != actDeny {
 		return bot.Decision{Actor: []bot.Reply{{Text: f.hd(bot.NoticeUnknown), Private: true}}}
@@ -153,6 +157,18 @@ func (f *Flow) Decide(r *bot.Request, actor bot.User, action string, now time.Ti
 	d.Actor = []bot.Reply{{Text: f.cardText(r) + "\n" + f.hd("approval.denied", "agent", who(&decider)), Replace: true}}
 	d.Requester = []bot.Reply{{Text: f.emp(r, "request.denied", "agent", who(&decider))}}
 	return d
+}
+
+// withdraw lets the requester take back a request still waiting for the
+// helpdesk; the helpdesk channel is told.
+func (f *Flow) withdraw(r *bot.Request, actor bot.User, now time.Time) bot.Decision {
+	if actor.Key() != r.Requester.Key() || r.State != bot.RequestPending {
+		return refuse(f.hd(bot.NoticeStale), "not_withdrawable")
+	}
+	by := actor
+	r.State, r.Decider, r.Decided = bot.RequestWithdrawn, &by, now
+	notice := bot.Reply{Audience: bot.ToHelpdesk, Text: f.hd("approval.withdrawn", "id", r.ID, "requester", who(&r.Requester), "name", r.Device.Name)}
+	return bot.Decision{Changed: true, Helpdesk: []bot.Reply{notice}, Audit: "withdraw", Outcome: "ok"}
 }
 
 // reason passes on the reason the deciding agent typed for a denial.

@@ -35,6 +35,8 @@ func (t *turn) onResult(r *bot.CommandResult) {
 		t.say(bot.Reply{Text: t.text("approval.reasonsent"), Private: true})
 	case bot.OpStatus:
 		t.statusResult(r)
+	case bot.OpWithdraw:
+		t.withdrawn(r.Requests)
 	case bot.OpPending:
 		t.pendingResult(r.Requests)
 	case bot.OpAudit:
@@ -68,6 +70,16 @@ func (t *turn) statusResult(r *bot.CommandResult) {
 		lines = []string{t.text("status.none")}
 	}
 	t.say(bot.Reply{Text: strings.Join(lines, "\n"), Private: true})
+}
+
+func (t *turn) withdrawn(rs []bot.Request) {
+	if len(rs) == 0 {
+		t.say(bot.Reply{Text: t.text("status.none")})
+		return
+	}
+	for _, r := range rs {
+		t.say(bot.Reply{Text: t.text("request.withdrawn", "name", r.Device.Name)})
+	}
 }
 
 func (t *turn) pendingResult(rs []bot.Request) {

@@ -67,9 +67,11 @@ func (t *turn) start() {
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
 }
 
+// cancel closes the open step; with none open, a typed cancel withdraws the
+// person's requests that wait for the helpdesk.
 func (t *turn) cancel(replace bool) {
 	if t.c.Step == "" && !replace {
-		t.say(bot.Reply{Text: t.text("status.none")})
+		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpWithdraw})
 		return
 	}
 	t.end()
