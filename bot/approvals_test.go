@@ -156,6 +156,10 @@ func TestDeniedRequestCarriesTheAgentsReason(t *testing.T) {
 	if !strings.Contains(enginetest.Text(got), "Denied by Hank Helpdesk") || !strings.Contains(enginetest.Text(got), "Type the reason") {
 		t.Fatalf("agent sees %q", enginetest.Text(got))
 	}
+	// A command typed meanwhile runs; it is not the reason.
+	if got := enginetest.Text(h.say(hank, "pending")); !strings.Contains(got, "No requests are waiting") {
+		t.Fatalf("pending while the reason is asked: %q", got)
+	}
 	got = h.say(hank, "Please bring the tablet to the service desk")
 	if !strings.Contains(enginetest.Text(got), "sent your reason") {
 		t.Fatalf("after the reason: %q", enginetest.Text(got))

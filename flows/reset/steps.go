@@ -11,11 +11,11 @@ import (
 func (t *turn) onText(text string) {
 	cmd := parse(text)
 	if cmd.verb != verbCancel {
-		switch t.c.Step {
-		case stepReason:
+		switch {
+		case t.c.Step == stepReason:
 			t.request(text)
 			return
-		case stepDenyReason:
+		case t.c.Step == stepDenyReason && !helpdeskCommand(cmd.verb):
 			t.denyReason(text)
 			return
 		}
@@ -65,6 +65,17 @@ func (t *turn) start() {
 		return
 	}
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
+}
+
+// helpdeskCommand reports whether a verb is one of the commands an agent
+// may type while passbot waits for their deny reason: those run, and the
+// prompt stays; any other line is the reason, start words included.
+func helpdeskCommand(v verb) bool {
+	switch v {
+	case verbHelp, verbStatus, verbPending, verbAudit, verbLanguage:
+		return true
+	}
+	return false
 }
 
 // cancel closes the open step; with none open, a typed cancel withdraws the
