@@ -15,6 +15,7 @@ const commandName = "passcode"
 //	/passcode                             start a reset
 //	/passcode action:help|status|cancel   the flow's text commands
 //	/passcode action:pending              helpdesk: open approval requests
+//	/passcode action:audit [upn:a@b.com]  helpdesk: the audit trail (of one user)
 //	/passcode language:nl|en              switch language
 //	/passcode link:@user upn:a@b.com      approvers: link a Discord user
 //	/passcode unlink:@user                approvers: remove a link
@@ -45,6 +46,7 @@ func command() *discordgo.ApplicationCommand {
 					{Name: "status", Value: "status"},
 					{Name: "cancel", Value: "cancel", NameLocalizations: nl("annuleren")},
 					{Name: "pending (helpdesk)", Value: "pending", NameLocalizations: nl("openstaand (helpdesk)")},
+					{Name: "audit (helpdesk)", Value: "audit", NameLocalizations: nl("audittrail (helpdesk)")},
 				},
 			},
 			{
@@ -66,8 +68,8 @@ func command() *discordgo.ApplicationCommand {
 			{
 				Type:                     discordgo.ApplicationCommandOptionString,
 				Name:                     "upn",
-				Description:              "Approvers: the work account (name@company.com) to link to",
-				DescriptionLocalizations: nl("Beheerders: het werkaccount (naam@bedrijf.nl) om aan te koppelen"),
+				Description:              "Approvers: the work account (name@company.com) to link to, or whose audit trail to show",
+				DescriptionLocalizations: nl("Beheerders: het werkaccount (naam@bedrijf.nl) om aan te koppelen, of wiens audittrail te tonen"),
 				MaxLength:                256,
 			},
 			{
@@ -106,7 +108,10 @@ func parseCommand(d discordgo.ApplicationCommandInteractionData) request {
 			}
 		}
 	}
+	action := firstNonEmpty(sub, vals["action"])
 	switch {
+	case action == "audit":
+		return request{Text: strings.TrimSpace("audit " + vals["upn"])}
 	case sub == "link" || vals["link"] != "" || (sub == "" && vals["upn"] != ""):
 		return request{Link: true, UserID: firstNonEmpty(vals["link"], vals["user"]), UPN: vals["upn"]}
 	case sub == "unlink" || vals["unlink"] != "":
@@ -114,7 +119,6 @@ func parseCommand(d discordgo.ApplicationCommandInteractionData) request {
 	case sub == "language" || vals["language"] != "":
 		return request{Text: strings.TrimSpace("language " + vals["language"])}
 	}
-	action := firstNonEmpty(sub, vals["action"])
 	switch action {
 	case "help", "status", "cancel", "pending":
 		return request{Text: action}

@@ -146,6 +146,8 @@ func TestParseCommand(t *testing.T) {
 		{"/passcode action:status", []*discordgo.ApplicationCommandInteractionDataOption{str("action", "status")}, request{Text: "status"}},
 		{"/passcode action:cancel", []*discordgo.ApplicationCommandInteractionDataOption{str("action", "cancel")}, request{Text: "cancel"}},
 		{"/passcode action:pending", []*discordgo.ApplicationCommandInteractionDataOption{str("action", "pending")}, request{Text: "pending"}},
+		{"/passcode action:audit", []*discordgo.ApplicationCommandInteractionDataOption{str("action", "audit")}, request{Text: "audit"}},
+		{"/passcode action:audit upn:y", []*discordgo.ApplicationCommandInteractionDataOption{str("action", "audit"), str("upn", "a@b.c")}, request{Text: "audit a@b.c"}},
 		{"/passcode language:nl", []*discordgo.ApplicationCommandInteractionDataOption{str("language", "nl")}, request{Text: "language nl"}},
 		{"/passcode link:@x upn:y", []*discordgo.ApplicationCommandInteractionDataOption{usr("link", "42"), str("upn", "a@b.c")}, request{Link: true, UserID: "42", UPN: "a@b.c"}},
 		{"/passcode upn:y without a user", []*discordgo.ApplicationCommandInteractionDataOption{str("upn", "a@b.c")}, request{Link: true, UPN: "a@b.c"}},
