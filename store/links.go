@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/passbot/passbot/bot"
 	"github.com/redis/go-redis/v9"
@@ -40,21 +42,37 @@ func (l *Links) Get(ctx context.Context, userID string) (string, error) {
 	return upn, nil
 }
 
-// Set links userID to upn, replacing an earlier link.
-func (l *Links) Set(ctx context.Context, userID, upn string) error {
+// Set links userID to upn, replacing an earlier link, and audits it as done
+// by actor (platform:id of an approver, or of the user after signing in).
+func (l *Links) Set(ctx context.Context, actor, userID, upn string) error {
 	if userID == "" || strings.TrimSpace(upn) == "" {
 		return fmt.Errorf("store: link %s user %q: empty user ID or UPN", l.platform, userID)
 	}
-	if err := l.client.Set(ctx, l.key(userID), upn, 0).Err(); err != nil {
-		return fmt.Errorf("store: link %s user %s: %w", l.platform, userID, err)
-	}
-	return nil
+	return l.change(ctx, "link", actor, userID, upn, func(p redis.Pipeliner) { p.Set(ctx, l.key(userID), upn, 0) })
 }
 
-// Delete removes userID's link; removing a missing link is not an error.
-func (l *Links) Delete(ctx context.Context, userID string) error {
-	if err := l.client.Del(ctx, l.key(userID)).Err(); err != nil {
-		return fmt.Errorf("store: unlink %s user %s: %w", l.platform, userID, err)
+// Delete removes userID's link, auditing it as done by actor; removing a
+// missing link is not an error.
+func (l *Links) Delete(ctx context.Context, actor, userID string) error {
+	return l.change(ctx, "unlink", actor, userID, "", func(p redis.Pipeliner) { p.Del(ctx, l.key(userID)) })
+}
+
+// change applies a link change and appends its audit record in one round
+// trip. Not a transaction: the link and the audit stream live in different
+// Cluster slots.
+func (l *Links) change(ctx context.Context, action, actor, userID, upn string, apply func(redis.Pipeliner)) error {
+	rec, err := json.Marshal(bot.AuditRecord{Time: time.Now().UTC(), Actor: actor, Subject: string(l.platform) + ":" + userID,
+		UPN: upn, Action: action, Outcome: "ok"})
+	if err != nil {
+		return fmt.Errorf("store: %s %s user %s: %w", action, l.platform, userID, err)
+	}
+	_, err = l.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		apply(p)
+		p.XAdd(ctx, auditArgs(rec))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s %s user %s: %w", action, l.platform, userID, err)
 	}
 	return nil
 }

@@ -98,5 +98,5 @@ func (s *SignIns) TakeState(ctx context.Context, state string) ([]byte, error) {
 // LinkUPN implements bot.Linker: the UPN a chat account proved by signing
 // in, for its later conversations.
 func (s *Redis) LinkUPN(ctx context.Context, u bot.User, upn string) error {
-	return NewLinks(s.client, u.Platform).Set(ctx, u.ID, upn)
+	return NewLinks(s.client, u.Platform).Set(ctx, u.Key(), u.ID, upn)
 }

@@ -24,7 +24,7 @@ const tablet = "Contoso Galaxy Tab (Android)"
 func startHelpdesk(t *testing.T, guild string) *harness {
 	t.Helper()
 	h := start(t, options{guild: guild, helpdesk: helpdeskChannel})
-	if err := h.links.Set(t.Context(), lieke.ID, "lieke.devries@contoso.com"); err != nil {
+	if err := h.links.Set(t.Context(), "test", lieke.ID, "lieke.devries@contoso.com"); err != nil {
 		t.Fatal(err)
 	}
 	return h

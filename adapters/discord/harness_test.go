@@ -70,7 +70,7 @@ func start(t *testing.T, opt options) *harness {
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.env.Engine.Log = log
 	h.links = store.NewLinks(h.env.Store.Client(), bot.Discord)
-	if err := h.links.Set(t.Context(), nelly.ID, adeleUPN); err != nil {
+	if err := h.links.Set(t.Context(), "test", nelly.ID, adeleUPN); err != nil {
 		t.Fatal(err)
 	}
 	h.handler = &countingHandler{h: h.env.Engine, changed: make(chan struct{})}

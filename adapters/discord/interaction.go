@@ -271,7 +271,7 @@ func (a *Adapter) link(ctx context.Context, r *responder, u bot.User, req reques
 		}
 	}
 	if req.Unlink {
-		if err := a.links.Delete(ctx, req.UserID); err != nil {
+		if err := a.links.Delete(ctx, u.Key(), req.UserID); err != nil {
 			a.log.Error("discord: remove link", "user", req.UserID, "err", err)
 			say("unavailable")
 			return
@@ -284,7 +284,7 @@ func (a *Adapter) link(ctx context.Context, r *responder, u bot.User, req reques
 		say("link.badupn", "upn", req.UPN)
 		return
 	}
-	if err := a.links.Set(ctx, req.UserID, req.UPN); err != nil {
+	if err := a.links.Set(ctx, u.Key(), req.UserID, req.UPN); err != nil {
 		a.log.Error("discord: set link", "user", req.UserID, "err", err)
 		say("unavailable")
 		return

@@ -10,8 +10,10 @@ import (
 type Links interface {
 	// Get returns the UPN linked to a Discord user, "" when there is none.
 	Get(ctx context.Context, discordUserID string) (string, error)
-	Set(ctx context.Context, discordUserID, upn string) error
-	Delete(ctx context.Context, discordUserID string) error
+	// Set and Delete change a link and audit the change as actor's
+	// (platform:id).
+	Set(ctx context.Context, actor, discordUserID, upn string) error
+	Delete(ctx context.Context, actor, discordUserID string) error
 }
 
 // withFile answers from the store first, so an approver's /passcode link

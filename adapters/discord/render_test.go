@@ -203,9 +203,9 @@ func (h refuseHandler) Delivered(context.Context, bot.Reply) error {
 
 type noLinks struct{}
 
-func (noLinks) Get(context.Context, string) (string, error) { return "", nil }
-func (noLinks) Set(context.Context, string, string) error   { return nil }
-func (noLinks) Delete(context.Context, string) error        { return nil }
+func (noLinks) Get(context.Context, string) (string, error)       { return "", nil }
+func (noLinks) Set(context.Context, string, string, string) error { return nil }
+func (noLinks) Delete(context.Context, string, string) error      { return nil }
 
 func TestIgnoredMessages(t *testing.T) {
 	t.Parallel()

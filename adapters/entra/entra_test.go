@@ -429,4 +429,8 @@ func TestSigningInLinksAChatAccount(t *testing.T) {
 	if upn, err := store.NewLinks(r.env.Store.Client(), bot.Discord).Get(context.Background(), "D9"); err != nil || upn != "lieke.devries@contoso.com" {
 		t.Errorf("link %q %v", upn, err)
 	}
+	audit, err := r.env.Store.RecentAudit(context.Background(), "discord:D9", 10)
+	if err != nil || len(audit) == 0 || audit[0].Action != "link" || audit[0].Actor != "discord:D9" || audit[0].UPN != "lieke.devries@contoso.com" {
+		t.Errorf("the self-link is not audited: %+v, %v", audit, err)
+	}
 }
