@@ -203,7 +203,7 @@ func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
 		}
 		actions = append(actions, r.Action+":"+r.Outcome)
 	}
-	if got, want := strings.Join(actions, " "), "request:pending refuse:not_approver approve:ok verify:ok reset_started:started reset:done"; got != want {
+	if got, want := strings.Join(actions, " "), "request:pending refuse:not_approver approve:ok verify:ok link:ok reset_started:started reset:done"; got != want {
 		t.Errorf("audit export %q, want %q", got, want)
 	}
 	code := out[strings.Index(out, "letters and numbers) is: ")+len("letters and numbers) is: "):]
