@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -38,15 +37,13 @@ func startConsoleChat(t *testing.T) *consoleChat {
 	return c
 }
 
-var consoleLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+`)
-
 // toSignIn walks Adele to Sign out on her Galaxy S7 and returns the link
 // the console printed.
 func (c *consoleChat) toSignIn() string {
 	c.t.Helper()
 	c.say("reset my passcode", "1", "Reset Passcode", "Sign out")
 	c.waitFor("/signin/")
-	link := consoleLink.FindString(c.out.String())
+	link := signInLink.FindString(c.out.String())
 	if link == "" {
 		c.t.Fatalf("no sign-in link in:\n%s", c.out)
 	}

@@ -190,11 +190,8 @@ func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
 		t.Logf("output:\n%s\nlogs:\n%s", out, logs)
 	}
 
-	var export, errs bytes.Buffer
-	if err := run(context.Background(), []string{"audit", "export"}, strings.NewReader(""), &export, &errs); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(export.String()), "\n")
+	export := auditExport(t)
+	lines := strings.Split(strings.TrimSpace(export), "\n")
 	var actions []string
 	for _, l := range lines {
 		var r struct{ Action, Outcome string }
@@ -208,7 +205,7 @@ func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
 	}
 	code := out[strings.Index(out, "letters and numbers) is: ")+len("letters and numbers) is: "):]
 	code = code[:strings.Index(code, "\n")]
-	if strings.Contains(export.String(), code) || strings.Contains(logs, code) {
+	if strings.Contains(export, code) || strings.Contains(logs, code) {
 		t.Error("the passcode is in the audit export or the logs")
 	}
 }

@@ -54,6 +54,15 @@ type SignIn struct {
 	Expires time.Time `json:"x"`
 }
 
+// ExpectedUPN is who should sign in: the device's owner, else the chat
+// account's UPN.
+func (s SignIn) ExpectedUPN() string {
+	if s.Device.OwnerUPN != "" {
+		return s.Device.OwnerUPN
+	}
+	return s.Owner.UPN
+}
+
 // SignIns hands out sign-in links.
 type SignIns interface {
 	// Start registers s and returns it with its link.

@@ -182,7 +182,7 @@ func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
 		s.page(w, http.StatusGone, l.Lang, "page.reused")
 	default:
 		p := Page{Lang: l.Lang, Title: locales.Text(l.Lang, "page.title"),
-			Message: locales.Text(l.Lang, "page.start", "name", l.Device.Name, "upn", expectedUPN(l.SignIn))}
+			Message: locales.Text(l.Lang, "page.start", "name", l.Device.Name, "upn", l.ExpectedUPN())}
 		if l.Device.ID == "" {
 			p.Message = locales.Text(l.Lang, "page.link")
 		}
@@ -243,7 +243,7 @@ func (s *SignIn) openLink(w http.ResponseWriter, r *http.Request) {
 		oauth2.SetAuthURLParam("prompt", "login"),
 		oauth2.SetAuthURLParam("response_mode", "query"),
 	}
-	if upn := expectedUPN(l.SignIn); upn != "" {
+	if upn := l.ExpectedUPN(); upn != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", upn))
 	}
 	if l.Lang != "" {
@@ -440,15 +440,6 @@ func (s *SignIn) httpContext(ctx context.Context) context.Context {
 		return ctx
 	}
 	return oidc.ClientContext(ctx, s.cfg.HTTPClient)
-}
-
-// expectedUPN is who should sign in: the device's owner, else the chat
-// account's UPN.
-func expectedUPN(s bot.SignIn) string {
-	if s.Device.OwnerUPN != "" {
-		return s.Device.OwnerUPN
-	}
-	return s.Owner.UPN
 }
 
 // random returns n random bytes, URL-safe encoded.

@@ -57,11 +57,7 @@ func (t *turn) signInLink(s bot.SignIn) {
 		t.say(bot.Reply{Text: t.text("signin.link.account", "link", s.URL, "ttl", t.ttl()), Buttons: cancel, Private: true, Replace: true})
 		return
 	}
-	upn := s.Device.OwnerUPN
-	if upn == "" {
-		upn = t.c.Owner.UPN
-	}
-	text := t.text("signin.link", append(t.deviceArgs(t.c.Device), "link", s.URL, "upn", upn)...)
+	text := t.text("signin.link", append(t.deviceArgs(t.c.Device), "link", s.URL, "upn", bot.SignIn{Owner: t.c.Owner, Device: *t.c.Device}.ExpectedUPN())...)
 	t.say(bot.Reply{Text: text, Buttons: cancel, Private: true, Replace: true})
 }
 
