@@ -1,0 +1,123 @@
+package teams
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+)
+
+// Issuer is the issuer of the tokens the Bot Connector signs its requests
+// to a bot with ("Connector to bot" in
+// https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication).
+const Issuer = "https://api.botframework.com"
+
+// Scope is what the bot's own tokens for the Bot Connector are for.
+const Scope = "https://api.botframework.com/.default"
+
+// errUnauthorized is every refused token: the reason is logged, never told.
+var errUnauthorized = errors.New("teams: unauthorized")
+
+// verifier checks the bearer token of an incoming activity: RS256 signature
+// by a key of the Bot Framework's OpenID metadata, issuer Issuer, audience
+// the bot's app ID, not expired, and a serviceurl claim equal to the
+// activity's serviceUrl (so a token for one Connector cannot send the bot
+// to another).
+type verifier struct {
+	appID       string
+	metadataURL string
+	client      *http.Client
+	now         func() time.Time
+
+	mu sync.Mutex
+	v  *oidc.IDTokenVerifier // built from the metadata on first use
+}
+
+// metadata is the part of the OpenID metadata document passbot reads. Its
+// URL ends in "openidconfiguration" and its issuer is not the URL's prefix,
+// so go-oidc's discovery (which insists on both) cannot read it.
+type metadata struct {
+	Issuer  string   `json:"issuer"`
+	JWKSURI string   `json:"jwks_uri"`
+	Algs    []string `json:"id_token_signing_alg_values_supported"`
+}
+
+// tokenVerifier returns the verifier, fetching the metadata the first time;
+// a failed fetch is tried again by the next request.
+func (v *verifier) tokenVerifier(ctx context.Context) (*oidc.IDTokenVerifier, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.v != nil {
+		return v.v, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.metadataURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := v.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("teams: OpenID metadata: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("teams: OpenID metadata %s: %s", v.metadataURL, res.Status)
+	}
+	var m metadata
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&m); err != nil {
+		return nil, fmt.Errorf("teams: OpenID metadata %s: %w", v.metadataURL, err)
+	}
+	if m.JWKSURI == "" {
+		return nil, fmt.Errorf("teams: OpenID metadata %s names no jwks_uri", v.metadataURL)
+	}
+	// The key set fetches with the context it is given, for its lifetime:
+	// not this request's.
+	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), v.client), m.JWKSURI)
+	v.v = oidc.NewVerifier(Issuer, keys, &oidc.Config{ClientID: v.appID, Now: v.now, SupportedSigningAlgs: []string{oidc.RS256}})
+	return v.v, nil
+}
+
+// channelClaims are the claims beyond go-oidc's checks.
+type channelClaims struct {
+	// ServiceURL is "serviceurl" in Bot Framework tokens
+	// (AuthenticationConstants.ServiceUrlClaim); the documentation spells
+	// it serviceUrl, so both are read.
+	ServiceURL      string `json:"serviceurl"`
+	ServiceURLCamel string `json:"serviceUrl"`
+}
+
+// verify checks the Authorization header of a request carrying an activity
+// with serviceURL. Every failure is errUnauthorized, wrapped with the reason
+// for the log.
+func (v *verifier) verify(ctx context.Context, header, serviceURL string) error {
+	raw, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || raw == "" {
+		return fmt.Errorf("%w: no bearer token", errUnauthorized)
+	}
+	tv, err := v.tokenVerifier(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUnauthorized, err)
+	}
+	tok, err := tv.Verify(ctx, raw)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUnauthorized, err)
+	}
+	var c channelClaims
+	if err := tok.Claims(&c); err != nil {
+		return fmt.Errorf("%w: claims: %w", errUnauthorized, err)
+	}
+	claimed := c.ServiceURL
+	if claimed == "" {
+		claimed = c.ServiceURLCamel
+	}
+	if claimed == "" || claimed != serviceURL {
+		return fmt.Errorf("%w: serviceurl claim %q is not the activity's %q", errUnauthorized, claimed, serviceURL)
+	}
+	return nil
+}

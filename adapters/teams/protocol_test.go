@@ -1,0 +1,168 @@
+package teams
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/adapters/teams/bftest"
+)
+
+func testConfig(bf *bftest.Server) Config {
+	return Config{TeamsAppID: bf.AppID, TeamsAppPassword: bf.Password, TeamsTenantID: bf.TenantID,
+		TeamsOpenIDURL: bf.OpenIDURL, TeamsAuthorityURL: bf.AuthorityURL}
+}
+
+func TestIncomingTokensAreVerified(t *testing.T) {
+	bf := bftest.New(t)
+	v := &verifier{appID: bf.AppID, metadataURL: bf.OpenIDURL, client: bf.Client(), now: time.Now}
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := bf.Claims(bf.ServiceURL)
+	cases := []struct {
+		name   string
+		header string
+		ok     bool
+	}{
+		{"a token of the Bot Framework for this bot and this serviceUrl", "Bearer " + bf.Sign(valid, nil), true},
+		{"no token", "", false},
+		{"not a bearer token", "Basic " + bf.Sign(valid, nil), false},
+		{"garbage", "Bearer not.a.jwt", false},
+		{"forged: signed with another key under the published key ID", "Bearer " + bf.Sign(valid, other), false},
+		{"expired", "Bearer " + bf.Sign(with(valid, func(c *bftest.Claims) { c.Expiry = time.Now().Add(-time.Minute).Unix() }), nil), false},
+		{"for another bot", "Bearer " + bf.Sign(with(valid, func(c *bftest.Claims) { c.Audience = "another-app-id" }), nil), false},
+		{"from another issuer", "Bearer " + bf.Sign(with(valid, func(c *bftest.Claims) { c.Issuer = "https://sts.windows.net/contoso-tenant/" }), nil), false},
+		{"for another serviceUrl", "Bearer " + bf.Sign(with(valid, func(c *bftest.Claims) { c.ServiceURL = bf.URL + "/elsewhere/" }), nil), false},
+		{"without a serviceUrl claim", "Bearer " + bf.Sign(with(valid, func(c *bftest.Claims) { c.ServiceURL = "" }), nil), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := v.verify(t.Context(), c.header, bf.ServiceURL)
+			if c.ok && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !c.ok && !errors.Is(err, errUnauthorized) {
+				t.Fatalf("err = %v, want unauthorized", err)
+			}
+		})
+	}
+}
+
+func with(c bftest.Claims, change func(*bftest.Claims)) bftest.Claims {
+	change(&c)
+	return c
+}
+
+// sleeps records the connector's waits instead of sleeping.
+type sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.d = append(s.d, d)
+	return nil
+}
+
+func testConnector(t *testing.T, bf *bftest.Server) (*Connector, *sleeps) {
+	t.Helper()
+	c, err := newConnector(testConfig(bf), bf.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sleeps{}
+	c.sleep = s.sleep
+	return c, s
+}
+
+func TestConnectorPostsRepliesUpdatesAndCreatesConversations(t *testing.T) {
+	bf := bftest.New(t)
+	c, _ := testConnector(t, bf)
+	ctx := t.Context()
+	msg := Activity{Type: typeMessage, Text: "hello"}
+	id, err := c.SendToConversation(ctx, bf.ServiceURL, "a:chat", msg)
+	if err != nil || id == "" {
+		t.Fatalf("send: %q, %v", id, err)
+	}
+	reply, err := c.ReplyToActivity(ctx, bf.ServiceURL, "19:helpdesk@thread.tacv2", "1700000000000", msg)
+	if err != nil || reply == "" {
+		t.Fatalf("reply: %q, %v", reply, err)
+	}
+	if err := c.UpdateActivity(ctx, bf.ServiceURL, "a:chat", id, Activity{Type: typeMessage, Text: "bye"}); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	conv, err := c.CreateConversation(ctx, bf.ServiceURL, ConversationParameters{Members: []Account{{ID: "29:adele"}}, TenantID: bf.TenantID})
+	if err != nil || conv.ID != bftest.PersonalConversation("29:adele") {
+		t.Fatalf("create: %+v, %v", conv, err)
+	}
+	posts, _ := bf.Posts()
+	if len(posts) != 4 {
+		t.Fatalf("%d calls, want 4: %+v", len(posts), posts)
+	}
+	if p := posts[1]; p.Conversation != "19:helpdesk@thread.tacv2" || p.ReplyTo != "1700000000000" {
+		t.Errorf("reply went to %s replying to %s", p.Conversation, p.ReplyTo)
+	}
+	if p := posts[2]; p.Method != http.MethodPut || p.ActivityID != id || p.Text() != "bye\n" {
+		t.Errorf("update: %+v", p)
+	}
+	if n := bf.TokenRequests(); n != 1 {
+		t.Errorf("%d token requests, want 1 (cached)", n)
+	}
+}
+
+func TestConnectorRetriesThrottlingAndOutagesWithinBounds(t *testing.T) {
+	cases := []struct {
+		name     string
+		failures []bftest.Failure
+		ok       bool
+		calls    int
+		waits    func(d []time.Duration) bool
+	}{
+		{"429 then 503: waits Retry-After, then a backoff", []bftest.Failure{{Status: 429, RetryAfter: "3"}, {Status: 503}}, true, 3,
+			func(d []time.Duration) bool { return len(d) == 2 && d[0] == 3*time.Second && d[1] > 0 && d[1] <= 2*backoffBase }},
+		{"always 502: gives up after maxAttempts", []bftest.Failure{{Status: 502}, {Status: 502}, {Status: 502}, {Status: 502}, {Status: 502}}, false, maxAttempts,
+			func(d []time.Duration) bool { return len(d) == maxAttempts-1 }},
+		{"a Retry-After beyond the bound fails at once", []bftest.Failure{{Status: 429, RetryAfter: "3600"}}, false, 1,
+			func(d []time.Duration) bool { return len(d) == 0 }},
+		{"403 is not retried", []bftest.Failure{{Status: 403}}, false, 1,
+			func(d []time.Duration) bool { return len(d) == 0 }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bf := bftest.New(t)
+			conn, s := testConnector(t, bf)
+			bf.Fail(c.failures...)
+			_, err := conn.SendToConversation(t.Context(), bf.ServiceURL, "a:chat", Activity{Type: typeMessage, Text: "hi"})
+			if (err == nil) != c.ok {
+				t.Fatalf("err = %v, want ok %v", err, c.ok)
+			}
+			var ce *ConnectorError
+			if !c.ok && !errors.As(err, &ce) {
+				t.Errorf("err = %v, want a *ConnectorError", err)
+			}
+			if !c.waits(s.d) {
+				t.Errorf("waits %v", s.d)
+			}
+			if n := bf.Calls(); n != c.calls {
+				t.Errorf("%d calls, want %d", n, c.calls)
+			}
+		})
+	}
+}
+
+func TestConnectorRefusesAPlainHTTPServiceURL(t *testing.T) {
+	bf := bftest.New(t)
+	conn, _ := testConnector(t, bf)
+	if _, err := conn.SendToConversation(t.Context(), "http://127.0.0.1:1/", "a:chat", Activity{Type: typeMessage}); err == nil {
+		t.Fatal("sent the bot's token over plain http")
+	}
+}
