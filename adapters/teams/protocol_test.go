@@ -128,7 +128,9 @@ func TestConnectorRetriesThrottlingAndOutagesWithinBounds(t *testing.T) {
 		waits    func(d []time.Duration) bool
 	}{
 		{"429 then 503: waits Retry-After, then a backoff", []bftest.Failure{{Status: 429, RetryAfter: "3"}, {Status: 503}}, true, 3,
-			func(d []time.Duration) bool { return len(d) == 2 && d[0] == 3*time.Second && d[1] > 0 && d[1] <= 2*backoffBase }},
+			func(d []time.Duration) bool {
+				return len(d) == 2 && d[0] == 3*time.Second && d[1] > 0 && d[1] <= 2*backoffBase
+			}},
 		{"always 502: gives up after maxAttempts", []bftest.Failure{{Status: 502}, {Status: 502}, {Status: 502}, {Status: 502}, {Status: 502}}, false, maxAttempts,
 			func(d []time.Duration) bool { return len(d) == maxAttempts-1 }},
 		{"a Retry-After beyond the bound fails at once", []bftest.Failure{{Status: 429, RetryAfter: "3600"}}, false, 1,
