@@ -358,8 +358,9 @@ const lockSettle = 10 * time.Minute
 
 // Devices is the device-management backend (Intune, or the demo fleet).
 type Devices interface {
-	// ListDevices returns the devices enrolled by the user principal name.
-	ListDevices(ctx context.Context, upn string) ([]Device, error)
+	// ListDevices returns the devices enrolled by the user, named by user
+	// principal name or Entra object ID (User.Directory).
+	ListDevices(ctx context.Context, user string) ([]Device, error)
 	// ResetPasscode starts a passcode reset and returns what is known so far.
 	ResetPasscode(ctx context.Context, deviceID string) (ResetResult, error)
 	// ResetStatus reads the state of the latest passcode reset on the device

@@ -264,7 +264,7 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	start := time.Now()
 	switch cmd.Op {
 	case OpList:
-		res.Devices, res.Err = e.Devices.ListDevices(ctx, owner.UPN)
+		res.Devices, res.Err = e.Devices.ListDevices(ctx, owner.Directory())
 	case OpReset:
 		// An approved request was counted when it was made: its reset is
 		// the same try.

@@ -18,10 +18,23 @@ type User struct {
 	ID       string   `json:"id"`
 	Name     string   `json:"n,omitempty"`
 	UPN      string   `json:"upn,omitempty"`
-	Locale   string   `json:"loc,omitempty"`
+	// OID is the person's Entra object ID, where the platform vouches for
+	// it (Teams: the aadObjectId of an authenticated activity). Their
+	// devices are then found by it, whatever their UPN.
+	OID    string `json:"oid,omitempty"`
+	Locale string `json:"loc,omitempty"`
 	// Approver is set by the adapter for members of the configured
 	// Approvers (see Approvers.Allows), per event.
 	Approver bool `json:"-"`
+}
+
+// Directory names the person to the device backend: the Entra object ID
+// where known, else the UPN; "" when passbot knows neither.
+func (u User) Directory() string {
+	if u.OID != "" {
+		return u.OID
+	}
+	return u.UPN
 }
 
 // Key identifies the user across platforms; conversations are stored under it.

@@ -133,11 +133,12 @@ func (f *Fleet) Person(upn string) (oid, name string, ok bool) {
 	return "", "", false
 }
 
-// ListDevices implements bot.Devices.
-func (f *Fleet) ListDevices(_ context.Context, upn string) ([]bot.Device, error) {
+// ListDevices implements bot.Devices: user is a user principal name or an
+// Entra object ID (a managedDevice's userId).
+func (f *Fleet) ListDevices(_ context.Context, user string) ([]bot.Device, error) {
 	var out []bot.Device
 	for _, d := range f.devices {
-		if strings.EqualFold(d.UPN, upn) {
+		if strings.EqualFold(d.UPN, user) || d.UserID != "" && strings.EqualFold(d.UserID, user) {
 			out = append(out, d)
 		}
 	}

@@ -130,26 +130,30 @@ func deviceFields(beta bool) []string {
 // maxPages bounds paging, should Graph hand out nextLinks forever.
 const maxPages = 50
 
-// ListDevices returns the Intune managed devices of the user principal name,
-// following @odata.nextLink until the last page.
-func (c *Client) ListDevices(ctx context.Context, upn string) ([]bot.Device, error) {
-	if upn == "" {
-		return nil, &bot.Error{Code: ErrCodeNotFound, Err: fmt.Errorf("intune: list devices: the user has no user principal name")}
+// ListDevices returns the Intune managed devices of the user, named by user
+// principal name or Entra object ID, following @odata.nextLink until the
+// last page. Graph addresses a user by either, /users/{id |
+// userPrincipalName} (https://learn.microsoft.com/graph/api/user-get), and
+// managedDevices is a relationship of that user
+// (https://learn.microsoft.com/graph/api/resources/intune-devices-user).
+func (c *Client) ListDevices(ctx context.Context, user string) ([]bot.Device, error) {
+	if user == "" {
+		return nil, &bot.Error{Code: ErrCodeNotFound, Err: fmt.Errorf("intune: list devices: the user has no user principal name or object ID")}
 	}
-	next := c.endpoint("users", upn, "managedDevices") + "?$select=" + c.selects
+	next := c.endpoint("users", user, "managedDevices") + "?$select=" + c.selects
 	var devices []bot.Device
 	for page := 1; next != ""; page++ {
 		if page > maxPages {
-			return nil, &bot.Error{Code: bot.ErrCodeInternal, Err: fmt.Errorf("intune: list devices of %s: more than %d pages", upn, maxPages)}
+			return nil, &bot.Error{Code: bot.ErrCodeInternal, Err: fmt.Errorf("intune: list devices of %s: more than %d pages", user, maxPages)}
 		}
 		if err := c.sameOrigin(next); err != nil {
-			return nil, &bot.Error{Code: bot.ErrCodeInternal, Err: fmt.Errorf("intune: list devices of %s: %w", upn, err)}
+			return nil, &bot.Error{Code: bot.ErrCodeInternal, Err: fmt.Errorf("intune: list devices of %s: %w", user, err)}
 		}
 		var body struct {
 			Value    []bot.Device `json:"value"`
 			NextLink string       `json:"@odata.nextLink"`
 		}
-		r := request{method: http.MethodGet, url: next, op: "list devices of " + upn}
+		r := request{method: http.MethodGet, url: next, op: "list devices of " + user}
 		if err := c.send(ctx, r, &body); err != nil {
 			return nil, err
 		}

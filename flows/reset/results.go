@@ -1,6 +1,7 @@
 package reset
 
 import (
+	"cmp"
 	"errors"
 	"strconv"
 	"strings"
@@ -147,7 +148,7 @@ func (t *turn) failed(r *bot.CommandResult) {
 
 func (t *turn) listed(devices []bot.Device) {
 	if len(devices) == 0 {
-		t.say(bot.Reply{Text: t.text("devices.none", "upn", t.c.Owner.UPN) + "\n" + t.support()})
+		t.say(bot.Reply{Text: t.text("devices.none", "upn", cmp.Or(t.c.Owner.UPN, t.c.Owner.Name)) + "\n" + t.support()})
 		return
 	}
 	if len(devices) > maxDevices {

@@ -178,6 +178,17 @@ func TestSigningInLinksAnUnknownChatAccount(t *testing.T) {
 	})
 }
 
+// A platform that vouches for the person's Entra object ID (Teams) needs
+// no UPN and no linking sign-in: the devices are listed by the object ID.
+func TestAnObjectIDListsTheDevicesWithoutAUPN(t *testing.T) {
+	f := New(Config{SignIn: true})
+	c := &bot.Conversation{Owner: bot.User{Platform: "teams", ID: "oid-1", OID: "oid-1"}}
+	out := f.Step(c, bot.Input{Kind: bot.Text, Text: "reset my passcode"}, t0)
+	if len(out.Commands) != 1 || out.Commands[0].Op != bot.OpList || c.Step == stepLink {
+		t.Fatalf("commands %+v step %q: want the device list", out.Commands, c.Step)
+	}
+}
+
 // A result read back later may hold no passcode (a reset recovered after a
 // crash, the demo fleet's status read): the answer says where to find it,
 // never an empty passcode.

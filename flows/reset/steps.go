@@ -60,7 +60,7 @@ func (t *turn) onText(text string) {
 func (t *turn) start() {
 	t.end()
 	t.c.ID = ""
-	if t.c.Owner.UPN == "" {
+	if t.c.Owner.Directory() == "" {
 		t.unknownUser()
 		return
 	}

@@ -105,10 +105,18 @@ type Button struct {
 	Data        map[string]any
 }
 
-// CardButtons returns the Action.Execute actions of an Adaptive Card.
+// CardButtons returns the Action.Execute actions of an Adaptive Card, in
+// its actions and in the ActionSets of its body.
 func CardButtons(card map[string]any) []Button {
-	var out []Button
 	actions, _ := card["actions"].([]any)
+	body, _ := card["body"].([]any)
+	for _, e := range body {
+		if m, ok := e.(map[string]any); ok && m["type"] == "ActionSet" {
+			set, _ := m["actions"].([]any)
+			actions = append(actions, set...)
+		}
+	}
+	var out []Button
 	for _, a := range actions {
 		m, _ := a.(map[string]any)
 		if m["type"] != "Action.Execute" {
