@@ -67,4 +67,8 @@ type Event struct {
 	// Action is the pressed button's opaque action string, as the engine
 	// produced it in a Reply.
 	Action string
+	// TEMPORARY shim (route_shim.go).
+	Shared        bool
+	Clicked       MessageRef
+	ClickedPublic bool
 }

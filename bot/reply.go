@@ -45,4 +45,5 @@ type Reply struct {
 	// Engine.Delivered), a follow-up stands ready to read the result again
 	// and send it, so a crash between the reset and the chat loses nothing.
 	Receipt string
+	Target  Target // TEMPORARY shim (route_shim.go)
 }
