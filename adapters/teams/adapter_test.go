@@ -1,0 +1,200 @@
+package teams
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/adapters/teams/bftest"
+	"github.com/passbot/passbot/bot"
+)
+
+// scripted is a Handler that answers each event with the replies its
+// script gives, and records the events and the deliveries.
+type scripted struct {
+	script func(ev bot.Event) []bot.Reply
+
+	mu        sync.Mutex
+	events    []bot.Event
+	delivered []bot.MessageRef
+}
+
+func (s *scripted) Handle(_ context.Context, ev bot.Event) (bot.HandleResult, error) {
+	s.mu.Lock()
+	s.events = append(s.events, ev)
+	s.mu.Unlock()
+	var replies []bot.Reply
+	if s.script != nil {
+		replies = s.script(ev)
+	}
+	return bot.HandleResult{Outcome: "ok", Replies: replies}, nil
+}
+
+func (s *scripted) Delivered(_ context.Context, _ bot.Reply, ref bot.MessageRef) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delivered = append(s.delivered, ref)
+	return nil
+}
+
+func (s *scripted) seen() []bot.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.events)
+}
+
+func TestOnlyActivitiesSignedByTheBotFrameworkForThisBotAreTaken(t *testing.T) {
+	h := &scripted{}
+	hs := newHarness(t, h, nil)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := hs.activity(adele, typeMessage, "")
+	act.Text = "reset my passcode"
+	valid := hs.bf.Claims(hs.bf.ServiceURL)
+	cases := map[string]string{
+		"forged":              hs.bf.Sign(valid, other),
+		"expired":             hs.bf.Sign(with(valid, func(c *bftest.Claims) { c.Expiry = time.Now().Add(-time.Minute).Unix() }), nil),
+		"for another bot":     hs.bf.Sign(with(valid, func(c *bftest.Claims) { c.Audience = "f00dcafe-0000-4000-8000-000000000000" }), nil),
+		"for another service": hs.bf.Sign(with(valid, func(c *bftest.Claims) { c.ServiceURL = hs.bf.URL + "/elsewhere/" }), nil),
+		"unsigned":            "eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2FwaS5ib3RmcmFtZXdvcmsuY29tIn0.",
+	}
+	for name, tok := range cases {
+		t.Run(name, func(t *testing.T) {
+			status, _, err := hs.bf.Deliver(t.Context(), hs.url, act, tok)
+			if err != nil || status != http.StatusUnauthorized {
+				t.Fatalf("status %d, %v; want 401", status, err)
+			}
+		})
+	}
+	t.Run("a valid token for another serviceUrl than the activity's", func(t *testing.T) {
+		moved := act
+		moved.ServiceURL = hs.bf.URL + "/elsewhere/"
+		status, _, err := hs.bf.Deliver(t.Context(), hs.url, moved, hs.bf.Sign(valid, nil))
+		if err != nil || status != http.StatusUnauthorized {
+			t.Fatalf("status %d, %v; want 401", status, err)
+		}
+	})
+	if n := len(h.seen()); n != 0 {
+		t.Fatalf("the engine saw %d refused activities", n)
+	}
+	hs.deliver(act, http.StatusAccepted)
+	if ev := h.seen(); len(ev) != 1 || ev[0].User.OID != adele.OID || ev[0].User.UPN != "" || ev[0].Text != "reset my passcode" || ev[0].Shared {
+		t.Fatalf("events %+v", ev)
+	}
+}
+
+func TestEachTargetIsOneConnectorCall(t *testing.T) {
+	card := func(text string, k bot.TargetKind) bot.Reply {
+		return bot.Reply{Text: text, Buttons: []bot.Button{{Label: "OK", Action: "c|1|" + adele.OID + "|ok"}}, Target: bot.Target{Kind: k}}
+	}
+	h := &scripted{}
+	hs := newHarness(t, h, nil)
+	// Lieke met the bot in a channel only: the bot knows her account, not
+	// a personal chat with her.
+	h.script = func(bot.Event) []bot.Reply { return nil }
+	hs.say(lieke, "19:general@thread.tacv2", "<at>passbot</at> hello")
+	if ev := h.seen(); ev[0].Text != "hello" || !ev[0].Shared {
+		t.Fatalf("channel message %+v: want the mention stripped and Shared", ev[0])
+	}
+
+	h.script = func(ev bot.Event) []bot.Reply {
+		if ev.Kind == bot.Press {
+			return []bot.Reply{{Text: "replaced", Target: bot.Target{Kind: bot.ReplaceClicked}}}
+		}
+		return []bot.Reply{
+			card("in the chat", bot.Chat),
+			{Text: "to the helpdesk", Target: bot.Target{Kind: bot.HelpdeskChannel}},
+			{Text: "to lieke", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}},
+		}
+	}
+	hs.say(adele, "", "reset my passcode")
+	chat := hs.last(personal(adele))
+	if chat.Text() != "in the chat\n" || len(chat.Buttons()) != 1 {
+		t.Fatalf("chat post %q %+v", chat.Text(), chat.Buttons())
+	}
+	if p := hs.last(helpdeskChannel); p.Text() != "to the helpdesk\n" {
+		t.Errorf("helpdesk post %q", p.Text())
+	}
+	posts := hs.posts()
+	created := slices.IndexFunc(posts, func(p bftest.Post) bool { return p.Create != nil })
+	if created < 0 || hs.last(bftest.PersonalConversation(lieke.ID)).Text() != "to lieke\n" {
+		t.Fatalf("lieke's personal chat was not opened and written to: %+v", posts)
+	}
+
+	res := hs.press(adele, chat, "OK")
+	if res.StatusCode != http.StatusOK || res.Type != contentTypeCard {
+		t.Fatalf("invoke answer %+v: want the replacing card", res)
+	}
+	upd := hs.posts()[len(hs.posts())-1]
+	if upd.Method != http.MethodPut || upd.ActivityID != chat.ActivityID || upd.Text() != "replaced\n" || len(upd.Buttons()) != 0 {
+		t.Fatalf("update %+v: want the clicked card replaced, without buttons", upd)
+	}
+	want := []bot.MessageRef{bot.MessageRef(chat.Conversation + "/" + chat.ActivityID)}
+	h.mu.Lock()
+	got := slices.Clone(h.delivered)
+	h.mu.Unlock()
+	if len(got) != 4 || got[0] != want[0] || got[3] != want[0] || !strings.HasPrefix(string(got[1]), helpdeskChannel+"/") {
+		t.Errorf("delivered refs %q", got)
+	}
+
+	refs, err := hs.adapter.Notify(t.Context(), []bot.Reply{
+		{Text: "updated", Target: bot.Target{Kind: bot.UpdateRef, Ref: got[1]}},
+		{Text: "again to lieke", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}},
+	})
+	if err != nil || refs[0] != got[1] || refs[1] == "" {
+		t.Fatalf("Notify = %q, %v", refs, err)
+	}
+	if n := slices.IndexFunc(hs.posts()[created+1:], func(p bftest.Post) bool { return p.Create != nil }); n >= 0 {
+		t.Error("lieke's personal chat was opened twice")
+	}
+}
+
+func TestAClickerAloneSeesAnEphemeralAnswer(t *testing.T) {
+	h := &scripted{}
+	hs := newHarness(t, h, nil)
+	h.script = func(ev bot.Event) []bot.Reply {
+		if ev.Kind == bot.Press {
+			return []bot.Reply{{Text: "not yours", Target: bot.Target{Kind: bot.Ephemeral}}}
+		}
+		return []bot.Reply{{Text: "card", Buttons: []bot.Button{{Label: "Approve", Action: "req:1|1|*|approve"}}, Target: bot.Target{Kind: bot.HelpdeskChannel}}}
+	}
+	hs.say(megan, helpdeskChannel, "<at>passbot</at> pending")
+	card := hs.last(helpdeskChannel)
+	before := len(hs.posts())
+	res := hs.press(lieke, card, "Approve")
+	if res.Type != contentTypeMessage || res.Value != "not yours" {
+		t.Fatalf("invoke answer %+v", res)
+	}
+	if n := len(hs.posts()); n != before {
+		t.Fatalf("%d Connector calls for an ephemeral answer", n-before)
+	}
+	ev := h.seen()[1]
+	if ev.Kind != bot.Press || ev.Action != "req:1|1|*|approve" || !ev.ClickedPublic || ev.Clicked != bot.MessageRef(helpdeskChannel+"/"+card.ActivityID) || ev.User.Approver {
+		t.Fatalf("press event %+v", ev)
+	}
+	if !h.seen()[0].User.Approver {
+		t.Error("megan is an approver by her object ID")
+	}
+}
+
+func TestASenderWithoutAnEntraAccountIsToldWhy(t *testing.T) {
+	h := &scripted{}
+	hs := newHarness(t, h, nil)
+	act := hs.activity(person{ID: "29:guest", Name: "Guest", Locale: "nl-NL"}, typeMessage, "")
+	act.Text = "wachtwoordcode vergeten"
+	hs.deliver(act, http.StatusAccepted)
+	if n := len(h.seen()); n != 0 {
+		t.Fatalf("the engine saw %d events", n)
+	}
+	if got := hs.last(act.Conversation.ID).Text(); !strings.Contains(got, "werkaccount") {
+		t.Fatalf("notice %q: want the Dutch text", got)
+	}
+}

@@ -1,0 +1,468 @@
+// Package teams connects passbot to Microsoft Teams through the Bot
+// Framework, written here because no Go Bot Framework SDK is available:
+// activities arrive on POST /api/messages, each authenticated by the Bot
+// Connector's JWT (go-oidc against the Bot Framework's OpenID metadata);
+// replies go to the Connector REST API with the bot's own token
+// (azidentity). Replies are Adaptive Cards whose buttons are Action.Execute
+// (Universal Actions); a press arrives as an adaptiveCard/action invoke.
+// The adapter maps each reply's target, as the engine resolved it, to one
+// Connector call or to the invoke's answer, and decides nothing about
+// privacy.
+package teams
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
+)
+
+// Handler runs an event; *bot.Engine is one.
+type Handler interface {
+	Handle(ctx context.Context, ev bot.Event) (bot.HandleResult, error)
+	// Delivered reports a sent reply and the message it became.
+	Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error
+}
+
+// RefusalCounter counts requests refused before they were authenticated,
+// by reason (ops.Metrics is one).
+type RefusalCounter interface {
+	HTTPRefused(reason string)
+}
+
+// Limits of an incoming request: Bot Framework activities are a few
+// kilobytes.
+const (
+	maxBody = 256 << 10
+	// workTimeout bounds handling one message after it was acknowledged.
+	workTimeout = 2 * time.Minute
+)
+
+// Adapter is passbot on Teams. It implements bot.Notifier.
+type Adapter struct {
+	cfg     Config
+	handler Handler
+	refs    Refs
+	conn    *Connector
+	verify  *verifier
+	log     *slog.Logger
+	cache   refCache
+
+	// handled, when set, is called after each activity was handled and
+	// its replies sent; tests wait on it.
+	handled func()
+
+	workMu  sync.Mutex
+	closing bool
+	work    sync.WaitGroup
+}
+
+// Option changes how New builds the adapter.
+type Option func(*options)
+
+type options struct{ client *http.Client }
+
+// WithHTTPClient sends the token requests, the OpenID metadata reads and
+// the Connector calls through c (tests: a client that trusts the
+// imitation's certificate).
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+
+// New checks cfg and returns the adapter; refs keeps the conversation
+// references.
+func New(cfg Config, h Handler, refs Refs, log *slog.Logger, opts ...Option) (*Adapter, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if h == nil || refs == nil {
+		return nil, errors.New("teams: no handler or no reference store")
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	conn, err := newConnector(cfg, o.client)
+	if err != nil {
+		return nil, err
+	}
+	client := o.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &Adapter{
+		cfg: cfg, handler: h, refs: refs, conn: conn, log: log.With("platform", "teams"),
+		verify: &verifier{appID: cfg.TeamsAppID, metadataURL: cfg.TeamsOpenIDURL, client: client, now: time.Now},
+		cache:  refCache{m: map[string]string{}},
+	}, nil
+}
+
+// Ready reports whether Teams can reach this replica: it calls in, so
+// always.
+func (a *Adapter) Ready() error { return nil }
+
+// Run waits until ctx ends, then for the messages still being handled.
+func (a *Adapter) Run(ctx context.Context) error {
+	<-ctx.Done()
+	a.workMu.Lock()
+	a.closing = true
+	a.workMu.Unlock()
+	a.work.Wait()
+	return nil
+}
+
+// Routes are the adapter's endpoints for the public server:
+// POST /api/messages, the bot's messaging endpoint.
+func (a *Adapter) Routes(refused RefusalCounter) map[string]http.Handler {
+	return map[string]http.Handler{"POST /api/messages": a.endpoint(refused)}
+}
+
+func (a *Adapter) endpoint(refused RefusalCounter) http.HandlerFunc {
+	refuse := func(w http.ResponseWriter, status int, reason string) {
+		if refused != nil {
+			refused.HTTPRefused(reason)
+		}
+		http.Error(w, http.StatusText(status), status)
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			refuse(w, http.StatusRequestEntityTooLarge, "too_large")
+			return
+		}
+		var act Activity
+		perr := json.Unmarshal(body, &act)
+		// The serviceUrl claim must name the activity's: verified before
+		// anything of the activity is believed.
+		if err := a.verify.verify(r.Context(), r.Header.Get("Authorization"), act.ServiceURL); err != nil {
+			a.log.Warn("teams: activity refused", "reason", "unauthorized", "err", err)
+			refuse(w, http.StatusUnauthorized, "unauthorized")
+			return
+		}
+		if perr != nil || act.Conversation == nil || act.Type == "" {
+			http.Error(w, "not an activity", http.StatusBadRequest)
+			return
+		}
+		if act.Conversation.TenantID != "" && !strings.EqualFold(act.Conversation.TenantID, a.cfg.TeamsTenantID) {
+			// A single-tenant bot: another tenant's activity is not ours.
+			a.log.Warn("teams: activity of another tenant refused", "tenant", act.Conversation.TenantID)
+			http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
+			return
+		}
+		if err := a.learn(r.Context(), &act); err != nil {
+			a.log.Error("teams: save conversation reference", "conversation", act.Conversation.ID, "err", err)
+		}
+		switch {
+		case act.Type == typeInvoke && act.Name == invokeAdaptiveCardAction:
+			writeJSON(w, a.press(r.Context(), &act))
+		case act.Type == typeMessage:
+			if !a.goWork(func(ctx context.Context) { a.message(ctx, &act) }) {
+				http.Error(w, "shutting down", http.StatusServiceUnavailable)
+				return
+			}
+			w.WriteHeader(http.StatusAccepted)
+		default:
+			// installationUpdate and conversationUpdate: the reference is
+			// saved above; nothing else to do.
+			w.WriteHeader(http.StatusOK)
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// goWork handles an acknowledged activity in the background, tracked so
+// that Run waits for it; false once the adapter is shutting down.
+func (a *Adapter) goWork(fn func(ctx context.Context)) bool {
+	a.workMu.Lock()
+	defer a.workMu.Unlock()
+	if a.closing {
+		return false
+	}
+	a.work.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
+		defer cancel()
+		fn(ctx)
+		if a.handled != nil {
+			a.handled()
+		}
+	})
+	return true
+}
+
+// origin is where an event came from, so that replies can go back there.
+type origin struct {
+	user       bot.User
+	serviceURL string
+	conv       string
+	shared     bool
+	// invoke collects the answer to a press: the texts shown to the
+	// clicker alone, or the card that replaces the clicked one for them.
+	invoke   bool
+	clicked  bot.MessageRef
+	messages []string
+	card     *Card
+}
+
+var mention = regexp.MustCompile(`<at>[^<]*</at>`)
+
+// event turns an authenticated activity into an event; ok is false when
+// Teams names no Entra account for its sender (a guest of another
+// directory, an anonymous participant).
+func (a *Adapter) event(act *Activity) (bot.Event, *origin, bool) {
+	o := &origin{serviceURL: act.ServiceURL, conv: act.Conversation.ID, shared: act.Conversation.ConversationType != convPersonal}
+	if act.From == nil || act.From.AADObjectID == "" {
+		return bot.Event{}, o, false
+	}
+	oid := act.From.AADObjectID
+	o.user = bot.User{Platform: bot.Teams, ID: oid, OID: oid, Name: act.From.Name, Locale: act.Locale, Approver: a.cfg.Approvers.Allows(oid)}
+	ev := bot.Event{
+		// Activity IDs are unique within a conversation only.
+		DeliveryID: act.Conversation.ID + "/" + act.ID,
+		Kind:       bot.Message,
+		User:       o.user,
+		Channel:    act.Conversation.ID,
+		Text:       strings.TrimSpace(mention.ReplaceAllString(act.Text, "")),
+		Shared:     o.shared,
+	}
+	return ev, o, true
+}
+
+// message handles a message activity.
+func (a *Adapter) message(ctx context.Context, act *Activity) {
+	ev, o, ok := a.event(act)
+	if !ok {
+		a.noAccount(ctx, o, act.Locale)
+		return
+	}
+	a.run(ctx, ev, o)
+}
+
+// press handles an Action.Execute press and returns the invoke's answer.
+func (a *Adapter) press(ctx context.Context, act *Activity) InvokeResponse {
+	ev, o, ok := a.event(act)
+	o.invoke = true
+	action, valid := pressed(act.Value)
+	switch {
+	case !valid:
+		return InvokeResponse{StatusCode: http.StatusBadRequest, Type: "application/vnd.microsoft.error", Value: map[string]string{"code": "BadRequest", "message": "not a passbot action"}}
+	case !ok:
+		o.messages = append(o.messages, both("teams.noaccount", act.Locale))
+	default:
+		ev.Kind, ev.Action = bot.Press, action
+		o.clicked = msgRef(act.Conversation.ID, act.ReplyToID)
+		ev.Clicked = o.clicked
+		ev.ClickedPublic = o.shared
+		a.run(ctx, ev, o)
+	}
+	switch {
+	case len(o.messages) > 0:
+		return InvokeResponse{StatusCode: http.StatusOK, Type: contentTypeMessage, Value: strings.Join(o.messages, "\n\n")}
+	case o.card != nil:
+		return InvokeResponse{StatusCode: http.StatusOK, Type: contentTypeCard, Value: *o.card}
+	}
+	return InvokeResponse{StatusCode: http.StatusOK, Type: contentTypeMessage, Value: locales.Text(locales.Lang(act.Locale), "teams.done")}
+}
+
+// both returns a text in the person's language, or in both when Teams sent
+// no locale.
+func both(key, locale string) string {
+	if locale == "" {
+		return locales.Text(locales.EN, key) + "\n\n" + locales.Text(locales.NL, key)
+	}
+	return locales.Text(locales.Lang(locale), key)
+}
+
+// noAccount tells a sender without an Entra account why nothing happens.
+func (a *Adapter) noAccount(ctx context.Context, o *origin, locale string) {
+	if _, err := a.conn.SendToConversation(ctx, o.serviceURL, o.conv, message(bot.Reply{Text: both("teams.noaccount", locale)})); err != nil {
+		a.log.Error("teams: send no-account notice", "conversation", o.conv, "err", err)
+	}
+}
+
+// run hands ev to the engine and sends its replies in order, reporting
+// each one sent. Errors are logged with what identifies the event, never
+// with reply text: a reply can hold a temporary passcode.
+func (a *Adapter) run(ctx context.Context, ev bot.Event, o *origin) {
+	res, err := a.handler.Handle(ctx, ev)
+	if err != nil {
+		a.log.Error("teams: handle event", "reason", bot.ErrorCode(err), "delivery", ev.DeliveryID, "user", ev.User.ID, "kind", ev.Kind.String(), "err", err)
+	}
+	for i, r := range res.Replies {
+		ref, err := a.send(ctx, o, r)
+		if err == nil {
+			// Otherwise the engine sends what must arrive again later.
+			err = a.handler.Delivered(ctx, r, ref)
+		}
+		if err != nil {
+			a.log.Error("teams: send reply", "reply", i, "target", int(r.Target.Kind), "user", ev.User.ID, "err", err)
+		}
+	}
+}
+
+// Notify implements bot.Notifier: proactive messages to a person's
+// personal chat, to the helpdesk channel, and updates of messages sent
+// before.
+func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+	refs := make([]bot.MessageRef, len(replies))
+	var errs []error
+	for i, r := range replies {
+		ref, err := a.send(ctx, nil, r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("teams: notify %s: %w", r.Target.User.ID, err))
+			continue
+		}
+		refs[i] = ref
+	}
+	return refs, errors.Join(errs...)
+}
+
+// send makes the one Connector call (or invoke answer) of a reply's target.
+// o is the event's origin; nil outside an event (Notify).
+func (a *Adapter) send(ctx context.Context, o *origin, r bot.Reply) (bot.MessageRef, error) {
+	t := r.Target
+	switch {
+	case t.Kind == bot.DirectMessage:
+		return a.direct(ctx, t.User, r)
+	case t.Kind == bot.HelpdeskChannel:
+		return a.helpdesk(ctx, r)
+	case t.Kind == bot.UpdateRef:
+		return t.Ref, a.update(ctx, "", t.Ref, r)
+	case o == nil:
+		return "", fmt.Errorf("teams: target %d outside an event", t.Kind)
+	case t.Kind == bot.Chat && !o.shared:
+		return a.post(ctx, o.serviceURL, o.conv, r)
+	case t.Kind == bot.Chat:
+		// Someone wrote in a channel: their chat with the bot is the
+		// personal one.
+		return a.direct(ctx, o.user, r)
+	case t.Kind == bot.Ephemeral && o.invoke:
+		o.messages = append(o.messages, r.Text)
+		return "", nil
+	case t.Kind == bot.Ephemeral && !o.shared:
+		// A personal chat has no one else to hide from.
+		return a.post(ctx, o.serviceURL, o.conv, r)
+	case t.Kind == bot.Ephemeral:
+		// Teams has no ephemeral message outside an invoke's answer.
+		return a.direct(ctx, o.user, r)
+	case t.Kind == bot.ReplaceClicked && o.clicked != "":
+		// The update replaces the card for everyone in the conversation;
+		// the invoke's answer shows it to the clicker at once (an answer
+		// card alone replaces it for the clicker only).
+		card := render(r)
+		o.card = &card
+		return o.clicked, a.update(ctx, o.serviceURL, o.clicked, r)
+	}
+	return "", fmt.Errorf("teams: target %d not possible here", t.Kind)
+}
+
+// msgRef names a message: "conversation/activity".
+func msgRef(conv, activity string) bot.MessageRef { return bot.MessageRef(conv + "/" + activity) }
+
+// splitRef undoes msgRef. Activity IDs hold no slash; conversation IDs might.
+func splitRef(r bot.MessageRef) (conv, activity string, ok bool) {
+	i := strings.LastIndex(string(r), "/")
+	if i <= 0 || i == len(r)-1 {
+		return "", "", false
+	}
+	return string(r[:i]), string(r[i+1:]), true
+}
+
+// post sends a reply as a new message in a conversation.
+func (a *Adapter) post(ctx context.Context, serviceURL, conv string, r bot.Reply) (bot.MessageRef, error) {
+	id, err := a.conn.SendToConversation(ctx, serviceURL, conv, message(r))
+	if err != nil {
+		return "", err
+	}
+	return msgRef(conv, id), nil
+}
+
+// update replaces a message the bot sent. serviceURL "" is the tenant's.
+func (a *Adapter) update(ctx context.Context, serviceURL string, msg bot.MessageRef, r bot.Reply) error {
+	conv, id, ok := splitRef(msg)
+	if !ok {
+		return fmt.Errorf("teams: update: %q names no message", msg)
+	}
+	if serviceURL == "" {
+		var err error
+		if serviceURL, err = a.tenantService(ctx); err != nil {
+			return err
+		}
+	}
+	return a.conn.UpdateActivity(ctx, serviceURL, conv, id, message(r))
+}
+
+// tenantService is the service URL of the tenant's Connector, as the
+// latest activity named it.
+func (a *Adapter) tenantService(ctx context.Context) (string, error) {
+	s, err := a.ref(ctx, serviceKey)
+	if err != nil {
+		return "", err
+	}
+	if s == "" {
+		return "", errors.New("teams: no activity has named the Connector's service URL yet: install the app in the helpdesk team or write to the bot once")
+	}
+	return s, nil
+}
+
+// helpdesk posts a reply in the helpdesk channel.
+func (a *Adapter) helpdesk(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+	if a.cfg.TeamsHelpdeskChannel == "" {
+		return "", errors.New("teams: helpdesk reply but PASSBOT_TEAMS_HELPDESK_CHANNEL is not set")
+	}
+	s, err := a.tenantService(ctx)
+	if err != nil {
+		return "", err
+	}
+	return a.post(ctx, s, a.cfg.TeamsHelpdeskChannel, r)
+}
+
+// direct posts a reply in a person's personal chat with the bot, opening
+// it from their stored reference when the bot has not chatted with them
+// yet (they met it in a channel).
+func (a *Adapter) direct(ctx context.Context, u bot.User, r bot.Reply) (bot.MessageRef, error) {
+	oid := u.OID
+	if oid == "" {
+		oid = u.ID
+	}
+	p, ok, err := a.person(ctx, oid)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("teams: no conversation reference for %s: they have not written to the bot or installed it", oid)
+	}
+	if p.Conversation == "" {
+		conv, err := a.conn.CreateConversation(ctx, p.ServiceURL, ConversationParameters{
+			Bot:      &Account{ID: "28:" + a.cfg.TeamsAppID},
+			Members:  []Account{{ID: p.User}},
+			TenantID: a.cfg.TeamsTenantID,
+			// Teams reads the tenant from channelData.
+			ChannelData: json.RawMessage(fmt.Sprintf(`{"tenant":{"id":%q}}`, a.cfg.TeamsTenantID)),
+		})
+		if err != nil {
+			return "", fmt.Errorf("teams: open the personal chat of %s: %w", oid, err)
+		}
+		p.Conversation = conv.ID
+		if v, err := json.Marshal(p); err == nil {
+			if err := a.saveRef(ctx, personKey(oid), string(v)); err != nil {
+				a.log.Warn("teams: save personal chat", "user", oid, "err", err)
+			}
+		}
+	}
+	return a.post(ctx, p.ServiceURL, p.Conversation, r)
+}
