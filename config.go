@@ -11,6 +11,7 @@ import (
 	"github.com/passbot/passbot/adapters/discord"
 	"github.com/passbot/passbot/adapters/intune"
 	"github.com/passbot/passbot/adapters/slack"
+	"github.com/passbot/passbot/adapters/teams"
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/locales"
 )
@@ -20,7 +21,7 @@ import (
 // embedded, so their variables keep the plain PASSBOT_ prefix.
 type Config struct {
 	RedisURL    string        `envconfig:"REDIS_URL" desc:"Redis URL (redis://, rediss://, unix://); empty starts an in-process Redis that keeps nothing"`
-	Platforms   []string      `envconfig:"PLATFORMS" default:"console" desc:"chat platforms to serve: console, slack, discord"`
+	Platforms   []string      `envconfig:"PLATFORMS" default:"console" desc:"chat platforms to serve: console, slack, discord, teams"`
 	Devices     string        `envconfig:"DEVICES" default:"demo" desc:"device backend: demo or intune"`
 	DemoFleet   string        `envconfig:"DEMO_FLEET" desc:"JSON file of Graph managedDevice objects for the demo backend; empty uses the embedded fleet"`
 	ConsoleUser string        `envconfig:"CONSOLE_USER" desc:"user principal name the console chats as; default the first user of the demo fleet"`
@@ -36,6 +37,7 @@ type Config struct {
 	Helpdesk
 	SlackConfig
 	DiscordConfig
+	TeamsConfig
 	IntuneConfig
 }
 
@@ -44,6 +46,7 @@ type Config struct {
 type (
 	SlackConfig   = slack.Config
 	DiscordConfig = discord.Config
+	TeamsConfig   = teams.Config
 	IntuneConfig  = intune.Config
 )
 
@@ -60,7 +63,7 @@ type Timing struct {
 type Helpdesk struct {
 	Approvals     bool          `envconfig:"APPROVALS" default:"true" desc:"offer helpdesk approval for devices that are not self-service; each chat platform then needs its helpdesk channel"`
 	Channel       string        `envconfig:"HELPDESK_CHANNEL" desc:"Slack channel ID where approval cards and the digest go (Discord: PASSBOT_DISCORD_HELPDESK_CHANNEL)"`
-	Approvers     []string      `envconfig:"APPROVERS" default:"helpdesk" desc:"who may approve: Slack user or user-group IDs, Discord user or role IDs, console personas"`
+	Approvers     []string      `envconfig:"APPROVERS" default:"helpdesk" desc:"who may approve: Slack user or user-group IDs, Discord user or role IDs, Teams users' Entra object IDs, console personas"`
 	Lang          string        `envconfig:"HELPDESK_LOCALE" default:"en" desc:"language of the helpdesk channel (en or nl)"`
 	EscalateAfter time.Duration `envconfig:"ESCALATE_AFTER" default:"30m" desc:"re-post an undecided request to the helpdesk after this, and again each time"`
 	ExpireAfter   time.Duration `envconfig:"EXPIRE_AFTER" default:"8h" desc:"close an undecided request after this and tell the employee"`
@@ -76,11 +79,11 @@ type Helpdesk struct {
 func (c *Config) check() error {
 	c.Platforms = nonEmpty(c.Platforms)
 	if len(c.Platforms) == 0 {
-		return fmt.Errorf("PASSBOT_PLATFORMS is empty (want one or more of console, slack, discord)")
+		return fmt.Errorf("PASSBOT_PLATFORMS is empty (want one or more of console, slack, discord, teams)")
 	}
 	for _, p := range c.Platforms {
-		if !slices.Contains([]string{"console", "slack", "discord"}, p) {
-			return fmt.Errorf("PASSBOT_PLATFORMS: unknown platform %q (want console, slack or discord)", p)
+		if !slices.Contains([]string{"console", "slack", "discord", "teams"}, p) {
+			return fmt.Errorf("PASSBOT_PLATFORMS: unknown platform %q (want console, slack, discord or teams)", p)
 		}
 	}
 	if !supportedLocale(c.Locale) {
@@ -96,6 +99,9 @@ func (c *Config) check() error {
 	if c.serves("slack") && c.SlackConfig.Mode == slack.ModeHTTP && c.HTTPAddr == "" {
 		return fmt.Errorf("PASSBOT_HTTP_ADDR is required with PASSBOT_SLACK_MODE=http (Slack posts to /slack/...)")
 	}
+	if c.serves("teams") && c.HTTPAddr == "" {
+		return fmt.Errorf("PASSBOT_HTTP_ADDR is required with the teams platform (Teams posts to <PASSBOT_PUBLIC_URL>/api/messages)")
+	}
 	c.Helpdesk.Approvers = nonEmpty(c.Helpdesk.Approvers)
 	if c.Approvals {
 		if len(c.Helpdesk.Approvers) == 0 {
@@ -107,6 +113,9 @@ func (c *Config) check() error {
 		}
 		if c.serves("discord") && c.DiscordHelpdeskChannel == "" {
 			return fmt.Errorf("PASSBOT_DISCORD_HELPDESK_CHANNEL: set the Discord channel for approval cards, or PASSBOT_APPROVALS=false")
+		}
+		if c.serves("teams") && c.TeamsHelpdeskChannel == "" {
+			return fmt.Errorf("PASSBOT_TEAMS_HELPDESK_CHANNEL: set the Teams channel (its conversation ID) for approval cards, or PASSBOT_APPROVALS=false")
 		}
 	}
 	if c.Devices != "demo" && c.Devices != "intune" {
@@ -232,5 +241,6 @@ func (c *Config) serves(platform string) bool { return slices.Contains(c.Platfor
 // helpdeskChannels reports whether every platform served has somewhere to
 // post helpdesk notices (the console prints them itself).
 func (c *Config) helpdeskChannels() bool {
-	return (!c.serves("slack") || c.Helpdesk.Channel != "") && (!c.serves("discord") || c.DiscordHelpdeskChannel != "")
+	return (!c.serves("slack") || c.Helpdesk.Channel != "") && (!c.serves("discord") || c.DiscordHelpdeskChannel != "") &&
+		(!c.serves("teams") || c.TeamsHelpdeskChannel != "")
 }

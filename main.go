@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/kelseyhightower/envconfig"
+	"github.com/passbot/passbot/adapters/teams"
 	"github.com/passbot/passbot/ops"
 	"github.com/passbot/passbot/store"
 	"github.com/redis/go-redis/v9"
@@ -39,6 +40,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return ops.Probe(ctx, ops.HealthURL(addr))
 	}
+	if len(args) == 2 && args[0] == "teams" && args[1] == "package" {
+		// The Teams app package to upload: needs only the bot's app ID.
+		pkg, err := teams.Package(os.Getenv("PASSBOT_TEAMS_APP_ID"))
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(pkg)
+		return err
+	}
 	fs := flag.NewFlagSet("passbot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg Config
@@ -46,7 +56,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	unregister := fs.Bool("discord-unregister", false, "remove the /passcode command from Discord and exit")
 	showVersion := fs.Bool("version", false, "print the version, commit, build date and Go version, and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister] [--version]\n       passbot audit export    (the audit trail as JSON lines)\n       passbot healthcheck     (exit 0 when PASSBOT_OPS_ADDR's /healthz answers)\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister] [--version]\n       passbot audit export    (the audit trail as JSON lines)\n       passbot healthcheck     (exit 0 when PASSBOT_OPS_ADDR's /healthz answers)\n       passbot teams package   (the Teams app zip for PASSBOT_TEAMS_APP_ID, on stdout)\n\nFlags:")
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\npassbot is configured with environment variables:")
 		if err := envconfig.Usagef("passbot", &cfg, stderr, envconfig.DefaultTableFormat); err != nil {

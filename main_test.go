@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -107,7 +108,9 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		want string
 	}{
 		{map[string]string{"PASSBOT_DEVICES": "jamf"}, "PASSBOT_DEVICES"},
-		{map[string]string{"PASSBOT_PLATFORMS": "teams"}, "PASSBOT_PLATFORMS"},
+		{map[string]string{"PASSBOT_PLATFORMS": "matrix"}, "PASSBOT_PLATFORMS"},
+		{map[string]string{"PASSBOT_PLATFORMS": "teams"}, "PASSBOT_HTTP_ADDR is required with the teams platform"},
+		{map[string]string{"PASSBOT_PLATFORMS": "teams", "PASSBOT_HTTP_ADDR": "127.0.0.1:0"}, "PASSBOT_TEAMS_HELPDESK_CHANNEL"},
 		{map[string]string{"PASSBOT_PLATFORMS": "slack", "PASSBOT_SLACK_BOT_TOKEN": "xoxb-1", "PASSBOT_SLACK_APP_TOKEN": "xapp-1"}, "PASSBOT_HELPDESK_CHANNEL"},
 		{map[string]string{"PASSBOT_PLATFORMS": "discord", "PASSBOT_DISCORD_TOKEN": "t"}, "PASSBOT_DISCORD_HELPDESK_CHANNEL"},
 		{map[string]string{"PASSBOT_PLATFORMS": "slack", "PASSBOT_SLACK_MODE": "http", "PASSBOT_HELPDESK_CHANNEL": "C1"}, "PASSBOT_HTTP_ADDR"},
@@ -124,7 +127,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"PASSBOT_LIMIT_WINDOW": "-1h"}, "PASSBOT_LIMIT_WINDOW: -1h0m0s is out of range"},
 		{map[string]string{"PASSBOT_LIMIT_PER_USER": "-1"}, "PASSBOT_LIMIT_PER_USER: -1 is out of range (want 1 or more, or 0 for no per-user limit)"},
 		{map[string]string{"PASSBOT_LIMIT_PER_DEVICE": "-3"}, "PASSBOT_LIMIT_PER_DEVICE: -3 is out of range"},
-		{map[string]string{"PASSBOT_PLATFORMS": ""}, "PASSBOT_PLATFORMS is empty (want one or more of console, slack, discord)"},
+		{map[string]string{"PASSBOT_PLATFORMS": ""}, "PASSBOT_PLATFORMS is empty (want one or more of console, slack, discord, teams)"},
 		{map[string]string{"PASSBOT_PLATFORMS": " , "}, "PASSBOT_PLATFORMS is empty"},
 		{map[string]string{"PASSBOT_CONSOLE_LOCALE": "fr"}, "PASSBOT_CONSOLE_LOCALE: unknown locale \"fr\" (want en or nl"},
 		{map[string]string{"PASSBOT_HELPDESK_LOCALE": "de"}, "PASSBOT_HELPDESK_LOCALE: unknown language \"de\" (want en or nl)"},
@@ -218,6 +221,19 @@ func TestVersionNeedsNoConfiguration(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^passbot dev \(commit unknown, built unknown, go1\.\d+\.\d+\)\n$`).MatchString(out.String()) {
 		t.Errorf("--version printed %q", out.String())
+	}
+}
+
+func TestTeamsPackageNeedsOnlyTheAppID(t *testing.T) {
+	t.Setenv("PASSBOT_PLATFORMS", "teams") // would fail start-up
+	t.Setenv("PASSBOT_TEAMS_APP_ID", "8f1e3a52-6b3c-4d7e-9a10-2b4c6d8e0f12")
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"teams", "package"}, strings.NewReader(""), &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	z, err := zip.NewReader(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	if err != nil || len(z.File) != 3 || z.File[0].Name != "manifest.json" {
+		t.Fatalf("package: %v %+v", err, z)
 	}
 }
 

@@ -70,7 +70,7 @@ func TestRender(t *testing.T) {
 	t.Run("a press hands the action back unchanged", func(t *testing.T) {
 		for value, want := range map[string]string{
 			`{"action":{"type":"Action.Execute","verb":"v","data":{"action":"` + action + `ok"}}}`: action + "ok",
-			`{"action":{"type":"Action.Execute","verb":"` + action + `ok"}}`:                      action + "ok",
+			`{"action":{"type":"Action.Execute","verb":"` + action + `ok"}}`:                       action + "ok",
 			`{"action":{"type":"Action.Submit","data":{"action":"x"}}}`:                            "",
 			`[]`: "",
 		} {
