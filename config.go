@@ -28,7 +28,7 @@ type Config struct {
 	Locale      string        `envconfig:"CONSOLE_LOCALE" default:"en" desc:"locale of the console user (en or nl)"`
 	Support     string        `envconfig:"SUPPORT_CONTACT" desc:"how employees reach company support, shown wherever they need help (an address, a phone number, a portal); empty says 'the IT helpdesk' in the conversation's language"`
 	LogLevel    string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
-	HTTPAddr    string        `envconfig:"HTTP_ADDR" desc:"address of the public endpoints: the sign-in pages and Slack's HTTP mode, e.g. :8080; empty serves them only for the demo sign-in, on a free loopback port"`
+	HTTPAddr    string        `envconfig:"HTTP_ADDR" desc:"address of the public endpoints: the sign-in pages, Slack's HTTP mode and Teams' /api/messages, e.g. :8080; empty serves them only for the demo sign-in, on a free loopback port"`
 	OpsAddr     string        `envconfig:"OPS_ADDR" desc:"address of /healthz, /readyz and /metrics, e.g. :9090; keep it off the internet; empty serves none"`
 	PublicURL   string        `envconfig:"PUBLIC_URL" desc:"URL where browsers reach HTTP_ADDR (https, except on loopback); sign-in links and the redirect URI <PUBLIC_URL>/auth/callback start with it; default http://<HTTP_ADDR> for a loopback address"`
 	Verify      string        `envconfig:"VERIFY" desc:"the sign-in before a reset: entra (default with DEVICES=intune), demo (default with the demo fleet: passbot's own demo provider), off (no sign-in: every reset is audited as unverified)"`
