@@ -69,6 +69,15 @@ type Activity struct {
 	MembersAdded []Account            `json:"membersAdded,omitempty"`
 }
 
+// Member is a Teams user as the Connector's members API describes them.
+type Member struct {
+	ID                string `json:"id"`
+	Name              string `json:"name,omitempty"`
+	AADObjectID       string `json:"aadObjectId,omitempty"`
+	UserPrincipalName string `json:"userPrincipalName,omitempty"`
+	Email             string `json:"email,omitempty"`
+}
+
 // ResourceResponse is the Connector's answer to a posted activity.
 type ResourceResponse struct {
 	ID string `json:"id"`

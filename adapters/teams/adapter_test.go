@@ -86,7 +86,7 @@ func TestOnlyActivitiesSignedByTheBotFrameworkForThisBotAreTaken(t *testing.T) {
 		t.Fatalf("the engine saw %d refused activities", n)
 	}
 	hs.deliver(act, http.StatusAccepted)
-	if ev := h.seen(); len(ev) != 1 || ev[0].User.OID != adele.OID || ev[0].User.UPN != "" || ev[0].Text != "reset my passcode" || ev[0].Shared {
+	if ev := h.seen(); len(ev) != 1 || ev[0].User.OID != adele.OID || ev[0].User.UPN != adele.UPN || ev[0].Text != "reset my passcode" || ev[0].Shared {
 		t.Fatalf("events %+v", ev)
 	}
 }

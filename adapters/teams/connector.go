@@ -107,15 +107,25 @@ func (c *Connector) CreateConversation(ctx context.Context, serviceURL string, p
 	return res, err
 }
 
+// GetMember reads a member of a conversation: a Teams user's account with
+// their user principal name (TeamsChannelAccount).
+func (c *Connector) GetMember(ctx context.Context, serviceURL, conv, member string) (Member, error) {
+	var m Member
+	err := c.call(ctx, http.MethodGet, serviceURL, "v3/conversations/"+url.PathEscape(conv)+"/members/"+url.PathEscape(member), nil, &m)
+	return m, err
+}
+
 // call sends one request with retries and decodes the answer into out.
 func (c *Connector) call(ctx context.Context, method, serviceURL, path string, body, out any) error {
 	u, err := endpoint(serviceURL, path)
 	if err != nil {
 		return err
 	}
-	payload, err := json.Marshal(body)
-	if err != nil {
-		return fmt.Errorf("teams: connector %s %s: %w", method, path, err)
+	var payload []byte
+	if body != nil {
+		if payload, err = json.Marshal(body); err != nil {
+			return fmt.Errorf("teams: connector %s %s: %w", method, path, err)
+		}
 	}
 	op := method + " " + path
 	for attempt := 1; ; attempt++ {
@@ -145,12 +155,18 @@ func (c *Connector) attempt(ctx context.Context, method, u, op string, payload [
 	if err != nil {
 		return 0, fmt.Errorf("teams: token for the Bot Connector: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(payload))
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return -1, fmt.Errorf("teams: connector %s: %w", op, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.Token)
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	}
 	req.Header.Set("User-Agent", "passbot")
 	res, err := c.http.Do(req)
 	if err != nil {

@@ -18,17 +18,17 @@ import (
 
 // person is a Teams user of the tests.
 type person struct {
-	ID, OID, Name, Locale string
+	ID, OID, UPN, Name, Locale string
 }
 
 var (
 	// adele's object ID is her userId in the demo fleet: her first device,
 	// "Adele's Galaxy S7" (Android 6.0.1), is self-service resettable.
-	adele = person{ID: "29:1adele", OID: "4f2b6c1e-8d3a-4c55-9a6e-1b2c3d4e5f60", Name: "Adele Vance", Locale: "en-US"}
+	adele = person{ID: "29:1adele", OID: "4f2b6c1e-8d3a-4c55-9a6e-1b2c3d4e5f60", UPN: "adele.vance@contoso.com", Name: "Adele Vance", Locale: "en-US"}
 	// lieke's iPad is hers; she is no approver.
-	lieke = person{ID: "29:1lieke", OID: "7a9e3d2c-1b4f-4e8a-b6c5-0d1e2f3a4b5c", Name: "Lieke de Vries", Locale: "nl-NL"}
+	lieke = person{ID: "29:1lieke", OID: "7a9e3d2c-1b4f-4e8a-b6c5-0d1e2f3a4b5c", UPN: "lieke.devries@contoso.com", Name: "Lieke de Vries", Locale: "nl-NL"}
 	// megan is a helpdesk approver (by object ID).
-	megan = person{ID: "29:1megan", OID: "0b7d5f31-92c4-4e1a-8f6d-3c2b1a0f9e8d", Name: "Megan Bowen", Locale: "en-US"}
+	megan = person{ID: "29:1megan", OID: "0b7d5f31-92c4-4e1a-8f6d-3c2b1a0f9e8d", UPN: "megan.bowen@contoso.com", Name: "Megan Bowen", Locale: "en-US"}
 )
 
 const helpdeskChannel = "19:helpdesk0123456789@thread.tacv2"
@@ -70,6 +70,9 @@ func (r *mapRefs) Set(_ context.Context, k, v string) error {
 func newHarness(t *testing.T, h Handler, refs Refs) *harness {
 	t.Helper()
 	bf := bftest.New(t)
+	for _, p := range []person{adele, lieke, megan} {
+		bf.AddMember(p.ID, p.OID, p.UPN, p.Name)
+	}
 	if refs == nil {
 		refs = &mapRefs{m: map[string]string{}}
 	}

@@ -57,6 +57,7 @@ type Adapter struct {
 	verify  *verifier
 	log     *slog.Logger
 	cache   refCache
+	members memberCache
 
 	// handled, when set, is called after each activity was handled and
 	// its replies sent; tests wait on it.
@@ -103,8 +104,9 @@ func New(cfg Config, h Handler, refs Refs, log *slog.Logger, opts ...Option) (*A
 	}
 	return &Adapter{
 		cfg: cfg, handler: h, refs: refs, conn: conn, log: log.With("platform", "teams"),
-		verify: &verifier{appID: cfg.TeamsAppID, metadataURL: cfg.TeamsOpenIDURL, client: client, now: time.Now},
-		cache:  refCache{m: map[string]string{}},
+		verify:  &verifier{appID: cfg.TeamsAppID, metadataURL: cfg.TeamsOpenIDURL, client: client, now: time.Now},
+		cache:   refCache{m: map[string]string{}},
+		members: memberCache{m: map[string]cachedUPN{}},
 	}, nil
 }
 
@@ -223,13 +225,14 @@ var mention = regexp.MustCompile(`<at>[^<]*</at>`)
 // event turns an authenticated activity into an event; ok is false when
 // Teams names no Entra account for its sender (a guest of another
 // directory, an anonymous participant).
-func (a *Adapter) event(act *Activity) (bot.Event, *origin, bool) {
+func (a *Adapter) event(ctx context.Context, act *Activity) (bot.Event, *origin, bool) {
 	o := &origin{serviceURL: act.ServiceURL, conv: act.Conversation.ID, shared: act.Conversation.ConversationType != convPersonal}
 	if act.From == nil || act.From.AADObjectID == "" {
 		return bot.Event{}, o, false
 	}
 	oid := act.From.AADObjectID
-	o.user = bot.User{Platform: bot.Teams, ID: oid, OID: oid, Name: act.From.Name, Locale: act.Locale, Approver: a.cfg.Approvers.Allows(oid)}
+	o.user = bot.User{Platform: bot.Teams, ID: oid, OID: oid, UPN: a.upn(ctx, act), Name: act.From.Name, Locale: act.Locale,
+		Approver: a.cfg.Approvers.Allows(oid)}
 	ev := bot.Event{
 		// Activity IDs are unique within a conversation only.
 		DeliveryID: act.Conversation.ID + "/" + act.ID,
@@ -244,7 +247,7 @@ func (a *Adapter) event(act *Activity) (bot.Event, *origin, bool) {
 
 // message handles a message activity.
 func (a *Adapter) message(ctx context.Context, act *Activity) {
-	ev, o, ok := a.event(act)
+	ev, o, ok := a.event(ctx, act)
 	if !ok {
 		a.noAccount(ctx, o, act.Locale)
 		return
@@ -254,7 +257,7 @@ func (a *Adapter) message(ctx context.Context, act *Activity) {
 
 // press handles an Action.Execute press and returns the invoke's answer.
 func (a *Adapter) press(ctx context.Context, act *Activity) InvokeResponse {
-	ev, o, ok := a.event(act)
+	ev, o, ok := a.event(ctx, act)
 	o.invoke = true
 	action, valid := pressed(act.Value)
 	switch {

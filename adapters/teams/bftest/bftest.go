@@ -55,6 +55,7 @@ type Server struct {
 	calls         int
 	failures      []Failure
 	nextID        int
+	members       map[string]map[string]any // Teams user ID → account
 }
 
 // Post is one call the bot made to the Connector.
@@ -160,6 +161,7 @@ func New(t testing.TB) *Server {
 		kid:      rand.Text()[:8],
 		token:    "bf-access-" + rand.Text(),
 		changed:  make(chan struct{}),
+		members:  map[string]map[string]any{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.tenantDiscovery)
@@ -170,6 +172,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST /teams/v3/conversations/{conv}/activities", s.connector(s.sendToConversation))
 	mux.HandleFunc("POST /teams/v3/conversations/{conv}/activities/{id}", s.connector(s.replyToActivity))
 	mux.HandleFunc("PUT /teams/v3/conversations/{conv}/activities/{id}", s.connector(s.updateActivity))
+	mux.HandleFunc("GET /teams/v3/conversations/{conv}/members/{member}", s.connector(s.member))
 	s.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL
@@ -365,6 +368,10 @@ func (s *Server) connector(h func(w http.ResponseWriter, r *http.Request, body m
 			return
 		}
 		var body map[string]any
+		if r.Method == http.MethodGet {
+			h(w, r, nil)
+			return
+		}
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": "BadArgument", "message": err.Error()}})
 			return
@@ -426,4 +433,23 @@ func (s *Server) createConversation(w http.ResponseWriter, _ *http.Request, body
 	s.record(Post{Method: http.MethodPost, Conversation: conv, Create: body})
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, map[string]any{"id": conv})
+}
+
+// AddMember registers a Teams user the members API describes.
+func (s *Server) AddMember(teamsID, oid, upn, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members[teamsID] = map[string]any{"id": teamsID, "aadObjectId": oid, "userPrincipalName": upn, "email": upn, "name": name,
+		"tenantId": s.TenantID, "userRole": "user"}
+}
+
+func (s *Server) member(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+	s.mu.Lock()
+	m, ok := s.members[r.PathValue("member")]
+	s.mu.Unlock()
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{"code": "MemberNotFoundInConversation", "message": "The member could not be found in the conversation."}})
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
 }

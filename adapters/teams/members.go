@@ -1,0 +1,56 @@
+package teams
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// memberTTL is how long a member's user principal name is reused before the
+// Connector is asked again: a renamed account shows within it.
+const memberTTL = 10 * time.Minute
+
+// maxCachedMembers bounds the cache; dropping it costs a call per person.
+const maxCachedMembers = 10000
+
+type cachedUPN struct {
+	upn     string
+	expires time.Time
+}
+
+// memberCache remembers the user principal names the members API told.
+type memberCache struct {
+	mu sync.Mutex
+	m  map[string]cachedUPN
+}
+
+// upn returns the user principal name of an activity's sender, as Teams'
+// members API names it: what the helpdesk and the audit trail show. It
+// never decides whose devices are listed (the object ID does), so a failed
+// lookup only leaves it empty.
+func (a *Adapter) upn(ctx context.Context, act *Activity) string {
+	oid := act.From.AADObjectID
+	now := time.Now()
+	a.members.mu.Lock()
+	c, ok := a.members.m[oid]
+	a.members.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.upn
+	}
+	m, err := a.conn.GetMember(ctx, act.ServiceURL, act.Conversation.ID, act.From.ID)
+	if err != nil {
+		a.log.Warn("teams: read the member's user principal name", "user", oid, "err", err)
+		return ""
+	}
+	if m.AADObjectID != "" && m.AADObjectID != oid {
+		a.log.Warn("teams: the members API names another account", "user", oid, "member", m.AADObjectID)
+		return ""
+	}
+	a.members.mu.Lock()
+	if len(a.members.m) >= maxCachedMembers {
+		clear(a.members.m)
+	}
+	a.members.m[oid] = cachedUPN{upn: m.UserPrincipalName, expires: now.Add(memberTTL)}
+	a.members.mu.Unlock()
+	return m.UserPrincipalName
+}
