@@ -68,7 +68,8 @@ type Event struct {
 	// produced it in a Reply.
 	Action string
 	// TEMPORARY shim (route_shim.go).
-	Shared        bool
-	Clicked       MessageRef
-	ClickedPublic bool
+	Shared           bool
+	Clicked          MessageRef
+	ClickedPublic    bool
+	ClickedEphemeral bool
 }

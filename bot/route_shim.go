@@ -31,9 +31,11 @@ type Target struct {
 	Ref  MessageRef
 }
 
-// HandleResult is what Handle returns (Result in CORE-API.md, whose name
-// the flow input kind Result still holds here).
-type HandleResult struct {
-	Outcome string
+// EventOutcome is how the engine dealt with an event.
+type EventOutcome string
+
+// Handled is what Handle returns.
+type Handled struct {
+	Outcome EventOutcome
 	Replies []Reply
 }

@@ -25,7 +25,7 @@ type scripted struct {
 	delivered []bot.MessageRef
 }
 
-func (s *scripted) Handle(_ context.Context, ev bot.Event) (bot.HandleResult, error) {
+func (s *scripted) Handle(_ context.Context, ev bot.Event) (bot.Handled, error) {
 	s.mu.Lock()
 	s.events = append(s.events, ev)
 	s.mu.Unlock()
@@ -33,7 +33,7 @@ func (s *scripted) Handle(_ context.Context, ev bot.Event) (bot.HandleResult, er
 	if s.script != nil {
 		replies = s.script(ev)
 	}
-	return bot.HandleResult{Outcome: "ok", Replies: replies}, nil
+	return bot.Handled{Outcome: "ok", Replies: replies}, nil
 }
 
 func (s *scripted) Delivered(_ context.Context, _ bot.Reply, ref bot.MessageRef) error {

@@ -29,7 +29,7 @@ import (
 
 // Handler runs an event; *bot.Engine is one.
 type Handler interface {
-	Handle(ctx context.Context, ev bot.Event) (bot.HandleResult, error)
+	Handle(ctx context.Context, ev bot.Event) (bot.Handled, error)
 	// Delivered reports a sent reply and the message it became.
 	Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error
 }
