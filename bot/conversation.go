@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// DeviceRef is the part of a device a conversation remembers between steps.
+// DeviceRef is a device as the core knows it: what a device backend lists,
+// classified into its Kind, and what a conversation remembers between steps.
 type DeviceRef struct {
 	ID        string `json:"id"`
 	Name      string `json:"n"`

@@ -90,7 +90,7 @@ type Command struct {
 // CommandResult is what running a Command returned.
 type CommandResult struct {
 	Command
-	Devices  []Device
+	Devices  []DeviceRef
 	Reset    ResetResult
 	Lock     LockResult
 	Requests []Request

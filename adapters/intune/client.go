@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/internal/wallclock"
 )
@@ -86,7 +87,7 @@ func New(cfg Config, tokens TokenSource, opts ...Option) (*Client, error) {
 	c := &Client{
 		base:     base,
 		scopes:   []string{scope(base)},
-		selects:  strings.Join(deviceFields(beta(base)), ","),
+		selects:  strings.Join(device.Properties(beta(base)), ","),
 		timeout:  cfg.Timeout,
 		attempts: cfg.MaxAttempts,
 		tokens:   tokens,
@@ -113,31 +114,17 @@ func New(cfg Config, tokens TokenSource, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// deviceFields are the managedDevice properties bot.Device reads. v1.0 has
-// no deviceType and answers 400 to a $select naming it.
-func deviceFields(beta bool) []string {
-	f := []string{
-		"id", "deviceName", "operatingSystem", "osVersion", "managedDeviceOwnerType",
-		"userPrincipalName", "userId", "deviceEnrollmentType", "managementAgent", "model",
-		"manufacturer", "userDisplayName", "lastSyncDateTime", "complianceState", "isEncrypted",
-	}
-	if beta {
-		f = append(f, "deviceType")
-	}
-	return f
-}
-
 // maxPages bounds paging, should Graph hand out nextLinks forever.
 const maxPages = 50
 
 // ListDevices returns the Intune managed devices of the user principal name,
 // following @odata.nextLink until the last page.
-func (c *Client) ListDevices(ctx context.Context, upn string) ([]bot.Device, error) {
+func (c *Client) ListDevices(ctx context.Context, upn string) ([]bot.DeviceRef, error) {
 	if upn == "" {
 		return nil, &bot.Error{Code: ErrCodeNotFound, Err: fmt.Errorf("intune: list devices: the user has no user principal name")}
 	}
 	next := c.endpoint("users", upn, "managedDevices") + "?$select=" + c.selects
-	var devices []bot.Device
+	var devices []bot.DeviceRef
 	for page := 1; next != ""; page++ {
 		if page > maxPages {
 			return nil, &bot.Error{Code: bot.ErrCodeInternal, Err: fmt.Errorf("intune: list devices of %s: more than %d pages", upn, maxPages)}
@@ -146,14 +133,16 @@ func (c *Client) ListDevices(ctx context.Context, upn string) ([]bot.Device, err
 			return nil, &bot.Error{Code: bot.ErrCodeInternal, Err: fmt.Errorf("intune: list devices of %s: %w", upn, err)}
 		}
 		var body struct {
-			Value    []bot.Device `json:"value"`
-			NextLink string       `json:"@odata.nextLink"`
+			Value    []device.Managed `json:"value"`
+			NextLink string           `json:"@odata.nextLink"`
 		}
 		r := request{method: http.MethodGet, url: next, op: "list devices of " + upn}
 		if err := c.send(ctx, r, &body); err != nil {
 			return nil, err
 		}
-		devices = append(devices, body.Value...)
+		for _, d := range body.Value {
+			devices = append(devices, d.Ref())
+		}
 		next = body.NextLink
 	}
 	return devices, nil
