@@ -14,10 +14,10 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/adapters/entra/demoidp"
 	"github.com/passbot/passbot/adapters/intune"
 	"github.com/passbot/passbot/adapters/intune/graphtest"
-	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/internal/enginetest"
 	"github.com/passbot/passbot/ops"
 	"github.com/passbot/passbot/store/redistest"
@@ -36,14 +36,14 @@ const (
 // device, the one she resets, on the second. It returns that device's ID.
 func meganGraph(t *testing.T) (*graphtest.Server, string) {
 	f := graphtest.New(t, graphtest.WithoutFixtures())
-	f.AddDevice(bot.Device{Name: "Megan's iPhone", OperatingSystem: "iOS", OSVersion: "17.4.1", OwnerType: "personal",
+	f.AddDevice(device.Managed{Name: "Megan's iPhone", OperatingSystem: "iOS", OSVersion: "17.4.1", OwnerType: "personal",
 		UPN: megan, EnrollmentType: "userEnrollment", ManagementAgent: "mdm", Model: "iPhone 14", Manufacturer: "Apple"})
 	f.AddManagedDevice(map[string]any{ // as Graph beta lists it
 		"deviceName": "Megan's Pixel", "operatingSystem": "Android", "osVersion": "14", "deviceType": "androidForWork",
 		"managedDeviceOwnerType": "personal", "userPrincipalName": megan, "deviceEnrollmentType": "userEnrollment",
 		"managementAgent": "mdm", "model": "Pixel 8", "manufacturer": "Google", "complianceState": "compliant",
 	})
-	id := f.AddDevice(bot.Device{Name: android6, OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "personal",
+	id := f.AddDevice(device.Managed{Name: android6, OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "personal",
 		UPN: megan, EnrollmentType: "userEnrollment", ManagementAgent: "mdm", Model: "SM-G920F", Manufacturer: "samsung"})
 	return f, id
 }

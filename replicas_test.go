@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/reset"
 	"github.com/passbot/passbot/internal/enginetest"
@@ -656,33 +657,17 @@ func crowdDeviceName(n int) string { return fmt.Sprintf("Galaxy S7 of user%03d",
 // reset with a temporary passcode) that checked in an hour ago.
 func writeCrowdFleet(t *testing.T) string {
 	t.Helper()
-	type device struct {
-		ID               string `json:"id"`
-		DeviceName       string `json:"deviceName"`
-		OperatingSystem  string `json:"operatingSystem"`
-		OSVersion        string `json:"osVersion"`
-		DeviceType       string `json:"deviceType"`
-		OwnerType        string `json:"managedDeviceOwnerType"`
-		EnrollmentType   string `json:"deviceEnrollmentType"`
-		ManagementAgent  string `json:"managementAgent"`
-		Model            string `json:"model"`
-		Manufacturer     string `json:"manufacturer"`
-		UPN              string `json:"userPrincipalName"`
-		UserID           string `json:"userId"`
-		UserDisplayName  string `json:"userDisplayName"`
-		LastSyncDateTime string `json:"lastSyncDateTime"`
-		IsEncrypted      bool   `json:"isEncrypted"`
-	}
 	synced := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	encrypted := true
 	var fleet struct {
-		Value []device `json:"value"`
+		Value []device.Managed `json:"value"`
 	}
 	for n := 1; n <= crowdSize; n++ {
-		fleet.Value = append(fleet.Value, device{
-			ID: deviceOf(n), DeviceName: crowdDeviceName(n), OperatingSystem: "Android", OSVersion: "6.0.1",
+		fleet.Value = append(fleet.Value, device.Managed{
+			ID: deviceOf(n), Name: crowdDeviceName(n), OperatingSystem: "Android", OSVersion: "6.0.1",
 			DeviceType: "android", OwnerType: "personal", EnrollmentType: "userEnrollment", ManagementAgent: "mdm",
 			Model: "SM-G930F", Manufacturer: "samsung", UPN: employeeUPN(n), UserID: fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
-			UserDisplayName: employeeName(n), LastSyncDateTime: synced, IsEncrypted: true,
+			UserDisplayName: employeeName(n), LastSyncDateTime: synced, IsEncrypted: &encrypted,
 		})
 	}
 	data, err := json.Marshal(fleet)

@@ -69,9 +69,9 @@ func converse(ctx context.Context, e *bot.Engine, u bot.User, upto []string, thi
 		ev.User, ev.DeliveryID = u, u.ID+"-"+strconv.Itoa(seq)
 		var trips atomic.Int64
 		start := time.Now()
-		replies, err := e.Handle(enginetest.CountTrips(ctx, &trips), ev)
+		h, err := e.Handle(enginetest.CountTrips(ctx, &trips), ev)
 		out = append(out, sample{took: time.Since(start), trips: trips.Load(), press: ev.Kind == bot.Press, step: seq - 1})
-		return replies, err
+		return h.Replies, err
 	}
 	replies, err := do(bot.Event{Kind: bot.Message, Text: "reset my passcode"})
 	for _, label := range upto {

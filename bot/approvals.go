@@ -21,6 +21,9 @@ const requestPrefix = "req:"
 func stampRequest(r *Request, replies []Reply) []Reply {
 	c := &Conversation{ID: requestPrefix + r.ID, Owner: User{ID: anyApprover}}
 	for i := range replies {
+		if len(replies[i].Buttons) > 0 {
+			replies[i].Card = r.ID
+		}
 		for j := range replies[i].Buttons {
 			replies[i].Buttons[j].Action = stamp(c, replies[i].Buttons[j].Action)
 		}
@@ -101,7 +104,7 @@ func (e *Engine) sendDenyReason(ctx context.Context, agent User, cmd Command, no
 		d := e.Approval.Decide(r, agent, "reason", now)
 		sent = d.Changed
 		return d
-	}, agent)
+	}, agent, "")
 	if err == nil && !sent {
 		// Not this agent's denial (any more): nothing went to the employee.
 		err = &Error{Code: NoticeStale, Err: fmt.Errorf("engine: %s may not give the reason of request %s", agent.Key(), cmd.Request)}
@@ -126,7 +129,7 @@ func (e *Engine) withdraw(ctx context.Context, owner User, now time.Time) ([]Req
 			d := e.Approval.Decide(q, owner, "withdraw", now)
 			took = d.Changed
 			return d
-		}, owner); err != nil {
+		}, owner, ""); err != nil {
 			return withdrawn, err
 		}
 		if took {
@@ -139,7 +142,7 @@ func (e *Engine) withdraw(ctx context.Context, owner User, now time.Time) ([]Req
 // applyDecision loads a request, applies step and saves the result with
 // compare-and-set, retrying on a concurrent change; then it carries out the
 // decision and returns the replies for the actor.
-func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Request) Decision, actor User) ([]Reply, error) {
+func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Request) Decision, actor User, clicked MessageRef) ([]Reply, error) {
 	if e.Approval == nil {
 		return nil, &Error{Code: ErrCodeUnsupported, Err: errors.New("engine: helpdesk approvals are not configured")}
 	}
@@ -168,13 +171,14 @@ func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Reques
 				return nil, err
 			}
 		}
-		return e.carryOut(ctx, r, d, actor), nil
+		return e.carryOut(ctx, r, d, actor, clicked), nil
 	}
 	return nil, &Error{Code: NoticeBusy, Err: fmt.Errorf("engine: request %s kept changing", id)}
 }
 
-// carryOut notifies and schedules what a saved decision asks for.
-func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor User) []Reply {
+// carryOut notifies and schedules what a saved decision asks for. clicked
+// is the card the decision was made on, if any.
+func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor User, clicked MessageRef) []Reply {
 	if d.Changed && (d.Audit == "approve" || d.Audit == "deny") && e.Observer != nil {
 		e.Observer.ApprovalDecided(r.Decided.Sub(r.Created))
 	}
@@ -197,6 +201,9 @@ func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor Use
 		d.Requester[i].To = r.Requester
 	}
 	e.notify(ctx, r.Requester.Platform, d.Requester)
+	if d.Changed && r.State != RequestPending {
+		e.updateCards(ctx, r, clicked)
+	}
 	e.notify(ctx, r.Requester.Platform, stampRequest(r, d.Helpdesk))
 	for i := range d.FollowUps {
 		d.FollowUps[i].Owner, d.FollowUps[i].Request = r.Requester, r.ID
@@ -270,12 +277,8 @@ func (e *Engine) fireResume(ctx context.Context, f FollowUp) error {
 			for i := range replies {
 				replies[i].To = r.Requester
 			}
-			n, ok := e.Notifiers[r.Requester.Platform]
-			if !ok {
-				return fmt.Errorf("engine: resume request %s: no notifier for %s", r.ID, r.Requester.Platform)
-			}
-			if err := n.Notify(ctx, replies); err != nil {
-				return fmt.Errorf("engine: resume request %s: notify: %w", r.ID, err)
+			if err := e.send(ctx, r.Requester.Platform, replies); err != nil {
+				return fmt.Errorf("engine: resume request %s: %w", r.ID, err)
 			}
 		}
 	}
@@ -301,45 +304,51 @@ func (e *Engine) resumed(ctx context.Context, r *Request) (bool, error) {
 }
 
 // decide handles a click on a helpdesk card.
-func (e *Engine) decide(ctx context.Context, ev Event, conv *Conversation, a action) ([]Reply, error) {
+func (e *Engine) decide(ctx context.Context, ev Event, conv *Conversation, a action) (Handled, bool, error) {
 	now := e.now()
 	id := strings.TrimPrefix(a.Conv, requestPrefix)
 	if !strings.HasPrefix(a.Conv, requestPrefix) || id == "" {
-		return e.notice(conv, NoticeUnknown), nil
+		return Handled{OutcomeRefused, e.notice(conv, NoticeUnknown)}, false, nil
 	}
 	var denied *Request
+	changed := false
 	replies, err := e.applyDecision(ctx, id, func(r *Request) Decision {
 		denied = nil // a retry after a lost compare-and-set decides afresh
 		d := e.Approval.Decide(r, ev.User, a.Name, now)
+		changed = d.Changed
 		if d.Changed && r.State == RequestDenied {
 			denied = r
 		}
 		return d
-	}, ev.User)
+	}, ev.User, ev.Clicked)
 	if err != nil {
 		code := ErrorCode(err)
 		if code == ErrCodeInternal {
 			e.storeError()
 			code = ErrCodeUnavailable
 		}
-		return e.notice(conv, code), err
+		return Handled{OutcomeError, e.notice(conv, code)}, false, err
+	}
+	res := Handled{OutcomeOK, replies}
+	if !changed {
+		res.Outcome = OutcomeRefused
 	}
 	if denied != nil {
 		// The agent's next line is the reason for the employee.
 		before := *conv
 		out := e.Flow.Step(conv, Input{Kind: Denied, Request: denied}, now)
 		more, _, err := e.run(ctx, conv, before, out, saveFirst)
-		replies = append(replies, more...)
+		res.Replies = append(res.Replies, more...)
 		if err != nil {
-			return replies, err
+			return res, true, err
 		}
 	}
-	for i := range replies {
-		if replies[i].To.ID == "" {
-			replies[i].To = ev.User
+	for i := range res.Replies {
+		if res.Replies[i].To.ID == "" {
+			res.Replies[i].To = ev.User
 		}
 	}
-	return replies, nil
+	return res, true, nil
 }
 
 // fireRequest handles an escalation or expiry follow-up of a request.
@@ -349,7 +358,7 @@ func (e *Engine) fireRequest(ctx context.Context, f FollowUp, now time.Time) err
 	}
 	_, err := e.applyDecision(ctx, f.Request, func(r *Request) Decision {
 		return e.Approval.Due(r, f, now)
-	}, User{Platform: f.Owner.Platform, ID: "passbot"})
+	}, User{Platform: f.Owner.Platform, ID: "passbot"}, "")
 	if errors.Is(err, errNoRequest) {
 		return nil // the request is gone: nothing left to do
 	}
@@ -387,15 +396,7 @@ func (e *Engine) Digest(ctx context.Context) error {
 // notify sends replies through a platform's notifier, logging failures: the
 // state change they report is already saved.
 func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) {
-	if len(replies) == 0 {
-		return
-	}
-	n, ok := e.Notifiers[p]
-	if !ok {
-		e.logger().Error("no notifier", "platform", p)
-		return
-	}
-	if err := n.Notify(ctx, replies); err != nil {
+	if err := e.send(ctx, p, replies); err != nil {
 		e.logger().Error("notify", "platform", p, "err", err)
 	}
 }

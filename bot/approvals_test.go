@@ -134,7 +134,8 @@ func TestTwoAgentsClickingAtOnceMakeOneDecision(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			replies[i], _ = h.env.Engine.Handle(context.Background(), ev)
+			res, _ := h.env.Engine.Handle(context.Background(), ev)
+			replies[i] = res.Replies
 		}()
 	}
 	wg.Wait()

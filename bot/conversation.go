@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// DeviceRef is the part of a device a conversation remembers between steps.
+// DeviceRef is a device as the core knows it: what a device backend lists,
+// classified into its Kind, and what a conversation remembers between steps.
 type DeviceRef struct {
 	ID        string `json:"id"`
 	Name      string `json:"n"`
@@ -71,6 +72,9 @@ type FollowUp struct {
 	Since   time.Time `json:"s,omitzero"`
 	// Request is the helpdesk request an escalation or expiry is about.
 	Request string `json:"r,omitempty"`
+	// Ref and Text: the message a passcode removal replaces, and with what.
+	Ref  MessageRef `json:"m,omitempty"`
+	Text string     `json:"x,omitempty"`
 }
 
 // Begun is what Store.Begin found.
@@ -131,5 +135,9 @@ func (SystemClock) Now() time.Time { return time.Now() }
 // Notifier sends replies outside a request: follow-ups and, later, helpdesk
 // cards. Each adapter is the Notifier of its platform.
 type Notifier interface {
-	Notify(ctx context.Context, replies []Reply) error
+	// Notify sends replies whose targets the engine resolved (a DM, the
+	// helpdesk channel, an update of a message it knows) and returns a
+	// reference to the message each became, "" where there is none; on
+	// error, those of the replies sent before it.
+	Notify(ctx context.Context, replies []Reply) ([]MessageRef, error)
 }

@@ -7,29 +7,6 @@ import (
 	"time"
 )
 
-// Device is an Intune managed device in Microsoft Graph's managedDevice shape,
-// limited to the properties passbot reads. Adapters decode Graph JSON straight
-// into it.
-type Device struct {
-	ID               string `json:"id"`
-	Name             string `json:"deviceName"`
-	OperatingSystem  string `json:"operatingSystem"`
-	OSVersion        string `json:"osVersion"`
-	OwnerType        string `json:"managedDeviceOwnerType"`
-	UPN              string `json:"userPrincipalName"`
-	UserID           string `json:"userId,omitempty"`
-	DeviceType       string `json:"deviceType,omitempty"`
-	EnrollmentType   string `json:"deviceEnrollmentType,omitempty"`
-	ManagementAgent  string `json:"managementAgent,omitempty"`
-	Model            string `json:"model,omitempty"`
-	Manufacturer     string `json:"manufacturer,omitempty"`
-	UserDisplayName  string `json:"userDisplayName,omitempty"`
-	LastSyncDateTime string `json:"lastSyncDateTime,omitempty"`
-	ComplianceState  string `json:"complianceState,omitempty"`
-	// IsEncrypted is nil when Graph did not say.
-	IsEncrypted *bool `json:"isEncrypted,omitempty"`
-}
-
 // Kind is the device family as far as passcode reset is concerned.
 type Kind string
 
@@ -52,68 +29,10 @@ const (
 	Unknown                     Kind = "unknown"
 )
 
-// Kind classifies the device from the properties Intune reports.
-func (d Device) Kind() Kind {
-	os := strings.ToLower(d.OperatingSystem)
-	typ := strings.ToLower(d.DeviceType)
-	enr := strings.ToLower(d.EnrollmentType)
-	switch {
-	case strings.Contains(os, "aosp") || strings.Contains(enr, "aosp") || strings.EqualFold(d.ManagementAgent, "intuneAosp"):
-		// AOSP devices report operatingSystem "Android" and management
-		// agent intuneAosp (Graph managementAgentType).
-		return AOSP
-	case os == "android":
-		// deviceType and the androidEnterprise* enrollment types are in Graph
-		// beta; v1.0 shows Android Enterprise only as management by Google's
-		// device policy controller.
-		dpc := strings.EqualFold(d.ManagementAgent, "googleCloudDevicePolicyController")
-		// Graph beta deviceEnrollmentType names the corporate Android
-		// Enterprise modes (androidEnterpriseDedicatedDevice, …FullyManaged,
-		// …CorporateWorkProfile); a personal work profile has none of them.
-		switch {
-		case enr == "androidenterprisededicateddevice":
-			return AndroidDedicated
-		case enr == "androidenterprisecorporateworkprofile":
-			return AndroidCorporateWorkProfile
-		case strings.HasPrefix(enr, "androidenterprise") || typ == "androidenterprise" || dpc && d.Company():
-			return AndroidEnterprise
-		case typ == "androidforwork" || dpc:
-			return AndroidWorkProfile
-		}
-		return AndroidAdmin
-	case os == "ios" || os == "ipados":
-		if strings.HasPrefix(enr, "appleuserenrollment") {
-			return IOSUserEnrollment
-		}
-		return IOS
-	case os == "macos" || os == "mac os x" || typ == "mac" || typ == "macmdm":
-		return MacOS
-	case strings.HasPrefix(os, "windows"):
-		// Desktop Windows 8 and 8.1 report osVersion 6.2 and 6.3, so an 8.x
-		// is a phone whatever deviceType says; Windows 10 Mobile and desktop
-		// share 10.0 and need deviceType (Graph beta) to tell them apart.
-		phone := typ == "windowsphone" || typ == "winmo6" || os == "windows phone" || os == "windowsphone" || os == "windows mobile" ||
-			versionAtLeast(d.OSVersion, 8, 0) && !versionAtLeast(d.OSVersion, 9, 0)
-		switch {
-		case phone && versionAtLeast(d.OSVersion, 10, 0):
-			return Windows10Mobile
-		case phone && versionAtLeast(d.OSVersion, 8, 1):
-			return WindowsPhone81
-		case phone:
-			return Unknown
-		}
-		return WindowsPC
-	}
-	return Unknown
-}
-
-// Company reports whether the device is corporate-owned.
-func (d Device) Company() bool { return strings.EqualFold(d.OwnerType, "company") }
-
-// versionAtLeast compares osVersion's leading major.minor with the given one.
+// VersionAtLeast compares osVersion's leading major.minor with the given one.
 // Intune reports osVersion free-form ("6.0.1", "13", "8.10.14219.341"), so
 // anything unparsable counts as 0.
-func versionAtLeast(version string, major, minor int) bool {
+func VersionAtLeast(version string, major, minor int) bool {
 	parts := strings.SplitN(strings.TrimSpace(version), ".", 3)
 	num := func(i int) int {
 		if i >= len(parts) {
@@ -230,20 +149,6 @@ var eligibility = map[Kind]Eligibility{
 	Unknown: {Reset: NotSupported},
 }
 
-// Eligibility applies the table to this device.
-func (d Device) Eligibility() Eligibility { return d.Ref().Eligibility() }
-
-// Ref is the part of the device a conversation remembers.
-func (d Device) Ref() DeviceRef {
-	r := DeviceRef{ID: d.ID, Name: d.Name, Kind: d.Kind(), OSVersion: d.OSVersion, Company: d.Company(),
-		OwnerID: d.UserID, OwnerUPN: d.UPN, Unencrypted: d.IsEncrypted != nil && !*d.IsEncrypted}
-	// Graph reports a device that never checked in as 0001-01-01: unknown.
-	if t, err := time.Parse(time.RFC3339Nano, d.LastSyncDateTime); err == nil && t.Year() > 1 {
-		r.LastSync = t
-	}
-	return r
-}
-
 // Eligibility applies the table to the device: Android device administrator
 // from 7.0 on needs a factory reset, a device older than its row's
 // MinVersion has no reset, and a corporate-owned device is never
@@ -254,10 +159,10 @@ func (d DeviceRef) Eligibility() Eligibility {
 		e = eligibility[Unknown]
 	}
 	e.Kind = d.Kind
-	if d.Kind == AndroidAdmin && versionAtLeast(d.OSVersion, 7, 0) {
+	if d.Kind == AndroidAdmin && VersionAtLeast(d.OSVersion, 7, 0) {
 		e.Reset = FactoryReset
 	}
-	if e.MinMajor > 0 && !versionAtLeast(d.OSVersion, e.MinMajor, 0) {
+	if e.MinMajor > 0 && !VersionAtLeast(d.OSVersion, e.MinMajor, 0) {
 		e.Reset = NotSupported
 	}
 	if e.Reset == SelfService && d.Company {
@@ -359,8 +264,9 @@ const lockSettle = 10 * time.Minute
 // Devices is the device-management backend (Intune, or the demo fleet).
 type Devices interface {
 	// ListDevices returns the devices enrolled by the user, named by user
-	// principal name or Entra object ID (User.Directory).
-	ListDevices(ctx context.Context, user string) ([]Device, error)
+	// principal name or Entra object ID (User.Directory), each classified
+	// into its Kind.
+	ListDevices(ctx context.Context, user string) ([]DeviceRef, error)
 	// ResetPasscode starts a passcode reset and returns what is known so far.
 	ResetPasscode(ctx context.Context, deviceID string) (ResetResult, error)
 	// ResetStatus reads the state of the latest passcode reset on the device

@@ -6,77 +6,57 @@ import (
 	"time"
 )
 
-// One row per line of the eligibility table, with the Graph properties that
-// Intune reports for such a device.
-func TestEligibilityFromGraphProperties(t *testing.T) {
+// The rules bot applies on top of a kind's row: the Android version, the
+// row's oldest version and company ownership.
+func TestEligibilityRules(t *testing.T) {
 	cases := []struct {
 		name string
-		d    Device
-		want Eligibility
+		d    DeviceRef
+		want ResetMode
 	}{
-		{"Android device administrator 6.0.1", Device{OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "personal"},
-			Eligibility{Kind: AndroidAdmin, Reset: SelfService, Passcode: Alphanumeric}},
-		{"Android device administrator 6.0 no patch", Device{OperatingSystem: "Android", OSVersion: "6.0", DeviceType: "android"},
-			Eligibility{Kind: AndroidAdmin, Reset: SelfService, Passcode: Alphanumeric}},
-		{"Android 7.0 needs a factory reset", Device{OperatingSystem: "Android", OSVersion: "7.0"},
-			Eligibility{Kind: AndroidAdmin, Reset: FactoryReset, Passcode: Alphanumeric}},
-		{"Android 13", Device{OperatingSystem: "Android", OSVersion: "13"},
-			Eligibility{Kind: AndroidAdmin, Reset: FactoryReset, Passcode: Alphanumeric}},
-		{"Android Enterprise personally owned work profile: no remote lock", Device{OperatingSystem: "Android", OSVersion: "14", DeviceType: "androidForWork"},
-			Eligibility{Kind: AndroidWorkProfile, Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, MinMajor: 8}},
-		{"personally owned work profile below Android 8.0: no reset", Device{OperatingSystem: "Android", OSVersion: "7.1.2", DeviceType: "androidForWork"},
-			Eligibility{Kind: AndroidWorkProfile, Reset: NotSupported, Passcode: Alphanumeric, WorkProfile: true, MinMajor: 8}},
-		{"Android Enterprise corporate-owned work profile", Device{OperatingSystem: "Android", OSVersion: "14", DeviceType: "androidForWork", EnrollmentType: "androidEnterpriseCorporateWorkProfile"},
-			Eligibility{Kind: AndroidCorporateWorkProfile, Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true, WorkProfile: true}},
-		{"Android Enterprise fully managed", Device{OperatingSystem: "Android", OSVersion: "14", EnrollmentType: "androidEnterpriseFullyManaged"},
-			Eligibility{Kind: AndroidEnterprise, Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true, WorkProfile: true}},
-		{"Android Enterprise dedicated", Device{OperatingSystem: "Android", OSVersion: "12", EnrollmentType: "androidEnterpriseDedicatedDevice"},
-			Eligibility{Kind: AndroidDedicated, Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true}},
-		{"Android Enterprise on Graph v1.0, personal", Device{OperatingSystem: "Android", OSVersion: "14", ManagementAgent: "googleCloudDevicePolicyController"},
-			Eligibility{Kind: AndroidWorkProfile, Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, MinMajor: 8}},
-		{"Android Enterprise on Graph v1.0, company-owned", Device{OperatingSystem: "Android", OSVersion: "14", ManagementAgent: "googleCloudDevicePolicyController", OwnerType: "company"},
-			Eligibility{Kind: AndroidEnterprise, Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true, WorkProfile: true}},
-		{"AOSP", Device{OperatingSystem: "AOSP", OSVersion: "12", EnrollmentType: "androidAOSPUserOwnedDeviceEnrollment"},
-			Eligibility{Kind: AOSP, Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true}},
-		{"AOSP known only by its management agent", Device{OperatingSystem: "Android", OSVersion: "12", ManagementAgent: "intuneAosp"},
-			Eligibility{Kind: AOSP, Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true}},
-		{"iPhone", Device{OperatingSystem: "iOS", OSVersion: "17.4.1", DeviceType: "iPhone"},
-			Eligibility{Kind: IOS, Reset: SelfService, Passcode: NoPasscode, RemoteLock: true}},
-		{"iPad", Device{OperatingSystem: "iPadOS", OSVersion: "17.4"},
-			Eligibility{Kind: IOS, Reset: SelfService, Passcode: NoPasscode, RemoteLock: true}},
-		{"iOS User Enrollment", Device{OperatingSystem: "iOS", OSVersion: "17.4", EnrollmentType: "appleUserEnrollment"},
-			Eligibility{Kind: IOSUserEnrollment, Reset: NotSupported, RemoteLock: true}},
-		{"Windows 10 Mobile", Device{OperatingSystem: "Windows", OSVersion: "10.0.15063.1868", DeviceType: "windowsPhone"},
-			Eligibility{Kind: Windows10Mobile, Reset: NeedsApproval, Passcode: Alphanumeric, SupportEnded: true}},
-		{"Windows Phone 8.1", Device{OperatingSystem: "Windows", OSVersion: "8.10.15148.160", DeviceType: "windowsPhone"},
-			Eligibility{Kind: WindowsPhone81, Reset: NeedsApproval, Passcode: Numeric, SupportEnded: true}},
-		{"Windows Phone 8.1 without deviceType (Graph v1.0)", Device{OperatingSystem: "Windows", OSVersion: "8.10.14219.341"},
-			Eligibility{Kind: WindowsPhone81, Reset: NeedsApproval, Passcode: Numeric, SupportEnded: true}},
-		{"desktop Windows 8.1", Device{OperatingSystem: "Windows", OSVersion: "6.3.9600"},
-			Eligibility{Kind: WindowsPC, Reset: NotSupported}},
-		{"Windows Phone 8.0 is not supported", Device{OperatingSystem: "Windows", OSVersion: "8.0.10517", DeviceType: "windowsPhone"},
-			Eligibility{Kind: Unknown, Reset: NotSupported}},
-		{"Windows PC", Device{OperatingSystem: "Windows", OSVersion: "10.0.22631.3447", DeviceType: "desktop"},
-			Eligibility{Kind: WindowsPC, Reset: NotSupported}},
-		{"macOS", Device{OperatingSystem: "macOS", OSVersion: "14.4.1", DeviceType: "macMDM"},
-			Eligibility{Kind: MacOS, Reset: NotSupported, RemoteLock: true, LockPIN: true}},
-		{"corporate-owned Android 6", Device{OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "company"},
-			Eligibility{Kind: AndroidAdmin, Reset: NeedsApproval, Passcode: Alphanumeric}},
-		{"corporate-owned iPhone", Device{OperatingSystem: "iOS", OSVersion: "17.4", OwnerType: "company"},
-			Eligibility{Kind: IOS, Reset: NeedsApproval, Passcode: NoPasscode, RemoteLock: true}},
-		{"corporate-owned Android 10 still needs a factory reset", Device{OperatingSystem: "Android", OSVersion: "10", OwnerType: "company"},
-			Eligibility{Kind: AndroidAdmin, Reset: FactoryReset, Passcode: Alphanumeric}},
-		{"unknown OS", Device{OperatingSystem: "BlackBerry", OSVersion: "10"},
-			Eligibility{Kind: Unknown, Reset: NotSupported}},
-		{"garbage version", Device{OperatingSystem: "Android", OSVersion: "unknown"},
-			Eligibility{Kind: AndroidAdmin, Reset: SelfService, Passcode: Alphanumeric}},
+		{"Android device administrator 6.0.1", DeviceRef{Kind: AndroidAdmin, OSVersion: "6.0.1"}, SelfService},
+		{"Android device administrator 7.0 needs a factory reset", DeviceRef{Kind: AndroidAdmin, OSVersion: "7.0"}, FactoryReset},
+		{"corporate-owned Android 10 still needs a factory reset", DeviceRef{Kind: AndroidAdmin, OSVersion: "10", Company: true}, FactoryReset},
+		{"an unparsable version counts as 0", DeviceRef{Kind: AndroidAdmin, OSVersion: "unknown"}, SelfService},
+		{"work profile from Android 8.0", DeviceRef{Kind: AndroidWorkProfile, OSVersion: "8.0"}, NeedsApproval},
+		{"work profile below Android 8.0: no reset", DeviceRef{Kind: AndroidWorkProfile, OSVersion: "7.1.2"}, NotSupported},
+		{"personal iPhone", DeviceRef{Kind: IOS, OSVersion: "17.4"}, SelfService},
+		{"corporate-owned iPhone", DeviceRef{Kind: IOS, OSVersion: "17.4", Company: true}, NeedsApproval},
+		{"a kind passbot does not know", DeviceRef{Kind: "blackberry", OSVersion: "10"}, NotSupported},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.d.Eligibility(); got != tc.want {
-				t.Errorf("got %+v, want %+v", got, tc.want)
+			e := tc.d.Eligibility()
+			if e.Reset != tc.want || e.Kind != tc.d.Kind {
+				t.Errorf("reset mode %v kind %q, want %v %q", e.Reset, e.Kind, tc.want, tc.d.Kind)
 			}
 		})
+	}
+}
+
+func TestVersionAtLeast(t *testing.T) {
+	cases := []struct {
+		version      string
+		major, minor int
+		want         bool
+	}{
+		{"6.0.1", 7, 0, false},
+		{"7.0", 7, 0, true},
+		{"13", 7, 0, true},
+		{" 10 ", 10, 0, true},
+		{"8.10.14219.341", 8, 1, true}, // Windows Phone 8.1
+		{"8.0.10517", 8, 1, false},
+		{"6.3.9600", 8, 0, false}, // desktop Windows 8.1
+		{"10.0.15063.1868", 9, 0, true},
+		{"7.1.2", 8, 0, false},
+		{"17.4.1-beta", 17, 4, true},
+		{"unknown", 1, 0, false},
+		{"", 0, 0, true},
+	}
+	for _, tc := range cases {
+		if got := VersionAtLeast(tc.version, tc.major, tc.minor); got != tc.want {
+			t.Errorf("VersionAtLeast(%q, %d, %d) = %v, want %v", tc.version, tc.major, tc.minor, got, tc.want)
+		}
 	}
 }
 
@@ -84,18 +64,17 @@ func TestSilentDevicesGoToTheHelpdesk(t *testing.T) {
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name   string
-		synced string
+		synced time.Time
 		want   ResetMode
 	}{
-		{"checked in an hour ago", "2026-11-25T08:00:00Z", SelfService},
-		{"silent for 8 days: warned, still self-service", "2026-11-17T08:00:00Z", SelfService},
-		{"silent for 31 days", "2026-10-25T08:00:00Z", NeedsApproval},
-		{"never checked in (Graph's zero date): unknown", "0001-01-01T00:00:00Z", SelfService},
-		{"no check-in time", "", SelfService},
+		{"checked in an hour ago", now.Add(-time.Hour), SelfService},
+		{"silent for 8 days: warned, still self-service", now.Add(-8*24*time.Hour - time.Hour), SelfService},
+		{"silent for 31 days", now.Add(-31*24*time.Hour - time.Hour), NeedsApproval},
+		{"no check-in time", time.Time{}, SelfService},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := Device{OperatingSystem: "Android", OSVersion: "6.0.1", LastSyncDateTime: tc.synced}
-			if got := d.Ref().EligibilityAt(now).Reset; got != tc.want {
+			d := DeviceRef{Kind: AndroidAdmin, OSVersion: "6.0.1", LastSync: tc.synced}
+			if got := d.EligibilityAt(now).Reset; got != tc.want {
 				t.Errorf("reset mode %v, want %v", got, tc.want)
 			}
 		})
@@ -132,25 +111,4 @@ func TestResetResultStringHidesThePasscode(t *testing.T) {
 	if s := r.String(); s != "reset done" {
 		t.Errorf("String() = %q", s)
 	}
-}
-
-func FuzzParseAction(f *testing.F) {
-	f.Add("ABCDEFGH|3|U123|device:2")
-	f.Add("||||")
-	f.Add("x|-1|u|a")
-	f.Add("x|99999999999999999999|u|a")
-	f.Fuzz(func(t *testing.T, s string) {
-		a, ok := parseAction(s)
-		if !ok {
-			return
-		}
-		if a.Conv == "" || a.Owner == "" || a.Name == "" || a.Version < 0 {
-			t.Fatalf("parseAction(%q) accepted %+v", s, a)
-		}
-		c := &Conversation{ID: a.Conv, Version: a.Version, Owner: User{ID: a.Owner}}
-		name := strings.SplitN(s, "|", 4)[3]
-		if b, _ := parseAction(stamp(c, name)); b != a {
-			t.Fatalf("round trip of %q: %+v != %+v", s, b, a)
-		}
-	})
 }

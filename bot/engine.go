@@ -39,6 +39,9 @@ type Engine struct {
 	Lease time.Duration
 	// Batch caps the follow-ups one sweep claims. Default 100.
 	Batch int
+	// PasscodeTTL is how long a temporary passcode stays in the chat
+	// before its message is replaced. Default ten minutes.
+	PasscodeTTL time.Duration
 }
 
 // Limits are the abuse limits on resets and helpdesk requests: at most
@@ -58,33 +61,32 @@ const maxConflictRetries = 5
 // flow bug cannot loop forever against a device backend.
 const maxCommands = 4
 
-// Handle runs one event and returns the replies for the adapter to send. On
-// error the replies already hold a message for the user; the error is for
-// the log. A redelivered event returns no replies and no error.
-func (e *Engine) Handle(ctx context.Context, ev Event) (replies []Reply, err error) {
+// Handle runs one event and returns its outcome and the replies for the
+// adapter to send, each with its target resolved. On error the replies
+// already hold a message for the user; the error is for the log. A
+// redelivered event returns no replies and no error.
+func (e *Engine) Handle(ctx context.Context, ev Event) (res Handled, err error) {
 	start := time.Now()
-	outcome := "ok"
 	conv := &Conversation{}
 	defer func() {
 		took := time.Since(start)
+		res.Replies = route(ev, res.Replies)
 		if e.Observer != nil {
-			e.Observer.Handled(ev.User.Platform, ev.Kind, outcome, took)
+			e.Observer.Handled(ev.User.Platform, ev.Kind, string(res.Outcome), took)
 		}
 		// Never the text or the replies: a reply can hold a passcode. Debug:
 		// one line per event would drown the console demo at info.
 		e.logger().Debug("event", "platform", ev.User.Platform, "kind", ev.Kind.String(), "user", ev.User.Key(),
-			"delivery", ev.DeliveryID, "conversation", conv.ID, "step", conv.Step, "outcome", outcome, "took", took, "err", err)
+			"delivery", ev.DeliveryID, "conversation", conv.ID, "step", conv.Step, "outcome", res.Outcome, "took", took, "err", err)
 	}()
 	delivery, press := e.marks(ev)
 	begun, err := e.Store.Begin(ctx, ev.User, delivery, press)
 	if err != nil {
-		outcome = "error"
 		e.storeError()
-		return e.notice(&Conversation{Owner: ev.User}, ErrCodeUnavailable), fmt.Errorf("engine: load %s: %w", ev.User.Key(), err)
+		return Handled{OutcomeError, e.notice(&Conversation{Owner: ev.User}, ErrCodeUnavailable)}, fmt.Errorf("engine: load %s: %w", ev.User.Key(), err)
 	}
 	if begun.Duplicate {
-		outcome = "duplicate"
-		return nil, nil
+		return Handled{Outcome: OutcomeDuplicate}, nil
 	}
 	if begun.Conv != nil {
 		conv = begun.Conv
@@ -92,10 +94,9 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (replies []Reply, err err
 	conv.Owner = ev.User
 	if begun.Pressed {
 		// The same click already ran here or on another replica.
-		outcome = "refused"
-		return e.notice(conv, NoticeStale), nil
+		return Handled{OutcomeStale, e.notice(conv, NoticeStale)}, nil
 	}
-	replies, refused, acted, err := e.handle(ctx, ev, conv, press != "")
+	res, acted, err := e.handle(ctx, ev, conv, press != "")
 	for try := 0; errors.Is(err, ErrConflict) && !acted && try < maxConflictRetries; try++ {
 		// Another event of this person was saved first (a burst of
 		// messages, or two replicas) and this one changed nothing: run it
@@ -110,24 +111,21 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (replies []Reply, err err
 			conv = &Conversation{}
 		}
 		conv.Owner = ev.User
-		replies, refused, acted, err = e.handle(ctx, ev, conv, press != "")
+		res, acted, err = e.handle(ctx, ev, conv, press != "")
 	}
 	if errors.Is(err, ErrConflict) && !acted {
-		replies, refused, err = e.notice(conv, NoticeBusy), true, nil
+		res, err = Handled{OutcomeRefused, e.notice(conv, NoticeBusy)}, nil
 	}
-	switch {
-	case err != nil:
-		outcome = "error"
-	case refused:
-		outcome = "refused"
-	}
-	if err != nil && !acted {
-		// Nothing happened: let a redelivery or another click try again.
-		if ferr := e.Store.Forget(ctx, ev.User, delivery, press); ferr != nil {
-			err = errors.Join(err, ferr)
+	if err != nil {
+		res.Outcome = OutcomeError
+		if !acted {
+			// Nothing happened: let a redelivery or another click try again.
+			if ferr := e.Store.Forget(ctx, ev.User, delivery, press); ferr != nil {
+				err = errors.Join(err, ferr)
+			}
 		}
 	}
-	return replies, err
+	return res, err
 }
 
 // marks returns the keys Begin marks for ev: its delivery, and for a click
@@ -144,26 +142,25 @@ func (e *Engine) marks(ev Event) (delivery, press string) {
 	return delivery, press
 }
 
-// handle runs the event through the flow. refused reports a click turned
-// away before the flow ran; acted, that a device or request was changed, so
-// the replies must reach the person whatever failed afterwards. guarded
-// means the click's press mark already makes it act at most once.
-func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guarded bool) (_ []Reply, refused, acted bool, _ error) {
+// handle runs the event through the flow. acted reports that a device or
+// request was changed, so the replies must reach the person whatever failed
+// afterwards. guarded means the click's press mark already makes it act at
+// most once.
+func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guarded bool) (_ Handled, acted bool, _ error) {
 	now := e.now()
 	in := Input{Kind: Text, Text: ev.Text}
 	if ev.Kind == Press {
 		a, ok := parseAction(ev.Action)
 		switch {
 		case !ok:
-			return e.notice(conv, NoticeUnknown), true, false, nil
+			return Handled{OutcomeRefused, e.notice(conv, NoticeUnknown)}, false, nil
 		case a.Owner == anyApprover:
-			replies, err := e.decide(ctx, ev, conv, a)
-			return replies, false, err == nil, err
+			return e.decide(ctx, ev, conv, a)
 		case a.Owner != ev.User.ID:
 			e.audit(ctx, AuditRecord{Actor: ev.User.Key(), Action: "refuse", Outcome: "foreign_click"})
-			return e.notice(conv, NoticeForeign), true, false, nil
+			return Handled{OutcomeRefused, e.notice(conv, NoticeForeign)}, false, nil
 		case a.Conv != conv.ID || a.Version != conv.Version || expired(conv, now):
-			return e.notice(conv, NoticeStale), true, false, nil
+			return Handled{OutcomeStale, e.notice(conv, NoticeStale)}, false, nil
 		}
 		in = Input{Kind: Pressed, Action: a.Name, Arg: a.Arg}
 	}
@@ -176,13 +173,13 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 	switch {
 	case acted:
 		// Whatever failed afterwards, the person must see what happened.
-		return replies, false, true, err
+		return Handled{OutcomeOK, replies}, true, err
 	case errors.Is(err, ErrConflict):
-		return nil, true, false, err // Handle runs the event again
+		return Handled{Outcome: OutcomeRefused}, false, err // Handle runs the event again
 	case err != nil:
-		return e.notice(conv, ErrorCode(err)), false, false, err
+		return Handled{OutcomeError, e.notice(conv, ErrorCode(err))}, false, err
 	}
-	return replies, false, false, nil
+	return Handled{OutcomeOK, replies}, false, nil
 }
 
 func (e *Engine) storeError() {
@@ -357,21 +354,6 @@ func receipt(intent string, out Outcome) {
 	out.Replies[i].Receipt = intent
 }
 
-// Delivered tells the engine that an adapter sent r: a reset result's
-// standing follow-up (r.Receipt) is no longer needed. Adapters call it for
-// every reply with a receipt that they sent; a reply never reported sent is
-// read again from the device backend and sent by the follow-up sweep.
-func (e *Engine) Delivered(ctx context.Context, r Reply) error {
-	if r.Receipt == "" {
-		return nil
-	}
-	if err := e.Store.Ack(ctx, FollowUp{ID: r.Receipt, Owner: r.To}); err != nil {
-		e.storeError()
-		return fmt.Errorf("engine: delivered %s: %w", r.Receipt, err)
-	}
-	return nil
-}
-
 // allow applies the abuse limits to one more reset or request.
 func (e *Engine) allow(ctx context.Context, owner User, d DeviceRef) error {
 	l := e.Limits
@@ -486,8 +468,11 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 }
 
 func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
-	if f.Kind == followResume {
+	switch f.Kind {
+	case followResume:
 		return e.fireResume(ctx, f)
+	case followScrub:
+		return e.fireScrub(ctx, f)
 	}
 	if f.Request != "" {
 		if err := e.fireRequest(ctx, f, now); err != nil {
@@ -501,14 +486,8 @@ func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if len(replies) > 0 {
-		n, ok := e.Notifiers[f.Owner.Platform]
-		if !ok {
-			return fmt.Errorf("engine: follow-up %s: no notifier for %s", f.ID, f.Owner.Platform)
-		}
-		if err := n.Notify(ctx, replies); err != nil {
-			return fmt.Errorf("engine: follow-up %s: notify: %w", f.ID, err)
-		}
+	if err := e.send(ctx, f.Owner.Platform, replies); err != nil {
+		return fmt.Errorf("engine: follow-up %s: %w", f.ID, err)
 	}
 	if err := e.Store.Ack(ctx, f); err != nil {
 		return fmt.Errorf("engine: ack follow-up %s: %w", f.ID, err)

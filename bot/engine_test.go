@@ -238,7 +238,8 @@ func TestRedisDownGetsAClearMessageAndLosesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ev := bot.Event{Kind: bot.Press, User: adele, Action: device, DeliveryID: "during-outage"}
-	got, err := h.env.Engine.Handle(ctx, ev)
+	goth, err := h.env.Engine.Handle(ctx, ev)
+	got := goth.Replies
 	if err == nil || len(got) != 1 || !strings.Contains(got[0].Text, "try again in a minute") {
 		t.Fatalf("during outage: %+v, %v", got, err)
 	}

@@ -8,6 +8,7 @@ const (
 	Console Platform = "console"
 	Slack   Platform = "slack"
 	Discord Platform = "discord"
+	Teams   Platform = "teams"
 )
 
 // User is a person on one chat platform. UPN is the Intune user principal
@@ -67,8 +68,12 @@ type Event struct {
 	// Action is the pressed button's opaque action string, as the engine
 	// produced it in a Reply.
 	Action string
-	// TEMPORARY shim (route_shim.go).
-	Shared           bool
+	// Shared: the event happened where others read along (a channel of a
+	// Discord server or a Teams team), not in a DM with the bot.
+	Shared bool
+	// Clicked is the message whose button was pressed. ClickedPublic: it
+	// is seen by everyone in a channel (a helpdesk card), not a message of
+	// a DM or an ephemeral one; ClickedEphemeral: only the clicker sees it.
 	Clicked          MessageRef
 	ClickedPublic    bool
 	ClickedEphemeral bool

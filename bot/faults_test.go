@@ -62,7 +62,8 @@ func TestBurstOfMessagesIsAnsweredInFull(t *testing.T) {
 	for i := range burst {
 		ev := bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode", DeliveryID: fmt.Sprint("burst-", i)}
 		wg.Go(func() {
-			r, err := h.env.Engine.Handle(context.Background(), ev)
+			rh, err := h.env.Engine.Handle(context.Background(), ev)
+			r := rh.Replies
 			if err != nil {
 				t.Error(err)
 			}
@@ -199,7 +200,8 @@ func TestResetWhoseResultWasNeverSentIsSentByTheSweep(t *testing.T) {
 	sent := &enginetest.Recorder{}
 	h.env.Engine.Notifiers[bot.Slack] = sent
 	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
-	replies, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes})
+	repliesh, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes})
+	replies := repliesh.Replies
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +236,8 @@ func TestResetThatCannotRecordItsStartDoesNotRun(t *testing.T) {
 	yes := h.toWithYou()
 	h.env.Engine.Store = &failingCommits{Store: h.env.Store}
 	ev := bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "yes"}
-	got, _ := h.env.Engine.Handle(context.Background(), ev)
+	goth, _ := h.env.Engine.Handle(context.Background(), ev)
+	got := goth.Replies
 	if n := h.env.Devices.Resets(); n != 0 {
 		t.Fatalf("%d resets without a recorded start", n)
 	}

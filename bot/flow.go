@@ -90,7 +90,7 @@ type Command struct {
 // CommandResult is what running a Command returned.
 type CommandResult struct {
 	Command
-	Devices  []Device
+	Devices  []DeviceRef
 	Reset    ResetResult
 	Lock     LockResult
 	Requests []Request
@@ -152,6 +152,9 @@ type ApprovalFlow interface {
 	FollowUps(r *Request) []FollowUp
 	// Decide applies an agent's click on a card to r.
 	Decide(r *Request, actor User, action string, now time.Time) Decision
+	// Closed is r's card once decided, without buttons: it replaces every
+	// copy of the card posted.
+	Closed(r *Request) Reply
 	// Due applies an escalation or expiry follow-up to r.
 	Due(r *Request, f FollowUp, now time.Time) Decision
 	// Digest summarises the pending requests for the helpdesk channel.

@@ -18,7 +18,8 @@ type Button struct {
 	Style  Style
 }
 
-// Audience tells an adapter where a reply goes.
+// Audience is who a flow addresses a reply to; the engine turns it into
+// a Target.
 type Audience int
 
 // Audiences. A reply to the helpdesk goes to the configured helpdesk channel.
@@ -27,23 +28,33 @@ const (
 	ToHelpdesk
 )
 
-// Reply is one message the bot sends.
+// Reply is one message the bot sends. A flow says whom it is for
+// (Audience, To) and how (Private, Replace); the engine resolves that into
+// the Target an adapter sends it to.
 type Reply struct {
 	Text    string
 	Buttons []Button
-	// Private replies are shown only to their owner (Slack ephemeral or DM,
-	// Discord ephemeral). A temporary passcode is always private.
+	// Private replies are for their owner's eyes only. A temporary
+	// passcode is always private.
 	Private bool
-	// Replace asks the adapter to replace the message whose button was
+	// Replace asks to take the place of the message whose button was
 	// pressed instead of posting a new one, so old buttons disappear.
 	Replace  bool
 	Audience Audience
 	// To is the person a reply addressed ToUser is for; the engine fills it in.
 	To User
+	// Target is where the reply goes, resolved by the engine.
+	Target Target
 	// Receipt, when set, marks the reply that carries a reset's result (the
 	// temporary passcode): until the adapter reports it sent (see
 	// Engine.Delivered), a follow-up stands ready to read the result again
 	// and send it, so a crash between the reset and the chat loses nothing.
 	Receipt string
-	Target  Target // TEMPORARY shim (route_shim.go)
+	// Scrub, when set, is the text that replaces this reply once its
+	// temporary passcode has been in the chat long enough (see
+	// Engine.Delivered). It never holds the passcode.
+	Scrub string
+	// Card is the request whose approval card this is: every copy posted
+	// is updated when the request is decided.
+	Card string
 }

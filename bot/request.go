@@ -51,6 +51,10 @@ type Requests interface {
 	PendingRequests(ctx context.Context) ([]Request, error)
 	// UserRequests lists a user's recent requests, newest first.
 	UserRequests(ctx context.Context, u User) ([]Request, error)
+	// AddCard remembers a posted copy of request id's approval card;
+	// Cards returns them all.
+	AddCard(ctx context.Context, id string, ref MessageRef) error
+	Cards(ctx context.Context, id string) ([]MessageRef, error)
 }
 
 // Approvers are the user IDs and groups (Slack user groups, Discord roles)

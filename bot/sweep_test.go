@@ -139,4 +139,6 @@ func TestFailedNotificationIsRetried(t *testing.T) {
 
 type failing struct{}
 
-func (failing) Notify(context.Context, []bot.Reply) error { return fmt.Errorf("slack: not reachable") }
+func (failing) Notify(context.Context, []bot.Reply) ([]bot.MessageRef, error) {
+	return nil, fmt.Errorf("slack: not reachable")
+}

@@ -59,7 +59,7 @@ func NewMetrics() *Metrics {
 		reg: prometheus.NewRegistry(),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "passbot_events_total",
-			Help: "Chat events handled, by chat platform, kind (message, press) and outcome (ok, duplicate, refused, error).",
+			Help: "Chat events handled, by chat platform, kind (message, press) and outcome (ok, duplicate, refused, stale, error).",
 		}, []string{"platform", "kind", "outcome"}),
 		eventSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "passbot_event_duration_seconds",

@@ -34,7 +34,7 @@ func TestMetricsRecordWhatTheObserverIsTold(t *testing.T) {
 	m.SignIn(bot.SignInMismatch)
 
 	want := `
-# HELP passbot_events_total Chat events handled, by chat platform, kind (message, press) and outcome (ok, duplicate, refused, error).
+# HELP passbot_events_total Chat events handled, by chat platform, kind (message, press) and outcome (ok, duplicate, refused, stale, error).
 # TYPE passbot_events_total counter
 passbot_events_total{kind="message",outcome="duplicate",platform="discord"} 1
 passbot_events_total{kind="press",outcome="ok",platform="slack"} 2
@@ -162,7 +162,7 @@ func TestMetricsAsTheEngineObserver(t *testing.T) {
 		`passbot_events_total{kind="message",outcome="ok",platform="slack"} 1`,
 		`passbot_events_total{kind="press",outcome="ok",platform="slack"} 4`,
 		`passbot_events_total{kind="press",outcome="duplicate",platform="slack"} 1`,
-		`passbot_events_total{kind="press",outcome="refused",platform="slack"} 1`,
+		`passbot_events_total{kind="press",outcome="stale",platform="slack"} 1`, // the double click
 		`passbot_device_operations_total{device_kind="android",op="reset",outcome="done"} 1`,
 		`passbot_device_operations_total{device_kind="none",op="list",outcome="ok"} 1`,
 		`passbot_followup_lag_seconds_bucket{kind="reminder",le="5"} 1`,

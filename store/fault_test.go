@@ -115,7 +115,8 @@ func TestRedisRestartMidConversation(t *testing.T) {
 			click := r.event(bot.Press, enginetest.Button(t, replies, enginetest.ResetClicks[stop]))
 
 			r.env.Redis.Stop()
-			got, err := e.Handle(outageCtx(t), click)
+			goth, err := e.Handle(outageCtx(t), click)
+			got := goth.Replies
 			if err == nil || len(got) != 1 || !strings.Contains(got[0].Text, "try again in a minute") || !got[0].Private {
 				t.Fatalf("click during the outage: %q, %v; want a private \"try again in a minute\"", enginetest.Text(got), err)
 			}
@@ -214,7 +215,8 @@ func TestDuplicatedAndReorderedDeliveries(t *testing.T) {
 			ev := r.event(bot.Press, yes)
 			ev.DeliveryID += fmt.Sprint("-copy", i)
 			wg.Go(func() {
-				got, err := e.Handle(context.Background(), ev)
+				goth, err := e.Handle(context.Background(), ev)
+				got := goth.Replies
 				if err != nil {
 					t.Error(err)
 				}

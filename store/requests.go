@@ -134,3 +134,38 @@ func (s *Redis) requests(ctx context.Context, ids []string) ([]bot.Request, erro
 	}
 	return out, nil
 }
+
+// cardsKey lists the posted copies of a request's approval card.
+func cardsKey(id string) string { return "passbot:{req}:cards:" + id }
+
+// maxCards bounds the copies remembered per request (the card and its
+// escalations); more than that is a misconfiguration, not a reason to grow.
+const maxCards = 50
+
+// AddCard implements bot.Requests.
+func (s *Redis) AddCard(ctx context.Context, id string, ref bot.MessageRef) error {
+	key := cardsKey(id)
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.RPush(ctx, key, string(ref))
+		p.LTrim(ctx, key, -maxCards, -1)
+		p.PExpire(ctx, key, requestTTL)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: add card of request %s: %w", id, err)
+	}
+	return nil
+}
+
+// Cards implements bot.Requests.
+func (s *Redis) Cards(ctx context.Context, id string) ([]bot.MessageRef, error) {
+	refs, err := s.client.LRange(ctx, cardsKey(id), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: cards of request %s: %w", id, err)
+	}
+	out := make([]bot.MessageRef, len(refs))
+	for i, r := range refs {
+		out[i] = bot.MessageRef(r)
+	}
+	return out, nil
+}

@@ -141,7 +141,8 @@ func TestStalledReplyOfBeginDoesNotSwallowTheClick(t *testing.T) {
 				ev = r.event(bot.Press, enginetest.Button(t, replies, tc.label))
 			}
 			proxy.stallNext()
-			got, err := e.Handle(context.Background(), ev)
+			goth, err := e.Handle(context.Background(), ev)
+			got := goth.Replies
 			if proxy.stalls.Load() != 1 {
 				t.Fatalf("the proxy stalled %d connections, want 1", proxy.stalls.Load())
 			}

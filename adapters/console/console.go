@@ -28,9 +28,9 @@ import (
 
 // Handler runs an event; *bot.Engine is one.
 type Handler interface {
-	Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error)
-	// Delivered reports a sent reply that has a Receipt.
-	Delivered(ctx context.Context, r bot.Reply) error
+	Handle(ctx context.Context, ev bot.Event) (bot.Handled, error)
+	// Delivered reports a sent reply and the message it became.
+	Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error
 }
 
 // Console is one person chatting with the bot in a terminal.
@@ -48,7 +48,8 @@ type Console struct {
 	// the page it ends on: the "/signin" command.
 	Browse func(ctx context.Context, link, login string) (string, error)
 
-	mu      sync.Mutex // guards out, buttons, cards and link: follow-ups print concurrently
+	mu      sync.Mutex // guards out, sent, buttons, cards and link: follow-ups print concurrently
+	sent    int        // messages printed, to number their references
 	buttons []bot.Button
 	cards   map[string][]bot.Button // helpdesk cards' buttons by request ID
 	link    string                  // the last sign-in link printed
@@ -138,15 +139,16 @@ func (c *Console) handle(ctx context.Context, line string) {
 	}
 	// The replies carry a user-facing message even on error; the error
 	// itself was logged by whoever can say more.
-	replies, _ := c.handler.Handle(ctx, ev)
+	h, _ := c.handler.Handle(ctx, ev)
 	// A terminal cannot refuse a line, so the results count as delivered
 	// before they are printed: whoever reads the line (a person, a script)
 	// finds the engine already settled. A failure here only means the
 	// engine sends a reset's result again later.
-	for _, r := range replies {
-		_ = c.handler.Delivered(ctx, r)
+	refs := c.number(h.Replies)
+	for i, r := range h.Replies {
+		_ = c.handler.Delivered(ctx, r, refs[i])
 	}
-	_ = c.Notify(ctx, replies) // printing to the terminal: nothing to retry
+	c.print(h.Replies, refs)
 }
 
 // signIn opens the last sign-in link as a browser would. It holds no lock
@@ -198,11 +200,39 @@ func (c *Console) pressed(line string) (bot.Button, bool) {
 
 // Notify implements bot.Notifier: it prints replies, including follow-ups
 // that arrive while the person is typing.
-func (c *Console) Notify(_ context.Context, replies []bot.Reply) error {
+func (c *Console) Notify(_ context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+	refs := c.number(replies)
+	c.print(replies, refs)
+	return refs, nil
+}
+
+// number gives each reply the reference of the message it becomes: its
+// place in the transcript, and whose screen it is on. An update keeps the
+// reference of the message it replaces.
+func (c *Console) number(replies []bot.Reply) []bot.MessageRef {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, r := range replies {
-		fmt.Fprint(c.out, render(r, c.user))
+	refs := make([]bot.MessageRef, len(replies))
+	for i, r := range replies {
+		if r.Target.Kind == bot.UpdateRef {
+			refs[i] = r.Target.Ref
+			continue
+		}
+		c.sent++
+		where := "bot"
+		if r.Target.Kind == bot.HelpdeskChannel {
+			where = "helpdesk"
+		}
+		refs[i] = bot.MessageRef(where + "#" + strconv.Itoa(c.sent))
+	}
+	return refs
+}
+
+func (c *Console) print(replies []bot.Reply, refs []bot.MessageRef) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, r := range replies {
+		fmt.Fprint(c.out, render(r, refs[i], c.user))
 		if len(r.Buttons) > 0 {
 			c.buttons = r.Buttons
 		}
@@ -216,13 +246,12 @@ func (c *Console) Notify(_ context.Context, replies []bot.Reply) error {
 			c.link = link
 		}
 	}
-	return nil
 }
 
 // cardID is the request ID of a helpdesk card: its buttons' actions name
 // the conversation "req:<ID>" (ARCHITECTURE.md, the button action format).
 func cardID(r bot.Reply) (string, bool) {
-	if r.Audience != bot.ToHelpdesk || len(r.Buttons) == 0 {
+	if r.Target.Kind != bot.HelpdeskChannel || len(r.Buttons) == 0 {
 		return "", false
 	}
 	conv, _, _ := strings.Cut(r.Buttons[0].Action, "|")
@@ -230,21 +259,27 @@ func cardID(r bot.Reply) (string, bool) {
 	return id, ok && id != ""
 }
 
-// render prints a reply; one for another persona than the current one says
-// whom it is for.
-func render(r bot.Reply, current bot.User) string {
-	var b strings.Builder
+// render prints a reply as the target says: one for another persona than
+// the current one says whom it is for, an update which message it replaces.
+func render(r bot.Reply, ref bot.MessageRef, current bot.User) string {
 	prefix := "bot> "
-	switch {
-	case r.Audience == bot.ToHelpdesk:
+	switch t := r.Target; {
+	case t.Kind == bot.UpdateRef:
+		where, n, _ := strings.Cut(string(ref), "#")
+		if where == "helpdesk" {
+			where = "helpdesk channel"
+		}
+		prefix = where + " (message " + n + " now reads)> "
+	case t.Kind == bot.HelpdeskChannel:
 		prefix = "helpdesk channel> "
-	case r.To.ID != "" && r.To.ID != current.ID && r.Private:
-		prefix = "bot to " + r.To.ID + " (only them)> "
-	case r.To.ID != "" && r.To.ID != current.ID:
-		prefix = "bot to " + r.To.ID + "> "
-	case r.Private:
+	case t.Kind == bot.DirectMessage && t.User.ID != current.ID && r.Private:
+		prefix = "bot to " + t.User.ID + " (only them)> "
+	case t.Kind == bot.DirectMessage && t.User.ID != current.ID:
+		prefix = "bot to " + t.User.ID + "> "
+	case t.Kind == bot.Ephemeral || r.Private:
 		prefix = "bot (only you)> "
 	}
+	var b strings.Builder
 	indent := strings.Repeat(" ", len([]rune(prefix)))
 	for i, line := range strings.Split(r.Text, "\n") {
 		if i > 0 {

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/bot"
 )
 
@@ -25,7 +26,7 @@ var defaultFleet []byte
 
 // Fleet is the demo device backend. It implements bot.Devices.
 type Fleet struct {
-	devices []bot.Device
+	devices []device.Managed
 	// asOf is when the file's lastSyncDateTime values were "now"; zero
 	// when the file does not say.
 	asOf time.Time
@@ -95,8 +96,8 @@ func Parse(data []byte) (*Fleet, error) {
 		return f, nil
 	}
 	var list struct {
-		Value *[]bot.Device `json:"value"`
-		AsOf  time.Time     `json:"passbotAsOf"`
+		Value *[]device.Managed `json:"value"`
+		AsOf  time.Time         `json:"passbotAsOf"`
 	}
 	if err := json.Unmarshal(data, &list); err != nil {
 		return nil, err
@@ -135,23 +136,23 @@ func (f *Fleet) Person(upn string) (oid, name string, ok bool) {
 
 // ListDevices implements bot.Devices: user is a user principal name or an
 // Entra object ID (a managedDevice's userId).
-func (f *Fleet) ListDevices(_ context.Context, user string) ([]bot.Device, error) {
-	var out []bot.Device
+func (f *Fleet) ListDevices(_ context.Context, user string) ([]bot.DeviceRef, error) {
+	var out []bot.DeviceRef
 	for _, d := range f.devices {
 		if strings.EqualFold(d.UPN, user) || d.UserID != "" && strings.EqualFold(d.UserID, user) {
-			out = append(out, d)
+			out = append(out, d.Ref())
 		}
 	}
 	return out, nil
 }
 
-func (f *Fleet) device(id string) (bot.Device, error) {
+func (f *Fleet) device(id string) (bot.DeviceRef, error) {
 	for _, d := range f.devices {
 		if d.ID == id {
-			return d, nil
+			return d.Ref(), nil
 		}
 	}
-	return bot.Device{}, &bot.Error{Code: bot.ErrCodeNotFound, Err: fmt.Errorf("demo: no device %q", id)}
+	return bot.DeviceRef{}, &bot.Error{Code: bot.ErrCodeNotFound, Err: fmt.Errorf("demo: no device %q", id)}
 }
 
 // ResetPasscode implements bot.Devices. Like Intune from the admin side, it
@@ -208,10 +209,10 @@ func (f *Fleet) RemoteLock(_ context.Context, id string) (bot.LockResult, error)
 	}
 	e := d.Eligibility()
 	if !e.RemoteLock {
-		return bot.LockResult{}, &bot.Error{Code: bot.ErrCodeUnsupported, Err: fmt.Errorf("demo: remoteLock not supported on %s", d.Kind())}
+		return bot.LockResult{}, &bot.Error{Code: bot.ErrCodeUnsupported, Err: fmt.Errorf("demo: remoteLock not supported on %s", d.Kind)}
 	}
 	now := time.Now()
-	res := bot.LockResult{State: bot.ActionDone, Started: now, Updated: now, LastSync: d.Ref().LastSync}
+	res := bot.LockResult{State: bot.ActionDone, Started: now, Updated: now, LastSync: d.LastSync}
 	f.mu.Lock()
 	f.locks[id] = res
 	f.mu.Unlock()
@@ -233,7 +234,7 @@ func (f *Fleet) LockStatus(_ context.Context, id string, since time.Time) (bot.L
 	defer f.mu.Unlock()
 	res, ok := f.locks[id]
 	if !ok || res.Started.Before(since) {
-		return bot.LockResult{LastSync: d.Ref().LastSync}, nil
+		return bot.LockResult{LastSync: d.LastSync}, nil
 	}
 	return res, nil
 }

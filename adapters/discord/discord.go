@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,9 +38,9 @@ import (
 // Handler runs an event; *bot.Engine is one. On error the replies still hold
 // a message for the user.
 type Handler interface {
-	Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error)
-	// Delivered reports a sent reply that has a Receipt.
-	Delivered(ctx context.Context, r bot.Reply) error
+	Handle(ctx context.Context, ev bot.Event) (bot.Handled, error)
+	// Delivered reports a sent reply and the message it became.
+	Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error
 }
 
 // Intents the gateway session asks for: DMs only. Their text arrives without
@@ -312,11 +313,11 @@ func (a *Adapter) upn(ctx context.Context, u bot.User, approver bool) (upn, refu
 // message for the user. Reply text is never logged: it can hold a
 // temporary passcode.
 func (a *Adapter) handle(ctx context.Context, ev bot.Event) []bot.Reply {
-	replies, err := a.handler.Handle(ctx, ev)
+	h, err := a.handler.Handle(ctx, ev)
 	if err != nil {
-		a.log.Error("discord: handle event", "reason", bot.ErrorCode(err), "user", ev.User.ID, "delivery", ev.DeliveryID, "err", err)
+		a.log.Error("discord: handle event", "reason", bot.ErrorCode(err), "outcome", h.Outcome, "user", ev.User.ID, "delivery", ev.DeliveryID, "err", err)
 	}
-	return replies
+	return h.Replies
 }
 
 // onMessage handles a direct message (MESSAGE_CREATE in a DM channel).
@@ -332,69 +333,113 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	u := user(m.Author, a.locale(m.Author.ID))
 	u.Approver = a.isApprover(ctx, nil, u.ID)
 	upn, refusal := a.upn(ctx, u, u.Approver)
-	// send and helpdesk log their own failures; there is nobody else to tell.
+	// Failures are logged; there is nobody else to tell.
 	if refusal != "" {
-		_ = a.send(ctx, m.ChannelID, bot.Reply{Text: refusal})
+		_, _ = a.sendTo(ctx, m.ChannelID, bot.Reply{Text: refusal})
 		return
 	}
 	u.UPN = upn
 	ev := bot.Event{DeliveryID: m.ID, Kind: bot.Message, User: u, Channel: m.ChannelID, Text: m.Content}
 	for _, r := range a.handle(ctx, ev) {
-		if r.Audience == bot.ToHelpdesk {
-			_ = a.helpdesk(ctx, r)
-			continue
+		var ref bot.MessageRef
+		var err error
+		if r.Target.Kind == bot.Chat || r.Target.Kind == bot.Ephemeral {
+			// A DM message has no interaction to answer ephemerally; the
+			// DM is seen by its person only.
+			ref, err = a.sendTo(ctx, m.ChannelID, r)
+		} else {
+			ref, err = a.post(ctx, r)
 		}
-		// A DM is the owner's own channel: private replies may go there.
-		_ = a.send(ctx, m.ChannelID, r)
+		if err == nil {
+			err = a.handler.Delivered(ctx, r, ref)
+		}
+		if err != nil {
+			a.log.Error("discord: send reply", "delivery", m.ID, "target", r.Target.Kind.String(), "err", err)
+		}
 	}
 }
 
-// send posts a reply in a channel.
-func (a *Adapter) send(ctx context.Context, channelID string, r bot.Reply) error {
+// ref names a Discord message.
+func ref(channelID, messageID string) bot.MessageRef {
+	return bot.MessageRef(channelID + "/" + messageID)
+}
+
+// sendTo posts a reply in a channel.
+func (a *Adapter) sendTo(ctx context.Context, channelID string, r bot.Reply) (bot.MessageRef, error) {
 	msg := render(r, a.log)
-	_, err := a.session.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+	m, err := a.session.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
 		Content:         msg.Content,
 		Components:      msg.Components,
 		AllowedMentions: noMentions(),
 	}, discordgo.WithContext(ctx))
 	if err != nil {
-		a.log.Error("discord: send message", "channel", channelID, "err", err)
-		return fmt.Errorf("discord: send message to %s: %w", channelID, err)
+		return "", fmt.Errorf("discord: send message to %s: %w", channelID, err)
+	}
+	return ref(m.ChannelID, m.ID), nil
+}
+
+// post sends a reply that answers no interaction: a DM, a helpdesk
+// message, or an update of a message posted before.
+func (a *Adapter) post(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+	switch t := r.Target; t.Kind {
+	case bot.DirectMessage:
+		if t.User.ID == "" || (t.User.Platform != "" && t.User.Platform != bot.Discord) {
+			return "", fmt.Errorf("discord: reply addressed to %q, not a Discord user", t.User.Key())
+		}
+		ch, err := a.dmChannel(ctx, t.User.ID)
+		if err != nil {
+			return "", err
+		}
+		return a.sendTo(ctx, ch, r)
+	case bot.HelpdeskChannel:
+		if a.cfg.DiscordHelpdeskChannel == "" {
+			a.log.Warn("discord: a helpdesk notice was dropped: PASSBOT_DISCORD_HELPDESK_CHANNEL is empty")
+			return "", errors.New("discord: helpdesk reply dropped: PASSBOT_DISCORD_HELPDESK_CHANNEL is empty")
+		}
+		return a.sendTo(ctx, a.cfg.DiscordHelpdeskChannel, r)
+	case bot.UpdateRef:
+		return t.Ref, a.update(ctx, t.Ref, render(r, a.log))
+	}
+	return "", fmt.Errorf("discord: no way to send a reply for %s", r.Target.Kind)
+}
+
+// update changes a message posted before: in a channel by its ID, an
+// ephemeral one through the webhook of the interaction it answered.
+func (a *Adapter) update(ctx context.Context, ref bot.MessageRef, msg message) error {
+	var err error
+	if hook, ok := strings.CutPrefix(string(ref), webhookRef); ok {
+		parts := strings.Split(hook, "/") // application, interaction token, message
+		if len(parts) != 3 {
+			return fmt.Errorf("discord: not a message reference: %q", ref)
+		}
+		_, err = a.session.WebhookMessageEdit(parts[0], parts[1], parts[2], &discordgo.WebhookEdit{
+			Content: &msg.Content, Components: &msg.Components, AllowedMentions: noMentions(),
+		}, discordgo.WithContext(ctx))
+	} else if channelID, id, ok := strings.Cut(string(ref), "/"); ok {
+		_, err = a.session.ChannelMessageEditComplex(&discordgo.MessageEdit{
+			ID: id, Channel: channelID, Content: &msg.Content, Components: &msg.Components, AllowedMentions: noMentions(),
+		}, discordgo.WithContext(ctx))
+	} else {
+		err = errors.New("not a message reference")
+	}
+	if err != nil {
+		return fmt.Errorf("discord: update message: %w", err)
 	}
 	return nil
 }
 
-func (a *Adapter) helpdesk(ctx context.Context, r bot.Reply) error {
-	if a.cfg.DiscordHelpdeskChannel == "" {
-		a.log.Warn("discord: a helpdesk notice was dropped: PASSBOT_DISCORD_HELPDESK_CHANNEL is empty")
-		return errors.New("discord: helpdesk reply dropped: PASSBOT_DISCORD_HELPDESK_CHANNEL is empty")
-	}
-	r.Private = false
-	return a.send(ctx, a.cfg.DiscordHelpdeskChannel, r)
-}
-
-// Notify implements bot.Notifier: follow-ups go to each owner's DM channel,
-// helpdesk replies (approval cards with their buttons, escalations, the
-// digest) to the helpdesk channel.
-func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) error {
+// Notify implements bot.Notifier: follow-ups, helpdesk cards and notices,
+// each sent where its target says.
+func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+	refs := make([]bot.MessageRef, len(replies))
 	var errs []error
-	for _, r := range replies {
-		if r.Audience == bot.ToHelpdesk {
-			errs = append(errs, a.helpdesk(ctx, r))
-			continue
-		}
-		if r.To.ID == "" || (r.To.Platform != "" && r.To.Platform != bot.Discord) {
-			errs = append(errs, fmt.Errorf("discord: notify: reply addressed to %q, not a Discord user", r.To.Key()))
-			continue
-		}
-		ch, err := a.dmChannel(ctx, r.To.ID)
-		if err != nil {
+	for i, r := range replies {
+		var err error
+		if refs[i], err = a.post(ctx, r); err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		errs = append(errs, a.send(ctx, ch, r))
 	}
-	return errors.Join(errs...)
+	return refs, errors.Join(errs...)
 }
 
 // dmChannel opens (or finds) the DM channel with a user; Discord returns the

@@ -129,11 +129,11 @@ type countingHandler struct {
 	changed chan struct{}
 }
 
-func (c *countingHandler) Delivered(ctx context.Context, r bot.Reply) error {
-	return c.h.Delivered(ctx, r)
+func (c *countingHandler) Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error {
+	return c.h.Delivered(ctx, r, ref)
 }
 
-func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error) {
+func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) (bot.Handled, error) {
 	c.mu.Lock()
 	hold := c.hold
 	c.entered++
@@ -143,13 +143,13 @@ func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) ([]bot.Reply
 	if hold != nil {
 		<-hold
 	}
-	replies, err := c.h.Handle(ctx, ev)
+	h, err := c.h.Handle(ctx, ev)
 	c.mu.Lock()
 	c.n++
 	close(c.changed)
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
-	return replies, err
+	return h, err
 }
 
 func (c *countingHandler) count() int {

@@ -2,7 +2,6 @@ package discord
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -45,11 +44,16 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 	}
 	upn, refusal := a.upn(ctx, u, u.Approver)
 	if refusal != "" {
-		_ = r.reply(bot.Reply{Text: refusal, Private: true}) // logged by reply
+		_, _ = r.reply(bot.Reply{Text: refusal}, true) // logged by reply
 		return
 	}
 	u.UPN = upn
-	ev.DeliveryID, ev.User, ev.Channel = i.ID, u, i.ChannelID
+	ev.DeliveryID, ev.User, ev.Channel, ev.Shared = i.ID, u, i.ChannelID, i.GuildID != ""
+	if r.component() && i.Message != nil {
+		ev.Clicked = ref(i.ChannelID, i.Message.ID)
+		ev.ClickedEphemeral = r.clickedEphemeral()
+		ev.ClickedPublic = i.GuildID != "" && !ev.ClickedEphemeral
+	}
 	r.run(ev)
 }
 
@@ -64,37 +68,19 @@ type responder struct {
 	acked    bool // the one callback was sent
 	original bool // a deferred (type 5) "thinking" message waits for content
 	origEph  bool // ... and it is ephemeral
-	replaced bool // the clicked message shows a reply already
 }
 
 func (r *responder) component() bool { return r.i.Type == discordgo.InteractionMessageComponent }
 
-// ephemeral: private replies always; in a guild channel the whole
-// conversation, so colleagues see nothing of it.
-func (r *responder) ephemeral(rep bot.Reply) bool { return rep.Private || r.i.GuildID != "" }
+func (r *responder) clickedEphemeral() bool {
+	return r.i.Message != nil && r.i.Message.Flags&discordgo.MessageFlagsEphemeral != 0
+}
 
-func (r *responder) flags(rep bot.Reply) discordgo.MessageFlags {
-	if r.ephemeral(rep) {
+func flags(ephemeral bool) discordgo.MessageFlags {
+	if ephemeral {
 		return discordgo.MessageFlagsEphemeral
 	}
 	return 0
-}
-
-// cardClick: the clicked message is public in a guild channel, so it is a
-// helpdesk card (the bot answers everything else in a guild ephemerally).
-func (r *responder) cardClick() bool {
-	return r.component() && r.i.GuildID != "" && (r.i.Message == nil || r.i.Message.Flags&discordgo.MessageFlagsEphemeral == 0)
-}
-
-// canReplace: a click's reply may take the place of the clicked message,
-// unless it is private and that message is not. On a helpdesk card that is
-// the decision, shown to the whole channel.
-func (r *responder) canReplace(rep bot.Reply) bool {
-	if !r.component() || !rep.Replace || rep.Audience != bot.ToUser || r.replaced {
-		return false
-	}
-	clickedEph := r.i.Message != nil && r.i.Message.Flags&discordgo.MessageFlagsEphemeral != 0
-	return !rep.Private || clickedEph
 }
 
 // run hands the event to the engine and answers with its replies, after a
@@ -129,33 +115,21 @@ func (r *responder) deferNow() {
 	r.a.log.Info("discord: interaction deferred: the engine is slow", "interaction", r.i.ID, "after", r.a.deferAfter)
 }
 
-// deliver sends the replies: for a click, the first that may replace the
-// clicked message does so (old buttons go with it), the others follow.
+// deliver sends each reply where the engine said and reports what it
+// became (see bot.Engine.Delivered).
 func (r *responder) deliver(replies []bot.Reply) {
-	for k, rep := range replies {
-		if r.canReplace(rep) {
-			r.delivered(rep, r.update(rep))
-			replies = slices.Delete(slices.Clone(replies), k, k+1)
-			break
-		}
-	}
-	decided := r.replaced && r.cardClick()
 	for _, rep := range replies {
-		switch {
-		case rep.Audience == bot.ToHelpdesk:
-			_ = r.a.helpdesk(r.ctx, rep) // logged by send
-		case decided && rep.Private && (rep.To.ID == "" || rep.To.ID == r.userID):
-			// The agent's next step after a decision on a card (the reason
-			// for a denial) happens in their DM with the bot: say it there.
-			// Refusals, with no decision, stay ephemeral next to the card.
-			r.delivered(rep, r.toDM(rep))
-		default:
-			r.delivered(rep, r.reply(rep))
+		ref, err := r.send(rep)
+		if err == nil {
+			err = r.a.handler.Delivered(r.ctx, rep, ref)
+		}
+		if err != nil {
+			r.a.log.Error("discord: send reply", "interaction", r.i.ID, "target", rep.Target.Kind.String(), "err", err)
 		}
 	}
 	if r.original {
 		// Nothing could fill the "thinking" message (a redelivery, or only
-		// private replies under a public one): remove it.
+		// ephemeral replies under a public one): remove it.
 		if err := r.a.session.InteractionResponseDelete(r.i, discordgo.WithContext(r.ctx)); err != nil {
 			r.a.log.Error("discord: delete deferred response", "interaction", r.i.ID, "err", err)
 		}
@@ -163,79 +137,111 @@ func (r *responder) deliver(replies []bot.Reply) {
 	}
 }
 
+// send maps a reply's target to the interaction's answers or a message.
+func (r *responder) send(rep bot.Reply) (bot.MessageRef, error) {
+	switch t := rep.Target; t.Kind {
+	case bot.ReplaceClicked:
+		return r.update(rep)
+	case bot.Ephemeral:
+		return r.reply(rep, true)
+	case bot.Chat:
+		return r.reply(rep, false)
+	case bot.DirectMessage:
+		ref, err := r.a.post(r.ctx, rep)
+		if err != nil && t.User.ID == r.userID {
+			// DMs from server members turned off: the clicker still
+			// sees it, privately, here.
+			r.a.log.Warn("discord: DM unreachable: answering ephemerally instead", "user", r.userID, "err", err)
+			return r.reply(rep, true)
+		}
+		return ref, err
+	}
+	return r.a.post(r.ctx, rep)
+}
+
 // update replaces the clicked message: type 7 as the first answer, else an
 // edit of the message after the type 6 acknowledgement. discordgo always
 // sends content, so the full message goes every time.
-func (r *responder) update(rep bot.Reply) error {
-	r.replaced = true
+func (r *responder) update(rep bot.Reply) (bot.MessageRef, error) {
 	msg := render(rep, r.a.log)
+	var err error
 	if !r.acked {
-		return r.callback(&discordgo.InteractionResponse{
+		err = r.callback(&discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseUpdateMessage,
 			Data: &discordgo.InteractionResponseData{Content: msg.Content, Components: msg.Components, AllowedMentions: noMentions()},
 		})
+	} else {
+		_, err = r.edit(msg)
 	}
-	return r.edit(msg)
-}
-
-// delivered reports a sent reply that carries a reset's result to the
-// engine, which otherwise sends it again later.
-func (r *responder) delivered(rep bot.Reply, err error) {
-	if err != nil || rep.Receipt == "" {
-		return
+	if err != nil || r.i.Message == nil {
+		return "", err
 	}
-	if err := r.a.handler.Delivered(r.ctx, rep); err != nil {
-		r.a.log.Error("discord: report a delivered result", "interaction", r.i.ID, "err", err)
-	}
+	return r.ref(rep, &discordgo.Message{ID: r.i.Message.ID, ChannelID: r.i.ChannelID}, r.clickedEphemeral()), nil
 }
 
 // reply posts a new message: the interaction's answer (type 4) if none was
 // sent yet, the deferred message if its visibility fits, else a follow-up.
-func (r *responder) reply(rep bot.Reply) error {
+func (r *responder) reply(rep bot.Reply, ephemeral bool) (bot.MessageRef, error) {
 	msg := render(rep, r.a.log)
+	var m *discordgo.Message
+	var err error
 	switch {
 	case !r.acked:
-		return r.callback(&discordgo.InteractionResponse{
+		err = r.callback(&discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Content: msg.Content, Components: msg.Components, Flags: r.flags(rep), AllowedMentions: noMentions()},
+			Data: &discordgo.InteractionResponseData{Content: msg.Content, Components: msg.Components, Flags: flags(ephemeral), AllowedMentions: noMentions()},
 		})
-	case r.original && (!r.ephemeral(rep) || r.origEph):
+		if err == nil && tracked(rep) {
+			// The answer's message ID comes only from asking for it.
+			m, err = r.a.session.InteractionResponse(r.i, discordgo.WithContext(r.ctx))
+		}
+	case r.original && ephemeral == r.origEph:
 		r.original = false
-		return r.edit(msg)
+		m, err = r.edit(msg)
 	default:
-		_, err := r.a.session.FollowupMessageCreate(r.i, true, &discordgo.WebhookParams{
-			Content: msg.Content, Components: msg.Components, Flags: r.flags(rep), AllowedMentions: noMentions(),
+		m, err = r.a.session.FollowupMessageCreate(r.i, true, &discordgo.WebhookParams{
+			Content: msg.Content, Components: msg.Components, Flags: flags(ephemeral), AllowedMentions: noMentions(),
 		}, discordgo.WithContext(r.ctx))
 		if err != nil {
 			r.a.log.Error("discord: follow-up message", "interaction", r.i.ID, "err", err)
 		}
-		return err
 	}
+	if err != nil || m == nil {
+		return "", err
+	}
+	return r.ref(rep, m, ephemeral), nil
 }
 
-// toDM posts a reply in the user's DM with the bot, or ephemerally here
-// when the DM cannot be reached (DMs from server members turned off).
-func (r *responder) toDM(rep bot.Reply) error {
-	ch, err := r.a.dmChannel(r.ctx, r.userID)
-	if err == nil {
-		err = r.a.send(r.ctx, ch, rep)
+// ref names a message this interaction answered with. An ephemeral
+// message can be changed only through the interaction's webhook, while its
+// token lives (15 minutes): its reference holds that token, so it is
+// handed out only for a reply the engine will change (a temporary
+// passcode), never otherwise.
+func (r *responder) ref(rep bot.Reply, m *discordgo.Message, ephemeral bool) bot.MessageRef {
+	switch {
+	case !ephemeral:
+		return ref(m.ChannelID, m.ID)
+	case tracked(rep):
+		return bot.MessageRef(webhookRef + r.i.AppID + "/" + r.i.Token + "/" + m.ID)
 	}
-	if err != nil {
-		r.a.log.Warn("discord: DM unreachable: answering ephemerally instead", "user", r.userID, "err", err)
-		return r.reply(rep)
-	}
-	return nil
+	return ""
 }
+
+// webhookRef starts the reference of an ephemeral message.
+const webhookRef = "wh/"
+
+// tracked: the engine wants the reply's message reference, to change it later.
+func tracked(rep bot.Reply) bool { return rep.Scrub != "" || rep.Card != "" }
 
 // edit changes the interaction's original message (@original).
-func (r *responder) edit(msg message) error {
-	_, err := r.a.session.InteractionResponseEdit(r.i, &discordgo.WebhookEdit{
+func (r *responder) edit(msg message) (*discordgo.Message, error) {
+	m, err := r.a.session.InteractionResponseEdit(r.i, &discordgo.WebhookEdit{
 		Content: &msg.Content, Components: &msg.Components, AllowedMentions: noMentions(),
 	}, discordgo.WithContext(r.ctx))
 	if err != nil {
 		r.a.log.Error("discord: edit interaction response", "interaction", r.i.ID, "err", err)
 	}
-	return err
+	return m, err
 }
 
 // callback sends the interaction's one response. It counts as sent even if
@@ -253,7 +259,7 @@ func (r *responder) callback(resp *discordgo.InteractionResponse) error {
 // privately to the approver.
 func (a *Adapter) link(ctx context.Context, r *responder, u bot.User, req request) {
 	say := func(key string, args ...string) {
-		_ = r.reply(bot.Reply{Text: text(u.Locale, key, args...), Private: true}) // logged by reply
+		_, _ = r.reply(bot.Reply{Text: text(u.Locale, key, args...)}, true) // logged by reply
 	}
 	if !u.Approver {
 		a.log.Warn("discord: link refused: not an approver", "by", u.ID)

@@ -191,12 +191,12 @@ func TestTexts(t *testing.T) {
 
 type refuseHandler struct{ t *testing.T }
 
-func (h refuseHandler) Handle(context.Context, bot.Event) ([]bot.Reply, error) {
+func (h refuseHandler) Handle(context.Context, bot.Event) (bot.Handled, error) {
 	h.t.Error("the engine was asked")
-	return nil, nil
+	return bot.Handled{}, nil
 }
 
-func (h refuseHandler) Delivered(context.Context, bot.Reply) error {
+func (h refuseHandler) Delivered(context.Context, bot.Reply, bot.MessageRef) error {
 	h.t.Error("the engine was told of a delivery")
 	return nil
 }

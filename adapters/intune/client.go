@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/internal/wallclock"
 )
@@ -86,7 +87,7 @@ func New(cfg Config, tokens TokenSource, opts ...Option) (*Client, error) {
 	c := &Client{
 		base:     base,
 		scopes:   []string{scope(base)},
-		selects:  strings.Join(deviceFields(beta(base)), ","),
+		selects:  strings.Join(device.Properties(beta(base)), ","),
 		timeout:  cfg.Timeout,
 		attempts: cfg.MaxAttempts,
 		tokens:   tokens,
@@ -113,20 +114,6 @@ func New(cfg Config, tokens TokenSource, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// deviceFields are the managedDevice properties bot.Device reads. v1.0 has
-// no deviceType and answers 400 to a $select naming it.
-func deviceFields(beta bool) []string {
-	f := []string{
-		"id", "deviceName", "operatingSystem", "osVersion", "managedDeviceOwnerType",
-		"userPrincipalName", "userId", "deviceEnrollmentType", "managementAgent", "model",
-		"manufacturer", "userDisplayName", "lastSyncDateTime", "complianceState", "isEncrypted",
-	}
-	if beta {
-		f = append(f, "deviceType")
-	}
-	return f
-}
-
 // maxPages bounds paging, should Graph hand out nextLinks forever.
 const maxPages = 50
 
@@ -136,12 +123,12 @@ const maxPages = 50
 // userPrincipalName} (https://learn.microsoft.com/graph/api/user-get), and
 // managedDevices is a relationship of that user
 // (https://learn.microsoft.com/graph/api/resources/intune-devices-user).
-func (c *Client) ListDevices(ctx context.Context, user string) ([]bot.Device, error) {
+func (c *Client) ListDevices(ctx context.Context, user string) ([]bot.DeviceRef, error) {
 	if user == "" {
 		return nil, &bot.Error{Code: ErrCodeNotFound, Err: fmt.Errorf("intune: list devices: the user has no user principal name or object ID")}
 	}
 	next := c.endpoint("users", user, "managedDevices") + "?$select=" + c.selects
-	var devices []bot.Device
+	var devices []bot.DeviceRef
 	for page := 1; next != ""; page++ {
 		if page > maxPages {
 			return nil, &bot.Error{Code: bot.ErrCodeInternal, Err: fmt.Errorf("intune: list devices of %s: more than %d pages", user, maxPages)}
@@ -150,14 +137,16 @@ func (c *Client) ListDevices(ctx context.Context, user string) ([]bot.Device, er
 			return nil, &bot.Error{Code: bot.ErrCodeInternal, Err: fmt.Errorf("intune: list devices of %s: %w", user, err)}
 		}
 		var body struct {
-			Value    []bot.Device `json:"value"`
-			NextLink string       `json:"@odata.nextLink"`
+			Value    []device.Managed `json:"value"`
+			NextLink string           `json:"@odata.nextLink"`
 		}
 		r := request{method: http.MethodGet, url: next, op: "list devices of " + user}
 		if err := c.send(ctx, r, &body); err != nil {
 			return nil, err
 		}
-		devices = append(devices, body.Value...)
+		for _, d := range body.Value {
+			devices = append(devices, d.Ref())
+		}
 		next = body.NextLink
 	}
 	return devices, nil

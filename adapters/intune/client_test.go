@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/bot"
 )
 
@@ -26,16 +27,10 @@ func TestListDevices(t *testing.T) {
 		if ids, want := deviceIDs(devices), []string{androidDevice, workDevice, iPhone, desktop}; !slices.Equal(ids, want) {
 			t.Fatalf("device IDs = %v, want %v", ids, want)
 		}
-		want := bot.Device{
-			ID: iPhone, Name: "Adele's iPhone", OperatingSystem: "iOS", OSVersion: "17.4.1",
-			OwnerType: "company", UPN: adele, UserID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", EnrollmentType: "userEnrollment", ManagementAgent: "mdm",
-			Model: "iPhone 14", Manufacturer: "Apple", UserDisplayName: "Adele Vance",
-			LastSyncDateTime: "2024-05-01T06:02:17Z", ComplianceState: "compliant",
+		want := bot.DeviceRef{
+			ID: iPhone, Name: "Adele's iPhone", Kind: bot.IOS, OSVersion: "17.4.1", Company: true,
+			OwnerID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", OwnerUPN: adele, LastSync: time.Date(2024, 5, 1, 6, 2, 17, 0, time.UTC),
 		}
-		if e := devices[2].IsEncrypted; e == nil || !*e {
-			t.Errorf("iPhone isEncrypted = %v, want true", e)
-		}
-		devices[2].IsEncrypted = nil
 		if devices[2] != want {
 			t.Errorf("iPhone = %+v\nwant %+v", devices[2], want)
 		}
@@ -47,7 +42,7 @@ func TestListDevices(t *testing.T) {
 		if reqs[0].Path != "/v1.0/users/"+adele+"/managedDevices" {
 			t.Errorf("first page path %s", reqs[0].Path)
 		}
-		if got, want := reqs[0].Query.Get("$select"), strings.Join(deviceFields(false), ","); got != want {
+		if got, want := reqs[0].Query.Get("$select"), strings.Join(device.Properties(false), ","); got != want {
 			t.Errorf("$select = %q, want %q", got, want)
 		}
 		if reqs[1].RawQuery != "$top=2&$skiptoken=opaque-skiptoken-value" {

@@ -14,7 +14,7 @@ type Config struct {
 	// URL is the Graph endpoint including its version. The default is beta:
 	// only beta reports deviceType and the androidEnterprise* enrollment
 	// types that tell Android Enterprise and Windows Phone devices apart
-	// (bot.Device.Kind). v1.0 works too, classifying those less precisely.
+	// (device.Managed.Kind). v1.0 works too, classifying those less precisely.
 	URL string `envconfig:"GRAPH_URL" default:"https://graph.microsoft.com/beta" desc:"Microsoft Graph endpoint with its version; beta (the default) reports deviceType, which tells Android Enterprise and Windows Phone devices apart; v1.0 works but classifies those as Android device administrator and Windows PCs; https://graph.microsoft.us/beta etc. for national clouds"`
 	// AuthorityURL is the Entra ID authority host, for national clouds, a
 	// private authority or tests. Empty means AZURE_AUTHORITY_HOST or the

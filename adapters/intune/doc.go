@@ -23,7 +23,7 @@
 // # beta or v1.0
 //
 // URL (PASSBOT_GRAPH_URL) defaults to https://graph.microsoft.com/beta.
-// bot.Device.Kind needs what only beta reports: v1.0's managedDevice has no
+// device.Managed.Kind needs what only beta reports: v1.0's managedDevice has no
 // deviceType and its deviceEnrollmentType has no androidEnterprise* values,
 // so on v1.0 an Android Enterprise work-profile device (deviceEnrollmentType
 // userEnrollment, no deviceType) classifies as Android device administrator

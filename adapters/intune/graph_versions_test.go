@@ -8,6 +8,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/adapters/intune/graphtest"
 	"github.com/passbot/passbot/bot"
 )
@@ -37,8 +38,8 @@ func TestDefaultURLIsBeta(t *testing.T) {
 func TestKindOnBetaAndV1(t *testing.T) {
 	const megan = "megan.bowen@contoso.com"
 	f := newFakeGraph(t, graphtest.WithoutFixtures(), graphtest.WithPageSize(3))
-	dev := func(name, os, version, typ string) bot.Device {
-		return bot.Device{Name: name, OperatingSystem: os, OSVersion: version, DeviceType: typ, OwnerType: "personal",
+	dev := func(name, os, version, typ string) device.Managed {
+		return device.Managed{Name: name, OperatingSystem: os, OSVersion: version, DeviceType: typ, OwnerType: "personal",
 			UPN: megan, EnrollmentType: "userEnrollment", ManagementAgent: "mdm"}
 	}
 	f.AddDevice(dev("Megan's Pixel", "Android", "14", "androidForWork"))
@@ -75,11 +76,8 @@ func TestKindOnBetaAndV1(t *testing.T) {
 			var kinds []bot.Kind
 			var modes []bot.ResetMode
 			for _, d := range devices {
-				kinds = append(kinds, d.Kind())
+				kinds = append(kinds, d.Kind)
 				modes = append(modes, d.Eligibility().Reset)
-				if tt.version == "v1.0" && d.DeviceType != "" {
-					t.Errorf("v1.0 reported deviceType %q of %s", d.DeviceType, d.Name)
-				}
 			}
 			if !slices.Equal(kinds, tt.wantKinds) || !slices.Equal(modes, tt.wantReset) {
 				t.Errorf("kinds %v, reset modes %v; want %v, %v", kinds, modes, tt.wantKinds, tt.wantReset)
@@ -93,7 +91,7 @@ func TestKindOnBetaAndV1(t *testing.T) {
 
 func TestListDevicesFollowsEveryPage(t *testing.T) {
 	f := newFakeGraph(t) // Adele's four fixture devices
-	extra := f.AddDevice(bot.Device{Name: "Adele's iPad", OperatingSystem: "iPadOS", OSVersion: "17.4", OwnerType: "personal", UPN: adele})
+	extra := f.AddDevice(device.Managed{Name: "Adele's iPad", OperatingSystem: "iPadOS", OSVersion: "17.4", OwnerType: "personal", UPN: adele})
 	c, _ := newClient(t, f, newFakeClock())
 	devices, err := c.ListDevices(t.Context(), adele)
 	if err != nil {

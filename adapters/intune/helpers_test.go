@@ -119,7 +119,7 @@ func newClientVia(t testing.TB, hc *http.Client, cfg Config, clock *fakeClock, o
 }
 
 // deviceIDs returns the IDs of devices, in order.
-func deviceIDs(devices []bot.Device) []string {
+func deviceIDs(devices []bot.DeviceRef) []string {
 	var ids []string
 	for _, d := range devices {
 		ids = append(ids, d.ID)

@@ -400,20 +400,33 @@ func TestSocketModeReconnectsOnDisconnect(t *testing.T) {
 	}
 }
 
+// TestNotify: each target the engine resolves for a follow-up maps to one
+// Slack call, and the reference returned names the message it became.
 func TestNotify(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, ModeSocket, "en-US")
-	err := h.a.Notify(context.Background(), []bot.Reply{
-		{Text: "approval card", Audience: bot.ToHelpdesk},
-		{Text: "for Lieke", To: bot.User{Platform: bot.Slack, ID: lieke}},
+	refs, err := h.a.Notify(context.Background(), []bot.Reply{
+		{Text: "approval card", Target: bot.Target{Kind: bot.HelpdeskChannel}},
+		{Text: "for Lieke", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Slack, ID: lieke}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.waitPost("C0HELPDESK", "approval card")
-	h.waitPost(liekeDM, "for Lieke")
-	if err := h.a.Notify(context.Background(), []bot.Reply{{Text: "to nobody"}}); err == nil {
-		t.Error("Notify without a recipient succeeded")
+	card := h.waitPost("C0HELPDESK", "approval card")
+	dm := h.waitPost(liekeDM, "for Lieke")
+	if want := []bot.MessageRef{bot.MessageRef("C0HELPDESK/" + card.Posted), bot.MessageRef(liekeDM + "/" + dm.Posted)}; !slices.Equal(refs, want) {
+		t.Errorf("refs %q, want %q", refs, want)
+	}
+	if _, err := h.a.Notify(context.Background(), []bot.Reply{{Text: "decided", Target: bot.Target{Kind: bot.UpdateRef, Ref: refs[0]}}}); err != nil {
+		t.Fatal(err)
+	}
+	if ups := h.updates("C0HELPDESK", card.Posted); len(ups) != 1 || ups[0].Text != "decided" {
+		t.Errorf("updates of the card: %+v", ups)
+	}
+	for _, bad := range []bot.Reply{{Text: "to nobody"}, {Text: "bad ref", Target: bot.Target{Kind: bot.UpdateRef, Ref: "nonsense"}}} {
+		if _, err := h.a.Notify(context.Background(), []bot.Reply{bad}); err == nil {
+			t.Errorf("Notify %q succeeded", bad.Text)
+		}
 	}
 }
 

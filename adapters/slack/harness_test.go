@@ -62,11 +62,11 @@ type countingHandler struct {
 	n atomic.Int64
 }
 
-func (c *countingHandler) Delivered(ctx context.Context, r bot.Reply) error {
-	return c.h.Delivered(ctx, r)
+func (c *countingHandler) Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error {
+	return c.h.Delivered(ctx, r, ref)
 }
 
-func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error) {
+func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) (bot.Handled, error) {
 	c.n.Add(1)
 	return c.h.Handle(ctx, ev)
 }

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,9 +26,9 @@ import (
 
 // Handler runs an event; *bot.Engine is one.
 type Handler interface {
-	Handle(ctx context.Context, ev bot.Event) ([]bot.Reply, error)
-	// Delivered reports a sent reply that has a Receipt.
-	Delivered(ctx context.Context, r bot.Reply) error
+	Handle(ctx context.Context, ev bot.Event) (bot.Handled, error)
+	// Delivered reports a sent reply and the message it became.
+	Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error
 }
 
 // Links finds the company account a Slack user proved by signing in
@@ -206,50 +205,61 @@ type origin struct {
 // with what identifies the event, never with reply text: a reply can hold a
 // temporary passcode.
 func (a *Adapter) dispatch(ctx context.Context, ev bot.Event, o origin) {
-	replies, err := a.handler.Handle(ctx, ev)
-	if err != nil {
-		a.log.Error("slack: handle event", "reason", bot.ErrorCode(err), "delivery", ev.DeliveryID, "user", ev.User.ID, "kind", ev.Kind.String(), "err", err)
+	if c := o.clicked; c != nil && c.MessageTs != "" {
+		ev.Clicked = ref(c.ChannelID, c.MessageTs)
+		ev.ClickedPublic = o.channelClick() != ""
+		ev.ClickedEphemeral = c.IsEphemeral
 	}
-	a.deliver(ctx, o, replies)
+	h, err := a.handler.Handle(ctx, ev)
+	if err != nil {
+		a.log.Error("slack: handle event", "reason", bot.ErrorCode(err), "outcome", h.Outcome, "delivery", ev.DeliveryID, "user", ev.User.ID, "kind", ev.Kind.String(), "err", err)
+	}
+	a.deliver(ctx, o, h.Replies)
 }
 
-// deliver sends the replies to an event in order.
-//
-// A click on a message in a channel (a helpdesk card) that the engine turned
-// away (not an approver, own request, already decided, stale) comes back as
-// private replies and none that replaces the card. Those are answered where
-// the click happened, ephemerally to the clicker through the click's
-// response_url: the agent sees why nothing happened next to the card, their
-// DM is not filled with refusals, and unlike chat.postEphemeral it works for
-// someone who reads a public channel without being a member. A click that
-// decided something continues in the clicker's DM (the deny reason is typed
-// there).
+// deliver sends each reply where the engine said and reports what it
+// became (the engine acts on that: see bot.Engine.Delivered).
 func (a *Adapter) deliver(ctx context.Context, o origin, replies []bot.Reply) {
-	refused := o.channelClick() != "" && !slices.ContainsFunc(replies, func(r bot.Reply) bool { return r.Replace })
 	for i, r := range replies {
-		var err error
-		switch {
-		case r.Audience == bot.ToHelpdesk:
-			err = a.postHelpdesk(ctx, r)
-		case r.To.ID != "" && r.To.ID != o.user.ID:
-			// Someone else's reply: never to this event's place.
-			err = a.postDM(ctx, r.To.ID, r)
-		case r.Replace && o.clicked != nil:
-			err = a.replace(ctx, o, r)
-		case refused && r.Private:
-			err = a.ephemeral(ctx, o, r)
-		default:
-			err = a.postTo(ctx, o, r)
-		}
-		if err == nil && r.Receipt != "" {
-			// Otherwise the engine sends the reset's result again later.
-			err = a.handler.Delivered(ctx, r)
+		ref, err := a.send(ctx, o, r)
+		if err == nil {
+			err = a.handler.Delivered(ctx, r, ref)
 		}
 		if err != nil {
-			a.log.Error("slack: send reply", "reply", i, "user", o.user.ID, "private", r.Private, "replace", r.Replace, "err", err)
+			a.log.Error("slack: send reply", "reply", i, "target", r.Target.Kind.String(), "user", o.user.ID, "err", err)
 		}
 	}
 }
+
+// send maps a reply's target to a Slack call and returns the message it
+// became ("" for an ephemeral one).
+func (a *Adapter) send(ctx context.Context, o origin, r bot.Reply) (bot.MessageRef, error) {
+	switch r.Target.Kind {
+	case bot.Chat:
+		return a.postTo(ctx, o, r)
+	case bot.ReplaceClicked:
+		return a.replace(ctx, o, r)
+	case bot.Ephemeral:
+		return a.ephemeral(ctx, o, r)
+	case bot.DirectMessage:
+		return a.postDM(ctx, r.Target.User.ID, r)
+	case bot.HelpdeskChannel:
+		if a.cfg.HelpdeskChannel == "" {
+			return "", errors.New("helpdesk reply but PASSBOT_HELPDESK_CHANNEL is not set")
+		}
+		return a.post(ctx, a.cfg.HelpdeskChannel, render(r))
+	case bot.UpdateRef:
+		channel, ts, ok := strings.Cut(string(r.Target.Ref), "/")
+		if !ok {
+			return "", fmt.Errorf("not a Slack message reference: %q", r.Target.Ref)
+		}
+		return r.Target.Ref, a.update(ctx, channel, ts, render(r))
+	}
+	return "", fmt.Errorf("reply without a target (%s)", r.Target.Kind)
+}
+
+// ref names a Slack message.
+func ref(channel, ts string) bot.MessageRef { return bot.MessageRef(channel + "/" + ts) }
 
 // channelClick returns the channel of the clicked message when it is a
 // (non-ephemeral) message in a channel rather than a DM: a helpdesk card.
@@ -262,13 +272,14 @@ func (o origin) channelClick() string {
 }
 
 // ephemeral shows a reply to the clicker only, in the channel of the click,
-// through the click's response_url; without one, or when it fails, the
-// reply goes to the clicker's DM.
-func (a *Adapter) ephemeral(ctx context.Context, o origin, r bot.Reply) error {
+// through the click's response_url: unlike chat.postEphemeral it works for
+// someone who reads a public channel without being a member. Without one,
+// or when it fails, the reply goes to the clicker's DM, as private.
+func (a *Adapter) ephemeral(ctx context.Context, o origin, r bot.Reply) (bot.MessageRef, error) {
 	if o.responseURL != "" {
 		_, _, err := a.api.PostMessageContext(ctx, "", append(render(r).options(), slackapi.MsgOptionResponseURL(o.responseURL, slackapi.ResponseTypeEphemeral))...)
 		if err == nil {
-			return nil
+			return "", nil
 		}
 		a.log.Warn("slack: ephemeral answer failed, posting to the DM instead", "user", o.user.ID, "err", err)
 	}
@@ -276,7 +287,7 @@ func (a *Adapter) ephemeral(ctx context.Context, o origin, r bot.Reply) error {
 }
 
 // postTo posts a reply in the user's DM with the bot.
-func (a *Adapter) postTo(ctx context.Context, o origin, r bot.Reply) error {
+func (a *Adapter) postTo(ctx context.Context, o origin, r bot.Reply) (bot.MessageRef, error) {
 	if o.dm != "" {
 		return a.post(ctx, o.dm, render(r))
 	}
@@ -284,67 +295,40 @@ func (a *Adapter) postTo(ctx context.Context, o origin, r bot.Reply) error {
 }
 
 // postDM posts a reply in the user's DM with the bot, opening it if needed.
-func (a *Adapter) postDM(ctx context.Context, userID string, r bot.Reply) error {
+func (a *Adapter) postDM(ctx context.Context, userID string, r bot.Reply) (bot.MessageRef, error) {
 	ch, err := a.dm(ctx, userID)
 	if err != nil {
-		return fmt.Errorf("open DM: %w", err)
+		return "", fmt.Errorf("open DM: %w", err)
 	}
 	return a.post(ctx, ch, render(r))
 }
 
-func (a *Adapter) post(ctx context.Context, channel string, m message) error {
-	_, _, err := a.api.PostMessageContext(ctx, channel, m.options()...)
-	return err
-}
-
-func (a *Adapter) postHelpdesk(ctx context.Context, r bot.Reply) error {
-	if a.cfg.HelpdeskChannel == "" {
-		return errors.New("helpdesk reply but PASSBOT_HELPDESK_CHANNEL is not set")
+func (a *Adapter) post(ctx context.Context, channel string, m message) (bot.MessageRef, error) {
+	ch, ts, err := a.api.PostMessageContext(ctx, channel, m.options()...)
+	if err != nil {
+		return "", err
 	}
-	return a.post(ctx, a.cfg.HelpdeskChannel, render(r))
+	return ref(ch, ts), nil
 }
 
-// replace puts the reply in place of the clicked message: chat.update in the
-// user's DM or in the channel of a helpdesk card, the interaction's
-// response_url for an ephemeral message. A private reply never replaces a
-// message in a channel, where everybody would see it; it goes to the DM, as
-// does a reply for a message anywhere else.
-func (a *Adapter) replace(ctx context.Context, o origin, r bot.Reply) error {
+// replace puts the reply in place of the clicked message: the interaction's
+// response_url for an ephemeral message, else chat.update; when that fails
+// the reply is posted next to it.
+func (a *Adapter) replace(ctx context.Context, o origin, r bot.Reply) (bot.MessageRef, error) {
 	c, m := o.clicked, render(r)
-	switch {
-	case c.IsEphemeral && o.responseURL != "":
-		_, _, err := a.api.PostMessageContext(ctx, "", append(m.options(), slackapi.MsgOptionReplaceOriginal(o.responseURL))...)
-		return err
-	case o.channelClick() != "":
-		if r.Private {
-			break
-		}
-		// A helpdesk card: the decision replaces it for the whole channel,
-		// and without buttons nobody can click it again.
-		err := a.update(ctx, c.ChannelID, c.MessageTs, m)
-		if err == nil {
-			return nil
-		}
-		a.log.Warn("slack: replace in channel failed, posting there instead", "user", o.user.ID, "channel", c.ChannelID, "err", err)
-		return a.post(ctx, c.ChannelID, m)
-	case c.MessageTs != "" && c.ChannelID != "":
-		dm := o.dm
-		if dm == "" {
-			var err error
-			if dm, err = a.dm(ctx, o.user.ID); err != nil {
-				return fmt.Errorf("open DM: %w", err)
-			}
-		}
-		if c.ChannelID != dm {
-			break
-		}
-		err := a.update(ctx, c.ChannelID, c.MessageTs, m)
-		if err == nil {
-			return nil
-		}
-		a.log.Warn("slack: replace failed, posting instead", "user", o.user.ID, "err", err)
+	if c == nil {
+		return a.postTo(ctx, o, r)
 	}
-	return a.postTo(ctx, o, r)
+	if c.IsEphemeral && o.responseURL != "" {
+		_, _, err := a.api.PostMessageContext(ctx, "", append(m.options(), slackapi.MsgOptionReplaceOriginal(o.responseURL))...)
+		return "", err
+	}
+	err := a.update(ctx, c.ChannelID, c.MessageTs, m)
+	if err == nil {
+		return ref(c.ChannelID, c.MessageTs), nil
+	}
+	a.log.Warn("slack: replace failed, posting instead", "user", o.user.ID, "channel", c.ChannelID, "err", err)
+	return a.post(ctx, c.ChannelID, m)
 }
 
 func (a *Adapter) update(ctx context.Context, channel, ts string, m message) error {
@@ -352,25 +336,18 @@ func (a *Adapter) update(ctx context.Context, channel, ts string, m message) err
 	return err
 }
 
-// Notify implements bot.Notifier: follow-ups go to each person's DM with the
-// bot, helpdesk replies to the helpdesk channel.
-func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) error {
+// Notify implements bot.Notifier: follow-ups, helpdesk cards and notices,
+// each sent where its target says.
+func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+	refs := make([]bot.MessageRef, len(replies))
 	var errs []error
-	for _, r := range replies {
+	for i, r := range replies {
 		var err error
-		switch {
-		case r.Audience == bot.ToHelpdesk:
-			err = a.postHelpdesk(ctx, r)
-		case r.To.ID == "":
-			err = errors.New("reply without a recipient")
-		default:
-			err = a.postDM(ctx, r.To.ID, r)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("slack: notify %s: %w", r.To.ID, err))
+		if refs[i], err = a.send(ctx, origin{}, r); err != nil {
+			errs = append(errs, fmt.Errorf("slack: notify (%s): %w", r.Target.Kind, err))
 		}
 	}
-	return errors.Join(errs...)
+	return refs, errors.Join(errs...)
 }
 
 // lang picks the language of the adapter's own hint texts from a Slack
@@ -386,7 +363,7 @@ func lang(locale string) string {
 // identityHint tells a person passbot could not look them up just now.
 func (a *Adapter) identityHint(ctx context.Context, o origin) {
 	text := hints["en"].identity + "\n" + hints["nl"].identity
-	if err := a.postTo(ctx, o, bot.Reply{Text: text, Private: true}); err != nil {
+	if _, err := a.postTo(ctx, o, bot.Reply{Text: text, Private: true}); err != nil {
 		a.log.Error("slack: send identity hint", "user", o.user.ID, "err", err)
 	}
 }

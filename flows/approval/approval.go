@@ -149,14 +149,31 @@ func (f *Flow) Decide(r *bot.Request, actor bot.User, action string, now time.Ti
 	if action == actApprove {
 		r.State = bot.RequestApproved
 		d.Approved = true
-		d.Actor = []bot.Reply{{Text: f.cardText(r) + "\n" + f.hd("approval.approved", "agent", who(&decider)), Replace: true}}
+		d.Actor = []bot.Reply{{Text: f.Closed(r).Text, Replace: true}}
 		d.Requester = []bot.Reply{{Text: f.emp(r, "request.approved", "agent", who(&decider))}}
 		return d
 	}
 	r.State = bot.RequestDenied
-	d.Actor = []bot.Reply{{Text: f.cardText(r) + "\n" + f.hd("approval.denied", "agent", who(&decider)), Replace: true}}
+	d.Actor = []bot.Reply{{Text: f.Closed(r).Text, Replace: true}}
 	d.Requester = []bot.Reply{{Text: f.emp(r, "request.denied", "agent", who(&decider))}}
 	return d
+}
+
+// Closed implements bot.ApprovalFlow: the card of a decided request,
+// without buttons, saying what became of it.
+func (f *Flow) Closed(r *bot.Request) bot.Reply {
+	var line string
+	switch r.State {
+	case bot.RequestApproved:
+		line = f.hd("approval.approved", "agent", who(r.Decider))
+	case bot.RequestDenied:
+		line = f.hd("approval.denied", "agent", who(r.Decider))
+	case bot.RequestWithdrawn:
+		line = f.hd("approval.closed.withdrawn")
+	default:
+		line = f.hd("approval.closed.expired")
+	}
+	return bot.Reply{Audience: bot.ToHelpdesk, Text: f.cardText(r) + "\n" + line}
 }
 
 // withdraw lets the requester take back a request still waiting for the

@@ -132,6 +132,8 @@ var en = map[string]string{
 	"approval.withdrawn":        "↩️ Request {id} from {requester} for {name} was withdrawn by the employee.",
 	"approval.approved":         "✅ Approved by {agent}.",
 	"approval.denied":           "❌ Denied by {agent}.",
+	"approval.closed.withdrawn": "↩️ Withdrawn by the employee.",
+	"approval.closed.expired":   "⌛ Closed without a decision.",
 	"approval.askreason":        "Type the reason for denying the request of {requester} here, in your direct messages with me; I will send it to them.",
 	"approval.reasonsent":       "I sent your reason to the employee.",
 	"approval.escalated":        "⏰ Waiting for a decision for {waited}:",

@@ -132,6 +132,8 @@ var nl = map[string]string{
 	"approval.withdrawn":        "↩️ Aanvraag {id} van {requester} voor {name} is door de medewerker ingetrokken.",
 	"approval.approved":         "✅ Goedgekeurd door {agent}.",
 	"approval.denied":           "❌ Afgewezen door {agent}.",
+	"approval.closed.withdrawn": "↩️ Ingetrokken door de medewerker.",
+	"approval.closed.expired":   "⌛ Gesloten zonder beslissing.",
 	"approval.askreason":        "Typ hier, in uw privéberichten met mij, de reden waarom u de aanvraag van {requester} afwijst; ik stuur die naar hen door.",
 	"approval.reasonsent":       "Ik heb uw reden naar de medewerker gestuurd.",
 	"approval.escalated":        "⏰ Wacht al {waited} op een beslissing:",

@@ -9,8 +9,8 @@ import (
 	"github.com/passbot/passbot/bot"
 )
 
-// synced is a lastSyncDateTime d before t0.
-func synced(d time.Duration) string { return t0.Add(-d).Format(time.RFC3339) }
+// synced is a last check-in d before t0.
+func synced(d time.Duration) time.Time { return t0.Add(-d) }
 
 const day = 24 * time.Hour
 
@@ -18,7 +18,7 @@ const day = 24 * time.Hour
 // says, what a done reset tells its owner, and whether it can be locked.
 type kindCase struct {
 	name    string
-	d       bot.Device
+	d       bot.DeviceRef
 	actions []string            // the card's buttons
 	card    map[string][]string // per language, texts the card holds
 	outcome map[string][]string // per language, texts of a done reset; nil: no reset path
@@ -26,93 +26,93 @@ type kindCase struct {
 
 var kindCases = []kindCase{
 	{"Android device administrator 6.0.1, checked in an hour ago",
-		bot.Device{OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "personal", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "6.0.1", LastSync: synced(time.Hour)},
 		[]string{actReset, actBack, actCancel},
 		map[string][]string{"en": {"Android 6.0.1", "Last check-in with Intune: 2026-11-25 08:00 UTC (1 hour ago)."},
 			"nl": {"Laatst gesynchroniseerd met Intune: 2026-11-25 08:00 UTC (1 uur geleden)."}},
 		map[string][]string{"en": {"Your temporary passcode (letters and numbers) is: T3mpPass"}, "nl": {"Uw tijdelijke wachtwoordcode (letters en cijfers) is: T3mpPass"}}},
 	{"Android device administrator, silent for 8 days: warned",
-		bot.Device{OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "personal", LastSyncDateTime: synced(8*day + time.Hour)},
+		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "6.0.1", LastSync: synced(8*day + time.Hour)},
 		[]string{actReset, actBack, actCancel},
 		map[string][]string{"en": {"(8 days ago)", "has not checked in with Intune for 8 days", "only when it next connects"},
 			"nl": {"(8 dagen geleden)", "al 8 dagen niet bij Intune gemeld", "pas uit als het apparaat weer verbinding maakt"}},
 		map[string][]string{"en": {"temporary passcode (letters and numbers)"}, "nl": {"tijdelijke wachtwoordcode (letters en cijfers)"}}},
 	{"Android device administrator, silent for 40 days: helpdesk",
-		bot.Device{OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "personal", LastSyncDateTime: synced(40 * day)},
+		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "6.0.1", LastSync: synced(40 * day)},
 		[]string{actRequest, actBack, actCancel},
 		map[string][]string{"en": {"has not checked in with Intune for 40 days", "the helpdesk decides"},
 			"nl": {"al 40 dagen niet bij Intune gemeld", "het ondersteuningsteam beslist"}},
 		map[string][]string{"en": {"temporary passcode (letters and numbers)"}, "nl": {"tijdelijke wachtwoordcode (letters en cijfers)"}}},
 	{"Android device administrator 7.0: factory reset",
-		bot.Device{OperatingSystem: "Android", OSVersion: "7.0", OwnerType: "personal", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "7.0", LastSync: synced(time.Hour)},
 		[]string{actBack, actCancel},
 		map[string][]string{"en": {"Android 7.0 and later", "factory settings"}, "nl": {"Android 7.0 en hoger", "fabrieksinstellingen"}},
 		nil},
 	{"personally owned work profile, Android 14",
-		bot.Device{OperatingSystem: "Android", OSVersion: "14", DeviceType: "androidForWork", OwnerType: "personal", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.AndroidWorkProfile, OSVersion: "14", LastSync: synced(time.Hour)},
 		[]string{actRequest, actBack, actCancel},
 		map[string][]string{"en": {"Android Enterprise work profile 14", "passcode of the work profile", "not the passcode of the device", "notification"},
 			"nl": {"wachtwoordcode van het werkprofiel", "niet die van het apparaat zelf", "melding"}},
 		map[string][]string{"en": {"The work profile passcode of Test device was reset", "temporary work profile passcode is: T3mpPass", "notification"},
 			"nl": {"De wachtwoordcode van het werkprofiel op Test device is opnieuw ingesteld", "T3mpPass", "melding"}}},
 	{"personally owned work profile below Android 8.0: not supported",
-		bot.Device{OperatingSystem: "Android", OSVersion: "7.1.2", DeviceType: "androidForWork", OwnerType: "personal", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.AndroidWorkProfile, OSVersion: "7.1.2", LastSync: synced(time.Hour)},
 		[]string{actBack, actCancel},
 		map[string][]string{"en": {"from Android 8.0 on", "runs Android 7.1.2"}, "nl": {"vanaf Android 8.0", "heeft Android 7.1.2"}},
 		nil},
 	{"corporate-owned work profile",
-		bot.Device{OperatingSystem: "Android", OSVersion: "14", EnrollmentType: "androidEnterpriseCorporateWorkProfile", OwnerType: "company", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.AndroidCorporateWorkProfile, OSVersion: "14", Company: true, LastSync: synced(time.Hour)},
 		[]string{actRequest, actLock, actBack, actCancel},
 		map[string][]string{"en": {"Android Enterprise corporate work profile", "company-owned", "passcode of the work profile"},
 			"nl": {"Android Enterprise zakelijk werkprofiel", "bedrijfseigendom", "wachtwoordcode van het werkprofiel"}},
 		map[string][]string{"en": {"work profile passcode of Test device was reset"}, "nl": {"wachtwoordcode van het werkprofiel"}}},
 	{"fully managed",
-		bot.Device{OperatingSystem: "Android", OSVersion: "14", EnrollmentType: "androidEnterpriseFullyManaged", OwnerType: "company", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.AndroidEnterprise, OSVersion: "14", Company: true, LastSync: synced(time.Hour)},
 		[]string{actRequest, actLock, actBack, actCancel},
 		map[string][]string{"en": {"Android Enterprise 14", "passcode of the work profile"}, "nl": {"wachtwoordcode van het werkprofiel"}},
 		map[string][]string{"en": {"work profile passcode of Test device was reset"}, "nl": {"wachtwoordcode van het werkprofiel"}}},
 	{"dedicated: the device passcode",
-		bot.Device{OperatingSystem: "Android", OSVersion: "13", EnrollmentType: "androidEnterpriseDedicatedDevice", OwnerType: "company", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.AndroidDedicated, OSVersion: "13", Company: true, LastSync: synced(time.Hour)},
 		[]string{actRequest, actLock, actBack, actCancel},
 		map[string][]string{"en": {"Android Enterprise dedicated device 13"}, "nl": {"Android Enterprise toegewezen apparaat 13"}},
 		map[string][]string{"en": {"Your temporary passcode (letters and numbers) is: T3mpPass"}, "nl": {"Uw tijdelijke wachtwoordcode (letters en cijfers) is: T3mpPass"}}},
 	{"AOSP, known by its management agent",
-		bot.Device{OperatingSystem: "Android", OSVersion: "12", ManagementAgent: "intuneAosp", OwnerType: "company", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.AOSP, OSVersion: "12", Company: true, LastSync: synced(time.Hour)},
 		[]string{actRequest, actLock, actBack, actCancel},
 		map[string][]string{"en": {"Android (AOSP) 12"}, "nl": {"Android (AOSP) 12"}},
 		map[string][]string{"en": {"temporary passcode (letters and numbers)"}, "nl": {"tijdelijke wachtwoordcode (letters en cijfers)"}}},
 	{"personal iPhone",
-		bot.Device{OperatingSystem: "iOS", OSVersion: "17.4", OwnerType: "personal", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.IOS, OSVersion: "17.4", LastSync: synced(time.Hour)},
 		[]string{actReset, actLock, actBack, actCancel},
 		map[string][]string{"en": {"iOS/iPadOS 17.4"}, "nl": {"iOS/iPadOS 17.4"}},
 		map[string][]string{"en": {"No temporary passcode was set", "Touch ID"}, "nl": {"Er is geen tijdelijke wachtwoordcode gemaakt", "Touch ID"}}},
 	{"corporate-owned iPhone",
-		bot.Device{OperatingSystem: "iOS", OSVersion: "17.4", OwnerType: "company", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.IOS, OSVersion: "17.4", Company: true, LastSync: synced(time.Hour)},
 		[]string{actRequest, actLock, actBack, actCancel},
 		map[string][]string{"en": {"company-owned"}, "nl": {"bedrijfseigendom"}},
 		map[string][]string{"en": {"No temporary passcode was set"}, "nl": {"Er is geen tijdelijke wachtwoordcode gemaakt"}}},
 	{"iOS User Enrollment",
-		bot.Device{OperatingSystem: "iOS", OSVersion: "17.4", EnrollmentType: "appleUserEnrollment", OwnerType: "personal"},
+		bot.DeviceRef{Kind: bot.IOSUserEnrollment, OSVersion: "17.4"},
 		[]string{actLock, actBack, actCancel},
 		map[string][]string{"en": {"User Enrollment", "Intune reports no check-in time"}, "nl": {"gebruikersinschrijving", "Intune meldt geen synchronisatietijd"}},
 		nil},
 	{"Windows 10 Mobile: Intune support ended",
-		bot.Device{OperatingSystem: "Windows", OSVersion: "10.0.15063.1868", DeviceType: "windowsPhone", OwnerType: "personal"},
+		bot.DeviceRef{Kind: bot.Windows10Mobile, OSVersion: "10.0.15063.1868"},
 		[]string{actRequest, actBack, actCancel},
 		map[string][]string{"en": {"Intune no longer supports Windows 10 Mobile"}, "nl": {"Intune ondersteunt Windows 10 Mobile niet meer"}},
 		map[string][]string{"en": {"(letters and numbers)", "Windows Hello"}, "nl": {"(letters en cijfers)", "Windows Hello"}}},
 	{"Windows Phone 8.1, silent for two years",
-		bot.Device{OperatingSystem: "Windows", OSVersion: "8.10.15148.160", DeviceType: "windowsPhone", OwnerType: "personal", LastSyncDateTime: synced(730 * day)},
+		bot.DeviceRef{Kind: bot.WindowsPhone81, OSVersion: "8.10.15148.160", LastSync: synced(730 * day)},
 		[]string{actRequest, actBack, actCancel},
 		map[string][]string{"en": {"for 730 days"}, "nl": {"al 730 dagen"}},
 		map[string][]string{"en": {"Your temporary passcode (numbers) is: T3mpPass"}, "nl": {"(cijfers)"}}},
 	{"Windows PC",
-		bot.Device{OperatingSystem: "Windows", OSVersion: "10.0.22631", DeviceType: "desktop", OwnerType: "company", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.WindowsPC, OSVersion: "10.0.22631", Company: true, LastSync: synced(time.Hour)},
 		[]string{actBack, actCancel},
 		map[string][]string{"en": {"cannot reset the passcode of this device (Windows)"}, "nl": {"(Windows) niet opnieuw instellen"}},
 		nil},
 	{"Mac",
-		bot.Device{OperatingSystem: "macOS", OSVersion: "14.4", OwnerType: "company", LastSyncDateTime: synced(time.Hour)},
+		bot.DeviceRef{Kind: bot.MacOS, OSVersion: "14.4", Company: true, LastSync: synced(time.Hour)},
 		[]string{actLock, actBack, actCancel},
 		map[string][]string{"en": {"(macOS)"}, "nl": {"(macOS)"}},
 		nil},
@@ -156,7 +156,7 @@ func TestEveryDeviceKindAndState(t *testing.T) {
 }
 
 // pickCard lists d and picks it, returning its card.
-func pickCard(t *testing.T, lang string, d bot.Device) bot.Reply {
+func pickCard(t *testing.T, lang string, d bot.DeviceRef) bot.Reply {
 	t.Helper()
 	s := startWith(t, New(Config{Support: "helpdesk@contoso.com", Approvals: true}), lang, d)
 	s.press(actDevice, "0")
@@ -165,7 +165,7 @@ func pickCard(t *testing.T, lang string, d bot.Device) bot.Reply {
 
 // toWithYou picks d and walks to the device-with-you question: through the
 // sign-out banner, or through an approved helpdesk request.
-func toWithYou(t *testing.T, lang string, d bot.Device, card bot.Reply) *session {
+func toWithYou(t *testing.T, lang string, d bot.DeviceRef, card bot.Reply) *session {
 	t.Helper()
 	s := startWith(t, New(Config{Support: "helpdesk@contoso.com", Approvals: true}), lang, d)
 	s.press(actDevice, "0")
@@ -193,7 +193,7 @@ func approve(s *session, lang string) {
 
 // checkLock presses Remote Lock: it asks first, and a Mac's confirmation
 // speaks of the recovery PIN.
-func checkLock(t *testing.T, lang string, d bot.Device) {
+func checkLock(t *testing.T, lang string, d bot.DeviceRef) {
 	t.Helper()
 	s := startWith(t, New(Config{Support: "helpdesk@contoso.com", Approvals: true}), lang, d)
 	s.press(actDevice, "0")
@@ -203,7 +203,7 @@ func checkLock(t *testing.T, lang string, d bot.Device) {
 		t.Fatalf("Remote Lock did not ask first: %+v, commands %+v", r, s.out.Commands)
 	}
 	pin := map[string]string{"en": "6-digit recovery PIN", "nl": "herstelpincode van 6 cijfers"}[lang]
-	if strings.Contains(r.Text, pin) != (d.Kind() == bot.MacOS) {
+	if strings.Contains(r.Text, pin) != (d.Kind == bot.MacOS) {
 		t.Errorf("lock confirmation %q and the recovery PIN", r.Text)
 	}
 	s.press(actLockOK, "")
@@ -214,7 +214,7 @@ func checkLock(t *testing.T, lang string, d bot.Device) {
 
 // checkLost answers No and reports the device lost: the helpdesk gets who,
 // which device, when and its last check-in; the owner is told what next.
-func checkLost(t *testing.T, lang string, d bot.Device, card bot.Reply) {
+func checkLost(t *testing.T, lang string, d bot.DeviceRef, card bot.Reply) {
 	t.Helper()
 	s := toWithYou(t, lang, d, card)
 	s.press(actNo, "")
@@ -231,8 +231,8 @@ func checkLost(t *testing.T, lang string, d bot.Device, card bot.Reply) {
 		t.Fatalf("replies %+v, want the helpdesk notice and the owner's", s.out.Replies)
 	}
 	checkin := "Last check-in: Intune reports no check-in time"
-	if d.LastSyncDateTime != "" {
-		checkin = "Last check-in: " + d.Ref().LastSync.Format(stamp) + " UTC"
+	if !d.LastSync.IsZero() {
+		checkin = "Last check-in: " + d.LastSync.Format(stamp) + " UTC"
 	}
 	wantText(t, s.out.Replies[0].Text, "Device reported lost", "adele.vance@contoso.com", "Test device", "Reported: 2026-11-25 09:00 UTC", checkin)
 	next := map[string]string{"en": "They will contact you", "nl": "Zij nemen contact met u op"}[lang]
@@ -359,9 +359,8 @@ func TestASecondMacLockIsRefusedUntilThePINIsUsed(t *testing.T) {
 }
 
 func TestLockWarnsWhenTheDeviceMayHaveNoPasscode(t *testing.T) {
-	no := false
 	d := devices["ios"]
-	d.IsEncrypted = &no
+	d.Unencrypted = true
 	s := start(t, "en", d)
 	s.press(actDevice, "0")
 	s.press(actLock, "")
@@ -370,7 +369,7 @@ func TestLockWarnsWhenTheDeviceMayHaveNoPasscode(t *testing.T) {
 	s.press(actDevice, "0")
 	s.press(actLock, "")
 	if strings.Contains(s.reply().Text, "not encrypted") {
-		t.Error("a device Graph said nothing about is called unencrypted")
+		t.Error("a device not reported unencrypted is called unencrypted")
 	}
 }
 

@@ -18,19 +18,19 @@ func newFlow() *Flow { return New(Config{Support: "helpdesk@contoso.com", SignIn
 const owner = "adele.vance@contoso.com"
 
 // devices holds one device of every case of the Company Portal guide and of
-// Intune's documentation, in Graph's managedDevice shape.
-var devices = map[string]bot.Device{
-	"android6":  {ID: "a6", Name: "Galaxy S7", OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "personal"},
-	"android10": {ID: "a10", Name: "Pixel 4", OperatingSystem: "Android", OSVersion: "10", OwnerType: "personal"},
-	"ios":       {ID: "i1", Name: "iPhone", OperatingSystem: "iOS", OSVersion: "17.4", OwnerType: "personal"},
-	"w10m":      {ID: "w10", Name: "Lumia 950", OperatingSystem: "Windows", OSVersion: "10.0.15063", DeviceType: "windowsPhone", OwnerType: "personal"},
-	"wp81":      {ID: "w81", Name: "Lumia 735", OperatingSystem: "Windows", OSVersion: "8.10.15148.160", DeviceType: "windowsPhone", OwnerType: "personal"},
-	"company":   {ID: "c1", Name: "Work Galaxy", OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "company"},
-	"workprof":  {ID: "wp", Name: "Work profile Pixel", OperatingSystem: "Android", OSVersion: "14", DeviceType: "androidForWork", OwnerType: "personal"},
-	"windowspc": {ID: "pc", Name: "Surface", OperatingSystem: "Windows", OSVersion: "10.0.22631", DeviceType: "desktop", OwnerType: "personal"},
-	"macos":     {ID: "mac", Name: "MacBook", OperatingSystem: "macOS", OSVersion: "14.4", OwnerType: "personal"},
-	"iosuser":   {ID: "iu", Name: "BYOD iPhone", OperatingSystem: "iOS", OSVersion: "17.4", EnrollmentType: "appleUserEnrollment", OwnerType: "personal"},
-	"dedicated": {ID: "de", Name: "Kiosk tablet", OperatingSystem: "Android", OSVersion: "13", EnrollmentType: "androidEnterpriseDedicatedDevice", OwnerType: "company"},
+// Intune's documentation, as a device backend lists them.
+var devices = map[string]bot.DeviceRef{
+	"android6":  {ID: "a6", Name: "Galaxy S7", Kind: bot.AndroidAdmin, OSVersion: "6.0.1"},
+	"android10": {ID: "a10", Name: "Pixel 4", Kind: bot.AndroidAdmin, OSVersion: "10"},
+	"ios":       {ID: "i1", Name: "iPhone", Kind: bot.IOS, OSVersion: "17.4"},
+	"w10m":      {ID: "w10", Name: "Lumia 950", Kind: bot.Windows10Mobile, OSVersion: "10.0.15063"},
+	"wp81":      {ID: "w81", Name: "Lumia 735", Kind: bot.WindowsPhone81, OSVersion: "8.10.15148.160"},
+	"company":   {ID: "c1", Name: "Work Galaxy", Kind: bot.AndroidAdmin, OSVersion: "6.0.1", Company: true},
+	"workprof":  {ID: "wp", Name: "Work profile Pixel", Kind: bot.AndroidWorkProfile, OSVersion: "14"},
+	"windowspc": {ID: "pc", Name: "Surface", Kind: bot.WindowsPC, OSVersion: "10.0.22631"},
+	"macos":     {ID: "mac", Name: "MacBook", Kind: bot.MacOS, OSVersion: "14.4"},
+	"iosuser":   {ID: "iu", Name: "BYOD iPhone", Kind: bot.IOSUserEnrollment, OSVersion: "17.4"},
+	"dedicated": {ID: "de", Name: "Kiosk tablet", Kind: bot.AndroidDedicated, OSVersion: "13", Company: true},
 }
 
 // trigger is the opening line in each language.
@@ -44,12 +44,12 @@ type session struct {
 	out bot.Outcome
 }
 
-func start(t *testing.T, lang string, ds ...bot.Device) *session {
+func start(t *testing.T, lang string, ds ...bot.DeviceRef) *session {
 	t.Helper()
 	return startWith(t, newFlow(), lang, ds...)
 }
 
-func startWith(t *testing.T, f *Flow, lang string, ds ...bot.Device) *session {
+func startWith(t *testing.T, f *Flow, lang string, ds ...bot.DeviceRef) *session {
 	t.Helper()
 	s := &session{t: t, f: f, now: t0,
 		c: &bot.Conversation{ID: "old", Owner: bot.User{Platform: bot.Console, ID: "u1", UPN: "adele.vance@contoso.com"}}}
@@ -62,7 +62,7 @@ func startWith(t *testing.T, f *Flow, lang string, ds ...bot.Device) *session {
 	}
 	s.c.ID = "conv"
 	for i := range ds {
-		ds[i].UPN = owner
+		ds[i].OwnerUPN = owner
 	}
 	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpList}, Devices: ds})
 	return s
@@ -185,7 +185,7 @@ func TestCancelWithNothingOpenWithdrawsRequests(t *testing.T) {
 	}
 	none := f.Step(c, bot.Input{Kind: bot.Result, Result: &bot.CommandResult{Command: out.Commands[0]}}, t0)
 	wantText(t, none.Replies[0].Text, "no open request")
-	r := bot.Request{ID: "R1", Device: devices["company"].Ref()}
+	r := bot.Request{ID: "R1", Device: devices["company"]}
 	took := f.Step(c, bot.Input{Kind: bot.Result, Result: &bot.CommandResult{Command: out.Commands[0], Requests: []bot.Request{r}}}, t0)
 	wantText(t, took.Replies[0].Text, "Your request for Work Galaxy was withdrawn")
 }
@@ -207,7 +207,7 @@ func TestTypedCommands(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := devices["android6"].Ref()
+			d := devices["android6"]
 			c := &bot.Conversation{ID: "x", Step: tc.step, Device: &d, Owner: bot.User{ID: "u", Locale: tc.locale}}
 			out := newFlow().Step(c, bot.Input{Kind: bot.Text, Text: tc.line}, t0)
 			if len(out.Replies) != 1 || len(out.Commands) != 0 {
@@ -253,7 +253,7 @@ func TestDeviceList(t *testing.T) {
 		wantText(t, s.reply().Text, "try again in a minute")
 	})
 	t.Run("capped for the platforms' button limits", func(t *testing.T) {
-		many := make([]bot.Device, 30)
+		many := make([]bot.DeviceRef, 30)
 		for i := range many {
 			many[i] = devices["ios"]
 		}
@@ -405,7 +405,7 @@ func TestBackReturnsToTheDeviceList(t *testing.T) {
 	if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpList || s.c.Device != nil {
 		t.Fatalf("Back: commands %+v device %+v, want a fresh device list", s.out.Commands, s.c.Device)
 	}
-	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpList}, Devices: []bot.Device{devices["android6"], devices["ios"]}})
+	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpList}, Devices: []bot.DeviceRef{devices["android6"], devices["ios"]}})
 	if r := s.reply(); len(r.Buttons) != 3 || !r.Replace || s.c.Step != stepDevices {
 		t.Errorf("reply %+v step %q", r, s.c.Step)
 	}
@@ -498,7 +498,7 @@ func TestResetResultPerPlatform(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.device+"/"+tc.lang, func(t *testing.T) {
 			s := start(t, tc.lang, devices[tc.device])
-			d := devices[tc.device].Ref()
+			d := devices[tc.device]
 			s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d},
 				Reset: bot.ResetResult{State: bot.ActionDone, Passcode: tc.passcode}})
 			if len(s.out.Replies) != 2 {
@@ -532,7 +532,7 @@ func TestResetResultPerPlatform(t *testing.T) {
 
 func TestPendingResetIsPolledUntilDone(t *testing.T) {
 	s := start(t, "en", devices["android6"])
-	d := devices["android6"].Ref()
+	d := devices["android6"]
 	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Reset: bot.ResetResult{State: bot.ActionPending}})
 	wantText(t, s.reply().Text, "was sent", "as soon as the device reports back")
 	if len(s.out.FollowUps) != 1 || s.out.FollowUps[0].Kind != FollowPoll || s.out.FollowUps[0].Attempt != 1 {
@@ -568,7 +568,7 @@ func TestPendingResetIsPolledUntilDone(t *testing.T) {
 }
 
 func TestFollowUps(t *testing.T) {
-	d := devices["w10m"].Ref()
+	d := devices["w10m"]
 	cases := []struct{ kind, lang, want string }{
 		{FollowReminder, "en", "change it in your device Settings"},
 		{FollowReminder, "nl", "Wijzig die via Instellingen"},
@@ -600,7 +600,7 @@ func TestNoticesInBothLanguages(t *testing.T) {
 func TestTextsFollowTheConfiguredSignInTTL(t *testing.T) {
 	f := New(Config{SignIn: true, SignInTTL: 10 * time.Minute})
 	c := &bot.Conversation{ID: "c", Step: stepCard, Owner: bot.User{ID: "u"}}
-	d := devices["android6"].Ref()
+	d := devices["android6"]
 	c.Device = &d
 	out := f.Step(c, bot.Input{Kind: bot.Pressed, Action: actReset}, t0)
 	wantText(t, out.Replies[0].Text, "works for 10 minutes")
@@ -612,7 +612,7 @@ func TestTextsFollowTheConfiguredSignInTTL(t *testing.T) {
 
 func TestAPassingGraphErrorKeepsPolling(t *testing.T) {
 	s := start(t, "en", devices["android6"])
-	d := devices["android6"].Ref()
+	d := devices["android6"]
 	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpResetStatus, Device: d, Attempt: 3}, Err: &bot.Error{Code: bot.ErrCodeUnavailable}})
 	if len(s.out.Replies) != 0 || len(s.out.FollowUps) != 1 || s.out.FollowUps[0].Kind != FollowPoll || s.out.FollowUps[0].Attempt != 4 {
 		t.Errorf("replies %+v follow-ups %+v: want a silent next poll", s.out.Replies, s.out.FollowUps)
@@ -621,7 +621,7 @@ func TestAPassingGraphErrorKeepsPolling(t *testing.T) {
 
 func TestAnApprovalAllowsOneReset(t *testing.T) {
 	s := start(t, "en", devices["company"])
-	d := devices["company"].Ref()
+	d := devices["company"]
 	d.OwnerUPN = owner
 	r := &bot.Request{ID: "R1", Device: d, State: bot.RequestApproved}
 	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Approved, Request: r}, t0)
@@ -650,7 +650,7 @@ func TestAFailedEnterpriseResetNamesThePasscodePolicy(t *testing.T) {
 		"dedicated": "wachtwoordcodebeleid",
 	} {
 		s := start(t, "nl", devices[device])
-		d := devices[device].Ref()
+		d := devices[device]
 		s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Reset: bot.ResetResult{State: bot.ActionFailed}})
 		wantText(t, s.reply().Text, want)
 	}
@@ -658,7 +658,7 @@ func TestAFailedEnterpriseResetNamesThePasscodePolicy(t *testing.T) {
 
 func TestPollsAskForThisResetOnly(t *testing.T) {
 	s := start(t, "en", devices["android6"])
-	d := devices["android6"].Ref()
+	d := devices["android6"]
 	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Reset: bot.ResetResult{State: bot.ActionPending}})
 	poll := s.out.FollowUps[len(s.out.FollowUps)-1]
 	if poll.Kind != FollowPoll || !poll.Since.Equal(t0) {
@@ -672,7 +672,7 @@ func TestPollsAskForThisResetOnly(t *testing.T) {
 
 func TestAResetThatTimedOutIsCheckedNotCalledFailed(t *testing.T) {
 	s := start(t, "en", devices["android6"])
-	d := devices["android6"].Ref()
+	d := devices["android6"]
 	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpReset, Device: d}, Err: &bot.Error{Code: bot.ErrCodeUnavailable}})
 	wantText(t, s.reply().Text, "could not confirm", "I will check")
 	if len(s.out.FollowUps) != 1 || s.out.FollowUps[0].Kind != FollowPoll || !s.out.FollowUps[0].Since.Equal(t0) {

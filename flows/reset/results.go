@@ -3,6 +3,7 @@ package reset
 import (
 	"cmp"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,18 +147,12 @@ func (t *turn) failed(r *bot.CommandResult) {
 	t.say(bot.Reply{Text: text + "\n" + t.support()})
 }
 
-func (t *turn) listed(devices []bot.Device) {
+func (t *turn) listed(devices []bot.DeviceRef) {
 	if len(devices) == 0 {
 		t.say(bot.Reply{Text: t.text("devices.none", "upn", cmp.Or(t.c.Owner.UPN, t.c.Owner.Name)) + "\n" + t.support()})
 		return
 	}
-	if len(devices) > maxDevices {
-		devices = devices[:maxDevices]
-	}
-	t.c.Devices = make([]bot.DeviceRef, len(devices))
-	for i, d := range devices {
-		t.c.Devices[i] = d.Ref()
-	}
+	t.c.Devices = slices.Clone(devices[:min(len(devices), maxDevices)])
 	// Back from a device card lists again in place of the card.
 	t.listDevices(t.c.Step == stepCard)
 }

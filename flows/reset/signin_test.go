@@ -83,7 +83,7 @@ func TestNoResetWithoutTheOwnersSignIn(t *testing.T) {
 	t.Run("a sign-in kept from another device", func(t *testing.T) {
 		s := toSignIn(t, "en")
 		s.signedIn(bot.SignInOK, bot.Identity{UPN: owner})
-		other := devices["ios"].Ref()
+		other := devices["ios"]
 		other.OwnerUPN = "lieke.devries@contoso.com"
 		s.c.Device = &other
 		s.press(actYes, "")
@@ -195,7 +195,7 @@ func TestAnObjectIDListsTheDevicesWithoutAUPN(t *testing.T) {
 func TestAResetReadBackWithoutItsPasscodeSaysWhereItIs(t *testing.T) {
 	for lang, want := range map[string]string{"en": "cannot show its temporary passcode here", "nl": "kan de tijdelijke wachtwoordcode hier niet tonen"} {
 		s := start(t, lang, devices["android6"])
-		d := devices["android6"].Ref()
+		d := devices["android6"]
 		s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpResetStatus, Device: d, Attempt: 1}, Reset: bot.ResetResult{State: bot.ActionDone}})
 		if got := s.out.Replies[0].Text; !strings.Contains(got, want) || strings.Contains(got, "is: \n") {
 			t.Errorf("%s: %q", lang, got)

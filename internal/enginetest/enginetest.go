@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,12 +123,17 @@ type Recorder struct {
 	Replies []bot.Reply
 }
 
-// Notify implements bot.Notifier.
-func (r *Recorder) Notify(_ context.Context, replies []bot.Reply) error {
+// Notify implements bot.Notifier: each reply becomes a message whose
+// reference is its place in Replies.
+func (r *Recorder) Notify(_ context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	refs := make([]bot.MessageRef, len(replies))
+	for i := range replies {
+		refs[i] = bot.MessageRef("rec:" + strconv.Itoa(len(r.Replies)+i))
+	}
 	r.Replies = append(r.Replies, replies...)
-	return nil
+	return refs, nil
 }
 
 // Sent returns a copy of what was sent so far.
@@ -141,16 +147,16 @@ func (r *Recorder) Sent() []bot.Reply {
 // delivered, as an adapter does once it sent them.
 func Handle(t testing.TB, e *bot.Engine, ev bot.Event) []bot.Reply {
 	t.Helper()
-	replies, err := e.Handle(context.Background(), ev)
+	h, err := e.Handle(context.Background(), ev)
 	if err != nil {
 		t.Fatalf("Handle(%+v): %v", ev, err)
 	}
-	for _, r := range replies {
-		if err := e.Delivered(context.Background(), r); err != nil {
+	for i, r := range h.Replies {
+		if err := e.Delivered(context.Background(), r, bot.MessageRef(ev.DeliveryID+":"+strconv.Itoa(i))); err != nil {
 			t.Fatalf("Delivered: %v", err)
 		}
 	}
-	return replies
+	return h.Replies
 }
 
 // Find returns the action of the button labelled label in replies.

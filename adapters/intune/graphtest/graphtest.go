@@ -43,8 +43,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/adapters/entra/demoidp"
-	"github.com/passbot/passbot/bot"
 )
 
 //go:embed testdata/*.json
@@ -268,7 +268,7 @@ func (s *Server) AddUser(upn string) {
 
 // AddDevice adds d, listed for d.UPN after the devices already there, and
 // returns its ID (one is made up when d.ID is empty).
-func (s *Server) AddDevice(d bot.Device) string {
+func (s *Server) AddDevice(d device.Managed) string {
 	s.t.Helper()
 	b, err := json.Marshal(d)
 	if err != nil {

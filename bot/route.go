@@ -1,0 +1,141 @@
+package bot
+
+// MessageRef names a message the bot posted, in the adapter's own terms
+// (Slack "channel/ts", Discord "channel/message", console a line number).
+// The core keeps it to change that message later (every copy of an
+// approval card after a decision, a temporary passcode after its time) and
+// hands it back in Target.Ref; it never holds the message's text.
+type MessageRef string
+
+// TargetKind is where a reply goes.
+type TargetKind int
+
+// Targets. The engine resolves every reply's target; an adapter maps each to
+// one platform call and decides nothing about who may see what.
+const (
+	// Unrouted never reaches an adapter.
+	Unrouted TargetKind = iota
+	// Chat is a new message where the event's person talks with the bot:
+	// their DM (or the console).
+	Chat
+	// ReplaceClicked takes the place of the message whose button was
+	// pressed (Event.Clicked), so its buttons disappear.
+	ReplaceClicked
+	// Ephemeral is shown only to the event's person, next to the event
+	// (Slack response_url, Discord's ephemeral flag, Teams' invoke answer).
+	Ephemeral
+	// DirectMessage is a new message in Target.User's DM with the bot.
+	DirectMessage
+	// HelpdeskChannel is a new message in the helpdesk channel.
+	HelpdeskChannel
+	// UpdateRef replaces the message Target.Ref names.
+	UpdateRef
+)
+
+var targetNames = [...]string{"unrouted", "chat", "replace_clicked", "ephemeral", "dm", "helpdesk", "update"}
+
+func (k TargetKind) String() string {
+	if k < 0 || int(k) >= len(targetNames) {
+		return "unknown"
+	}
+	return targetNames[k]
+}
+
+// Target is where one reply goes.
+type Target struct {
+	Kind TargetKind
+	// User is whose DM a DirectMessage goes to.
+	User User
+	// Ref is the message an UpdateRef replaces.
+	Ref MessageRef
+}
+
+// EventOutcome is how the engine dealt with an event, for the adapter's
+// logs and metrics; where the replies go is already in their targets.
+type EventOutcome string
+
+// Outcomes of Engine.Handle.
+const (
+	OutcomeOK        EventOutcome = "ok"
+	OutcomeDuplicate EventOutcome = "duplicate" // a redelivery: nothing to send
+	OutcomeRefused   EventOutcome = "refused"   // someone else's button, not an approver, busy
+	OutcomeStale     EventOutcome = "stale"     // a button of an earlier step, or pressed twice
+	OutcomeError     EventOutcome = "error"
+)
+
+// Handled is what Engine.Handle returns: the outcome and the replies, each
+// with its target resolved.
+type Handled struct {
+	Outcome EventOutcome
+	Replies []Reply
+}
+
+// route resolves the target of every reply to ev. It is the one place
+// that decides who sees a reply, and so holds the privacy rule: a private
+// reply (a temporary passcode, a sign-in link, a refusal) never lands where
+// others read along; a reply for someone else never lands where the event
+// happened.
+func route(ev Event, replies []Reply) []Reply {
+	card := ev.Kind == Press && ev.ClickedPublic
+	// Where private means ephemeral, a private reply cannot take the place
+	// of a message that is not: it would stay visible as that one was.
+	hidden := !card && (!ephemeralPrivacy(ev.User.Platform) || ev.ClickedEphemeral)
+	// Only one reply takes the clicked message's place: the first that may.
+	replace := -1
+	for i, r := range replies {
+		if r.Target.Kind == Unrouted && r.Audience == ToUser && !r.forOther(ev.User) &&
+			r.Replace && ev.Kind == Press && (!r.Private || hidden) {
+			replace = i
+			break
+		}
+	}
+	for i := range replies {
+		r := &replies[i]
+		switch {
+		case r.Target.Kind != Unrouted:
+		case r.Audience == ToHelpdesk:
+			r.Target = Target{Kind: HelpdeskChannel}
+		case r.forOther(ev.User):
+			r.Target = Target{Kind: DirectMessage, User: r.To}
+		case i == replace:
+			r.Target = Target{Kind: ReplaceClicked}
+		case card && replace >= 0:
+			// A decision on a helpdesk card: the agent's next step (the
+			// reason for a denial) is theirs alone, in their DM.
+			r.Target = Target{Kind: DirectMessage, User: ev.User}
+		case card || ev.Shared || r.Private && ephemeralPrivacy(ev.User.Platform):
+			// A refusal next to the card, a conversation started in a
+			// channel, or a private reply where private means ephemeral:
+			// only its person sees it.
+			r.Target = Target{Kind: Ephemeral}
+		default:
+			r.Target = Target{Kind: Chat}
+		}
+	}
+	return replies
+}
+
+// ephemeralPrivacy: on Discord a private reply is an ephemeral message even
+// in a DM (issue 4): only its owner sees it, and it cannot be forwarded or
+// found again later. Elsewhere the DM with the bot is private enough.
+func ephemeralPrivacy(p Platform) bool { return p == Discord }
+
+// forOther reports whether r is addressed to someone other than u.
+func (r Reply) forOther(u User) bool { return r.To.ID != "" && r.To.Key() != u.Key() }
+
+// routeLater resolves the targets of replies the engine sends on its own
+// (follow-ups, helpdesk cards, notices to a requester): they have no event
+// to answer, so each goes to its person's DM or to the helpdesk.
+func routeLater(replies []Reply) []Reply {
+	for i := range replies {
+		r := &replies[i]
+		switch {
+		case r.Target.Kind != Unrouted:
+		case r.Audience == ToHelpdesk:
+			r.Target = Target{Kind: HelpdeskChannel}
+		default:
+			r.Target = Target{Kind: DirectMessage, User: r.To}
+		}
+	}
+	return replies
+}
