@@ -18,6 +18,7 @@ import (
 	"github.com/passbot/passbot/adapters/entra/demoidp"
 	"github.com/passbot/passbot/adapters/intune"
 	"github.com/passbot/passbot/adapters/slack"
+	"github.com/passbot/passbot/adapters/teams"
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/approval"
 	"github.com/passbot/passbot/flows/reset"
@@ -174,6 +175,17 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		a.metrics.WatchChat(string(bot.Discord), d.Ready)
 		runners = append(runners, d)
 	}
+	if a.cfg.serves("teams") {
+		t, err := a.teams()
+		if err != nil {
+			return err
+		}
+		for pattern, h := range t.Routes(a.metrics) {
+			routes.Handle(pattern, h)
+		}
+		a.metrics.WatchChat(string(bot.Teams), t.Ready)
+		runners = append(runners, t)
+	}
 	for _, r := range runners {
 		if c, ok := r.(interface{ Ready() error }); ok {
 			a.chats = append(a.chats, c)
@@ -300,6 +312,23 @@ func (a *App) discord() (*discord.Adapter, error) {
 	}
 	a.engine.Notifiers[bot.Discord] = d
 	return d, nil
+}
+
+// teams builds the Teams adapter: conversation references in Redis,
+// approvers by Entra object ID.
+func (a *App) teams() (*teams.Adapter, error) {
+	tc := a.cfg.TeamsConfig
+	tc.Approvers = a.cfg.Helpdesk.Approvers
+	var opts []teams.Option
+	if a.http != nil {
+		opts = append(opts, teams.WithHTTPClient(a.http))
+	}
+	t, err := teams.New(tc, a.engine, store.NewRefs(a.store.Client(), bot.Teams), a.log, opts...)
+	if err != nil {
+		return nil, err
+	}
+	a.engine.Notifiers[bot.Teams] = t
+	return t, nil
 }
 
 // jobTimeout bounds one sweep or digest: well inside the follow-ups' lease

@@ -312,7 +312,7 @@ func (a *Adapter) run(ctx context.Context, ev bot.Event, o *origin) {
 			err = a.handler.Delivered(ctx, r, ref)
 		}
 		if err != nil {
-			a.log.Error("teams: send reply", "reply", i, "target", int(r.Target.Kind), "user", ev.User.ID, "err", err)
+			a.log.Error("teams: send reply", "reply", i, "target", r.Target.Kind.String(), "user", ev.User.ID, "err", err)
 		}
 	}
 }
@@ -346,7 +346,7 @@ func (a *Adapter) send(ctx context.Context, o *origin, r bot.Reply) (bot.Message
 	case t.Kind == bot.UpdateRef:
 		return t.Ref, a.update(ctx, "", t.Ref, r)
 	case o == nil:
-		return "", fmt.Errorf("teams: target %d outside an event", t.Kind)
+		return "", fmt.Errorf("teams: target %s outside an event", t.Kind)
 	case t.Kind == bot.Chat && !o.shared:
 		return a.post(ctx, o.serviceURL, o.conv, r)
 	case t.Kind == bot.Chat:
@@ -370,7 +370,7 @@ func (a *Adapter) send(ctx context.Context, o *origin, r bot.Reply) (bot.Message
 		o.card = &card
 		return o.clicked, a.update(ctx, o.serviceURL, o.clicked, r)
 	}
-	return "", fmt.Errorf("teams: target %d not possible here", t.Kind)
+	return "", fmt.Errorf("teams: target %s not possible here", t.Kind)
 }
 
 // msgRef names a message: "conversation/activity".

@@ -1,0 +1,254 @@
+package teams
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passbot/passbot/adapters/teams/bftest"
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
+	"github.com/passbot/passbot/store"
+)
+
+// engineHarness is the adapter over a real engine (the demo fleet, Redis,
+// a fake clock, the sign-in before a reset) against the Bot Framework
+// imitation.
+type engineHarness struct {
+	*harness
+	env     *enginetest.Env
+	signIns *enginetest.SignIns
+}
+
+func startEngine(t *testing.T) *engineHarness {
+	t.Helper()
+	env := enginetest.New(t)
+	s := env.WithSignIn()
+	hs := newHarness(t, env.Engine, store.NewRefs(env.Store.Client(), bot.Teams))
+	env.Engine.Notifiers[bot.Teams] = hs.adapter
+	return &engineHarness{harness: hs, env: env, signIns: s}
+}
+
+// current returns the latest content of the activity p posted: the last
+// update of it, or p.
+func (h *harness) current(p bftest.Post) bftest.Post {
+	h.t.Helper()
+	posts := h.posts()
+	for i := len(posts) - 1; i >= 0; i-- {
+		if q := posts[i]; q.Conversation == p.Conversation && q.ActivityID == p.ActivityID && q.Activity != nil {
+			return q
+		}
+	}
+	return p
+}
+
+// find returns the latest post or update in conv whose text contains s.
+func (h *harness) find(conv, s string) bftest.Post {
+	h.t.Helper()
+	posts := h.posts()
+	for i := len(posts) - 1; i >= 0; i-- {
+		if q := posts[i]; q.Conversation == conv && strings.Contains(q.Text(), s) {
+			return q
+		}
+	}
+	var texts []string
+	for _, q := range posts {
+		texts = append(texts, q.Conversation+": "+q.Text())
+	}
+	h.t.Fatalf("nothing in %s says %q; posts:\n%s", conv, s, strings.Join(texts, "\n"))
+	return bftest.Post{}
+}
+
+// click presses title on the latest content of post and returns the
+// invoke's answer and the card it left in the chat.
+func (h *harness) click(p person, post bftest.Post, title string) (InvokeResponse, bftest.Post) {
+	h.t.Helper()
+	res := h.press(p, h.current(post), title)
+	return res, h.current(post)
+}
+
+// answerText is the text the invoke's answer shows the clicker.
+func answerText(res InvokeResponse) string {
+	switch v := res.Value.(type) {
+	case string:
+		return v
+	case map[string]any:
+		return bftest.CardText(v)
+	}
+	return ""
+}
+
+// passcodeOf returns the temporary passcode in a text, "" when none.
+func passcodeOf(text string) string {
+	const marker = "(letters and numbers) is: "
+	i := strings.Index(text, marker)
+	if i < 0 {
+		return ""
+	}
+	return strings.Fields(text[i+len(marker):])[0]
+}
+
+// signOut walks from a card with Sign out through the sign-in to the
+// device-with-you question in the personal chat.
+func (h *engineHarness) signOut(card bftest.Post) bftest.Post {
+	h.t.Helper()
+	res, _ := h.click(adele, card, "Sign out")
+	if !strings.Contains(answerText(res)+h.posts()[len(h.posts())-1].Text(), "Sign in again") {
+		h.t.Fatalf("no sign-in link after Sign out: answer %q", answerText(res))
+	}
+	if outcome := h.env.SignIn(h.t, h.signIns); outcome != bot.SignInOK {
+		h.t.Fatalf("sign-in outcome %q", outcome)
+	}
+	return h.find(personal(adele), "with you?")
+}
+
+// reset presses Yes, reset on the question and returns the passcode and
+// the message in the personal chat that shows it.
+func (h *engineHarness) reset(question bftest.Post) (string, bftest.Post) {
+	h.t.Helper()
+	_, left := h.click(adele, question, "Yes, reset")
+	if len(left.Buttons()) != 0 {
+		h.t.Errorf("the question keeps its buttons after the press: %q", left.Text())
+	}
+	shown := h.find(personal(adele), "(letters and numbers) is: ")
+	return passcodeOf(shown.Text()), shown
+}
+
+func TestAFullResetInThePersonalChat(t *testing.T) {
+	h := startEngine(t)
+	h.say(adele, "", "reset my passcode")
+	list := h.find(personal(adele), "Which device")
+	_, card := h.click(adele, list, "Adele's Galaxy S7 (Android)")
+	_, card = h.click(adele, card, "Reset Passcode")
+	if len(card.Buttons()) == 0 || card.Buttons()[0].Title != "Sign out" {
+		t.Fatalf("the confirmation %q has buttons %+v", card.Text(), card.Buttons())
+	}
+	question := h.signOut(card)
+	code, shown := h.reset(question)
+	if n := h.env.Devices.Resets(); n != 1 {
+		t.Fatalf("%d resets, want 1", n)
+	}
+	if len(shown.Buttons()) != 0 {
+		t.Errorf("the result card keeps buttons %+v", shown.Buttons())
+	}
+	for _, p := range h.posts() {
+		if strings.Contains(p.Text(), code) && p.Conversation != personal(adele) {
+			t.Errorf("the passcode went to %s", p.Conversation)
+		}
+	}
+	if strings.Contains(h.logs.String(), code) {
+		t.Error("the passcode is in the logs")
+	}
+
+	// After its time the passcode leaves the chat: the message is replaced
+	// through the engine's UpdateRef. (The reset flow does not mark its
+	// passcode reply with Scrub yet, so the test reports the delivery of
+	// such a reply itself, with the ref the adapter returned.)
+	owner := bot.User{Platform: bot.Teams, ID: adele.OID, OID: adele.OID}
+	ref := msgRef(shown.Conversation, shown.ActivityID)
+	if err := h.env.Engine.Delivered(t.Context(), bot.Reply{Scrub: "The temporary passcode was here.", To: owner, Target: bot.Target{Kind: bot.Chat}}, ref); err != nil {
+		t.Fatal(err)
+	}
+	h.env.Clock.Advance(11 * time.Minute)
+	if _, err := h.env.Engine.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if now := h.current(shown); now.Method != http.MethodPut || strings.Contains(now.Text(), code) {
+		t.Fatalf("after its time the passcode message is %q", now.Text())
+	}
+}
+
+func TestARedeliveredActivityIsHandledOnce(t *testing.T) {
+	h := startEngine(t)
+	act := h.say(adele, "", "reset my passcode")
+	list := h.find(personal(adele), "Which device")
+	before := len(h.posts())
+	h.deliver(act, http.StatusAccepted)
+	if n := len(h.posts()); n != before {
+		t.Fatalf("the redelivered message made %d more Connector calls", n-before)
+	}
+
+	// The same press delivered twice (same activity ID) acts once.
+	press := h.activity(adele, typeInvoke, "")
+	press.Name, press.ReplyToID = invokeAdaptiveCardAction, list.ActivityID
+	btn := list.Buttons()[slices.IndexFunc(list.Buttons(), func(b bftest.Button) bool { return b.Title == "Adele's Galaxy S7 (Android)" })]
+	press.Value = []byte(`{"action":{"type":"Action.Execute","verb":"` + btn.Verb + `","data":{"action":"` + btn.Verb + `"}}}`)
+	h.deliver(press, http.StatusOK)
+	after := len(h.posts())
+	h.deliver(press, http.StatusOK)
+	if n := len(h.posts()); n != after || after != before+1 {
+		t.Fatalf("Connector calls: %d before the press, %d after it, %d after its redelivery", before, after, n)
+	}
+}
+
+func TestAForeignPressIsRefused(t *testing.T) {
+	h := startEngine(t)
+	h.say(adele, "", "reset my passcode")
+	list := h.find(personal(adele), "Which device")
+	before := len(h.posts())
+	// Lieke presses a button of Adele's card (a forwarded card, a crafted
+	// invoke): she is told no, and Adele's card stays as it was.
+	forwarded := list
+	forwarded.Conversation = personal(lieke)
+	h.press(lieke, forwarded, "Adele's Galaxy S7 (Android)")
+	posts := h.posts()
+	if len(posts) != before+1 || posts[before].Conversation != personal(lieke) || posts[before].Method != http.MethodPost {
+		t.Fatalf("Connector calls after the foreign press: %+v; want one answer in lieke's chat", posts[before:])
+	}
+	if h.current(list).Text() != list.Text() {
+		t.Fatal("adele's card changed")
+	}
+	if n := h.env.Devices.Resets(); n != 0 {
+		t.Fatalf("%d resets", n)
+	}
+}
+
+func TestAnApprovalStoryInTheHelpdeskChannel(t *testing.T) {
+	h := startEngine(t)
+	h.say(adele, "", "reset my passcode")
+	list := h.find(personal(adele), "Which device")
+	_, ask := h.click(adele, list, "Contoso Galaxy Tab (Android)")
+	if _, prompt := h.click(adele, ask, "Ask the helpdesk"); prompt.Text() == "" {
+		t.Fatal("no reason prompt")
+	}
+	h.say(adele, "", "Forgot the PIN after my holiday")
+	card := h.find(helpdeskChannel, "Forgot the PIN after my holiday")
+	for _, want := range []string{adele.Name, adele.UPN, "Contoso Galaxy Tab"} {
+		if !strings.Contains(card.Text(), want) {
+			t.Errorf("the card %q does not name %q", card.Text(), want)
+		}
+	}
+	if card.Method != http.MethodPost || len(card.Buttons()) != 2 {
+		t.Fatalf("card %+v", card)
+	}
+
+	// Neither an employee nor the requester decides.
+	calls := len(h.posts())
+	for _, p := range []person{lieke, adele} {
+		res := h.press(p, card, "Approve")
+		if res.Type != contentTypeMessage || !strings.Contains(answerText(res), "approver") {
+			t.Errorf("%s pressed Approve: answer %+v", p.Name, res)
+		}
+	}
+	if n := len(h.posts()); n != calls {
+		t.Fatalf("refused presses made %d Connector calls", n-calls)
+	}
+
+	res, decided := h.click(megan, card, "Approve")
+	if !strings.Contains(decided.Text(), "Approved by "+megan.Name) || len(decided.Buttons()) != 0 || decided.Method != http.MethodPut {
+		t.Fatalf("the card after the approval: %q %+v", decided.Text(), decided.Buttons())
+	}
+	if !strings.Contains(answerText(res), "Approved") {
+		t.Errorf("megan's answer %q", answerText(res))
+	}
+	if n := enginetest.Decisions(t, h.env.Store); n != 1 {
+		t.Fatalf("%d decisions", n)
+	}
+	confirm := h.find(personal(adele), "Reset the passcode of Contoso Galaxy Tab?")
+	h.reset(h.signOut(confirm))
+	if n := h.env.Devices.Resets(); n != 1 {
+		t.Fatalf("%d resets, want 1", n)
+	}
+}
