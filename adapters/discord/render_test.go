@@ -3,12 +3,10 @@ package discord
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,30 +14,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/internal/enginetest"
+	"github.com/passbot/passbot/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
-
-func golden(t *testing.T, name string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if strings.TrimSpace(string(want)) != strings.TrimSpace(string(got)) {
-		t.Errorf("%s differs from %s:\n%s", name, path, got)
-	}
-}
 
 func TestRender(t *testing.T) {
 	t.Parallel()
@@ -55,7 +31,7 @@ func TestRender(t *testing.T) {
 				{Label: "Cancel", Action: action + "cancel"},
 			},
 		}, log)
-		golden(t, "render_signout", discordgo.MessageSend{Content: m.Content, Components: m.Components, AllowedMentions: noMentions()})
+		golden.JSON(t, "render_signout", discordgo.MessageSend{Content: m.Content, Components: m.Components, AllowedMentions: noMentions()})
 	})
 	t.Run("styles", func(t *testing.T) {
 		for s, want := range map[bot.Style]discordgo.ButtonStyle{bot.Danger: discordgo.DangerButton, bot.Primary: discordgo.PrimaryButton, bot.Default: discordgo.SecondaryButton} {

@@ -95,7 +95,7 @@ func newHarness(t *testing.T, mode, adeleLocale string, opts ...func(*Config)) *
 		h.waitMu.Unlock()
 		return ctx.Err()
 	}
-	a.handled = func() {
+	a.work.Done = func() {
 		h.handled.Add(1)
 		h.fake.notify()
 	}

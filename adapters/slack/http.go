@@ -195,7 +195,7 @@ func (h *httpEndpoints) serveEvents(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, v.Challenge)
 	case slackevents.CallbackEvent:
-		a.accepted(w, a.goWork(func(ctx context.Context) { a.onEventsAPI(ctx, e) }))
+		a.accepted(w, a.work.Go(func(ctx context.Context) { a.onEventsAPI(ctx, e) }))
 	default:
 		w.WriteHeader(http.StatusOK)
 	}
@@ -216,7 +216,7 @@ func (h *httpEndpoints) serveInteractions(w http.ResponseWriter, r *http.Request
 		http.Error(w, "malformed interaction", http.StatusBadRequest)
 		return
 	}
-	a.accepted(w, a.goWork(func(ctx context.Context) { a.onInteraction(ctx, cb) }))
+	a.accepted(w, a.work.Go(func(ctx context.Context) { a.onInteraction(ctx, cb) }))
 }
 
 func (h *httpEndpoints) serveCommands(w http.ResponseWriter, r *http.Request) {
@@ -235,7 +235,7 @@ func (h *httpEndpoints) serveCommands(w http.ResponseWriter, r *http.Request) {
 	// The answer comes as a DM; the response body only points there, and
 	// only the user sees it (an empty 200 shows nothing).
 	ack := a.commandAck(c) // before the work can change what it sees
-	queued := a.goWork(func(ctx context.Context) { a.onCommand(ctx, c) })
+	queued := a.work.Go(func(ctx context.Context) { a.onCommand(ctx, c) })
 	if !queued || ack == nil {
 		a.accepted(w, queued)
 		return

@@ -2,16 +2,12 @@ package slack
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
 func TestRender(t *testing.T) {
 	t.Parallel()
@@ -37,23 +33,7 @@ func TestRender(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := render(tc.reply)
-			got, err := json.MarshalIndent(map[string]any{"text": m.Text, "blocks": m.Blocks}, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join("testdata", "render_"+tc.name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if strings.TrimSpace(string(want)) != string(got) {
-				t.Errorf("render mismatch for %s:\n%s\nwant:\n%s", tc.name, got, want)
-			}
+			golden.JSON(t, "render_"+tc.name, map[string]any{"text": m.Text, "blocks": m.Blocks})
 		})
 	}
 }

@@ -21,6 +21,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/inflight"
 	"github.com/passbot/passbot/internal/wallclock"
 )
 
@@ -53,9 +54,6 @@ type Adapter struct {
 	// sleep waits out a rate limit or a reconnect backoff; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 	now   func() time.Time
-	// handled, when set, is called after each incoming event was handled
-	// and its replies sent (or it was ignored); tests wait on it.
-	handled func()
 
 	selfMu sync.Mutex
 	self   *slackapi.AuthTestResponse
@@ -68,9 +66,9 @@ type Adapter struct {
 	// signature is checked (maxUnverified).
 	unverified chan struct{}
 
-	workMu  sync.Mutex
-	closing bool
-	work    sync.WaitGroup
+	// work is the events acknowledged and still being handled; its Done,
+	// when set, is called after each (tests wait on it).
+	work inflight.Group
 }
 
 // Ready reports whether Slack can reach this replica: in Socket Mode, the
@@ -110,6 +108,9 @@ func New(cfg Config, h Handler, log *slog.Logger) (*Adapter, error) {
 		now:        time.Now,
 		unverified: make(chan struct{}, maxUnverified),
 	}
+	// An acknowledged event is finished even if the caller's context
+	// ends, within a bound.
+	a.work.Timeout = workTimeout
 	opts = append(opts, slackapi.OptionRetryConfig(slackapi.RetryConfig{
 		MaxRetries: maxRetries,
 		Handlers:   []slackapi.RetryHandler{rateLimitWait{a}},
@@ -123,7 +124,7 @@ func New(cfg Config, h Handler, log *slog.Logger) (*Adapter, error) {
 // HTTPHandler and Run only waits. Either way it returns after the events in
 // flight were handled. It fails at once on a bad token.
 func (a *Adapter) Run(ctx context.Context) error {
-	defer a.drain()
+	defer a.work.Close()
 	if _, err := a.identity(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -135,35 +136,6 @@ func (a *Adapter) Run(ctx context.Context) error {
 		return nil
 	}
 	return a.runSocket(ctx)
-}
-
-// drain stops taking new events and waits for those in flight.
-func (a *Adapter) drain() {
-	a.workMu.Lock()
-	a.closing = true
-	a.workMu.Unlock()
-	a.work.Wait()
-}
-
-// goWork runs fn in the background, tracked so that Run can wait for it.
-// It reports false once the adapter is shutting down.
-func (a *Adapter) goWork(fn func(ctx context.Context)) bool {
-	a.workMu.Lock()
-	defer a.workMu.Unlock()
-	if a.closing {
-		return false
-	}
-	a.work.Go(func() {
-		// The event was acknowledged: finish it even if the caller's
-		// context ends, within a bound.
-		ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
-		defer cancel()
-		fn(ctx)
-		if a.handled != nil {
-			a.handled()
-		}
-	})
-	return true
 }
 
 // identity is the bot's own auth.test answer, asked once.

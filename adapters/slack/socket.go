@@ -131,7 +131,7 @@ func (a *Adapter) onSocketEvent(client *socketmode.Client, ev socketmode.Event) 
 	default:
 		return
 	}
-	if !a.goWork(work) {
+	if !a.work.Go(work) {
 		a.log.Warn("slack: shutting down, event dropped", "envelope", ev.Request.EnvelopeID)
 	}
 }

@@ -86,7 +86,7 @@ func newHarness(t *testing.T, h Handler, refs Refs) *harness {
 	}
 	a.conn.sleep = (&sleeps{}).sleep
 	hs := &harness{t: t, bf: bf, adapter: a, logs: logs, changed: make(chan struct{})}
-	a.handled = func() {
+	a.work.Done = func() {
 		hs.mu.Lock()
 		hs.handled++
 		close(hs.changed)

@@ -2,42 +2,17 @@ package teams
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
-
-func golden(t *testing.T, name string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if strings.TrimSpace(string(want)) != strings.TrimSpace(string(got)) {
-		t.Errorf("%s differs from %s:\n%s", name, path, got)
-	}
-}
 
 func TestRender(t *testing.T) {
 	action := "ABCDEFGH|12|4f2b6c1e-8d3a-4c55-9a6e-1b2c3d4e5f60|"
 	t.Run("the sign-out banner", func(t *testing.T) {
-		golden(t, "render_signout", message(bot.Reply{
+		golden.JSON(t, "render_signout", message(bot.Reply{
 			Text: "Reset the passcode of Adele's Galaxy S7?\nTo confirm that it is you, you sign out here and sign in again.",
 			Buttons: []bot.Button{
 				{Label: "Sign out", Action: action + "signout", Style: bot.Danger},

@@ -20,11 +20,11 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/locales"
+	"github.com/passbot/passbot/internal/inflight"
 )
 
 // Handler runs an event; *bot.Engine is one.
@@ -59,13 +59,9 @@ type Adapter struct {
 	cache   refCache
 	members memberCache
 
-	// handled, when set, is called after each activity was handled and
-	// its replies sent; tests wait on it.
-	handled func()
-
-	workMu  sync.Mutex
-	closing bool
-	work    sync.WaitGroup
+	// work is the messages acknowledged and still being handled; its
+	// Done, when set, is called after each (tests wait on it).
+	work inflight.Group
 }
 
 // Option changes how New builds the adapter.
@@ -102,12 +98,16 @@ func New(cfg Config, h Handler, refs Refs, log *slog.Logger, opts ...Option) (*A
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return &Adapter{
+	a := &Adapter{
 		cfg: cfg, handler: h, refs: refs, conn: conn, log: log.With("platform", "teams"),
 		verify:  &verifier{appID: cfg.TeamsAppID, metadataURL: cfg.TeamsOpenIDURL, client: client, now: time.Now},
 		cache:   refCache{m: map[string]string{}},
 		members: memberCache{m: map[string]cachedUPN{}},
-	}, nil
+	}
+	// A message is answered at once (202) and handled afterwards, within
+	// a bound: the Connector does not wait for the bot's replies.
+	a.work.Timeout = workTimeout
+	return a, nil
 }
 
 // Ready reports whether Teams can reach this replica: it calls in, so
@@ -117,10 +117,7 @@ func (a *Adapter) Ready() error { return nil }
 // Run waits until ctx ends, then for the messages still being handled.
 func (a *Adapter) Run(ctx context.Context) error {
 	<-ctx.Done()
-	a.workMu.Lock()
-	a.closing = true
-	a.workMu.Unlock()
-	a.work.Wait()
+	a.work.Close()
 	return nil
 }
 
@@ -169,7 +166,7 @@ func (a *Adapter) endpoint(refused RefusalCounter) http.HandlerFunc {
 		case act.Type == typeInvoke && act.Name == invokeAdaptiveCardAction:
 			writeJSON(w, a.press(r.Context(), &act))
 		case act.Type == typeMessage:
-			if !a.goWork(func(ctx context.Context) { a.message(ctx, &act) }) {
+			if !a.work.Go(func(ctx context.Context) { a.message(ctx, &act) }) {
 				http.Error(w, "shutting down", http.StatusServiceUnavailable)
 				return
 			}
@@ -185,25 +182,6 @@ func (a *Adapter) endpoint(refused RefusalCounter) http.HandlerFunc {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// goWork handles an acknowledged activity in the background, tracked so
-// that Run waits for it; false once the adapter is shutting down.
-func (a *Adapter) goWork(fn func(ctx context.Context)) bool {
-	a.workMu.Lock()
-	defer a.workMu.Unlock()
-	if a.closing {
-		return false
-	}
-	a.work.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
-		defer cancel()
-		fn(ctx)
-		if a.handled != nil {
-			a.handled()
-		}
-	})
-	return true
 }
 
 // origin is where an event came from, so that replies can go back there.

@@ -25,6 +25,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/passbot/passbot/adapters/intune/graphtest"
 )
 
 // Issuer is the issuer of the Bot Framework's tokens.
@@ -164,7 +166,9 @@ func New(t testing.TB) *Server {
 		members:  map[string]map[string]any{},
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.tenantDiscovery)
+	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		graphtest.TenantDiscovery(s.URL)(w, r)
+	})
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.tokenEndpoint)
 	mux.HandleFunc("GET /v1/.well-known/openidconfiguration", s.openIDMetadata)
 	mux.HandleFunc("GET /v1/.well-known/keys", s.keys)
@@ -196,16 +200,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// tenantDiscovery is what MSAL reads before its first token request.
-func (s *Server) tenantDiscovery(w http.ResponseWriter, r *http.Request) {
-	base := s.URL + "/" + r.PathValue("tenant")
-	writeJSON(w, http.StatusOK, map[string]any{
-		"token_endpoint":         base + "/oauth2/v2.0/token",
-		"authorization_endpoint": base + "/oauth2/v2.0/authorize",
-		"issuer":                 base + "/v2.0",
-	})
 }
 
 // tokenEndpoint is the client-credentials grant of the bot's registration
