@@ -69,8 +69,8 @@ func TestTeamsThroughTheProgram(t *testing.T) {
 	endpoint := "http://" + addr + "/api/messages"
 	msg := map[string]any{
 		"type": "message", "id": "1800000000001", "serviceUrl": bf.ServiceURL, "channelId": "msteams", "locale": "en-US",
-		"text": "reset my passcode",
-		"from": map[string]any{"id": "29:1adele", "name": "Adele Vance", "aadObjectId": adeleOID},
+		"text":         "reset my passcode",
+		"from":         map[string]any{"id": "29:1adele", "name": "Adele Vance", "aadObjectId": adeleOID},
 		"conversation": map[string]any{"id": "a:personal-adele", "conversationType": "personal", "tenantId": bf.TenantID},
 		"recipient":    map[string]any{"id": "28:" + bf.AppID},
 	}
