@@ -82,6 +82,16 @@ func TestOnlyActivitiesSignedByTheBotFrameworkForThisBotAreTaken(t *testing.T) {
 			t.Fatalf("status %d, %v; want 401", status, err)
 		}
 	})
+	t.Run("another tenant's activity", func(t *testing.T) {
+		foreign := act
+		conv := *act.Conversation
+		conv.TenantID = "fabrikam-tenant"
+		foreign.Conversation = &conv
+		status, _, err := hs.bf.Deliver(t.Context(), hs.url, foreign, "")
+		if err != nil || status != http.StatusForbidden {
+			t.Fatalf("status %d, %v; want 403", status, err)
+		}
+	})
 	if n := len(h.seen()); n != 0 {
 		t.Fatalf("the engine saw %d refused activities", n)
 	}
@@ -196,5 +206,31 @@ func TestASenderWithoutAnEntraAccountIsToldWhy(t *testing.T) {
 	}
 	if got := hs.last(act.Conversation.ID).Text(); !strings.Contains(got, "werkaccount") {
 		t.Fatalf("notice %q: want the Dutch text", got)
+	}
+}
+
+// Installing the app is enough for passbot to write to the person later: the
+// installation's conversation reference is saved.
+func TestAnInstallationIsEnoughForProactiveMessages(t *testing.T) {
+	h := &scripted{}
+	hs := newHarness(t, h, nil)
+	install := hs.activity(lieke, typeInstallationUpdate, "")
+	install.Action = "add"
+	hs.deliver(install, http.StatusOK)
+	if n := len(h.seen()); n != 0 {
+		t.Fatalf("an installation reached the engine %d times", n)
+	}
+	refs, err := hs.adapter.Notify(t.Context(), []bot.Reply{{Text: "your request was approved",
+		Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := hs.posts()
+	if len(posts) != 1 || posts[0].Conversation != personal(lieke) || string(refs[0]) != personal(lieke)+"/"+posts[0].ActivityID {
+		t.Fatalf("posts %+v refs %q: want one message in lieke's personal chat, no new conversation", posts, refs)
+	}
+	if _, err := hs.adapter.Notify(t.Context(), []bot.Reply{{Text: "x",
+		Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: megan.OID, OID: megan.OID}}}}); err == nil {
+		t.Error("a message to someone passbot never met: want an error (the engine sends it again later)")
 	}
 }

@@ -145,7 +145,9 @@ func (a *Adapter) endpoint(refused RefusalCounter) http.HandlerFunc {
 		// The serviceUrl claim must name the activity's: verified before
 		// anything of the activity is believed.
 		if err := a.verify.verify(r.Context(), r.Header.Get("Authorization"), act.ServiceURL); err != nil {
-			a.log.Warn("teams: activity refused", "reason", "unauthorized", "err", err)
+			// Counted, and logged at debug only: a flood of forged
+			// requests must not become a flood of log lines.
+			a.log.Debug("teams: activity refused", "reason", "unauthorized", "err", err)
 			refuse(w, http.StatusUnauthorized, "unauthorized")
 			return
 		}
@@ -155,8 +157,8 @@ func (a *Adapter) endpoint(refused RefusalCounter) http.HandlerFunc {
 		}
 		if act.Conversation.TenantID != "" && !strings.EqualFold(act.Conversation.TenantID, a.cfg.TeamsTenantID) {
 			// A single-tenant bot: another tenant's activity is not ours.
-			a.log.Warn("teams: activity of another tenant refused", "tenant", act.Conversation.TenantID)
-			http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
+			a.log.Debug("teams: activity of another tenant refused", "tenant", act.Conversation.TenantID)
+			refuse(w, http.StatusForbidden, "foreign_tenant")
 			return
 		}
 		if err := a.learn(r.Context(), &act); err != nil {
