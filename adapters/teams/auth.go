@@ -76,9 +76,7 @@ func (v *verifier) tokenVerifier(ctx context.Context) (*oidc.IDTokenVerifier, er
 	if m.JWKSURI == "" {
 		return nil, fmt.Errorf("teams: OpenID metadata %s names no jwks_uri", v.metadataURL)
 	}
-	// The key set fetches with the context it is given, for its lifetime:
-	// not this request's.
-	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), v.client), m.JWKSURI)
+	keys := &keySet{url: m.JWKSURI, client: v.client, now: v.now}
 	v.v = oidc.NewVerifier(Issuer, keys, &oidc.Config{ClientID: v.appID, Now: v.now, SupportedSigningAlgs: []string{oidc.RS256}})
 	return v.v, nil
 }

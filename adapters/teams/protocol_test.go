@@ -55,6 +55,48 @@ func TestIncomingTokensAreVerified(t *testing.T) {
 	}
 }
 
+// Forged tokens do not make passbot read the keys again and again; a
+// rotated key is read, at most every keyRetryAfter.
+func TestSigningKeysAreReadSparingly(t *testing.T) {
+	bf := bftest.New(t)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	v := &verifier{appID: bf.AppID, metadataURL: bf.OpenIDURL, client: bf.Client(), now: clock}
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := func() bftest.Claims {
+		c := bf.Claims(bf.ServiceURL)
+		c.Expiry = clock().Add(time.Hour).Unix()
+		return c
+	}
+	for range 5 {
+		if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), other), bf.ServiceURL); err == nil {
+			t.Fatal("a forged token verified")
+		}
+	}
+	if n := bf.KeyReads(); n != 1 {
+		t.Fatalf("%d key reads for five forged tokens, want 1", n)
+	}
+	if err := bf.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), nil), bf.ServiceURL); err == nil {
+		t.Fatal("a token of an unknown key verified before the keys were read again")
+	}
+	mu.Lock()
+	now = now.Add(keyRetryAfter)
+	mu.Unlock()
+	if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), nil), bf.ServiceURL); err != nil {
+		t.Fatalf("the rotated key: %v", err)
+	}
+	if n := bf.KeyReads(); n != 2 {
+		t.Fatalf("%d key reads, want 2", n)
+	}
+}
+
 func with(c bftest.Claims, change func(*bftest.Claims)) bftest.Claims {
 	change(&c)
 	return c

@@ -54,6 +54,7 @@ type Server struct {
 	changed       chan struct{}
 	posts         []Post
 	tokenRequests int
+	keyReads      int
 	calls         int
 	failures      []Failure
 	nextID        int
@@ -241,7 +242,10 @@ func (s *Server) openIDMetadata(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) keys(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	s.keyReads++
 	jwk := jose.JSONWebKey{Key: &s.key.PublicKey, KeyID: s.kid, Algorithm: "RS256", Use: "sig"}
+	s.mu.Unlock()
 	raw, err := jwk.MarshalJSON()
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -252,6 +256,26 @@ func (s *Server) keys(w http.ResponseWriter, _ *http.Request) {
 	_ = json.Unmarshal(raw, &m)
 	m["endorsements"] = []string{"msteams"}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": []any{m}})
+}
+
+// KeyReads counts the reads of the signing keys so far.
+func (s *Server) KeyReads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keyReads
+}
+
+// Rotate replaces the signing key, as the Bot Framework does from time to
+// time: tokens are signed, and the keys published, with the new one.
+func (s *Server) Rotate() error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.key, s.kid = key, rand.Text()[:8]
+	return nil
 }
 
 // Claims are the claims of a token signing an incoming activity.
@@ -273,11 +297,14 @@ func (s *Server) Claims(serviceURL string) Claims {
 // Sign signs claims with the server's published key; with key set, with
 // that key under the published key's ID instead (a forgery).
 func (s *Server) Sign(c Claims, key *rsa.PrivateKey) string {
+	s.mu.Lock()
+	kid := s.kid
 	if key == nil {
 		key = s.key
 	}
+	s.mu.Unlock()
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", s.kid))
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
 	if err != nil {
 		panic(err)
 	}
