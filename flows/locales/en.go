@@ -60,6 +60,7 @@ var en = map[string]string{
 	"notwithyou.lock":           "If the device is lost or stolen, lock it remotely and report it lost: I will tell your company support.",
 	"notwithyou.nolock":         "If the device is lost or stolen, report it lost: I will tell your company support right away.",
 	"resetting":                 "Resetting the passcode of {name}…",
+	"passcode.removed":          "🔒 The temporary passcode for {name} was removed from this chat. It is also on the Company Portal's Device Details page.",
 	"result.android":            "The passcode of {name} was removed. Your temporary passcode (letters and numbers) is: {passcode}",
 	"result.passcode.elsewhere": "The passcode of {name} was reset, but I cannot show its temporary passcode here. You find it in the Company Portal: select the device to see its details.",
 	"result.ios":                "The passcode of {name} was removed. No temporary passcode was set. If you use Touch ID to open your device or to make purchases, you need to set it up again.",

@@ -60,6 +60,7 @@ var nl = map[string]string{
 	"notwithyou.lock":           "Als het apparaat verloren of gestolen is, vergrendel het dan extern en meld het als verloren: ik laat het ondersteuningsteam van uw bedrijf het weten.",
 	"notwithyou.nolock":         "Als het apparaat verloren of gestolen is, meld het dan als verloren: ik laat het ondersteuningsteam van uw bedrijf het direct weten.",
 	"resetting":                 "De wachtwoordcode van {name} wordt opnieuw ingesteld…",
+	"passcode.removed":          "🔒 De tijdelijke wachtwoordcode voor {name} is uit deze chat verwijderd. U vindt deze ook in de Apparaatdetails van de Bedrijfsportal.",
 	"result.android":            "De wachtwoordcode van {name} is verwijderd. Uw tijdelijke wachtwoordcode (letters en cijfers) is: {passcode}",
 	"result.passcode.elsewhere": "De wachtwoordcode van {name} is opnieuw ingesteld, maar ik kan de tijdelijke wachtwoordcode hier niet tonen. U vindt hem in de Bedrijfsportal: selecteer het apparaat om de details te zien.",
 	"result.ios":                "De wachtwoordcode van {name} is verwijderd. Er is geen tijdelijke wachtwoordcode gemaakt. Als u de Touch ID-vingerafdrukscanner gebruikt om uw apparaat te openen of om aankopen te doen, moet u deze opnieuw instellen.",
