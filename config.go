@@ -55,6 +55,7 @@ type Timing struct {
 	SweepSpec   string        `envconfig:"SWEEP_SPEC" default:"@every 1s" desc:"cron spec (with seconds) of the follow-up sweep"`
 	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this"`
 	Reminder    time.Duration `envconfig:"REMINDER_AFTER" default:"1h" desc:"when to remind the user to change a temporary passcode"`
+	PasscodeTTL time.Duration `envconfig:"PASSCODE_TTL" default:"10m" desc:"how long a temporary passcode stays in the chat before its message is replaced by a note where else to find it"`
 	PollEvery   time.Duration `envconfig:"POLL_EVERY" default:"30s" desc:"how often a pending reset's result is read from the device backend"`
 	Recovery    time.Duration `envconfig:"RESULT_RECOVERY" default:"2m" desc:"when a reset's result that never reached the chat (a crash) is read again and sent; keep it above the device call's time with its retries (GRAPH_TIMEOUT x GRAPH_MAX_ATTEMPTS)"`
 }
@@ -182,6 +183,7 @@ func (c *Config) checkDurations() error {
 	}{
 		{"PASSBOT_STEP_TIMEOUT", c.StepTimeout},
 		{"PASSBOT_REMINDER_AFTER", c.Reminder},
+		{"PASSBOT_PASSCODE_TTL", c.PasscodeTTL},
 		{"PASSBOT_POLL_EVERY", c.PollEvery},
 		{"PASSBOT_RESULT_RECOVERY", c.Recovery},
 		{"PASSBOT_ESCALATE_AFTER", c.EscalateAfter},

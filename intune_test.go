@@ -241,6 +241,12 @@ func TestIntuneResetShowsThePasscodeFromALaterRead(t *testing.T) {
 		t.Errorf("second poll: %d follow-ups fired, want 1", n)
 	}
 	c.waitFor("temporary passcode (letters and numbers) is: " + passcode)
+	// PASSBOT_PASSCODE_TTL (10m) later the passcode leaves the chat: its
+	// message now reads a note, and the passcode is printed nowhere again.
+	if n := c.sweepAfter(10 * time.Minute); n != 1 {
+		t.Errorf("ten minutes later: %d follow-ups fired, want the passcode removal only", n)
+	}
+	c.waitFor("bot (edits an earlier message)> 🔒 The temporary passcode for " + android6 + " was removed from this chat.")
 	if n := c.sweepAfter(time.Hour); n != 1 {
 		t.Errorf("an hour later: %d follow-ups fired, want the reminder only", n)
 	}

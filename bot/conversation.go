@@ -119,8 +119,9 @@ type Store interface {
 	// so one that a crashed replica claimed still fires. An error may come
 	// with follow-ups: those are claimed and must be fired.
 	Claim(ctx context.Context, platforms []Platform, now time.Time, lease time.Duration, limit int) ([]FollowUp, error)
-	// Ack removes a delivered follow-up.
-	Ack(ctx context.Context, f FollowUp) error
+	// Ack removes a delivered follow-up and, in the same round trip,
+	// queues the follow-ups that come after it.
+	Ack(ctx context.Context, f FollowUp, next ...FollowUp) error
 }
 
 // Clock tells the time; tests pass a fake one.

@@ -23,11 +23,7 @@ const defaultPasscodeTTL = 10 * time.Minute
 // approval card so that a decision can update all of them.
 func (e *Engine) Delivered(ctx context.Context, r Reply, ref MessageRef) error {
 	var errs []error
-	if r.Receipt != "" {
-		if err := e.Store.Ack(ctx, FollowUp{ID: r.Receipt, Owner: r.To}); err != nil {
-			errs = append(errs, fmt.Errorf("engine: delivered %s: %w", r.Receipt, err))
-		}
-	}
+	var next []FollowUp
 	if r.Scrub != "" && ref != "" {
 		ttl := e.PasscodeTTL
 		if ttl <= 0 {
@@ -35,8 +31,16 @@ func (e *Engine) Delivered(ctx context.Context, r Reply, ref MessageRef) error {
 		}
 		// The follow-up knows the message and its replacement, never the
 		// passcode.
-		f := FollowUp{ID: newID(), Kind: followScrub, Due: e.now().Add(ttl), Owner: r.owner(), Ref: ref, Text: r.Scrub}
-		if err := e.commit(ctx, nil, &Conversation{}, []FollowUp{f}, nil); err != nil {
+		next = append(next, FollowUp{ID: newID() + newID(), Kind: followScrub, Due: e.now().Add(ttl), Owner: r.owner(), Ref: ref, Text: r.Scrub})
+	}
+	switch {
+	case r.Receipt != "":
+		// One round trip: the result's standing read goes, the removal comes.
+		if err := e.Store.Ack(ctx, FollowUp{ID: r.Receipt, Owner: r.To}, next...); err != nil {
+			errs = append(errs, fmt.Errorf("engine: delivered %s: %w", r.Receipt, err))
+		}
+	case len(next) > 0:
+		if err := e.commit(ctx, nil, &Conversation{}, next, nil); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -94,20 +98,20 @@ func (e *Engine) fireScrub(ctx context.Context, f FollowUp) error {
 }
 
 // updateCards replaces every posted copy of r's approval card but skip (the
-// one the decision was clicked on, replaced already) with the decided card,
-// so no copy anywhere keeps a live button.
-func (e *Engine) updateCards(ctx context.Context, r *Request, skip MessageRef) {
+// one the decision was clicked on, replaced already) with card: the decided
+// card, so no copy anywhere keeps a live button, or the live one again.
+func (e *Engine) updateCards(ctx context.Context, r *Request, skip MessageRef, card Reply) {
 	refs, err := e.Store.Cards(ctx, r.ID)
 	if err != nil {
 		e.storeError()
 		e.logger().Error("load approval card copies", "request", r.ID, "err", err)
 		return
 	}
-	closed := e.Approval.Closed(r)
+	card.Card = "" // a copy already known: not to be remembered twice
 	var updates []Reply
 	for _, ref := range refs {
 		if ref != skip {
-			u := closed
+			u := card
 			u.Target = Target{Kind: UpdateRef, Ref: ref}
 			updates = append(updates, u)
 		}

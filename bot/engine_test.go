@@ -64,9 +64,10 @@ func TestResetEndToEnd(t *testing.T) {
 	r := h.toWithYou()
 	r = h.click(adele, r, "Yes, reset")
 	var passcode bot.Reply
-	for _, x := range r {
+	var passcodeRef bot.MessageRef // as enginetest.Handle reported it delivered
+	for i, x := range r {
 		if strings.Contains(x.Text, "temporary passcode") {
-			passcode = x
+			passcode, passcodeRef = x, bot.MessageRef("d"+string(rune('a'+h.seq))+":"+strconv.Itoa(i))
 		}
 		if x.To != adele {
 			t.Errorf("reply addressed to %+v", x.To)
@@ -94,24 +95,37 @@ func TestResetEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("the reminder fires once after an hour", func(t *testing.T) {
+	t.Run("the passcode leaves the chat after ten minutes, the reminder comes after an hour", func(t *testing.T) {
 		rec := &enginetest.Recorder{}
 		h.env.Engine.Notifiers[bot.Slack] = rec
 		ctx := context.Background()
 		if n, err := h.env.Engine.Sweep(ctx); err != nil || n != 0 {
 			t.Fatalf("sweep before due: %d, %v", n, err)
 		}
-		h.env.Clock.Advance(time.Hour)
+		h.env.Clock.Advance(10 * time.Minute)
+		if n, err := h.env.Engine.Sweep(ctx); err != nil || n != 1 {
+			t.Fatalf("sweep after ten minutes: %d, %v", n, err)
+		}
+		h.env.Clock.Advance(50 * time.Minute)
 		if n, err := h.env.Engine.Sweep(ctx); err != nil || n != 1 {
 			t.Fatalf("sweep after an hour: %d, %v", n, err)
 		}
 		if n, _ := h.env.Engine.Sweep(ctx); n != 0 {
-			t.Fatalf("second sweep fired %d again", n)
+			t.Fatalf("third sweep fired %d again", n)
 		}
 		sent := rec.Sent()
-		if len(sent) != 1 || !strings.Contains(sent[0].Text, "Reminder: if you are still using the temporary passcode on Adele's Galaxy S7") ||
-			strings.Contains(sent[0].Text, code) || sent[0].To.ID != adele.ID {
+		if len(sent) != 2 {
 			t.Fatalf("sent %+v", sent)
+		}
+		// The message the adapter reported for the passcode reply now reads a note.
+		removed, reminder := sent[0], sent[1]
+		if removed.Target.Kind != bot.UpdateRef || removed.Target.Ref != passcodeRef ||
+			!strings.Contains(removed.Text, "The temporary passcode for Adele's Galaxy S7 was removed from this chat") || strings.Contains(removed.Text, code) {
+			t.Errorf("removal %+v", removed)
+		}
+		if !strings.Contains(reminder.Text, "Reminder: if you are still using the temporary passcode on Adele's Galaxy S7") ||
+			strings.Contains(reminder.Text, code) || reminder.Target != (bot.Target{Kind: bot.DirectMessage, User: adele}) {
+			t.Fatalf("reminder %+v", reminder)
 		}
 	})
 }

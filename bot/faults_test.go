@@ -188,8 +188,8 @@ func TestDeliveredResetIsNotPolledAgain(t *testing.T) {
 	if got := sent.Sent(); len(got) != 0 {
 		t.Errorf("sent after a delivered reset: %q", enginetest.Text(got))
 	}
-	if n, _ := h.env.Store.Pending(context.Background()); n != 1 {
-		t.Errorf("%d follow-ups pending, want the reminder", n)
+	if n, _ := h.env.Store.Pending(context.Background()); n != 2 {
+		t.Errorf("%d follow-ups pending, want the passcode's removal and the reminder", n)
 	}
 }
 

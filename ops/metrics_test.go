@@ -153,7 +153,7 @@ func TestMetricsAsTheEngineObserver(t *testing.T) {
 
 	env.Engine.Notifiers[bot.Slack] = &enginetest.Recorder{}
 	env.Clock.Advance(time.Hour + 2*time.Second)
-	if n, err := env.Engine.Sweep(ctx); err != nil || n != 1 {
+	if n, err := env.Engine.Sweep(ctx); err != nil || n != 2 { // the passcode's removal and the reminder
 		t.Fatalf("sweep: %d, %v", n, err)
 	}
 

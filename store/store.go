@@ -219,6 +219,22 @@ for i = 1, #ARGV / 3 do
 end
 return #ARGV / 3`)
 
+// scheduleArgs are scheduleScript's keys and arguments for fs.
+func scheduleArgs(fs []bot.FollowUp) (queues []string, args []any, _ error) {
+	args = make([]any, 0, 3*len(fs))
+	queues = make([]string, 0, 1+len(fs))
+	queues = append(queues, dataKey)
+	for _, f := range fs {
+		data, err := json.Marshal(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: encode follow-up %s: %w", f.ID, err)
+		}
+		args = append(args, f.ID, f.Due.UnixMilli(), data)
+		queues = append(queues, queueKey(f.Owner.Platform))
+	}
+	return queues, args, nil
+}
+
 // Schedule implements bot.Store.
 func (s *Redis) Schedule(ctx context.Context, fs ...bot.FollowUp) error {
 	return s.Commit(ctx, nil, fs, nil)
@@ -237,16 +253,9 @@ func (s *Redis) Commit(ctx context.Context, c *bot.Conversation, fs []bot.Follow
 			return err
 		}
 	}
-	args := make([]any, 0, 3*len(fs))
-	queues := make([]string, 0, 1+len(fs))
-	queues = append(queues, dataKey)
-	for _, f := range fs {
-		data, err := json.Marshal(f)
-		if err != nil {
-			return fmt.Errorf("store: encode follow-up %s: %w", f.ID, err)
-		}
-		args = append(args, f.ID, f.Due.UnixMilli(), data)
-		queues = append(queues, queueKey(f.Owner.Platform))
+	queues, args, err := scheduleArgs(fs)
+	if err != nil {
+		return err
 	}
 	xadds := make([]*redis.XAddArgs, len(records))
 	for i, r := range records {
@@ -257,7 +266,7 @@ func (s *Redis) Commit(ctx context.Context, c *bot.Conversation, fs []bot.Follow
 		xadds[i] = auditArgs(data)
 	}
 	var save *redis.Cmd
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if c != nil {
 			save = saveScript.Eval(ctx, p, saveKeys, saveArgs...)
 		}
@@ -358,11 +367,19 @@ func (s *Redis) Claim(ctx context.Context, platforms []bot.Platform, now time.Ti
 	return out, errors.Join(errs...)
 }
 
-// Ack implements bot.Store.
-func (s *Redis) Ack(ctx context.Context, f bot.FollowUp) error {
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+// Ack implements bot.Store: the removal and what comes next share one
+// transaction, so neither happens without the other.
+func (s *Redis) Ack(ctx context.Context, f bot.FollowUp, next ...bot.FollowUp) error {
+	queues, args, err := scheduleArgs(next)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZRem(ctx, queueKey(f.Owner.Platform), f.ID)
 		p.HDel(ctx, dataKey, f.ID)
+		if len(args) > 0 {
+			scheduleScript.Eval(ctx, p, queues, args...)
+		}
 		return nil
 	})
 	if err != nil {

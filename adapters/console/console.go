@@ -265,11 +265,12 @@ func render(r bot.Reply, ref bot.MessageRef, current bot.User) string {
 	prefix := "bot> "
 	switch t := r.Target; {
 	case t.Kind == bot.UpdateRef:
-		where, n, _ := strings.Cut(string(ref), "#")
+		// A terminal cannot change what it printed: say it again, marked.
+		where, _, _ := strings.Cut(string(ref), "#")
 		if where == "helpdesk" {
 			where = "helpdesk channel"
 		}
-		prefix = where + " (message " + n + " now reads)> "
+		prefix = where + " (edits an earlier message)> "
 	case t.Kind == bot.HelpdeskChannel:
 		prefix = "helpdesk channel> "
 	case t.Kind == bot.DirectMessage && t.User.ID != current.ID && r.Private:

@@ -222,8 +222,24 @@ func TestDMResetThroughButtons(t *testing.T) {
 		}
 	}
 
+	// Ten minutes later the ephemeral passcode message is replaced, through
+	// the webhook of the interaction it answered.
+	h.env.Clock.Advance(10*time.Minute + time.Second)
+	if n, err := h.env.Engine.Sweep(t.Context()); err != nil || n != 1 {
+		t.Fatalf("Sweep after ten minutes = %d, %v; want the passcode's removal", n, err)
+	}
+	removed := h.fake.awaitMessage(t, "the passcode message replaced", contains("was removed from this chat"))
+	if removed.Flags&64 == 0 || removed.Edits == 0 || strings.Contains(removed.Content, passcode) {
+		t.Errorf("removal %+v: want the ephemeral passcode message, edited, without the passcode", removed)
+	}
+	for _, m := range h.fake.allMessages() {
+		if strings.Contains(m.Content, passcode) {
+			t.Errorf("the passcode is still in the chat after its time: %+v", m)
+		}
+	}
+
 	// An hour later the reminder reaches nelly's DM through Notify.
-	h.env.Clock.Advance(time.Hour + time.Second)
+	h.env.Clock.Advance(time.Hour)
 	if n, err := h.env.Engine.Sweep(t.Context()); err != nil || n == 0 {
 		t.Fatalf("Sweep = %d, %v", n, err)
 	}

@@ -108,6 +108,7 @@ type fakeMessage struct {
 	Components             []any
 	Interaction            string // the interaction whose response or follow-up it is
 	Deleted                bool
+	Edits                  int // PATCHes after it was posted
 }
 
 type interactionInfo struct {
@@ -414,19 +415,33 @@ func (f *fakeDiscord) route(w http.ResponseWriter, c *restCall) (int, any) {
 		}
 		m := f.messages[info.OriginalID]
 		switch c.Method {
+		case "GET":
+			return http.StatusOK, f.messageJSON(m)
 		case "PATCH":
-			edit := c.decode()
-			if v, ok := edit["content"].(string); ok {
-				m.Content = v
-			}
-			if v, ok := edit["components"].([]any); ok {
-				m.Components = v
-			}
+			f.edit(m, c)
 			return http.StatusOK, f.messageJSON(m)
 		case "DELETE":
 			m.Deleted = true
 			return http.StatusNoContent, nil
 		}
+	case c.Method == "PATCH" && len(seg) == 5 && seg[0] == "webhooks" && seg[3] == "messages":
+		// An interaction's response or follow-up, ephemeral ones included,
+		// while its token lives.
+		info := f.interactions[seg[2]]
+		m := f.messages[seg[4]]
+		if info == nil || seg[1] != testApp || m == nil || m.Interaction != info.ID {
+			return http.StatusNotFound, apiError(10008, "Unknown Message")
+		}
+		f.edit(m, c)
+		return http.StatusOK, f.messageJSON(m)
+	case c.Method == "PATCH" && len(seg) == 4 && seg[0] == "channels" && seg[2] == "messages":
+		m := f.messages[seg[3]]
+		if m == nil || m.ChannelID != seg[1] || m.Flags&64 != 0 {
+			// Ephemeral messages cannot be edited through the channel.
+			return http.StatusNotFound, apiError(10008, "Unknown Message")
+		}
+		f.edit(m, c)
+		return http.StatusOK, f.messageJSON(m)
 	}
 	return http.StatusNotFound, apiError(0, "404: Not Found")
 }
@@ -472,6 +487,18 @@ func (f *fakeDiscord) store(channelID, guildID string, body map[string]any, inte
 	f.messages[m.ID] = m
 	f.order = append(f.order, m.ID)
 	return m
+}
+
+// edit applies a PATCH of a message's content and components.
+func (f *fakeDiscord) edit(m *fakeMessage, c *restCall) {
+	edit := c.decode()
+	if v, ok := edit["content"].(string); ok {
+		m.Content = v
+	}
+	if v, ok := edit["components"].([]any); ok {
+		m.Components = v
+	}
+	m.Edits++
 }
 
 func (f *fakeDiscord) messageJSON(m *fakeMessage) map[string]any {

@@ -113,8 +113,18 @@ func TestResetOverSocketMode(t *testing.T) {
 		t.Errorf("conversations.open called %d times in a DM conversation, want 0", got)
 	}
 
+	// PASSBOT_PASSCODE_TTL later the passcode's message is replaced in place.
+	h.env.Clock.Advance(10*time.Minute + time.Second)
+	if n, err := h.env.Engine.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep after ten minutes: %d, %v; want the passcode's removal", n, err)
+	}
+	removed := h.updates(adeleDM, where[0].Posted)
+	if len(removed) != 1 || !strings.Contains(removed[0].Text, "The temporary passcode for Adele's Galaxy S7 was removed from this chat") || strings.Contains(removed[0].Raw, code) {
+		t.Errorf("the passcode message was updated to %+v, want the removal note", removed)
+	}
+
 	// An hour later the engine's reminder reaches her DM via Notify.
-	h.env.Clock.Advance(time.Hour + time.Second)
+	h.env.Clock.Advance(time.Hour)
 	if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}

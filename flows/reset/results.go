@@ -35,6 +35,8 @@ func (t *turn) onResult(r *bot.CommandResult) {
 		t.say(bot.Reply{Text: t.text("request.sent", t.deviceArgs(&r.Device)...)})
 	case bot.OpDenyReason:
 		t.say(bot.Reply{Text: t.text("approval.reasonsent"), Private: true})
+	case bot.OpUndeny:
+		t.say(bot.Reply{Text: t.text("approval.undone"), Replace: true})
 	case bot.OpStatus:
 		t.statusResult(r)
 	case bot.OpWithdraw:
@@ -168,7 +170,13 @@ func (t *turn) resetResult(r *bot.CommandResult) {
 	args := t.deviceArgs(&d)
 	switch res.State {
 	case bot.ActionDone:
-		t.say(bot.Reply{Text: t.platformAnswer(d, res.Passcode) + "\n\n" + t.next(d), Private: true})
+		answer := bot.Reply{Text: t.platformAnswer(d, res.Passcode) + "\n\n" + t.next(d), Private: true}
+		if res.Passcode != "" {
+			// The passcode leaves the chat after a while (guide, step 5:
+			// "the temporary password will appear in the Device Details").
+			answer.Scrub = t.text("passcode.removed", args...) + "\n\n" + t.next(d)
+		}
+		t.say(answer)
 		t.say(bot.Reply{Text: t.text("result.done", args...) + "\n" + t.support()})
 		if d.Eligibility().Passcode != bot.NoPasscode {
 			t.follow(FollowReminder, d, t.f.cfg.ReminderAfter, 0)
