@@ -26,18 +26,18 @@ const Scope = "https://api.botframework.com/.default"
 var errUnauthorized = errors.New("teams: unauthorized")
 
 // verifier checks the bearer token of an incoming activity: RS256 signature
-// by a key of the Bot Framework's OpenID metadata, issuer Issuer, audience
-// the bot's app ID, not expired, and a serviceurl claim equal to the
-// activity's serviceUrl (so a token for one Connector cannot send the bot
-// to another).
+// by a key of the Bot Framework's OpenID metadata endorsed for the
+// activity's channel, issuer Issuer, audience the bot's app ID, not
+// expired, and a serviceurl claim equal to the activity's serviceUrl (so a
+// token for one Connector cannot send the bot to another).
 type verifier struct {
 	appID       string
 	metadataURL string
 	client      *http.Client
 	now         func() time.Time
 
-	mu sync.Mutex
-	v  *oidc.IDTokenVerifier // built from the metadata on first use
+	mu   sync.Mutex
+	keys *keySet // found through the metadata on first use
 }
 
 // metadata is the part of the OpenID metadata document passbot reads. Its
@@ -49,13 +49,13 @@ type metadata struct {
 	Algs    []string `json:"id_token_signing_alg_values_supported"`
 }
 
-// tokenVerifier returns the verifier, fetching the metadata the first time;
-// a failed fetch is tried again by the next request.
-func (v *verifier) tokenVerifier(ctx context.Context) (*oidc.IDTokenVerifier, error) {
+// keySet returns the signing keys, reading the metadata the first time; a
+// failed read is tried again by the next request.
+func (v *verifier) keySet(ctx context.Context) (*keySet, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.v != nil {
-		return v.v, nil
+	if v.keys != nil {
+		return v.keys, nil
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.metadataURL, nil)
 	if err != nil {
@@ -76,9 +76,8 @@ func (v *verifier) tokenVerifier(ctx context.Context) (*oidc.IDTokenVerifier, er
 	if m.JWKSURI == "" {
 		return nil, fmt.Errorf("teams: OpenID metadata %s names no jwks_uri", v.metadataURL)
 	}
-	keys := &keySet{url: m.JWKSURI, client: v.client, now: v.now}
-	v.v = oidc.NewVerifier(Issuer, keys, &oidc.Config{ClientID: v.appID, Now: v.now, SupportedSigningAlgs: []string{oidc.RS256}})
-	return v.v, nil
+	v.keys = &keySet{url: m.JWKSURI, client: v.client, now: v.now}
+	return v.keys, nil
 }
 
 // channelClaims are the claims beyond go-oidc's checks.
@@ -91,17 +90,19 @@ type channelClaims struct {
 }
 
 // verify checks the Authorization header of a request carrying an activity
-// with serviceURL. Every failure is errUnauthorized, wrapped with the reason
-// for the log.
-func (v *verifier) verify(ctx context.Context, header, serviceURL string) error {
+// of channel with serviceURL. Every failure is errUnauthorized, wrapped with
+// the reason for the log.
+func (v *verifier) verify(ctx context.Context, header, channel, serviceURL string) error {
 	raw, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok || raw == "" {
 		return fmt.Errorf("%w: no bearer token", errUnauthorized)
 	}
-	tv, err := v.tokenVerifier(ctx)
+	keys, err := v.keySet(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUnauthorized, err)
 	}
+	tv := oidc.NewVerifier(Issuer, channelKeys{set: keys, channel: channel},
+		&oidc.Config{ClientID: v.appID, Now: v.now, SupportedSigningAlgs: []string{oidc.RS256}})
 	tok, err := tv.Verify(ctx, raw)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUnauthorized, err)

@@ -2,22 +2,21 @@ package teams
 
 import (
 	"context"
-	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
 )
 
 // Key refresh: the Bot Framework rotates its signing keys, and Microsoft
-// asks bots to read them again at least daily. A token that no cached key
-// verifies makes passbot read them again too, but at most every
+// asks bots to read them again at least daily. A token that names a key
+// passbot does not know makes it read them again too, but at most every
 // keyRetryAfter: go-oidc's RemoteKeySet reads them for every such token,
 // so anyone posting forged tokens could make passbot hammer the key
 // endpoint.
@@ -26,42 +25,77 @@ const (
 	keyRetryAfter = 5 * time.Minute
 )
 
-// keySet is the Bot Framework's signing keys (jwks_uri), an oidc.KeySet.
+// keySet is the Bot Framework's signing keys (jwks_uri).
 type keySet struct {
 	url    string
 	client *http.Client
 	now    func() time.Time
 
 	mu      sync.Mutex
-	keys    *oidc.StaticKeySet
+	keys    *published
 	fetched time.Time // last read, successful or not
 	loaded  time.Time // last successful read
 }
 
-// VerifySignature implements oidc.KeySet.
-func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	keys, due := k.cached()
-	if due {
-		var err error
-		if keys, err = k.load(ctx); keys == nil {
+// published is one read of the keys; it does not change.
+type published struct {
+	keys []jose.JSONWebKey
+	// endorsements are the channels ("msteams") each key, by ID, signs
+	// for: a key of the Bot Framework's set signs only for the channels
+	// it names.
+	endorsements map[string][]string
+}
+
+// channelKeys is the keys as an oidc.KeySet for an activity of one channel.
+type channelKeys struct {
+	set     *keySet
+	channel string
+}
+
+// VerifySignature implements oidc.KeySet: the signature must be by the
+// key the token's header names, and that key endorsed for the channel.
+func (c channelKeys) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	jws, err := jose.ParseSigned(jwt, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		return nil, fmt.Errorf("parse token: %w", err)
+	}
+	kid := jws.Signatures[0].Header.KeyID
+	keys, due := c.set.cached()
+	if due || keys.key(kid) == nil {
+		// New, old or rotated keys: read them (at most every
+		// keyRetryAfter; else load hands back what it has).
+		if keys, err = c.set.load(ctx); keys == nil {
 			return nil, err
 		}
 	}
-	payload, err := keys.VerifySignature(ctx, jwt)
-	if err == nil || due {
-		return payload, err
+	key := keys.key(kid)
+	if key == nil {
+		return nil, fmt.Errorf("no signing key %q", kid)
 	}
-	// A key passbot does not know: perhaps rotated since. load reads the
-	// keys at most every keyRetryAfter, else hands back the same set.
-	fresh, _ := k.load(ctx)
-	if fresh == nil || fresh == keys {
+	payload, err := jws.Verify(key)
+	if err != nil {
 		return nil, err
 	}
-	return fresh.VerifySignature(ctx, jwt)
+	if !slices.Contains(keys.endorsements[kid], c.channel) {
+		return nil, fmt.Errorf("signing key %q is not endorsed for channel %q", kid, c.channel)
+	}
+	return payload, nil
+}
+
+func (p *published) key(kid string) *jose.JSONWebKey {
+	if p == nil {
+		return nil
+	}
+	for i := range p.keys {
+		if p.keys[i].KeyID == kid {
+			return &p.keys[i]
+		}
+	}
+	return nil
 }
 
 // cached returns the keys and whether they must be read (again) first.
-func (k *keySet) cached() (*oidc.StaticKeySet, bool) {
+func (k *keySet) cached() (*published, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.keys, k.keys == nil || k.now().Sub(k.loaded) > keyMaxAge
@@ -70,42 +104,58 @@ func (k *keySet) cached() (*oidc.StaticKeySet, bool) {
 // load reads the keys and returns them, or the keys known before when the
 // read fails. Readers wait for one another; a read within keyRetryAfter of
 // the last (one that failed, too) is not repeated.
-func (k *keySet) load(ctx context.Context) (*oidc.StaticKeySet, error) {
+func (k *keySet) load(ctx context.Context) (*published, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := k.now()
 	if !k.fetched.IsZero() && now.Sub(k.fetched) < keyRetryAfter {
 		if k.keys == nil {
-			return nil, errors.New("teams: no signing keys (reading them failed a moment ago)")
+			return nil, errors.New("no signing keys (reading them failed a moment ago)")
 		}
 		return k.keys, nil
 	}
 	k.fetched = now
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
 	if err != nil {
-		return nil, err
+		return k.keys, err
 	}
 	res, err := k.client.Do(req)
 	if err != nil {
-		return k.keys, fmt.Errorf("teams: signing keys: %w", err)
+		return k.keys, fmt.Errorf("signing keys: %w", err)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return k.keys, fmt.Errorf("teams: signing keys %s: %s", k.url, res.Status)
+		return k.keys, fmt.Errorf("signing keys %s: %s", k.url, res.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return k.keys, fmt.Errorf("signing keys %s: %w", k.url, err)
 	}
 	var set jose.JSONWebKeySet
-	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&set); err != nil {
-		return k.keys, fmt.Errorf("teams: signing keys %s: %w", k.url, err)
+	var endorsed struct {
+		Keys []struct {
+			KeyID        string   `json:"kid"`
+			Endorsements []string `json:"endorsements"`
+		} `json:"keys"`
 	}
-	var pubs []crypto.PublicKey
+	if err := json.Unmarshal(data, &set); err != nil {
+		return k.keys, fmt.Errorf("signing keys %s: %w", k.url, err)
+	}
+	if err := json.Unmarshal(data, &endorsed); err != nil {
+		return k.keys, fmt.Errorf("signing keys %s: %w", k.url, err)
+	}
+	p := &published{endorsements: map[string][]string{}}
 	for _, key := range set.Keys {
 		if key.Use == "" || key.Use == "sig" {
-			pubs = append(pubs, key.Public().Key)
+			p.keys = append(p.keys, key.Public())
 		}
 	}
-	if len(pubs) == 0 {
-		return k.keys, fmt.Errorf("teams: signing keys %s: none", k.url)
+	for _, e := range endorsed.Keys {
+		p.endorsements[e.KeyID] = e.Endorsements
 	}
-	k.keys, k.loaded = &oidc.StaticKeySet{PublicKeys: pubs}, now
-	return k.keys, nil
+	if len(p.keys) == 0 {
+		return k.keys, fmt.Errorf("signing keys %s: none", k.url)
+	}
+	k.keys, k.loaded = p, now
+	return p, nil
 }

@@ -44,7 +44,7 @@ func TestIncomingTokensAreVerified(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := v.verify(t.Context(), c.header, bf.ServiceURL)
+			err := v.verify(t.Context(), c.header, "msteams", bf.ServiceURL)
 			if c.ok && err != nil {
 				t.Fatalf("refused: %v", err)
 			}
@@ -73,7 +73,7 @@ func TestSigningKeysAreReadSparingly(t *testing.T) {
 		return c
 	}
 	for range 5 {
-		if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), other), bf.ServiceURL); err == nil {
+		if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), other), "msteams", bf.ServiceURL); err == nil {
 			t.Fatal("a forged token verified")
 		}
 	}
@@ -83,17 +83,31 @@ func TestSigningKeysAreReadSparingly(t *testing.T) {
 	if err := bf.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), nil), bf.ServiceURL); err == nil {
+	if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), nil), "msteams", bf.ServiceURL); err == nil {
 		t.Fatal("a token of an unknown key verified before the keys were read again")
 	}
 	mu.Lock()
 	now = now.Add(keyRetryAfter)
 	mu.Unlock()
-	if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), nil), bf.ServiceURL); err != nil {
+	if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), nil), "msteams", bf.ServiceURL); err != nil {
 		t.Fatalf("the rotated key: %v", err)
 	}
 	if n := bf.KeyReads(); n != 2 {
 		t.Fatalf("%d key reads, want 2", n)
+	}
+}
+
+// The Bot Framework's keys each name the channels they sign for: a token
+// for an activity of another channel than the key's is refused.
+func TestASigningKeyCountsOnlyForItsChannels(t *testing.T) {
+	bf := bftest.New(t)
+	v := &verifier{appID: bf.AppID, metadataURL: bf.OpenIDURL, client: bf.Client(), now: time.Now}
+	header := "Bearer " + bf.Sign(bf.Claims(bf.ServiceURL), nil)
+	if err := v.verify(t.Context(), header, "msteams", bf.ServiceURL); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.verify(t.Context(), header, "webchat", bf.ServiceURL); !errors.Is(err, errUnauthorized) {
+		t.Fatalf("a key endorsed for msteams signed a webchat activity: %v", err)
 	}
 }
 

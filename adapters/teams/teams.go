@@ -144,7 +144,7 @@ func (a *Adapter) endpoint(refused RefusalCounter) http.HandlerFunc {
 		perr := json.Unmarshal(body, &act)
 		// The serviceUrl claim must name the activity's: verified before
 		// anything of the activity is believed.
-		if err := a.verify.verify(r.Context(), r.Header.Get("Authorization"), act.ServiceURL); err != nil {
+		if err := a.verify.verify(r.Context(), r.Header.Get("Authorization"), act.ChannelID, act.ServiceURL); err != nil {
 			// Counted, and logged at debug only: a flood of forged
 			// requests must not become a flood of log lines.
 			a.log.Debug("teams: activity refused", "reason", "unauthorized", "err", err)
