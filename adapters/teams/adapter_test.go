@@ -234,3 +234,23 @@ func TestAnInstallationIsEnoughForProactiveMessages(t *testing.T) {
 		t.Error("a message to someone passbot never met: want an error (the engine sends it again later)")
 	}
 }
+
+// Members of a team named in PASSBOT_APPROVERS approve, as do the object IDs
+// named there; nobody else.
+func TestTheHelpdeskTeamsMembersApprove(t *testing.T) {
+	const team = "19:helpdeskteam0123@thread.tacv2"
+	h := &scripted{}
+	hs := newHarness(t, h, nil)
+	hs.adapter.cfg.Approvers = bot.Approvers{megan.OID, team}
+	hs.bf.AddTeamMember(team, lieke.ID)
+	for _, p := range []person{lieke, adele, megan, lieke} {
+		hs.say(p, "", "pending")
+	}
+	var got []bool
+	for _, ev := range h.seen() {
+		got = append(got, ev.User.Approver)
+	}
+	if want := []bool{true, false, true, true}; !slices.Equal(got, want) {
+		t.Fatalf("approver: %v, want %v (lieke by the team, adele not, megan by her object ID)", got, want)
+	}
+}

@@ -28,8 +28,9 @@ type Config struct {
 	TeamsOpenIDURL       string `envconfig:"TEAMS_OPENID_URL" default:"https://login.botframework.com/v1/.well-known/openidconfiguration" desc:"OpenID metadata of the Bot Framework tokens that sign incoming activities"`
 	TeamsAuthorityURL    string `envconfig:"TEAMS_AUTHORITY_URL" default:"https://login.microsoftonline.com/" desc:"Entra ID authority host the bot gets its Bot Connector tokens from"`
 	TeamsHelpdeskChannel string `envconfig:"TEAMS_HELPDESK_CHANNEL" desc:"Teams channel conversation ID (19:…@thread.tacv2) where approval cards go; the bot must be installed in its team"`
-	// Approvers may decide helpdesk requests: Entra object IDs. It is
-	// main's PASSBOT_APPROVERS, shared with other platforms.
+	// Approvers may decide helpdesk requests: Entra object IDs, and teams
+	// (by team ID, "19:…@thread.tacv2") whose members all may. It is main's
+	// PASSBOT_APPROVERS, shared with other platforms.
 	Approvers bot.Approvers `ignored:"true"`
 }
 

@@ -18,10 +18,17 @@ type cachedUPN struct {
 	expires time.Time
 }
 
-// memberCache remembers the user principal names the members API told.
+type cachedMembership struct {
+	member  bool
+	expires time.Time
+}
+
+// memberCache remembers what the members API told: user principal names
+// by object ID, team memberships by team and object ID.
 type memberCache struct {
-	mu sync.Mutex
-	m  map[string]cachedUPN
+	mu    sync.Mutex
+	m     map[string]cachedUPN
+	teams map[string]cachedMembership
 }
 
 // upn returns the user principal name of an activity's sender, as Teams'

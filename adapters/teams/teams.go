@@ -102,7 +102,7 @@ func New(cfg Config, h Handler, refs Refs, log *slog.Logger, opts ...Option) (*A
 		cfg: cfg, handler: h, refs: refs, conn: conn, log: log.With("platform", "teams"),
 		verify:  &verifier{appID: cfg.TeamsAppID, metadataURL: cfg.TeamsOpenIDURL, client: client, now: time.Now},
 		cache:   refCache{m: map[string]string{}},
-		members: memberCache{m: map[string]cachedUPN{}},
+		members: memberCache{m: map[string]cachedUPN{}, teams: map[string]cachedMembership{}},
 	}
 	// A message is answered at once (202) and handled afterwards, within
 	// a bound: the Connector does not wait for the bot's replies.
@@ -212,7 +212,7 @@ func (a *Adapter) event(ctx context.Context, act *Activity) (bot.Event, *origin,
 	}
 	oid := act.From.AADObjectID
 	o.user = bot.User{Platform: bot.Teams, ID: oid, OID: oid, UPN: a.upn(ctx, act), Name: act.From.Name, Locale: act.Locale,
-		Approver: a.cfg.Approvers.Allows(oid)}
+		Approver: a.isApprover(ctx, act)}
 	ev := bot.Event{
 		// Activity IDs are unique within a conversation only.
 		DeliveryID: act.Conversation.ID + "/" + act.ID,

@@ -58,7 +58,8 @@ type Server struct {
 	calls         int
 	failures      []Failure
 	nextID        int
-	members       map[string]map[string]any // Teams user ID → account
+	members       map[string]map[string]any  // Teams user ID → account
+	teams         map[string]map[string]bool // team ID → its members' Teams IDs
 }
 
 // Post is one call the bot made to the Connector.
@@ -165,6 +166,7 @@ func New(t testing.TB) *Server {
 		token:    "bf-access-" + rand.Text(),
 		changed:  make(chan struct{}),
 		members:  map[string]map[string]any{},
+		teams:    map[string]map[string]bool{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
@@ -464,9 +466,23 @@ func (s *Server) AddMember(teamsID, oid, upn, name string) {
 		"tenantId": s.TenantID, "userRole": "user"}
 }
 
+// AddTeamMember makes a Teams user a member of a team: the members API of
+// the team's conversation knows them, and nobody else.
+func (s *Server) AddTeamMember(team, teamsID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.teams[team] == nil {
+		s.teams[team] = map[string]bool{}
+	}
+	s.teams[team][teamsID] = true
+}
+
 func (s *Server) member(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 	s.mu.Lock()
 	m, ok := s.members[r.PathValue("member")]
+	if team, isTeam := s.teams[r.PathValue("conv")]; isTeam && !team[r.PathValue("member")] {
+		ok = false
+	}
 	s.mu.Unlock()
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{"code": "MemberNotFoundInConversation", "message": "The member could not be found in the conversation."}})
