@@ -79,7 +79,7 @@ func startGraphChat(t *testing.T, fake *graphtest.Server, user string) *graphCha
 	rds := redistest.Start(t)
 	addr := freeAddr(t)
 	fake.IDP.RedirectURI = "http://" + addr + "/auth/callback"
-	for k, v := range map[string]string{
+	cfg := configFrom(t, map[string]string{
 		"PASSBOT_DEVICES":             "intune",
 		"PASSBOT_VERIFY":              "entra",
 		"PASSBOT_PUBLIC_URL":          "http://" + addr,
@@ -96,16 +96,7 @@ func startGraphChat(t *testing.T, fake *graphtest.Server, user string) *graphCha
 		"PASSBOT_SWEEP_SPEC":          "@every 87600h", // the test sweeps
 		"PASSBOT_DIGEST_SPEC":         "@every 87600h",
 		"PASSBOT_LOG_LEVEL":           "debug",
-	} {
-		t.Setenv(k, v)
-	}
-	var cfg Config
-	if err := envconfig.Process("passbot", &cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.check(); err != nil {
-		t.Fatal(err)
-	}
+	})
 	c := &graphChat{terminal: terminal{t: t, ctx: ctx, out: newTranscript(), logs: newTranscript()},
 		fake: fake, redis: rds, clock: enginetest.NewClock(), done: make(chan error, 1)}
 	app, err := NewApp(ctx, cfg, ops.NewLogger(c.logs, slog.LevelDebug), WithHTTPClient(fake.Client()))
@@ -123,6 +114,23 @@ func startGraphChat(t *testing.T, fake *graphtest.Server, user string) *graphCha
 	t.Cleanup(func() { in.Close(); <-c.done })
 	c.waitFor("passbot console: you are " + user)
 	return c
+}
+
+// configFrom is the program's configuration read from env (set for the
+// test) the way main reads it.
+func configFrom(t *testing.T, env map[string]string) Config {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var cfg Config
+	if err := envconfig.Process("passbot", &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.check(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // say types lines into the console; it handles them in order.

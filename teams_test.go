@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kelseyhightower/envconfig"
 	"github.com/passbot/passbot/adapters/teams/bftest"
 	"github.com/passbot/passbot/internal/enginetest"
 	"github.com/passbot/passbot/ops"
@@ -29,7 +28,7 @@ func TestTeamsThroughTheProgram(t *testing.T) {
 	const adeleOID = "4f2b6c1e-8d3a-4c55-9a6e-1b2c3d4e5f60" // her userId in the demo fleet
 	bf.AddMember("29:1adele", adeleOID, "adele.vance@contoso.com", "Adele Vance")
 	addr := freeAddr(t)
-	for k, v := range map[string]string{
+	cfg := configFrom(t, map[string]string{
 		"PASSBOT_PLATFORMS":              "teams",
 		"PASSBOT_HTTP_ADDR":              addr,
 		"PASSBOT_PUBLIC_URL":             "http://" + addr,
@@ -42,16 +41,7 @@ func TestTeamsThroughTheProgram(t *testing.T) {
 		"PASSBOT_TEAMS_HELPDESK_CHANNEL": "19:helpdesk@thread.tacv2",
 		"PASSBOT_SWEEP_SPEC":             "@every 87600h",
 		"PASSBOT_DIGEST_SPEC":            "@every 87600h",
-	} {
-		t.Setenv(k, v)
-	}
-	var cfg Config
-	if err := envconfig.Process("passbot", &cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.check(); err != nil {
-		t.Fatal(err)
-	}
+	})
 	logs := newTranscript()
 	app, err := NewApp(ctx, cfg, ops.NewLogger(logs, slog.LevelInfo), WithHTTPClient(bf.Client()))
 	if err != nil {

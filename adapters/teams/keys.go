@@ -55,7 +55,7 @@ type channelKeys struct {
 // VerifySignature implements oidc.KeySet: the signature must be by the
 // key the token's header names, and that key endorsed for the channel.
 func (c channelKeys) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	jws, err := jose.ParseSigned(jwt, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(jwt, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return nil, fmt.Errorf("parse token: %w", err)
 	}
