@@ -46,8 +46,8 @@ func (e *Engine) quota(owner User, d DeviceRef) Quota {
 // checkLimits answers OpCheckLimits: would the limits refuse a reset or
 // request of cmd.Device? It reads them in the round trip that commits what
 // the event changed so far (changed, fs, records), so the device card costs
-// no round trip of its own. An error is the commit's; the check's own
-// failure is in the result.
+// no round trip of its own. The error is that round trip's: the commit and
+// the check fail together.
 func (e *Engine) checkLimits(ctx context.Context, changed, conv *Conversation, fs []FollowUp, records []AuditRecord, cmd Command) (CommandResult, error) {
 	res := CommandResult{Command: cmd}
 	e.address(conv, fs)
