@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strconv"
@@ -21,12 +22,15 @@ const limitPrefix = "passbot:limit:{" + auditKey + "}:"
 // its limit, and then appends the records to the audit stream; when one
 // counter is full it changes nothing and answers 0. The check and the count
 // are one step, so a refused try never shows in a count, not even for a
-// moment.
+// moment. The attempt's mark (a key named by a random token, kept a minute)
+// makes go-redis's re-send of a count whose reply timed out find it done,
+// rather than count and record the event twice.
 //
-// KEYS: the n counters, then the audit stream; ARGV: the window (ms), the
-// stream's cap, n, the n limits, then the records.
+// KEYS: the n counters, the audit stream, the attempt's mark; ARGV: the
+// window (ms), the stream's cap, n, the n limits, then the records.
 var countScript = redis.NewScript(`
 local n = tonumber(ARGV[3])
+if redis.call('EXISTS', KEYS[n + 2]) == 1 then return 1 end
 for i = 1, n do
   if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[3 + i]) then return 0 end
 end
@@ -37,19 +41,20 @@ end
 for i = 4 + n, #ARGV do
   redis.call('XADD', KEYS[n + 1], 'MAXLEN', '~', ARGV[2], '*', 'r', ARGV[i])
 end
+redis.call('SET', KEYS[n + 2], '1', 'PX', 60000)
 return 1`)
 
 // countArgs are countScript's keys and arguments for one more event of q
 // that appends records.
 func countArgs(q bot.Quota, records [][]byte) ([]string, []any) {
-	keys := make([]string, 0, len(q.Limits)+1)
+	keys := make([]string, 0, len(q.Limits)+2)
 	args := make([]any, 0, 3+len(q.Limits)+len(records))
 	args = append(args, q.Window.Milliseconds(), auditCap, len(q.Limits))
 	for key, limit := range q.Limits {
 		keys = append(keys, limitKey(key, q.Window, q.Now))
 		args = append(args, limit)
 	}
-	keys = append(keys, auditKey)
+	keys = append(keys, auditKey, limitPrefix+"try:"+rand.Text())
 	for _, r := range records {
 		args = append(args, r)
 	}

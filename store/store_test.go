@@ -417,4 +417,3 @@ func TestACommitCarriesTheLimitCheck(t *testing.T) {
 		t.Errorf("after the device's one try: %v %v %v, version %d; want saved and refused until midnight", ok, retry, err, c.Version)
 	}
 }
-
