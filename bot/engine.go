@@ -342,8 +342,9 @@ func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Comman
 	switch {
 	case !ok && !retryAt.IsZero():
 		if err != nil {
-			// The refused reset's intent stays queued: its poll finds no
-			// reset and says so.
+			// The refused reset's intent stays queued: its polls find no
+			// reset, and the last one tells the person it did not go
+			// through.
 			e.storeError()
 			e.logger().Error("drop the intent of a refused reset", "conversation", conv.ID, "err", err)
 		}

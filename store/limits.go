@@ -64,14 +64,13 @@ func countArgs(q bot.Quota, records [][]byte) ([]string, []any) {
 // Allow implements bot.Limiter with a fixed-window counter per key, all
 // keys counted in one script, so a refused try uses up nothing.
 func (s *Redis) Allow(ctx context.Context, window time.Duration, now time.Time, limits map[string]int) (bool, error) {
-	q := bot.Quota{Window: window, Now: now, Limits: limits}
 	if len(limits) == 0 {
 		return true, nil
 	}
 	if err := checkWindow(window); err != nil {
 		return false, err
 	}
-	keys, args := countArgs(q, nil)
+	keys, args := countArgs(bot.Quota{Window: window, Now: now, Limits: limits}, nil)
 	n, err := countScript.Run(ctx, s.client, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: rate limits: %w", err)
