@@ -15,6 +15,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
 	"github.com/passbot/passbot/internal/enginetest"
 )
 
@@ -169,17 +170,10 @@ func TestParseCommand(t *testing.T) {
 
 func TestTexts(t *testing.T) {
 	t.Parallel()
-	for _, l := range []string{"en", "nl"} {
-		for key := range texts["en"] {
-			if texts[l][key] == "" {
-				t.Errorf("%s has no text %q", l, key)
-			}
-		}
-	}
-	if got := text("nl-NL", "link.done", "id", "1", "upn", "a@b.c"); got != "<@1> is gekoppeld aan `a@b.c`." {
+	if got := locales.ForLocale("nl-NL", "discord.link.done", "id", "1", "upn", "a@b.c"); got != "<@1> is gekoppeld aan `a@b.c`." {
 		t.Errorf("nl-NL link.done = %q", got)
 	}
-	if got := text("", "link.denied"); !strings.Contains(got, "Only passbot approvers") || !strings.Contains(got, "Alleen passbot-beheerders") {
+	if got := locales.ForLocale("", "discord.link.denied"); !strings.Contains(got, "Only passbot approvers") || !strings.Contains(got, "Alleen goedkeurders van passbot") {
 		t.Errorf("unknown locale gives %q, want both languages", got)
 	}
 	for upn, want := range map[string]bool{"adele.vance@contoso.com": true, "adele": false, "@contoso.com": false, "a@": false, "a b@c.d": false} {

@@ -41,6 +41,17 @@ func Lang(locale string) string {
 	return EN
 }
 
+// ForLocale returns the message key, as Text does, in the language of a
+// chat platform's locale ("nl-NL"). A person whose locale the adapter does
+// not know ("") gets it in English and in Dutch, a paragraph each: a wrong
+// guess could leave them with a text they cannot read.
+func ForLocale(locale, key string, args ...string) string {
+	if locale == "" {
+		return Text(EN, key, args...) + "\n\n" + Text(NL, key, args...)
+	}
+	return Text(Lang(locale), key, args...)
+}
+
 // Supported reports whether passbot has texts in lang.
 func Supported(lang string) bool { _, ok := catalog[lang]; return ok }
 
