@@ -168,6 +168,33 @@ func TestParseCommand(t *testing.T) {
 	}
 }
 
+// Discord refuses the whole registration if a description or a choice
+// name, in any language, is longer than 100 characters.
+func TestCommandTextsFitDiscordsLimits(t *testing.T) {
+	t.Parallel()
+	check := func(what, s string, l map[discordgo.Locale]string) {
+		t.Helper()
+		if len(l) == 0 {
+			t.Errorf("%s %q has no Dutch text", what, s)
+		}
+		for _, v := range append([]string{s}, l[discordgo.Dutch]) {
+			if n := len([]rune(v)); n == 0 || n > 100 {
+				t.Errorf("%s %q: %d characters", what, v, n)
+			}
+		}
+	}
+	c := command()
+	check("command description", c.Description, *c.DescriptionLocalizations)
+	for _, o := range c.Options {
+		check("option description", o.Description, o.DescriptionLocalizations)
+		for _, ch := range o.Choices {
+			if o.Name != "language" { // each language by its own name
+				check("choice", ch.Name, ch.NameLocalizations)
+			}
+		}
+	}
+}
+
 func TestTexts(t *testing.T) {
 	t.Parallel()
 	if got := locales.ForLocale("nl-NL", "discord.link.done", "id", "1", "upn", "a@b.c"); got != "<@1> is gekoppeld aan `a@b.c`." {

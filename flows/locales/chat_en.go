@@ -19,6 +19,20 @@ var enChat = map[string]string{
 	"discord.link.done":   "Linked <@{id}> to `{upn}`.",
 	"discord.link.bot":    "Bots cannot be linked.",
 	"discord.unlink.done": "<@{id}> is no longer linked.",
+	// The /passcode command as Discord lists it: descriptions of at most
+	// 100 characters, choice names of at most 100.
+	"discord.cmd":          "Reset the passcode of a phone or tablet you enrolled in Intune",
+	"discord.cmd.action":   "What to do (default: start a reset)",
+	"discord.cmd.reset":    "reset",
+	"discord.cmd.help":     "help",
+	"discord.cmd.status":   "status",
+	"discord.cmd.cancel":   "cancel",
+	"discord.cmd.pending":  "pending (helpdesk)",
+	"discord.cmd.audit":    "audit (helpdesk)",
+	"discord.cmd.language": "The language I speak to you",
+	"discord.cmd.link":     "Approvers: the Discord user to link to a work account",
+	"discord.cmd.upn":      "Approvers: the work account (name@company.com) to link to, or whose audit trail to show",
+	"discord.cmd.unlink":   "Approvers: the Discord user whose link to remove",
 }
 
 func init() { merge(en, enChat) }

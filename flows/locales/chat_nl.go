@@ -16,6 +16,20 @@ var nlChat = map[string]string{
 	"discord.link.done":   "<@{id}> is gekoppeld aan `{upn}`.",
 	"discord.link.bot":    "Bots kunnen niet worden gekoppeld.",
 	"discord.unlink.done": "<@{id}> is niet meer gekoppeld.",
+	// The /passcode command as Discord lists it: descriptions of at most
+	// 100 characters, choice names of at most 100.
+	"discord.cmd":          "Stel de wachtwoordcode opnieuw in van een telefoon of tablet die u bij Intune hebt geregistreerd",
+	"discord.cmd.action":   "Wat wilt u doen (standaard: opnieuw instellen)",
+	"discord.cmd.reset":    "opnieuw instellen",
+	"discord.cmd.help":     "hulp",
+	"discord.cmd.status":   "status",
+	"discord.cmd.cancel":   "annuleren",
+	"discord.cmd.pending":  "openstaand (helpdesk)",
+	"discord.cmd.audit":    "audittrail (helpdesk)",
+	"discord.cmd.language": "De taal waarin ik met u praat",
+	"discord.cmd.link":     "Goedkeurders: de Discord-gebruiker die u aan een werkaccount koppelt",
+	"discord.cmd.upn":      "Goedkeurders: het werkaccount (naam@bedrijf.nl) om aan te koppelen, of waarvan u de audittrail ziet",
+	"discord.cmd.unlink":   "Goedkeurders: de Discord-gebruiker van wie u de koppeling verwijdert",
 }
 
 func init() { merge(nl, nlChat) }
