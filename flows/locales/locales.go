@@ -1,6 +1,7 @@
 // Package locales holds every user-facing text of passbot, the flows' and the
-// few the chat adapters write themselves, in English and Dutch. Both languages are product requirements: a key missing from one
-// of them fails the tests.
+// few the chat adapters write themselves, in English and Dutch. Both
+// languages are product requirements: a key missing from one of them fails
+// the tests.
 //
 // Texts are go-i18n messages. A text whose words depend on a number has one
 // key per CLDR plural form, "key#one" and "key#other"; its number is the
