@@ -2,6 +2,8 @@ package bot_test
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -342,5 +344,103 @@ func TestEmployeeWithdrawsARequest(t *testing.T) {
 	audit, err := h.env.Store.RecentAudit(context.Background(), adele.Key(), 10)
 	if err != nil || len(audit) == 0 || audit[0].Action != "withdraw" || audit[0].Outcome != "ok" {
 		t.Errorf("audit %+v, %v", audit, err)
+	}
+}
+
+// After a decision no copy of an approval card keeps a live button: every
+// copy the decision was not clicked on (the card, its escalations) is
+// replaced once by the decided card; the clicked one only by the answer to
+// the click. Notices without buttons are never tracked as copies.
+func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
+	cases := []struct {
+		name string
+		// clicked is the copy the decision is clicked on (-1: none).
+		clicked int
+		decide  func(h *harness, card bot.Reply, clicked bot.MessageRef) []bot.Reply
+		want    string
+	}{
+		{"approve on an escalation", 1, func(h *harness, card bot.Reply, clicked bot.MessageRef) []bot.Reply {
+			return h.send(bot.Event{Kind: bot.Press, User: hank, Action: enginetest.Button(h.t, []bot.Reply{card}, "Approve"), Clicked: clicked, ClickedPublic: true})
+		}, "Approved by Hank Helpdesk"},
+		{"deny on the first card", 0, func(h *harness, card bot.Reply, clicked bot.MessageRef) []bot.Reply {
+			got := h.send(bot.Event{Kind: bot.Press, User: hank, Action: enginetest.Button(h.t, []bot.Reply{card}, "Deny"), Clicked: clicked, ClickedPublic: true})
+			// The reason that follows decides nothing new about the card.
+			h.say(hank, "Please bring the tablet to the service desk")
+			return got
+		}, "Denied by Hank Helpdesk"},
+		{"withdrawal", -1, func(h *harness, _ bot.Reply, _ bot.MessageRef) []bot.Reply {
+			return h.say(adele, "cancel")
+		}, "Withdrawn by the employee"},
+		{"expiry", -1, func(h *harness, _ bot.Reply, _ bot.MessageRef) []bot.Reply {
+			h.env.Clock.Advance(8 * time.Hour)
+			if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
+				h.t.Fatal(err)
+			}
+			return nil
+		}, "Closed without a decision"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			rec := withRecorder(h)
+			card := h.requestReset(rec)
+			for range 2 { // two escalations: three copies
+				h.env.Clock.Advance(31 * time.Minute)
+				if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := h.env.Engine.Digest(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(enginetest.Text(rec.Sent()), "waiting for a decision:") {
+				t.Fatal("no digest was posted")
+			}
+			copies := func() []bot.MessageRef {
+				var refs []bot.MessageRef
+				for i, x := range rec.Sent() {
+					switch {
+					case x.Audience == bot.ToHelpdesk && len(x.Buttons) > 0 && x.Card == "":
+						t.Errorf("helpdesk reply %d has buttons but is not tracked: %+v", i, x)
+					case len(x.Buttons) == 0 && x.Card != "":
+						t.Errorf("reply %d without buttons is tracked as a card: %+v", i, x)
+					case x.Card != "":
+						refs = append(refs, bot.MessageRef("rec:"+strconv.Itoa(i)))
+					}
+				}
+				return refs
+			}
+			posted := copies()
+			if len(posted) != 3 {
+				t.Fatalf("%d copies of the card, want the card and two escalations", len(posted))
+			}
+			var clicked bot.MessageRef
+			if tc.clicked >= 0 {
+				clicked = posted[tc.clicked]
+			}
+			before := len(rec.Sent())
+			got := tc.decide(h, card, clicked)
+			// The expiry's sweep may post one more escalation first: it is
+			// a copy like the others.
+			want := slices.DeleteFunc(copies(), func(ref bot.MessageRef) bool { return ref == clicked })
+			if tc.clicked >= 0 {
+				if len(got) == 0 || got[0].Target.Kind != bot.ReplaceClicked || !strings.Contains(got[0].Text, tc.want) || len(got[0].Buttons) != 0 {
+					t.Errorf("the clicked card is answered with %+v, want it replaced by the decided card", got)
+				}
+			}
+			var updated []bot.MessageRef
+			for _, x := range rec.Sent()[before:] {
+				if x.Target.Kind != bot.UpdateRef {
+					continue
+				}
+				updated = append(updated, x.Target.Ref)
+				if !strings.Contains(x.Text, tc.want) || !strings.Contains(x.Text, "Forgot the PIN after my holiday") || len(x.Buttons) != 0 || x.Card != "" {
+					t.Errorf("%s updated to %q with %d buttons (card %q), want the card, %q, no buttons", x.Target.Ref, x.Text, len(x.Buttons), x.Card, tc.want)
+				}
+			}
+			if !slices.Equal(updated, want) {
+				t.Errorf("updated copies %q, want each copy but the clicked one once: %q", updated, want)
+			}
+		})
 	}
 }
