@@ -444,3 +444,51 @@ func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
 		})
 	}
 }
+
+// decidingNotifier records what it is sent and runs decide, once, while
+// the first escalated card is on its way: a decision on another replica
+// between the escalation's save and its card's post.
+type decidingNotifier struct {
+	*enginetest.Recorder
+	decide func()
+}
+
+func (n *decidingNotifier) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+	for _, r := range replies {
+		if d := n.decide; d != nil && r.Card != "" && strings.Contains(r.Text, "Waiting for a decision") {
+			n.decide = nil
+			d()
+		}
+	}
+	return n.Recorder.Notify(ctx, replies)
+}
+
+// A card copy posted while its request was decided does not stay live: the
+// decision read the copies before it was added, so the engine closes it
+// when the adapter reports it posted.
+func TestCardPostedDuringTheDecisionIsClosed(t *testing.T) {
+	h := newHarness(t)
+	n := &decidingNotifier{Recorder: &enginetest.Recorder{}}
+	h.env.Engine.Notifiers[bot.Slack] = n
+	card := h.requestReset(n.Recorder)
+	n.decide = func() { h.click(hank, []bot.Reply{card}, "Approve") }
+	h.env.Clock.Advance(31 * time.Minute)
+	if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sent := n.Sent()
+	escalation := slices.IndexFunc(sent, func(r bot.Reply) bool { return r.Card != "" && strings.Contains(r.Text, "Waiting for a decision") })
+	if escalation < 0 || n.decide != nil {
+		t.Fatalf("no escalation, or no decision during it: %+v", sent)
+	}
+	ref := bot.MessageRef("rec:" + strconv.Itoa(escalation))
+	var updates []bot.Reply
+	for _, r := range sent {
+		if r.Target.Kind == bot.UpdateRef && r.Target.Ref == ref {
+			updates = append(updates, r)
+		}
+	}
+	if len(updates) != 1 || !strings.Contains(updates[0].Text, "Approved by Hank Helpdesk") || len(updates[0].Buttons) != 0 {
+		t.Errorf("the escalation posted during the approval was updated by %+v, want once to the approved card", updates)
+	}
+}
