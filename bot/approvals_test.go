@@ -372,10 +372,7 @@ func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
 			return h.say(adele, "cancel")
 		}, "Withdrawn by the employee"},
 		{"expiry", -1, func(h *harness, _ bot.Reply, _ bot.MessageRef) []bot.Reply {
-			h.env.Clock.Advance(8 * time.Hour)
-			if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
-				h.t.Fatal(err)
-			}
+			h.env.Sweep(h.t, 8*time.Hour)
 			return nil
 		}, "Closed without a decision"},
 	}
@@ -385,10 +382,7 @@ func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
 			rec := withRecorder(h)
 			card := h.requestReset(rec)
 			for range 2 { // two escalations: three copies
-				h.env.Clock.Advance(31 * time.Minute)
-				if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
-					t.Fatal(err)
-				}
+				h.env.Sweep(t, 31*time.Minute)
 			}
 			if err := h.env.Engine.Digest(context.Background()); err != nil {
 				t.Fatal(err)
@@ -472,10 +466,7 @@ func TestCardPostedDuringTheDecisionIsClosed(t *testing.T) {
 	h.env.Engine.Notifiers[bot.Slack] = n
 	card := h.requestReset(n.Recorder)
 	n.decide = func() { h.click(hank, []bot.Reply{card}, "Approve") }
-	h.env.Clock.Advance(31 * time.Minute)
-	if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	h.env.Sweep(t, 31*time.Minute)
 	sent := n.Sent()
 	escalation := slices.IndexFunc(sent, func(r bot.Reply) bool { return r.Card != "" && strings.Contains(r.Text, "Waiting for a decision") })
 	if escalation < 0 || n.decide != nil {

@@ -353,10 +353,7 @@ func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
 			return ""
 		}, "Withdrawn by the employee"},
 		{"expiry", func(t *testing.T, h *harness, _, _ fakeMessage) string {
-			h.env.Clock.Advance(8 * time.Hour)
-			if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			h.env.Sweep(t, 8*time.Hour)
 			return ""
 		}, "Closed without a decision"},
 	}
@@ -365,10 +362,7 @@ func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
 			t.Parallel()
 			h := startHelpdesk(t, testGuild)
 			card := requestApproval(t, h)
-			h.env.Clock.Advance(31 * time.Minute)
-			if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			h.env.Sweep(t, 31*time.Minute)
 			escalation := h.fake.awaitMessage(t, "the escalation", func(m fakeMessage) bool {
 				return m.ChannelID == helpdeskChannel && strings.Contains(m.Content, "Waiting for a decision")
 			})

@@ -368,10 +368,7 @@ func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
 			h.waitPost(adeleDM, "was withdrawn")
 		}, "Withdrawn by the employee"},
 		{"expiry", func(t *testing.T, h *harness, _, _ sentMessage) {
-			h.env.Clock.Advance(8 * time.Hour)
-			if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			h.env.Sweep(t, 8*time.Hour)
 			h.waitPost(helpdeskCh, "expired without a decision")
 		}, "Closed without a decision"},
 	}
@@ -380,10 +377,7 @@ func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
 			t.Parallel()
 			h := newApprovalHarness(t, ModeSocket)
 			card := requestApproval(t, h)
-			h.env.Clock.Advance(31 * time.Minute)
-			if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			h.env.Sweep(t, 31*time.Minute)
 			escalation := h.waitPost(helpdeskCh, "Waiting for a decision")
 			if err := h.env.Engine.Digest(context.Background()); err != nil {
 				t.Fatal(err)
