@@ -43,7 +43,9 @@ func (e *Engine) execRequest(ctx context.Context, owner User, cmd Command) Comma
 	case OpRequest:
 		res.Err = e.newRequest(ctx, owner, cmd, now, &res)
 	case OpDenyReason:
-		res.Err = e.sendDenyReason(ctx, owner, cmd, now)
+		res.Err = e.byDecider(ctx, owner, cmd, "reason", now)
+	case OpUndeny:
+		res.Err = e.byDecider(ctx, owner, cmd, "undeny", now)
 	case OpWithdraw:
 		res.Requests, res.Err = e.withdraw(ctx, owner, now)
 	case OpStatus:
@@ -96,18 +98,21 @@ func (e *Engine) newRequest(ctx context.Context, owner User, cmd Command, now ti
 	return nil
 }
 
-// sendDenyReason records the reason an agent typed and tells the requester.
-func (e *Engine) sendDenyReason(ctx context.Context, agent User, cmd Command, now time.Time) error {
-	sent := false
+// byDecider applies the deciding agent's follow-up to their denial: the
+// reason they typed (cmd.Text), or taking the denial back.
+func (e *Engine) byDecider(ctx context.Context, agent User, cmd Command, action string, now time.Time) error {
+	done := false
 	_, err := e.applyDecision(ctx, cmd.Request, func(r *Request) Decision {
-		r.DenyReason = cmd.Text
-		d := e.Approval.Decide(r, agent, "reason", now)
-		sent = d.Changed
+		if action == "reason" {
+			r.DenyReason = cmd.Text
+		}
+		d := e.Approval.Decide(r, agent, action, now)
+		done = d.Changed
 		return d
 	}, agent, "")
-	if err == nil && !sent {
-		// Not this agent's denial (any more): nothing went to the employee.
-		err = &Error{Code: NoticeStale, Err: fmt.Errorf("engine: %s may not give the reason of request %s", agent.Key(), cmd.Request)}
+	if err == nil && !done {
+		// Not this agent's denial (any more): nothing changed.
+		err = &Error{Code: NoticeStale, Err: fmt.Errorf("engine: %s may not %s request %s", agent.Key(), action, cmd.Request)}
 	}
 	return err
 }
@@ -204,8 +209,11 @@ func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor Use
 		d.Requester[i].To = r.Requester
 	}
 	e.notify(ctx, r.Requester.Platform, d.Requester)
-	if d.Changed && closed {
-		e.updateCards(ctx, r, clicked)
+	switch {
+	case d.Changed && closed:
+		e.updateCards(ctx, r, clicked, e.Approval.Closed(r))
+	case d.Reopened:
+		e.updateCards(ctx, r, "", stampRequest(r, []Reply{e.Approval.Card(r, e.now())})[0])
 	}
 	e.notify(ctx, r.Requester.Platform, stampRequest(r, d.Helpdesk))
 	for i := range d.FollowUps {

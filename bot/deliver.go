@@ -100,20 +100,20 @@ func (e *Engine) fireScrub(ctx context.Context, f FollowUp) error {
 }
 
 // updateCards replaces every posted copy of r's approval card but skip (the
-// one the decision was clicked on, replaced already) with the decided card,
-// so no copy anywhere keeps a live button.
-func (e *Engine) updateCards(ctx context.Context, r *Request, skip MessageRef) {
+// one the decision was clicked on, replaced already) with card: the decided
+// card, so no copy anywhere keeps a live button, or the live one again.
+func (e *Engine) updateCards(ctx context.Context, r *Request, skip MessageRef, card Reply) {
 	refs, err := e.Store.Cards(ctx, r.ID)
 	if err != nil {
 		e.storeError()
 		e.logger().Error("load approval card copies", "request", r.ID, "err", err)
 		return
 	}
-	closed := e.Approval.Closed(r)
+	card.Card = "" // a copy already known: not to be remembered twice
 	var updates []Reply
 	for _, ref := range refs {
 		if ref != skip {
-			u := closed
+			u := card
 			u.Target = Target{Kind: UpdateRef, Ref: ref}
 			updates = append(updates, u)
 		}

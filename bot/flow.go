@@ -59,6 +59,9 @@ const (
 	OpCheckLimits
 	// OpWithdraw withdraws the user's pending helpdesk requests.
 	OpWithdraw
+	// OpUndeny takes back an agent's denial of Request before they gave a
+	// reason: the request waits for a decision again.
+	OpUndeny
 )
 
 // Command asks the engine to run a device operation after the conversation
@@ -168,6 +171,9 @@ type Decision struct {
 	// Approved means the requester's conversation resumes at the
 	// confirmation banner: the requester still signs in before the reset.
 	Approved bool
+	// Reopened means a denial was taken back: every copy of the card gets
+	// its buttons again.
+	Reopened bool
 	// Actor gets replies to the click (the first usually replaces the card);
 	// Requester and Helpdesk get notified.
 	Actor     []Reply

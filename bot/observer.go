@@ -54,6 +54,8 @@ func (o Op) String() string {
 		return "check_limits"
 	case OpWithdraw:
 		return "withdraw"
+	case OpUndeny:
+		return "undeny"
 	}
 	return "unknown"
 }
@@ -62,7 +64,7 @@ func (o Op) String() string {
 // engine saves the conversation before running one, so it runs at most once.
 func (o Op) mutates() bool {
 	switch o {
-	case OpReset, OpLock, OpRequest, OpDenyReason, OpReportLost, OpWithdraw:
+	case OpReset, OpLock, OpRequest, OpDenyReason, OpReportLost, OpWithdraw, OpUndeny:
 		return true
 	}
 	return false

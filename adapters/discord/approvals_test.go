@@ -180,6 +180,25 @@ func TestApprovalStory(t *testing.T) {
 	}
 }
 
+// The agent who denied takes it back from the prompt in their DM: the card
+// in the helpdesk channel gets its buttons back and can be approved.
+func TestDenialCanBeTakenBack(t *testing.T) {
+	t.Parallel()
+	h := startHelpdesk(t, testGuild)
+	card := requestApproval(t, h)
+	h.fake.click(t, mason, card, "Deny")
+	h.fake.awaitMessage(t, "the decided card", on(card.ID, "Denied by mason"))
+	prompt := h.fake.awaitMessage(t, "the reason prompt", inDM(mason, "Type the reason for denying the request of nelly"))
+	h.fake.click(t, mason, prompt, "Undo the denial")
+	h.fake.awaitMessage(t, "the prompt after the undo", on(prompt.ID, "You took the denial back"))
+	live := h.fake.awaitMessage(t, "the live card again", func(m fakeMessage) bool {
+		return m.ID == card.ID && slices.Equal(labels(m), []string{"Approve", "Deny"})
+	})
+	h.fake.awaitMessage(t, "the employee told", inDM(nelly, "took back the denial"))
+	h.fake.click(t, mason, live, "Approve")
+	h.fake.awaitMessage(t, "the approved card", on(card.ID, "Approved by mason"))
+}
+
 func TestDenyCarriesTheAgentsReason(t *testing.T) {
 	t.Parallel()
 	h := startHelpdesk(t, testGuild)
@@ -194,8 +213,8 @@ func TestDenyCarriesTheAgentsReason(t *testing.T) {
 	}
 	// The prompt says "here, in your direct messages with me": it goes there.
 	prompt := h.fake.awaitMessage(t, "the reason prompt", inDM(mason, "Type the reason for denying the request of nelly"))
-	if len(prompt.Components) != 0 || prompt.Interaction != "" {
-		t.Errorf("reason prompt %+v: want a plain DM post", prompt)
+	if got := labels(prompt); !slices.Equal(got, []string{"Send no reason", "Undo the denial"}) || prompt.Interaction != "" || prompt.Flags&64 != 0 {
+		t.Errorf("reason prompt %+v: want a DM post with Send no reason and Undo the denial", prompt)
 	}
 	h.fake.awaitMessage(t, "the denial notice", inDM(nelly, "denied the passcode reset of Contoso Galaxy Tab"))
 

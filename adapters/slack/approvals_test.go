@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,8 +175,8 @@ func TestDenyCarriesTheAgentsReason(t *testing.T) {
 		t.Fatalf("card updates %+v, want one: Denied by Hank, no buttons", ups)
 	}
 	prompt := h.waitPost(hankDM, "Type the reason for denying the request of Adele Vance")
-	if len(prompt.Buttons) != 0 {
-		t.Errorf("reason prompt has buttons")
+	if got := buttonLabels(prompt); !slices.Equal(got, []string{"Send no reason", "Undo the denial"}) {
+		t.Errorf("reason prompt buttons %q", got)
 	}
 	if eph := h.ephemerals(); len(eph) != 0 {
 		t.Errorf("a decision was answered ephemerally: %+v", eph)
@@ -192,6 +193,32 @@ func TestDenyCarriesTheAgentsReason(t *testing.T) {
 	}
 	if codes, _ := passcodes(h); len(codes) != 0 {
 		t.Errorf("a denied request sent a passcode")
+	}
+}
+
+// The agent who denied can take it back as long as they sent no reason:
+// the card gets its buttons back, the employee is told, and the request can
+// be approved after all.
+func TestDenialCanBeTakenBack(t *testing.T) {
+	t.Parallel()
+	h := newApprovalHarness(t, ModeSocket)
+	card := requestApproval(t, h)
+	h.click(hank, card, card.button(t, "Deny"))
+	prompt := h.waitPost(hankDM, "Type the reason for denying the request of Adele Vance")
+	h.click(hank, prompt, prompt.button(t, "Undo the denial"))
+
+	ups := h.updates(helpdeskCh, card.Posted)
+	if len(ups) != 2 || !slices.Equal(buttonLabels(ups[1]), []string{"Approve", "Deny"}) {
+		t.Fatalf("card updates %+v, want the denial, then the live card again", ups)
+	}
+	if got := h.updates(hankDM, prompt.Posted); len(got) != 1 || !strings.Contains(got[0].Text, "You took the denial back") || len(got[0].Buttons) != 0 {
+		t.Errorf("the prompt became %+v, want the undo notice without buttons", got)
+	}
+	h.lastTo(adeleDM, "took back the denial")
+
+	h.click(hank, card, ups[1].button(t, "Approve"))
+	if ups := h.updates(helpdeskCh, card.Posted); len(ups) != 3 || !strings.Contains(ups[2].Text, "Approved by Hank Helpdesk") {
+		t.Fatalf("after the undo, approving updated the card to %+v", ups)
 	}
 }
 

@@ -263,6 +263,15 @@ func (m sentMessage) messageTS() string {
 	return m.TS
 }
 
+// buttonLabels are the labels of the message's buttons, in order.
+func buttonLabels(m sentMessage) []string {
+	var out []string
+	for _, b := range m.Buttons {
+		out = append(out, b.Text.Text)
+	}
+	return out
+}
+
 // button returns the message's button whose label starts with prefix.
 func (m sentMessage) button(t testing.TB, prefix string) sentButton {
 	t.Helper()

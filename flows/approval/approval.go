@@ -25,6 +25,7 @@ const (
 	actDeny     = "deny"
 	actReason   = "reason"   // the engine's action for a typed deny reason
 	actWithdraw = "withdraw" // the engine's action for a requester taking theirs back
+	actUndeny   = "undeny"   // the engine's action for an agent taking their denial back
 )
 
 // Config holds the approval settings.
@@ -128,6 +129,8 @@ func (f *Flow) Decide(r *bot.Request, actor bot.User, action string, now time.Ti
 	switch action {
 	case actReason:
 		return f.reason(r, actor)
+	case actUndeny:
+		return f.undeny(r, actor)
 	case actWithdraw:
 		return f.withdraw(r, actor, now)
 	}
@@ -186,6 +189,22 @@ func (f *Flow) withdraw(r *bot.Request, actor bot.User, now time.Time) bot.Decis
 	r.State, r.Decider, r.Decided = bot.RequestWithdrawn, &by, now
 	notice := bot.Reply{Audience: bot.ToHelpdesk, Text: f.hd("approval.withdrawn", "id", r.ID, "requester", who(&r.Requester), "name", r.Device.Name)}
 	return bot.Decision{Changed: true, Helpdesk: []bot.Reply{notice}, Audit: "withdraw", Outcome: "ok"}
+}
+
+// undeny takes back a denial its agent has not explained yet: the request
+// waits for a decision again, and the requester is told.
+func (f *Flow) undeny(r *bot.Request, actor bot.User) bot.Decision {
+	if r.State != bot.RequestDenied || r.Decider == nil || r.Decider.Key() != actor.Key() || r.DenyReason != "" {
+		return refuse(f.hd(bot.NoticeStale), "not_undeniable")
+	}
+	r.State, r.Decider, r.Decided = bot.RequestPending, nil, time.Time{}
+	return bot.Decision{
+		Changed: true, Reopened: true,
+		Requester: []bot.Reply{{Text: f.emp(r, "request.reopened")}},
+		// Its expiry and escalation again (the same IDs: queued once).
+		FollowUps: f.FollowUps(r),
+		Audit:     "undeny", Outcome: "ok",
+	}
 }
 
 // reason passes on the reason the deciding agent typed for a denial.

@@ -96,6 +96,44 @@ func TestDenyReasonGoesToTheEmployee(t *testing.T) {
 	}
 }
 
+// Only the agent who denied may take it back, and only before they sent a
+// reason: the employee would otherwise hear two contradicting stories.
+func TestUndeny(t *testing.T) {
+	f := New(Config{ExpireAfter: 2 * time.Hour})
+	denied := func() *bot.Request {
+		r := request()
+		f.Decide(r, agent, "deny", t0)
+		return r
+	}
+	for _, tc := range []struct {
+		name string
+		r    func() *bot.Request
+		by   bot.User
+		ok   bool
+	}{
+		{"the deciding agent", denied, agent, true},
+		{"another agent", denied, agent2, false},
+		{"after the reason", func() *bot.Request { r := denied(); r.DenyReason = "no"; return r }, agent, false},
+		{"a pending request", request, agent, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.r()
+			before := r.State
+			d := f.Decide(r, tc.by, "undeny", t0.Add(time.Minute))
+			if !tc.ok {
+				if d.Changed || r.State != before || d.Audit != "refuse" {
+					t.Errorf("refusal expected: %+v, state %s", d, r.State)
+				}
+				return
+			}
+			if !d.Changed || !d.Reopened || r.State != bot.RequestPending || r.Decider != nil || d.Audit != "undeny" ||
+				len(d.Requester) != 1 || !strings.Contains(d.Requester[0].Text, "ingetrokken") || len(d.FollowUps) == 0 {
+				t.Errorf("decision %+v, request %+v", d, r)
+			}
+		})
+	}
+}
+
 func TestEscalationAndExpiry(t *testing.T) {
 	f := New(Config{EscalateAfter: 30 * time.Minute, ExpireAfter: 2 * time.Hour})
 	r := request()

@@ -28,21 +28,23 @@ const (
 
 // Button actions (the part of a button's action a flow owns).
 const (
-	actDevice  = "device" // arg: index into Conversation.Devices
-	actReset   = "reset"
-	actLock    = "lock"
-	actBack    = "back"
-	actCancel  = "cancel"
-	actSignOut = "signout"
-	actYes     = "yes"
-	actNo      = "no"
-	actRequest = "request"
-	actLink    = "link"
-	actClose   = "close"
-	actLockOK  = "lockok"  // the Remote Lock confirmed
-	actLost    = "lost"    // report the device lost
-	actRestart = "restart" // start over, asked after a start word mid-step
-	actKeep    = "keep"    // carry on with the open step instead
+	actDevice   = "device" // arg: index into Conversation.Devices
+	actReset    = "reset"
+	actLock     = "lock"
+	actBack     = "back"
+	actCancel   = "cancel"
+	actSignOut  = "signout"
+	actYes      = "yes"
+	actNo       = "no"
+	actRequest  = "request"
+	actLink     = "link"
+	actClose    = "close"
+	actLockOK   = "lockok"   // the Remote Lock confirmed
+	actLost     = "lost"     // report the device lost
+	actRestart  = "restart"  // start over, asked after a start word mid-step
+	actKeep     = "keep"     // carry on with the open step instead
+	actNoReason = "noreason" // deny without telling the employee why
+	actUndeny   = "undeny"   // take the denial back
 )
 
 // Follow-up kinds.

@@ -34,6 +34,8 @@ func (t *turn) onResult(r *bot.CommandResult) {
 		t.say(bot.Reply{Text: t.text("request.sent", t.deviceArgs(&r.Device)...)})
 	case bot.OpDenyReason:
 		t.say(bot.Reply{Text: t.text("approval.reasonsent"), Private: true})
+	case bot.OpUndeny:
+		t.say(bot.Reply{Text: t.text("approval.undone"), Replace: true})
 	case bot.OpStatus:
 		t.statusResult(r)
 	case bot.OpWithdraw:

@@ -136,6 +136,12 @@ func (t *turn) onPress(action, arg string) {
 		t.start()
 	case t.c.Step + "/" + actKeep:
 		t.resume()
+	case stepDenyReason + "/" + actNoReason:
+		t.end()
+		t.say(bot.Reply{Text: t.text("approval.noreason"), Replace: true})
+	case stepDenyReason + "/" + actUndeny:
+		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpUndeny, Request: t.c.Request})
+		t.end()
 	default:
 		// A button the flow did not offer at this step: the engine's version
 		// check makes this unreachable for real clicks.
@@ -304,7 +310,10 @@ func (t *turn) askDenyReason(r *bot.Request) {
 	if name == "" {
 		name = r.Requester.UPN
 	}
-	t.say(bot.Reply{Text: t.text("approval.askreason", "requester", name), Private: true})
+	t.say(bot.Reply{Text: t.text("approval.askreason", "requester", name), Private: true, Buttons: []bot.Button{
+		t.button("btn.noreason", actNoReason, bot.Default),
+		t.button("btn.undeny", actUndeny, bot.Danger),
+	}})
 }
 
 func (t *turn) denyReason(reason string) {
