@@ -159,6 +159,7 @@ func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Reques
 		if r == nil {
 			return nil, &Error{Code: NoticeStale, Err: fmt.Errorf("engine: request %s: %w", id, errNoRequest)}
 		}
+		open := r.State == RequestPending
 		d := step(r)
 		if d.Approved {
 			// Before the approval is saved: whatever fails after it, the
@@ -176,14 +177,16 @@ func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Reques
 				return nil, err
 			}
 		}
-		return e.carryOut(ctx, r, d, actor, clicked), nil
+		return e.carryOut(ctx, r, d, actor, clicked, open && r.State != RequestPending), nil
 	}
 	return nil, &Error{Code: NoticeBusy, Err: fmt.Errorf("engine: request %s kept changing", id)}
 }
 
 // carryOut notifies and schedules what a saved decision asks for. clicked
-// is the card the decision was made on, if any.
-func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor User, clicked MessageRef) []Reply {
+// is the card the decision was made on, if any; closed means the decision
+// ended the pending request (a later step on it, such as the deny reason,
+// leaves the cards as they are).
+func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor User, clicked MessageRef, closed bool) []Reply {
 	if d.Changed && (d.Audit == "approve" || d.Audit == "deny") && e.Observer != nil {
 		e.Observer.ApprovalDecided(r.Decided.Sub(r.Created))
 	}
@@ -207,7 +210,7 @@ func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor Use
 	}
 	e.notify(ctx, r.Requester.Platform, d.Requester)
 	switch {
-	case d.Changed && r.State != RequestPending:
+	case d.Changed && closed:
 		e.updateCards(ctx, r, clicked, e.Approval.Closed(r))
 	case d.Reopened:
 		e.updateCards(ctx, r, "", stampRequest(r, []Reply{e.Approval.Card(r, e.now())})[0])

@@ -47,6 +47,8 @@ func (e *Engine) Delivered(ctx context.Context, r Reply, ref MessageRef) error {
 	if r.Card != "" && ref != "" {
 		if err := e.Store.AddCard(ctx, r.Card, ref); err != nil {
 			errs = append(errs, fmt.Errorf("engine: remember card of request %s: %w", r.Card, err))
+		} else if err := e.closeLate(ctx, r.Card, ref); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(errs) > 0 {
@@ -117,4 +119,21 @@ func (e *Engine) updateCards(ctx context.Context, r *Request, skip MessageRef, c
 		}
 	}
 	e.notify(ctx, r.Requester.Platform, updates)
+}
+
+// closeLate closes a card copy posted while its request was being decided
+// (an escalation on one replica, a click on another): the decision may have
+// read the copies before this one was added, and would leave it live.
+func (e *Engine) closeLate(ctx context.Context, id string, ref MessageRef) error {
+	r, err := e.Store.Request(ctx, id)
+	if err != nil {
+		return fmt.Errorf("engine: recheck request %s of a posted card: %w", id, err)
+	}
+	if r == nil || r.State == RequestPending || e.Approval == nil {
+		return nil
+	}
+	closed := e.Approval.Closed(r)
+	closed.Target = Target{Kind: UpdateRef, Ref: ref}
+	e.notify(ctx, r.Requester.Platform, []Reply{closed})
+	return nil
 }
