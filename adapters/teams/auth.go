@@ -14,9 +14,12 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 )
 
-// Issuer is the issuer of the tokens the Bot Connector signs its requests
-// to a bot with ("Connector to bot" in
-// https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication).
+// Issuer is the issuer of the tokens the Bot Connector of the public cloud
+// signs its requests to a bot with ("Connector to bot" in
+// https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication),
+// as its OpenID metadata names it; a national cloud's metadata names its
+// own (https://api.botframework.us), and the verifier takes the one of
+// the configured metadata.
 const Issuer = "https://api.botframework.com"
 
 // Scope is what the bot's own tokens for the Bot Connector are for.
@@ -27,7 +30,8 @@ var errUnauthorized = errors.New("teams: unauthorized")
 
 // verifier checks the bearer token of an incoming activity: RS256 signature
 // by a key of the Bot Framework's OpenID metadata endorsed for the
-// activity's channel, issuer Issuer, audience the bot's app ID, not
+// activity's channel, the metadata's issuer (Issuer in the public cloud),
+// audience the bot's app ID, not
 // expired, and a serviceurl claim equal to the activity's serviceUrl (so a
 // token for one Connector cannot send the bot to another).
 type verifier struct {
@@ -36,48 +40,48 @@ type verifier struct {
 	client      *http.Client
 	now         func() time.Time
 
-	mu   sync.Mutex
-	keys *keySet // found through the metadata on first use
+	mu     sync.Mutex
+	keys   *keySet // found through the metadata on first use
+	issuer string  // named by the metadata
 }
 
 // metadata is the part of the OpenID metadata document passbot reads. Its
 // URL ends in "openidconfiguration" and its issuer is not the URL's prefix,
 // so go-oidc's discovery (which insists on both) cannot read it.
 type metadata struct {
-	Issuer  string   `json:"issuer"`
-	JWKSURI string   `json:"jwks_uri"`
-	Algs    []string `json:"id_token_signing_alg_values_supported"`
+	Issuer  string `json:"issuer"`
+	JWKSURI string `json:"jwks_uri"`
 }
 
-// keySet returns the signing keys, reading the metadata the first time; a
-// failed read is tried again by the next request.
-func (v *verifier) keySet(ctx context.Context) (*keySet, error) {
+// keySet returns the signing keys and the issuer, reading the metadata the
+// first time; a failed read is tried again by the next request.
+func (v *verifier) keySet(ctx context.Context) (*keySet, string, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.keys != nil {
-		return v.keys, nil
+		return v.keys, v.issuer, nil
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.metadataURL, nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	res, err := v.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("teams: OpenID metadata: %w", err)
+		return nil, "", fmt.Errorf("teams: OpenID metadata: %w", err)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("teams: OpenID metadata %s: %s", v.metadataURL, res.Status)
+		return nil, "", fmt.Errorf("teams: OpenID metadata %s: %s", v.metadataURL, res.Status)
 	}
 	var m metadata
 	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&m); err != nil {
-		return nil, fmt.Errorf("teams: OpenID metadata %s: %w", v.metadataURL, err)
+		return nil, "", fmt.Errorf("teams: OpenID metadata %s: %w", v.metadataURL, err)
 	}
-	if m.JWKSURI == "" {
-		return nil, fmt.Errorf("teams: OpenID metadata %s names no jwks_uri", v.metadataURL)
+	if m.JWKSURI == "" || m.Issuer == "" {
+		return nil, "", fmt.Errorf("teams: OpenID metadata %s names no jwks_uri or no issuer", v.metadataURL)
 	}
-	v.keys = &keySet{url: m.JWKSURI, client: v.client, now: v.now}
-	return v.keys, nil
+	v.keys, v.issuer = &keySet{url: m.JWKSURI, client: v.client, now: v.now}, m.Issuer
+	return v.keys, v.issuer, nil
 }
 
 // channelClaims are the claims beyond go-oidc's checks.
@@ -97,11 +101,11 @@ func (v *verifier) verify(ctx context.Context, header, channel, serviceURL strin
 	if !ok || raw == "" {
 		return fmt.Errorf("%w: no bearer token", errUnauthorized)
 	}
-	keys, err := v.keySet(ctx)
+	keys, issuer, err := v.keySet(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUnauthorized, err)
 	}
-	tv := oidc.NewVerifier(Issuer, channelKeys{set: keys, channel: channel},
+	tv := oidc.NewVerifier(issuer, channelKeys{set: keys, channel: channel},
 		&oidc.Config{ClientID: v.appID, Now: v.now, SupportedSigningAlgs: []string{oidc.RS256}})
 	tok, err := tv.Verify(ctx, raw)
 	if err != nil {

@@ -3,6 +3,7 @@ package teams
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -57,13 +58,28 @@ func (c *Config) check() error {
 		c.TeamsAuthorityURL += "/"
 	}
 	// azidentity only takes an https authority, any port.
-	for name, v := range map[string]string{"PASSBOT_TEAMS_OPENID_URL": c.TeamsOpenIDURL, "PASSBOT_TEAMS_AUTHORITY_URL": c.TeamsAuthorityURL} {
-		if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
-			errs = append(errs, fmt.Errorf("%s: want an https URL, got %q", name, v))
-		}
+	if u, err := url.Parse(c.TeamsAuthorityURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		errs = append(errs, fmt.Errorf("PASSBOT_TEAMS_AUTHORITY_URL: want an https URL, got %q", c.TeamsAuthorityURL))
+	}
+	if !trusted(c.TeamsOpenIDURL) {
+		errs = append(errs, fmt.Errorf("PASSBOT_TEAMS_OPENID_URL: want an https URL (http only on loopback), got %q", c.TeamsOpenIDURL))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("teams: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// trusted reports whether a URL may carry the bot's secrets or the keys it
+// trusts: https, or http to this machine (a local imitation in tests).
+func trusted(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if u.Scheme == "https" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return u.Scheme == "http" && (u.Hostname() == "localhost" || ip != nil && ip.IsLoopback())
 }

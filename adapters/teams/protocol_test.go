@@ -38,7 +38,7 @@ func TestIncomingTokensAreVerified(t *testing.T) {
 		{"forged: signed with another key under the published key ID", "Bearer " + bf.Sign(valid, other), false},
 		{"expired", "Bearer " + bf.Sign(with(valid, func(c *bftest.Claims) { c.Expiry = time.Now().Add(-time.Minute).Unix() }), nil), false},
 		{"for another bot", "Bearer " + bf.Sign(with(valid, func(c *bftest.Claims) { c.Audience = "another-app-id" }), nil), false},
-		{"from another issuer", "Bearer " + bf.Sign(with(valid, func(c *bftest.Claims) { c.Issuer = "https://sts.windows.net/contoso-tenant/" }), nil), false},
+		{"from another issuer", "Bearer " + bf.Sign(with(valid, func(c *bftest.Claims) { c.Issuer = bf.URL + "/another-issuer" }), nil), false},
 		{"for another serviceUrl", "Bearer " + bf.Sign(with(valid, func(c *bftest.Claims) { c.ServiceURL = bf.URL + "/elsewhere/" }), nil), false},
 		{"without a serviceUrl claim", "Bearer " + bf.Sign(with(valid, func(c *bftest.Claims) { c.ServiceURL = "" }), nil), false},
 	}
@@ -220,7 +220,9 @@ func TestConnectorRetriesThrottlingAndOutagesWithinBounds(t *testing.T) {
 func TestConnectorRefusesAPlainHTTPServiceURL(t *testing.T) {
 	bf := bftest.New(t)
 	conn, _ := testConnector(t, bf)
-	if _, err := conn.SendToConversation(t.Context(), "http://127.0.0.1:1/", "a:chat", Activity{Type: typeMessage}); err == nil {
-		t.Fatal("sent the bot's token over plain http")
+	for _, u := range []string{"ftp://127.0.0.1/", "http://", "not a url"} {
+		if _, err := conn.SendToConversation(t.Context(), u, "a:chat", Activity{Type: typeMessage}); err == nil {
+			t.Fatalf("sent the bot's token to %s", u)
+		}
 	}
 }

@@ -236,7 +236,7 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 func (s *Server) openIDMetadata(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                Issuer,
-		"authorization_endpoint":                "https://invalid.botframework.com/v1/auth/authorize",
+		"authorization_endpoint":                s.URL + "/v1/auth/authorize",
 		"jwks_uri":                              s.URL + "/v1/.well-known/keys",
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"token_endpoint_auth_methods_supported": []string{"private_key_jwt"},
