@@ -76,7 +76,11 @@ func (c channelKeys) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(keys.endorsements[kid], c.channel) {
+	// As the Bot Framework SDKs do (EndorsementsValidator): an activity
+	// that names no channel asserts nothing, and a key that lists no
+	// endorsements restricts nothing; the Bot Framework's keys all list
+	// theirs.
+	if e := keys.endorsements[kid]; c.channel != "" && len(e) > 0 && !slices.Contains(e, c.channel) {
 		return nil, fmt.Errorf("signing key %q is not endorsed for channel %q", kid, c.channel)
 	}
 	return payload, nil
