@@ -80,7 +80,7 @@ func (e *ConnectorError) Error() string {
 // ID.
 func (c *Connector) SendToConversation(ctx context.Context, serviceURL, conv string, a Activity) (string, error) {
 	var res ResourceResponse
-	err := c.call(ctx, http.MethodPost, serviceURL, "v3/conversations/"+url.PathEscape(conv)+"/activities", a, &res)
+	err := c.call(ctx, http.MethodPost, serviceURL, "v3/conversations/"+url.PathEscape(conv)+"/activities", a, &res, maxAttempts)
 	return res.ID, err
 }
 
@@ -89,34 +89,36 @@ func (c *Connector) SendToConversation(ctx context.Context, serviceURL, conv str
 func (c *Connector) ReplyToActivity(ctx context.Context, serviceURL, conv, replyTo string, a Activity) (string, error) {
 	a.ReplyToID = replyTo
 	var res ResourceResponse
-	err := c.call(ctx, http.MethodPost, serviceURL, "v3/conversations/"+url.PathEscape(conv)+"/activities/"+url.PathEscape(replyTo), a, &res)
+	err := c.call(ctx, http.MethodPost, serviceURL, "v3/conversations/"+url.PathEscape(conv)+"/activities/"+url.PathEscape(replyTo), a, &res, maxAttempts)
 	return res.ID, err
 }
 
 // UpdateActivity replaces an activity the bot posted.
 func (c *Connector) UpdateActivity(ctx context.Context, serviceURL, conv, id string, a Activity) error {
 	a.ID = id
-	return c.call(ctx, http.MethodPut, serviceURL, "v3/conversations/"+url.PathEscape(conv)+"/activities/"+url.PathEscape(id), a, nil)
+	return c.call(ctx, http.MethodPut, serviceURL, "v3/conversations/"+url.PathEscape(conv)+"/activities/"+url.PathEscape(id), a, nil, maxAttempts)
 }
 
 // CreateConversation opens a conversation (the bot's personal chat with a
 // person, for a proactive message) and returns it.
 func (c *Connector) CreateConversation(ctx context.Context, serviceURL string, p ConversationParameters) (ConversationResourceResponse, error) {
 	var res ConversationResourceResponse
-	err := c.call(ctx, http.MethodPost, serviceURL, "v3/conversations", p, &res)
+	err := c.call(ctx, http.MethodPost, serviceURL, "v3/conversations", p, &res, maxAttempts)
 	return res, err
 }
 
 // GetMember reads a member of a conversation: a Teams user's account with
-// their user principal name (TeamsChannelAccount).
+// their user principal name (TeamsChannelAccount). It is asked while an
+// event waits, and its callers cope without an answer: one attempt.
 func (c *Connector) GetMember(ctx context.Context, serviceURL, conv, member string) (Member, error) {
 	var m Member
-	err := c.call(ctx, http.MethodGet, serviceURL, "v3/conversations/"+url.PathEscape(conv)+"/members/"+url.PathEscape(member), nil, &m)
+	err := c.call(ctx, http.MethodGet, serviceURL, "v3/conversations/"+url.PathEscape(conv)+"/members/"+url.PathEscape(member), nil, &m, 1)
 	return m, err
 }
 
-// call sends one request with retries and decodes the answer into out.
-func (c *Connector) call(ctx context.Context, method, serviceURL, path string, body, out any) error {
+// call sends one request, in up to attempts tries, and decodes the answer
+// into out.
+func (c *Connector) call(ctx context.Context, method, serviceURL, path string, body, out any, attempts int) error {
 	u, err := endpoint(serviceURL, path)
 	if err != nil {
 		return err
@@ -133,7 +135,7 @@ func (c *Connector) call(ctx context.Context, method, serviceURL, path string, b
 		if err == nil {
 			return nil
 		}
-		if wait < 0 || attempt == maxAttempts {
+		if wait < 0 || attempt >= attempts {
 			return err
 		}
 		if wait == 0 {

@@ -10,6 +10,9 @@ import (
 // Connector is asked again: a renamed account shows within it.
 const memberTTL = 10 * time.Minute
 
+// memberRetry is how long a failed lookup stands before it is tried again.
+const memberRetry = time.Minute
+
 // maxCachedMembers bounds the cache; dropping it costs a call per person.
 const maxCachedMembers = 10000
 
@@ -44,20 +47,21 @@ func (a *Adapter) upn(ctx context.Context, act *Activity) string {
 	if ok && now.Before(c.expires) {
 		return c.upn
 	}
+	ttl := memberTTL
 	m, err := a.conn.GetMember(ctx, act.ServiceURL, act.Conversation.ID, act.From.ID)
-	if err != nil {
+	switch {
+	case err != nil:
 		a.log.Warn("teams: read the member's user principal name", "user", oid, "err", err)
-		return ""
-	}
-	if m.AADObjectID != "" && m.AADObjectID != oid {
+		m, ttl = Member{}, memberRetry // not asked again at every event
+	case m.AADObjectID != "" && m.AADObjectID != oid:
 		a.log.Warn("teams: the members API names another account", "user", oid, "member", m.AADObjectID)
-		return ""
+		m = Member{}
 	}
 	a.members.mu.Lock()
 	if len(a.members.m) >= maxCachedMembers {
 		clear(a.members.m)
 	}
-	a.members.m[oid] = cachedUPN{upn: m.UserPrincipalName, expires: now.Add(memberTTL)}
+	a.members.m[oid] = cachedUPN{upn: m.UserPrincipalName, expires: now.Add(ttl)}
 	a.members.mu.Unlock()
 	return m.UserPrincipalName
 }
