@@ -198,16 +198,24 @@ func TestAForeignPressIsRefused(t *testing.T) {
 	}
 }
 
-func TestAnApprovalStoryInTheHelpdeskChannel(t *testing.T) {
-	h := startEngine(t)
+// requestApproval walks Adele to a helpdesk request for her company-owned
+// Galaxy Tab and returns its card in the helpdesk channel.
+func (h *engineHarness) requestApproval() bftest.Post {
+	h.t.Helper()
 	h.say(adele, "", "reset my passcode")
 	list := h.find(personal(adele), "Which device")
 	_, ask := h.click(adele, list, "Contoso Galaxy Tab (Android)")
 	if _, prompt := h.click(adele, ask, "Ask the helpdesk"); prompt.Text() == "" {
-		t.Fatal("no reason prompt")
+		h.t.Fatal("no reason prompt")
 	}
 	h.say(adele, "", "Forgot the PIN after my holiday")
 	card := h.find(helpdeskChannel, "Forgot the PIN after my holiday")
+	return card
+}
+
+func TestAnApprovalStoryInTheHelpdeskChannel(t *testing.T) {
+	h := startEngine(t)
+	card := h.requestApproval()
 	for _, want := range []string{adele.Name, adele.UPN, "Contoso Galaxy Tab"} {
 		if !strings.Contains(card.Text(), want) {
 			t.Errorf("the card %q does not name %q", card.Text(), want)
@@ -243,5 +251,24 @@ func TestAnApprovalStoryInTheHelpdeskChannel(t *testing.T) {
 	h.reset(h.signOut(confirm))
 	if n := h.env.Devices.Resets(); n != 1 {
 		t.Fatalf("%d resets, want 1", n)
+	}
+}
+
+// A denial's reason is asked in the agent's personal chat, typed there, and
+// passed on to the employee's.
+func TestADenialWithItsReason(t *testing.T) {
+	h := startEngine(t)
+	card := h.requestApproval()
+	_, decided := h.click(megan, card, "Deny")
+	if !strings.Contains(decided.Text(), "Denied by "+megan.Name) || len(decided.Buttons()) != 0 {
+		t.Fatalf("the card after the denial: %q %+v", decided.Text(), decided.Buttons())
+	}
+	h.find(personal(adele), "denied the passcode reset of Contoso Galaxy Tab")
+	h.find(personal(megan), "Type the reason for denying")
+	h.say(megan, "", "Company devices are reset at the service desk")
+	h.find(personal(adele), "Company devices are reset at the service desk")
+	h.find(personal(megan), "I sent your reason to the employee.")
+	if n := h.env.Devices.Resets(); n != 0 {
+		t.Fatalf("%d resets after a denial", n)
 	}
 }
