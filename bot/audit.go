@@ -43,3 +43,11 @@ type Limiter interface {
 	// limit, and when not, when the earliest one does.
 	Check(ctx context.Context, window time.Duration, now time.Time, limits map[string]int) (ok bool, retryAt time.Time, err error)
 }
+
+// Quota is one more event under abuse limits: Limits (a key → the most
+// events per Window) at Now.
+type Quota struct {
+	Window time.Duration
+	Now    time.Time
+	Limits map[string]int
+}

@@ -113,6 +113,14 @@ type Store interface {
 	// round trip and whether or not the save wins, queues follow-ups and
 	// appends audit records: they record what already happened.
 	Commit(ctx context.Context, conv *Conversation, fs []FollowUp, records []AuditRecord) error
+	// CommitChecking is Commit and, in the same round trip, Limiter.Check
+	// of q: a device card learns the limits at no cost of its own.
+	CommitChecking(ctx context.Context, conv *Conversation, fs []FollowUp, records []AuditRecord, q Quota) (ok bool, retryAt time.Time, err error)
+	// CommitCounted counts one more event under q (as Limiter.Allow) and,
+	// only when it fits, queues fs and appends records (as Commit without
+	// a conversation): one round trip. Refused, it writes and counts
+	// nothing and says when the event fits again.
+	CommitCounted(ctx context.Context, q Quota, fs []FollowUp, records []AuditRecord) (ok bool, retryAt time.Time, err error)
 	// Claim takes up to limit follow-ups due at now whose owner is on one
 	// of platforms (those the caller can deliver to), leasing them until
 	// now+lease: a claimed follow-up not acknowledged by then is due again,

@@ -233,7 +233,17 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 			}
 			before = *conv
 		}
-		res := e.exec(ctx, conv, cmd)
+		var res CommandResult
+		if cmd.Op == OpCheckLimits {
+			var err error
+			if res, err = e.checkLimits(ctx, changedSince(before, conv, mode), conv, follow, records, cmd); err != nil {
+				return e.finish(conv, replies), acted, err
+			}
+			// Committed with the check.
+			before, follow, records = *conv, nil, nil
+		} else {
+			res = e.exec(ctx, conv, cmd)
+		}
 		acted = acted || cmd.Op.mutates()
 		records = append(records, res.audit...)
 		follow = append(follow, res.follow...)
@@ -245,14 +255,19 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 		follow = append(follow, next.FollowUps...)
 		pending = append(pending[1:], next.Commands...)
 	}
-	var changed *Conversation
-	if mode != noSave && !reflect.DeepEqual(before, *conv) {
-		changed = conv
-	}
-	if err := e.commit(ctx, changed, conv, follow, records); err != nil {
+	if err := e.commit(ctx, changedSince(before, conv, mode), conv, follow, records); err != nil {
 		return e.finish(conv, replies), acted, err
 	}
 	return e.finish(conv, replies), acted, nil
+}
+
+// changedSince is conv when it is to be saved: it changed since before and
+// mode saves.
+func changedSince(before Conversation, conv *Conversation, mode save) *Conversation {
+	if mode == noSave || reflect.DeepEqual(before, *conv) {
+		return nil
+	}
+	return conv
 }
 
 func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) CommandResult {
@@ -263,15 +278,8 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	case OpList:
 		res.Devices, res.Err = e.Devices.ListDevices(ctx, owner.UPN)
 	case OpReset:
-		// An approved request was counted when it was made: its reset is
-		// the same try.
-		if cmd.Request == "" {
-			res.Err = e.allow(ctx, owner, cmd.Device)
-		}
-		if res.Err == nil {
-			if res.intent, res.Err = e.recordStart(ctx, conv, cmd); res.Err == nil {
-				res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
-			}
+		if res.intent, res.Err = e.recordStart(ctx, conv, cmd); res.Err == nil {
+			res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
 		}
 	case OpResetStatus:
 		res.Reset, res.Err = e.Devices.ResetStatus(ctx, cmd.Device.ID, cmd.Since)
@@ -279,9 +287,6 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 		res.Lock, res.Err = e.lock(ctx, cmd.Device)
 	case OpLockStatus:
 		res.Lock, res.Err = e.Devices.LockStatus(ctx, cmd.Device.ID, cmd.Since)
-	case OpCheckLimits:
-		res.Err = e.checkLimits(ctx, owner, cmd.Device)
-		return res
 	case OpReportLost:
 		// Nothing to call: the flow's replies carry the helpdesk notice,
 		// and the audit record below is the report.
@@ -313,10 +318,11 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	return res
 }
 
-// recordStart writes, before a reset runs, its "reset_started" audit record
-// and the command's intent follow-up: whatever fails after the device call,
+// recordStart counts a reset against the abuse limits and writes, before
+// it runs, its "reset_started" audit record and the command's intent
+// follow-up, all in one round trip: whatever fails after the device call,
 // the audit trail has the reset and the follow-up finds out its result. If
-// they cannot be written the reset does not run.
+// the limits refuse it or the writes fail, the reset does not run.
 func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Command) (*FollowUp, error) {
 	owner := conv.Owner
 	rec := AuditRecord{Time: e.now(), Actor: owner.Key(), UPN: owner.UPN, Action: auditResetStarted,
@@ -325,8 +331,27 @@ func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Comman
 	if cmd.Intent != nil {
 		fs = append(fs, *cmd.Intent)
 	}
-	if err := e.commit(ctx, nil, conv, fs, []AuditRecord{rec}); err != nil {
-		return nil, &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: %w", ErrNotStarted, err)}
+	e.address(conv, fs)
+	var q Quota
+	if cmd.Request == "" {
+		// An approved request was counted when it was made: its reset is
+		// the same try.
+		q = e.quota(owner, cmd.Device)
+	}
+	ok, retryAt, err := e.Store.CommitCounted(ctx, q, fs, []AuditRecord{rec})
+	switch {
+	case !ok && !retryAt.IsZero():
+		if err != nil {
+			// The refused reset's intent stays queued: its polls find no
+			// reset, and the last one tells the person it did not go
+			// through.
+			e.storeError()
+			e.logger().Error("drop the intent of a refused reset", "conversation", conv.ID, "err", err)
+		}
+		return nil, limitError(retryAt)
+	case err != nil:
+		e.storeError()
+		return nil, &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: engine: record the start of %s: %w", ErrNotStarted, conv.ID, err)}
 	}
 	if len(fs) == 0 {
 		return nil, nil
@@ -354,13 +379,13 @@ func receipt(intent string, out Outcome) {
 	out.Replies[i].Receipt = intent
 }
 
-// allow applies the abuse limits to one more reset or request.
+// allow applies the abuse limits to one more request.
 func (e *Engine) allow(ctx context.Context, owner User, d DeviceRef) error {
-	l := e.Limits
-	if l.Window <= 0 {
+	q := e.quota(owner, d)
+	if len(q.Limits) == 0 {
 		return nil
 	}
-	ok, err := e.Store.Allow(ctx, l.Window, e.now(), e.limits(owner, d))
+	ok, err := e.Store.Allow(ctx, q.Window, q.Now, q.Limits)
 	if err != nil {
 		e.storeError()
 		return &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: %w", ErrNotStarted, err)}
@@ -389,6 +414,12 @@ func (e *Engine) commit(ctx context.Context, changed, conv *Conversation, fs []F
 	if changed == nil && len(fs) == 0 && len(records) == 0 {
 		return nil
 	}
+	e.address(conv, fs)
+	return e.committed(conv, e.Store.Commit(ctx, changed, fs, records))
+}
+
+// address gives the follow-ups of conv an ID, their owner and conv's ID.
+func (e *Engine) address(conv *Conversation, fs []FollowUp) {
 	for i := range fs {
 		f := &fs[i]
 		if f.ID == "" {
@@ -401,13 +432,18 @@ func (e *Engine) commit(ctx context.Context, changed, conv *Conversation, fs []F
 			f.ConvID = conv.ID
 		}
 	}
-	if err := e.Store.Commit(ctx, changed, fs, records); err != nil {
-		if !errors.Is(err, ErrConflict) {
-			e.storeError()
-		}
-		return fmt.Errorf("engine: commit %s: %w", conv.ID, err)
+}
+
+// committed is the error of a commit of conv: a lost compare-and-set is
+// no store failure.
+func (e *Engine) committed(conv *Conversation, err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	if !errors.Is(err, ErrConflict) {
+		e.storeError()
+	}
+	return fmt.Errorf("engine: commit %s: %w", conv.ID, err)
 }
 
 // finish addresses replies to the conversation's owner and stamps buttons

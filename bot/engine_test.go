@@ -329,17 +329,18 @@ func conversation(t *testing.T, h *harness) *bot.Conversation {
 	return b.Conv
 }
 
-// With abuse limits on, picking a device reads them (one pipelined GET) so
-// the card can say when a try fits again; the reset counts itself (one
-// pipelined INCR), records its start before the device call and drops its
-// standing poll once the result was sent. Every other press stays at 2.
+// With abuse limits on, picking a device reads them in the pipeline that
+// saves the picked device, so the card can say when a try fits again; the
+// reset counts itself in the pipeline that records its start before the
+// device call. Every press but the reset stays at 2; the reset costs
+// what it costs without limits.
 func TestRedisRoundTripsWithLimits(t *testing.T) {
 	h := newHarness(t)
 	h.env.Engine.Limits = bot.Limits{PerUser: 5, PerDevice: 3, Window: 24 * time.Hour}
 	h.click(adele, h.toWithYou(), "Yes, reset") // loads the scripts
 	rt := &enginetest.RoundTrips{}
 	h.env.Store.Client().AddHook(rt)
-	want := map[string]int64{"Adele's Galaxy S7 (Android)": 3, "Reset Passcode": 2, "Sign out": 2, "Yes, reset": 5}
+	want := map[string]int64{"Adele's Galaxy S7 (Android)": 2, "Reset Passcode": 2, "Sign out": 2, "Yes, reset": 4}
 	r := h.say(adele, "reset my passcode")
 	for _, label := range enginetest.ResetClicks {
 		rt.Total.Store(0)
@@ -347,5 +348,43 @@ func TestRedisRoundTripsWithLimits(t *testing.T) {
 		if n := rt.Total.Load(); n != want[label] {
 			t.Errorf("%s: %d round trips, want %d", label, n, want[label])
 		}
+	}
+}
+
+// The limits filled up while Adele confirmed (the device was reset from
+// elsewhere): her Yes is refused and says when a try fits again; it runs
+// nothing, records no start, leaves no result poll queued and uses up
+// none of her tries.
+func TestResetRefusedAtYesRecordsNothing(t *testing.T) {
+	h := newHarness(t)
+	day := 24 * time.Hour
+	h.env.Engine.Limits = bot.Limits{PerUser: 1, PerDevice: 1, Window: day}
+	yes := h.toWithYou()
+	ctx, now := context.Background(), h.env.Clock.Now()
+	if ok, err := h.env.Store.Allow(ctx, day, now, map[string]int{"device:" + conversation(t, h).Device.ID: 1}); !ok || err != nil {
+		t.Fatalf("the reset from elsewhere: %v, %v", ok, err)
+	}
+	pending, err := h.env.Store.Pending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.click(adele, yes, "Yes, reset")
+	if text := enginetest.Text(r); !strings.Contains(text, "You can try again after 2026-11-26 00:00 UTC") || h.env.Devices.Resets() != 0 {
+		t.Fatalf("Yes over the limit: %q, %d resets", text, h.env.Devices.Resets())
+	}
+	audit, err := h.env.Store.RecentAudit(ctx, adele.Key(), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range audit {
+		if a.Action == "reset_started" {
+			t.Errorf("a refused reset recorded its start: %+v", a)
+		}
+	}
+	if n, _ := h.env.Store.Pending(ctx); n != pending {
+		t.Errorf("%d follow-ups pending after the refusal, want the %d before it", n, pending)
+	}
+	if ok, _, err := h.env.Store.Check(ctx, day, now, map[string]int{"user:" + adele.Key(): 1}); !ok || err != nil {
+		t.Errorf("the refused try counted against Adele: %v, %v", ok, err)
 	}
 }

@@ -250,8 +250,18 @@ func TestResetThatCannotRecordItsStartDoesNotRun(t *testing.T) {
 type failingCommits struct{ bot.Store }
 
 func (failingCommits) Commit(context.Context, *bot.Conversation, []bot.FollowUp, []bot.AuditRecord) error {
-	return errors.New("redis: connection refused")
+	return errRefused
 }
+
+func (failingCommits) CommitChecking(context.Context, *bot.Conversation, []bot.FollowUp, []bot.AuditRecord, bot.Quota) (bool, time.Time, error) {
+	return false, time.Time{}, errRefused
+}
+
+func (failingCommits) CommitCounted(context.Context, bot.Quota, []bot.FollowUp, []bot.AuditRecord) (bool, time.Time, error) {
+	return false, time.Time{}, errRefused
+}
+
+var errRefused = errors.New("redis: connection refused")
 
 // resumeFails is a Store on which loading the requester's conversation to
 // resume it fails once, as when Redis fails right after the approval.

@@ -34,29 +34,44 @@ func (e *Engine) limits(owner User, d DeviceRef) map[string]int {
 	return limits
 }
 
-// checkLimits tells, before anything is asked of the person, whether the
-// limits would refuse a reset or request of d.
-func (e *Engine) checkLimits(ctx context.Context, owner User, d DeviceRef) error {
+// quota is one more reset or request of d by owner under the abuse limits;
+// empty when they are off.
+func (e *Engine) quota(owner User, d DeviceRef) Quota {
 	if e.Limits.Window <= 0 {
-		return nil
+		return Quota{}
 	}
-	ok, retryAt, err := e.Store.Check(ctx, e.Limits.Window, e.now(), e.limits(owner, d))
+	return Quota{Window: e.Limits.Window, Now: e.now(), Limits: e.limits(owner, d)}
+}
+
+// checkLimits answers OpCheckLimits: would the limits refuse a reset or
+// request of cmd.Device? It reads them in the round trip that commits what
+// the event changed so far (changed, fs, records), so the device card costs
+// no round trip of its own. The error is that round trip's: the commit and
+// the check fail together.
+func (e *Engine) checkLimits(ctx context.Context, changed, conv *Conversation, fs []FollowUp, records []AuditRecord, cmd Command) (CommandResult, error) {
+	res := CommandResult{Command: cmd}
+	e.address(conv, fs)
+	ok, retryAt, err := e.Store.CommitChecking(ctx, changed, fs, records, e.quota(conv.Owner, cmd.Device))
 	if err != nil {
-		e.storeError()
-		return &Error{Code: ErrCodeUnavailable, Err: err}
+		return res, e.committed(conv, err)
 	}
 	if !ok {
-		return &Error{Code: ErrCodeRateLimited, Err: &LimitError{RetryAt: retryAt}}
+		res.Err = limitError(retryAt)
 	}
-	return nil
+	return res, nil
+}
+
+// limitError is a refusal by the limits; the next try fits at retryAt.
+func limitError(retryAt time.Time) error {
+	return &Error{Code: ErrCodeRateLimited, Err: &LimitError{RetryAt: retryAt}}
 }
 
 // limited is the refusal of a try over the limits, saying when the next
 // one fits; it reads that time only for a refusal, which is rare.
 func (e *Engine) limited(ctx context.Context, owner User, d DeviceRef) error {
-	err := e.checkLimits(ctx, owner, d)
-	if ErrorCode(err) == ErrCodeRateLimited {
-		return err
+	q := e.quota(owner, d)
+	if ok, retryAt, err := e.Store.Check(ctx, q.Window, q.Now, q.Limits); err == nil && !ok {
+		return limitError(retryAt)
 	}
 	return &Error{Code: ErrCodeRateLimited, Err: fmt.Errorf("engine: %s or device %s over the limit per %s", owner.Key(), d.ID, e.Limits.Window)}
 }

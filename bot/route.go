@@ -91,12 +91,11 @@ func route(ev Event, replies []Reply) []Reply {
 	}
 	for i := range replies {
 		r := &replies[i]
+		if t, ok := fixed(*r, ev.User); ok {
+			r.Target = t
+			continue
+		}
 		switch {
-		case r.Target.Kind != Unrouted:
-		case r.Audience == ToHelpdesk:
-			r.Target = Target{Kind: HelpdeskChannel}
-		case r.forOther(ev.User):
-			r.Target = Target{Kind: DirectMessage, User: r.To}
 		case i == replace:
 			r.Target = Target{Kind: ReplaceClicked}
 		case card && replace >= 0:
@@ -123,19 +122,31 @@ func ephemeralPrivacy(p Platform) bool { return p == Discord }
 // forOther reports whether r is addressed to someone other than u.
 func (r Reply) forOther(u User) bool { return r.To.ID != "" && r.To.Key() != u.Key() }
 
+// fixed is the target of a reply whatever the event: one set already, the
+// helpdesk channel, or the DM of someone other than u.
+func fixed(r Reply, u User) (Target, bool) {
+	switch {
+	case r.Target.Kind != Unrouted:
+		return r.Target, true
+	case r.Audience == ToHelpdesk:
+		return Target{Kind: HelpdeskChannel}, true
+	case r.forOther(u):
+		return Target{Kind: DirectMessage, User: r.To}, true
+	}
+	return Target{}, false
+}
+
 // routeLater resolves the targets of replies the engine sends on its own
-// (follow-ups, helpdesk cards, notices to a requester): they have no event
-// to answer, so each goes to its person's DM or to the helpdesk.
+// (follow-ups, helpdesk cards, notices to a requester): they answer no
+// event, so each goes to its person's DM or to the helpdesk.
 func routeLater(replies []Reply) []Reply {
 	for i := range replies {
 		r := &replies[i]
-		switch {
-		case r.Target.Kind != Unrouted:
-		case r.Audience == ToHelpdesk:
-			r.Target = Target{Kind: HelpdeskChannel}
-		default:
-			r.Target = Target{Kind: DirectMessage, User: r.To}
+		t, ok := fixed(*r, User{})
+		if !ok {
+			t = Target{Kind: DirectMessage, User: r.To}
 		}
+		r.Target = t
 	}
 	return replies
 }

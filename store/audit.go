@@ -3,11 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/passbot/passbot/bot"
 	"github.com/redis/go-redis/v9"
@@ -91,85 +89,4 @@ func (s *Redis) ExportAudit(ctx context.Context, w io.Writer) error {
 		}
 		start = "(" + msgs[len(msgs)-1].ID
 	}
-}
-
-// Allow implements bot.Limiter with a fixed-window counter per key, all
-// keys in one round trip. A refused event is taken back out of every count
-// (a second round trip, on refusal only), so a refused try uses up nothing.
-func (s *Redis) Allow(ctx context.Context, window time.Duration, now time.Time, limits map[string]int) (bool, error) {
-	if len(limits) == 0 {
-		return true, nil
-	}
-	if err := checkWindow(window); err != nil {
-		return false, err
-	}
-	counts := make(map[string]*redis.IntCmd, len(limits))
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for key := range limits {
-			k := limitKey(key, window, now)
-			counts[key] = p.Incr(ctx, k)
-			p.PExpire(ctx, k, window)
-		}
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("store: rate limits: %w", err)
-	}
-	for key, limit := range limits {
-		if counts[key].Val() > int64(limit) {
-			_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-				for key := range limits {
-					p.Decr(ctx, limitKey(key, window, now))
-				}
-				return nil
-			})
-			if err != nil {
-				return false, fmt.Errorf("store: rate limits: take back a refused try: %w", err)
-			}
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-// Check implements bot.Limiter: one round trip, nothing counted. The
-// windows are fixed, so a refused key fits again when its window ends.
-func (s *Redis) Check(ctx context.Context, window time.Duration, now time.Time, limits map[string]int) (bool, time.Time, error) {
-	if len(limits) == 0 {
-		return true, time.Time{}, nil
-	}
-	if err := checkWindow(window); err != nil {
-		return false, time.Time{}, err
-	}
-	counts := make(map[string]*redis.StringCmd, len(limits))
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for key := range limits {
-			counts[key] = p.Get(ctx, limitKey(key, window, now))
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return false, time.Time{}, fmt.Errorf("store: check rate limits: %w", err)
-	}
-	for key, limit := range limits {
-		if n, _ := counts[key].Int64(); n >= int64(limit) {
-			end := (now.UnixMilli()/window.Milliseconds() + 1) * window.Milliseconds()
-			return false, time.UnixMilli(end).UTC(), nil
-		}
-	}
-	return true, time.Time{}, nil
-}
-
-// checkWindow refuses a window under a millisecond: the slots divide by the
-// window in milliseconds.
-func checkWindow(window time.Duration) error {
-	if window < time.Millisecond {
-		return fmt.Errorf("store: rate limit window %v is under a millisecond", window)
-	}
-	return nil
-}
-
-// limitKey is the counter of key in the window slot holding now.
-func limitKey(key string, window time.Duration, now time.Time) string {
-	return fmt.Sprintf("passbot:limit:%s:%d", key, now.UnixMilli()/window.Milliseconds())
 }

@@ -186,3 +186,30 @@ func TestStalledReplyOfASaveIsNotAConflict(t *testing.T) {
 		t.Errorf("a save from version 1 after version 2: %v, want ErrConflict", err)
 	}
 }
+
+// A reset's count whose reply is lost to a stall is re-sent by go-redis:
+// the re-send finds its attempt counted, so the try counts once, its start
+// is recorded once, and it goes on.
+func TestStalledReplyOfACountCountsOnce(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	proxy := newStallProxy(t, srv)
+	s := store.New(proxy.client())
+	ctx, now, day := context.Background(), time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), 24*time.Hour
+	q := bot.Quota{Window: day, Now: now, Limits: map[string]int{"user:a": 2, "device:d": 5}}
+	rec := bot.AuditRecord{Time: now, Actor: enginetest.Adele.Key(), Action: "reset_started", Device: "d", Outcome: "started"}
+	proxy.stallNext()
+	if ok, _, err := s.CommitCounted(ctx, q, nil, []bot.AuditRecord{rec}); !ok || err != nil {
+		t.Fatalf("count after a stalled reply: %v, %v; want counted", ok, err)
+	}
+	if proxy.stalls.Load() != 1 {
+		t.Fatalf("the proxy stalled %d connections, want 1", proxy.stalls.Load())
+	}
+	direct := store.New(srv.Client())
+	if audit, err := direct.RecentAudit(ctx, enginetest.Adele.Key(), 10); len(audit) != 1 || err != nil {
+		t.Errorf("audit trail %+v, %v; want one reset_started", audit, err)
+	}
+	if ok, _, err := direct.Check(ctx, day, now, map[string]int{"user:a": 2}); !ok || err != nil {
+		t.Errorf("after one try the user has %v room (%v), want one more try", ok, err)
+	}
+}

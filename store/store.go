@@ -245,6 +245,12 @@ func (s *Redis) Schedule(ctx context.Context, fs ...bot.FollowUp) error {
 // pipeline. The scripts go as EVAL, not EVALSHA: a pipeline cannot fall back
 // when Redis lost its script cache.
 func (s *Redis) Commit(ctx context.Context, c *bot.Conversation, fs []bot.FollowUp, records []bot.AuditRecord) error {
+	return s.commit(ctx, c, fs, records, nil)
+}
+
+// commit is Commit with more commands (extra, when not nil) at the end of
+// its pipeline.
+func (s *Redis) commit(ctx context.Context, c *bot.Conversation, fs []bot.FollowUp, records []bot.AuditRecord, extra func(redis.Pipeliner)) error {
 	var saveKeys []string
 	var saveArgs []any
 	if c != nil {
@@ -257,13 +263,9 @@ func (s *Redis) Commit(ctx context.Context, c *bot.Conversation, fs []bot.Follow
 	if err != nil {
 		return err
 	}
-	xadds := make([]*redis.XAddArgs, len(records))
-	for i, r := range records {
-		data, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("store: encode audit record: %w", err)
-		}
-		xadds[i] = auditArgs(data)
+	data, err := encodeRecords(records)
+	if err != nil {
+		return err
 	}
 	var save *redis.Cmd
 	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -273,8 +275,11 @@ func (s *Redis) Commit(ctx context.Context, c *bot.Conversation, fs []bot.Follow
 		if len(args) > 0 {
 			scheduleScript.Eval(ctx, p, queues, args...)
 		}
-		for _, a := range xadds {
-			p.XAdd(ctx, a)
+		for _, d := range data {
+			p.XAdd(ctx, auditArgs(d))
+		}
+		if extra != nil {
+			extra(p)
 		}
 		return nil
 	})
@@ -289,6 +294,18 @@ func (s *Redis) Commit(ctx context.Context, c *bot.Conversation, fs []bot.Follow
 		return fmt.Errorf("store: commit %d follow-ups, %d audit records: %w", len(fs), len(records), err)
 	}
 	return saveErr
+}
+
+func encodeRecords(records []bot.AuditRecord) ([][]byte, error) {
+	out := make([][]byte, len(records))
+	for i, r := range records {
+		data, err := json.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("store: encode audit record: %w", err)
+		}
+		out[i] = data
+	}
+	return out, nil
 }
 
 // claimScript leases due follow-ups by moving their score to the end of the

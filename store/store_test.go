@@ -367,3 +367,53 @@ func TestARefusedTryUsesUpNothing(t *testing.T) {
 		t.Errorf("Check = %v %v %v, want refused until the window ends", ok, retry, err)
 	}
 }
+
+// A reset's start is written only when the limits take one more try: a
+// refused one writes nothing, queues nothing and counts nothing.
+func TestACountedCommitWritesOnlyWhatFits(t *testing.T) {
+	t.Parallel()
+	st := store.New(redistest.Start(t).Client())
+	ctx, now, day := context.Background(), time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), 24*time.Hour
+	q := bot.Quota{Window: day, Now: now, Limits: map[string]int{"user:a": 5, "device:d": 1}}
+	start := func(id string) (bool, time.Time, error) {
+		f := bot.FollowUp{ID: id, Kind: "poll", Due: now.Add(2 * time.Minute), Owner: adele}
+		rec := bot.AuditRecord{Time: now, Actor: adele.Key(), Action: "reset_started", Device: "d", Outcome: "started"}
+		return st.CommitCounted(ctx, q, []bot.FollowUp{f}, []bot.AuditRecord{rec})
+	}
+	if ok, _, err := start("first"); !ok || err != nil {
+		t.Fatalf("first try: %v %v", ok, err)
+	}
+	ok, retry, err := start("second")
+	if ok || err != nil || !retry.Equal(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("second try on the device: %v %v %v, want refused until the window ends", ok, retry, err)
+	}
+	if n, _ := st.Pending(ctx); n != 1 {
+		t.Errorf("%d follow-ups pending, want the first try's", n)
+	}
+	if audit, err := st.RecentAudit(ctx, adele.Key(), 10); len(audit) != 1 || err != nil {
+		t.Errorf("audit trail %+v, %v; want the first try's start", audit, err)
+	}
+	if ok, _, err := st.Check(ctx, day, now, map[string]int{"user:a": 2}); !ok || err != nil {
+		t.Errorf("user count after a refusal: ok %v err %v, want one try counted", ok, err)
+	}
+}
+
+// The limit check rides with a commit: the conversation is saved whatever
+// the limits say, and the check tells them.
+func TestACommitCarriesTheLimitCheck(t *testing.T) {
+	t.Parallel()
+	st := store.New(redistest.Start(t).Client())
+	ctx, now, day := context.Background(), time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), 24*time.Hour
+	q := bot.Quota{Window: day, Now: now, Limits: map[string]int{"user:a": 5, "device:d": 1}}
+	c := &bot.Conversation{ID: "c1", Owner: adele, Step: "card"}
+	if ok, _, err := st.CommitChecking(ctx, c, nil, nil, q); !ok || err != nil || c.Version != 1 {
+		t.Fatalf("before any try: %v %v, version %d", ok, err, c.Version)
+	}
+	if ok, err := st.Allow(ctx, day, now, q.Limits); !ok || err != nil {
+		t.Fatalf("a try: %v %v", ok, err)
+	}
+	ok, retry, err := st.CommitChecking(ctx, c, nil, nil, q)
+	if ok || err != nil || c.Version != 2 || !retry.Equal(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("after the device's one try: %v %v %v, version %d; want saved and refused until midnight", ok, retry, err, c.Version)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/passbot/passbot/flows/locales"
 )
 
 const commandName = "passcode"
@@ -26,34 +28,39 @@ const commandName = "passcode"
 func command() *discordgo.ApplicationCommand {
 	contexts := []discordgo.InteractionContextType{discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
 	integrations := []discordgo.ApplicationIntegrationType{discordgo.ApplicationIntegrationGuildInstall}
-	nl := func(s string) map[discordgo.Locale]string { return map[discordgo.Locale]string{discordgo.Dutch: s} }
+	en := func(key string) string { return locales.Text(locales.EN, key) }
+	nl := func(key string) map[discordgo.Locale]string {
+		return map[discordgo.Locale]string{discordgo.Dutch: locales.Text(locales.NL, key)}
+	}
+	description := nl("discord.cmd")
 	return &discordgo.ApplicationCommand{
 		Name:                     commandName,
 		Type:                     discordgo.ChatApplicationCommand,
-		Description:              "Reset the passcode of a phone or tablet you enrolled in Intune",
-		DescriptionLocalizations: &map[discordgo.Locale]string{discordgo.Dutch: "Stel de wachtwoordcode opnieuw in van een telefoon of tablet die bij Intune is geregistreerd"},
+		Description:              en("discord.cmd"),
+		DescriptionLocalizations: &description,
 		Contexts:                 &contexts,
 		IntegrationTypes:         &integrations,
 		Options: []*discordgo.ApplicationCommandOption{
 			{
 				Type:                     discordgo.ApplicationCommandOptionString,
 				Name:                     "action",
-				Description:              "What to do (default: start a reset)",
-				DescriptionLocalizations: nl("Wat te doen (standaard: opnieuw instellen starten)"),
+				Description:              en("discord.cmd.action"),
+				DescriptionLocalizations: nl("discord.cmd.action"),
 				Choices: []*discordgo.ApplicationCommandOptionChoice{
-					{Name: "reset", Value: "reset", NameLocalizations: nl("opnieuw instellen")},
-					{Name: "help", Value: "help", NameLocalizations: nl("hulp")},
-					{Name: "status", Value: "status"},
-					{Name: "cancel", Value: "cancel", NameLocalizations: nl("annuleren")},
-					{Name: "pending (helpdesk)", Value: "pending", NameLocalizations: nl("openstaand (helpdesk)")},
-					{Name: "audit (helpdesk)", Value: "audit", NameLocalizations: nl("audittrail (helpdesk)")},
+					{Name: en("discord.cmd.reset"), Value: "reset", NameLocalizations: nl("discord.cmd.reset")},
+					{Name: en("discord.cmd.help"), Value: "help", NameLocalizations: nl("discord.cmd.help")},
+					{Name: en("discord.cmd.status"), Value: "status", NameLocalizations: nl("discord.cmd.status")},
+					{Name: en("discord.cmd.cancel"), Value: "cancel", NameLocalizations: nl("discord.cmd.cancel")},
+					{Name: en("discord.cmd.pending"), Value: "pending", NameLocalizations: nl("discord.cmd.pending")},
+					{Name: en("discord.cmd.audit"), Value: "audit", NameLocalizations: nl("discord.cmd.audit")},
 				},
 			},
 			{
 				Type:                     discordgo.ApplicationCommandOptionString,
 				Name:                     "language",
-				Description:              "The language I speak to you",
-				DescriptionLocalizations: nl("De taal waarin ik met u praat"),
+				Description:              en("discord.cmd.language"),
+				DescriptionLocalizations: nl("discord.cmd.language"),
+				// Each language by its own name, whatever the reader's.
 				Choices: []*discordgo.ApplicationCommandOptionChoice{
 					{Name: "English", Value: "en"},
 					{Name: "Nederlands", Value: "nl"},
@@ -62,21 +69,21 @@ func command() *discordgo.ApplicationCommand {
 			{
 				Type:                     discordgo.ApplicationCommandOptionUser,
 				Name:                     "link",
-				Description:              "Approvers: the Discord user to link to a work account",
-				DescriptionLocalizations: nl("Beheerders: de Discord-gebruiker om aan een werkaccount te koppelen"),
+				Description:              en("discord.cmd.link"),
+				DescriptionLocalizations: nl("discord.cmd.link"),
 			},
 			{
 				Type:                     discordgo.ApplicationCommandOptionString,
 				Name:                     "upn",
-				Description:              "Approvers: the work account (name@company.com) to link to, or whose audit trail to show",
-				DescriptionLocalizations: nl("Beheerders: het werkaccount (naam@bedrijf.nl) om aan te koppelen, of wiens audittrail te tonen"),
+				Description:              en("discord.cmd.upn"),
+				DescriptionLocalizations: nl("discord.cmd.upn"),
 				MaxLength:                256,
 			},
 			{
 				Type:                     discordgo.ApplicationCommandOptionUser,
 				Name:                     "unlink",
-				Description:              "Approvers: the Discord user whose link to remove",
-				DescriptionLocalizations: nl("Beheerders: de Discord-gebruiker wiens koppeling verdwijnt"),
+				Description:              en("discord.cmd.unlink"),
+				DescriptionLocalizations: nl("discord.cmd.unlink"),
 			},
 		},
 	}

@@ -33,6 +33,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
 )
 
 // Handler runs an event; *bot.Engine is one. On error the replies still hold
@@ -301,10 +302,10 @@ func (a *Adapter) upn(ctx context.Context, u bot.User, approver bool) (upn, refu
 	switch {
 	case err != nil:
 		a.log.Error("discord: read link", "user", u.ID, "err", err)
-		return "", text(u.Locale, "unavailable")
+		return "", locales.ForLocale(u.Locale, "error.unavailable")
 	case upn == "" && !approver && !a.cfg.SelfLink:
 		a.log.Info("discord: user is not linked to a work account", "user", u.ID)
-		return "", text(u.Locale, "unlinked", "id", u.ID)
+		return "", locales.ForLocale(u.Locale, "discord.unlinked", "id", u.ID)
 	}
 	return upn, ""
 }

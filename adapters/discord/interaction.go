@@ -6,6 +6,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
 )
 
 // onInteraction handles /passcode and button clicks (INTERACTION_CREATE).
@@ -259,42 +260,42 @@ func (r *responder) callback(resp *discordgo.InteractionResponse) error {
 // privately to the approver.
 func (a *Adapter) link(ctx context.Context, r *responder, u bot.User, req request) {
 	say := func(key string, args ...string) {
-		_, _ = r.reply(bot.Reply{Text: text(u.Locale, key, args...)}, true) // logged by reply
+		_, _ = r.reply(bot.Reply{Text: locales.ForLocale(u.Locale, key, args...)}, true) // logged by reply
 	}
 	if !u.Approver {
 		a.log.Warn("discord: link refused: not an approver", "by", u.ID)
-		say("link.denied")
+		say("discord.link.denied")
 		return
 	}
 	if req.UserID == "" || (!req.Unlink && req.UPN == "") {
-		say("link.usage")
+		say("discord.link.usage")
 		return
 	}
 	if res := r.i.ApplicationCommandData().Resolved; res != nil {
 		if target := res.Users[req.UserID]; target != nil && target.Bot {
-			say("link.bot")
+			say("discord.link.bot")
 			return
 		}
 	}
 	if req.Unlink {
 		if err := a.links.Delete(ctx, u.Key(), req.UserID); err != nil {
 			a.log.Error("discord: remove link", "user", req.UserID, "err", err)
-			say("unavailable")
+			say("error.unavailable")
 			return
 		}
 		a.log.Info("discord: link removed", "user", req.UserID, "by", u.ID)
-		say("unlink.done", "id", req.UserID)
+		say("discord.unlink.done", "id", req.UserID)
 		return
 	}
 	if !validUPN(req.UPN) {
-		say("link.badupn", "upn", req.UPN)
+		say("discord.link.badupn", "upn", req.UPN)
 		return
 	}
 	if err := a.links.Set(ctx, u.Key(), req.UserID, req.UPN); err != nil {
 		a.log.Error("discord: set link", "user", req.UserID, "err", err)
-		say("unavailable")
+		say("error.unavailable")
 		return
 	}
 	a.log.Info("discord: user linked", "user", req.UserID, "upn", req.UPN, "by", u.ID)
-	say("link.done", "id", req.UserID, "upn", req.UPN)
+	say("discord.link.done", "id", req.UserID, "upn", req.UPN)
 }

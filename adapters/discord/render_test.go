@@ -15,6 +15,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
 	"github.com/passbot/passbot/internal/enginetest"
 )
 
@@ -167,19 +168,39 @@ func TestParseCommand(t *testing.T) {
 	}
 }
 
-func TestTexts(t *testing.T) {
+// Discord refuses the whole registration if a description or a choice
+// name, in any language, is longer than 100 characters.
+func TestCommandTextsFitDiscordsLimits(t *testing.T) {
 	t.Parallel()
-	for _, l := range []string{"en", "nl"} {
-		for key := range texts["en"] {
-			if texts[l][key] == "" {
-				t.Errorf("%s has no text %q", l, key)
+	check := func(what, s string, l map[discordgo.Locale]string) {
+		t.Helper()
+		if len(l) == 0 {
+			t.Errorf("%s %q has no Dutch text", what, s)
+		}
+		for _, v := range append([]string{s}, l[discordgo.Dutch]) {
+			if n := len([]rune(v)); n == 0 || n > 100 {
+				t.Errorf("%s %q: %d characters", what, v, n)
 			}
 		}
 	}
-	if got := text("nl-NL", "link.done", "id", "1", "upn", "a@b.c"); got != "<@1> is gekoppeld aan `a@b.c`." {
+	c := command()
+	check("command description", c.Description, *c.DescriptionLocalizations)
+	for _, o := range c.Options {
+		check("option description", o.Description, o.DescriptionLocalizations)
+		for _, ch := range o.Choices {
+			if o.Name != "language" { // each language by its own name
+				check("choice", ch.Name, ch.NameLocalizations)
+			}
+		}
+	}
+}
+
+func TestTexts(t *testing.T) {
+	t.Parallel()
+	if got := locales.ForLocale("nl-NL", "discord.link.done", "id", "1", "upn", "a@b.c"); got != "<@1> is gekoppeld aan `a@b.c`." {
 		t.Errorf("nl-NL link.done = %q", got)
 	}
-	if got := text("", "link.denied"); !strings.Contains(got, "Only passbot approvers") || !strings.Contains(got, "Alleen passbot-beheerders") {
+	if got := locales.ForLocale("", "discord.link.denied"); !strings.Contains(got, "Only passbot approvers") || !strings.Contains(got, "Alleen goedkeurders van passbot") {
 		t.Errorf("unknown locale gives %q, want both languages", got)
 	}
 	for upn, want := range map[string]bool{"adele.vance@contoso.com": true, "adele": false, "@contoso.com": false, "a@": false, "a b@c.d": false} {

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
 )
 
 // errIgnored marks an event passbot does not act on.
@@ -68,7 +69,7 @@ func (a *Adapter) onMention(ctx context.Context, m *slackevents.AppMentionEvent)
 	if m.BotID != "" || m.User == "" || isDM(m.Channel) || a.isSelf(ctx, m.User, "") {
 		return
 	}
-	text := render(bot.Reply{Text: hints[lang(a.locale(ctx, m.User))].mention})
+	text := render(bot.Reply{Text: locales.Text(locales.Lang(a.locale(ctx, m.User)), "slack.mention")})
 	if _, err := a.api.PostEphemeralContext(ctx, m.Channel, m.User, text.options()...); err != nil {
 		a.log.Error("slack: answer mention", "user", m.User, "channel", m.Channel, "err", err)
 	}
@@ -80,7 +81,7 @@ func (a *Adapter) onHomeOpened(ctx context.Context, h *slackevents.AppHomeOpened
 		return
 	}
 	locale := a.locale(ctx, h.User)
-	_, err := a.api.PublishViewContext(ctx, slackapi.PublishViewContextRequest{UserID: h.User, View: homeView(lang(locale))})
+	_, err := a.api.PublishViewContext(ctx, slackapi.PublishViewContextRequest{UserID: h.User, View: homeView(locales.Lang(locale))})
 	if err != nil {
 		a.log.Error("slack: publish home tab", "user", h.User, "err", err)
 	}
@@ -124,11 +125,11 @@ func (a *Adapter) commandAck(c slackapi.SlashCommand) *commandReply {
 	if knownDM && dm == c.ChannelID {
 		return nil
 	}
-	text := hints["en"].answered + "\n" + hints["nl"].answered
+	locale := ""
 	if known && a.now().Before(cached.expires) {
-		text = hints[lang(cached.user.Locale)].answered
+		locale = cached.user.Locale
 	}
-	return &commandReply{ResponseType: slackapi.ResponseTypeEphemeral, Text: text}
+	return &commandReply{ResponseType: slackapi.ResponseTypeEphemeral, Text: locales.ForLocale(locale, "slack.answered")}
 }
 
 // onInteraction handles a click on one of passbot's buttons.

@@ -7,6 +7,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
 )
 
 // Block Kit limits Slack enforces with invalid_blocks.
@@ -83,16 +84,16 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// homeView is the App Home tab: a short introduction and a Start button.
+// homeView is the App Home tab, in lang: a short introduction and a Start
+// button.
 func homeView(lang string) slackapi.HomeTabViewRequest {
-	t := hints[lang]
 	return slackapi.HomeTabViewRequest{
 		Type: slackapi.VTHomeTab,
 		Blocks: slackapi.Blocks{BlockSet: []slackapi.Block{
-			slackapi.NewSectionBlock(slackapi.NewTextBlockObject(slackapi.MarkdownType, t.home, false, false), nil, nil),
+			slackapi.NewSectionBlock(slackapi.NewTextBlockObject(slackapi.MarkdownType, locales.Text(lang, "slack.home"), false, false), nil, nil),
 			slackapi.NewActionBlock(actionsBlock,
 				withStyle(slackapi.NewButtonBlockElement(startActionID, "start",
-					slackapi.NewTextBlockObject(slackapi.PlainTextType, t.start, true, false)), slackapi.StylePrimary)),
+					slackapi.NewTextBlockObject(slackapi.PlainTextType, locales.Text(lang, "slack.start"), true, false)), slackapi.StylePrimary)),
 		}},
 	}
 }
@@ -100,31 +101,4 @@ func homeView(lang string) slackapi.HomeTabViewRequest {
 func withStyle(b *slackapi.ButtonBlockElement, s slackapi.Style) *slackapi.ButtonBlockElement {
 	b.Style = s
 	return b
-}
-
-// hintTexts are the few texts the adapter writes itself: Slack-specific
-// pointers to the conversation, which the flows know nothing about.
-type hintTexts struct {
-	mention  string // answer to an @mention in a channel
-	home     string // the App Home tab
-	start    string // the home tab's button
-	identity string // users.info failed: we do not know who this is
-	answered string // /passcode typed outside the DM: look there
-}
-
-var hints = map[string]hintTexts{
-	"en": {
-		mention:  "I help you reset the passcode of your phone or tablet, privately. Send me a direct message (for example \"reset my passcode\") or type `/passcode`; I do not do this in channels.",
-		home:     "*passbot* resets the passcode of a phone or tablet you enrolled in Intune, when you have forgotten it.\nPress *Start*, send me a direct message such as \"reset my passcode\", or type `/passcode` anywhere. Type `help` in our chat for more.",
-		start:    "Start",
-		identity: "Slack did not tell me who you are just now, so nothing was changed. Please try again in a minute.",
-		answered: "I answered in your DM.",
-	},
-	"nl": {
-		mention:  "Ik help u de wachtwoordcode van uw telefoon of tablet opnieuw in te stellen, privé. Stuur me een direct bericht (bijvoorbeeld \"wachtwoordcode vergeten\") of typ `/passcode`; in kanalen doe ik dat niet.",
-		home:     "*passbot* stelt de wachtwoordcode opnieuw in van een telefoon of tablet die u bij Intune hebt geregistreerd, als u die bent vergeten.\nDruk op *Starten*, stuur me een direct bericht zoals \"wachtwoordcode vergeten\", of typ ergens `/passcode`. Typ `help` in ons gesprek voor meer.",
-		start:    "Starten",
-		identity: "Slack vertelde me zojuist niet wie u bent, dus er is niets gewijzigd. Probeer het over een minuut opnieuw.",
-		answered: "Ik heb geantwoord in uw privébericht.",
-	},
 }

@@ -21,6 +21,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
 	"github.com/passbot/passbot/internal/wallclock"
 )
 
@@ -350,19 +351,9 @@ func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) ([]bot.Messag
 	return refs, errors.Join(errs...)
 }
 
-// lang picks the language of the adapter's own hint texts from a Slack
-// locale ("nl-NL"), as the flows do: Dutch for any nl locale, else English.
-func lang(locale string) string {
-	l := strings.ToLower(locale)
-	if l == "nl" || strings.HasPrefix(l, "nl-") || strings.HasPrefix(l, "nl_") {
-		return "nl"
-	}
-	return "en"
-}
-
 // identityHint tells a person passbot could not look them up just now.
 func (a *Adapter) identityHint(ctx context.Context, o origin) {
-	text := hints["en"].identity + "\n" + hints["nl"].identity
+	text := locales.ForLocale("", "slack.identity") // unknown: the look-up of their locale is what failed
 	if _, err := a.postTo(ctx, o, bot.Reply{Text: text, Private: true}); err != nil {
 		a.log.Error("slack: send identity hint", "user", o.user.ID, "err", err)
 	}

@@ -1,6 +1,7 @@
-// Package locales holds every user-facing text of passbot's flows, in English
-// and Dutch. Both languages are product requirements: a key missing from one
-// of them fails the tests.
+// Package locales holds every user-facing text of passbot, the flows' and the
+// few the chat adapters write themselves, in English and Dutch. Both
+// languages are product requirements: a key missing from one of them fails
+// the tests.
 //
 // Texts are go-i18n messages. A text whose words depend on a number has one
 // key per CLDR plural form, "key#one" and "key#other"; its number is the
@@ -39,6 +40,17 @@ func Lang(locale string) string {
 		return NL
 	}
 	return EN
+}
+
+// ForLocale returns the message key, as Text does, in the language of a
+// chat platform's locale ("nl-NL"). A person whose locale the adapter does
+// not know ("") gets it in English and in Dutch, a paragraph each: a wrong
+// guess could leave them with a text they cannot read.
+func ForLocale(locale, key string, args ...string) string {
+	if locale == "" {
+		return Text(EN, key, args...) + "\n\n" + Text(NL, key, args...)
+	}
+	return Text(Lang(locale), key, args...)
 }
 
 // Supported reports whether passbot has texts in lang.

@@ -36,6 +36,18 @@ func TestLang(t *testing.T) {
 	}
 }
 
+func TestForLocale(t *testing.T) {
+	if got := ForLocale("nl-NL", "lock.sent", "name", "iPad"); got != "🔒 iPad wordt extern vergrendeld." {
+		t.Errorf("nl-NL: got %q", got)
+	}
+	if got := ForLocale("en-GB", "btn.no"); got != "No" {
+		t.Errorf("en-GB: got %q", got)
+	}
+	if got := ForLocale("", "btn.no"); got != "No\n\nNee" {
+		t.Errorf("unknown locale: got %q, want both languages", got)
+	}
+}
+
 func TestText(t *testing.T) {
 	if got := Text(NL, "lock.sent", "name", "iPad"); got != "🔒 iPad wordt extern vergrendeld." {
 		t.Errorf("got %q", got)
