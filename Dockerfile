@@ -6,10 +6,14 @@
 # ops/dockerfile_test.go builds the binary with this file's exact build
 # command and checks it starts, so the two cannot drift apart.
 
-# Base images by tag: pin them by digest (FROM image:tag@sha256:...) where
-# you build for production; this repository could not look digests up. To
-# find and update one: docker buildx imagetools inspect golang:1.26
-# --format '{{json .Manifest.Digest}}' (and the same for the distroless image).
+# Base images by tag: pin them by digest where you build for production
+# (this repository is built where no registry can be reached, so it could
+# not look digests up, and names none). For each FROM image, run e.g.
+#   docker buildx imagetools inspect golang:1.26
+# and copy the "Digest:" line it prints first (the multi-platform index),
+# giving FROM golang:1.26@sha256:<that digest> AS build; the same for
+# gcr.io/distroless/static-debian12:nonroot. To update, run it again and
+# replace the digest.
 FROM golang:1.26 AS build
 # go.mod asks for go 1.27.3 (1.26.8's standard library has known
 # vulnerabilities); the go command fetches that toolchain from the module

@@ -222,6 +222,7 @@ func (h *helpdesk) applyDecision(ctx context.Context, id string, step func(*Requ
 		if r == nil {
 			return nil, &Error{Code: NoticeStale, Err: fmt.Errorf("engine: request %s: %w", id, errNoRequest)}
 		}
+		open := r.State == RequestPending
 		d := step(r)
 		if d.Approved {
 			// Before the approval is saved: whatever fails after it, the
@@ -239,14 +240,16 @@ func (h *helpdesk) applyDecision(ctx context.Context, id string, step func(*Requ
 				return nil, err
 			}
 		}
-		return h.carryOut(ctx, r, d, actor, clicked), nil
+		return h.carryOut(ctx, r, d, actor, clicked, open && r.State != RequestPending), nil
 	}
 	return nil, &Error{Code: NoticeBusy, Err: fmt.Errorf("engine: request %s kept changing", id)}
 }
 
 // carryOut notifies and schedules what a saved decision asks for. clicked
-// is the card the decision was made on, if any.
-func (h *helpdesk) carryOut(ctx context.Context, r *Request, d Decision, actor User, clicked MessageRef) []Reply {
+// is the card the decision was made on, if any; closed means the decision
+// ended the pending request (a later step on it, such as the deny reason,
+// leaves the cards as they are).
+func (h *helpdesk) carryOut(ctx context.Context, r *Request, d Decision, actor User, clicked MessageRef, closed bool) []Reply {
 	if d.Changed && (d.Audit == "approve" || d.Audit == "deny") && h.obs != nil {
 		h.obs.ApprovalDecided(r.Decided.Sub(r.Created))
 	}
@@ -270,7 +273,7 @@ func (h *helpdesk) carryOut(ctx context.Context, r *Request, d Decision, actor U
 	}
 	h.notify(ctx, r.Requester.Platform, d.Requester)
 	switch {
-	case d.Changed && r.State != RequestPending:
+	case d.Changed && closed:
 		h.updateCards(ctx, r, clicked, h.flow.Closed(r))
 	case d.Reopened:
 		h.updateCards(ctx, r, "", stampRequest(r, []Reply{h.flow.Card(r, h.now())})[0])
@@ -286,11 +289,29 @@ func (h *helpdesk) carryOut(ctx context.Context, r *Request, d Decision, actor U
 }
 
 // remember keeps ref, a posted copy of request id's approval card, so that
-// a decision updates it too.
+// a decision updates it too; a copy posted while the request was being
+// decided is closed at once.
 func (h *helpdesk) remember(ctx context.Context, id string, ref MessageRef) error {
 	if err := h.store.AddCard(ctx, id, ref); err != nil {
 		return fmt.Errorf("engine: remember card of request %s: %w", id, err)
 	}
+	return h.closeLate(ctx, id, ref)
+}
+
+// closeLate closes a card copy posted while its request was being decided
+// (an escalation on one replica, a click on another): the decision may have
+// read the copies before this one was added, and would leave it live.
+func (h *helpdesk) closeLate(ctx context.Context, id string, ref MessageRef) error {
+	r, err := h.store.Request(ctx, id)
+	if err != nil {
+		return fmt.Errorf("engine: recheck request %s of a posted card: %w", id, err)
+	}
+	if r == nil || r.State == RequestPending || h.flow == nil {
+		return nil
+	}
+	closed := h.flow.Closed(r)
+	closed.Target = Target{Kind: UpdateRef, Ref: ref}
+	h.notify(ctx, r.Requester.Platform, []Reply{closed})
 	return nil
 }
 

@@ -2,6 +2,8 @@ package bot_test
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -342,5 +344,142 @@ func TestEmployeeWithdrawsARequest(t *testing.T) {
 	audit, err := h.env.Store.RecentAudit(context.Background(), adele.Key(), 10)
 	if err != nil || len(audit) == 0 || audit[0].Action != "withdraw" || audit[0].Outcome != "ok" {
 		t.Errorf("audit %+v, %v", audit, err)
+	}
+}
+
+// After a decision no copy of an approval card keeps a live button: every
+// copy the decision was not clicked on (the card, its escalations) is
+// replaced once by the decided card; the clicked one only by the answer to
+// the click. Notices without buttons are never tracked as copies.
+func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
+	cases := []struct {
+		name string
+		// clicked is the copy the decision is clicked on (-1: none).
+		clicked int
+		decide  func(h *harness, card bot.Reply, clicked bot.MessageRef) []bot.Reply
+		want    string
+	}{
+		{"approve on an escalation", 1, func(h *harness, card bot.Reply, clicked bot.MessageRef) []bot.Reply {
+			return h.send(bot.Event{Kind: bot.Press, User: hank, Action: enginetest.Button(h.t, []bot.Reply{card}, "Approve"), Clicked: clicked, ClickedPublic: true})
+		}, "Approved by Hank Helpdesk"},
+		{"deny on the first card", 0, func(h *harness, card bot.Reply, clicked bot.MessageRef) []bot.Reply {
+			got := h.send(bot.Event{Kind: bot.Press, User: hank, Action: enginetest.Button(h.t, []bot.Reply{card}, "Deny"), Clicked: clicked, ClickedPublic: true})
+			// The reason that follows decides nothing new about the card.
+			h.say(hank, "Please bring the tablet to the service desk")
+			return got
+		}, "Denied by Hank Helpdesk"},
+		{"withdrawal", -1, func(h *harness, _ bot.Reply, _ bot.MessageRef) []bot.Reply {
+			return h.say(adele, "cancel")
+		}, "Withdrawn by the employee"},
+		{"expiry", -1, func(h *harness, _ bot.Reply, _ bot.MessageRef) []bot.Reply {
+			h.env.Sweep(h.t, 8*time.Hour)
+			return nil
+		}, "Closed without a decision"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			rec := withRecorder(h)
+			card := h.requestReset(rec)
+			for range 2 { // two escalations: three copies
+				h.env.Sweep(t, 31*time.Minute)
+			}
+			if err := h.env.Engine.Digest(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(enginetest.Text(rec.Sent()), "waiting for a decision:") {
+				t.Fatal("no digest was posted")
+			}
+			copies := func() []bot.MessageRef {
+				var refs []bot.MessageRef
+				for i, x := range rec.Sent() {
+					switch {
+					case x.Audience == bot.ToHelpdesk && len(x.Buttons) > 0 && x.Card == "":
+						t.Errorf("helpdesk reply %d has buttons but is not tracked: %+v", i, x)
+					case len(x.Buttons) == 0 && x.Card != "":
+						t.Errorf("reply %d without buttons is tracked as a card: %+v", i, x)
+					case x.Card != "":
+						refs = append(refs, bot.MessageRef("rec:"+strconv.Itoa(i)))
+					}
+				}
+				return refs
+			}
+			posted := copies()
+			if len(posted) != 3 {
+				t.Fatalf("%d copies of the card, want the card and two escalations", len(posted))
+			}
+			var clicked bot.MessageRef
+			if tc.clicked >= 0 {
+				clicked = posted[tc.clicked]
+			}
+			before := len(rec.Sent())
+			got := tc.decide(h, card, clicked)
+			// The expiry's sweep may post one more escalation first: it is
+			// a copy like the others.
+			want := slices.DeleteFunc(copies(), func(ref bot.MessageRef) bool { return ref == clicked })
+			if tc.clicked >= 0 {
+				if len(got) == 0 || got[0].Target.Kind != bot.ReplaceClicked || !strings.Contains(got[0].Text, tc.want) || len(got[0].Buttons) != 0 {
+					t.Errorf("the clicked card is answered with %+v, want it replaced by the decided card", got)
+				}
+			}
+			var updated []bot.MessageRef
+			for _, x := range rec.Sent()[before:] {
+				if x.Target.Kind != bot.UpdateRef {
+					continue
+				}
+				updated = append(updated, x.Target.Ref)
+				if !strings.Contains(x.Text, tc.want) || !strings.Contains(x.Text, "Forgot the PIN after my holiday") || len(x.Buttons) != 0 || x.Card != "" {
+					t.Errorf("%s updated to %q with %d buttons (card %q), want the card, %q, no buttons", x.Target.Ref, x.Text, len(x.Buttons), x.Card, tc.want)
+				}
+			}
+			if !slices.Equal(updated, want) {
+				t.Errorf("updated copies %q, want each copy but the clicked one once: %q", updated, want)
+			}
+		})
+	}
+}
+
+// decidingNotifier records what it is sent and runs decide, once, while
+// the first escalated card is on its way: a decision on another replica
+// between the escalation's save and its card's post.
+type decidingNotifier struct {
+	*enginetest.Recorder
+	decide func()
+}
+
+func (n *decidingNotifier) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+	for _, r := range replies {
+		if d := n.decide; d != nil && r.Card != "" && strings.Contains(r.Text, "Waiting for a decision") {
+			n.decide = nil
+			d()
+		}
+	}
+	return n.Recorder.Notify(ctx, replies)
+}
+
+// A card copy posted while its request was decided does not stay live: the
+// decision read the copies before it was added, so the engine closes it
+// when the adapter reports it posted.
+func TestCardPostedDuringTheDecisionIsClosed(t *testing.T) {
+	h := newHarness(t)
+	n := &decidingNotifier{Recorder: &enginetest.Recorder{}}
+	h.env.Engine.Notifiers[bot.Slack] = n
+	card := h.requestReset(n.Recorder)
+	n.decide = func() { h.click(hank, []bot.Reply{card}, "Approve") }
+	h.env.Sweep(t, 31*time.Minute)
+	sent := n.Sent()
+	escalation := slices.IndexFunc(sent, func(r bot.Reply) bool { return r.Card != "" && strings.Contains(r.Text, "Waiting for a decision") })
+	if escalation < 0 || n.decide != nil {
+		t.Fatalf("no escalation, or no decision during it: %+v", sent)
+	}
+	ref := bot.MessageRef("rec:" + strconv.Itoa(escalation))
+	var updates []bot.Reply
+	for _, r := range sent {
+		if r.Target.Kind == bot.UpdateRef && r.Target.Ref == ref {
+			updates = append(updates, r)
+		}
+	}
+	if len(updates) != 1 || !strings.Contains(updates[0].Text, "Approved by Hank Helpdesk") || len(updates[0].Buttons) != 0 {
+		t.Errorf("the escalation posted during the approval was updated by %+v, want once to the approved card", updates)
 	}
 }

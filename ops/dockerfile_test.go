@@ -225,34 +225,3 @@ func TestDockerfileBinaryStarts(t *testing.T) {
 		t.Errorf("the build arguments are not stamped: --version printed %q", version)
 	}
 }
-
-func TestComposeRunsRedisWithPersistence(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "compose.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	compose := string(data)
-	for _, want := range []string{
-		"image: redis:7",
-		`"--appendonly", "yes"`,
-		"redis-data:/data",
-		"PASSBOT_REDIS_URL: redis://redis:6379/0",
-		"PASSBOT_HTTP_ADDR: :8080",
-		"PASSBOT_OPS_ADDR: :9090",
-		`test: ["CMD", "/passbot", "healthcheck"]`,
-		`test: ["CMD", "redis-cli", "ping"]`,
-		"condition: service_healthy",
-		// No .env: compose stops with a message instead of a restart loop.
-		"PASSBOT_PLATFORMS: ${PASSBOT_PLATFORMS:?set PASSBOT_PLATFORMS",
-		// Unset stays unset, so passbot's default applies.
-		"      PASSBOT_APPROVERS:\n",
-		"VERSION: ${PASSBOT_VERSION:-dev}",
-	} {
-		if !strings.Contains(compose, want) {
-			t.Errorf("compose.yaml lacks %q", want)
-		}
-	}
-	if regexp.MustCompile(`\$\{PASSBOT_[A-Z_]+:-\}`).MatchString(compose) {
-		t.Error("compose.yaml turns an unset variable into an empty one (${VAR:-})")
-	}
-}

@@ -1,9 +1,11 @@
 package discord
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/passbot/passbot/internal/enginetest"
 )
@@ -334,5 +336,89 @@ func TestRoleLookupFailureNeverGrants(t *testing.T) {
 	h.fake.awaitMessage(t, "the pending list", inDM(mason, "1 passcode reset request is waiting"))
 	if n := h.fake.memberLookups(mason.ID); n != 2 {
 		t.Errorf("%d member lookups, want 2", n)
+	}
+}
+
+// After a decision no copy of an approval card keeps a live button: the
+// card and its escalation are each replaced once by the decided card, the
+// clicked one by its click's UPDATE_MESSAGE (7) and every other by one
+// PATCH; the digest and the notices stay as posted.
+func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		// decide returns the copy the decision was clicked on ("" for none).
+		decide func(t *testing.T, h *harness, card, escalation fakeMessage) string
+		want   string
+	}{
+		{"approve on the escalation", func(t *testing.T, h *harness, _, escalation fakeMessage) string {
+			id := h.fake.click(t, mason, escalation, "Approve")
+			h.fake.awaitMessage(t, "the decided escalation", on(escalation.ID, "Approved by mason"))
+			if got := h.fake.callbacks(id); !slices.Equal(got, []int{7}) {
+				t.Errorf("approval answered with callbacks %v, want [7]", got)
+			}
+			return escalation.ID
+		}, "Approved by mason"},
+		{"deny on the card, then the reason", func(t *testing.T, h *harness, card, _ fakeMessage) string {
+			h.fake.click(t, mason, card, "Deny")
+			h.fake.awaitMessage(t, "the reason prompt", inDM(mason, "Type the reason"))
+			h.fake.sendDM(mason, "Please bring the tablet to the service desk")
+			h.fake.awaitMessage(t, "the confirmation", inDM(mason, "I sent your reason"))
+			return card.ID
+		}, "Denied by mason"},
+		{"withdrawal", func(t *testing.T, h *harness, _, _ fakeMessage) string {
+			h.fake.sendDM(nelly, "cancel")
+			h.fake.awaitMessage(t, "the withdrawal", inDM(nelly, "was withdrawn"))
+			return ""
+		}, "Withdrawn by the employee"},
+		{"expiry", func(t *testing.T, h *harness, _, _ fakeMessage) string {
+			h.env.Sweep(t, 8*time.Hour)
+			return ""
+		}, "Closed without a decision"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := startHelpdesk(t, testGuild)
+			card := requestApproval(t, h)
+			h.env.Sweep(t, 31*time.Minute)
+			escalation := h.fake.awaitMessage(t, "the escalation", func(m fakeMessage) bool {
+				return m.ChannelID == helpdeskChannel && strings.Contains(m.Content, "Waiting for a decision")
+			})
+			if err := h.env.Engine.Digest(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			h.fake.awaitMessage(t, "the digest", func(m fakeMessage) bool {
+				return m.ChannelID == helpdeskChannel && strings.Contains(m.Content, "waiting for a decision:")
+			})
+
+			clicked := tc.decide(t, h, card, escalation)
+			copies := 0
+			for _, m := range h.fake.allMessages() {
+				if m.ChannelID != helpdeskChannel {
+					continue
+				}
+				if !strings.Contains(m.Content, "Forgot the PIN after my holiday") {
+					// The digest and the notices: never edited.
+					if m.Edits != 0 || len(m.Components) != 0 {
+						t.Errorf("helpdesk message %q edited %d times, buttons %v", m.Content, m.Edits, labels(m))
+					}
+					continue
+				}
+				copies++
+				wantEdits := 1
+				if m.ID == clicked {
+					wantEdits = 0 // replaced by the click's answer
+				}
+				if m.Edits != wantEdits || !strings.Contains(m.Content, tc.want) || len(m.Components) != 0 {
+					t.Errorf("copy %s: %d edits, %q, buttons %v; want %d edits, %q, no buttons", m.ID, m.Edits, m.Content, labels(m), wantEdits, tc.want)
+				}
+			}
+			// The expiry's sweep may post one more escalation first: it is
+			// a copy like the others.
+			if copies < 2 {
+				t.Errorf("%d copies of the card, want the card and its escalation", copies)
+			}
+		})
 	}
 }

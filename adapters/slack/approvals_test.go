@@ -371,3 +371,68 @@ func TestApproverGroupsAreCachedAndNeverGrantOnError(t *testing.T) {
 	f.fail("usergroups.users.list", "")
 	check("Slack answers again", hank, true, 5)
 }
+
+// After a decision no copy of an approval card keeps a live button: the
+// card and its escalation each get one chat.update to the decided card
+// (the clicked one through the click), the digest and the notices none.
+func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		decide func(t *testing.T, h *harness, card, escalation sentMessage)
+		want   string
+	}{
+		{"approve on the escalation", func(t *testing.T, h *harness, _, escalation sentMessage) {
+			h.click(hank, escalation, escalation.button(t, "Approve"))
+		}, "Approved by Hank Helpdesk"},
+		{"deny on the card, then the reason", func(t *testing.T, h *harness, card, _ sentMessage) {
+			h.click(hank, card, card.button(t, "Deny"))
+			h.dm(hank, hankDM, "EvReason", "Please bring the tablet to the service desk", 0)
+			h.waitPost(hankDM, "I sent your reason")
+		}, "Denied by Hank Helpdesk"},
+		{"withdrawal", func(_ *testing.T, h *harness, _, _ sentMessage) {
+			h.dm(adele, adeleDM, "EvCancel", "cancel", 0)
+			h.waitPost(adeleDM, "was withdrawn")
+		}, "Withdrawn by the employee"},
+		{"expiry", func(t *testing.T, h *harness, _, _ sentMessage) {
+			h.env.Sweep(t, 8*time.Hour)
+			h.waitPost(helpdeskCh, "expired without a decision")
+		}, "Closed without a decision"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newApprovalHarness(t, ModeSocket)
+			card := requestApproval(t, h)
+			h.env.Sweep(t, 31*time.Minute)
+			escalation := h.waitPost(helpdeskCh, "Waiting for a decision")
+			if err := h.env.Engine.Digest(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			h.waitPost(helpdeskCh, "waiting for a decision:")
+
+			tc.decide(t, h, card, escalation)
+			// The expiry's sweep may post one more escalation first: it is
+			// a copy like the others.
+			copies := h.messages(func(m sentMessage) bool {
+				return m.Method == "chat.postMessage" && m.Channel == helpdeskCh && len(m.Buttons) > 0
+			})
+			if len(copies) < 2 {
+				t.Fatalf("%d copies of the card posted, want the card and its escalation", len(copies))
+			}
+			for _, c := range copies {
+				ups := h.updates(helpdeskCh, c.Posted)
+				if len(ups) != 1 {
+					t.Errorf("copy %s got %d chat.update, want 1: %s", c.Posted, len(ups), h.fake.summary())
+					continue
+				}
+				if u := ups[0]; !strings.Contains(u.Text, tc.want) || !strings.Contains(u.Text, "Forgot the PIN after my holiday") || len(u.Buttons) != 0 {
+					t.Errorf("copy %s updated to %q with %d buttons, want the card, %q, no buttons", c.Posted, u.Text, len(u.Buttons), tc.want)
+				}
+			}
+			if n := len(h.messages(func(m sentMessage) bool { return m.Method == "chat.update" && m.Channel == helpdeskCh })); n != len(copies) {
+				t.Errorf("%d chat.update in the helpdesk channel, want one per copy of the card (%d): %s", n, len(copies), h.fake.summary())
+			}
+		})
+	}
+}

@@ -117,6 +117,16 @@ func NewOn(st *store.Redis) *Env {
 	return e
 }
 
+// Sweep moves the clock d forward and runs the due follow-ups (escalations,
+// expiries, passcode removals), failing the test on an error.
+func (e *Env) Sweep(t testing.TB, d time.Duration) {
+	t.Helper()
+	e.Clock.Advance(d)
+	if _, err := e.Engine.Sweep(context.Background()); err != nil {
+		t.Fatalf("Sweep: %v", err)
+	}
+}
+
 // Recorder is a bot.Notifier that keeps what it was sent.
 type Recorder struct {
 	mu      sync.Mutex
