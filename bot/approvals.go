@@ -4,10 +4,54 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
+	"log/slog"
 	"time"
 )
+
+// helpdesk runs helpdesk requests from asking to closing: it stores them,
+// has the ApprovalFlow decide them, posts their approval cards and keeps
+// every copy of a card in step with its request, and audits each step.
+// Conversations are the engine's: the helpdesk reaches the engine only
+// through host.
+type helpdesk struct {
+	// flow decides requests; nil when approvals are not configured.
+	flow  ApprovalFlow
+	store requestStore
+	host  host
+	now   func() time.Time
+	log   *slog.Logger
+	obs   Observer // optional
+}
+
+// requestStore is the part of the Store the helpdesk uses: the requests
+// and their card copies, the audit trail it reads (status and audit
+// commands), the digest's once-a-day mark, and the acknowledgement of its
+// follow-ups.
+type requestStore interface {
+	Requests
+	Auditor
+	Limiter
+	Ack(ctx context.Context, f FollowUp, next ...FollowUp) error
+}
+
+// host is what the helpdesk needs of the engine that holds it.
+type host interface {
+	// send hands replies to a platform's notifier (routed for later:
+	// a DM, the helpdesk channel, an update of a known message) and
+	// records what they became.
+	send(ctx context.Context, p Platform, replies []Reply) error
+	// record queues follow-ups and appends audit records, in one round
+	// trip; audit appends one record, logging a failure.
+	record(ctx context.Context, fs []FollowUp, records []AuditRecord) error
+	audit(ctx context.Context, r AuditRecord)
+	// allow counts one more request of d by owner against the abuse limits.
+	allow(ctx context.Context, owner User, d DeviceRef) error
+	// resume puts the requester's conversation at the approved device's
+	// next step and returns the replies for them; resumed reports whether
+	// that happened already.
+	resume(ctx context.Context, r *Request) ([]Reply, error)
+	resumed(ctx context.Context, r *Request) (bool, error)
+}
 
 // anyApprover is the owner field of a helpdesk card's button: any approver
 // may press it, and the approval flow decides who really may.
@@ -34,38 +78,41 @@ func stampRequest(r *Request, replies []Reply) []Reply {
 // maxRetries bounds compare-and-set retries against a concurrent change.
 const maxRetries = 3
 
-// execRequest runs the commands that read or write helpdesk requests and
-// the audit trail.
-func (e *Engine) execRequest(ctx context.Context, owner User, cmd Command) CommandResult {
+// errNotConfigured refuses a request where approvals are not configured.
+var errNotConfigured = errors.New("engine: helpdesk approvals are not configured")
+
+// exec runs the commands that read or write helpdesk requests and the
+// audit trail.
+func (h *helpdesk) exec(ctx context.Context, owner User, cmd Command) CommandResult {
 	res := CommandResult{Command: cmd}
-	now := e.now()
+	now := h.now()
 	switch cmd.Op {
 	case OpRequest:
-		res.Err = e.newRequest(ctx, owner, cmd, now, &res)
+		res.Err = h.newRequest(ctx, owner, cmd, now, &res)
 	case OpDenyReason:
-		res.Err = e.byDecider(ctx, owner, cmd, "reason", now)
+		res.Err = h.byDecider(ctx, owner, cmd, "reason", now)
 	case OpUndeny:
-		res.Err = e.byDecider(ctx, owner, cmd, "undeny", now)
+		res.Err = h.byDecider(ctx, owner, cmd, "undeny", now)
 	case OpWithdraw:
-		res.Requests, res.Err = e.withdraw(ctx, owner, now)
+		res.Requests, res.Err = h.withdraw(ctx, owner, now)
 	case OpStatus:
-		if res.Requests, res.Err = e.Store.UserRequests(ctx, owner); res.Err == nil {
-			res.Audit, res.Err = e.Store.RecentAudit(ctx, owner.Key(), 5)
+		if res.Requests, res.Err = h.store.UserRequests(ctx, owner); res.Err == nil {
+			res.Audit, res.Err = h.store.RecentAudit(ctx, owner.Key(), 5)
 		}
 	case OpPending, OpAudit:
 		if !owner.Approver {
-			e.audit(ctx, AuditRecord{Actor: owner.Key(), Action: "refuse", Outcome: "not_approver:" + cmd.Op.String()})
+			h.host.audit(ctx, AuditRecord{Actor: owner.Key(), Action: "refuse", Outcome: "not_approver:" + cmd.Op.String()})
 			res.Err = &Error{Code: ErrCodeNotApprover}
 			break
 		}
 		if cmd.Op == OpPending {
-			res.Requests, res.Err = e.Store.PendingRequests(ctx)
+			res.Requests, res.Err = h.store.PendingRequests(ctx)
 		} else {
-			res.Audit, res.Err = e.Store.RecentAudit(ctx, cmd.Text, 20)
+			res.Audit, res.Err = h.store.RecentAudit(ctx, cmd.Text, 20)
 		}
 	}
 	if res.Err != nil && ErrorCode(res.Err) == ErrCodeInternal {
-		e.storeError()
+		h.storeError()
 		res.Err = &Error{Code: ErrCodeUnavailable, Err: res.Err}
 	}
 	return res
@@ -73,24 +120,24 @@ func (e *Engine) execRequest(ctx context.Context, owner User, cmd Command) Comma
 
 // newRequest stores a new request and posts its card; the audit record and
 // the escalation and expiry follow-ups go into res for the engine to write.
-func (e *Engine) newRequest(ctx context.Context, owner User, cmd Command, now time.Time, res *CommandResult) error {
-	if e.Approval == nil {
-		return &Error{Code: ErrCodeUnsupported, Err: errors.New("engine: helpdesk approvals are not configured")}
+func (h *helpdesk) newRequest(ctx context.Context, owner User, cmd Command, now time.Time, res *CommandResult) error {
+	if h.flow == nil {
+		return &Error{Code: ErrCodeUnsupported, Err: errNotConfigured}
 	}
 	rec := AuditRecord{Time: now, Actor: owner.Key(), UPN: owner.UPN, Action: "request", Device: cmd.Device.ID, Name: cmd.Device.Name, Reason: cmd.Text}
-	if err := e.allow(ctx, owner, cmd.Device); err != nil {
+	if err := h.host.allow(ctx, owner, cmd.Device); err != nil {
 		rec.Outcome = ErrorCode(err)
 		res.audit = append(res.audit, rec)
 		return err
 	}
 	r := &Request{ID: newID(), Requester: owner, Device: cmd.Device, Reason: cmd.Text, Lang: cmd.Lang, State: RequestPending, Created: now}
-	if err := e.Store.SaveRequest(ctx, r); err != nil {
+	if err := h.store.SaveRequest(ctx, r); err != nil {
 		return err
 	}
 	rec.Request, rec.Outcome = r.ID, "pending"
 	res.audit = append(res.audit, rec)
-	e.notify(ctx, owner.Platform, stampRequest(r, []Reply{e.Approval.Card(r, now)}))
-	for _, f := range e.Approval.FollowUps(r) {
+	h.notify(ctx, owner.Platform, stampRequest(r, []Reply{h.flow.Card(r, now)}))
+	for _, f := range h.flow.FollowUps(r) {
 		f.Owner, f.Request = owner, r.ID
 		res.follow = append(res.follow, f)
 	}
@@ -100,13 +147,13 @@ func (e *Engine) newRequest(ctx context.Context, owner User, cmd Command, now ti
 
 // byDecider applies the deciding agent's follow-up to their denial: the
 // reason they typed (cmd.Text), or taking the denial back.
-func (e *Engine) byDecider(ctx context.Context, agent User, cmd Command, action string, now time.Time) error {
+func (h *helpdesk) byDecider(ctx context.Context, agent User, cmd Command, action string, now time.Time) error {
 	done := false
-	_, err := e.applyDecision(ctx, cmd.Request, func(r *Request) Decision {
+	_, err := h.applyDecision(ctx, cmd.Request, func(r *Request) Decision {
 		if action == "reason" {
 			r.DenyReason = cmd.Text
 		}
-		d := e.Approval.Decide(r, agent, action, now)
+		d := h.flow.Decide(r, agent, action, now)
 		done = d.Changed
 		return d
 	}, agent, "")
@@ -119,8 +166,8 @@ func (e *Engine) byDecider(ctx context.Context, agent User, cmd Command, action 
 
 // withdraw takes back the pending requests of owner and returns them; the
 // helpdesk is told, and each withdrawal is audited.
-func (e *Engine) withdraw(ctx context.Context, owner User, now time.Time) ([]Request, error) {
-	rs, err := e.Store.UserRequests(ctx, owner)
+func (h *helpdesk) withdraw(ctx context.Context, owner User, now time.Time) ([]Request, error) {
+	rs, err := h.store.UserRequests(ctx, owner)
 	if err != nil {
 		return nil, err
 	}
@@ -130,8 +177,8 @@ func (e *Engine) withdraw(ctx context.Context, owner User, now time.Time) ([]Req
 			continue
 		}
 		took := false
-		if _, err := e.applyDecision(ctx, r.ID, func(q *Request) Decision {
-			d := e.Approval.Decide(q, owner, "withdraw", now)
+		if _, err := h.applyDecision(ctx, r.ID, func(q *Request) Decision {
+			d := h.flow.Decide(q, owner, "withdraw", now)
 			took = d.Changed
 			return d
 		}, owner, ""); err != nil {
@@ -144,15 +191,31 @@ func (e *Engine) withdraw(ctx context.Context, owner User, now time.Time) ([]Req
 	return withdrawn, nil
 }
 
+// decide applies actor's click of action on the card of request id
+// (clicked, when the platform names that message). changed reports that the
+// request changed; denied is the request when the click denied it.
+func (h *helpdesk) decide(ctx context.Context, id string, actor User, action string, clicked MessageRef, now time.Time) (replies []Reply, changed bool, denied *Request, err error) {
+	replies, err = h.applyDecision(ctx, id, func(r *Request) Decision {
+		denied = nil // a retry after a lost compare-and-set decides afresh
+		d := h.flow.Decide(r, actor, action, now)
+		changed = d.Changed
+		if d.Changed && r.State == RequestDenied {
+			denied = r
+		}
+		return d
+	}, actor, clicked)
+	return replies, changed, denied, err
+}
+
 // applyDecision loads a request, applies step and saves the result with
 // compare-and-set, retrying on a concurrent change; then it carries out the
 // decision and returns the replies for the actor.
-func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Request) Decision, actor User, clicked MessageRef) ([]Reply, error) {
-	if e.Approval == nil {
-		return nil, &Error{Code: ErrCodeUnsupported, Err: errors.New("engine: helpdesk approvals are not configured")}
+func (h *helpdesk) applyDecision(ctx context.Context, id string, step func(*Request) Decision, actor User, clicked MessageRef) ([]Reply, error) {
+	if h.flow == nil {
+		return nil, &Error{Code: ErrCodeUnsupported, Err: errNotConfigured}
 	}
 	for range maxRetries {
-		r, err := e.Store.Request(ctx, id)
+		r, err := h.store.Request(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -164,12 +227,12 @@ func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Reques
 		if d.Approved {
 			// Before the approval is saved: whatever fails after it, the
 			// requester's conversation is resumed.
-			if err := e.commit(ctx, nil, &Conversation{Owner: r.Requester}, []FollowUp{resumeFollowUp(r, e.now())}, nil); err != nil {
+			if err := h.host.record(ctx, []FollowUp{resumeFollowUp(r, h.now())}, nil); err != nil {
 				return nil, err
 			}
 		}
 		if d.Changed {
-			err := e.Store.SaveRequest(ctx, r)
+			err := h.store.SaveRequest(ctx, r)
 			if errors.Is(err, ErrConflict) {
 				continue // decided elsewhere meanwhile: decide again on what is stored
 			}
@@ -177,7 +240,7 @@ func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Reques
 				return nil, err
 			}
 		}
-		return e.carryOut(ctx, r, d, actor, clicked, open && r.State != RequestPending), nil
+		return h.carryOut(ctx, r, d, actor, clicked, open && r.State != RequestPending), nil
 	}
 	return nil, &Error{Code: NoticeBusy, Err: fmt.Errorf("engine: request %s kept changing", id)}
 }
@@ -186,71 +249,92 @@ func (e *Engine) applyDecision(ctx context.Context, id string, step func(*Reques
 // is the card the decision was made on, if any; closed means the decision
 // ended the pending request (a later step on it, such as the deny reason,
 // leaves the cards as they are).
-func (e *Engine) carryOut(ctx context.Context, r *Request, d Decision, actor User, clicked MessageRef, closed bool) []Reply {
-	if d.Changed && (d.Audit == "approve" || d.Audit == "deny") && e.Observer != nil {
-		e.Observer.ApprovalDecided(r.Decided.Sub(r.Created))
+func (h *helpdesk) carryOut(ctx context.Context, r *Request, d Decision, actor User, clicked MessageRef, closed bool) []Reply {
+	if d.Changed && (d.Audit == "approve" || d.Audit == "deny") && h.obs != nil {
+		h.obs.ApprovalDecided(r.Decided.Sub(r.Created))
 	}
 	var records []AuditRecord
 	if d.Audit != "" {
-		records = append(records, AuditRecord{Time: e.now(), Actor: actor.Key(), Subject: r.Requester.Key(), UPN: r.Requester.UPN, Action: d.Audit,
+		records = append(records, AuditRecord{Time: h.now(), Actor: actor.Key(), Subject: r.Requester.Key(), UPN: r.Requester.UPN, Action: d.Audit,
 			Device: r.Device.ID, Name: r.Device.Name, Request: r.ID, Outcome: d.Outcome, Reason: d.Reason})
 	}
 	if d.Approved {
-		if more, err := e.resume(ctx, r); err != nil {
-			e.logger().Error("resume approved request; the sweep retries", "request", r.ID, "user", r.Requester.Key(), "err", err)
+		if more, err := h.host.resume(ctx, r); err != nil {
+			h.log.Error("resume approved request; the sweep retries", "request", r.ID, "user", r.Requester.Key(), "err", err)
 		} else {
 			d.Requester = append(d.Requester, more...)
-			if err := e.Store.Ack(ctx, resumeFollowUp(r, time.Time{})); err != nil {
-				e.logger().Warn("resumed approved request; its retry stays queued", "request", r.ID, "err", err)
+			if err := h.store.Ack(ctx, resumeFollowUp(r, time.Time{})); err != nil {
+				h.log.Warn("resumed approved request; its retry stays queued", "request", r.ID, "err", err)
 			}
 		}
 	}
 	for i := range d.Requester {
 		d.Requester[i].To = r.Requester
 	}
-	e.notify(ctx, r.Requester.Platform, d.Requester)
+	h.notify(ctx, r.Requester.Platform, d.Requester)
 	switch {
 	case d.Changed && closed:
-		e.updateCards(ctx, r, clicked, e.Approval.Closed(r))
+		h.updateCards(ctx, r, clicked, h.flow.Closed(r))
 	case d.Reopened:
-		e.updateCards(ctx, r, "", stampRequest(r, []Reply{e.Approval.Card(r, e.now())})[0])
+		h.updateCards(ctx, r, "", stampRequest(r, []Reply{h.flow.Card(r, h.now())})[0])
 	}
-	e.notify(ctx, r.Requester.Platform, stampRequest(r, d.Helpdesk))
+	h.notify(ctx, r.Requester.Platform, stampRequest(r, d.Helpdesk))
 	for i := range d.FollowUps {
 		d.FollowUps[i].Owner, d.FollowUps[i].Request = r.Requester, r.ID
 	}
-	if err := e.commit(ctx, nil, &Conversation{}, d.FollowUps, records); err != nil {
-		e.logger().Error("record request follow-ups and audit", "request", r.ID, "err", err)
+	if err := h.host.record(ctx, d.FollowUps, records); err != nil {
+		h.log.Error("record request follow-ups and audit", "request", r.ID, "err", err)
 	}
 	return stampRequest(r, d.Actor)
 }
 
-// resume puts the requester's conversation at the approved device's next
-// step (the flow decides which) and returns the replies for them.
-func (e *Engine) resume(ctx context.Context, r *Request) ([]Reply, error) {
-	var err error
-	for range maxRetries {
-		var begun Begun
-		if begun, err = e.Store.Begin(ctx, r.Requester, "", ""); err != nil {
-			break
-		}
-		conv := begun.Conv
-		if conv == nil {
-			conv = &Conversation{Owner: r.Requester}
-		}
-		before := *conv
-		out := e.Flow.Step(conv, Input{Kind: Approved, Request: r}, e.now())
-		var replies []Reply
-		replies, _, err = e.run(ctx, conv, before, out, saveFirst)
-		if errors.Is(err, ErrConflict) {
-			continue
-		}
-		if err != nil {
-			break
-		}
-		return replies, nil
+// remember keeps ref, a posted copy of request id's approval card, so that
+// a decision updates it too; a copy posted while the request was being
+// decided is closed at once.
+func (h *helpdesk) remember(ctx context.Context, id string, ref MessageRef) error {
+	if err := h.store.AddCard(ctx, id, ref); err != nil {
+		return fmt.Errorf("engine: remember card of request %s: %w", id, err)
 	}
-	return nil, fmt.Errorf("engine: resume request %s of %s: %w", r.ID, r.Requester.Key(), err)
+	return h.closeLate(ctx, id, ref)
+}
+
+// closeLate closes a card copy posted while its request was being decided
+// (an escalation on one replica, a click on another): the decision may have
+// read the copies before this one was added, and would leave it live.
+func (h *helpdesk) closeLate(ctx context.Context, id string, ref MessageRef) error {
+	r, err := h.store.Request(ctx, id)
+	if err != nil {
+		return fmt.Errorf("engine: recheck request %s of a posted card: %w", id, err)
+	}
+	if r == nil || r.State == RequestPending || h.flow == nil {
+		return nil
+	}
+	closed := h.flow.Closed(r)
+	closed.Target = Target{Kind: UpdateRef, Ref: ref}
+	h.notify(ctx, r.Requester.Platform, []Reply{closed})
+	return nil
+}
+
+// updateCards replaces every posted copy of r's approval card but skip (the
+// one the decision was clicked on, replaced already) with card: the decided
+// card, so no copy anywhere keeps a live button, or the live one again.
+func (h *helpdesk) updateCards(ctx context.Context, r *Request, skip MessageRef, card Reply) {
+	refs, err := h.store.Cards(ctx, r.ID)
+	if err != nil {
+		h.storeError()
+		h.log.Error("load approval card copies", "request", r.ID, "err", err)
+		return
+	}
+	card.Card = "" // a copy already known: not to be remembered twice
+	var updates []Reply
+	for _, ref := range refs {
+		if ref != skip {
+			u := card
+			u.Target = Target{Kind: UpdateRef, Ref: ref}
+			updates = append(updates, u)
+		}
+	}
+	h.notify(ctx, r.Requester.Platform, updates)
 }
 
 // followResume is the follow-up that resumes an approved request's
@@ -270,105 +354,39 @@ func resumeFollowUp(r *Request, now time.Time) FollowUp {
 // fireResume resumes the conversation of an approved request unless that
 // already happened: the conversation is at the request, or a reset ran
 // under it.
-func (e *Engine) fireResume(ctx context.Context, f FollowUp) error {
-	r, err := e.Store.Request(ctx, f.Request)
+func (h *helpdesk) fireResume(ctx context.Context, f FollowUp) error {
+	r, err := h.store.Request(ctx, f.Request)
 	if err != nil {
 		return err
 	}
 	if r != nil && r.State == RequestApproved {
-		done, err := e.resumed(ctx, r)
+		done, err := h.host.resumed(ctx, r)
 		if err != nil {
 			return err
 		}
 		if !done {
-			replies, err := e.resume(ctx, r)
+			replies, err := h.host.resume(ctx, r)
 			if err != nil {
 				return err
 			}
 			for i := range replies {
 				replies[i].To = r.Requester
 			}
-			if err := e.send(ctx, r.Requester.Platform, replies); err != nil {
+			if err := h.host.send(ctx, r.Requester.Platform, replies); err != nil {
 				return fmt.Errorf("engine: resume request %s: %w", r.ID, err)
 			}
 		}
 	}
-	return e.Store.Ack(ctx, f)
+	return h.store.Ack(ctx, f)
 }
 
-// resumed reports whether r's conversation was resumed already.
-func (e *Engine) resumed(ctx context.Context, r *Request) (bool, error) {
-	begun, err := e.Store.Begin(ctx, r.Requester, "", "")
-	if err != nil {
-		return false, err
-	}
-	if begun.Conv != nil && begun.Conv.Request == r.ID {
-		return true, nil
-	}
-	records, err := e.Store.RecentAudit(ctx, r.Requester.Key(), 20)
-	if err != nil {
-		return false, err
-	}
-	return slices.ContainsFunc(records, func(a AuditRecord) bool {
-		return a.Request == r.ID && (a.Action == auditResetStarted || a.Action == OpReset.String())
-	}), nil
-}
-
-// decide handles a click on a helpdesk card.
-func (e *Engine) decide(ctx context.Context, ev Event, conv *Conversation, a action) (Handled, bool, error) {
-	now := e.now()
-	id := strings.TrimPrefix(a.Conv, requestPrefix)
-	if !strings.HasPrefix(a.Conv, requestPrefix) || id == "" {
-		return Handled{OutcomeRefused, e.notice(conv, NoticeUnknown)}, false, nil
-	}
-	var denied *Request
-	changed := false
-	replies, err := e.applyDecision(ctx, id, func(r *Request) Decision {
-		denied = nil // a retry after a lost compare-and-set decides afresh
-		d := e.Approval.Decide(r, ev.User, a.Name, now)
-		changed = d.Changed
-		if d.Changed && r.State == RequestDenied {
-			denied = r
-		}
-		return d
-	}, ev.User, ev.Clicked)
-	if err != nil {
-		code := ErrorCode(err)
-		if code == ErrCodeInternal {
-			e.storeError()
-			code = ErrCodeUnavailable
-		}
-		return Handled{OutcomeError, e.notice(conv, code)}, false, err
-	}
-	res := Handled{OutcomeOK, replies}
-	if !changed {
-		res.Outcome = OutcomeRefused
-	}
-	if denied != nil {
-		// The agent's next line is the reason for the employee.
-		before := *conv
-		out := e.Flow.Step(conv, Input{Kind: Denied, Request: denied}, now)
-		more, _, err := e.run(ctx, conv, before, out, saveFirst)
-		res.Replies = append(res.Replies, more...)
-		if err != nil {
-			return res, true, err
-		}
-	}
-	for i := range res.Replies {
-		if res.Replies[i].To.ID == "" {
-			res.Replies[i].To = ev.User
-		}
-	}
-	return res, true, nil
-}
-
-// fireRequest handles an escalation or expiry follow-up of a request.
-func (e *Engine) fireRequest(ctx context.Context, f FollowUp, now time.Time) error {
-	if e.Approval == nil {
+// fire handles an escalation or expiry follow-up of a request.
+func (h *helpdesk) fire(ctx context.Context, f FollowUp, now time.Time) error {
+	if h.flow == nil {
 		return nil
 	}
-	_, err := e.applyDecision(ctx, f.Request, func(r *Request) Decision {
-		return e.Approval.Due(r, f, now)
+	_, err := h.applyDecision(ctx, f.Request, func(r *Request) Decision {
+		return h.flow.Due(r, f, now)
 	}, User{Platform: f.Owner.Platform, ID: "passbot"}, "")
 	if errors.Is(err, errNoRequest) {
 		return nil // the request is gone: nothing left to do
@@ -379,18 +397,18 @@ func (e *Engine) fireRequest(ctx context.Context, f FollowUp, now time.Time) err
 // errNoRequest is a request that no longer exists (expired from Redis).
 var errNoRequest = errors.New("no such request")
 
-// Digest posts the pending requests to each platform's helpdesk channel. It
-// runs on every replica's cron; only the first of each day posts.
-func (e *Engine) Digest(ctx context.Context) error {
-	if e.Approval == nil {
+// digest posts the pending requests to each platform's helpdesk channel,
+// once a day however many replicas ask.
+func (h *helpdesk) digest(ctx context.Context) error {
+	if h.flow == nil {
 		return nil
 	}
-	now := e.now()
-	first, err := e.Store.Allow(ctx, 24*time.Hour, now, map[string]int{"digest:" + now.UTC().Format(time.DateOnly): 1})
+	now := h.now()
+	first, err := h.store.Allow(ctx, 24*time.Hour, now, map[string]int{"digest:" + now.UTC().Format(time.DateOnly): 1})
 	if err != nil || !first {
 		return err
 	}
-	pending, err := e.Store.PendingRequests(ctx)
+	pending, err := h.store.PendingRequests(ctx)
 	if err != nil {
 		return fmt.Errorf("engine: digest: %w", err)
 	}
@@ -399,15 +417,21 @@ func (e *Engine) Digest(ctx context.Context) error {
 		byPlatform[r.Requester.Platform] = append(byPlatform[r.Requester.Platform], r)
 	}
 	for p, rs := range byPlatform {
-		e.notify(ctx, p, []Reply{e.Approval.Digest(rs, now)})
+		h.notify(ctx, p, []Reply{h.flow.Digest(rs, now)})
 	}
 	return nil
 }
 
 // notify sends replies through a platform's notifier, logging failures: the
 // state change they report is already saved.
-func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) {
-	if err := e.send(ctx, p, replies); err != nil {
-		e.logger().Error("notify", "platform", p, "err", err)
+func (h *helpdesk) notify(ctx context.Context, p Platform, replies []Reply) {
+	if err := h.host.send(ctx, p, replies); err != nil {
+		h.log.Error("notify", "platform", p, "err", err)
+	}
+}
+
+func (h *helpdesk) storeError() {
+	if h.obs != nil {
+		h.obs.StoreError()
 	}
 }

@@ -40,14 +40,12 @@ func (e *Engine) Delivered(ctx context.Context, r Reply, ref MessageRef) error {
 			errs = append(errs, fmt.Errorf("engine: delivered %s: %w", r.Receipt, err))
 		}
 	case len(next) > 0:
-		if err := e.commit(ctx, nil, &Conversation{}, next, nil); err != nil {
+		if err := e.record(ctx, next, nil); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if r.Card != "" && ref != "" {
-		if err := e.Store.AddCard(ctx, r.Card, ref); err != nil {
-			errs = append(errs, fmt.Errorf("engine: remember card of request %s: %w", r.Card, err))
-		} else if err := e.closeLate(ctx, r.Card, ref); err != nil {
+		if err := e.desk().remember(ctx, r.Card, ref); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -90,6 +88,14 @@ func (e *Engine) send(ctx context.Context, p Platform, replies []Reply) error {
 	return nil
 }
 
+// notify sends replies through a platform's notifier, logging failures: the
+// state change they report is already saved.
+func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) {
+	if err := e.send(ctx, p, replies); err != nil {
+		e.logger().Error("notify", "platform", p, "err", err)
+	}
+}
+
 // fireScrub replaces a temporary passcode's message with f's text.
 func (e *Engine) fireScrub(ctx context.Context, f FollowUp) error {
 	err := e.send(ctx, f.Owner.Platform, []Reply{{Text: f.Text, To: f.Owner, Target: Target{Kind: UpdateRef, Ref: f.Ref}}})
@@ -97,43 +103,4 @@ func (e *Engine) fireScrub(ctx context.Context, f FollowUp) error {
 		return fmt.Errorf("engine: remove passcode %s: %w", f.ID, err)
 	}
 	return e.Store.Ack(ctx, f)
-}
-
-// updateCards replaces every posted copy of r's approval card but skip (the
-// one the decision was clicked on, replaced already) with card: the decided
-// card, so no copy anywhere keeps a live button, or the live one again.
-func (e *Engine) updateCards(ctx context.Context, r *Request, skip MessageRef, card Reply) {
-	refs, err := e.Store.Cards(ctx, r.ID)
-	if err != nil {
-		e.storeError()
-		e.logger().Error("load approval card copies", "request", r.ID, "err", err)
-		return
-	}
-	card.Card = "" // a copy already known: not to be remembered twice
-	var updates []Reply
-	for _, ref := range refs {
-		if ref != skip {
-			u := card
-			u.Target = Target{Kind: UpdateRef, Ref: ref}
-			updates = append(updates, u)
-		}
-	}
-	e.notify(ctx, r.Requester.Platform, updates)
-}
-
-// closeLate closes a card copy posted while its request was being decided
-// (an escalation on one replica, a click on another): the decision may have
-// read the copies before this one was added, and would leave it live.
-func (e *Engine) closeLate(ctx context.Context, id string, ref MessageRef) error {
-	r, err := e.Store.Request(ctx, id)
-	if err != nil {
-		return fmt.Errorf("engine: recheck request %s of a posted card: %w", id, err)
-	}
-	if r == nil || r.State == RequestPending || e.Approval == nil {
-		return nil
-	}
-	closed := e.Approval.Closed(r)
-	closed.Target = Target{Kind: UpdateRef, Ref: ref}
-	e.notify(ctx, r.Requester.Platform, []Reply{closed})
-	return nil
 }

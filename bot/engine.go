@@ -293,7 +293,7 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	case OpSignIn:
 		return e.startSignIn(ctx, conv, cmd)
 	default:
-		return e.execRequest(ctx, owner, cmd)
+		return e.desk().exec(ctx, owner, cmd)
 	}
 	outcome := "ok"
 	switch cmd.Op {
@@ -506,12 +506,12 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
 	switch f.Kind {
 	case followResume:
-		return e.fireResume(ctx, f)
+		return e.desk().fireResume(ctx, f)
 	case followScrub:
 		return e.fireScrub(ctx, f)
 	}
 	if f.Request != "" {
-		if err := e.fireRequest(ctx, f, now); err != nil {
+		if err := e.desk().fire(ctx, f, now); err != nil {
 			return err
 		}
 		return e.Store.Ack(ctx, f)
