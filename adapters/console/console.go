@@ -48,11 +48,17 @@ type Console struct {
 	// the page it ends on: the "/signin" command.
 	Browse func(ctx context.Context, link, login string) (string, error)
 
-	mu      sync.Mutex // guards out, sent, buttons, cards and link: follow-ups print concurrently
-	sent    int        // messages printed, to number their references
+	mu    sync.Mutex           // guards out, sent, buttons, cards and link: follow-ups print concurrently
+	sent  int                  // messages printed, to number their references
+	last  pressable            // the last message with buttons
+	cards map[string]pressable // helpdesk cards by request ID
+	link  string               // the last sign-in link printed
+}
+
+// pressable is a printed message with buttons, and its reference.
+type pressable struct {
 	buttons []bot.Button
-	cards   map[string][]bot.Button // helpdesk cards' buttons by request ID
-	link    string                  // the last sign-in link printed
+	ref     bot.MessageRef
 }
 
 // signInLink finds a sign-in link in a reply.
@@ -134,8 +140,8 @@ func (c *Console) handle(ctx context.Context, line string) {
 	c.mu.Unlock()
 	user.Approver = c.Approvers.Allows(user.ID)
 	ev := bot.Event{Kind: bot.Message, User: user, Text: line}
-	if b, ok := c.pressed(line); ok {
-		ev = bot.Event{Kind: bot.Press, User: user, Action: b.Action}
+	if b, on, ok := c.pressed(line); ok {
+		ev = bot.Event{Kind: bot.Press, User: user, Action: b.Action, Clicked: on, ClickedPublic: strings.HasPrefix(string(on), "helpdesk#")}
 	}
 	// The replies carry a user-facing message even on error; the error
 	// itself was logged by whoever can say more.
@@ -146,6 +152,9 @@ func (c *Console) handle(ctx context.Context, line string) {
 	// engine sends a reset's result again later.
 	refs := c.number(h.Replies)
 	for i, r := range h.Replies {
+		if r.Target.Kind == bot.ReplaceClicked && ev.Clicked != "" {
+			refs[i] = ev.Clicked // it takes the clicked message's place
+		}
 		_ = c.handler.Delivered(ctx, r, refs[i])
 	}
 	c.print(h.Replies, refs)
@@ -177,25 +186,26 @@ func (c *Console) say(line string) {
 // pressed maps a typed number or label to a button of the last message that
 // had buttons, and "approve ID" or "deny ID" to that button of the helpdesk
 // card of request ID, however many messages came since.
-func (c *Console) pressed(line string) (bot.Button, bool) {
+func (c *Console) pressed(line string) (bot.Button, bot.MessageRef, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if verb, id, ok := strings.Cut(strings.ToLower(line), " "); ok && (verb == "approve" || verb == "deny") {
-		for _, b := range c.cards[strings.ToUpper(strings.TrimSpace(id))] {
+		card := c.cards[strings.ToUpper(strings.TrimSpace(id))]
+		for _, b := range card.buttons {
 			if strings.HasSuffix(b.Action, "|"+verb) {
-				return b, true
+				return b, card.ref, true
 			}
 		}
 	}
-	if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(c.buttons) {
-		return c.buttons[n-1], true
+	if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(c.last.buttons) {
+		return c.last.buttons[n-1], c.last.ref, true
 	}
-	for _, b := range c.buttons {
+	for _, b := range c.last.buttons {
 		if strings.EqualFold(b.Label, line) {
-			return b, true
+			return b, c.last.ref, true
 		}
 	}
-	return bot.Button{}, false
+	return bot.Button{}, "", false
 }
 
 // Notify implements bot.Notifier: it prints replies, including follow-ups
@@ -234,13 +244,13 @@ func (c *Console) print(replies []bot.Reply, refs []bot.MessageRef) {
 	for i, r := range replies {
 		fmt.Fprint(c.out, render(r, refs[i], c.user))
 		if len(r.Buttons) > 0 {
-			c.buttons = r.Buttons
+			c.last = pressable{r.Buttons, refs[i]}
 		}
 		if id, ok := cardID(r); ok {
 			if c.cards == nil {
-				c.cards = map[string][]bot.Button{}
+				c.cards = map[string]pressable{}
 			}
-			c.cards[id] = r.Buttons
+			c.cards[id] = pressable{r.Buttons, refs[i]}
 		}
 		if link := signInLink.FindString(r.Text); link != "" {
 			c.link = link
@@ -251,7 +261,7 @@ func (c *Console) print(replies []bot.Reply, refs []bot.MessageRef) {
 // cardID is the request ID of a helpdesk card: its buttons' actions name
 // the conversation "req:<ID>" (ARCHITECTURE.md, the button action format).
 func cardID(r bot.Reply) (string, bool) {
-	if r.Target.Kind != bot.HelpdeskChannel || len(r.Buttons) == 0 {
+	if len(r.Buttons) == 0 {
 		return "", false
 	}
 	conv, _, _ := strings.Cut(r.Buttons[0].Action, "|")
@@ -264,7 +274,7 @@ func cardID(r bot.Reply) (string, bool) {
 func render(r bot.Reply, ref bot.MessageRef, current bot.User) string {
 	prefix := "bot> "
 	switch t := r.Target; {
-	case t.Kind == bot.UpdateRef:
+	case t.Kind == bot.UpdateRef || t.Kind == bot.ReplaceClicked && strings.HasPrefix(string(ref), "helpdesk#"):
 		// A terminal cannot change what it printed: say it again, marked.
 		where, _, _ := strings.Cut(string(ref), "#")
 		if where == "helpdesk" {
