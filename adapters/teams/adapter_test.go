@@ -216,7 +216,7 @@ func TestAnInstallationIsEnoughForProactiveMessages(t *testing.T) {
 	hs := newHarness(t, h, nil)
 	install := hs.activity(lieke, typeInstallationUpdate, "")
 	install.Action = "add"
-	hs.deliver(install, http.StatusOK)
+	hs.deliver(install, http.StatusAccepted)
 	if n := len(h.seen()); n != 0 {
 		t.Fatalf("an installation reached the engine %d times", n)
 	}
