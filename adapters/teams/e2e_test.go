@@ -24,9 +24,20 @@ type engineHarness struct {
 
 func startEngine(t *testing.T) *engineHarness {
 	t.Helper()
+	return startEngineWith(t, nil)
+}
+
+// startEngineWith starts the harness over what wrap makes of the engine
+// (nil: the engine itself); configure changes the adapter.
+func startEngineWith(t *testing.T, wrap func(*enginetest.Env) Handler, configure ...func(*Adapter)) *engineHarness {
+	t.Helper()
 	env := enginetest.New(t)
 	s := env.WithSignIn()
-	hs := newHarness(t, env.Engine, store.NewRefs(env.Store.Client(), bot.Teams))
+	var h Handler = env.Engine
+	if wrap != nil {
+		h = wrap(env)
+	}
+	hs := newHarness(t, h, store.NewRefs(env.Store.Client(), bot.Teams), configure...)
 	env.Engine.Notifiers[bot.Teams] = hs.adapter
 	return &engineHarness{harness: hs, env: env, signIns: s}
 }

@@ -84,7 +84,9 @@ func (r *mapRefs) Delete(_ context.Context, k string) error {
 	return nil
 }
 
-func newHarness(t *testing.T, h Handler, refs Refs) *harness {
+// newHarness starts the adapter over h; configure, when given, changes the
+// adapter before it serves.
+func newHarness(t *testing.T, h Handler, refs Refs, configure ...func(*Adapter)) *harness {
 	t.Helper()
 	bf := bftest.New(t)
 	for _, p := range []person{adele, lieke, megan} {
@@ -105,6 +107,9 @@ func newHarness(t *testing.T, h Handler, refs Refs) *harness {
 	// The engine answers every press in time, however slow the machine;
 	// the tests of slow presses shorten this.
 	a.answerAfter = time.Minute
+	for _, c := range configure {
+		c(a)
+	}
 	hs := &harness{t: t, bf: bf, adapter: a, logs: logs, changed: make(chan struct{})}
 	a.work.Done = func() {
 		hs.mu.Lock()
@@ -199,6 +204,17 @@ func (h *harness) awaitHandled(before int) {
 // the bot sent to conv), as p, and returns the invoke's answer.
 func (h *harness) press(p person, post bftest.Post, title string) InvokeResponse {
 	h.t.Helper()
+	body := h.deliver(h.pressing(p, post, title), http.StatusOK)
+	var res InvokeResponse
+	if err := json.Unmarshal(body, &res); err != nil {
+		h.t.Fatalf("invoke answer %s: %v", body, err)
+	}
+	return res
+}
+
+// pressing is p's invoke of pressing the button titled title on post.
+func (h *harness) pressing(p person, post bftest.Post, title string) Activity {
+	h.t.Helper()
 	var btn *bftest.Button
 	for _, b := range post.Buttons() {
 		if b.Title == title {
@@ -216,12 +232,7 @@ func (h *harness) press(p person, post bftest.Post, title string) InvokeResponse
 	act.Name = invokeAdaptiveCardAction
 	act.ReplyToID = post.ActivityID
 	act.Value, _ = json.Marshal(map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": btn.Verb, "data": btn.Data}, "trigger": "manual"})
-	body := h.deliver(act, http.StatusOK)
-	var res InvokeResponse
-	if err := json.Unmarshal(body, &res); err != nil {
-		h.t.Fatalf("invoke answer %s: %v", body, err)
-	}
-	return res
+	return act
 }
 
 // posts returns the Connector calls so far.

@@ -42,9 +42,9 @@ func removed(act *Activity, botID string) bool {
 	return false
 }
 
-// installed reports whether an activity says the bot joined a personal
-// chat; installations in a team or a group chat do not count.
-func installed(act *Activity, botID string) bool {
+// added reports whether an activity says the bot joined a personal chat;
+// installations in a team or a group chat do not count.
+func added(act *Activity, botID string) bool {
 	if act.Conversation.ConversationType != convPersonal {
 		return false
 	}
@@ -57,18 +57,29 @@ func installed(act *Activity, botID string) bool {
 	return false
 }
 
-// welcomeKey marks a personal chat as welcomed, until the app is removed
-// from it.
+// Marks of a personal chat: welcomed, until the app is removed from it;
+// removed, until the app is installed again.
 func welcomeKey(conv string) string { return "welcome:" + conv }
+func removedKey(conv string) string { return "removed:" + conv }
+
+// installed handles an installation event: a personal chat the app was
+// added to is open to messages again, and its person welcomed.
+func (a *Adapter) installed(ctx context.Context, act *Activity) {
+	if !added(act, a.botID()) {
+		return
+	}
+	conv := act.Conversation.ID
+	if err := a.refs.Delete(ctx, removedKey(conv)); err != nil {
+		a.log.Error("teams: unmark the removal", "conversation", conv, "err", err)
+	}
+	a.welcome(ctx, act)
+}
 
 // welcome greets a person who installed the app, once per installation:
 // Teams announces one installation with an installationUpdate and a
 // conversationUpdate, and may deliver either again (same activity ID), on
 // any replica; the first to claim the chat's mark sends the greeting.
 func (a *Adapter) welcome(ctx context.Context, act *Activity) {
-	if !installed(act, a.botID()) {
-		return
-	}
 	conv := act.Conversation.ID
 	key := welcomeKey(conv)
 	first, err := a.refs.Claim(ctx, key, act.ID)
@@ -89,11 +100,15 @@ func (a *Adapter) welcome(ctx context.Context, act *Activity) {
 }
 
 // forget drops the personal chat a person removed the app from: no
-// message is sent into it any more. Their Teams account stays, so a later
-// message to them asks Teams for a new chat, which Teams opens only while
-// the app is installed for them (reinstalled, or in a team of theirs).
+// message is sent into it, nor updated in it, any more. Their Teams
+// account stays, so a later message to them asks Teams for a new chat,
+// which Teams opens only while the app is installed for them (reinstalled,
+// or in a team of theirs).
 func (a *Adapter) forget(ctx context.Context, act *Activity) {
 	conv := act.Conversation.ID
+	if err := a.refs.Set(ctx, removedKey(conv), act.ID); err != nil {
+		a.log.Error("teams: mark the removal", "conversation", conv, "err", err)
+	}
 	if err := a.refs.Delete(ctx, welcomeKey(conv)); err != nil {
 		a.log.Error("teams: unmark the welcome", "conversation", conv, "err", err)
 	}

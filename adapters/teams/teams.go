@@ -193,7 +193,7 @@ func (a *Adapter) endpoint(refused RefusalCounter) http.HandlerFunc {
 		case typeMessage:
 			queued = a.work.Go(func(ctx context.Context) { a.message(ctx, &act) })
 		case typeInstallationUpdate, typeConversationUpdate:
-			queued = a.work.Go(func(ctx context.Context) { a.welcome(ctx, &act) })
+			queued = a.work.Go(func(ctx context.Context) { a.installed(ctx, &act) })
 		default:
 			w.WriteHeader(http.StatusOK)
 			return
@@ -467,7 +467,14 @@ func (a *Adapter) update(ctx context.Context, serviceURL string, msg bot.Message
 		return fmt.Errorf("teams: update: %q names no message", msg)
 	}
 	if serviceURL == "" {
-		var err error
+		// Outside an event (a follow-up): the chat may have been left since.
+		gone, err := a.refs.Get(ctx, removedKey(conv))
+		if err != nil {
+			return err
+		}
+		if gone != "" {
+			return fmt.Errorf("teams: update %s: the app was removed from that chat; it is updated once the app is back", msg)
+		}
 		if serviceURL, err = a.tenantService(ctx); err != nil {
 			return err
 		}
