@@ -26,33 +26,24 @@ func hasBot(accounts []Account, act *Activity, botID string) bool {
 	})
 }
 
-// removed reports whether an activity says the bot left a personal chat:
-// the person uninstalled the app (installationUpdate "remove", or a
-// conversationUpdate with the bot among the members removed).
-func removed(act *Activity, botID string) bool {
+// personalChange reports whether an activity says the bot joined
+// (action installAdd) or left (installRemove) a personal chat: an
+// installationUpdate with that action, or a conversationUpdate with the
+// bot among the members added or removed. Installations in a team or a
+// group chat do not count.
+func personalChange(act *Activity, botID, action string) bool {
 	if act.Conversation.ConversationType != convPersonal {
 		return false
 	}
-	switch act.Type {
-	case typeInstallationUpdate:
-		return act.Action == installRemove
-	case typeConversationUpdate:
-		return hasBot(act.MembersRemoved, act, botID)
-	}
-	return false
-}
-
-// added reports whether an activity says the bot joined a personal chat;
-// installations in a team or a group chat do not count.
-func added(act *Activity, botID string) bool {
-	if act.Conversation.ConversationType != convPersonal {
-		return false
+	members := act.MembersAdded
+	if action == installRemove {
+		members = act.MembersRemoved
 	}
 	switch act.Type {
 	case typeInstallationUpdate:
-		return act.Action == installAdd
+		return act.Action == action
 	case typeConversationUpdate:
-		return hasBot(act.MembersAdded, act, botID)
+		return hasBot(members, act, botID)
 	}
 	return false
 }
@@ -65,7 +56,7 @@ func removedKey(conv string) string { return "removed:" + conv }
 // installed handles an installation event: a personal chat the app was
 // added to is open to messages again, and its person welcomed.
 func (a *Adapter) installed(ctx context.Context, act *Activity) {
-	if !added(act, a.botID()) {
+	if !personalChange(act, a.botID(), installAdd) {
 		return
 	}
 	conv := act.Conversation.ID

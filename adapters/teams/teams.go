@@ -48,12 +48,13 @@ const (
 	// workTimeout bounds handling one message after it was acknowledged.
 	workTimeout = 2 * time.Minute
 	// answerAfter is how long a press waits for the engine before its
-	// invoke is answered without it. Teams shows the clicker an error when
-	// the answer to an invoke is late; Microsoft documents no limit for
-	// adaptiveCard/action, and its other invokes get a few seconds
-	// (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/bot-invoke-activity),
-	// so this stays well below that. What the engine says later goes
-	// through the Connector.
+	// invoke is answered without it; what the engine says later goes
+	// through the Connector. An invoke is a synchronous request that Teams
+	// gives up on: Microsoft's Universal Actions pages name no limit for
+	// adaptiveCard/action, and a message extension's invoke gets 5 seconds
+	// ("your code has 5 seconds to provide an HTTP response",
+	// https://learn.microsoft.com/microsoftteams/platform/messaging-extensions/how-to/search-commands/respond-to-search),
+	// so a press is answered well within that.
 	answerAfter = 3 * time.Second
 )
 
@@ -175,7 +176,7 @@ func (a *Adapter) endpoint(refused RefusalCounter) http.HandlerFunc {
 			refuse(w, http.StatusForbidden, "foreign_tenant")
 			return
 		}
-		if removed(&act, a.botID()) {
+		if personalChange(&act, a.botID(), installRemove) {
 			// Learning from the removal would save the chat it closes.
 			a.forget(r.Context(), &act)
 		} else if err := a.learn(r.Context(), &act); err != nil {
