@@ -51,3 +51,21 @@ func (r *Refs) Set(ctx context.Context, key, value string) error {
 	}
 	return nil
 }
+
+// Claim saves value under key only if nothing is saved there, and reports
+// whether it did: of several replicas handling the same event, one acts.
+func (r *Refs) Claim(ctx context.Context, key, value string) (bool, error) {
+	ok, err := r.client.SetNX(ctx, r.key(key), value, refTTL).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: claim %s reference %s: %w", r.platform, key, err)
+	}
+	return ok, nil
+}
+
+// Delete removes the reference saved under key; a missing one is no error.
+func (r *Refs) Delete(ctx context.Context, key string) error {
+	if err := r.client.Del(ctx, r.key(key)).Err(); err != nil {
+		return fmt.Errorf("store: delete %s reference %s: %w", r.platform, key, err)
+	}
+	return nil
+}

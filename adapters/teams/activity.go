@@ -67,6 +67,8 @@ type Activity struct {
 	Attachments  []Attachment         `json:"attachments,omitempty"`
 	ChannelData  json.RawMessage      `json:"channelData,omitempty"`
 	MembersAdded []Account            `json:"membersAdded,omitempty"`
+	// MembersRemoved, with the bot among them, is an uninstallation.
+	MembersRemoved []Account `json:"membersRemoved,omitempty"`
 }
 
 // Member is a Teams user as the Connector's members API describes them.

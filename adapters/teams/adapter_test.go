@@ -216,16 +216,17 @@ func TestAnInstallationIsEnoughForProactiveMessages(t *testing.T) {
 	hs := newHarness(t, h, nil)
 	install := hs.activity(lieke, typeInstallationUpdate, "")
 	install.Action = "add"
-	hs.deliver(install, http.StatusOK)
+	hs.deliver(install, http.StatusAccepted)
 	if n := len(h.seen()); n != 0 {
 		t.Fatalf("an installation reached the engine %d times", n)
 	}
+	welcome := len(hs.posts())
 	refs, err := hs.adapter.Notify(t.Context(), []bot.Reply{{Text: "your request was approved",
 		Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	posts := hs.posts()
+	posts := hs.posts()[welcome:]
 	if len(posts) != 1 || posts[0].Conversation != personal(lieke) || string(refs[0]) != personal(lieke)+"/"+posts[0].ActivityID {
 		t.Fatalf("posts %+v refs %q: want one message in lieke's personal chat, no new conversation", posts, refs)
 	}

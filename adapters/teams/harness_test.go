@@ -67,7 +67,26 @@ func (r *mapRefs) Set(_ context.Context, k, v string) error {
 	return nil
 }
 
-func newHarness(t *testing.T, h Handler, refs Refs) *harness {
+func (r *mapRefs) Claim(_ context.Context, k, v string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.m[k]; ok {
+		return false, nil
+	}
+	r.m[k] = v
+	return true, nil
+}
+
+func (r *mapRefs) Delete(_ context.Context, k string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.m, k)
+	return nil
+}
+
+// newHarness starts the adapter over h; configure, when given, changes the
+// adapter before it serves.
+func newHarness(t *testing.T, h Handler, refs Refs, configure ...func(*Adapter)) *harness {
 	t.Helper()
 	bf := bftest.New(t)
 	for _, p := range []person{adele, lieke, megan} {
@@ -85,6 +104,12 @@ func newHarness(t *testing.T, h Handler, refs Refs) *harness {
 		t.Fatal(err)
 	}
 	a.conn.sleep = (&sleeps{}).sleep
+	// The engine answers every press in time, however slow the machine;
+	// the tests of slow presses shorten this.
+	a.answerAfter = time.Minute
+	for _, c := range configure {
+		c(a)
+	}
 	hs := &harness{t: t, bf: bf, adapter: a, logs: logs, changed: make(chan struct{})}
 	a.work.Done = func() {
 		hs.mu.Lock()
@@ -136,8 +161,9 @@ func (h *harness) say(p person, conv, text string) Activity {
 	return act
 }
 
-// deliver posts act with a valid token, waits until a message activity
-// was handled, and returns the answer's body.
+// deliver posts act with a valid token, waits until the work it queued
+// (a message, an installation event, a press) was handled, and returns the
+// answer's body.
 func (h *harness) deliver(act Activity, want int) []byte {
 	h.t.Helper()
 	h.mu.Lock()
@@ -147,22 +173,47 @@ func (h *harness) deliver(act Activity, want int) []byte {
 	if err != nil || status != want {
 		h.t.Fatalf("deliver %s: %d %s, %v; want %d", act.Type, status, body, err, want)
 	}
-	if act.Type == typeMessage && status == http.StatusAccepted {
-		ok := enginetest.Await(10*time.Second, func() (bool, <-chan struct{}) {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			return h.handled > before, h.changed
-		})
-		if !ok {
-			h.t.Fatal("the message was not handled")
-		}
+	if status == http.StatusAccepted || queuedPress(act, status, body) {
+		h.awaitHandled(before)
 	}
 	return body
+}
+
+// queuedPress reports whether the adapter handed a press to the engine:
+// an answered adaptiveCard/action invoke whose action it took.
+func queuedPress(act Activity, status int, body []byte) bool {
+	var res InvokeResponse
+	return act.Type == typeInvoke && act.Name == invokeAdaptiveCardAction && status == http.StatusOK &&
+		json.Unmarshal(body, &res) == nil && res.StatusCode == http.StatusOK
+}
+
+// awaitHandled waits until more than before activities were handled.
+func (h *harness) awaitHandled(before int) {
+	h.t.Helper()
+	ok := enginetest.Await(10*time.Second, func() (bool, <-chan struct{}) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.handled > before, h.changed
+	})
+	if !ok {
+		h.t.Fatal("the activity was not handled")
+	}
 }
 
 // press presses the button titled title on the card of post (an activity
 // the bot sent to conv), as p, and returns the invoke's answer.
 func (h *harness) press(p person, post bftest.Post, title string) InvokeResponse {
+	h.t.Helper()
+	body := h.deliver(h.pressing(p, post, title), http.StatusOK)
+	var res InvokeResponse
+	if err := json.Unmarshal(body, &res); err != nil {
+		h.t.Fatalf("invoke answer %s: %v", body, err)
+	}
+	return res
+}
+
+// pressing is p's invoke of pressing the button titled title on post.
+func (h *harness) pressing(p person, post bftest.Post, title string) Activity {
 	h.t.Helper()
 	var btn *bftest.Button
 	for _, b := range post.Buttons() {
@@ -181,12 +232,7 @@ func (h *harness) press(p person, post bftest.Post, title string) InvokeResponse
 	act.Name = invokeAdaptiveCardAction
 	act.ReplyToID = post.ActivityID
 	act.Value, _ = json.Marshal(map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": btn.Verb, "data": btn.Data}, "trigger": "manual"})
-	body := h.deliver(act, http.StatusOK)
-	var res InvokeResponse
-	if err := json.Unmarshal(body, &res); err != nil {
-		h.t.Fatalf("invoke answer %s: %v", body, err)
-	}
-	return res
+	return act
 }
 
 // posts returns the Connector calls so far.

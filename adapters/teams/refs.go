@@ -12,6 +12,9 @@ import (
 type Refs interface {
 	Get(ctx context.Context, key string) (string, error)
 	Set(ctx context.Context, key, value string) error
+	// Claim sets a key only if it is not set, and reports whether it did.
+	Claim(ctx context.Context, key, value string) (bool, error)
+	Delete(ctx context.Context, key string) error
 }
 
 // convRef is how the bot reaches a person proactively: the Connector of
@@ -81,9 +84,10 @@ func (a *Adapter) remember(key, value string) {
 const maxCachedRefs = 10000
 
 // person returns a person's reference; ok is false when they never wrote to
-// the bot nor installed it.
+// the bot nor installed it. It is read from the store, not this replica's
+// cache: another replica may have learnt that the person removed the app.
 func (a *Adapter) person(ctx context.Context, oid string) (r convRef, ok bool, err error) {
-	v, err := a.ref(ctx, personKey(oid))
+	v, err := a.refs.Get(ctx, personKey(oid))
 	if err != nil || v == "" {
 		return r, false, err
 	}

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/passbot/passbot/bot"
@@ -46,6 +47,15 @@ const (
 	maxBody = 256 << 10
 	// workTimeout bounds handling one message after it was acknowledged.
 	workTimeout = 2 * time.Minute
+	// answerAfter is how long a press waits for the engine before its
+	// invoke is answered without it; what the engine says later goes
+	// through the Connector. An invoke is a synchronous request that Teams
+	// gives up on: Microsoft's Universal Actions pages name no limit for
+	// adaptiveCard/action, and a message extension's invoke gets 5 seconds
+	// ("your code has 5 seconds to provide an HTTP response",
+	// https://learn.microsoft.com/microsoftteams/platform/messaging-extensions/how-to/search-commands/respond-to-search),
+	// so a press is answered well within that.
+	answerAfter = 3 * time.Second
 )
 
 // Adapter is passbot on Teams. It implements bot.Notifier.
@@ -59,9 +69,12 @@ type Adapter struct {
 	cache   refCache
 	members memberCache
 
-	// work is the messages acknowledged and still being handled; its
-	// Done, when set, is called after each (tests wait on it).
+	// work is the activities acknowledged (or, for a press, being
+	// answered) and still being handled; its Done, when set, is called
+	// after each (tests wait on it).
 	work inflight.Group
+	// answerAfter is answerAfter; tests change it.
+	answerAfter time.Duration
 }
 
 // Option changes how New builds the adapter.
@@ -103,6 +116,8 @@ func New(cfg Config, h Handler, refs Refs, log *slog.Logger, opts ...Option) (*A
 		verify:  &verifier{appID: cfg.TeamsAppID, metadataURL: cfg.TeamsOpenIDURL, client: client, now: time.Now},
 		cache:   refCache{m: map[string]string{}},
 		members: memberCache{m: map[string]cachedUPN{}, teams: map[string]cachedMembership{}},
+
+		answerAfter: answerAfter,
 	}
 	// A message is answered at once (202) and handled afterwards, within
 	// a bound: the Connector does not wait for the bot's replies.
@@ -161,23 +176,34 @@ func (a *Adapter) endpoint(refused RefusalCounter) http.HandlerFunc {
 			refuse(w, http.StatusForbidden, "foreign_tenant")
 			return
 		}
-		if err := a.learn(r.Context(), &act); err != nil {
+		if personalChange(&act, a.botID(), installRemove) {
+			// Learning from the removal would save the chat it closes.
+			a.forget(r.Context(), &act)
+		} else if err := a.learn(r.Context(), &act); err != nil {
 			a.log.Error("teams: save conversation reference", "conversation", act.Conversation.ID, "err", err)
 		}
-		switch {
-		case act.Type == typeInvoke && act.Name == invokeAdaptiveCardAction:
-			writeJSON(w, a.press(r.Context(), &act))
-		case act.Type == typeMessage:
-			if !a.work.Go(func(ctx context.Context) { a.message(ctx, &act) }) {
-				http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		var queued bool
+		switch act.Type {
+		case typeInvoke:
+			if act.Name == invokeAdaptiveCardAction {
+				a.press(w, r, &act)
 				return
 			}
-			w.WriteHeader(http.StatusAccepted)
-		default:
-			// installationUpdate and conversationUpdate: the reference is
-			// saved above; nothing else to do.
 			w.WriteHeader(http.StatusOK)
+			return
+		case typeMessage:
+			queued = a.work.Go(func(ctx context.Context) { a.message(ctx, &act) })
+		case typeInstallationUpdate, typeConversationUpdate:
+			queued = a.work.Go(func(ctx context.Context) { a.installed(ctx, &act) })
+		default:
+			w.WriteHeader(http.StatusOK)
+			return
 		}
+		if !queued {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
 	}
 }
 
@@ -192,12 +218,9 @@ type origin struct {
 	serviceURL string
 	conv       string
 	shared     bool
-	// invoke collects the answer to a press: the texts shown to the
-	// clicker alone, or the card that replaces the clicked one for them.
-	invoke   bool
-	clicked  bot.MessageRef
-	messages []string
-	card     *Card
+	// answer is the invoke's answer of a press, nil for a message.
+	answer  *answer
+	clicked bot.MessageRef
 }
 
 var mention = regexp.MustCompile(`<at>[^<]*</at>`)
@@ -235,30 +258,94 @@ func (a *Adapter) message(ctx context.Context, act *Activity) {
 	a.run(ctx, ev, o)
 }
 
-// press handles an Action.Execute press and returns the invoke's answer.
-func (a *Adapter) press(ctx context.Context, act *Activity) InvokeResponse {
-	ev, o, ok := a.event(ctx, act)
-	o.invoke = true
+// press answers an Action.Execute press: with what the engine says for
+// the clicker if it says it within answerAfter, else with a note that it
+// is working, and the engine's replies still to come go through the
+// Connector (see origin.answer).
+func (a *Adapter) press(w http.ResponseWriter, r *http.Request, act *Activity) {
 	action, valid := pressed(act.Value)
-	switch {
-	case !valid:
-		return InvokeResponse{StatusCode: http.StatusBadRequest, Type: "application/vnd.microsoft.error", Value: map[string]string{"code": "BadRequest", "message": "not a passbot action"}}
-	case !ok:
-		o.messages = append(o.messages, both("teams.noaccount", act.Locale))
-	default:
-		ev.Kind, ev.Action = bot.Press, action
-		o.clicked = msgRef(act.Conversation.ID, act.ReplyToID)
-		ev.Clicked = o.clicked
-		ev.ClickedPublic = o.shared
-		a.run(ctx, ev, o)
+	if !valid {
+		writeJSON(w, InvokeResponse{StatusCode: http.StatusBadRequest, Type: "application/vnd.microsoft.error", Value: map[string]string{"code": "BadRequest", "message": "not a passbot action"}})
+		return
 	}
-	switch {
-	case len(o.messages) > 0:
-		return InvokeResponse{StatusCode: http.StatusOK, Type: contentTypeMessage, Value: strings.Join(o.messages, "\n\n")}
-	case o.card != nil:
-		return InvokeResponse{StatusCode: http.StatusOK, Type: contentTypeCard, Value: *o.card}
+	ans := &answer{}
+	done := make(chan struct{})
+	if !a.work.Go(func(ctx context.Context) { defer close(done); a.click(ctx, act, action, ans) }) {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
 	}
-	return InvokeResponse{StatusCode: http.StatusOK, Type: contentTypeMessage, Value: locales.Text(locales.Lang(act.Locale), "teams.done")}
+	timer := time.NewTimer(a.answerAfter)
+	defer timer.Stop()
+	finished := false
+	select {
+	case <-done:
+		finished = true
+	case <-timer.C:
+		a.log.Info("teams: press answered before the engine finished: its replies follow through the Connector", "activity", act.ID, "after", a.answerAfter)
+	case <-r.Context().Done():
+	}
+	writeJSON(w, ans.close(finished, act.Locale))
+}
+
+// click hands a press to the engine and sends its replies.
+func (a *Adapter) click(ctx context.Context, act *Activity, action string, ans *answer) {
+	ev, o, ok := a.event(ctx, act)
+	o.answer = ans
+	if !ok {
+		if !ans.add(both("teams.noaccount", act.Locale), nil) {
+			a.noAccount(ctx, o, act.Locale)
+		}
+		return
+	}
+	ev.Kind, ev.Action = bot.Press, action
+	o.clicked = msgRef(act.Conversation.ID, act.ReplyToID)
+	ev.Clicked = o.clicked
+	ev.ClickedPublic = o.shared
+	a.run(ctx, ev, o)
+}
+
+// answer is the answer to a press's invoke while it is open: the texts
+// shown to the clicker alone, or the card that replaces the clicked one
+// for them. Once it is sent (closed), replies go through the Connector.
+type answer struct {
+	mu       sync.Mutex
+	closed   bool
+	messages []string
+	card     *Card
+}
+
+// add puts a text or a card into the answer and reports whether it could:
+// false once the answer was sent.
+func (ans *answer) add(text string, card *Card) bool {
+	ans.mu.Lock()
+	defer ans.mu.Unlock()
+	if ans.closed {
+		return false
+	}
+	if card != nil {
+		ans.card = card
+	} else {
+		ans.messages = append(ans.messages, text)
+	}
+	return true
+}
+
+// close ends the answer and returns it. finished tells whether the
+// engine is done: an answer with nothing in it then says so, else that
+// more follows.
+func (ans *answer) close(finished bool, locale string) InvokeResponse {
+	ans.mu.Lock()
+	defer ans.mu.Unlock()
+	ans.closed = true
+	switch {
+	case len(ans.messages) > 0:
+		return InvokeResponse{StatusCode: http.StatusOK, Type: contentTypeMessage, Value: strings.Join(ans.messages, "\n\n")}
+	case ans.card != nil:
+		return InvokeResponse{StatusCode: http.StatusOK, Type: contentTypeCard, Value: *ans.card}
+	case finished:
+		return InvokeResponse{StatusCode: http.StatusOK, Type: contentTypeMessage, Value: locales.Text(locales.Lang(locale), "teams.done")}
+	}
+	return InvokeResponse{StatusCode: http.StatusOK, Type: contentTypeMessage, Value: locales.Text(locales.Lang(locale), "teams.working")}
 }
 
 // both returns a text in the person's language, or in both when Teams sent
@@ -333,21 +420,21 @@ func (a *Adapter) send(ctx context.Context, o *origin, r bot.Reply) (bot.Message
 		// Someone wrote in a channel: their chat with the bot is the
 		// personal one.
 		return a.direct(ctx, o.user, r)
-	case t.Kind == bot.Ephemeral && o.invoke:
-		o.messages = append(o.messages, r.Text)
+	case t.Kind == bot.Ephemeral && o.answer != nil && o.answer.add(r.Text, nil):
 		return "", nil
 	case t.Kind == bot.Ephemeral && !o.shared:
-		// A personal chat has no one else to hide from.
+		// A personal chat has no one else to hide from (and a press's
+		// answer, when sent already, cannot take more).
 		return a.post(ctx, o.serviceURL, o.conv, r)
 	case t.Kind == bot.Ephemeral:
-		// Teams has no ephemeral message outside an invoke's answer.
+		// Teams has no ephemeral message outside an invoke's open answer.
 		return a.direct(ctx, o.user, r)
 	case t.Kind == bot.ReplaceClicked && o.clicked != "":
 		// The update replaces the card for everyone in the conversation;
 		// the invoke's answer shows it to the clicker at once (an answer
 		// card alone replaces it for the clicker only).
 		card := render(r)
-		o.card = &card
+		o.answer.add("", &card)
 		return o.clicked, a.update(ctx, o.serviceURL, o.clicked, r)
 	}
 	return "", fmt.Errorf("teams: target %s not possible here", t.Kind)
@@ -381,7 +468,14 @@ func (a *Adapter) update(ctx context.Context, serviceURL string, msg bot.Message
 		return fmt.Errorf("teams: update: %q names no message", msg)
 	}
 	if serviceURL == "" {
-		var err error
+		// Outside an event (a follow-up): the chat may have been left since.
+		gone, err := a.refs.Get(ctx, removedKey(conv))
+		if err != nil {
+			return err
+		}
+		if gone != "" {
+			return fmt.Errorf("teams: update %s: the app was removed from that chat; it is updated once the app is back", msg)
+		}
 		if serviceURL, err = a.tenantService(ctx); err != nil {
 			return err
 		}
@@ -431,12 +525,17 @@ func (a *Adapter) direct(ctx context.Context, u bot.User, r bot.Reply) (bot.Mess
 	}
 	if p.Conversation == "" {
 		conv, err := a.conn.CreateConversation(ctx, p.ServiceURL, ConversationParameters{
-			Bot:      &Account{ID: "28:" + a.cfg.TeamsAppID},
+			Bot:      &Account{ID: a.botID()},
 			Members:  []Account{{ID: p.User}},
 			TenantID: a.cfg.TeamsTenantID,
 			// Teams reads the tenant from channelData.
 			ChannelData: json.RawMessage(fmt.Sprintf(`{"tenant":{"id":%q}}`, a.cfg.TeamsTenantID)),
 		})
+		if cerr := (*ConnectorError)(nil); errors.As(err, &cerr) && cerr.Status == http.StatusForbidden {
+			// Teams opens a chat only while the app is installed for the
+			// person: they removed it, or never had it.
+			return "", fmt.Errorf("teams: %s does not have passbot installed (removed it?); Teams refuses a personal chat: %w", oid, err)
+		}
 		if err != nil {
 			return "", fmt.Errorf("teams: open the personal chat of %s: %w", oid, err)
 		}

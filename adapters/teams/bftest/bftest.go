@@ -60,6 +60,8 @@ type Server struct {
 	nextID        int
 	members       map[string]map[string]any  // Teams user ID → account
 	teams         map[string]map[string]bool // team ID → its members' Teams IDs
+	removed       map[string]bool            // Teams user IDs who removed the app
+	refused       []Post
 }
 
 // Post is one call the bot made to the Connector.
@@ -167,6 +169,7 @@ func New(t testing.TB) *Server {
 		changed:  make(chan struct{}),
 		members:  map[string]map[string]any{},
 		teams:    map[string]map[string]bool{},
+		removed:  map[string]bool{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
@@ -176,9 +179,9 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /v1/.well-known/openidconfiguration", s.openIDMetadata)
 	mux.HandleFunc("GET /v1/.well-known/keys", s.keys)
 	mux.HandleFunc("POST /teams/v3/conversations", s.connector(s.createConversation))
-	mux.HandleFunc("POST /teams/v3/conversations/{conv}/activities", s.connector(s.sendToConversation))
-	mux.HandleFunc("POST /teams/v3/conversations/{conv}/activities/{id}", s.connector(s.replyToActivity))
-	mux.HandleFunc("PUT /teams/v3/conversations/{conv}/activities/{id}", s.connector(s.updateActivity))
+	mux.HandleFunc("POST /teams/v3/conversations/{conv}/activities", s.connector(s.roster(s.sendToConversation)))
+	mux.HandleFunc("POST /teams/v3/conversations/{conv}/activities/{id}", s.connector(s.roster(s.replyToActivity)))
+	mux.HandleFunc("PUT /teams/v3/conversations/{conv}/activities/{id}", s.connector(s.roster(s.updateActivity)))
 	mux.HandleFunc("GET /teams/v3/conversations/{conv}/members/{member}", s.connector(s.member))
 	s.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(s.srv.Close)
@@ -453,9 +456,62 @@ func (s *Server) createConversation(w http.ResponseWriter, _ *http.Request, body
 	id, _ := m["id"].(string)
 	conv := PersonalConversation(id)
 	s.mu.Lock()
+	if s.removed[id] {
+		s.refused = append(s.refused, Post{Method: http.MethodPost, Conversation: conv, Create: body})
+		s.mu.Unlock()
+		notInRoster(w)
+		return
+	}
 	s.record(Post{Method: http.MethodPost, Conversation: conv, Create: body})
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, map[string]any{"id": conv})
+}
+
+// RemoveApp uninstalls the app for a Teams user, as they do in Teams: the
+// bot may no longer post in their personal chat, nor open it again. AddApp
+// installs it again.
+func (s *Server) RemoveApp(teamsID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.removed[teamsID] = true
+}
+
+// AddApp (re)installs the app for a Teams user.
+func (s *Server) AddApp(teamsID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.removed, teamsID)
+}
+
+// Refused returns the calls refused because the app was removed: posts,
+// updates and conversations the bot attempted anyway.
+func (s *Server) Refused() []Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.refused)
+}
+
+// roster refuses calls into the personal chat of someone who removed the
+// app, as the Connector does (403), and keeps them for Refused.
+func (s *Server) roster(h func(w http.ResponseWriter, r *http.Request, body map[string]any)) func(w http.ResponseWriter, r *http.Request, body map[string]any) {
+	return func(w http.ResponseWriter, r *http.Request, body map[string]any) {
+		conv := r.PathValue("conv")
+		s.mu.Lock()
+		gone := strings.HasPrefix(conv, PersonalConversation("")) && s.removed[strings.TrimPrefix(conv, PersonalConversation(""))]
+		if gone {
+			s.refused = append(s.refused, Post{Method: r.Method, Conversation: conv, ActivityID: r.PathValue("id"), Activity: body})
+		}
+		s.mu.Unlock()
+		if gone {
+			notInRoster(w)
+			return
+		}
+		h(w, r, body)
+	}
+}
+
+func notInRoster(w http.ResponseWriter) {
+	writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]any{"code": "BotNotInConversationRoster", "message": "The bot is not part of the conversation roster."}})
 }
 
 // AddMember registers a Teams user the members API describes.
