@@ -40,6 +40,9 @@ type host interface {
 	// a DM, the helpdesk channel, an update of a known message) and
 	// records what they became.
 	send(ctx context.Context, p Platform, replies []Reply) error
+	// notify is send for replies whose state change is saved already:
+	// what cannot be sent now is queued and sent again later.
+	notify(ctx context.Context, p Platform, replies []Reply)
 	// record queues follow-ups and appends audit records, in one round
 	// trip; audit appends one record, logging a failure.
 	record(ctx context.Context, fs []FollowUp, records []AuditRecord) error
@@ -136,7 +139,7 @@ func (h *helpdesk) newRequest(ctx context.Context, owner User, cmd Command, now 
 	}
 	rec.Request, rec.Outcome = r.ID, "pending"
 	res.audit = append(res.audit, rec)
-	h.notify(ctx, owner.Platform, stampRequest(r, []Reply{h.flow.Card(r, now)}))
+	h.host.notify(ctx, owner.Platform, stampRequest(r, []Reply{h.flow.Card(r, now)}))
 	for _, f := range h.flow.FollowUps(r) {
 		f.Owner, f.Request = owner, r.ID
 		res.follow = append(res.follow, f)
@@ -271,14 +274,14 @@ func (h *helpdesk) carryOut(ctx context.Context, r *Request, d Decision, actor U
 	for i := range d.Requester {
 		d.Requester[i].To = r.Requester
 	}
-	h.notify(ctx, r.Requester.Platform, d.Requester)
+	h.host.notify(ctx, r.Requester.Platform, d.Requester)
 	switch {
 	case d.Changed && closed:
 		h.updateCards(ctx, r, clicked, h.flow.Closed(r))
 	case d.Reopened:
 		h.updateCards(ctx, r, "", stampRequest(r, []Reply{h.flow.Card(r, h.now())})[0])
 	}
-	h.notify(ctx, r.Requester.Platform, stampRequest(r, d.Helpdesk))
+	h.host.notify(ctx, r.Requester.Platform, stampRequest(r, d.Helpdesk))
 	for i := range d.FollowUps {
 		d.FollowUps[i].Owner, d.FollowUps[i].Request = r.Requester, r.ID
 	}
@@ -311,7 +314,7 @@ func (h *helpdesk) closeLate(ctx context.Context, id string, ref MessageRef) err
 	}
 	closed := h.flow.Closed(r)
 	closed.Target = Target{Kind: UpdateRef, Ref: ref}
-	h.notify(ctx, r.Requester.Platform, []Reply{closed})
+	h.host.notify(ctx, r.Requester.Platform, []Reply{closed})
 	return nil
 }
 
@@ -334,7 +337,7 @@ func (h *helpdesk) updateCards(ctx context.Context, r *Request, skip MessageRef,
 			updates = append(updates, u)
 		}
 	}
-	h.notify(ctx, r.Requester.Platform, updates)
+	h.host.notify(ctx, r.Requester.Platform, updates)
 }
 
 // followResume is the follow-up that resumes an approved request's
@@ -417,17 +420,9 @@ func (h *helpdesk) digest(ctx context.Context) error {
 		byPlatform[r.Requester.Platform] = append(byPlatform[r.Requester.Platform], r)
 	}
 	for p, rs := range byPlatform {
-		h.notify(ctx, p, []Reply{h.flow.Digest(rs, now)})
+		h.host.notify(ctx, p, []Reply{h.flow.Digest(rs, now)})
 	}
 	return nil
-}
-
-// notify sends replies through a platform's notifier, logging failures: the
-// state change they report is already saved.
-func (h *helpdesk) notify(ctx context.Context, p Platform, replies []Reply) {
-	if err := h.host.send(ctx, p, replies); err != nil {
-		h.log.Error("notify", "platform", p, "err", err)
-	}
 }
 
 func (h *helpdesk) storeError() {

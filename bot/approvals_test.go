@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -481,5 +482,62 @@ func TestCardPostedDuringTheDecisionIsClosed(t *testing.T) {
 	}
 	if len(updates) != 1 || !strings.Contains(updates[0].Text, "Approved by Hank Helpdesk") || len(updates[0].Buttons) != 0 {
 		t.Errorf("the escalation posted during the approval was updated by %+v, want once to the approved card", updates)
+	}
+}
+
+// flaky fails its first fails calls (the chat is down), then passes them on.
+type flaky struct {
+	mu    sync.Mutex
+	fails int
+	next  bot.Notifier
+}
+
+func (f *flaky) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+	f.mu.Lock()
+	down := f.fails > 0
+	f.fails--
+	f.mu.Unlock()
+	if down {
+		return nil, errChatDown
+	}
+	return f.next.Notify(ctx, replies)
+}
+
+var errChatDown = errors.New("chat not reachable")
+
+// A decision the chat does not take (Slack down for a while) is not lost:
+// the notice to the employee and the update of the card are queued and
+// sent again, with a growing wait, until the chat takes them; once each.
+func TestNoticesTheChatRefusesAreSentAgain(t *testing.T) {
+	h := newHarness(t)
+	rec := withRecorder(h)
+	card := h.requestReset(rec)
+	before := len(rec.Sent())
+	h.env.Engine.Notifiers[bot.Slack] = &flaky{fails: 3, next: rec}
+
+	h.click(hank, []bot.Reply{card}, "Deny") // the notice and the card update fail
+	if got := rec.Sent()[before:]; len(got) != 0 {
+		t.Fatalf("sent while the chat is down: %+v", got)
+	}
+	h.env.Sweep(t, time.Minute) // one more failure: that notice waits two minutes more
+	h.env.Sweep(t, 2*time.Minute)
+	h.env.Sweep(t, time.Hour) // nothing left to send
+
+	var notices, updates int
+	for _, x := range rec.Sent()[before:] {
+		switch {
+		case x.Target.Kind == bot.DirectMessage && x.Target.User.ID == adele.ID && strings.Contains(x.Text, "denied the passcode reset of Contoso Galaxy Tab"):
+			notices++
+		case x.Target.Kind == bot.UpdateRef && strings.Contains(x.Text, "Denied by Hank Helpdesk") && len(x.Buttons) == 0:
+			updates++
+		default:
+			t.Errorf("unexpected %+v", x)
+		}
+	}
+	if notices != 1 || updates != 1 {
+		t.Errorf("%d denial notices and %d card updates reached the chat, want one each", notices, updates)
+	}
+	if n, _ := h.env.Store.Pending(context.Background()); n != 1 {
+		t.Errorf("%d follow-ups pending, want only the request's expiry", n)
 	}
 }

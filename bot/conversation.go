@@ -75,6 +75,9 @@ type FollowUp struct {
 	// Ref and Text: the message a passcode removal replaces, and with what.
 	Ref  MessageRef `json:"m,omitempty"`
 	Text string     `json:"x,omitempty"`
+	// Resend is a notice the chat did not take, to send again (never one
+	// with a reset's result).
+	Resend *Reply `json:"rs,omitempty"`
 }
 
 // Begun is what Store.Begin found.

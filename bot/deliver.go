@@ -66,34 +66,102 @@ func (r Reply) owner() User {
 // send hands replies the engine sends on its own (follow-ups, cards,
 // notices) to a platform's notifier and records what they became.
 func (e *Engine) send(ctx context.Context, p Platform, replies []Reply) error {
+	_, err := e.sendSome(ctx, p, replies)
+	return err
+}
+
+// sendSome is send that also returns the replies that were not sent: those
+// the notifier gave no reference for when it failed.
+func (e *Engine) sendSome(ctx context.Context, p Platform, replies []Reply) ([]Reply, error) {
 	if len(replies) == 0 {
-		return nil
-	}
-	n, ok := e.Notifiers[p]
-	if !ok {
-		return fmt.Errorf("no notifier for %s", p)
+		return nil, nil
 	}
 	replies = routeLater(replies)
+	n, ok := e.Notifiers[p]
+	if !ok {
+		return replies, fmt.Errorf("no notifier for %s", p)
+	}
 	refs, err := n.Notify(ctx, replies)
-	for i, ref := range refs {
-		if i < len(replies) {
-			if derr := e.Delivered(ctx, replies[i], ref); derr != nil {
-				e.logger().Error("record a sent message", "platform", p, "err", derr)
-			}
+	var unsent []Reply
+	for i, r := range replies {
+		var ref MessageRef
+		if i < len(refs) {
+			ref = refs[i]
+		}
+		if err != nil && ref == "" {
+			// Not reported sent: a result's receipt stays, so it is read
+			// and sent again.
+			unsent = append(unsent, r)
+			continue
+		}
+		if derr := e.Delivered(ctx, r, ref); derr != nil {
+			e.logger().Error("record a sent message", "platform", p, "err", derr)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("notify: %w", err)
+		return unsent, fmt.Errorf("notify: %w", err)
 	}
-	return nil
+	return nil, nil
 }
 
-// notify sends replies through a platform's notifier, logging failures: the
-// state change they report is already saved.
+// followResend carries a notice the chat did not take (a card, a decision
+// for the requester, the digest): the sweep sends it again.
+const followResend = "resend"
+
+// resendTries bounds the sends of one notice; resendAfter is the first wait,
+// doubled after each failure (1, 2, 4 … minutes: about 8.5 hours in all).
+const (
+	resendTries = 10
+	resendAfter = time.Minute
+)
+
+// notify sends replies whose state change is saved already. What the chat
+// does not take now is queued and sent again later, so a platform outage
+// loses no decision or card.
 func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) {
-	if err := e.send(ctx, p, replies); err != nil {
-		e.logger().Error("notify", "platform", p, "err", err)
+	unsent, err := e.sendSome(ctx, p, replies)
+	if err == nil {
+		return
 	}
+	var fs []FollowUp
+	for _, r := range unsent {
+		if r.Receipt != "" || r.Scrub != "" {
+			continue // a reset's result: its own follow-up sends it again, and it is never stored
+		}
+		fs = append(fs, resend(p, r, e.now(), 0))
+	}
+	e.logger().Error("notify; sending again later", "platform", p, "unsent", len(fs), "err", err)
+	if err := e.commit(ctx, nil, &Conversation{}, fs, nil); err != nil {
+		e.logger().Error("queue unsent notices: they are lost", "platform", p, "unsent", len(fs), "err", err)
+	}
+}
+
+// resend is the follow-up that sends r again, its attempt-th time.
+func resend(p Platform, r Reply, now time.Time, attempt int) FollowUp {
+	owner := r.owner()
+	if owner.ID == "" {
+		owner = User{ID: "helpdesk"}
+	}
+	owner.Platform = p
+	return FollowUp{ID: newID() + newID(), Kind: followResend, Owner: owner, Attempt: attempt,
+		Due: now.Add(resendAfter << attempt), Resend: &r}
+}
+
+// fireResend sends a queued notice again; a failure queues the next try in
+// the same round trip as the acknowledgement, until resendTries.
+func (e *Engine) fireResend(ctx context.Context, f FollowUp) error {
+	if f.Resend == nil {
+		return e.Store.Ack(ctx, f)
+	}
+	_, err := e.sendSome(ctx, f.Owner.Platform, []Reply{*f.Resend})
+	if err == nil {
+		return e.Store.Ack(ctx, f)
+	}
+	if f.Attempt+1 >= resendTries {
+		e.logger().Error("notice not sent after all tries: dropped", "platform", f.Owner.Platform, "target", f.Resend.Target.Kind.String(), "err", err)
+		return e.Store.Ack(ctx, f)
+	}
+	return e.Store.Ack(ctx, f, resend(f.Owner.Platform, *f.Resend, e.now(), f.Attempt+1))
 }
 
 // fireScrub replaces a temporary passcode's message with f's text.

@@ -509,6 +509,8 @@ func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
 		return e.desk().fireResume(ctx, f)
 	case followScrub:
 		return e.fireScrub(ctx, f)
+	case followResend:
+		return e.fireResend(ctx, f)
 	}
 	if f.Request != "" {
 		if err := e.desk().fire(ctx, f, now); err != nil {

@@ -217,8 +217,15 @@ func TestResetWhoseResultWasNeverSentIsSentByTheSweep(t *testing.T) {
 	if receipts != 1 {
 		t.Fatalf("%d replies carry a receipt, want 1", receipts)
 	}
-	// ... and no adapter reports them sent.
+	// ... and no adapter reports them sent. The first try of the sweep
+	// finds the chat down: the result is not taken for delivered.
+	h.env.Engine.Notifiers[bot.Slack] = failing{}
 	h.env.Clock.Advance(2 * time.Minute)
+	if _, err := h.env.Engine.Sweep(context.Background()); err == nil {
+		t.Fatal("the sweep hid that the chat was down")
+	}
+	h.env.Engine.Notifiers[bot.Slack] = sent
+	h.env.Clock.Advance(61 * time.Second) // the failed try's lease
 	if n, err := h.env.Engine.Sweep(context.Background()); n != 1 || err != nil {
 		t.Fatalf("sweep fired %d, %v; want the standing poll", n, err)
 	}

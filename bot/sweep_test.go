@@ -137,8 +137,10 @@ func TestFailedNotificationIsRetried(t *testing.T) {
 	}
 }
 
+// failing is a chat that takes nothing: like the adapters, it answers a
+// reference per reply, empty for each it did not send.
 type failing struct{}
 
-func (failing) Notify(context.Context, []bot.Reply) ([]bot.MessageRef, error) {
-	return nil, fmt.Errorf("slack: not reachable")
+func (failing) Notify(_ context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+	return make([]bot.MessageRef, len(replies)), fmt.Errorf("slack: not reachable")
 }
