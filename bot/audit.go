@@ -45,8 +45,11 @@ type Limiter interface {
 }
 
 // Quota is one more event under abuse limits: Limits (a key → the most
-// events per Window) at Now.
+// events per Window) at Now. Once, when set, names the one event this may
+// be (a reset's confirmation): another event under the same name is
+// refused with ErrStarted, limits or not.
 type Quota struct {
+	Once   string
 	Window time.Duration
 	Now    time.Time
 	Limits map[string]int

@@ -338,8 +338,13 @@ func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Comman
 		// the same try.
 		q = e.quota(owner, cmd.Device)
 	}
+	// One reset per confirmation: a button's press mark and a typed
+	// answer's compare-and-set guard each path, not one against the other.
+	q.Once = conv.ID + ":" + cmd.Device.ID
 	ok, retryAt, err := e.Store.CommitCounted(ctx, q, fs, []AuditRecord{rec})
 	switch {
+	case errors.Is(err, ErrStarted):
+		return nil, &Error{Code: NoticeStale, Err: fmt.Errorf("%w: engine: reset in %s: %w", ErrNotStarted, conv.ID, err)}
 	case !ok && !retryAt.IsZero():
 		if err != nil {
 			// The refused reset's intent stays queued: its polls find no

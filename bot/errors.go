@@ -41,6 +41,10 @@ const (
 // certainly changed nothing.
 var ErrNotStarted = errors.New("not started")
 
+// ErrStarted is a reset that another event started already: a press of
+// "Yes, reset" and a typed "yes" for the same confirmation, on any replica.
+var ErrStarted = errors.New("started by another event")
+
 // LimitError is the cause of an ErrCodeRateLimited error: the limits allow
 // the next try at RetryAt.
 type LimitError struct{ RetryAt time.Time }

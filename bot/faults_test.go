@@ -368,3 +368,47 @@ func TestAStepWhoseClickDiedWithItsReplicaCanBeTakenUpAgain(t *testing.T) {
 		t.Errorf("%d resets, want 1: %q", n, enginetest.Text(done))
 	}
 }
+
+// interleave runs hook once, inside the first CommitCounted (a reset's
+// record of its start), before it reaches Redis: another event arriving
+// at that moment.
+type interleave struct {
+	bot.Store
+	done atomic.Bool
+	hook func()
+}
+
+func (s *interleave) CommitCounted(ctx context.Context, q bot.Quota, fs []bot.FollowUp, rs []bot.AuditRecord) (bool, time.Time, error) {
+	if s.done.CompareAndSwap(false, true) {
+		s.hook()
+	}
+	return s.Store.CommitCounted(ctx, q, fs, rs)
+}
+
+// A press of "Yes, reset" and a typed "yes" for the same confirmation: a
+// button is guarded by its press mark, typed text by saving first, and
+// neither sees the other. The reset's start, named by its confirmation,
+// lets only one of them run.
+func TestPressAndTypedYesResetOnce(t *testing.T) {
+	for _, limits := range []bool{true, false} {
+		t.Run(fmt.Sprintf("limits=%v", limits), func(t *testing.T) {
+			h := newHarness(t)
+			if !limits {
+				h.env.Engine.Limits = bot.Limits{}
+			}
+			yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
+			var typed []bot.Reply
+			h.env.Engine.Store = &interleave{Store: h.env.Engine.Store, hook: func() {
+				res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Message, User: adele, Text: "yes", DeliveryID: "typed-yes"})
+				typed = res.Replies
+			}}
+			res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "press-yes"})
+			if n := h.env.Devices.Resets(); n != 1 {
+				t.Fatalf("%d resets for one confirmation, want 1", n)
+			}
+			if !strings.Contains(enginetest.Text(typed), "temporary passcode") || strings.Contains(enginetest.Text(res.Replies), "temporary passcode") {
+				t.Errorf("the typed yes (first to record the start) got %q, the press %q", enginetest.Text(typed), enginetest.Text(res.Replies))
+			}
+		})
+	}
+}

@@ -22,39 +22,55 @@ const limitPrefix = "passbot:limit:{" + auditKey + "}:"
 // its limit, and then appends the records to the audit stream; when one
 // counter is full it changes nothing and answers 0. The check and the count
 // are one step, so a refused try never shows in a count, not even for a
-// moment. The attempt's mark (a key named by a random token, kept a minute)
-// makes go-redis's re-send of a count whose reply timed out find it done,
-// rather than count and record the event twice.
+// moment. The event's mark (set to this attempt's random token) makes
+// go-redis's re-send of a count whose reply timed out find its own token
+// and answer 1 rather than count and record the event twice; a mark with
+// another token is another event under the same name (Quota.Once): 2.
 //
-// KEYS: the n counters, the audit stream, the attempt's mark; ARGV: the
-// window (ms), the stream's cap, n, the n limits, then the records.
+// KEYS: the n counters, the audit stream, the mark; ARGV: the window (ms),
+// the stream's cap, n, the token, the mark's lifetime (ms), the n limits,
+// then the records.
 var countScript = redis.NewScript(`
 local n = tonumber(ARGV[3])
-if redis.call('EXISTS', KEYS[n + 2]) == 1 then return 1 end
+local mark = redis.call('GET', KEYS[n + 2])
+if mark == ARGV[4] then return 1 end
+if mark then return 2 end
 for i = 1, n do
-  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[3 + i]) then return 0 end
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[5 + i]) then return 0 end
 end
 for i = 1, n do
   redis.call('INCR', KEYS[i])
   redis.call('PEXPIRE', KEYS[i], ARGV[1])
 end
-for i = 4 + n, #ARGV do
+for i = 6 + n, #ARGV do
   redis.call('XADD', KEYS[n + 1], 'MAXLEN', '~', ARGV[2], '*', 'r', ARGV[i])
 end
-redis.call('SET', KEYS[n + 2], '1', 'PX', 60000)
+redis.call('SET', KEYS[n + 2], ARGV[4], 'PX', ARGV[5])
 return 1`)
+
+// Marks: an unnamed event's lives long enough for go-redis's re-send; a
+// named one (a reset's confirmation) as long as its conversation step could.
+const (
+	tryMark  = time.Minute
+	onceMark = time.Hour
+)
 
 // countArgs are countScript's keys and arguments for one more event of q
 // that appends records.
 func countArgs(q bot.Quota, records [][]byte) ([]string, []any) {
 	keys := make([]string, 0, len(q.Limits)+2)
-	args := make([]any, 0, 3+len(q.Limits)+len(records))
-	args = append(args, q.Window.Milliseconds(), auditCap, len(q.Limits))
+	token := rand.Text()
+	mark, life := limitPrefix+"try:"+token, tryMark
+	if q.Once != "" {
+		mark, life = limitPrefix+"once:"+q.Once, onceMark
+	}
+	args := make([]any, 0, 5+len(q.Limits)+len(records))
+	args = append(args, q.Window.Milliseconds(), auditCap, len(q.Limits), token, life.Milliseconds())
 	for key, limit := range q.Limits {
 		keys = append(keys, limitKey(key, q.Window, q.Now))
 		args = append(args, limit)
 	}
-	keys = append(keys, auditKey, limitPrefix+"try:"+rand.Text())
+	keys = append(keys, auditKey, mark)
 	for _, r := range records {
 		args = append(args, r)
 	}
@@ -85,11 +101,13 @@ func (s *Redis) Allow(ctx context.Context, window time.Duration, now time.Time, 
 // process die in between, they fire as if the event had happened, and find
 // that it did not.
 func (s *Redis) CommitCounted(ctx context.Context, q bot.Quota, fs []bot.FollowUp, records []bot.AuditRecord) (bool, time.Time, error) {
-	if len(q.Limits) == 0 {
+	if len(q.Limits) == 0 && q.Once == "" {
 		return true, time.Time{}, s.Commit(ctx, nil, fs, records)
 	}
-	if err := checkWindow(q.Window); err != nil {
-		return false, time.Time{}, err
+	if len(q.Limits) > 0 {
+		if err := checkWindow(q.Window); err != nil {
+			return false, time.Time{}, err
+		}
 	}
 	data, err := encodeRecords(records)
 	if err != nil {
@@ -103,8 +121,13 @@ func (s *Redis) CommitCounted(ctx context.Context, q bot.Quota, fs []bot.FollowU
 	if err != nil {
 		return false, time.Time{}, err
 	}
-	if n, _ := counted.Int(); n == 1 {
+	switch n, _ := counted.Int(); n {
+	case 1:
 		return true, time.Time{}, nil
+	case 2:
+		// Another event started it: the follow-ups queued beside are the
+		// same ones (named by the event), theirs to keep.
+		return false, time.Time{}, fmt.Errorf("store: %s: %w", q.Once, bot.ErrStarted)
 	}
 	var errs []error
 	for _, f := range fs {
