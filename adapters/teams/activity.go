@@ -118,3 +118,23 @@ type InvokeResponse struct {
 	Type       string `json:"type,omitempty"`
 	Value      any    `json:"value,omitempty"`
 }
+
+// channelTeams is the Bot Framework's channel ID of Microsoft Teams.
+const channelTeams = "msteams"
+
+// tenant is the Entra tenant an activity comes from: Teams names it in the
+// conversation and in channelData.tenant.
+func (a *Activity) tenant() string {
+	if a.Conversation != nil && a.Conversation.TenantID != "" {
+		return a.Conversation.TenantID
+	}
+	var cd struct {
+		Tenant struct {
+			ID string `json:"id"`
+		} `json:"tenant"`
+	}
+	if len(a.ChannelData) > 0 && json.Unmarshal(a.ChannelData, &cd) == nil {
+		return cd.Tenant.ID
+	}
+	return ""
+}

@@ -92,6 +92,28 @@ func TestOnlyActivitiesSignedByTheBotFrameworkForThisBotAreTaken(t *testing.T) {
 			t.Fatalf("status %d, %v; want 403", status, err)
 		}
 	})
+	// The Bot Framework signs the bot's other channels (Web Chat, Direct
+	// Line) too, and a key that names no channels restricts none: there
+	// the sender is whoever it says. (A Web Chat activity signed by a key
+	// endorsed for Teams only is refused earlier, with 401.)
+	for name, change := range map[string]func(*Activity){
+		"no channel": func(a *Activity) { a.ChannelID = "" },
+		"no tenant":  func(a *Activity) { a.Conversation.TenantID = "" },
+		"another tenant in a note": func(a *Activity) {
+			a.Conversation.TenantID, a.ChannelData = "", []byte(`{"tenant":{"id":"fabrikam-tenant"}}`)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			odd := act
+			conv := *act.Conversation
+			odd.Conversation = &conv
+			change(&odd)
+			status, _, err := hs.bf.Deliver(t.Context(), hs.url, odd, hs.bf.Sign(valid, nil))
+			if err != nil || status != http.StatusForbidden {
+				t.Fatalf("status %d, %v; want 403", status, err)
+			}
+		})
+	}
 	if n := len(h.seen()); n != 0 {
 		t.Fatalf("the engine saw %d refused activities", n)
 	}

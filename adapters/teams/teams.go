@@ -170,9 +170,17 @@ func (a *Adapter) endpoint(refused RefusalCounter) http.HandlerFunc {
 			http.Error(w, "not an activity", http.StatusBadRequest)
 			return
 		}
-		if act.Conversation.TenantID != "" && !strings.EqualFold(act.Conversation.TenantID, a.cfg.TeamsTenantID) {
-			// A single-tenant bot: another tenant's activity is not ours.
-			a.log.Debug("teams: activity of another tenant refused", "tenant", act.Conversation.TenantID)
+		if act.ChannelID != channelTeams {
+			// The Bot Framework signs every channel of the bot alike (Web
+			// Chat, Direct Line): only Teams vouches for aadObjectId.
+			a.log.Debug("teams: activity of another channel refused", "channel", act.ChannelID)
+			refuse(w, http.StatusForbidden, "foreign_channel")
+			return
+		}
+		if tenant := act.tenant(); !strings.EqualFold(tenant, a.cfg.TeamsTenantID) {
+			// A single-tenant bot: another tenant's activity, or one that
+			// names none, is not ours.
+			a.log.Debug("teams: activity of another tenant refused", "tenant", tenant)
 			refuse(w, http.StatusForbidden, "foreign_tenant")
 			return
 		}
