@@ -30,7 +30,7 @@ func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 //     JSON form and the same keys redacted, so logging a whole Config is safe;
 //   - strings, errors and the message are scrubbed of secrets by their shape:
 //     Slack tokens (xoxb-, xapp-…), bearer and basic credentials, JWTs
-//     (Graph access tokens), Discord bot tokens, passwords in URLs
+//     (Graph access tokens), Discord bot and interaction tokens, passwords in URLs
 //     (redis://:pw@host), key=value pairs with a secret key, and a temporary
 //     passcode in a bot reply ("… passcode … is: abc123").
 //
@@ -183,6 +183,10 @@ var secretShapes = []struct {
 	{regexp.MustCompile(`\beyJ[0-9A-Za-z_-]+\.[0-9A-Za-z_-]+\.[0-9A-Za-z_-]*`), Redacted},
 	// Discord bot tokens: base64 user ID, timestamp, HMAC.
 	{regexp.MustCompile(`\b[0-9A-Za-z_-]{23,28}\.[0-9A-Za-z_-]{6}\.[0-9A-Za-z_-]{27,}`), Redacted},
+	// Discord interaction tokens in webhook and callback URLs (a failed
+	// call's error names its URL) and in passbot's references to ephemeral
+	// messages (wh/<application>/<token>/<message>).
+	{regexp.MustCompile(`((?:/webhooks|/interactions|\bwh)/[0-9]+/)[0-9A-Za-z._-]{20,}`), "${1}" + Redacted},
 	// Authorization header values.
 	{regexp.MustCompile(`(?i)\b(bearer|basic|bot)\s+[0-9A-Za-z._~+/=-]{8,}`), "${1} " + Redacted},
 	// A password in a URL: scheme://user:password@host.

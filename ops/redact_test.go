@@ -23,6 +23,9 @@ const (
 	graphJWT      = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoIn0.c2lnbmF0dXJlLWJ5dGVz"
 	redisPassword = "r3d1s-pa55w0rd"
 	passcode      = "asv7bc43"
+	// An interaction's token: it lets whoever holds it answer the
+	// interaction and edit its messages for 15 minutes.
+	interactionToken = "aW50ZXJhY3Rpb246MTIwMDAwMDAwMDAwMDAwMDAwNzpXa0J4Y2RlZg"
 )
 
 type slackConfig struct {
@@ -56,9 +59,12 @@ func TestLogsNeverHoldSecrets(t *testing.T) {
 	log.Info("discord auth", "header", "Bot "+discordToken)
 	log.Info("login", "who", credentials{user: "svc", password: redisPassword})
 	log.Info("reset done", "Passcode", passcode, "temp_passcode", passcode, "device", "Adele's Galaxy S7")
+	log.Error("engine: remove passcode", "err", errors.New(`notify: discord: update message: Patch "https://discord.com/api/v9/webhooks/1110000000000000001/`+interactionToken+`/messages/1200000000000000008": context deadline exceeded`))
+	log.Error("discord: interaction response", "err", errors.New(`Post "https://discord.com/api/v9/interactions/1200000000000000007/`+interactionToken+`/callback": EOF`))
+	log.Error("discord: bad reference", "ref", "wh/1110000000000000001/"+interactionToken+"/1200000000000000008")
 
 	out := buf.String()
-	for _, secret := range []string{slackBot, slackApp, signingSecret, discordToken, graphSecret, graphJWT, redisPassword, passcode} {
+	for _, secret := range []string{slackBot, slackApp, signingSecret, discordToken, graphSecret, graphJWT, redisPassword, passcode, interactionToken} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the log holds %q:\n%s", secret, out)
 		}
@@ -66,7 +72,8 @@ func TestLogsNeverHoldSecrets(t *testing.T) {
 	// What is not secret survives, so the logs stay useful.
 	for _, keep := range []string{`"conversation":"CONV1234"`, `"tenant":"contoso"`, `"Accept":"application/json"`,
 		`"Channel":"C-helpdesk"`, `"shard":0`, `redis://:[REDACTED]@redis:6379/0: connection refused`,
-		`"user":"svc"`, `"device":"Adele's Galaxy S7"`, `"token":"[REDACTED]"`, `The passcode of Adele's Galaxy S7 was removed`} {
+		`"user":"svc"`, `"device":"Adele's Galaxy S7"`, `"token":"[REDACTED]"`, `The passcode of Adele's Galaxy S7 was removed`,
+		`webhooks/1110000000000000001/[REDACTED]/messages/1200000000000000008`} {
 		if !strings.Contains(out, keep) {
 			t.Errorf("the log lost %s:\n%s", keep, out)
 		}
