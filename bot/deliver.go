@@ -108,8 +108,9 @@ func (e *Engine) sendSome(ctx context.Context, p Platform, replies []Reply) ([]R
 // for the requester, the digest): the sweep sends it again.
 const followResend = "resend"
 
-// resendTries bounds the sends of one notice; resendAfter is the first wait,
-// doubled after each failure (1, 2, 4 … minutes: about 8.5 hours in all).
+// resendTries bounds the tries of a notice or a passcode's removal;
+// resendAfter is the first wait, doubled after each failure (1, 2, 4 …
+// minutes: about 17 hours in all).
 const (
 	resendTries = 10
 	resendAfter = time.Minute
@@ -136,7 +137,7 @@ func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) {
 	}
 }
 
-// resend is the follow-up that sends r again, its attempt-th time.
+// resend is the follow-up that sends r again.
 func resend(p Platform, r Reply, now time.Time, attempt int) FollowUp {
 	owner := r.owner()
 	if owner.ID == "" {
@@ -147,28 +148,36 @@ func resend(p Platform, r Reply, now time.Time, attempt int) FollowUp {
 		Due: now.Add(resendAfter << attempt), Resend: &r}
 }
 
-// fireResend sends a queued notice again; a failure queues the next try in
-// the same round trip as the acknowledgement, until resendTries.
+// fireResend sends a queued notice again.
 func (e *Engine) fireResend(ctx context.Context, f FollowUp) error {
 	if f.Resend == nil {
 		return e.Store.Ack(ctx, f)
 	}
 	_, err := e.sendSome(ctx, f.Owner.Platform, []Reply{*f.Resend})
+	return e.settle(ctx, f, err)
+}
+
+// settle acknowledges a fired follow-up. After a failed try it queues the
+// next one in the same round trip, after a wait that doubles each time, and
+// gives up after resendTries: a message deleted meanwhile, an interaction
+// whose token expired or a person who blocked the bot never takes it.
+func (e *Engine) settle(ctx context.Context, f FollowUp, err error) error {
 	if err == nil {
 		return e.Store.Ack(ctx, f)
 	}
 	if f.Attempt+1 >= resendTries {
-		e.logger().Error("notice not sent after all tries: dropped", "platform", f.Owner.Platform, "target", f.Resend.Target.Kind.String(), "err", err)
+		e.logger().Error("follow-up failed after all tries: dropped", "kind", f.Kind, "platform", f.Owner.Platform, "tries", resendTries, "err", err)
 		return e.Store.Ack(ctx, f)
 	}
-	return e.Store.Ack(ctx, f, resend(f.Owner.Platform, *f.Resend, e.now(), f.Attempt+1))
+	e.logger().Warn("follow-up failed: trying again later", "kind", f.Kind, "platform", f.Owner.Platform, "try", f.Attempt+1, "err", err)
+	next := f
+	next.Attempt++
+	next.Due = e.now().Add(resendAfter << next.Attempt)
+	return e.Store.Ack(ctx, f, next)
 }
 
 // fireScrub replaces a temporary passcode's message with f's text.
 func (e *Engine) fireScrub(ctx context.Context, f FollowUp) error {
 	err := e.send(ctx, f.Owner.Platform, []Reply{{Text: f.Text, To: f.Owner, Target: Target{Kind: UpdateRef, Ref: f.Ref}}})
-	if err != nil {
-		return fmt.Errorf("engine: remove passcode %s: %w", f.ID, err)
-	}
-	return e.Store.Ack(ctx, f)
+	return e.settle(ctx, f, err)
 }

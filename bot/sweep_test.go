@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -143,4 +144,41 @@ type failing struct{}
 
 func (failing) Notify(_ context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
 	return make([]bot.MessageRef, len(replies)), fmt.Errorf("slack: not reachable")
+}
+
+// updatesFail is a chat that takes everything but edits: the passcode's
+// message was deleted, or the interaction's token has expired.
+type updatesFail struct {
+	enginetest.Recorder
+	updates int
+}
+
+func (f *updatesFail) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+	if len(replies) == 1 && replies[0].Target.Kind == bot.UpdateRef {
+		f.updates++
+		return []bot.MessageRef{""}, fmt.Errorf("HTTP 404 Not Found, Unknown Message")
+	}
+	return f.Recorder.Notify(ctx, replies)
+}
+
+// A passcode's removal that cannot succeed is tried again with a growing
+// wait, not every minute forever, and then given up.
+func TestPasscodeRemovalThatCannotSucceedIsGivenUp(t *testing.T) {
+	env := enginetest.New(t)
+	chat := &updatesFail{}
+	env.Engine.Notifiers[bot.Slack] = chat
+	r := enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Message, User: enginetest.Adele, Text: "reset my passcode", DeliveryID: "m"})
+	for i, label := range enginetest.ResetClicks {
+		r = enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Press, User: enginetest.Adele, Action: enginetest.Button(t, r, label), DeliveryID: "p" + strconv.Itoa(i)})
+	}
+	for range 2 * 24 * 60 / 5 { // two days, a sweep every five minutes
+		env.Clock.Advance(5 * time.Minute)
+		_, _ = env.Engine.Sweep(context.Background())
+	}
+	if chat.updates != 10 {
+		t.Errorf("the removal was tried %d times in two days, want 10 and then given up", chat.updates)
+	}
+	if n, _ := env.Store.Pending(context.Background()); n != 0 {
+		t.Errorf("%d follow-ups still queued", n)
+	}
 }
