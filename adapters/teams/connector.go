@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -170,8 +171,16 @@ func (c *Connector) attempt(ctx context.Context, method, u, op string, payload [
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	}
 	req.Header.Set("User-Agent", "passbot")
+	// A POST that may have reached the Connector is not sent again: it
+	// could post the message (a temporary passcode) twice. Only one surely
+	// not taken (throttled, or no connection made) is.
+	posted := method == http.MethodPost
 	res, err := c.http.Do(req)
 	if err != nil {
+		var dial *net.OpError
+		if posted && !(errors.As(err, &dial) && dial.Op == "dial") {
+			return -1, fmt.Errorf("teams: connector %s: %w", op, err)
+		}
 		return 0, fmt.Errorf("teams: connector %s: %w", op, err)
 	}
 	defer res.Body.Close()
@@ -189,7 +198,7 @@ func (c *Connector) attempt(ctx context.Context, method, u, op string, payload [
 		return 0, nil
 	}
 	cerr := &ConnectorError{Status: res.StatusCode, Op: op, Body: string(data[:min(len(data), 512)])}
-	if res.StatusCode != http.StatusTooManyRequests && res.StatusCode < 500 {
+	if res.StatusCode != http.StatusTooManyRequests && (res.StatusCode < 500 || posted) {
 		return -1, cerr
 	}
 	wait = retryAfter(res.Header.Get("Retry-After"), time.Now())

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -189,6 +190,11 @@ func TestConnectorRetriesThrottlingAndOutagesWithinBounds(t *testing.T) {
 			}},
 		{"always 502: gives up after maxAttempts", []bftest.Failure{{Status: 502}, {Status: 502}, {Status: 502}, {Status: 502}, {Status: 502}}, false, maxAttempts,
 			func(d []time.Duration) bool { return len(d) == maxAttempts-1 }},
+		// A new message that may have been posted is not posted again.
+		{"a post answered 502 is not repeated", []bftest.Failure{{Status: 502}}, false, 1,
+			func(d []time.Duration) bool { return len(d) == 0 }},
+		{"a post throttled (429) is", []bftest.Failure{{Status: 429, RetryAfter: "1"}}, true, 2,
+			func(d []time.Duration) bool { return len(d) == 1 && d[0] == time.Second }},
 		{"a Retry-After beyond the bound fails at once", []bftest.Failure{{Status: 429, RetryAfter: "3600"}}, false, 1,
 			func(d []time.Duration) bool { return len(d) == 0 }},
 		{"403 is not retried", []bftest.Failure{{Status: 403}}, false, 1,
@@ -199,7 +205,13 @@ func TestConnectorRetriesThrottlingAndOutagesWithinBounds(t *testing.T) {
 			bf := bftest.New(t)
 			conn, s := testConnector(t, bf)
 			bf.Fail(c.failures...)
-			_, err := conn.SendToConversation(t.Context(), bf.ServiceURL, "a:chat", Activity{Type: typeMessage, Text: "hi"})
+			var err error
+			if strings.HasPrefix(c.name, "a post") {
+				_, err = conn.SendToConversation(t.Context(), bf.ServiceURL, "a:chat", Activity{Type: typeMessage, Text: "hi"})
+			} else {
+				// An update says the same however often it is sent.
+				err = conn.UpdateActivity(t.Context(), bf.ServiceURL, "a:chat", "1", Activity{Type: typeMessage, Text: "hi"})
+			}
 			if (err == nil) != c.ok {
 				t.Fatalf("err = %v, want ok %v", err, c.ok)
 			}
