@@ -100,3 +100,36 @@ func TestRouteLater(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutePrivacyOverEveryEventShape checks the privacy rule itself over
+// every platform, event kind, place and pair of reply flags: a private
+// reply never reaches the helpdesk channel, never takes the place of a
+// message everyone sees (on Discord: of any message that is not
+// ephemeral), and never lands as a plain message in a channel.
+func TestRoutePrivacyOverEveryEventShape(t *testing.T) {
+	for _, p := range []Platform{Slack, Discord, Teams, Console} {
+		owner := User{Platform: p, ID: "U1"}
+		for _, kind := range []EventKind{Message, Press} {
+			for mask := range 8 {
+				ev := Event{Kind: kind, User: owner, Shared: mask&1 != 0, ClickedPublic: mask&2 != 0, ClickedEphemeral: mask&4 != 0}
+				if ev.ClickedPublic && ev.ClickedEphemeral {
+					continue // no message is both
+				}
+				for flags := range 16 {
+					replies := route(ev, []Reply{
+						{Text: "a", Replace: flags&1 != 0, Private: flags&2 != 0, To: owner},
+						{Text: "b", Replace: flags&4 != 0, Private: flags&8 != 0, To: owner},
+					})
+					for _, r := range replies {
+						k := r.Target.Kind
+						if r.Private && (k == HelpdeskChannel ||
+							k == ReplaceClicked && (ev.ClickedPublic || p == Discord && !ev.ClickedEphemeral) ||
+							k == Chat && ev.Shared) {
+							t.Errorf("%s %s %+v: private reply %q → %s", p, kind, ev, r.Text, k)
+						}
+					}
+				}
+			}
+		}
+	}
+}
