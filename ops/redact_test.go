@@ -39,6 +39,7 @@ func (c credentials) LogValue() slog.Value {
 }
 
 func TestLogsNeverHoldSecrets(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	log := ops.NewLogger(&buf, slog.LevelDebug)
 
@@ -80,6 +81,7 @@ func TestLogsNeverHoldSecrets(t *testing.T) {
 }
 
 func TestSecretKey(t *testing.T) {
+	t.Parallel()
 	for key, want := range map[string]bool{
 		"token": true, "SLACK_BOT_TOKEN": true, "signingSecret": true, "client-secret": true,
 		"passcode": true, "TempPasscode": true, "password": true, "Authorization": true,
@@ -93,6 +95,7 @@ func TestSecretKey(t *testing.T) {
 }
 
 func TestRedactKeepsLevels(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	log := ops.NewLogger(&buf, slog.LevelWarn)
 	log.Info("dropped")
@@ -103,6 +106,7 @@ func TestRedactKeepsLevels(t *testing.T) {
 }
 
 func TestLogLinesAreReadable(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	var err error // nil, as on every successful event
 	log := ops.NewLogger(&buf, slog.LevelInfo).With("wait", 2*time.Second, "none", nil)

@@ -19,6 +19,7 @@ func testConfig(bf *bftest.Server) Config {
 }
 
 func TestIncomingTokensAreVerified(t *testing.T) {
+	t.Parallel()
 	bf := bftest.New(t)
 	v := &verifier{appID: bf.AppID, metadataURL: bf.OpenIDURL, client: bf.Client(), now: time.Now}
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -58,6 +59,7 @@ func TestIncomingTokensAreVerified(t *testing.T) {
 // Forged tokens do not make passbot read the keys again and again; a
 // rotated key is read, at most every keyRetryAfter.
 func TestSigningKeysAreReadSparingly(t *testing.T) {
+	t.Parallel()
 	bf := bftest.New(t)
 	var mu sync.Mutex
 	now := time.Now()
@@ -100,6 +102,7 @@ func TestSigningKeysAreReadSparingly(t *testing.T) {
 // The Bot Framework's keys each name the channels they sign for: a token
 // for an activity of another channel than the key's is refused.
 func TestASigningKeyCountsOnlyForItsChannels(t *testing.T) {
+	t.Parallel()
 	bf := bftest.New(t)
 	v := &verifier{appID: bf.AppID, metadataURL: bf.OpenIDURL, client: bf.Client(), now: time.Now}
 	header := "Bearer " + bf.Sign(bf.Claims(bf.ServiceURL), nil)
@@ -141,6 +144,7 @@ func testConnector(t *testing.T, bf *bftest.Server) (*Connector, *sleeps) {
 }
 
 func TestConnectorPostsRepliesUpdatesAndCreatesConversations(t *testing.T) {
+	t.Parallel()
 	bf := bftest.New(t)
 	c, _ := testConnector(t, bf)
 	ctx := t.Context()
@@ -176,6 +180,7 @@ func TestConnectorPostsRepliesUpdatesAndCreatesConversations(t *testing.T) {
 }
 
 func TestConnectorRetriesThrottlingAndOutagesWithinBounds(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		failures []bftest.Failure
@@ -218,6 +223,7 @@ func TestConnectorRetriesThrottlingAndOutagesWithinBounds(t *testing.T) {
 }
 
 func TestConnectorRefusesAPlainHTTPServiceURL(t *testing.T) {
+	t.Parallel()
 	bf := bftest.New(t)
 	conn, _ := testConnector(t, bf)
 	for _, u := range []string{"ftp://127.0.0.1/", "http://", "not a url"} {
