@@ -1,9 +1,11 @@
-// Package crowd is the crowd test: three passbot processes, built from the
-// main package, killed one after the other while employees reset their
-// passcodes. It is a package of its own so that go test runs it beside the
-// main package's tests (which set the environment and cannot run in
-// parallel) instead of after them.
-package crowd
+// Package acceptance runs the built program as it is deployed: the crowd
+// test's three passbot processes, killed one after the other while
+// employees reset their passcodes. It is a package of its own so that go
+// test runs it beside the main package's tests (which set the environment
+// and cannot run in parallel) instead of after them; go test ./... starts
+// packages in the order of their paths, and this one, the longest, sorts
+// first after the main package.
+package acceptance
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package crowd
+package acceptance
 
 import (
 	"encoding/json"
