@@ -42,11 +42,11 @@ import (
 // for an answer before doing the step again, and how often a replica dies.
 const (
 	crowdSize      = 200
-	crowdArrival   = 30 * time.Millisecond // one more employee starts every …
+	crowdArrival   = 60 * time.Millisecond // one more employee starts every …
 	crowdStepWait  = 3 * time.Second       // … and waits this long for an answer
 	crowdGiveUp    = 45 * time.Second      // an employee without a passcode by then is a lost conversation
 	crowdRecovery  = 5 * time.Second       // PASSBOT_RESULT_RECOVERY: a result lost in a crash is sent again after this
-	crowdKillEvery = time.Second
+	crowdKillEvery = 1500 * time.Millisecond
 	crowdReplicas  = 3
 	crowdSecret    = "8f742231b10e8888abcd99yyyzzz85a5"
 )
@@ -62,7 +62,7 @@ const (
 // passcode is in Redis or in a log.
 func TestCrowdOverThreeReplicasKilledAtRandom(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts three passbot processes and kills them for about 15 seconds")
+		t.Skip("starts three passbot processes and kills them for about half a minute")
 	}
 	began := time.Now()
 	bin := buildPassbot(t)
@@ -260,8 +260,8 @@ func readTrail(t *testing.T, client redis.UniversalClient) trail {
 // employees behind each failure.
 type figures struct {
 	confirmations, delivered, recovered, resets, started, reminders, resetAgain int
-	lost                                                             int // resets whose result never arrived, plus employees without any
-	doubles, lostEmployees, lostFollowUps, missingAudit              []string
+	lost                                                                        int // resets whose result never arrived, plus employees without any
+	doubles, lostEmployees, lostFollowUps, missingAudit                         []string
 }
 
 // crowdSettle bounds the wait for results still on their way once the chaos
