@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"regexp"
 	"strings"
 	"sync"
@@ -77,7 +76,7 @@ func startGraphChat(t *testing.T, fake *graphtest.Server, user string) *graphCha
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // bounds every wait
 	t.Cleanup(cancel)
 	rds := redistest.Start(t)
-	addr := freeAddr(t)
+	addr := enginetest.FreeAddr(t)
 	fake.IDP.RedirectURI = "http://" + addr + "/auth/callback"
 	cfg := configFrom(t, map[string]string{
 		"PASSBOT_DEVICES":             "intune",
@@ -213,18 +212,6 @@ func (c *graphChat) signIn(login string) string {
 		c.t.Fatalf("sign-in: %v\nlogs:\n%s", err, c.logs)
 	}
 	return page
-}
-
-// freeAddr is a loopback address with a port nothing listens on, for a
-// configuration that needs the address before the program starts.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func TestIntuneResetShowsThePasscodeFromALaterRead(t *testing.T) {

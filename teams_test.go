@@ -27,7 +27,7 @@ func TestTeamsThroughTheProgram(t *testing.T) {
 	bf := bftest.New(t)
 	const adeleOID = "4f2b6c1e-8d3a-4c55-9a6e-1b2c3d4e5f60" // her userId in the demo fleet
 	bf.AddMember("29:1adele", adeleOID, "adele.vance@contoso.com", "Adele Vance")
-	addr := freeAddr(t)
+	addr := enginetest.FreeAddr(t)
 	cfg := configFrom(t, map[string]string{
 		"PASSBOT_PLATFORMS":              "teams",
 		"PASSBOT_HTTP_ADDR":              addr,

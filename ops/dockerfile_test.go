@@ -123,6 +123,7 @@ func shellWords(s string) ([]string, error) {
 }
 
 func TestDockerfileBuildsAStaticTrimmedBinary(t *testing.T) {
+	t.Parallel()
 	lines := readDockerfile(t)
 	b := parseBuild(t, lines, nil)
 	if !slices.Contains(b.env, "CGO_ENABLED=0") {
@@ -174,6 +175,7 @@ func TestDockerfileBuildsAStaticTrimmedBinary(t *testing.T) {
 
 // The binary the Dockerfile's command builds starts and knows its settings.
 func TestDockerfileBinaryStarts(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the whole program")
 	}

@@ -13,6 +13,7 @@ import (
 )
 
 func TestGaugesAnOnCallEngineerReads(t *testing.T) {
+	t.Parallel()
 	m := ops.NewMetrics()
 	m.SetBuild(ops.Build{Version: "1.4.0", Commit: "abc123", Date: "2026-11-30T09:00:00Z", GoVersion: "go1.27.3"})
 	redisDown := false
@@ -74,6 +75,7 @@ func TestGaugesAnOnCallEngineerReads(t *testing.T) {
 }
 
 func TestBuildLine(t *testing.T) {
+	t.Parallel()
 	b := ops.Build{Version: "1.4.0", Commit: "abc123", Date: "2026-11-30T09:00:00Z", GoVersion: "go1.27.3"}
 	if got, want := b.String(), "passbot 1.4.0 (commit abc123, built 2026-11-30T09:00:00Z, go1.27.3)"; got != want {
 		t.Errorf("%q, want %q", got, want)

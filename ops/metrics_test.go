@@ -14,6 +14,7 @@ import (
 )
 
 func TestMetricsRecordWhatTheObserverIsTold(t *testing.T) {
+	t.Parallel()
 	m := ops.NewMetrics()
 	m.Handled(bot.Slack, bot.Press, "ok", 4*time.Millisecond)
 	m.Handled(bot.Slack, bot.Press, "ok", 30*time.Millisecond)
@@ -116,6 +117,7 @@ passbot_approval_decision_seconds_count 1
 }
 
 func TestMetricsPassLint(t *testing.T) {
+	t.Parallel()
 	m := ops.NewMetrics()
 	m.Handled(bot.Slack, bot.Press, "ok", time.Millisecond)
 	m.GraphCall("GET", "200", time.Millisecond)
@@ -133,6 +135,7 @@ func TestMetricsPassLint(t *testing.T) {
 // The engine drives the metrics: a whole reset conversation shows up as
 // five events and one successful Android reset.
 func TestMetricsAsTheEngineObserver(t *testing.T) {
+	t.Parallel()
 	env := enginetest.New(t)
 	m := ops.NewMetrics()
 	env.Engine.Observer = m

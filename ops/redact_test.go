@@ -42,6 +42,7 @@ func (c credentials) LogValue() slog.Value {
 }
 
 func TestLogsNeverHoldSecrets(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	log := ops.NewLogger(&buf, slog.LevelDebug)
 
@@ -87,6 +88,7 @@ func TestLogsNeverHoldSecrets(t *testing.T) {
 }
 
 func TestSecretKey(t *testing.T) {
+	t.Parallel()
 	for key, want := range map[string]bool{
 		"token": true, "SLACK_BOT_TOKEN": true, "signingSecret": true, "client-secret": true,
 		"passcode": true, "TempPasscode": true, "password": true, "Authorization": true,
@@ -100,6 +102,7 @@ func TestSecretKey(t *testing.T) {
 }
 
 func TestRedactKeepsLevels(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	log := ops.NewLogger(&buf, slog.LevelWarn)
 	log.Info("dropped")
@@ -110,6 +113,7 @@ func TestRedactKeepsLevels(t *testing.T) {
 }
 
 func TestLogLinesAreReadable(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	var err error // nil, as on every successful event
 	log := ops.NewLogger(&buf, slog.LevelInfo).With("wait", 2*time.Second, "none", nil)

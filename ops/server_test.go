@@ -49,6 +49,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestServerRoutes(t *testing.T) {
+	t.Parallel()
 	m := ops.NewMetrics()
 	m.Handled(bot.Slack, bot.Press, "ok", time.Millisecond)
 	var mu sync.Mutex
@@ -104,6 +105,7 @@ func TestServerRoutes(t *testing.T) {
 }
 
 func TestReadinessCheckIsBounded(t *testing.T) {
+	t.Parallel()
 	hung := func(ctx context.Context) error {
 		<-ctx.Done() // a Redis PING that never answers
 		return ctx.Err()
@@ -123,6 +125,7 @@ func TestReadinessCheckIsBounded(t *testing.T) {
 // A check stuck past its context (go-redis waiting out its own read timeout
 // on a stalled connection) still gets /readyz its answer in time.
 func TestReadinessAnswersInTimeWhenTheCheckIgnoresItsContext(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	stuck := func(context.Context) error {
@@ -147,6 +150,7 @@ func TestReadinessAnswersInTimeWhenTheCheckIgnoresItsContext(t *testing.T) {
 // Headers are capped well below net/http's 1 MB default: the server is
 // public in Slack HTTP mode.
 func TestOversizedHeadersAreRefused(t *testing.T) {
+	t.Parallel()
 	srv := ops.NewServer("127.0.0.1:0", nil, nil, nil)
 	base, _ := start(t, srv)
 	req, _ := http.NewRequest(http.MethodGet, base+"/healthz", nil)
@@ -162,6 +166,7 @@ func TestOversizedHeadersAreRefused(t *testing.T) {
 }
 
 func TestDrainTurnsReadinessRed(t *testing.T) {
+	t.Parallel()
 	srv := ops.NewServer("127.0.0.1:0", nil, nil, nil)
 	base, _ := start(t, srv)
 	if code, _ := get(t, base+"/readyz"); code != 200 {
@@ -179,6 +184,7 @@ func TestDrainTurnsReadinessRed(t *testing.T) {
 // Shutdown waits for a request in flight (say, a Slack interaction being
 // handled) and then refuses new connections.
 func TestRunShutsDownGracefully(t *testing.T) {
+	t.Parallel()
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -232,6 +238,7 @@ func TestRunShutsDownGracefully(t *testing.T) {
 }
 
 func TestListenReportsATakenPort(t *testing.T) {
+	t.Parallel()
 	first := ops.NewServer("127.0.0.1:0", nil, nil, nil)
 	if err := first.Listen(); err != nil {
 		t.Fatal(err)
@@ -244,6 +251,7 @@ func TestListenReportsATakenPort(t *testing.T) {
 }
 
 func TestProbe(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var readyErr error
 	srv := ops.NewServer("127.0.0.1:0", nil, func(context.Context) error {
@@ -269,6 +277,7 @@ func TestProbe(t *testing.T) {
 }
 
 func TestHealthURL(t *testing.T) {
+	t.Parallel()
 	for addr, want := range map[string]string{
 		":8080":          "http://127.0.0.1:8080/healthz",
 		"0.0.0.0:8080":   "http://127.0.0.1:8080/healthz",

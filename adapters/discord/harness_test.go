@@ -14,7 +14,7 @@ import (
 	"github.com/passbot/passbot/store"
 )
 
-// TestMain lets more tests run at once than the default of one per CPU:
+// TestMain lets all the harness tests run at once rather than one per CPU:
 // most of a harness test's time is discordgo's Session.Close, which sleeps
 // a second with the gateway open ("TODO: Wait for Discord to actually close
 // the connection", wsapi.go), so the tests wait rather than compute. Each
@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
 	if !set {
-		flag.Set("test.parallel", "8")
+		flag.Set("test.parallel", "32")
 	}
 	os.Exit(m.Run())
 }

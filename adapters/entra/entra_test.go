@@ -140,6 +140,7 @@ func (r *rig) callback(b *demoidp.Browser, link, login, action string) *url.URL 
 }
 
 func TestTheOwnersSignInMovesTheConversationOn(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	link := r.toSignIn()
 	ctx := context.Background()
@@ -233,6 +234,7 @@ func TestTheOwnersSignInMovesTheConversationOn(t *testing.T) {
 // Every way a sign-in can be wrong is refused: nothing is reset, the
 // browser and the chat say why, and the audit trail records it.
 func TestARefusedSignInResetsNothing(t *testing.T) {
+	t.Parallel()
 	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -274,6 +276,7 @@ func TestARefusedSignInResetsNothing(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			r := newRig(t)
 			r.idp.Tamper, r.idp.SignWith = tc.tamper, tc.signWith
 			link := r.toSignIn()
@@ -301,6 +304,7 @@ func TestARefusedSignInResetsNothing(t *testing.T) {
 }
 
 func TestLinksExpireAndAreUsedOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("opened after five minutes", func(t *testing.T) {
 		r := newRig(t)
@@ -363,6 +367,7 @@ func TestLinksExpireAndAreUsedOnce(t *testing.T) {
 }
 
 func TestPagesAreNeitherCachedNorFramed(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	link := r.toSignIn()
 	resp, err := r.srv.Client().Get(link)
@@ -388,6 +393,7 @@ func TestPagesAreNeitherCachedNorFramed(t *testing.T) {
 }
 
 func TestCallbacksAreRateLimited(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	last := 0
 	for range 31 {
@@ -407,6 +413,7 @@ func TestCallbacksAreRateLimited(t *testing.T) {
 // signing in: the chat then lists the devices of whoever signed in, and the
 // link is kept for later conversations.
 func TestSigningInLinksAChatAccount(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	dm := &enginetest.Recorder{}
 	r.env.Engine.Notifiers[bot.Discord] = dm

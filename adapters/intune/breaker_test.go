@@ -19,6 +19,7 @@ import (
 // once instead of waiting. The fake Graph starts outside the bubble and the
 // client calls it in process, without a socket.
 func TestCircuitBreaker(t *testing.T) {
+	t.Parallel()
 	key := "GET /deviceManagement/managedDevices/" + workDevice
 	const cooldown = time.Minute
 	var obs *callLog

@@ -16,6 +16,7 @@ import (
 )
 
 func TestListDevices(t *testing.T) {
+	t.Parallel()
 	t.Run("follows nextLink across pages with one token", func(t *testing.T) {
 		f := newFakeGraph(t)
 		c, _ := newClient(t, f, newFakeClock())
@@ -115,6 +116,7 @@ func TestListDevices(t *testing.T) {
 }
 
 func TestResetPasscodeThenStatus(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		device       string
@@ -166,6 +168,7 @@ func TestResetPasscodeThenStatus(t *testing.T) {
 }
 
 func TestResetStatusOfFixtures(t *testing.T) {
+	t.Parallel()
 	f := newFakeGraph(t)
 	c, _ := newClient(t, f, newFakeClock())
 	for _, tt := range []struct {
@@ -188,6 +191,7 @@ func TestResetStatusOfFixtures(t *testing.T) {
 }
 
 func TestLatestAction(t *testing.T) {
+	t.Parallel()
 	code := func(s string) *string { return &s }
 	results := []actionResult{
 		{ActionName: "resetPasscode", ActionState: "done", LastUpdated: "2024-05-01T09:41:27Z", Passcode: code("old")},
@@ -224,6 +228,7 @@ func TestLatestAction(t *testing.T) {
 }
 
 func TestRemoteLock(t *testing.T) {
+	t.Parallel()
 	f := newFakeGraph(t)
 	c, _ := newClient(t, f, newFakeClock())
 	if _, err := c.RemoteLock(t.Context(), iPhone); err != nil {
@@ -240,6 +245,7 @@ func TestRemoteLock(t *testing.T) {
 }
 
 func TestErrorCodes(t *testing.T) {
+	t.Parallel()
 	listPath := "GET /users/" + adele + "/managedDevices"
 	tests := []struct {
 		name      string
@@ -350,6 +356,7 @@ func TestErrorCodes(t *testing.T) {
 }
 
 func TestPasscodeNeverLogged(t *testing.T) {
+	t.Parallel()
 	const secret = "Zq81-Lm07"
 	f := newFakeGraph(t)
 	// A throttled status read and a throttled reset, so retries log too.

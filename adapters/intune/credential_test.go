@@ -22,6 +22,7 @@ import (
 )
 
 func TestNewCredentialGetsTokensFromTheAuthority(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		cfg  func(*graphtest.Server) Config
@@ -84,6 +85,7 @@ func TestNewCredentialGetsTokensFromTheAuthority(t *testing.T) {
 }
 
 func TestNewCredentialChoosesFromWhatIsSet(t *testing.T) {
+	t.Parallel()
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	os.WriteFile(tokenFile, []byte("service-account-jwt"), 0o600)
 	app := Config{TenantID: "contoso-tenant", ClientID: "6731de76-14a6-49ae-97bc-6eba6914391e"}
@@ -192,6 +194,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 }
 
 func TestNewChecksConfig(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		cfg  Config
 		want string

@@ -14,6 +14,7 @@ import (
 )
 
 func TestDefaultURLIsBeta(t *testing.T) {
+	t.Parallel()
 	var env struct{ Config }
 	if err := envconfig.Process("PASSBOT", &env); err != nil {
 		t.Fatal(err)
@@ -36,6 +37,7 @@ func TestDefaultURLIsBeta(t *testing.T) {
 // devices apart; v1.0 has no deviceType and classifies them as the
 // platforms they look like.
 func TestKindOnBetaAndV1(t *testing.T) {
+	t.Parallel()
 	const megan = "megan.bowen@contoso.com"
 	f := newFakeGraph(t, graphtest.WithoutFixtures(), graphtest.WithPageSize(3))
 	dev := func(name, os, version, typ string) device.Managed {
@@ -90,6 +92,7 @@ func TestKindOnBetaAndV1(t *testing.T) {
 }
 
 func TestListDevicesFollowsEveryPage(t *testing.T) {
+	t.Parallel()
 	f := newFakeGraph(t) // Adele's four fixture devices
 	extra := f.AddDevice(device.Managed{Name: "Adele's iPad", OperatingSystem: "iPadOS", OSVersion: "17.4", OwnerType: "personal", UPN: adele})
 	c, _ := newClient(t, f, newFakeClock())
@@ -115,6 +118,7 @@ func TestListDevicesFollowsEveryPage(t *testing.T) {
 }
 
 func TestResetOutcomes(t *testing.T) {
+	t.Parallel()
 	f := newFakeGraph(t)
 	c, _ := newClient(t, f, newFakeClock())
 	ctx := t.Context()

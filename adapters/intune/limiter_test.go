@@ -10,6 +10,7 @@ import (
 )
 
 func TestClientWritesWaitForTheRedisBucket(t *testing.T) {
+	t.Parallel()
 	f := newFakeGraph(t)
 	clock := newFakeClock()
 	l := store.NewWriteLimiter(redistest.Start(t).Client(), 3, 30*time.Second)

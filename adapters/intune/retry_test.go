@@ -19,6 +19,7 @@ type countingLimiter struct{ n atomic.Int32 }
 func (l *countingLimiter) Wait(ctx context.Context) error { l.n.Add(1); return ctx.Err() }
 
 func TestRetries(t *testing.T) {
+	t.Parallel()
 	listKey := "GET /users/" + adele + "/managedDevices"
 	statusKey := "GET /deviceManagement/managedDevices/" + workDevice
 	resetKey := "POST /deviceManagement/managedDevices/" + androidDevice + "/resetPasscode"
@@ -165,6 +166,7 @@ func TestRetries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFakeGraph(t)
 			f.Queue(tt.key, tt.queue...)
 			cfg := fakeConfig(f)
@@ -212,6 +214,7 @@ func TestRetries(t *testing.T) {
 }
 
 func TestRetryGivesUpWhenTheWaitOutlivesTheCaller(t *testing.T) {
+	t.Parallel()
 	f := newFakeGraph(t)
 	f.Queue("GET /deviceManagement/managedDevices/"+workDevice, canned{Status: 429, RetryAfter: "30", Fixture: "error_429.json"})
 	clock := newFakeClock()
@@ -228,6 +231,7 @@ func TestRetryGivesUpWhenTheWaitOutlivesTheCaller(t *testing.T) {
 }
 
 func TestBackoffBounds(t *testing.T) {
+	t.Parallel()
 	for attempt, hi := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 6: 30 * time.Second, 40: 30 * time.Second} {
 		for range 200 {
 			if d := backoff(attempt); d < hi/2 || d > hi {
@@ -238,6 +242,7 @@ func TestBackoffBounds(t *testing.T) {
 }
 
 func TestRetryAfterHeader(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	c := &Client{clock: clock}
 	for v, want := range map[string]time.Duration{
@@ -286,6 +291,7 @@ func (l *callLog) WriteWait(d time.Duration) {
 }
 
 func TestObserverSeesEveryAttempt(t *testing.T) {
+	t.Parallel()
 	f := newFakeGraph(t)
 	f.Queue("POST /deviceManagement/managedDevices/"+androidDevice+"/resetPasscode", canned{Status: 429, RetryAfter: "1", Fixture: "error_429.json"})
 	f.Queue("GET /deviceManagement/managedDevices/"+androidDevice, canned{Hang: true})

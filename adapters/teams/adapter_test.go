@@ -50,6 +50,7 @@ func (s *scripted) seen() []bot.Event {
 }
 
 func TestOnlyActivitiesSignedByTheBotFrameworkForThisBotAreTaken(t *testing.T) {
+	t.Parallel()
 	h := &scripted{}
 	hs := newHarness(t, h, nil)
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -124,6 +125,7 @@ func TestOnlyActivitiesSignedByTheBotFrameworkForThisBotAreTaken(t *testing.T) {
 }
 
 func TestEachTargetIsOneConnectorCall(t *testing.T) {
+	t.Parallel()
 	card := func(text string, k bot.TargetKind) bot.Reply {
 		return bot.Reply{Text: text, Buttons: []bot.Button{{Label: "OK", Action: "c|1|" + adele.OID + "|ok"}}, Target: bot.Target{Kind: k}}
 	}
@@ -190,6 +192,7 @@ func TestEachTargetIsOneConnectorCall(t *testing.T) {
 }
 
 func TestAClickerAloneSeesAnEphemeralAnswer(t *testing.T) {
+	t.Parallel()
 	h := &scripted{}
 	hs := newHarness(t, h, nil)
 	h.script = func(ev bot.Event) []bot.Reply {
@@ -218,6 +221,7 @@ func TestAClickerAloneSeesAnEphemeralAnswer(t *testing.T) {
 }
 
 func TestASenderWithoutAnEntraAccountIsToldWhy(t *testing.T) {
+	t.Parallel()
 	h := &scripted{}
 	hs := newHarness(t, h, nil)
 	act := hs.activity(person{ID: "29:guest", Name: "Guest", Locale: "nl-NL"}, typeMessage, "")
@@ -234,6 +238,7 @@ func TestASenderWithoutAnEntraAccountIsToldWhy(t *testing.T) {
 // Installing the app is enough for passbot to write to the person later: the
 // installation's conversation reference is saved.
 func TestAnInstallationIsEnoughForProactiveMessages(t *testing.T) {
+	t.Parallel()
 	h := &scripted{}
 	hs := newHarness(t, h, nil)
 	install := hs.activity(lieke, typeInstallationUpdate, "")
@@ -261,6 +266,7 @@ func TestAnInstallationIsEnoughForProactiveMessages(t *testing.T) {
 // Members of a team named in PASSBOT_APPROVERS approve, as do the object IDs
 // named there; nobody else.
 func TestTheHelpdeskTeamsMembersApprove(t *testing.T) {
+	t.Parallel()
 	const team = "19:helpdeskteam0123@thread.tacv2"
 	h := &scripted{}
 	hs := newHarness(t, h, nil)

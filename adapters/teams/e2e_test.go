@@ -159,6 +159,7 @@ func (h *engineHarness) passcodeGone(code string, shown bftest.Post) {
 }
 
 func TestAFullResetInThePersonalChat(t *testing.T) {
+	t.Parallel()
 	h := startEngine(t)
 	card := h.toConfirmation()
 	if len(card.Buttons()) == 0 || card.Buttons()[0].Title != "Sign out" {
@@ -181,6 +182,7 @@ func TestAFullResetInThePersonalChat(t *testing.T) {
 }
 
 func TestARedeliveredActivityIsHandledOnce(t *testing.T) {
+	t.Parallel()
 	h := startEngine(t)
 	act := h.say(adele, "", "reset my passcode")
 	list := h.find(personal(adele), "Which device")
@@ -204,6 +206,7 @@ func TestARedeliveredActivityIsHandledOnce(t *testing.T) {
 }
 
 func TestAForeignPressIsRefused(t *testing.T) {
+	t.Parallel()
 	h := startEngine(t)
 	h.say(adele, "", "reset my passcode")
 	list := h.find(personal(adele), "Which device")
@@ -241,6 +244,7 @@ func (h *engineHarness) requestApproval() bftest.Post {
 }
 
 func TestAnApprovalStoryInTheHelpdeskChannel(t *testing.T) {
+	t.Parallel()
 	h := startEngine(t)
 	card := h.requestApproval()
 	for _, want := range []string{adele.Name, adele.UPN, "Contoso Galaxy Tab"} {
@@ -284,6 +288,7 @@ func TestAnApprovalStoryInTheHelpdeskChannel(t *testing.T) {
 // A denial's reason is asked in the agent's personal chat, typed there, and
 // passed on to the employee's.
 func TestADenialWithItsReason(t *testing.T) {
+	t.Parallel()
 	h := startEngine(t)
 	card := h.requestApproval()
 	_, decided := h.click(megan, card, "Deny")

@@ -40,6 +40,7 @@ func (h *harness) posted(conv string, from int) []string {
 }
 
 func TestAPersonalInstallationIsWelcomedOnce(t *testing.T) {
+	t.Parallel()
 	hs := newHarness(t, &scripted{}, nil)
 	// Teams announces one installation twice, and may deliver an activity
 	// again.
@@ -82,6 +83,7 @@ func TestAPersonalInstallationIsWelcomedOnce(t *testing.T) {
 // A welcome the Connector refuses is not marked sent: the installation's
 // next activity tries again.
 func TestAFailedWelcomeIsTriedAgain(t *testing.T) {
+	t.Parallel()
 	hs := newHarness(t, &scripted{}, nil)
 	hs.bf.Fail(bftest.Failure{Status: http.StatusForbidden})
 	hs.deliver(hs.installation(lieke, typeInstallationUpdate, installAdd, ""), http.StatusAccepted)
@@ -98,6 +100,7 @@ func TestAFailedWelcomeIsTriedAgain(t *testing.T) {
 // a message for them asks Teams for a new chat, which Teams refuses until
 // they install the app again.
 func TestARemovedAppPostsNothingIntoItsChat(t *testing.T) {
+	t.Parallel()
 	for _, typ := range []string{typeInstallationUpdate, typeConversationUpdate} {
 		t.Run(typ, func(t *testing.T) {
 			hs := newHarness(t, &scripted{}, nil)
@@ -133,6 +136,7 @@ func TestARemovedAppPostsNothingIntoItsChat(t *testing.T) {
 // since: passbot posts nothing into the chat they left, and Teams refuses
 // them a new one; the engine logs the notice it could not send.
 func TestAnApprovalForSomeoneWhoRemovedTheApp(t *testing.T) {
+	t.Parallel()
 	engineLog := &enginetest.SyncBuffer{}
 	h := startEngineWith(t, func(env *enginetest.Env) Handler {
 		env.Engine.Log = slog.New(slog.NewJSONHandler(engineLog, nil))
@@ -160,6 +164,7 @@ func TestAnApprovalForSomeoneWhoRemovedTheApp(t *testing.T) {
 // from the chat after its time) calls nothing and is tried again later;
 // once the app is back it is done.
 func TestAFollowUpWaitsWhileTheAppIsRemoved(t *testing.T) {
+	t.Parallel()
 	h := startEngine(t)
 	code, shown := h.reset(h.signOut(h.toConfirmation()))
 

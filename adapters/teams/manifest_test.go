@@ -14,6 +14,7 @@ import (
 // The limits are the app manifest schema's (v1.22):
 // https://learn.microsoft.com/microsoftteams/platform/resources/schema/manifest-schema
 func TestTheAppPackageFitsTheManifestSchema(t *testing.T) {
+	t.Parallel()
 	const appID = "8f1e3a52-6b3c-4d7e-9a10-2b4c6d8e0f12"
 	pkg, err := Package(appID)
 	if err != nil {

@@ -71,6 +71,7 @@ func (h *harness) slowPress(act Activity, release func()) InvokeResponse {
 // question loses its buttons and the passcode arrives once, in the
 // personal chat, where it is replaced after its time as usual.
 func TestASlowResetIsAnsweredInTimeAndFollowsInThePersonalChat(t *testing.T) {
+	t.Parallel()
 	var dev *slowDevices
 	h := startEngineWith(t, func(env *enginetest.Env) Handler {
 		dev = &slowDevices{Devices: env.Engine.Devices, asked: make(chan struct{}, 1), release: make(chan struct{})}
@@ -118,6 +119,7 @@ func TestASlowResetIsAnsweredInTimeAndFollowsInThePersonalChat(t *testing.T) {
 // may see, goes to their personal chat once the answer is gone; a slow
 // approval updates the card for everyone, once.
 func TestSlowPressesOnAHelpdeskCard(t *testing.T) {
+	t.Parallel()
 	g := &gate{next: make(chan chan struct{}, 1)}
 	h := startEngineWith(t, func(env *enginetest.Env) Handler { g.Handler = env.Engine; return g }, answerAtOnce)
 	card := h.requestApproval()

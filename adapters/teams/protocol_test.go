@@ -20,6 +20,7 @@ func testConfig(bf *bftest.Server) Config {
 }
 
 func TestIncomingTokensAreVerified(t *testing.T) {
+	t.Parallel()
 	bf := bftest.New(t)
 	v := &verifier{appID: bf.AppID, metadataURL: bf.OpenIDURL, client: bf.Client(), now: time.Now}
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -59,6 +60,7 @@ func TestIncomingTokensAreVerified(t *testing.T) {
 // Forged tokens do not make passbot read the keys again and again; a
 // rotated key is read, at most every keyRetryAfter.
 func TestSigningKeysAreReadSparingly(t *testing.T) {
+	t.Parallel()
 	bf := bftest.New(t)
 	var mu sync.Mutex
 	now := time.Now()
@@ -101,6 +103,7 @@ func TestSigningKeysAreReadSparingly(t *testing.T) {
 // The Bot Framework's keys each name the channels they sign for: a token
 // for an activity of another channel than the key's is refused.
 func TestASigningKeyCountsOnlyForItsChannels(t *testing.T) {
+	t.Parallel()
 	bf := bftest.New(t)
 	v := &verifier{appID: bf.AppID, metadataURL: bf.OpenIDURL, client: bf.Client(), now: time.Now}
 	header := "Bearer " + bf.Sign(bf.Claims(bf.ServiceURL), nil)
@@ -142,6 +145,7 @@ func testConnector(t *testing.T, bf *bftest.Server) (*Connector, *sleeps) {
 }
 
 func TestConnectorPostsRepliesUpdatesAndCreatesConversations(t *testing.T) {
+	t.Parallel()
 	bf := bftest.New(t)
 	c, _ := testConnector(t, bf)
 	ctx := t.Context()
@@ -177,6 +181,7 @@ func TestConnectorPostsRepliesUpdatesAndCreatesConversations(t *testing.T) {
 }
 
 func TestConnectorRetriesThrottlingAndOutagesWithinBounds(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		failures []bftest.Failure
@@ -230,6 +235,7 @@ func TestConnectorRetriesThrottlingAndOutagesWithinBounds(t *testing.T) {
 }
 
 func TestConnectorRefusesAPlainHTTPServiceURL(t *testing.T) {
+	t.Parallel()
 	bf := bftest.New(t)
 	conn, _ := testConnector(t, bf)
 	for _, u := range []string{"ftp://127.0.0.1/", "http://", "not a url"} {

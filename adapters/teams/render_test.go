@@ -10,6 +10,7 @@ import (
 )
 
 func TestRender(t *testing.T) {
+	t.Parallel()
 	action := "ABCDEFGH|12|4f2b6c1e-8d3a-4c55-9a6e-1b2c3d4e5f60|"
 	t.Run("the sign-out banner", func(t *testing.T) {
 		golden.JSON(t, "render_signout", message(bot.Reply{

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -347,4 +348,16 @@ func (e *Env) SignIn(t testing.TB, s *SignIns) string {
 		t.Fatalf("SignedIn: %v", err)
 	}
 	return outcome
+}
+
+// FreeAddr is a loopback address with a port nothing listens on, for a
+// configuration that needs the address before the program starts.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,10 +41,7 @@ func StartCluster(t testing.TB, n int) (url string, addrs []string) {
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start cluster node: %v", err)
 		}
-		t.Cleanup(func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			cmd.Wait()
-		})
+		t.Cleanup(func() { shutdown(cmd, &redis.Options{Addr: addr}) })
 		waitPing(t, &redis.Options{Addr: addr})
 		addrs = append(addrs, addr)
 	}
@@ -98,7 +94,9 @@ func clusterPort(t testing.TB) int {
 // guessed time.
 func waitPing(t testing.TB, opts *redis.Options) {
 	t.Helper()
-	opts.MaxRetries = -1
+	// One dial per ping: go-redis would otherwise redial a server not yet
+	// listening 5 times, 100 ms apart, before the loop could ask again.
+	opts.MaxRetries, opts.DialerRetries = -1, 1
 	c := redis.NewClient(opts)
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
@@ -137,23 +135,24 @@ func StartSentinel(t testing.TB) *Sentinel {
 		t.Skip("no redis-server on PATH")
 	}
 	dir := t.TempDir()
-	start := func(args ...string) *exec.Cmd {
+	addr := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+	start := func(port int, args ...string) *exec.Cmd {
 		cmd := exec.Command(server, args...)
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start %v: %v", args, err)
 		}
-		t.Cleanup(func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			cmd.Wait()
-		})
+		t.Cleanup(func() { shutdown(cmd, &redis.Options{Addr: addr(port)}) })
 		return cmd
 	}
-	addr := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 	p, r, s := clusterPort(t), clusterPort(t), clusterPort(t)
 	sn := &Sentinel{Primary: addr(p), Replica: addr(r), Sentinel: addr(s), URL: "redis-sentinel://" + addr(s) + "/mymaster"}
-	sn.primary = start("--port", strconv.Itoa(p), "--bind", "127.0.0.1", "--dir", dir, "--dbfilename", "p.rdb", "--save", "", "--appendonly", "no")
+	// Without disk persistence the primary syncs its replica diskless, and
+	// by default first waits 5 s (repl-diskless-sync-delay) for more
+	// replicas to join the transfer: there is only one here.
+	sn.primary = start(p, "--port", strconv.Itoa(p), "--bind", "127.0.0.1", "--dir", dir, "--dbfilename", "p.rdb", "--save", "", "--appendonly", "no",
+		"--repl-diskless-sync-delay", "0")
 	waitPing(t, &redis.Options{Addr: sn.Primary})
-	start("--port", strconv.Itoa(r), "--bind", "127.0.0.1", "--dir", dir, "--dbfilename", "r.rdb", "--save", "", "--appendonly", "no",
+	start(r, "--port", strconv.Itoa(r), "--bind", "127.0.0.1", "--dir", dir, "--dbfilename", "r.rdb", "--save", "", "--appendonly", "no",
 		"--replicaof", "127.0.0.1", strconv.Itoa(p))
 	waitPing(t, &redis.Options{Addr: sn.Replica})
 	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 1\n"+
@@ -162,7 +161,7 @@ func StartSentinel(t testing.TB) *Sentinel {
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start(path, "--sentinel")
+	start(s, path, "--sentinel")
 	waitPing(t, &redis.Options{Addr: sn.Sentinel})
 	// The replica must be in sync, and known to the Sentinel, before a
 	// failover can promote it.

@@ -1,4 +1,11 @@
-package main
+// Package acceptance runs the built program as it is deployed: the crowd
+// test's three passbot processes, killed one after the other while
+// employees reset their passcodes. It is a package of its own so that go
+// test runs it beside the main package's tests (which set the environment
+// and cannot run in parallel) instead of after them; go test ./... starts
+// packages in the order of their paths, and this one, the longest, sorts
+// first after the main package.
+package acceptance
 
 import (
 	"bytes"
@@ -85,7 +92,7 @@ func TestCrowdOverThreeReplicasKilledAtRandom(t *testing.T) {
 	}
 	replicas := make([]*replica, crowdReplicas)
 	for i := range replicas {
-		replicas[i] = &replica{bin: bin, addr: freeAddr(t), env: env, logs: &enginetest.SyncBuffer{}}
+		replicas[i] = &replica{bin: bin, addr: enginetest.FreeAddr(t), env: env, logs: &enginetest.SyncBuffer{}}
 		if err := replicas[i].start(); err != nil {
 			t.Fatal(err)
 		}
@@ -126,8 +133,8 @@ func TestCrowdOverThreeReplicasKilledAtRandom(t *testing.T) {
 		crowdSize, crowdReplicas, crowdKillEvery, kills)
 	t.Logf("requests: %d events and %d clicks sent, %d sent again because their replica was down (an event redelivered, a button clicked again); employees repeated %d steps (%d messages typed again, %d buttons clicked again; %d clicks answered \"no longer works\")",
 		stats.messages.Load(), stats.clicks.Load(), stats.retried.Load(), stats.repeatedMessages.Load()+stats.repeatedClicks.Load(), stats.repeatedMessages.Load(), stats.repeatedClicks.Load(), slack.staleAnswers())
-	t.Logf("confirmations (distinct \"Yes, reset\" buttons clicked) %d; passcodes delivered %d; audit records: reset %d (%d devices reset more than once), reset_started %d; follow-ups pending %d: reminders %d",
-		f.confirmations, f.delivered, f.resets, f.resetAgain, f.started, tr.pending, f.reminders)
+	t.Logf("confirmations (distinct \"Yes, reset\" buttons clicked) %d; passcodes delivered %d, results lost with their replica and read back later %d; audit records: reset %d (%d devices reset more than once), reset_started %d; follow-ups pending %d: reminders %d",
+		f.confirmations, f.delivered, f.recovered, f.resets, f.resetAgain, f.started, tr.pending, f.reminders)
 	t.Logf("Slack API calls: chat.postMessage %d, chat.update %d, users.info %d, auth.test %d",
 		slack.count("chat.postMessage"), slack.count("chat.update"), slack.count("users.info"), slack.count("auth.test"))
 	t.Logf("double resets %d, lost conversations %d, lost follow-ups %d, missing audit records %d; wall time %v",
@@ -252,9 +259,9 @@ func readTrail(t *testing.T, client redis.UniversalClient) trail {
 // figures are the crowd test's results: totals, and the devices or
 // employees behind each failure.
 type figures struct {
-	confirmations, delivered, resets, started, reminders, resetAgain int
-	lost                                                             int // resets whose result never arrived, plus employees without any
-	doubles, lostEmployees, lostFollowUps, missingAudit              []string
+	confirmations, delivered, recovered, resets, started, reminders, resetAgain int
+	lost                                                                        int // resets whose result never arrived, plus employees without any
+	doubles, lostEmployees, lostFollowUps, missingAudit                         []string
 }
 
 // crowdSettle bounds the wait for results still on their way once the chaos
@@ -299,6 +306,7 @@ func tally(t *testing.T, slack *crowdSlack, results []outcome, tr trail) figures
 		f.started += started
 		f.reminders += tr.reminders[dev]
 		f.delivered += len(res.codes)
+		f.recovered += res.recovered
 		f.confirmations += res.confirmations
 		if resets > 1 {
 			f.resetAgain++
@@ -643,7 +651,7 @@ func environWithout(prefix string) []string {
 func buildPassbot(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "passbot")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

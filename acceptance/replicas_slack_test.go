@@ -1,4 +1,4 @@
-package main
+package acceptance
 
 import (
 	"encoding/json"
@@ -85,7 +85,7 @@ func newCrowdSlack(t testing.TB) *crowdSlack {
 	f := &crowdSlack{t: t, fixtures: map[string][]byte{}, dms: map[string]*dmView{}, calls: map[string]int{}, ts: 100}
 	for _, name := range []string{"auth_test_response_bot", "users_info_response", "chat_postMessage_response",
 		"chat_update_response", "chat_postEphemeral_response", "events_api_message_im", "interaction_block_actions"} {
-		b, err := os.ReadFile(filepath.Join("testdata", "slack", name+".json"))
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "slack", name+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}
