@@ -97,6 +97,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 		}),
 		Limits:      bot.Limits{PerUser: h.PerUser, PerDevice: h.PerDevice, Window: h.LimitWindow},
 		PasscodeTTL: cfg.PasscodeTTL,
+		Lease:       cfg.Lease,
 		Clock:       bot.SystemClock{},
 		Notifiers:   map[bot.Platform]bot.Notifier{},
 		Log:         log,
@@ -332,10 +333,10 @@ func (a *App) teams() (*teams.Adapter, error) {
 	return t, nil
 }
 
-// jobTimeout bounds one sweep or digest: well inside the follow-ups' lease
-// (one minute), so no other replica fires what this one still works on,
-// and inside a container's stop grace period.
-const jobTimeout = 20 * time.Second
+// jobTimeout bounds one sweep or digest: a third of the follow-ups' lease
+// (20 s by default), so no other replica fires what this one still works
+// on, and inside a container's stop grace period.
+func (a *App) jobTimeout() time.Duration { return a.cfg.Lease / 3 }
 
 // cron schedules the follow-up sweep and the helpdesk digest; every replica
 // runs both, and the store makes each follow-up and digest happen once. A
@@ -346,7 +347,7 @@ func (a *App) cron(ctx context.Context) (*cron.Cron, error) {
 	jobs := cron.New(cron.WithSeconds(), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	job := func(name string, run func(context.Context) error) func() {
 		return func() {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobTimeout)
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.jobTimeout())
 			defer cancel()
 			if err := run(ctx); err != nil {
 				a.log.Error(name, "err", err)

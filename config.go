@@ -55,6 +55,7 @@ type Timing struct {
 	SweepSpec   string        `envconfig:"SWEEP_SPEC" default:"@every 1s" desc:"cron spec (with seconds) of the follow-up sweep"`
 	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this"`
 	Reminder    time.Duration `envconfig:"REMINDER_AFTER" default:"1h" desc:"when to remind the user to change a temporary passcode"`
+	Lease       time.Duration `envconfig:"FOLLOWUP_LEASE" default:"1m" desc:"how long a replica holds a follow-up it claimed before another one may fire it (after a crash); a sweep may run for a third of it (at least 3s)"`
 	PasscodeTTL time.Duration `envconfig:"PASSCODE_TTL" default:"10m" desc:"how long a temporary passcode stays in the chat before its message is replaced by a note where else to find it; at most 14m with Discord"`
 	PollEvery   time.Duration `envconfig:"POLL_EVERY" default:"30s" desc:"how often a pending reset's result is read from the device backend"`
 	Recovery    time.Duration `envconfig:"RESULT_RECOVERY" default:"2m" desc:"when a reset's result that never reached the chat (a crash) is read again and sent; keep it above the device call's time with its retries (GRAPH_TIMEOUT x GRAPH_MAX_ATTEMPTS)"`
@@ -174,6 +175,9 @@ func (c *Config) checkVerify() error {
 // nothing a person could do.
 const minLimitWindow = time.Second
 
+// minLease leaves a sweep (a third of the lease) a second at least.
+const minLease = 3 * time.Second
+
 // discordTokenLife is how long a passcode may stay in a Discord chat: its
 // ephemeral message can be edited only through the interaction's token,
 // which lives 15 minutes; the rest is the sweep's margin.
@@ -199,6 +203,9 @@ func (c *Config) checkDurations() error {
 		if p.d <= 0 {
 			return fmt.Errorf("%s: %v is out of range (want a duration above 0, such as 30s or 5m)", p.name, p.d)
 		}
+	}
+	if c.Lease < minLease {
+		return fmt.Errorf("PASSBOT_FOLLOWUP_LEASE: %v is out of range (want %v or more)", c.Lease, minLease)
 	}
 	if c.serves("discord") && c.PasscodeTTL > discordTokenLife {
 		return fmt.Errorf("PASSBOT_PASSCODE_TTL: %v is too long for Discord (want %v or less): a passcode shown ephemerally can be removed only while its interaction's token lives, 15 minutes", c.PasscodeTTL, discordTokenLife)

@@ -139,6 +139,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"PASSBOT_GRAPH_TIMEOUT": "-1s"}, "PASSBOT_GRAPH_TIMEOUT: -1s is out of range"},
 		{map[string]string{"PASSBOT_GRAPH_MAX_ATTEMPTS": "0"}, "PASSBOT_GRAPH_MAX_ATTEMPTS: 0 is out of range (want 1 to 10)"},
 		{map[string]string{"PASSBOT_PASSCODE_TTL": "0"}, "PASSBOT_PASSCODE_TTL: 0s is out of range"},
+		{map[string]string{"PASSBOT_FOLLOWUP_LEASE": "2s"}, "PASSBOT_FOLLOWUP_LEASE: 2s is out of range (want 3s or more)"},
 		{map[string]string{"PASSBOT_PLATFORMS": "discord", "PASSBOT_DISCORD_TOKEN": "t", "PASSBOT_DISCORD_HELPDESK_CHANNEL": "1", "PASSBOT_PASSCODE_TTL": "20m"}, "PASSBOT_PASSCODE_TTL: 20m0s is too long for Discord (want 14m0s or less)"},
 		{map[string]string{"PASSBOT_APPROVERS": ""}, "PASSBOT_APPROVERS is empty"},
 		{map[string]string{"PASSBOT_DEVICES": "intune", "PASSBOT_VERIFY": "off", "PASSBOT_GRAPH_TENANT_ID": "t", "PASSBOT_GRAPH_CLIENT_ID": "c",

@@ -46,6 +46,7 @@ const (
 	crowdStepWait  = 3 * time.Second       // … and waits this long for an answer
 	crowdGiveUp    = 45 * time.Second      // an employee without a passcode by then is a lost conversation
 	crowdRecovery  = 5 * time.Second       // PASSBOT_RESULT_RECOVERY: a result lost in a crash is sent again after this
+	crowdLease     = 10 * time.Second      // PASSBOT_FOLLOWUP_LEASE: a follow-up claimed by a replica that died fires after this
 	crowdKillEvery = 1500 * time.Millisecond
 	crowdReplicas  = 3
 	crowdSecret    = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -87,6 +88,7 @@ func TestCrowdOverThreeReplicasKilledAtRandom(t *testing.T) {
 		"PASSBOT_LIMIT_PER_DEVICE=100",
 		"PASSBOT_SWEEP_SPEC=@every 1s",
 		"PASSBOT_RESULT_RECOVERY=" + crowdRecovery.String(),
+		"PASSBOT_FOLLOWUP_LEASE=" + crowdLease.String(),
 		// Reminders stay queued, so the test can count them.
 		"PASSBOT_REMINDER_AFTER=1h",
 	}
@@ -267,8 +269,8 @@ type figures struct {
 // crowdSettle bounds the wait for results still on their way once the chaos
 // stops: a result whose answer died with its replica is read back after
 // crowdRecovery by a sweep, and if the replica whose sweep claimed it died
-// too, only after that claim's one-minute lease.
-const crowdSettle = time.Minute + crowdRecovery + 10*time.Second
+// too, only after that claim's lease.
+const crowdSettle = crowdLease + crowdRecovery + 10*time.Second
 
 // settleResults waits, with every replica up and left alone, until each
 // reset in the audit trail has its result in its owner's DM (or

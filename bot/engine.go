@@ -315,7 +315,30 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 		res.audit = append(res.audit, AuditRecord{Time: e.now(), Actor: owner.Key(), UPN: owner.UPN, Action: cmd.Op.String(),
 			Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: outcome, Verified: cmd.Verified})
 	}
+	if cmd.Op == OpResetStatus && res.Err == nil && res.Reset.State.Finished() && e.unrecorded(ctx, owner, cmd.Device.ID) {
+		// The replica that reset the device died before it recorded the
+		// outcome: the read that recovers the result records it.
+		res.audit = append(res.audit, AuditRecord{Time: e.now(), Actor: owner.Key(), UPN: owner.UPN, Action: OpReset.String(),
+			Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: outcome, Reason: "recorded by the recovery read"})
+	}
 	return res
+}
+
+// unrecorded reports whether owner's latest reset of device has its
+// reset_started record but no reset record after it. When the trail cannot
+// be read it says no: a record missing beats one written twice.
+func (e *Engine) unrecorded(ctx context.Context, owner User, device string) bool {
+	records, err := e.Store.RecentAudit(ctx, owner.Key(), 20)
+	if err != nil {
+		e.storeError()
+		return false
+	}
+	for _, r := range records { // newest first
+		if r.Device == device && (r.Action == auditResetStarted || r.Action == OpReset.String()) {
+			return r.Action == auditResetStarted
+		}
+	}
+	return false
 }
 
 // recordStart counts a reset against the abuse limits and writes, before

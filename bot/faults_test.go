@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -171,6 +172,19 @@ func TestResetWhoseResultIsLostIsInTheAuditTrailAndFollowedUp(t *testing.T) {
 	// The demo fleet's status read has no passcode: Adele is told where it is.
 	if text := enginetest.Text(sent.Sent()); !strings.Contains(text, "reset successfully") || !strings.Contains(text, "You find it in the Company Portal") {
 		t.Errorf("after the poll Adele was told %q", text)
+	}
+	// ... and the trail gets the reset's record the lost commit held, once.
+	audit, _ = h.env.Store.RecentAudit(context.Background(), adele.Key(), 10)
+	if len(audit) < 2 || audit[0].Action != "reset" || audit[0].Outcome != "done" || audit[0].Reason != "recorded by the recovery read" || audit[1].Action != "reset_started" {
+		t.Errorf("audit trail after the recovery: %+v; want the reset record on top of its reset_started", audit)
+	}
+	h.env.Clock.Advance(2 * time.Hour)
+	if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := h.env.Store.RecentAudit(context.Background(), adele.Key(), 10)
+	if n := slices.IndexFunc(again, func(r bot.AuditRecord) bool { return r.Action == "reset" }); n < 0 || len(again) != len(audit) {
+		t.Errorf("later follow-ups changed the trail: %+v", again)
 	}
 }
 
