@@ -1,5 +1,7 @@
 package bot
 
+import "context"
+
 // Style is how prominently a button is drawn.
 type Style int
 
@@ -57,4 +59,12 @@ type Reply struct {
 	// Card is the request whose approval card this is: every copy posted
 	// is updated when the request is decided.
 	Card string
+}
+
+// Handler is what a chat adapter needs of the engine (*Engine is one): run
+// an event and get its replies, each with its target resolved, and report
+// each reply sent with the message it became.
+type Handler interface {
+	Handle(ctx context.Context, ev Event) (Handled, error)
+	Delivered(ctx context.Context, r Reply, ref MessageRef) error
 }

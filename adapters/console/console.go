@@ -26,18 +26,11 @@ import (
 	"github.com/passbot/passbot/bot"
 )
 
-// Handler runs an event; *bot.Engine is one.
-type Handler interface {
-	Handle(ctx context.Context, ev bot.Event) (bot.Handled, error)
-	// Delivered reports a sent reply and the message it became.
-	Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error
-}
-
 // Console is one person chatting with the bot in a terminal.
 type Console struct {
 	in      io.Reader
 	out     io.Writer
-	handler Handler
+	handler bot.Handler
 	user    bot.User
 	// Prompt prints "you> " before each line, for people at a terminal.
 	Prompt bool
@@ -65,7 +58,7 @@ type pressable struct {
 var signInLink = regexp.MustCompile(`\bhttps?://\S+/signin/[A-Za-z0-9_-]+`)
 
 // New returns a console chat for user, reading in and writing out.
-func New(in io.Reader, out io.Writer, user bot.User, h Handler) *Console {
+func New(in io.Reader, out io.Writer, user bot.User, h bot.Handler) *Console {
 	user.Platform = bot.Console
 	return &Console{in: in, out: out, handler: h, user: user}
 }

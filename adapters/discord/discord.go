@@ -36,14 +36,6 @@ import (
 	"github.com/passbot/passbot/flows/locales"
 )
 
-// Handler runs an event; *bot.Engine is one. On error the replies still hold
-// a message for the user.
-type Handler interface {
-	Handle(ctx context.Context, ev bot.Event) (bot.Handled, error)
-	// Delivered reports a sent reply and the message it became.
-	Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error
-}
-
 // Intents the gateway session asks for: DMs only. Their text arrives without
 // the privileged MESSAGE_CONTENT intent; asking for a privileged intent that
 // is not enabled in the Developer Portal closes the gateway with 4014.
@@ -62,7 +54,7 @@ const eventTimeout = 2 * time.Minute
 // Adapter connects passbot to Discord. It implements bot.Notifier.
 type Adapter struct {
 	cfg       Config
-	handler   Handler
+	handler   bot.Handler
 	links     Links
 	approvers []string
 	log       *slog.Logger
@@ -99,7 +91,7 @@ func (a *Adapter) Ready() error {
 // Discord-user → UPN links (a *store.Links); approvers are the Discord user
 // IDs and role IDs allowed to decide helpdesk requests, list them and use
 // /passcode link.
-func New(cfg Config, h Handler, links Links, approvers []string, log *slog.Logger) (*Adapter, error) {
+func New(cfg Config, h bot.Handler, links Links, approvers []string, log *slog.Logger) (*Adapter, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}

@@ -121,7 +121,7 @@ func start(t *testing.T, opt options) *harness {
 
 // countingHandler counts engine calls and can hold them back.
 type countingHandler struct {
-	h       Handler
+	h       bot.Handler
 	mu      sync.Mutex
 	n       int
 	entered int           // calls that reached Handle, held or not

@@ -58,7 +58,7 @@ type harness struct {
 }
 
 type countingHandler struct {
-	h Handler
+	h bot.Handler
 	n atomic.Int64
 }
 

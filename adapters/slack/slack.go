@@ -26,13 +26,6 @@ import (
 	"github.com/passbot/passbot/internal/wallclock"
 )
 
-// Handler runs an event; *bot.Engine is one.
-type Handler interface {
-	Handle(ctx context.Context, ev bot.Event) (bot.Handled, error)
-	// Delivered reports a sent reply and the message it became.
-	Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error
-}
-
 // Links finds the company account a Slack user proved by signing in
 // (a *store.Links).
 type Links interface {
@@ -47,7 +40,7 @@ type Adapter struct {
 
 	cfg     Config
 	api     *slackapi.Client
-	handler Handler
+	handler bot.Handler
 	log     *slog.Logger
 	users   *userCache
 	groups  *groupCache
@@ -82,7 +75,7 @@ func (a *Adapter) Ready() error {
 }
 
 // New checks cfg and returns an adapter; it does not connect yet.
-func New(cfg Config, h Handler, log *slog.Logger) (*Adapter, error) {
+func New(cfg Config, h bot.Handler, log *slog.Logger) (*Adapter, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}

@@ -178,7 +178,7 @@ func (c *Connector) attempt(ctx context.Context, method, u, op string, payload [
 	res, err := c.http.Do(req)
 	if err != nil {
 		var dial *net.OpError
-		if posted && !(errors.As(err, &dial) && dial.Op == "dial") {
+		if posted && (!errors.As(err, &dial) || dial.Op != "dial") {
 			return -1, fmt.Errorf("teams: connector %s: %w", op, err)
 		}
 		return 0, fmt.Errorf("teams: connector %s: %w", op, err)

@@ -29,11 +29,11 @@ func startEngine(t *testing.T) *engineHarness {
 
 // startEngineWith starts the harness over what wrap makes of the engine
 // (nil: the engine itself); configure changes the adapter.
-func startEngineWith(t *testing.T, wrap func(*enginetest.Env) Handler, configure ...func(*Adapter)) *engineHarness {
+func startEngineWith(t *testing.T, wrap func(*enginetest.Env) bot.Handler, configure ...func(*Adapter)) *engineHarness {
 	t.Helper()
 	env := enginetest.New(t)
 	s := env.WithSignIn()
-	var h Handler = env.Engine
+	var h bot.Handler = env.Engine
 	if wrap != nil {
 		h = wrap(env)
 	}

@@ -86,7 +86,7 @@ func (r *mapRefs) Delete(_ context.Context, k string) error {
 
 // newHarness starts the adapter over h; configure, when given, changes the
 // adapter before it serves.
-func newHarness(t *testing.T, h Handler, refs Refs, configure ...func(*Adapter)) *harness {
+func newHarness(t *testing.T, h bot.Handler, refs Refs, configure ...func(*Adapter)) *harness {
 	t.Helper()
 	bf := bftest.New(t)
 	for _, p := range []person{adele, lieke, megan} {

@@ -138,7 +138,7 @@ func TestARemovedAppPostsNothingIntoItsChat(t *testing.T) {
 func TestAnApprovalForSomeoneWhoRemovedTheApp(t *testing.T) {
 	t.Parallel()
 	engineLog := &enginetest.SyncBuffer{}
-	h := startEngineWith(t, func(env *enginetest.Env) Handler {
+	h := startEngineWith(t, func(env *enginetest.Env) bot.Handler {
 		env.Engine.Log = slog.New(slog.NewJSONHandler(engineLog, nil))
 		return env.Engine
 	})

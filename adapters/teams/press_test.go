@@ -29,7 +29,7 @@ func (d *slowDevices) ResetPasscode(ctx context.Context, id string) (bot.ResetRe
 // gate holds the next event the test hands it a release channel for until
 // that channel is closed: an engine slower than Teams waits.
 type gate struct {
-	Handler
+	bot.Handler
 	next chan chan struct{}
 }
 
@@ -73,7 +73,7 @@ func (h *harness) slowPress(act Activity, release func()) InvokeResponse {
 func TestASlowResetIsAnsweredInTimeAndFollowsInThePersonalChat(t *testing.T) {
 	t.Parallel()
 	var dev *slowDevices
-	h := startEngineWith(t, func(env *enginetest.Env) Handler {
+	h := startEngineWith(t, func(env *enginetest.Env) bot.Handler {
 		dev = &slowDevices{Devices: env.Engine.Devices, asked: make(chan struct{}, 1), release: make(chan struct{})}
 		env.Engine.Devices = dev
 		return env.Engine
@@ -121,7 +121,7 @@ func TestASlowResetIsAnsweredInTimeAndFollowsInThePersonalChat(t *testing.T) {
 func TestSlowPressesOnAHelpdeskCard(t *testing.T) {
 	t.Parallel()
 	g := &gate{next: make(chan chan struct{}, 1)}
-	h := startEngineWith(t, func(env *enginetest.Env) Handler { g.Handler = env.Engine; return g }, answerAtOnce)
+	h := startEngineWith(t, func(env *enginetest.Env) bot.Handler { g.Handler = env.Engine; return g }, answerAtOnce)
 	card := h.requestApproval()
 	held := func() func() {
 		release := make(chan struct{})

@@ -28,13 +28,6 @@ import (
 	"github.com/passbot/passbot/internal/inflight"
 )
 
-// Handler runs an event; *bot.Engine is one.
-type Handler interface {
-	Handle(ctx context.Context, ev bot.Event) (bot.Handled, error)
-	// Delivered reports a sent reply and the message it became.
-	Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error
-}
-
 // RefusalCounter counts requests refused before they were authenticated,
 // by reason (ops.Metrics is one).
 type RefusalCounter interface {
@@ -61,7 +54,7 @@ const (
 // Adapter is passbot on Teams. It implements bot.Notifier.
 type Adapter struct {
 	cfg     Config
-	handler Handler
+	handler bot.Handler
 	refs    Refs
 	conn    *Connector
 	verify  *verifier
@@ -89,7 +82,7 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client 
 
 // New checks cfg and returns the adapter; refs keeps the conversation
 // references.
-func New(cfg Config, h Handler, refs Refs, log *slog.Logger, opts ...Option) (*Adapter, error) {
+func New(cfg Config, h bot.Handler, refs Refs, log *slog.Logger, opts ...Option) (*Adapter, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
