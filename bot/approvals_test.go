@@ -196,6 +196,31 @@ func TestDeniedRequestCarriesTheAgentsReason(t *testing.T) {
 	}
 }
 
+// Send no reason closes the prompt: the employee hears nothing more, and
+// the trail says the agent chose to give none.
+func TestDenialWithoutAReasonIsAudited(t *testing.T) {
+	h := newHarness(t)
+	rec := withRecorder(h)
+	card := h.requestReset(rec)
+	prompt := h.click(hank, []bot.Reply{card}, "Deny")
+	before := len(rec.Sent())
+	got := h.click(hank, prompt, "Send no reason")
+	if len(got) != 1 || !got[0].Replace || !strings.Contains(got[0].Text, "Denied without a reason") || len(got[0].Buttons) != 0 {
+		t.Fatalf("after Send no reason the agent sees %+v", got)
+	}
+	if sent := rec.Sent()[before:]; len(sent) != 0 {
+		t.Errorf("sent after Send no reason: %+v", sent)
+	}
+	audit, err := h.env.Store.RecentAudit(context.Background(), "", 5)
+	if err != nil || len(audit) == 0 || audit[0].Action != "deny_reason" || audit[0].Outcome != "none" || audit[0].Actor != hank.Key() {
+		t.Errorf("audit %+v, %v; want deny_reason:none by Hank on top", audit, err)
+	}
+	// The prompt's buttons are spent.
+	if got := enginetest.Text(h.click(hank, prompt, "Undo the denial")); !strings.Contains(got, "earlier step") {
+		t.Errorf("undo after Send no reason: %q", got)
+	}
+}
+
 func TestUnansweredRequestEscalatesThenExpires(t *testing.T) {
 	h := newHarness(t)
 	rec := withRecorder(h)

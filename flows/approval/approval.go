@@ -212,6 +212,10 @@ func (f *Flow) reason(r *bot.Request, actor bot.User) bot.Decision {
 	if r.State != bot.RequestDenied || r.Decider == nil || r.Decider.Key() != actor.Key() {
 		return refuse(f.hd(bot.NoticeStale), "not_decider")
 	}
+	if r.DenyReason == "" {
+		// Send no reason: the employee hears nothing more; the trail says so.
+		return bot.Decision{Changed: true, Audit: "deny_reason", Outcome: "none"}
+	}
 	return bot.Decision{
 		Changed:   true,
 		Requester: []bot.Reply{{Text: f.emp(r, "request.reason", "agent", who(&actor), "reason", r.DenyReason)}},

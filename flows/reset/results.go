@@ -34,6 +34,10 @@ func (t *turn) onResult(r *bot.CommandResult) {
 	case bot.OpRequest:
 		t.say(bot.Reply{Text: t.text("request.sent", t.deviceArgs(&r.Device)...)})
 	case bot.OpDenyReason:
+		if r.Text == "" {
+			t.say(bot.Reply{Text: t.text("approval.noreason"), Replace: true})
+			return
+		}
 		t.say(bot.Reply{Text: t.text("approval.reasonsent"), Private: true})
 	case bot.OpUndeny:
 		t.say(bot.Reply{Text: t.text("approval.undone"), Replace: true})

@@ -137,8 +137,7 @@ func (t *turn) onPress(action, arg string) {
 	case t.c.Step + "/" + actKeep:
 		t.resume()
 	case stepDenyReason + "/" + actNoReason:
-		t.end()
-		t.say(bot.Reply{Text: t.text("approval.noreason"), Replace: true})
+		t.denyReason("")
 	case stepDenyReason + "/" + actUndeny:
 		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpUndeny, Request: t.c.Request})
 		t.end()
