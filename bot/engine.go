@@ -531,6 +531,10 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	return fired, errors.Join(errs...)
 }
 
+// followUpGiveUp is how long a conversation's follow-up (a reminder, a
+// result read) keeps firing again while the chat does not take it.
+const followUpGiveUp = 24 * time.Hour
+
 func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
 	switch f.Kind {
 	case followResume:
@@ -553,7 +557,12 @@ func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
 		return err
 	}
 	if err := e.send(ctx, f.Owner.Platform, replies); err != nil {
-		return fmt.Errorf("engine: follow-up %s: %w", f.ID, err)
+		if now.Sub(f.Due) < followUpGiveUp {
+			return fmt.Errorf("engine: follow-up %s: %w", f.ID, err) // fires again after its lease
+		}
+		// A person who blocked the bot, a chat that is gone: a day of tries
+		// is enough.
+		e.logger().Error("follow-up not sent for a day: dropped", "kind", f.Kind, "platform", f.Owner.Platform, "err", err)
 	}
 	if err := e.Store.Ack(ctx, f); err != nil {
 		return fmt.Errorf("engine: ack follow-up %s: %w", f.ID, err)

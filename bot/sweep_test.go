@@ -182,3 +182,36 @@ func TestPasscodeRemovalThatCannotSucceedIsGivenUp(t *testing.T) {
 		t.Errorf("%d follow-ups still queued", n)
 	}
 }
+
+// A reminder the chat never takes (the person blocked the bot) fires again
+// after each lease for a day, then is dropped rather than tried forever.
+func TestFollowUpTheChatNeverTakesIsDroppedAfterADay(t *testing.T) {
+	env := enginetest.New(t)
+	r := enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Message, User: enginetest.Adele, Text: "reset my passcode", DeliveryID: "m"})
+	for i, label := range enginetest.ResetClicks {
+		r = enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Press, User: enginetest.Adele, Action: enginetest.Button(t, r, label), DeliveryID: "p" + strconv.Itoa(i)})
+	}
+	env.Engine.Notifiers[bot.Slack] = failing{}
+	env.Clock.Advance(time.Hour) // the reminder is due (and the passcode's removal, tried with its own backoff)
+	for range 23 {
+		_, _ = env.Engine.Sweep(context.Background())
+		env.Clock.Advance(time.Hour)
+	}
+	if n, _ := env.Store.Pending(context.Background()); n == 0 {
+		t.Fatal("the reminder was dropped within its day")
+	}
+	env.Clock.Advance(2 * time.Hour)
+	for range 3 {
+		_, _ = env.Engine.Sweep(context.Background())
+		env.Clock.Advance(2 * time.Minute)
+	}
+	fs, err := env.Store.Claim(context.Background(), []bot.Platform{bot.Slack}, env.Clock.Now().Add(100*time.Hour), time.Minute, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if f.Kind == reset.FollowReminder {
+			t.Errorf("the reminder is still queued a day after it was due: %+v", f)
+		}
+	}
+}
