@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/internal/enginetest"
+
+	"github.com/passbot/passbot/bot"
 )
 
 // The helpdesk of the approval tests. mason (approver role, unlinked) and
@@ -420,5 +422,41 @@ func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
 				t.Errorf("%d copies of the card, want the card and its escalation", copies)
 			}
 		})
+	}
+}
+
+// TestNotifyMapsEachTarget: each target the engine resolves for what it
+// sends on its own is one REST call, and the reference returned names the
+// message it became, so a later update finds it.
+func TestNotifyMapsEachTarget(t *testing.T) {
+	t.Parallel()
+	h := startHelpdesk(t, "")
+	refs, err := h.adapter.Notify(t.Context(), []bot.Reply{
+		{Text: "a card", Target: bot.Target{Kind: bot.HelpdeskChannel}},
+		{Text: "for nelly", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Discord, ID: nelly.ID}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := h.fake.awaitMessage(t, "the card", func(m fakeMessage) bool { return m.ChannelID == helpdeskChannel && m.Content == "a card" })
+	dm := h.fake.awaitMessage(t, "the DM", inDM(nelly, "for nelly"))
+	if want := []bot.MessageRef{bot.MessageRef(helpdeskChannel + "/" + card.ID), bot.MessageRef(dmChannel(nelly.ID) + "/" + dm.ID)}; !slices.Equal(refs, want) {
+		t.Fatalf("refs %q, want %q", refs, want)
+	}
+	if _, err := h.adapter.Notify(t.Context(), []bot.Reply{{Text: "decided", Target: bot.Target{Kind: bot.UpdateRef, Ref: refs[0]}}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := h.fake.awaitMessage(t, "the updated card", on(card.ID, "decided")); m.Edits != 1 {
+		t.Errorf("the card was edited %d times, want 1", m.Edits)
+	}
+	for _, bad := range []bot.Reply{
+		{Text: "to nobody", Target: bot.Target{Kind: bot.DirectMessage}},
+		{Text: "to a Slack user", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Slack, ID: "U1"}}},
+		{Text: "bad ref", Target: bot.Target{Kind: bot.UpdateRef, Ref: "nonsense"}},
+		{Text: "no target"},
+	} {
+		if _, err := h.adapter.Notify(t.Context(), []bot.Reply{bad}); err == nil {
+			t.Errorf("Notify %q succeeded", bad.Text)
+		}
 	}
 }
