@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passbot/passbot/internal/enginetest"
-
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
 // The helpdesk of the approval tests. mason (approver role, unlinked) and
