@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -33,16 +36,21 @@ func (e *Engine) Delivered(ctx context.Context, r Reply, ref MessageRef) error {
 		// passcode.
 		next = append(next, FollowUp{ID: newID() + newID(), Kind: followScrub, Due: e.now().Add(ttl), Owner: r.owner(), Ref: ref, Text: r.Scrub})
 	}
+	var err error
 	switch {
 	case r.Receipt != "":
 		// One round trip: the result's standing read goes, the removal comes.
-		if err := e.Store.Ack(ctx, FollowUp{ID: r.Receipt, Owner: r.To}, next...); err != nil {
-			errs = append(errs, fmt.Errorf("engine: delivered %s: %w", r.Receipt, err))
+		if err = e.Store.Ack(ctx, FollowUp{ID: r.Receipt, Owner: r.To}, next...); err != nil {
+			err = fmt.Errorf("engine: delivered %s: %w", r.Receipt, err)
 		}
 	case len(next) > 0:
-		if err := e.record(ctx, next, nil); err != nil {
-			errs = append(errs, err)
-		}
+		err = e.record(ctx, next, nil)
+	}
+	if err != nil {
+		errs = append(errs, err)
+		// The passcode is in the chat now: its removal must not be lost
+		// with this write. The next sweep of this replica writes it.
+		e.unwritten().add(next, e.logger())
 	}
 	if r.Card != "" && ref != "" {
 		if err := e.desk().remember(ctx, r.Card, ref); err != nil {
@@ -180,4 +188,55 @@ func (e *Engine) settle(ctx context.Context, f FollowUp, err error) error {
 func (e *Engine) fireScrub(ctx context.Context, f FollowUp) error {
 	err := e.send(ctx, f.Owner.Platform, []Reply{{Text: f.Text, To: f.Owner, Target: Target{Kind: UpdateRef, Ref: f.Ref}}})
 	return e.settle(ctx, f, err)
+}
+
+// pending holds follow-ups whose write failed when an adapter reported a
+// message (Redis down at that moment): the removal of a passcode just
+// shown. This replica's next sweep writes them; they are lost only if the
+// replica dies first.
+type pending struct {
+	mu sync.Mutex
+	fs []FollowUp
+}
+
+// maxPending bounds what waits in memory for Redis.
+const maxPending = 10000
+
+var pendingInit sync.Mutex // an Engine is a plain struct, copied by its users
+
+func (e *Engine) unwritten() *pending {
+	pendingInit.Lock()
+	defer pendingInit.Unlock()
+	if e.pending == nil {
+		e.pending = &pending{}
+	}
+	return e.pending
+}
+
+func (p *pending) add(fs []FollowUp, log *slog.Logger) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fs = append(p.fs, fs...)
+	if over := len(p.fs) - maxPending; over > 0 {
+		log.Error("too many follow-ups waiting for Redis: the oldest are lost", "lost", over)
+		p.fs = slices.Clone(p.fs[over:])
+	}
+}
+
+// writePending writes the follow-ups waiting for Redis, in one round trip
+// when there are any.
+func (e *Engine) writePending(ctx context.Context) error {
+	p := e.unwritten()
+	p.mu.Lock()
+	fs := p.fs
+	p.fs = nil
+	p.mu.Unlock()
+	if len(fs) == 0 {
+		return nil
+	}
+	if err := e.record(ctx, fs, nil); err != nil {
+		p.add(fs, e.logger())
+		return err
+	}
+	return nil
 }

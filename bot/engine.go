@@ -42,6 +42,8 @@ type Engine struct {
 	// PasscodeTTL is how long a temporary passcode stays in the chat
 	// before its message is replaced. Default ten minutes.
 	PasscodeTTL time.Duration
+
+	pending *pending // follow-ups waiting for Redis (see Delivered)
 }
 
 // Limits are the abuse limits on resets and helpdesk requests: at most
@@ -508,10 +510,13 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 		batch = 100
 	}
 	now := e.now()
+	var errs []error
+	if err := e.writePending(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("engine: write follow-ups that waited for Redis: %w", err))
+	}
 	// Only what this replica can deliver: another replica serves the rest.
 	platforms := slices.Sorted(maps.Keys(e.Notifiers))
 	due, err := e.Store.Claim(ctx, platforms, now, lease, batch)
-	var errs []error
 	if err != nil {
 		e.storeError()
 		errs = append(errs, fmt.Errorf("engine: claim follow-ups: %w", err))

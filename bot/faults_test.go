@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -424,5 +425,59 @@ func TestPressAndTypedYesResetOnce(t *testing.T) {
 				t.Errorf("the typed yes (first to record the start) got %q, the press %q", enginetest.Text(typed), enginetest.Text(res.Replies))
 			}
 		})
+	}
+}
+
+// redisBlip is a Store whose writes fail while down is set: Redis gone for
+// the moment the adapter reports the passcode's message.
+type redisBlip struct {
+	bot.Store
+	down bool
+}
+
+func (s *redisBlip) Ack(ctx context.Context, f bot.FollowUp, next ...bot.FollowUp) error {
+	if s.down {
+		return errors.New("redis: connection refused")
+	}
+	return s.Store.Ack(ctx, f, next...)
+}
+
+// A passcode shown while Redis blinks still leaves the chat: the write of
+// its removal waits in the replica for the next sweep.
+func TestPasscodeShownWhileRedisBlinksIsStillRemoved(t *testing.T) {
+	h := newHarness(t)
+	sent := &enginetest.Recorder{}
+	h.env.Engine.Notifiers[bot.Slack] = sent
+	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
+	res, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "yes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blip := &redisBlip{Store: h.env.Engine.Store, down: true}
+	h.env.Engine.Store = blip
+	var passcodeMsg bot.MessageRef
+	for i, r := range res.Replies {
+		ref := bot.MessageRef("msg:" + strconv.Itoa(i))
+		if r.Scrub != "" {
+			passcodeMsg = ref
+			if err := h.env.Engine.Delivered(context.Background(), r, ref); err == nil {
+				t.Fatal("the failed write was not reported")
+			}
+		}
+	}
+	if passcodeMsg == "" {
+		t.Fatal("no passcode reply")
+	}
+	blip.down = false
+	for range 4 { // Redis is back: sweeps over the next quarter of an hour
+		if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		h.env.Clock.Advance(5 * time.Minute)
+	}
+	if !slices.ContainsFunc(sent.Sent(), func(r bot.Reply) bool {
+		return r.Target.Kind == bot.UpdateRef && r.Target.Ref == passcodeMsg && strings.Contains(r.Text, "removed from this chat")
+	}) {
+		t.Errorf("the passcode's message %s was never replaced; sent %+v", passcodeMsg, sent.Sent())
 	}
 }
