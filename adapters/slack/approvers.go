@@ -3,8 +3,9 @@ package slack
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/passbot/passbot/internal/ttlcache"
 )
 
 // groupTTL is how long the members of an approver user group are reused
@@ -13,17 +14,9 @@ import (
 const groupTTL = 5 * time.Minute
 
 // groupCache remembers the members of the approver user groups.
-type groupCache struct {
-	mu     sync.Mutex
-	groups map[string]cachedGroup
-}
+type groupCache = ttlcache.Cache[string, map[string]bool]
 
-type cachedGroup struct {
-	members map[string]bool
-	expires time.Time
-}
-
-func newGroupCache() *groupCache { return &groupCache{groups: map[string]cachedGroup{}} }
+func newGroupCache() *groupCache { return ttlcache.New[string, map[string]bool](0) }
 
 // approverGroups returns the user group IDs (S…) among the approvers.
 func approverGroups(approvers []string) []string {
@@ -62,11 +55,8 @@ func (a *Adapter) isApprover(ctx context.Context, userID string) bool {
 // Failures are not cached: the next event asks again.
 func (a *Adapter) groupMembers(ctx context.Context, group string) (map[string]bool, error) {
 	now := a.now()
-	a.groups.mu.Lock()
-	c, ok := a.groups.groups[group]
-	a.groups.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.members, nil
+	if members, ok := a.groups.Get(group, now); ok {
+		return members, nil
 	}
 	ids, err := a.api.GetUserGroupMembersContext(ctx, group)
 	if err != nil {
@@ -76,8 +66,6 @@ func (a *Adapter) groupMembers(ctx context.Context, group string) (map[string]bo
 	for _, id := range ids {
 		members[id] = true
 	}
-	a.groups.mu.Lock()
-	a.groups.groups[group] = cachedGroup{members: members, expires: now.Add(groupTTL)}
-	a.groups.mu.Unlock()
+	a.groups.Put(group, members, now.Add(groupTTL))
 	return members, nil
 }

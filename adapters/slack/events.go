@@ -120,13 +120,12 @@ type commandReply struct {
 func (a *Adapter) commandAck(c slackapi.SlashCommand) *commandReply {
 	a.users.mu.Lock()
 	dm, knownDM := a.users.dms[c.UserID]
-	cached, known := a.users.people[c.UserID]
 	a.users.mu.Unlock()
 	if knownDM && dm == c.ChannelID {
 		return nil
 	}
 	locale := ""
-	if known && a.now().Before(cached.expires) {
+	if cached, known := a.users.people.Get(c.UserID, a.now()); known {
 		locale = cached.user.Locale
 	}
 	return &commandReply{ResponseType: slackapi.ResponseTypeEphemeral, Text: locales.ForLocale(locale, "slack.answered")}

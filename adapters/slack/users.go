@@ -8,6 +8,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/ttlcache"
 )
 
 // userTTL is how long a users.info answer is reused: users.info is a Tier 4
@@ -20,20 +21,15 @@ type person struct {
 	bot  bool // a bot user: its events are ignored
 }
 
-type cachedPerson struct {
-	person
-	expires time.Time
-}
-
 // userCache remembers users.info answers and the bot DM of each user.
 type userCache struct {
+	people *ttlcache.Cache[string, person]
 	mu     sync.Mutex
-	people map[string]cachedPerson
 	dms    map[string]string // user ID → the user's DM channel with the bot
 }
 
 func newUserCache() *userCache {
-	return &userCache{people: map[string]cachedPerson{}, dms: map[string]string{}}
+	return &userCache{people: ttlcache.New[string, person](0), dms: map[string]string{}}
 }
 
 // person returns the Slack user as a bot.User: users.info with the locale,
@@ -42,11 +38,8 @@ func newUserCache() *userCache {
 // userTTL.
 func (a *Adapter) person(ctx context.Context, id string) (person, error) {
 	now := a.now()
-	a.users.mu.Lock()
-	c, ok := a.users.people[id]
-	a.users.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.person, nil
+	if p, ok := a.users.people.Get(id, now); ok {
+		return p, nil
 	}
 	info, err := a.api.GetUserInfoContext(ctx, id, slackapi.GetUserInfoOptionIncludeLocale(true))
 	if err != nil {
@@ -73,9 +66,7 @@ func (a *Adapter) person(ctx context.Context, id string) (person, error) {
 			p.user.UPN = upn
 		}
 	}
-	a.users.mu.Lock()
-	a.users.people[id] = cachedPerson{person: p, expires: now.Add(userTTL)}
-	a.users.mu.Unlock()
+	a.users.people.Put(id, p, now.Add(userTTL))
 	return p, nil
 }
 

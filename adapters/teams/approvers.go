@@ -54,11 +54,8 @@ func (a *Adapter) isApprover(ctx context.Context, act *Activity) bool {
 func (a *Adapter) teamMember(ctx context.Context, act *Activity, team string) (bool, error) {
 	key := team + "|" + act.From.AADObjectID
 	now := time.Now()
-	a.members.mu.Lock()
-	c, ok := a.members.teams[key]
-	a.members.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.member, nil
+	if member, ok := a.members.teams.Get(key, now); ok {
+		return member, nil
 	}
 	m, err := a.conn.GetMember(ctx, act.ServiceURL, team, act.From.ID)
 	var cerr *ConnectorError
@@ -69,11 +66,6 @@ func (a *Adapter) teamMember(ctx context.Context, act *Activity, team string) (b
 		return false, err
 	}
 	member := m.AADObjectID != "" && strings.EqualFold(m.AADObjectID, act.From.AADObjectID)
-	a.members.mu.Lock()
-	if len(a.members.teams) >= maxCachedMembers {
-		clear(a.members.teams)
-	}
-	a.members.teams[key] = cachedMembership{member: member, expires: now.Add(teamTTL)}
-	a.members.mu.Unlock()
+	a.members.teams.Put(key, member, now.Add(teamTTL))
 	return member, nil
 }

@@ -2,8 +2,9 @@ package teams
 
 import (
 	"context"
-	"sync"
 	"time"
+
+	"github.com/passbot/passbot/internal/ttlcache"
 )
 
 // memberTTL is how long a member's user principal name is reused before the
@@ -16,22 +17,15 @@ const memberRetry = time.Minute
 // maxCachedMembers bounds the cache; dropping it costs a call per person.
 const maxCachedMembers = 10000
 
-type cachedUPN struct {
-	upn     string
-	expires time.Time
-}
-
-type cachedMembership struct {
-	member  bool
-	expires time.Time
-}
-
 // memberCache remembers what the members API told: user principal names
 // by object ID, team memberships by team and object ID.
 type memberCache struct {
-	mu    sync.Mutex
-	m     map[string]cachedUPN
-	teams map[string]cachedMembership
+	upns  *ttlcache.Cache[string, string]
+	teams *ttlcache.Cache[string, bool]
+}
+
+func newMemberCache() memberCache {
+	return memberCache{upns: ttlcache.New[string, string](maxCachedMembers), teams: ttlcache.New[string, bool](maxCachedMembers)}
 }
 
 // upn returns the user principal name of an activity's sender, as Teams'
@@ -41,11 +35,8 @@ type memberCache struct {
 func (a *Adapter) upn(ctx context.Context, act *Activity) string {
 	oid := act.From.AADObjectID
 	now := time.Now()
-	a.members.mu.Lock()
-	c, ok := a.members.m[oid]
-	a.members.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.upn
+	if upn, ok := a.members.upns.Get(oid, now); ok {
+		return upn
 	}
 	ttl := memberTTL
 	m, err := a.conn.GetMember(ctx, act.ServiceURL, act.Conversation.ID, act.From.ID)
@@ -57,11 +48,6 @@ func (a *Adapter) upn(ctx context.Context, act *Activity) string {
 		a.log.Warn("teams: the members API names another account", "user", oid, "member", m.AADObjectID)
 		m = Member{}
 	}
-	a.members.mu.Lock()
-	if len(a.members.m) >= maxCachedMembers {
-		clear(a.members.m)
-	}
-	a.members.m[oid] = cachedUPN{upn: m.UserPrincipalName, expires: now.Add(ttl)}
-	a.members.mu.Unlock()
+	a.members.upns.Put(oid, m.UserPrincipalName, now.Add(ttl))
 	return m.UserPrincipalName
 }

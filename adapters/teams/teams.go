@@ -108,7 +108,7 @@ func New(cfg Config, h bot.Handler, refs Refs, log *slog.Logger, opts ...Option)
 		cfg: cfg, handler: h, refs: refs, conn: conn, log: log.With("platform", "teams"),
 		verify:  &verifier{appID: cfg.TeamsAppID, metadataURL: cfg.TeamsOpenIDURL, client: client, now: time.Now},
 		cache:   refCache{m: map[string]string{}},
-		members: memberCache{m: map[string]cachedUPN{}, teams: map[string]cachedMembership{}},
+		members: newMemberCache(),
 
 		answerAfter: answerAfter,
 	}
