@@ -177,7 +177,7 @@ func (r *responder) update(rep bot.Reply) (bot.MessageRef, error) {
 	if err != nil || r.i.Message == nil {
 		return "", err
 	}
-	return r.ref(rep, &discordgo.Message{ID: r.i.Message.ID, ChannelID: r.i.ChannelID}, r.clickedEphemeral()), nil
+	return r.answerRef(rep, r.i.ChannelID, r.i.Message.ID, r.clickedEphemeral()), nil
 }
 
 // reply posts a new message: the interaction's answer (type 4) if none was
@@ -210,20 +210,20 @@ func (r *responder) reply(rep bot.Reply, ephemeral bool) (bot.MessageRef, error)
 	if err != nil || m == nil {
 		return "", err
 	}
-	return r.ref(rep, m, ephemeral), nil
+	return r.answerRef(rep, m.ChannelID, m.ID, ephemeral), nil
 }
 
-// ref names a message this interaction answered with. An ephemeral
+// answerRef names a message this interaction answered with. An ephemeral
 // message can be changed only through the interaction's webhook, while its
 // token lives (15 minutes): its reference holds that token, so it is
 // handed out only for a reply the engine will change (a temporary
 // passcode), never otherwise.
-func (r *responder) ref(rep bot.Reply, m *discordgo.Message, ephemeral bool) bot.MessageRef {
+func (r *responder) answerRef(rep bot.Reply, channelID, messageID string, ephemeral bool) bot.MessageRef {
 	switch {
 	case !ephemeral:
-		return ref(m.ChannelID, m.ID)
+		return ref(channelID, messageID)
 	case tracked(rep):
-		return bot.MessageRef(webhookRef + r.i.AppID + "/" + r.i.Token + "/" + m.ID)
+		return bot.MessageRef(webhookRef + r.i.AppID + "/" + r.i.Token + "/" + messageID)
 	}
 	return ""
 }
