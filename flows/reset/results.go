@@ -176,8 +176,10 @@ func (t *turn) resetResult(r *bot.CommandResult) {
 	case bot.ActionDone:
 		answer := bot.Reply{Text: t.platformAnswer(d, res.Passcode) + "\n\n" + t.next(d), Private: true}
 		if res.Passcode != "" {
-			// The passcode leaves the chat after a while (guide, step 5:
-			// "the temporary password will appear in the Device Details").
+			// The passcode leaves the chat after a while; the Company
+			// Portal's Device Details still show it (guide, step 5;
+			// MicrosoftDocs memdocs, intune-service/user-help/
+			// reset-your-passcode-cpwebsite.md, 2025-02-04, step 6).
 			answer.Scrub = t.text("passcode.removed", args...) + "\n\n" + t.next(d)
 		}
 		t.say(answer)
