@@ -89,6 +89,29 @@ type Begun struct {
 	// Pressed: the same button version was pressed before (a double click,
 	// or the same click reaching two replicas).
 	Pressed bool
+	// Prepared is what became of BeginPrepared's writes; nil when they
+	// were not made.
+	Prepared *Counted
+}
+
+// Prepared is what a reset writes before its device call (its count under
+// Quota, its reset_started record and its intent), for BeginPrepared to
+// write in Begin's round trip. Version is the conversation version the
+// press was made for.
+type Prepared struct {
+	Version   int64
+	Quota     Quota
+	FollowUps []FollowUp
+	Records   []AuditRecord
+}
+
+// Counted is the answer of a count under a Quota, as CommitCounted gives
+// it: OK, or refused until RetryAt, or Err (ErrStarted: another event
+// started it).
+type Counted struct {
+	OK      bool
+	RetryAt time.Time
+	Err     error
 }
 
 // ErrConflict means someone else saved the conversation first.
@@ -106,6 +129,14 @@ type Store interface {
 	// conversation: one round trip. The press mark is what lets a button
 	// act once, on whichever replica gets it first. Empty keys mark nothing.
 	Begin(ctx context.Context, user User, delivery, press string) (Begun, error)
+	// BeginPrepared is Begin that also writes p as CommitCounted would, in
+	// the same round trip, but only when this call set its marks and the
+	// conversation is still at p.Version, so p is written exactly when the
+	// press goes on to the reset p was prepared from. Begun.Prepared is nil
+	// when p was not written: the conversation moved on, a mark was
+	// another event's, or the store cannot write it in that round trip (on
+	// Cluster the keys live on different nodes).
+	BeginPrepared(ctx context.Context, user User, delivery, press string, p Prepared) (Begun, error)
 	// Forget unmarks a delivery and a press whose handling failed before it
 	// acted, so a redelivery or a second click is handled again.
 	Forget(ctx context.Context, user User, delivery, press string) error

@@ -50,7 +50,7 @@ func (e *Engine) Delivered(ctx context.Context, r Reply, ref MessageRef) error {
 		errs = append(errs, err)
 		// The passcode is in the chat now: its removal must not be lost
 		// with this write. The next sweep of this replica writes it.
-		e.unwritten().add(next, e.logger())
+		e.local().pending.add(next, e.logger())
 	}
 	if r.Card != "" && ref != "" {
 		if err := e.desk().remember(ctx, r.Card, ref); err != nil {
@@ -202,17 +202,6 @@ type pending struct {
 // maxPending bounds what waits in memory for Redis.
 const maxPending = 10000
 
-var pendingInit sync.Mutex // an Engine is a plain struct, copied by its users
-
-func (e *Engine) unwritten() *pending {
-	pendingInit.Lock()
-	defer pendingInit.Unlock()
-	if e.pending == nil {
-		e.pending = &pending{}
-	}
-	return e.pending
-}
-
 func (p *pending) add(fs []FollowUp, log *slog.Logger) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -226,7 +215,7 @@ func (p *pending) add(fs []FollowUp, log *slog.Logger) {
 // writePending writes the follow-ups waiting for Redis, in one round trip
 // when there are any.
 func (e *Engine) writePending(ctx context.Context) error {
-	p := e.unwritten()
+	p := &e.local().pending
 	p.mu.Lock()
 	fs := p.fs
 	p.fs = nil

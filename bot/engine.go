@@ -43,7 +43,7 @@ type Engine struct {
 	// before its message is replaced. Default ten minutes.
 	PasscodeTTL time.Duration
 
-	pending *pending // follow-ups waiting for Redis (see Delivered)
+	mem *local // see local
 }
 
 // Limits are the abuse limits on resets and helpdesk requests: at most
@@ -82,7 +82,8 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Handled, err error) 
 			"delivery", ev.DeliveryID, "conversation", conv.ID, "step", conv.Step, "outcome", res.Outcome, "took", took, "err", err)
 	}()
 	delivery, press := e.marks(ev)
-	begun, err := e.Store.Begin(ctx, ev.User, delivery, press)
+	now := e.now()
+	ctx, begun, err := e.begin(ctx, ev, delivery, press, now)
 	if err != nil {
 		e.storeError()
 		return Handled{OutcomeError, e.notice(&Conversation{Owner: ev.User}, ErrCodeUnavailable)}, fmt.Errorf("engine: load %s: %w", ev.User.Key(), err)
@@ -98,7 +99,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Handled, err error) 
 		// The same click already ran here or on another replica.
 		return Handled{OutcomeStale, e.notice(conv, NoticeStale)}, nil
 	}
-	res, acted, err := e.handle(ctx, ev, conv, press != "")
+	res, acted, err := e.handle(ctx, ev, conv, press != "", now)
 	for try := 0; errors.Is(err, ErrConflict) && !acted && try < maxConflictRetries; try++ {
 		// Another event of this person was saved first (a burst of
 		// messages, or two replicas) and this one changed nothing: run it
@@ -113,7 +114,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Handled, err error) 
 			conv = &Conversation{}
 		}
 		conv.Owner = ev.User
-		res, acted, err = e.handle(ctx, ev, conv, press != "")
+		res, acted, err = e.handle(ctx, ev, conv, press != "", e.now())
 	}
 	if errors.Is(err, ErrConflict) && !acted {
 		res, err = Handled{OutcomeRefused, e.notice(conv, NoticeBusy)}, nil
@@ -148,8 +149,7 @@ func (e *Engine) marks(ev Event) (delivery, press string) {
 // request was changed, so the replies must reach the person whatever failed
 // afterwards. guarded means the click's press mark already makes it act at
 // most once.
-func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guarded bool) (_ Handled, acted bool, _ error) {
-	now := e.now()
+func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guarded bool, now time.Time) (_ Handled, acted bool, _ error) {
 	in := Input{Kind: Text, Text: ev.Text}
 	if ev.Kind == Press {
 		a, ok := parseAction(ev.Action)
@@ -170,7 +170,12 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 		conv.Step, conv.Devices, conv.Device = "", nil, nil
 	}
 	before := *conv
-	out := e.Flow.Step(conv, in, now)
+	var out Outcome
+	if run, ok := stepAhead(ctx, conv); ok && in.Kind == Pressed {
+		*conv, out = run.conv, run.out
+	} else {
+		out = e.Flow.Step(conv, in, now)
+	}
 	replies, acted, err := e.run(ctx, conv, before, out, saveMode(guarded))
 	switch {
 	case acted:
@@ -260,6 +265,9 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 	if err := e.commit(ctx, changedSince(before, conv, mode), conv, follow, records); err != nil {
 		return e.finish(conv, replies), acted, err
 	}
+	if mode != noSave {
+		e.remember(conv, replies)
+	}
 	return e.finish(conv, replies), acted, nil
 }
 
@@ -345,12 +353,44 @@ func (e *Engine) unrecorded(ctx context.Context, owner User, device string) bool
 
 // recordStart counts a reset against the abuse limits and writes, before
 // it runs, its "reset_started" audit record and the command's intent
-// follow-up, all in one round trip: whatever fails after the device call,
-// the audit trail has the reset and the follow-up finds out its result. If
-// the limits refuse it or the writes fail, the reset does not run.
+// follow-up, all in one round trip (none when Begin wrote them: see
+// prepare): whatever fails after the device call, the audit trail has the
+// reset and the follow-up finds out its result. If the limits refuse it or
+// the writes fail, the reset does not run.
 func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Command) (*FollowUp, error) {
+	p := e.startWrites(conv, cmd, e.now())
+	written, c, ok := preparedFor(ctx, conv, p.Quota.Once)
+	if ok {
+		p = written
+	} else {
+		c.OK, c.RetryAt, c.Err = e.Store.CommitCounted(ctx, p.Quota, p.FollowUps, p.Records)
+	}
+	switch {
+	case errors.Is(c.Err, ErrStarted):
+		return nil, &Error{Code: NoticeStale, Err: fmt.Errorf("%w: engine: reset in %s: %w", ErrNotStarted, conv.ID, c.Err)}
+	case !c.OK && !c.RetryAt.IsZero():
+		if c.Err != nil {
+			// The refused reset's intent stays queued: its polls find no
+			// reset, and the last one tells the person it did not go
+			// through.
+			e.storeError()
+			e.logger().Error("drop the intent of a refused reset", "conversation", conv.ID, "err", c.Err)
+		}
+		return nil, limitError(c.RetryAt)
+	case c.Err != nil:
+		e.storeError()
+		return nil, &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: engine: record the start of %s: %w", ErrNotStarted, conv.ID, c.Err)}
+	}
+	if len(p.FollowUps) == 0 {
+		return nil, nil
+	}
+	return &p.FollowUps[0], nil
+}
+
+// startWrites are what recordStart writes for cmd at now.
+func (e *Engine) startWrites(conv *Conversation, cmd Command, now time.Time) Prepared {
 	owner := conv.Owner
-	rec := AuditRecord{Time: e.now(), Actor: owner.Key(), UPN: owner.UPN, Action: auditResetStarted,
+	rec := AuditRecord{Time: now, Actor: owner.Key(), UPN: owner.UPN, Action: auditResetStarted,
 		Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: "started"}
 	var fs []FollowUp
 	if cmd.Intent != nil {
@@ -361,32 +401,12 @@ func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Comman
 	if cmd.Request == "" {
 		// An approved request was counted when it was made: its reset is
 		// the same try.
-		q = e.quota(owner, cmd.Device)
+		q = e.quota(owner, cmd.Device, now)
 	}
 	// One reset per confirmation: a button's press mark and a typed
 	// answer's compare-and-set guard each path, not one against the other.
 	q.Once = conv.ID + ":" + cmd.Device.ID
-	ok, retryAt, err := e.Store.CommitCounted(ctx, q, fs, []AuditRecord{rec})
-	switch {
-	case errors.Is(err, ErrStarted):
-		return nil, &Error{Code: NoticeStale, Err: fmt.Errorf("%w: engine: reset in %s: %w", ErrNotStarted, conv.ID, err)}
-	case !ok && !retryAt.IsZero():
-		if err != nil {
-			// The refused reset's intent stays queued: its polls find no
-			// reset, and the last one tells the person it did not go
-			// through.
-			e.storeError()
-			e.logger().Error("drop the intent of a refused reset", "conversation", conv.ID, "err", err)
-		}
-		return nil, limitError(retryAt)
-	case err != nil:
-		e.storeError()
-		return nil, &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: engine: record the start of %s: %w", ErrNotStarted, conv.ID, err)}
-	}
-	if len(fs) == 0 {
-		return nil, nil
-	}
-	return &fs[0], nil
+	return Prepared{Quota: q, FollowUps: fs, Records: []AuditRecord{rec}}
 }
 
 // auditResetStarted is the audit action written before a reset runs; the
@@ -411,7 +431,7 @@ func receipt(intent string, out Outcome) {
 
 // allow applies the abuse limits to one more request.
 func (e *Engine) allow(ctx context.Context, owner User, d DeviceRef) error {
-	q := e.quota(owner, d)
+	q := e.quota(owner, d, e.now())
 	if len(q.Limits) == 0 {
 		return nil
 	}

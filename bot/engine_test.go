@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -311,10 +312,11 @@ func TestRedisRoundTripsPerEvent(t *testing.T) {
 	r = step("Reset Passcode", 2, press(r, "Reset Passcode"))
 	r = step("Sign out", 2, press(r, "Sign out"))
 	// The press mark guards the reset; its "reset_started" record and
-	// result poll are written before the device call, the save, follow-ups
-	// and audit share one pipeline after it, and once the adapter sent the
+	// result poll are written before the device call, in Begin's pipeline
+	// (the engine saved the step it answers); the save, follow-ups and
+	// audit share one pipeline after it, and once the adapter sent the
 	// result the standing poll is dropped.
-	step("Yes, reset", 4, press(r, "Yes, reset"))
+	step("Yes, reset", 3, press(r, "Yes, reset"))
 	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
 	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
 }
@@ -332,22 +334,34 @@ func conversation(t *testing.T, h *harness) *bot.Conversation {
 // With abuse limits on, picking a device reads them in the pipeline that
 // saves the picked device, so the card can say when a try fits again; the
 // reset counts itself in the pipeline that records its start before the
-// device call. Every press but the reset stays at 2; the reset costs
-// what it costs without limits.
+// device call: Begin's, when the store can (one server or Sentinel; the
+// engine saved the step it answers), otherwise one of its own. Every press
+// but the reset stays at 2; the reset costs what it costs without limits.
 func TestRedisRoundTripsWithLimits(t *testing.T) {
-	h := newHarness(t)
-	h.env.Engine.Limits = bot.Limits{PerUser: 5, PerDevice: 3, Window: 24 * time.Hour}
-	h.click(adele, h.toWithYou(), "Yes, reset") // loads the scripts
-	rt := &enginetest.RoundTrips{}
-	h.env.Store.Client().AddHook(rt)
-	want := map[string]int64{"Adele's Galaxy S7 (Android)": 2, "Reset Passcode": 2, "Sign out": 2, "Yes, reset": 4}
-	r := h.say(adele, "reset my passcode")
-	for _, label := range enginetest.ResetClicks {
-		rt.Total.Store(0)
-		r = h.click(adele, r, label)
-		if n := rt.Total.Load(); n != want[label] {
-			t.Errorf("%s: %d round trips, want %d", label, n, want[label])
-		}
+	for _, c := range []struct {
+		name     string
+		prepared bool
+		yes      int64
+	}{{"start written in Begin", true, 3}, {"start written apart", false, 4}} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.env.Engine.Limits = bot.Limits{PerUser: 5, PerDevice: 3, Window: 24 * time.Hour}
+			if !c.prepared {
+				h.env.Engine.Store = unprepared{h.env.Store}
+			}
+			h.click(adele, h.toWithYou(), "Yes, reset") // loads the scripts
+			rt := &enginetest.RoundTrips{}
+			h.env.Store.Client().AddHook(rt)
+			want := map[string]int64{"Adele's Galaxy S7 (Android)": 2, "Reset Passcode": 2, "Sign out": 2, "Yes, reset": c.yes}
+			r := h.say(adele, "reset my passcode")
+			for _, label := range enginetest.ResetClicks {
+				rt.Total.Store(0)
+				r = h.click(adele, r, label)
+				if n := rt.Total.Load(); n != want[label] {
+					t.Errorf("%s: %d round trips, want %d", label, n, want[label])
+				}
+			}
+		})
 	}
 }
 
@@ -356,35 +370,80 @@ func TestRedisRoundTripsWithLimits(t *testing.T) {
 // nothing, records no start, leaves no result poll queued and uses up
 // none of her tries.
 func TestResetRefusedAtYesRecordsNothing(t *testing.T) {
-	h := newHarness(t)
-	day := 24 * time.Hour
-	h.env.Engine.Limits = bot.Limits{PerUser: 1, PerDevice: 1, Window: day}
-	yes := h.toWithYou()
-	ctx, now := context.Background(), h.env.Clock.Now()
-	if ok, err := h.env.Store.Allow(ctx, day, now, map[string]int{"device:" + conversation(t, h).Device.ID: 1}); !ok || err != nil {
-		t.Fatalf("the reset from elsewhere: %v, %v", ok, err)
+	for _, prepared := range []bool{true, false} {
+		t.Run(fmt.Sprintf("start written in Begin=%v", prepared), func(t *testing.T) {
+			h := newHarness(t)
+			day := 24 * time.Hour
+			h.env.Engine.Limits = bot.Limits{PerUser: 1, PerDevice: 1, Window: day}
+			if !prepared {
+				h.env.Engine.Store = unprepared{h.env.Store}
+			}
+			yes := h.toWithYou()
+			ctx, now := context.Background(), h.env.Clock.Now()
+			if ok, err := h.env.Store.Allow(ctx, day, now, map[string]int{"device:" + conversation(t, h).Device.ID: 1}); !ok || err != nil {
+				t.Fatalf("the reset from elsewhere: %v, %v", ok, err)
+			}
+			nothing := nothingRecorded(t, h)
+			r := h.click(adele, yes, "Yes, reset")
+			if text := enginetest.Text(r); !strings.Contains(text, "You can try again after 2026-11-26 00:00 UTC") || h.env.Devices.Resets() != 0 {
+				t.Fatalf("Yes over the limit: %q, %d resets", text, h.env.Devices.Resets())
+			}
+			nothing()
+		})
 	}
+}
+
+// nothingRecorded returns a check that no reset started since: no
+// reset_started record, no more follow-ups pending, none of Adele's tries
+// used (with a limit of one a day).
+func nothingRecorded(t *testing.T, h *harness) func() {
+	t.Helper()
+	ctx, now, day := context.Background(), h.env.Clock.Now(), 24*time.Hour
 	pending, err := h.env.Store.Pending(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := h.click(adele, yes, "Yes, reset")
-	if text := enginetest.Text(r); !strings.Contains(text, "You can try again after 2026-11-26 00:00 UTC") || h.env.Devices.Resets() != 0 {
-		t.Fatalf("Yes over the limit: %q, %d resets", text, h.env.Devices.Resets())
-	}
-	audit, err := h.env.Store.RecentAudit(ctx, adele.Key(), 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range audit {
-		if a.Action == "reset_started" {
-			t.Errorf("a refused reset recorded its start: %+v", a)
+	return func() {
+		t.Helper()
+		audit, err := h.env.Store.RecentAudit(ctx, adele.Key(), 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range audit {
+			if a.Action == "reset_started" {
+				t.Errorf("a reset that did not run recorded its start: %+v", a)
+			}
+		}
+		if n, _ := h.env.Store.Pending(ctx); n != pending {
+			t.Errorf("%d follow-ups pending, want the %d before", n, pending)
+		}
+		if ok, _, err := h.env.Store.Check(ctx, day, now, map[string]int{"user:" + adele.Key(): 1}); !ok || err != nil {
+			t.Errorf("the press counted against Adele: %v, %v", ok, err)
 		}
 	}
-	if n, _ := h.env.Store.Pending(ctx); n != pending {
-		t.Errorf("%d follow-ups pending after the refusal, want the %d before it", n, pending)
+}
+
+// A replica writes a reset's start in Begin's round trip from the step it
+// saved. When another replica moved the conversation on since, a press on
+// the old step's "Yes, reset" there is stale like anywhere else: it writes,
+// queues and counts nothing.
+func TestAPressOnAStepAReplicaSavedBeforeItMovedOnWritesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.env.Engine.Limits = bot.Limits{PerUser: 1, PerDevice: 1, Window: 24 * time.Hour}
+	other := *h.env.Engine // before either remembers anything
+	other.Store = newStoreOnSameRedis(t, h.env)
+	r := h.say(adele, "reset my passcode")
+	for _, label := range enginetest.ResetClicks[:2] {
+		r = h.click(adele, r, label)
 	}
-	if ok, _, err := h.env.Store.Check(ctx, day, now, map[string]int{"user:" + adele.Key(): 1}); !ok || err != nil {
-		t.Errorf("the refused try counted against Adele: %v, %v", ok, err)
+	// The other replica takes the Sign out press and saves the question.
+	yes := enginetest.Handle(t, &other, bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, r, "Sign out"), DeliveryID: "signout"})
+	enginetest.Button(t, yes, "Yes, reset")
+	h.say(adele, "cancel")
+	nothing := nothingRecorded(t, h)
+	got := enginetest.Handle(t, &other, bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "late-yes"})
+	if text := enginetest.Text(got); !strings.Contains(text, "earlier step") || h.env.Devices.Resets() != 0 {
+		t.Fatalf("the old Yes: %q, %d resets", text, h.env.Devices.Resets())
 	}
+	nothing()
 }

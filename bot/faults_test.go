@@ -256,7 +256,7 @@ func TestResetWhoseResultWasNeverSentIsSentByTheSweep(t *testing.T) {
 func TestResetThatCannotRecordItsStartDoesNotRun(t *testing.T) {
 	h := newHarness(t)
 	yes := h.toWithYou()
-	h.env.Engine.Store = &failingCommits{Store: h.env.Store}
+	h.env.Engine.Store = &failingCommits{Store: unprepared{h.env.Store}}
 	ev := bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "yes"}
 	goth, _ := h.env.Engine.Handle(context.Background(), ev)
 	got := goth.Replies
@@ -281,6 +281,14 @@ func (failingCommits) CommitChecking(context.Context, *bot.Conversation, []bot.F
 
 func (failingCommits) CommitCounted(context.Context, bot.Quota, []bot.FollowUp, []bot.AuditRecord) (bool, time.Time, error) {
 	return false, time.Time{}, errRefused
+}
+
+// unprepared is a Store that cannot write a reset's start in Begin's round
+// trip, as on Cluster: the reset writes it in a round trip of its own.
+type unprepared struct{ bot.Store }
+
+func (s unprepared) BeginPrepared(ctx context.Context, u bot.User, delivery, press string, _ bot.Prepared) (bot.Begun, error) {
+	return s.Begin(ctx, u, delivery, press)
 }
 
 var errRefused = errors.New("redis: connection refused")
@@ -384,47 +392,76 @@ func TestAStepWhoseClickDiedWithItsReplicaCanBeTakenUpAgain(t *testing.T) {
 	}
 }
 
-// interleave runs hook once, inside the first CommitCounted (a reset's
-// record of its start), before it reaches Redis: another event arriving
-// at that moment.
+// interleave runs hook once, while the press of "Yes, reset" writes its
+// reset's start: another event arriving at that moment. at says when:
+// "count", inside CommitCounted before it reaches Redis (on a store that
+// cannot write the start in Begin's round trip); "begin" and
+// "begun", before and after BeginPrepared writes it.
 type interleave struct {
 	bot.Store
+	at   string
 	done atomic.Bool
 	hook func()
 }
 
-func (s *interleave) CommitCounted(ctx context.Context, q bot.Quota, fs []bot.FollowUp, rs []bot.AuditRecord) (bool, time.Time, error) {
-	if s.done.CompareAndSwap(false, true) {
+func (s *interleave) once(at string) {
+	if s.at == at && s.done.CompareAndSwap(false, true) {
 		s.hook()
 	}
+}
+
+func (s *interleave) CommitCounted(ctx context.Context, q bot.Quota, fs []bot.FollowUp, rs []bot.AuditRecord) (bool, time.Time, error) {
+	s.once("count")
 	return s.Store.CommitCounted(ctx, q, fs, rs)
+}
+
+func (s *interleave) BeginPrepared(ctx context.Context, u bot.User, delivery, press string, p bot.Prepared) (bot.Begun, error) {
+	s.once("begin")
+	defer s.once("begun")
+	return s.Store.BeginPrepared(ctx, u, delivery, press, p)
 }
 
 // A press of "Yes, reset" and a typed "yes" for the same confirmation: a
 // button is guarded by its press mark, typed text by saving first, and
 // neither sees the other. The reset's start, named by its confirmation,
-// lets only one of them run.
+// lets only one of them run: the first to write it.
 func TestPressAndTypedYesResetOnce(t *testing.T) {
-	for _, limits := range []bool{true, false} {
-		t.Run(fmt.Sprintf("limits=%v", limits), func(t *testing.T) {
-			h := newHarness(t)
-			if !limits {
-				h.env.Engine.Limits = bot.Limits{}
-			}
-			yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
-			var typed []bot.Reply
-			h.env.Engine.Store = &interleave{Store: h.env.Engine.Store, hook: func() {
-				res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Message, User: adele, Text: "yes", DeliveryID: "typed-yes"})
-				typed = res.Replies
-			}}
-			res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "press-yes"})
-			if n := h.env.Devices.Resets(); n != 1 {
-				t.Fatalf("%d resets for one confirmation, want 1", n)
-			}
-			if !strings.Contains(enginetest.Text(typed), "temporary passcode") || strings.Contains(enginetest.Text(res.Replies), "temporary passcode") {
-				t.Errorf("the typed yes (first to record the start) got %q, the press %q", enginetest.Text(typed), enginetest.Text(res.Replies))
-			}
-		})
+	for _, c := range []struct {
+		at        string
+		typedWins bool
+	}{{"count", true}, {"begin", true}, {"begun", false}} {
+		for _, limits := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/limits=%v", c.at, limits), func(t *testing.T) {
+				h := newHarness(t)
+				if !limits {
+					h.env.Engine.Limits = bot.Limits{}
+				}
+				yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
+				var typed []bot.Reply
+				store := h.env.Engine.Store
+				if c.at == "count" {
+					store = unprepared{store}
+				}
+				h.env.Engine.Store = &interleave{Store: store, at: c.at, hook: func() {
+					res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Message, User: adele, Text: "yes", DeliveryID: "typed-yes"})
+					typed = res.Replies
+				}}
+				res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "press-yes"})
+				if n := h.env.Devices.Resets(); n != 1 {
+					t.Fatalf("%d resets for one confirmation, want 1", n)
+				}
+				winner, loser := enginetest.Text(typed), enginetest.Text(res.Replies)
+				if !c.typedWins {
+					winner, loser = loser, winner
+				}
+				if !strings.Contains(winner, "temporary passcode") || strings.Contains(loser, "temporary passcode") {
+					t.Errorf("the typed yes got %q, the press %q; the first to write the start should have the passcode", enginetest.Text(typed), enginetest.Text(res.Replies))
+				}
+				if c.typedWins && !strings.Contains(loser, "no longer works") {
+					t.Errorf("the press after the typed yes was told %q", loser)
+				}
+			})
+		}
 	}
 }
 

@@ -36,11 +36,11 @@ func (e *Engine) limits(owner User, d DeviceRef) map[string]int {
 
 // quota is one more reset or request of d by owner under the abuse limits;
 // empty when they are off.
-func (e *Engine) quota(owner User, d DeviceRef) Quota {
+func (e *Engine) quota(owner User, d DeviceRef, now time.Time) Quota {
 	if e.Limits.Window <= 0 {
 		return Quota{}
 	}
-	return Quota{Window: e.Limits.Window, Now: e.now(), Limits: e.limits(owner, d)}
+	return Quota{Window: e.Limits.Window, Now: now, Limits: e.limits(owner, d)}
 }
 
 // checkLimits answers OpCheckLimits: would the limits refuse a reset or
@@ -51,7 +51,7 @@ func (e *Engine) quota(owner User, d DeviceRef) Quota {
 func (e *Engine) checkLimits(ctx context.Context, changed, conv *Conversation, fs []FollowUp, records []AuditRecord, cmd Command) (CommandResult, error) {
 	res := CommandResult{Command: cmd}
 	e.address(conv, fs)
-	ok, retryAt, err := e.Store.CommitChecking(ctx, changed, fs, records, e.quota(conv.Owner, cmd.Device))
+	ok, retryAt, err := e.Store.CommitChecking(ctx, changed, fs, records, e.quota(conv.Owner, cmd.Device, e.now()))
 	if err != nil {
 		return res, e.committed(conv, err)
 	}
@@ -69,7 +69,7 @@ func limitError(retryAt time.Time) error {
 // limited is the refusal of a try over the limits, saying when the next
 // one fits; it reads that time only for a refusal, which is rare.
 func (e *Engine) limited(ctx context.Context, owner User, d DeviceRef) error {
-	q := e.quota(owner, d)
+	q := e.quota(owner, d, e.now())
 	if ok, retryAt, err := e.Store.Check(ctx, q.Window, q.Now, q.Limits); err == nil && !ok {
 		return limitError(retryAt)
 	}

@@ -18,35 +18,42 @@ import (
 // one atomic step.
 const limitPrefix = "passbot:limit:{" + auditKey + "}:"
 
-// countScript counts one more event in every counter when each stays within
-// its limit, and then appends the records to the audit stream; when one
-// counter is full it changes nothing and answers 0. The check and the count
-// are one step, so a refused try never shows in a count, not even for a
-// moment. The event's mark (set to this attempt's random token) makes
-// go-redis's re-send of a count whose reply timed out find its own token
-// and answer 1 rather than count and record the event twice; a mark with
-// another token is another event under the same name (Quota.Once): 2.
+// luaCount defines count(K, A), countScript's body: it counts one more
+// event in every counter when each stays within its limit, and then appends
+// the records to the audit stream; when one counter is full it changes
+// nothing and answers 0. The check and the count are one step, so a refused
+// try never shows in a count, not even for a moment. The event's mark (set
+// to this attempt's random token) makes go-redis's re-send of a count whose
+// reply timed out find its own token and answer 1 rather than count and
+// record the event twice; a mark with another token is another event under
+// the same name (Quota.Once): 2.
 //
-// KEYS: the n counters, the audit stream, the mark; ARGV: the window (ms),
-// the stream's cap, n, the token, the mark's lifetime (ms), the n limits,
-// then the records.
-var countScript = redis.NewScript(`
-local n = tonumber(ARGV[3])
-local mark = redis.call('GET', KEYS[n + 2])
-if mark == ARGV[4] then return 1 end
-if mark then return 2 end
-for i = 1, n do
-  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[5 + i]) then return 0 end
+// K: the n counters, the audit stream, the mark; A: the window (ms), the
+// stream's cap, n, the token, the mark's lifetime (ms), the n limits, then
+// the records.
+const luaCount = `
+local function count(K, A)
+  local n = tonumber(A[3])
+  local mark = redis.call('GET', K[n + 2])
+  if mark == A[4] then return 1 end
+  if mark then return 2 end
+  for i = 1, n do
+    if tonumber(redis.call('GET', K[i]) or '0') >= tonumber(A[5 + i]) then return 0 end
+  end
+  for i = 1, n do
+    redis.call('INCR', K[i])
+    redis.call('PEXPIRE', K[i], A[1])
+  end
+  for i = 6 + n, #A do
+    redis.call('XADD', K[n + 1], 'MAXLEN', '~', A[2], '*', 'r', A[i])
+  end
+  redis.call('SET', K[n + 2], A[4], 'PX', A[5])
+  return 1
 end
-for i = 1, n do
-  redis.call('INCR', KEYS[i])
-  redis.call('PEXPIRE', KEYS[i], ARGV[1])
-end
-for i = 6 + n, #ARGV do
-  redis.call('XADD', KEYS[n + 1], 'MAXLEN', '~', ARGV[2], '*', 'r', ARGV[i])
-end
-redis.call('SET', KEYS[n + 2], ARGV[4], 'PX', ARGV[5])
-return 1`)
+`
+
+// countScript is count alone, with countArgs' keys and arguments.
+var countScript = redis.NewScript(luaCount + `return count(KEYS, ARGV)`)
 
 // Marks: an unnamed event's lives long enough for go-redis's re-send; a
 // named one (a reset's confirmation) as long as its conversation step could.
@@ -113,21 +120,22 @@ func (s *Redis) CommitCounted(ctx context.Context, q bot.Quota, fs []bot.FollowU
 	if err != nil {
 		return false, time.Time{}, err
 	}
-	var counted *redis.Cmd
+	var answer *redis.Cmd
 	err = s.commit(ctx, nil, fs, nil, func(p redis.Pipeliner) {
 		keys, args := countArgs(q, data)
-		counted = countScript.Eval(ctx, p, keys, args...)
+		answer = countScript.Eval(ctx, p, keys, args...)
 	})
 	if err != nil {
 		return false, time.Time{}, err
 	}
-	switch n, _ := counted.Int(); n {
-	case 1:
+	n, _ := answer.Int()
+	switch c := counted(n, q); {
+	case c.OK:
 		return true, time.Time{}, nil
-	case 2:
+	case c.Err != nil:
 		// Another event started it: the follow-ups queued beside are the
 		// same ones (named by the event), theirs to keep.
-		return false, time.Time{}, fmt.Errorf("store: %s: %w", q.Once, bot.ErrStarted)
+		return false, time.Time{}, c.Err
 	}
 	var errs []error
 	for _, f := range fs {

@@ -82,9 +82,22 @@ return 0`)
 // one round trip. The marks hold a token of this call, so that go-redis's
 // retry of the pipeline finds its own marks rather than a duplicate's.
 func (s *Redis) Begin(ctx context.Context, user bot.User, delivery, press string) (bot.Begun, error) {
+	return s.begin(ctx, user, delivery, press, nil)
+}
+
+// begin is Begin, and BeginPrepared when prep is not nil.
+func (s *Redis) begin(ctx context.Context, user bot.User, delivery, press string, prep *bot.Prepared) (bot.Begun, error) {
 	token := rand.Text()
-	var seen, pressed *redis.Cmd
+	var seen, pressed, prepared *redis.Cmd
 	var conv *redis.SliceCmd
+	var pkeys []string
+	var pargs []any
+	if prep != nil && press != "" && s.oneNode() {
+		var err error
+		if pkeys, pargs, err = preparedArgs(user, delivery, press, token, *prep); err != nil {
+			return bot.Begun{}, err
+		}
+	}
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if delivery != "" {
 			seen = markScript.Eval(ctx, p, []string{seenKey(delivery)}, token, s.SeenTTL.Milliseconds())
@@ -100,12 +113,19 @@ func (s *Redis) Begin(ctx context.Context, user bot.User, delivery, press string
 			p.PExpire(ctx, convKey(user), s.ConvTTL)
 		}
 		conv = p.HMGet(ctx, convKey(user), "v", "d")
+		if pkeys != nil {
+			prepared = preparedScript.Eval(ctx, p, pkeys, pargs...)
+		}
 		return nil
 	})
 	if err != nil {
 		return bot.Begun{}, fmt.Errorf("store: begin %s: %w", user.Key(), err)
 	}
 	b := bot.Begun{Duplicate: seen != nil && !marked(seen), Pressed: pressed != nil && !marked(pressed)}
+	if prepared != nil {
+		n, _ := prepared.Int()
+		b.Prepared = counted(n, prep.Quota)
+	}
 	if b.Conv, err = decodeConv(conv.Val()); err != nil {
 		return b, fmt.Errorf("store: conversation of %s: %w", user.Key(), err)
 	}
@@ -207,17 +227,23 @@ func (s *Redis) saved(c *bot.Conversation, ok int, err error) error {
 	return nil
 }
 
-// scheduleScript queues follow-ups with their payloads atomically: a
-// follow-up is never queued without its data. KEYS[1] is the data hash,
-// KEYS[i+1] the queue of the i-th follow-up; ARGV holds (id, due, data)
-// triples.
-var scheduleScript = redis.NewScript(`
-for i = 1, #ARGV / 3 do
-  local a = 3 * i - 2
-  redis.call('HSET', KEYS[1], ARGV[a], ARGV[a + 2])
-  redis.call('ZADD', KEYS[i + 1], ARGV[a + 1], ARGV[a])
+// luaSchedule defines schedule(K, A), which queues follow-ups with their
+// payloads atomically: a follow-up is never queued without its data. K[1]
+// is the data hash, K[i+1] the queue of the i-th follow-up; A holds (id,
+// due, data) triples.
+const luaSchedule = `
+local function schedule(K, A)
+  for i = 1, #A / 3 do
+    local a = 3 * i - 2
+    redis.call('HSET', K[1], A[a], A[a + 2])
+    redis.call('ZADD', K[i + 1], A[a + 1], A[a])
+  end
+  return #A / 3
 end
-return #ARGV / 3`)
+`
+
+// scheduleScript is schedule alone, with scheduleArgs' keys and arguments.
+var scheduleScript = redis.NewScript(luaSchedule + `return schedule(KEYS, ARGV)`)
 
 // scheduleArgs are scheduleScript's keys and arguments for fs.
 func scheduleArgs(fs []bot.FollowUp) (queues []string, args []any, _ error) {

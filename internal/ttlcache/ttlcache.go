@@ -1,7 +1,8 @@
-// Package ttlcache is the small in-memory cache the chat adapters keep of
-// what their platform told them (a person, the members of a group, whether
-// someone is in a team): each answer for a while, so an event does not wait
-// on the platform every time.
+// Package ttlcache is the small in-memory cache a replica keeps of what it
+// learnt a moment ago: the chat adapters of what their platform told them (a
+// person, the members of a group, whether someone is in a team), so an event
+// does not wait on the platform every time; the engine of the conversations
+// it saved, so a reset's press can skip a Redis round trip.
 package ttlcache
 
 import (

@@ -1,0 +1,154 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/passbot/passbot/internal/ttlcache"
+)
+
+// A press of "Yes, reset" needs three Redis moments: Begin, the reset's
+// writes before the device call (recordStart: its count, its reset_started
+// record, its intent) and the commit after it. When this replica knows the
+// conversation as it was at the version the press was made for (it saved
+// it), the flow runs ahead on a copy: if the press would reset a device,
+// BeginPrepared writes what recordStart would in Begin's round trip, gated
+// in Redis on this press having set the marks and the conversation still
+// being at that version. The flow decides from the conversation, the press
+// and the time alone, so with the same three the real step starts the very
+// reset that was prepared. A replica that does not know the conversation,
+// and Cluster, take the three round trips.
+
+// local is what one replica keeps in memory beside Redis.
+type local struct {
+	pending pending
+	// recent: the conversations this replica saved, by owner.
+	recent *ttlcache.Cache[string, recentConv]
+}
+
+type recentConv struct {
+	version int64
+	data    []byte   // as stored: a copy the flow can run ahead on
+	danger  []string // the actions of its Danger buttons
+}
+
+// maxRecent bounds the conversations kept for prepared resets; a full
+// cache starts over, costing those presses one round trip each.
+const maxRecent = 10000
+
+var localInit sync.Mutex // an Engine is a plain struct, copied by its users
+
+func (e *Engine) local() *local {
+	localInit.Lock()
+	defer localInit.Unlock()
+	if e.mem == nil {
+		e.mem = &local{recent: ttlcache.New[string, recentConv](maxRecent)}
+	}
+	return e.mem
+}
+
+// remember keeps conv as stored at its version, while its step waits for
+// an answer to one of replies' Danger buttons: only a press that does
+// something irreversible can start a reset, so only such a press is worth
+// running the flow ahead for.
+func (e *Engine) remember(conv *Conversation, replies []Reply) {
+	var danger []string
+	for _, r := range replies {
+		for _, b := range r.Buttons {
+			if b.Style == Danger {
+				name, _, _ := strings.Cut(b.Action, ":")
+				danger = append(danger, name)
+			}
+		}
+	}
+	if len(danger) == 0 || conv.Expires.IsZero() {
+		return
+	}
+	data, err := json.Marshal(conv)
+	if err != nil {
+		return // nothing to run ahead on: the press takes the long way
+	}
+	e.local().recent.Put(conv.Owner.Key(), recentConv{conv.Version, data, danger}, conv.Expires)
+}
+
+// ahead is the flow's step for a press, run ahead on the remembered
+// conversation.
+type ahead struct {
+	version int64
+	conv    Conversation
+	out     Outcome
+	// prepared: the writes of the reset the step starts, if it starts one;
+	// written: BeginPrepared's answer, when it wrote them.
+	prepared *Prepared
+	written  *Counted
+}
+
+// runAhead runs the flow's step for ev, a press on its owner's Danger
+// button (press is its mark), at now, when this replica saved the
+// conversation at the press's version.
+func (e *Engine) runAhead(ev Event, press string, now time.Time) *ahead {
+	a, ok := parseAction(ev.Action)
+	if press == "" || !ok {
+		return nil
+	}
+	r, ok := e.local().recent.Get(ev.User.Key(), now)
+	if !ok || r.version != a.Version || !slices.Contains(r.danger, a.Name) {
+		return nil
+	}
+	run := &ahead{version: r.version}
+	conv := &run.conv
+	if json.Unmarshal(r.data, conv) != nil || conv.ID != a.Conv || expired(conv, now) {
+		return nil
+	}
+	conv.Version, conv.Owner = r.version, ev.User
+	run.out = e.Flow.Step(conv, Input{Kind: Pressed, Action: a.Name, Arg: a.Arg}, now)
+	if cmds := run.out.Commands; len(cmds) > 0 && cmds[0].Op == OpReset {
+		p := e.startWrites(conv, cmds[0], now)
+		p.Version = r.version
+		run.prepared = &p
+	}
+	return run
+}
+
+// begin is Store.Begin for ev, or BeginPrepared when ev's press would
+// start a reset. The returned context carries the step run ahead, for
+// handle, and what BeginPrepared wrote, for recordStart.
+func (e *Engine) begin(ctx context.Context, ev Event, delivery, press string, now time.Time) (context.Context, Begun, error) {
+	run := e.runAhead(ev, press, now)
+	var begun Begun
+	var err error
+	if run != nil && run.prepared != nil {
+		begun, err = e.Store.BeginPrepared(ctx, ev.User, delivery, press, *run.prepared)
+		run.written = begun.Prepared
+	} else {
+		begun, err = e.Store.Begin(ctx, ev.User, delivery, press)
+	}
+	if run != nil && err == nil {
+		ctx = context.WithValue(ctx, aheadKey{}, run)
+	}
+	return ctx, begun, err
+}
+
+type aheadKey struct{}
+
+// stepAhead returns the step run ahead for this event, when it ran on conv
+// as loaded: the same conversation at the same version.
+func stepAhead(ctx context.Context, conv *Conversation) (*ahead, bool) {
+	run, ok := ctx.Value(aheadKey{}).(*ahead)
+	return run, ok && run.conv.ID == conv.ID && run.version == conv.Version
+}
+
+// preparedFor returns the writes BeginPrepared made for the reset named
+// once (Quota.Once) that this event starts from conv as loaded, and their
+// answer, when it made them.
+func preparedFor(ctx context.Context, conv *Conversation, once string) (Prepared, Counted, bool) {
+	run, ok := stepAhead(ctx, conv)
+	if !ok || run.written == nil || run.prepared.Quota.Once != once {
+		return Prepared{}, Counted{}, false
+	}
+	return *run.prepared, *run.written, true
+}
