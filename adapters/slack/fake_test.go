@@ -53,6 +53,7 @@ type apiCall struct {
 	Raw     string
 	Auth    string
 	Posted  string // ts the fake gave a posted message
+	URL     string // response_url: the URL posted to
 }
 
 // fakeConn is one Socket Mode connection.
@@ -378,15 +379,23 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(resp)
 }
 
+// serveResponseURL takes an interaction's answer; fail("response_url",
+// code) makes it answer as Slack does once the URL is used up or expired.
 func (f *fakeSlack) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	c := apiCall{Method: "response_url", Raw: string(body)}
+	c := apiCall{Method: "response_url", Raw: string(body), URL: f.srv.URL + r.URL.Path}
 	_ = json.Unmarshal(body, &c.JSON)
 	f.mu.Lock()
 	f.calls = append(f.calls, c)
+	code, failing := f.fails[c.Method]
 	f.bump()
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	if failing {
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": code})
+		return
+	}
 	_, _ = io.WriteString(w, `{"ok":true}`)
 }
 

@@ -38,16 +38,17 @@ const (
 	helpdeskCh = "C0HELPDESK"
 )
 
-// harness runs the real adapter over a real engine (Redis, demo fleet, fake
-// clock) against the fake Slack.
+// harness runs the real adapter against the fake Slack, over a real engine
+// (Redis, demo fleet, fake clock) or over a scripted handler.
 type harness struct {
 	t       *testing.T
 	mode    string
-	env     *enginetest.Env
+	env     *enginetest.Env // nil over a scripted handler
 	fake    *fakeSlack
 	a       *Adapter
 	handler *countingHandler
 	logs    *enginetest.SyncBuffer
+	log     *slog.Logger // writes to logs
 
 	handled atomic.Int64 // events the adapter finished
 	sent    int64        // events the test sent
@@ -71,21 +72,44 @@ func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) (bot.Handled
 	return c.h.Handle(ctx, ev)
 }
 
-// newHarness starts the adapter in mode with Adele (locale adeleLocale) and
-// Lieke known to the fake; opts change the adapter's configuration.
+// newHarness starts the adapter in mode over a real engine (Redis, demo
+// fleet, fake clock) with Adele (locale adeleLocale) and Lieke known to the
+// fake; opts change the adapter's configuration.
 func newHarness(t *testing.T, mode, adeleLocale string, opts ...func(*Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, mode: mode, env: enginetest.New(t), fake: newFakeSlack(t), logs: &enginetest.SyncBuffer{}}
+	env := enginetest.New(t)
+	h := newAdapterHarness(t, mode, adeleLocale, env.Engine, opts...)
+	h.env = env
+	env.Engine.Log = h.log
+	env.Engine.Notifiers[bot.Slack] = h.a
+	h.run()
+	return h
+}
+
+// newScriptedHarness starts the adapter in mode over s in place of the
+// engine: the tests of what the adapter itself does with an event and with
+// the replies it is handed.
+func newScriptedHarness(t *testing.T, mode string, s *scripted) *harness {
+	t.Helper()
+	h := newAdapterHarness(t, mode, "en-US", s)
+	h.run()
+	return h
+}
+
+// newAdapterHarness makes the adapter over handler against a fresh fake
+// Slack; run starts it.
+func newAdapterHarness(t *testing.T, mode, adeleLocale string, handler bot.Handler, opts ...func(*Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, mode: mode, fake: newFakeSlack(t), logs: &enginetest.SyncBuffer{}}
 	h.fake.addUser(adele, fakeUser{Name: "Adele Vance", Email: "adele.vance@contoso.com", Locale: adeleLocale}, adeleDM)
 	h.fake.addUser(lieke, fakeUser{Name: "Lieke de Vries", Email: "lieke.devries@contoso.com", Locale: "nl-NL"}, liekeDM)
-	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.env.Engine.Log = log
-	h.handler = &countingHandler{h: h.env.Engine}
+	h.log = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.handler = &countingHandler{h: handler}
 	cfg := Config{BotToken: botToken, AppToken: appToken, SigningSecret: secret, Mode: mode, APIURL: h.fake.APIURL(), HelpdeskChannel: helpdeskCh}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a, err := New(cfg, h.handler, log)
+	a, err := New(cfg, h.handler, h.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,10 +124,15 @@ func newHarness(t *testing.T, mode, adeleLocale string, opts ...func(*Config)) *
 		h.fake.notify()
 	}
 	h.a = a
-	h.env.Engine.Notifiers[bot.Slack] = a
+	return h
+}
+
+// run runs the adapter until the test ends.
+func (h *harness) run() {
+	t := h.t
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	go func() { done <- h.a.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -115,7 +144,6 @@ func newHarness(t *testing.T, mode, adeleLocale string, opts ...func(*Config)) *
 			t.Errorf("Run did not return after cancel")
 		}
 	})
-	return h
 }
 
 // settle waits until the adapter finished every event sent so far.
@@ -127,8 +155,9 @@ func (h *harness) settle() {
 
 // --- sending events, over Socket Mode or signed HTTP -----------------------
 
-// dm sends a message.im event from user and waits until it was handled.
-func (h *harness) dm(user, dm, eventID, text string, retry int) {
+// dm sends a message.im event from user, waits until it was handled and
+// returns its immediate answer.
+func (h *harness) dm(user, dm, eventID, text string, retry int) []byte {
 	h.t.Helper()
 	env := fixtureMap(h.t, "socket_mode_events_api_envelope.json")
 	payload := env["payload"].(map[string]any)
@@ -137,34 +166,43 @@ func (h *harness) dm(user, dm, eventID, text string, retry int) {
 	payload["event_id"] = eventID
 	env["envelope_id"] = fmt.Sprintf("env-%s-%d", eventID, retry)
 	env["retry_attempt"] = retry
-	h.deliver(env, "/slack/events", payload, retry)
+	return h.deliver(env, "/slack/events", payload, retry)
 }
 
 // click sends a block_actions interaction on a button of message m.
 func (h *harness) click(user string, m sentMessage, b sentButton) map[string]any {
 	h.t.Helper()
+	p, _ := h.press(user, m.Channel, m.messageTS(), false, b)
+	return p
+}
+
+// press sends a block_actions interaction on button b of the message ts in
+// channel (an ephemeral one: only the presser saw it) and returns its payload
+// and its immediate answer.
+func (h *harness) press(user, channel, ts string, ephemeral bool, b sentButton) (payload map[string]any, answer []byte) {
+	h.t.Helper()
 	h.actionN++
 	p := fixtureMap(h.t, "interaction_block_actions.json")
 	p["user"].(map[string]any)["id"] = user
 	container := p["container"].(map[string]any)
-	container["message_ts"], container["channel_id"] = m.messageTS(), m.Channel
-	p["channel"].(map[string]any)["id"] = m.Channel
+	container["message_ts"], container["channel_id"], container["is_ephemeral"] = ts, channel, ephemeral
+	p["channel"].(map[string]any)["id"] = channel
 	p["response_url"] = h.fake.ResponseURL(strconv.Itoa(h.actionN))
 	act := p["actions"].([]any)[0].(map[string]any)
 	act["action_id"], act["value"], act["block_id"] = b.ActionID, b.Value, actionsBlock
 	act["text"].(map[string]any)["text"] = b.Text.Text
 	act["action_ts"] = fmt.Sprintf("1700000100.%06d", h.actionN)
-	h.interact(p)
-	return p
+	return p, h.interact(p)
 }
 
-// interact sends an interaction payload as is (a replay sends it twice).
-func (h *harness) interact(p map[string]any) {
+// interact sends an interaction payload as is (a replay sends it twice)
+// and returns its immediate answer.
+func (h *harness) interact(p map[string]any) []byte {
 	h.t.Helper()
 	h.actionN++
 	env := fixtureMap(h.t, "socket_mode_interactive_envelope.json")
 	env["payload"], env["envelope_id"] = p, fmt.Sprintf("env-click-%d", h.actionN)
-	h.deliver(env, "/slack/interactions", p, 0)
+	return h.deliver(env, "/slack/interactions", p, 0)
 }
 
 // command sends /passcode text from user in channel and returns its
