@@ -319,6 +319,8 @@ func TestHomeTabStartsReset(t *testing.T) {
 	p["container"] = map[string]any{"type": "view", "view_id": "V0HOME"}
 	delete(p, "channel")
 	delete(p, "message")
+	// The fixture's response_url is Slack's: a test reaches only the fake.
+	p["response_url"] = h.fake.ResponseURL("home")
 	act := p["actions"].([]any)[0].(map[string]any)
 	act["action_id"], act["value"] = startActionID, "start"
 	h.interact(p)
