@@ -294,6 +294,11 @@ func (a *Adapter) replace(ctx context.Context, o origin, r bot.Reply) (bot.Messa
 		return ref(c.ChannelID, c.MessageTs), nil
 	}
 	a.log.Warn("slack: replace failed, posting instead", "user", o.user.ID, "channel", c.ChannelID, "err", err)
+	if r.Private {
+		// The clicked message was private to the clicker (ephemeral, or
+		// in their DM) but its channel need not be: only their DM is sure.
+		return a.postTo(ctx, o, r)
+	}
 	return a.post(ctx, c.ChannelID, m)
 }
 

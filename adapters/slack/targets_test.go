@@ -154,6 +154,7 @@ func TestEachTargetIsOneSlackCall(t *testing.T) {
 		shape   shape
 		target  bot.Target
 		fail    string // the call that fails
+		private bool
 		outcome bot.EventOutcome
 		err     error // the handler's
 		want    []slackCall
@@ -175,6 +176,9 @@ func TestEachTargetIsOneSlackCall(t *testing.T) {
 	rows = append(rows,
 		row{name: "chat.update fails", shape: cardPress, target: bot.Target{Kind: bot.ReplaceClicked}, fail: "chat.update",
 			want: []slackCall{update(helpdeskCh, cardTS), post(helpdeskCh)}},
+		// A private reply never falls back into a channel others may read.
+		row{name: "chat.update fails, private", shape: cardPress, target: bot.Target{Kind: bot.ReplaceClicked}, fail: "chat.update", private: true,
+			want: []slackCall{update(helpdeskCh, cardTS), post(liekeDM)}},
 		row{name: "response_url fails", shape: dmPress, target: bot.Target{Kind: bot.Ephemeral}, fail: "response_url",
 			want: []slackCall{answerEphemeral, post(adeleDM)}},
 		row{name: "response_url fails", shape: ephemeralPress, target: bot.Target{Kind: bot.ReplaceClicked}, fail: "response_url",
@@ -196,7 +200,7 @@ func TestEachTargetIsOneSlackCall(t *testing.T) {
 			h := newScriptedHarness(t, mode, s)
 			for n, r := range rows {
 				t.Run(strings.TrimSuffix(r.shape.name+" → "+r.target.Kind.String()+", "+r.name, ", "), func(t *testing.T) {
-					reply := bot.Reply{Text: fmt.Sprintf("reply %d", n), Buttons: []bot.Button{{Label: "OK", Action: action}}, Target: r.target}
+					reply := bot.Reply{Text: fmt.Sprintf("reply %d", n), Buttons: []bot.Button{{Label: "OK", Action: action}}, Target: r.target, Private: r.private}
 					handled := bot.Handled{Outcome: cmp.Or(r.outcome, bot.OutcomeOK), Replies: []bot.Reply{reply}}
 					if r.outcome == bot.OutcomeDuplicate {
 						handled.Replies = nil
