@@ -16,7 +16,9 @@ import (
 // written for a press that does not. Otherwise it writes nothing and
 // answers 3. A re-send by go-redis of a pipeline whose reply timed out
 // finds count's mark of its own first, and answers 1 even if the
-// conversation moved on since. Its keys span slots: a single server or
+// conversation moved on since (the engine then goes on from the prepared
+// version: the start is written, so no other event can start that reset).
+// Its keys span slots: a single server or
 // Sentinel only.
 //
 // KEYS: the delivery mark (the conversation key again when there is none),
