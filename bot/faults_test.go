@@ -14,6 +14,7 @@ import (
 
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/internal/enginetest"
+	"github.com/redis/go-redis/v9"
 )
 
 // overtaken is a Store on which another event of the same person is saved
@@ -462,6 +463,66 @@ func TestPressAndTypedYesResetOnce(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// resendStart is a go-redis hook that does to the first pipeline writing
+// a reset's start in Begin's round trip what go-redis does to a pipeline
+// whose reply timed out: it sends it again. between runs after Redis ran
+// the first sending, before the re-send.
+type resendStart struct {
+	done    atomic.Bool
+	between func()
+}
+
+func (h *resendStart) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (h *resendStart) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (h *resendStart) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if !slices.ContainsFunc(cmds, writesStart) || !h.done.CompareAndSwap(false, true) {
+			return next(ctx, cmds)
+		}
+		_ = next(ctx, cmds) // its reply is lost
+		h.between()
+		return next(ctx, cmds)
+	}
+}
+
+// writesStart reports whether c is the script that writes a reset's start
+// in Begin's pipeline.
+func writesStart(c redis.Cmder) bool {
+	args := c.Args()
+	if len(args) < 2 || args[0] != "eval" {
+		return false
+	}
+	src, _ := args[1].(string)
+	return strings.Contains(src, "schedule(part(KEYS")
+}
+
+// The press of "Yes, reset" writes its reset's start in Begin's round
+// trip, and the reply is lost; before go-redis sends the pipeline again,
+// a typed "yes" for the same confirmation saves the step on and finds the
+// start written by the press. The re-send finds its start written: the
+// press goes on, and the device is reset once, not never.
+func TestAResentBeginThatWroteTheStartGoesOn(t *testing.T) {
+	h := newHarness(t)
+	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
+	var typed []bot.Reply
+	hook := &resendStart{between: func() {
+		res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Message, User: adele, Text: "yes", DeliveryID: "typed-yes"})
+		typed = res.Replies
+	}}
+	h.env.Store.Client().AddHook(hook)
+	res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "press-yes"})
+	if !hook.done.Load() {
+		t.Fatal("the press did not write its start in Begin's round trip")
+	}
+	if n := h.env.Devices.Resets(); n != 1 {
+		t.Fatalf("%d resets for one confirmation, want 1: the typed yes got %q, the press %q", n, enginetest.Text(typed), enginetest.Text(res.Replies))
+	}
+	if !strings.Contains(enginetest.Text(res.Replies), "temporary passcode") {
+		t.Errorf("the press that wrote the start got %q", enginetest.Text(res.Replies))
 	}
 }
 

@@ -79,6 +79,7 @@ func (e *Engine) remember(conv *Conversation, replies []Reply) {
 // conversation.
 type ahead struct {
 	version int64
+	data    []byte // the conversation at version, before the step
 	conv    Conversation
 	out     Outcome
 	// prepared: the writes of the reset the step starts, if it starts one;
@@ -99,7 +100,7 @@ func (e *Engine) runAhead(ev Event, press string, now time.Time) *ahead {
 	if !ok || r.version != a.Version || !slices.Contains(r.danger, a.Name) {
 		return nil
 	}
-	run := &ahead{version: r.version}
+	run := &ahead{version: r.version, data: r.data}
 	conv := &run.conv
 	if json.Unmarshal(r.data, conv) != nil || conv.ID != a.Conv || expired(conv, now) {
 		return nil
@@ -124,6 +125,18 @@ func (e *Engine) begin(ctx context.Context, ev Event, delivery, press string, no
 	if run != nil && run.prepared != nil {
 		begun, err = e.Store.BeginPrepared(ctx, ev.User, delivery, press, *run.prepared)
 		run.written = begun.Prepared
+		if c := begun.Prepared; err == nil && c != nil && c.OK && (begun.Conv == nil || begun.Conv.Version != run.version) {
+			// go-redis re-sent the pipeline after its reply was lost, and
+			// the conversation moved on in between: the first sending
+			// wrote this press's start, so nothing else can start that
+			// reset. The press goes on from the step it was written for,
+			// as it would have with the first reply.
+			var at Conversation
+			if json.Unmarshal(run.data, &at) == nil {
+				at.Version = run.version
+				begun.Conv = &at
+			}
+		}
 	} else {
 		begun, err = e.Store.Begin(ctx, ev.User, delivery, press)
 	}

@@ -104,3 +104,31 @@ func TestEverythingRunsOnARedisCluster(t *testing.T) {
 		t.Errorf("passbot's keys sit on %d of %d nodes", holding, len(addrs))
 	}
 }
+
+// Behind a proxy in front of several shards (Redis Enterprise, Azure
+// Managed Redis with the Enterprise clustering policy) passbot sees one
+// server at a redis:// URL, and that server refuses a script whose keys
+// span slots. A reset by button still works, each time: its start is then
+// written in a round trip of its own, as on Cluster.
+// https://learn.microsoft.com/en-us/training/modules/implement-data-operations-azure-managed-redis/3-client-libraries-best-practices
+// ("Multi-key commands": Enterprise clustering allows only DEL, MSET,
+// MGET, EXISTS, UNLINK and TOUCH across slots).
+func TestAResetByButtonWorksBehindAProxyThatShards(t *testing.T) {
+	t.Parallel()
+	st, closeStore, err := store.Open(context.Background(), redistest.StartSharded(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeStore)
+	env := enginetest.NewOn(st)
+	adele := enginetest.Adele
+	for i := range 2 {
+		r := enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode"})
+		for _, label := range enginetest.ResetClicks {
+			r = enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, r, label)})
+		}
+		if !strings.Contains(enginetest.Text(r), "temporary passcode") || env.Devices.Resets() != i+1 {
+			t.Fatalf("reset %d: %q, %d resets", i+1, enginetest.Text(r), env.Devices.Resets())
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/passbot/passbot/bot"
 	"github.com/redis/go-redis/v9"
@@ -16,7 +17,9 @@ import (
 // written for a press that does not. Otherwise it writes nothing and
 // answers 3. A re-send by go-redis of a pipeline whose reply timed out
 // finds count's mark of its own first, and answers 1 even if the
-// conversation moved on since. Its keys span slots: a single server or
+// conversation moved on since (the engine then goes on from the prepared
+// version: the start is written, so no other event can start that reset).
+// Its keys span slots: a single server or
 // Sentinel only.
 //
 // KEYS: the delivery mark (the conversation key again when there is none),
@@ -84,10 +87,27 @@ func counted(n int, q bot.Quota) *bot.Counted {
 }
 
 // oneNode reports whether every key lives on one server, so one script may
-// touch keys of any slot.
+// touch keys of any slot: not on Cluster, nor behind a proxy that shards
+// (one address, but it refuses such a script: crossSlot).
 func (s *Redis) oneNode() bool {
 	_, cluster := s.client.(*redis.ClusterClient)
-	return !cluster
+	return !cluster && !s.sharded.Load()
+}
+
+// crossSlot reports whether err is the refusal of a command whose keys
+// span hash slots.
+func crossSlot(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "CROSSSLOT ")
+}
+
+// firstErr is the error of the first failed command, as Pipelined gives it.
+func firstErr(cmds []redis.Cmder) error {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // BeginPrepared implements bot.Store: preparedScript goes in Begin's

@@ -12,8 +12,9 @@ import (
 // go-redis re-sends a pipeline whose reply timed out. When the
 // conversation moved on between the two sendings, the re-send of
 // preparedScript must still answer what the first did (written) and write
-// nothing more: Begin's read then shows the new version, the press is
-// stale, and the start already written is the standing record of it.
+// nothing more: Begin's read then shows the new version, and the engine
+// goes on from the step the start was written for (the start is the
+// press's, no other event can start that reset).
 func TestARepeatedPreparedScriptAnswersAsTheFirst(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

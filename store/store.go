@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/passbot/passbot/bot"
@@ -20,6 +22,9 @@ import (
 // Redis is the bot.Store on Redis.
 type Redis struct {
 	client redis.UniversalClient
+	// sharded: the server refused a script whose keys span slots (see
+	// oneNode).
+	sharded atomic.Bool
 	// ConvTTL is how long an idle user's conversation (and language choice)
 	// is kept. Default 30 days.
 	ConvTTL time.Duration
@@ -98,7 +103,7 @@ func (s *Redis) begin(ctx context.Context, user bot.User, delivery, press string
 			return bot.Begun{}, err
 		}
 	}
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if delivery != "" {
 			seen = markScript.Eval(ctx, p, []string{seenKey(delivery)}, token, s.SeenTTL.Milliseconds())
 		}
@@ -118,6 +123,14 @@ func (s *Redis) begin(ctx context.Context, user bot.User, delivery, press string
 		}
 		return nil
 	})
+	if prepared != nil && crossSlot(prepared.Err()) {
+		// A proxy in front of shards refuses the script before it runs;
+		// the rest of the pipeline stands. From now on the reset writes
+		// its start in a round trip of its own, as on Cluster.
+		s.sharded.Store(true)
+		cmds = slices.DeleteFunc(cmds, func(c redis.Cmder) bool { return c == prepared })
+		prepared, err = nil, firstErr(cmds)
+	}
 	if err != nil {
 		return bot.Begun{}, fmt.Errorf("store: begin %s: %w", user.Key(), err)
 	}

@@ -21,6 +21,37 @@ import (
 // them the test skips, or fails under CI (CI=true), which installs them.
 func StartCluster(t testing.TB, n int) (url string, addrs []string) {
 	t.Helper()
+	addrs, cli := clusterNodes(t, n)
+	create := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...)
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	waitClusterOK(t, addrs)
+	return "redis-cluster://" + strings.Join(addrs, ","), addrs
+}
+
+// StartSharded starts a Redis that answers a plain client like a proxy in
+// front of several shards (Redis Enterprise, Azure Managed Redis with the
+// Enterprise clustering policy): every single-key command works, a script
+// whose keys span hash slots is refused with CROSSSLOT. It is one
+// cluster-enabled redis-server holding every slot; its URL is redis://.
+// It skips or fails as StartCluster does.
+func StartSharded(t testing.TB) (url string) {
+	t.Helper()
+	addrs, _ := clusterNodes(t, 1)
+	c := redis.NewClient(&redis.Options{Addr: addrs[0]})
+	defer c.Close()
+	if err := c.ClusterAddSlotsRange(context.Background(), 0, 16383).Err(); err != nil {
+		t.Fatalf("assign the slots: %v", err)
+	}
+	waitClusterOK(t, addrs)
+	return "redis://" + addrs[0]
+}
+
+// clusterNodes starts n cluster-enabled redis-servers on loopback, holding
+// no slots yet, and returns their addresses and redis-cli's path.
+func clusterNodes(t testing.TB, n int) (addrs []string, cli string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster (-short skips it)")
 	}
@@ -45,11 +76,13 @@ func StartCluster(t testing.TB, n int) (url string, addrs []string) {
 		waitPing(t, &redis.Options{Addr: addr})
 		addrs = append(addrs, addr)
 	}
-	create := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...)
-	if out, err := create.CombinedOutput(); err != nil {
-		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
-	}
-	// The nodes agree on the slots asynchronously: wait until each says ok.
+	return addrs, cli
+}
+
+// waitClusterOK waits until each node says the cluster is ok: the nodes
+// agree on the slots asynchronously.
+func waitClusterOK(t testing.TB, addrs []string) {
+	t.Helper()
 	for _, addr := range addrs {
 		c := redis.NewClient(&redis.Options{Addr: addr})
 		deadline := time.Now().Add(20 * time.Second)
@@ -65,7 +98,6 @@ func StartCluster(t testing.TB, n int) (url string, addrs []string) {
 		}
 		c.Close()
 	}
-	return "redis-cluster://" + strings.Join(addrs, ","), addrs
 }
 
 // clusterPort finds a port that is free together with its cluster bus port
