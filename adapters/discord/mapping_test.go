@@ -134,8 +134,9 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 	dm := func(p person, text string) bot.Reply {
 		return bot.Reply{Text: text, Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Discord, ID: p.ID}}}
 	}
-	// update replaces the message of a reference; "$text" is the one
-	// delivered for the reply with that text in an earlier case.
+	// update replaces the message of a reference, written with names
+	// ("helpdesk/card"); "$text" is the reference delivered for the reply
+	// with that text in an earlier case.
 	update := func(ref, text string) bot.Reply {
 		return bot.Reply{Text: text, Target: bot.Target{Kind: bot.UpdateRef, Ref: bot.MessageRef(ref)}}
 	}
@@ -158,7 +159,7 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 		// an ephemeral reply one in the DM only its person sees.
 		id: "dm", shape: dmMessage,
 		replies: []bot.Reply{to(bot.Chat, "chat"), to(bot.Ephemeral, "private"), dm(lieke, "to lieke"),
-			to(bot.HelpdeskChannel, "to the helpdesk"), update(helpdeskChannel+"/card", "card updated"), to(bot.ReplaceClicked, "replace")},
+			to(bot.HelpdeskChannel, "to the helpdesk"), update("helpdesk/card", "card updated"), to(bot.ReplaceClicked, "replace")},
 		event: `message dm from nelly adele.vance@contoso.com in dm-nelly`,
 		calls: []string{
 			`POST channels/dm-nelly/messages "chat"`,
@@ -229,8 +230,8 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 		},
 		delivered: []string{"private → ", "replaced → dm-nelly/dmcard", "private too → "},
 	}, {
-		// Only the clicking interaction's token can change the replaced
-		// ephemeral message again.
+		// A replaced ephemeral message is named through the webhook of the
+		// interaction that replaced it, the one whose token lives longest.
 		id: "ephpress", shape: ephemeralPress,
 		replies: []bot.Reply{tracked(to(bot.ReplaceClicked, "replaced")), to(bot.Ephemeral, "private")},
 		event:   `press ephpress from nelly adele.vance@contoso.com in general shared action act on general/ephmsg ephemeral`,
@@ -287,7 +288,7 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 	}, {
 		// What the engine sends on its own.
 		id: "notify", shape: notify,
-		replies: []bot.Reply{to(bot.HelpdeskChannel, "a card"), dm(nelly, "later"), update(helpdeskChannel+"/card", "closed"),
+		replies: []bot.Reply{to(bot.HelpdeskChannel, "a card"), dm(nelly, "later"), update("helpdesk/card", "closed"),
 			update("$secret", "secret removed"), dm(person{}, "to nobody"), {Text: "to slack", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Slack, ID: "U1"}}},
 			update("nonsense", "bad ref"), to(bot.Chat, "no event to answer"), {Text: "no target"}},
 		calls: []string{
