@@ -249,26 +249,6 @@ func TestDMResetThroughButtons(t *testing.T) {
 	assertOnlyPrivate(t, h, passcode, dmChannel(nelly.ID))
 }
 
-func TestSlashResetInGuildIsEphemeral(t *testing.T) {
-	t.Parallel()
-	h := start(t, options{})
-	id := h.fake.slash(nelly, true, nil, nil)
-	list := h.fake.awaitMessage(t, "the device list", contains("Which device"))
-	if list.Interaction != id || list.Flags&64 == 0 {
-		t.Fatalf("device list: interaction %q flags %d; want the ephemeral response to %s", list.Interaction, list.Flags, id)
-	}
-	if got := h.fake.callbacks(id); !slices.Equal(got, []int{4}) {
-		t.Errorf("/passcode answered with callbacks %v, want [4]", got)
-	}
-	passcode, _ := resetFrom(t, h, nelly, list)
-	for _, m := range h.fake.allMessages() {
-		if m.Flags&64 == 0 {
-			t.Errorf("a message in the guild channel is not ephemeral: %q", m.Content)
-		}
-	}
-	assertOnlyPrivate(t, h, passcode, "none")
-}
-
 func TestReplayedInteractionResetsOnce(t *testing.T) {
 	t.Parallel()
 	h := start(t, options{})

@@ -50,6 +50,7 @@ type fakeDiscord struct {
 	limits       []*rateLimit
 	members      map[string]person // guild members by user ID: everyone the tests let act
 	failMembers  int               // member lookups still to fail with a 500
+	blocked      map[string]bool   // DM channels of users who take no DMs from server members
 }
 
 const (
@@ -364,6 +365,9 @@ func (f *fakeDiscord) route(w http.ResponseWriter, c *restCall) (int, any) {
 		guild := ""
 		if guildChannels[seg[1]] {
 			guild = testGuild
+		}
+		if f.blocked[seg[1]] {
+			return http.StatusForbidden, apiError(50007, "Cannot send messages to this user")
 		}
 		m := f.store(seg[1], guild, c.decode(), "")
 		return http.StatusOK, f.messageJSON(m)

@@ -62,6 +62,8 @@ type options struct {
 	linksFile  string
 	deferAfter time.Duration
 	helpdesk   string // PASSBOT_DISCORD_HELPDESK_CHANNEL
+	// handler stands in for the engine when set.
+	handler bot.Handler
 }
 
 func start(t *testing.T, opt options) *harness {
@@ -74,6 +76,9 @@ func start(t *testing.T, opt options) *harness {
 		t.Fatal(err)
 	}
 	h.handler = &countingHandler{h: h.env.Engine, changed: make(chan struct{})}
+	if opt.handler != nil {
+		h.handler.h = opt.handler
+	}
 	cfg := Config{DiscordToken: testToken, DiscordAPIURL: h.fake.srv.URL, DiscordGuildID: opt.guild, DiscordLinksFile: opt.linksFile, DiscordHelpdeskChannel: opt.helpdesk}
 	a, err := New(cfg, h.handler, h.links, []string{approverRole}, log)
 	if err != nil {

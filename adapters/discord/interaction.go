@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -119,6 +120,13 @@ func (r *responder) deferNow() {
 // deliver sends each reply where the engine said and reports what it
 // became (see bot.Engine.Delivered).
 func (r *responder) deliver(replies []bot.Reply) {
+	// The clicked message is replaced by the interaction's one response
+	// (type 7), or after a deferred update (type 6) by an edit of
+	// @original; once a reply before it answered with a new message,
+	// @original is that message. So the replacement goes first.
+	if i := slices.IndexFunc(replies, func(rep bot.Reply) bool { return rep.Target.Kind == bot.ReplaceClicked }); i > 0 {
+		replies = slices.Concat(replies[i:i+1], replies[:i], replies[i+1:])
+	}
 	for _, rep := range replies {
 		ref, err := r.send(rep)
 		if err == nil {
