@@ -2,7 +2,6 @@ package discord
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -14,40 +13,8 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 )
-
-// scripted stands in for the engine: it answers every event with the
-// Handled it was given, and records the events and what each reply became.
-type scripted struct {
-	mu        sync.Mutex
-	handled   bot.Handled
-	err       error
-	events    []bot.Event
-	delivered map[string]bot.MessageRef // by reply text
-}
-
-func (s *scripted) Handle(_ context.Context, ev bot.Event) (bot.Handled, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, ev)
-	h := s.handled
-	h.Replies = slices.Clone(h.Replies)
-	return h, s.err
-}
-
-func (s *scripted) Delivered(_ context.Context, r bot.Reply, ref bot.MessageRef) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delivered[r.Text] = ref
-	return nil
-}
-
-// script sets the answer to the next event and forgets the last one's.
-func (s *scripted) script(h bot.Handled, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.handled, s.err, s.events, s.delivered = h, err, nil, map[string]bot.MessageRef{}
-}
 
 // namer writes the IDs in calls, refs and events as names, so a table can
 // say where a reply went.
@@ -351,7 +318,7 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 	for _, slow := range []bool{false, true} {
 		t.Run(map[bool]string{false: "prompt", true: "slow"}[slow], func(t *testing.T) {
 			t.Parallel()
-			s := &scripted{}
+			s := &enginetest.Scripted{}
 			h := start(t, options{guild: testGuild, helpdesk: helpdeskChannel, handler: s, deferAfter: map[bool]time.Duration{true: time.Nanosecond}[slow]})
 			f := h.fake
 			if err := h.links.Set(t.Context(), "test", lieke.ID, "lieke.devries@contoso.com"); err != nil {
@@ -428,7 +395,8 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 				for i, r := range replies {
 					replies[i].Target.Ref = resolve(r.Target.Ref)
 				}
-				s.script(bot.Handled{Outcome: cmp.Or(tc.outcome, bot.OutcomeOK), Replies: replies}, tc.err)
+				s.Take() // forget the last case's
+				s.Answer(bot.Handled{Outcome: cmp.Or(tc.outcome, bot.OutcomeOK), Replies: replies}, tc.err)
 				blocked := map[string]bool{}
 				for _, p := range tc.blocked {
 					blocked[dmChannel(p.ID)] = true
@@ -449,10 +417,10 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 				} else {
 					id := fire(tc.shape)
 					names[id] = tc.id
-					s.mu.Lock()
-					events := s.events
-					got = s.delivered
-					s.mu.Unlock()
+					events, ds := s.Take()
+					for _, d := range ds {
+						got[d.Reply.Text] = d.Ref
+					}
 					if len(events) != 1 {
 						t.Fatalf("%s: the handler saw %d events", tc.id, len(events))
 					}

@@ -222,7 +222,7 @@ func TestSlashCommandAnswersWhereTyped(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []string{ModeSocket, ModeHTTP} {
 		t.Run(mode, func(t *testing.T) {
-			h := newScriptedHarness(t, mode, &scripted{})
+			h := newScriptedHarness(t, mode, &enginetest.Scripted{})
 			decode := func(raw []byte) commandReply {
 				t.Helper()
 				var r commandReply

@@ -89,7 +89,7 @@ func newHarness(t *testing.T, mode, adeleLocale string, opts ...func(*Config)) *
 // newScriptedHarness starts the adapter in mode over s in place of the
 // engine: the tests of what the adapter itself does with an event and with
 // the replies it is handed.
-func newScriptedHarness(t *testing.T, mode string, s *scripted) *harness {
+func newScriptedHarness(t *testing.T, mode string, s *enginetest.Scripted) *harness {
 	t.Helper()
 	h := newAdapterHarness(t, mode, "en-US", s)
 	h.run()

@@ -7,56 +7,26 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
-// scripted is a bot.Handler in place of the engine: it answers every event
-// with handled and err, and records the events and what each reply became.
-type scripted struct {
-	mu        sync.Mutex
-	handled   bot.Handled
-	err       error
-	events    []bot.Event
-	delivered []delivery
-}
-
-// delivery is one Handler.Delivered call.
+// delivery is one Handler.Delivered call, by the reply's text.
 type delivery struct {
 	text string
 	ref  bot.MessageRef
 }
 
-func (s *scripted) Handle(_ context.Context, ev bot.Event) (bot.Handled, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, ev)
-	return s.handled, s.err
-}
-
-func (s *scripted) Delivered(_ context.Context, r bot.Reply, ref bot.MessageRef) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delivered = append(s.delivered, delivery{r.Text, ref})
-	return nil
-}
-
-// answer makes s answer the events to come with handled and err.
-func (s *scripted) answer(handled bot.Handled, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.handled, s.err = handled, err
-}
-
 // take returns what s saw since the last take.
-func (s *scripted) take() ([]bot.Event, []delivery) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ev, d := s.events, s.delivered
-	s.events, s.delivered = nil, nil
-	return ev, d
+func take(s *enginetest.Scripted) ([]bot.Event, []delivery) {
+	events, ds := s.Take()
+	var out []delivery
+	for _, d := range ds {
+		out = append(out, delivery{d.Reply.Text, d.Ref})
+	}
+	return events, out
 }
 
 // slackCall is a message call to Slack, as the mapping test expects it.
@@ -196,7 +166,7 @@ func TestEachTargetIsOneSlackCall(t *testing.T) {
 	for _, mode := range []string{ModeSocket, ModeHTTP} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			s := &scripted{}
+			s := &enginetest.Scripted{}
 			h := newScriptedHarness(t, mode, s)
 			for n, r := range rows {
 				t.Run(strings.TrimSuffix(r.shape.name+" → "+r.target.Kind.String()+", "+r.name, ", "), func(t *testing.T) {
@@ -205,8 +175,8 @@ func TestEachTargetIsOneSlackCall(t *testing.T) {
 					if r.outcome == bot.OutcomeDuplicate {
 						handled.Replies = nil
 					}
-					s.take() // what an earlier row that failed left
-					s.answer(handled, r.err)
+					s.Take() // what an earlier row that failed left
+					s.Answer(handled, r.err)
 					if r.fail != "" {
 						h.fake.fail(r.fail, "expired_url")
 						defer h.fake.fail(r.fail, "")
@@ -254,7 +224,7 @@ func TestEachTargetIsOneSlackCall(t *testing.T) {
 						}
 						return
 					}
-					events, delivered := s.take()
+					events, delivered := take(s)
 					if len(events) != 1 {
 						t.Fatalf("the handler got %d events, want 1", len(events))
 					}

@@ -1,57 +1,29 @@
 package teams
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/passbot/passbot/adapters/teams/bftest"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
-// scripted is a Handler that answers each event with the replies its
-// script gives, and records the events and the deliveries.
-type scripted struct {
-	script func(ev bot.Event) []bot.Reply
-
-	mu        sync.Mutex
-	events    []bot.Event
-	delivered []bot.MessageRef
-}
-
-func (s *scripted) Handle(_ context.Context, ev bot.Event) (bot.Handled, error) {
-	s.mu.Lock()
-	s.events = append(s.events, ev)
-	s.mu.Unlock()
-	var replies []bot.Reply
-	if s.script != nil {
-		replies = s.script(ev)
-	}
-	return bot.Handled{Outcome: "ok", Replies: replies}, nil
-}
-
-func (s *scripted) Delivered(_ context.Context, _ bot.Reply, ref bot.MessageRef) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delivered = append(s.delivered, ref)
-	return nil
-}
-
-func (s *scripted) seen() []bot.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.events)
+// withReplies scripts h to answer each event with f's replies.
+func withReplies(h *enginetest.Scripted, f func(bot.Event) []bot.Reply) {
+	h.Script(func(ev bot.Event) (bot.Handled, error) {
+		return bot.Handled{Outcome: bot.OutcomeOK, Replies: f(ev)}, nil
+	})
 }
 
 func TestOnlyActivitiesSignedByTheBotFrameworkForThisBotAreTaken(t *testing.T) {
 	t.Parallel()
-	h := &scripted{}
+	h := &enginetest.Scripted{}
 	hs := newHarness(t, h, nil)
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -115,11 +87,11 @@ func TestOnlyActivitiesSignedByTheBotFrameworkForThisBotAreTaken(t *testing.T) {
 			}
 		})
 	}
-	if n := len(h.seen()); n != 0 {
+	if n := len(h.Seen()); n != 0 {
 		t.Fatalf("the engine saw %d refused activities", n)
 	}
 	hs.deliver(act, http.StatusAccepted)
-	if ev := h.seen(); len(ev) != 1 || ev[0].User.OID != adele.OID || ev[0].User.UPN != adele.UPN || ev[0].Text != "reset my passcode" || ev[0].Shared {
+	if ev := h.Seen(); len(ev) != 1 || ev[0].User.OID != adele.OID || ev[0].User.UPN != adele.UPN || ev[0].Text != "reset my passcode" || ev[0].Shared {
 		t.Fatalf("events %+v", ev)
 	}
 }
@@ -129,17 +101,17 @@ func TestEachTargetIsOneConnectorCall(t *testing.T) {
 	card := func(text string, k bot.TargetKind) bot.Reply {
 		return bot.Reply{Text: text, Buttons: []bot.Button{{Label: "OK", Action: "c|1|" + adele.OID + "|ok"}}, Target: bot.Target{Kind: k}}
 	}
-	h := &scripted{}
+	h := &enginetest.Scripted{}
 	hs := newHarness(t, h, nil)
 	// Lieke met the bot in a channel only: the bot knows her account, not
 	// a personal chat with her.
-	h.script = func(bot.Event) []bot.Reply { return nil }
+	withReplies(h, func(bot.Event) []bot.Reply { return nil })
 	hs.say(lieke, "19:general@thread.tacv2", "<at>passbot</at> hello")
-	if ev := h.seen(); ev[0].Text != "hello" || !ev[0].Shared {
+	if ev := h.Seen(); ev[0].Text != "hello" || !ev[0].Shared {
 		t.Fatalf("channel message %+v: want the mention stripped and Shared", ev[0])
 	}
 
-	h.script = func(ev bot.Event) []bot.Reply {
+	withReplies(h, func(ev bot.Event) []bot.Reply {
 		if ev.Kind == bot.Press {
 			return []bot.Reply{{Text: "replaced", Target: bot.Target{Kind: bot.ReplaceClicked}}}
 		}
@@ -148,7 +120,7 @@ func TestEachTargetIsOneConnectorCall(t *testing.T) {
 			{Text: "to the helpdesk", Target: bot.Target{Kind: bot.HelpdeskChannel}},
 			{Text: "to lieke", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}},
 		}
-	}
+	})
 	hs.say(adele, "", "reset my passcode")
 	chat := hs.last(personal(adele))
 	if chat.Text() != "in the chat\n" || len(chat.Buttons()) != 1 {
@@ -172,9 +144,11 @@ func TestEachTargetIsOneConnectorCall(t *testing.T) {
 		t.Fatalf("update %+v: want the clicked card replaced, without buttons", upd)
 	}
 	want := []bot.MessageRef{bot.MessageRef(chat.Conversation + "/" + chat.ActivityID)}
-	h.mu.Lock()
-	got := slices.Clone(h.delivered)
-	h.mu.Unlock()
+	_, ds := h.Take()
+	var got []bot.MessageRef
+	for _, d := range ds {
+		got = append(got, d.Ref)
+	}
 	if len(got) != 4 || got[0] != want[0] || got[3] != want[0] || !strings.HasPrefix(string(got[1]), helpdeskChannel+"/") {
 		t.Errorf("delivered refs %q", got)
 	}
@@ -193,14 +167,14 @@ func TestEachTargetIsOneConnectorCall(t *testing.T) {
 
 func TestAClickerAloneSeesAnEphemeralAnswer(t *testing.T) {
 	t.Parallel()
-	h := &scripted{}
+	h := &enginetest.Scripted{}
 	hs := newHarness(t, h, nil)
-	h.script = func(ev bot.Event) []bot.Reply {
+	withReplies(h, func(ev bot.Event) []bot.Reply {
 		if ev.Kind == bot.Press {
 			return []bot.Reply{{Text: "not yours", Target: bot.Target{Kind: bot.Ephemeral}}}
 		}
 		return []bot.Reply{{Text: "card", Buttons: []bot.Button{{Label: "Approve", Action: "req:1|1|*|approve"}}, Target: bot.Target{Kind: bot.HelpdeskChannel}}}
-	}
+	})
 	hs.say(megan, helpdeskChannel, "<at>passbot</at> pending")
 	card := hs.last(helpdeskChannel)
 	before := len(hs.posts())
@@ -211,23 +185,23 @@ func TestAClickerAloneSeesAnEphemeralAnswer(t *testing.T) {
 	if n := len(hs.posts()); n != before {
 		t.Fatalf("%d Connector calls for an ephemeral answer", n-before)
 	}
-	ev := h.seen()[1]
+	ev := h.Seen()[1]
 	if ev.Kind != bot.Press || ev.Action != "req:1|1|*|approve" || !ev.ClickedPublic || ev.Clicked != bot.MessageRef(helpdeskChannel+"/"+card.ActivityID) || ev.User.Approver {
 		t.Fatalf("press event %+v", ev)
 	}
-	if !h.seen()[0].User.Approver {
+	if !h.Seen()[0].User.Approver {
 		t.Error("megan is an approver by her object ID")
 	}
 }
 
 func TestASenderWithoutAnEntraAccountIsToldWhy(t *testing.T) {
 	t.Parallel()
-	h := &scripted{}
+	h := &enginetest.Scripted{}
 	hs := newHarness(t, h, nil)
 	act := hs.activity(person{ID: "29:guest", Name: "Guest", Locale: "nl-NL"}, typeMessage, "")
 	act.Text = "wachtwoordcode vergeten"
 	hs.deliver(act, http.StatusAccepted)
-	if n := len(h.seen()); n != 0 {
+	if n := len(h.Seen()); n != 0 {
 		t.Fatalf("the engine saw %d events", n)
 	}
 	if got := hs.last(act.Conversation.ID).Text(); !strings.Contains(got, "werkaccount") {
@@ -239,12 +213,12 @@ func TestASenderWithoutAnEntraAccountIsToldWhy(t *testing.T) {
 // installation's conversation reference is saved.
 func TestAnInstallationIsEnoughForProactiveMessages(t *testing.T) {
 	t.Parallel()
-	h := &scripted{}
+	h := &enginetest.Scripted{}
 	hs := newHarness(t, h, nil)
 	install := hs.activity(lieke, typeInstallationUpdate, "")
 	install.Action = "add"
 	hs.deliver(install, http.StatusAccepted)
-	if n := len(h.seen()); n != 0 {
+	if n := len(h.Seen()); n != 0 {
 		t.Fatalf("an installation reached the engine %d times", n)
 	}
 	welcome := len(hs.posts())
@@ -268,7 +242,7 @@ func TestAnInstallationIsEnoughForProactiveMessages(t *testing.T) {
 func TestTheHelpdeskTeamsMembersApprove(t *testing.T) {
 	t.Parallel()
 	const team = "19:helpdeskteam0123@thread.tacv2"
-	h := &scripted{}
+	h := &enginetest.Scripted{}
 	hs := newHarness(t, h, nil)
 	hs.adapter.cfg.Approvers = bot.Approvers{megan.OID, team}
 	hs.bf.AddTeamMember(team, lieke.ID)
@@ -276,7 +250,7 @@ func TestTheHelpdeskTeamsMembersApprove(t *testing.T) {
 		hs.say(p, "", "pending")
 	}
 	var got []bool
-	for _, ev := range h.seen() {
+	for _, ev := range h.Seen() {
 		got = append(got, ev.User.Approver)
 	}
 	if want := []bool{true, false, true, true}; !slices.Equal(got, want) {

@@ -41,7 +41,7 @@ func (h *harness) posted(conv string, from int) []string {
 
 func TestAPersonalInstallationIsWelcomedOnce(t *testing.T) {
 	t.Parallel()
-	hs := newHarness(t, &scripted{}, nil)
+	hs := newHarness(t, &enginetest.Scripted{}, nil)
 	// Teams announces one installation twice, and may deliver an activity
 	// again.
 	install := hs.installation(lieke, typeInstallationUpdate, installAdd, "")
@@ -84,7 +84,7 @@ func TestAPersonalInstallationIsWelcomedOnce(t *testing.T) {
 // next activity tries again.
 func TestAFailedWelcomeIsTriedAgain(t *testing.T) {
 	t.Parallel()
-	hs := newHarness(t, &scripted{}, nil)
+	hs := newHarness(t, &enginetest.Scripted{}, nil)
 	hs.bf.Fail(bftest.Failure{Status: http.StatusForbidden})
 	hs.deliver(hs.installation(lieke, typeInstallationUpdate, installAdd, ""), http.StatusAccepted)
 	hs.deliver(hs.installation(lieke, typeConversationUpdate, installAdd, ""), http.StatusAccepted)
@@ -103,7 +103,7 @@ func TestARemovedAppPostsNothingIntoItsChat(t *testing.T) {
 	t.Parallel()
 	for _, typ := range []string{typeInstallationUpdate, typeConversationUpdate} {
 		t.Run(typ, func(t *testing.T) {
-			hs := newHarness(t, &scripted{}, nil)
+			hs := newHarness(t, &enginetest.Scripted{}, nil)
 			hs.say(adele, "", "hello")
 			hs.bf.RemoveApp(adele.ID)
 			hs.deliver(hs.installation(adele, typ, installRemove, ""), http.StatusAccepted)
