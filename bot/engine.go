@@ -171,7 +171,7 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 	}
 	before := *conv
 	var out Outcome
-	if run, ok := stepAhead(ctx, conv); ok && in.Kind == Pressed {
+	if run, ok := stepAhead(ctx, conv); ok {
 		*conv, out = run.conv, run.out
 	} else {
 		out = e.Flow.Step(conv, in, now)
@@ -358,11 +358,9 @@ func (e *Engine) unrecorded(ctx context.Context, owner User, device string) bool
 // reset and the follow-up finds out its result. If the limits refuse it or
 // the writes fail, the reset does not run.
 func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Command) (*FollowUp, error) {
-	p := e.startWrites(conv, cmd, e.now())
-	written, c, ok := preparedFor(ctx, conv, p.Quota.Once)
-	if ok {
-		p = written
-	} else {
+	p, c, ok := preparedFor(ctx, conv, resetOnce(conv, cmd.Device))
+	if !ok {
+		p = e.startWrites(conv, cmd, e.now())
 		c.OK, c.RetryAt, c.Err = e.Store.CommitCounted(ctx, p.Quota, p.FollowUps, p.Records)
 	}
 	switch {
@@ -403,10 +401,15 @@ func (e *Engine) startWrites(conv *Conversation, cmd Command, now time.Time) Pre
 		// the same try.
 		q = e.quota(owner, cmd.Device, now)
 	}
-	// One reset per confirmation: a button's press mark and a typed
-	// answer's compare-and-set guard each path, not one against the other.
-	q.Once = conv.ID + ":" + cmd.Device.ID
+	q.Once = resetOnce(conv, cmd.Device)
 	return Prepared{Quota: q, FollowUps: fs, Records: []AuditRecord{rec}}
+}
+
+// resetOnce names the reset of d that conv confirms (Quota.Once): one reset
+// per confirmation, since a button's press mark and a typed answer's
+// compare-and-set guard each path, not one against the other.
+func resetOnce(conv *Conversation, d DeviceRef) string {
+	return conv.ID + ":" + d.ID
 }
 
 // auditResetStarted is the audit action written before a reset runs; the

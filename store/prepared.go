@@ -19,8 +19,7 @@ import (
 // finds count's mark of its own first, and answers 1 even if the
 // conversation moved on since (the engine then goes on from the prepared
 // version: the start is written, so no other event can start that reset).
-// Its keys span slots: a single server or
-// Sentinel only.
+// Its keys span slots: a single server or Sentinel only.
 //
 // KEYS: the delivery mark (the conversation key again when there is none),
 // the conversation, count's keys, schedule's keys; ARGV: the token, the
