@@ -260,7 +260,7 @@ func (a *App) publicServer(routes *http.ServeMux) (*ops.Server, error) {
 func (a *App) signIn(publicURL string, routes *http.ServeMux) error {
 	g := a.cfg.IntuneConfig
 	cfg := entra.Config{PublicURL: publicURL, AuthorityURL: g.AuthorityURL, TenantID: g.TenantID, ClientID: g.ClientID,
-		TTL: a.cfg.VerifyTTL, HTTPClient: a.http}
+		TTL: a.cfg.VerifyTTL, HTTPClient: a.http, TrustedProxies: a.cfg.proxies, AuthContext: a.cfg.AuthContext}
 	switch {
 	case a.cfg.Verify == bot.VerifyDemo:
 		secret := rand.Text()

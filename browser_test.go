@@ -50,8 +50,9 @@ func (c *consoleChat) toSignIn() string {
 	return link
 }
 
-// browser starts Debian's chromium, headless, with a fresh profile and
-// nothing that calls out of the machine.
+// browser starts Debian's chromium, headless, with a fresh profile (its
+// own cookies: a second call is a second person's browser) and nothing that
+// calls out of the machine.
 func browser(t *testing.T, ctx context.Context) context.Context {
 	t.Helper()
 	if testing.Short() {
@@ -133,5 +134,47 @@ func TestARefusedSignInInARealBrowser(t *testing.T) {
 	c.waitFor("Which device do you want to manage?") // "reset" starts over: nothing waits for a Yes
 	if strings.Contains(c.out.String(), "temporary passcode") {
 		t.Errorf("a reset ran:\n%s", c.out)
+	}
+}
+
+// The login CSRF of issue 20 in real browsers: Adele presses Sign in in her
+// browser and the provider's URL is finished in another person's browser.
+// That browser is told nothing counts and who asked; the chat offers a new
+// link; nothing is reset.
+func TestASignInFinishedInAnotherRealBrowserResetsNothing(t *testing.T) {
+	c := startConsoleChat(t)
+	link := c.toSignIn()
+	first := browser(t, c.ctx)
+	err := chromedp.Do(first,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.ID("go-1")),
+		chromedp.Click(chromedp.ID("go-1")),
+		chromedp.WaitVisible(chromedp.ID("action-signin")),
+	)
+	authorize, lerr := chromedp.Run(first, chromedp.Location())
+	if err != nil || lerr != nil {
+		t.Fatalf("first browser: %v %v", err, lerr)
+	}
+	second := browser(t, c.ctx)
+	err = chromedp.Do(second,
+		chromedp.Navigate(authorize),
+		chromedp.WaitVisible(chromedp.ID("action-signin")),
+		chromedp.Click(chromedp.ID("action-signin")),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(., "asked for by")]`)),
+	)
+	page, perr := chromedp.Run(second, chromedp.Text(chromedp.CSS("body")))
+	if err != nil || perr != nil {
+		t.Fatalf("second browser: %v %v", err, perr)
+	}
+	for _, want := range []string{"finished in another browser", "Nothing was reset or linked",
+		"asked for by adele.vance@contoso.com on passbot console, to reset the passcode of Adele's Galaxy S7"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q: %q", want, page)
+		}
+	}
+	c.waitFor("That sign-in was finished in another browser")
+	// The refusal and the banner again come in one go, before anything else.
+	if strings.Contains(c.out.String(), "temporary passcode") || strings.Contains(c.out.String(), "Do you have") {
+		t.Errorf("the sign-in counted:\n%s", c.out)
 	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +35,9 @@ type Config struct {
 	PublicURL   string        `envconfig:"PUBLIC_URL" desc:"URL where browsers reach HTTP_ADDR (https, except on loopback); sign-in links and the redirect URI <PUBLIC_URL>/auth/callback start with it; default http://<HTTP_ADDR> for a loopback address"`
 	Verify      string        `envconfig:"VERIFY" desc:"the sign-in before a reset: entra (default with DEVICES=intune), demo (default with the demo fleet: passbot's own demo provider), off (no sign-in: every reset is audited as unverified)"`
 	VerifyTTL   time.Duration `envconfig:"VERIFY_TTL" default:"5m" desc:"how long a sign-in link stays valid, and how recently the person must have typed their credentials (1m to 1h)"`
+	AuthContext string        `envconfig:"VERIFY_AUTH_CONTEXT" desc:"a Conditional Access authentication context ID (c1 to c99) the sign-in must satisfy, to demand e.g. MFA or a compliant device for a reset; empty asks for none"`
+	Proxies     []string      `envconfig:"TRUSTED_PROXIES" desc:"addresses or CIDRs of the reverse proxies in front of HTTP_ADDR, whose X-Forwarded-For then names the browser for the sign-in's rate limits; empty trusts none"`
+	proxies     []netip.Prefix
 	Timing
 	Helpdesk
 	SlackConfig
@@ -140,6 +145,20 @@ func (c *Config) checkVerify() error {
 	if c.VerifyTTL < time.Minute || c.VerifyTTL > time.Hour {
 		return fmt.Errorf("PASSBOT_VERIFY_TTL: %v is outside 1m to 1h", c.VerifyTTL)
 	}
+	if c.AuthContext != "" && (c.Verify == bot.VerifyOff || !authContextRE.MatchString(c.AuthContext)) {
+		return fmt.Errorf("PASSBOT_VERIFY_AUTH_CONTEXT: %q is not an authentication context ID c1 to c99 for a sign-in (PASSBOT_VERIFY=%s)", c.AuthContext, c.Verify)
+	}
+	c.proxies = nil
+	for _, p := range c.Proxies {
+		prefix, err := netip.ParsePrefix(p)
+		if addr, aerr := netip.ParseAddr(p); aerr == nil {
+			prefix, err = addr.Prefix(addr.BitLen())
+		}
+		if err != nil {
+			return fmt.Errorf("PASSBOT_TRUSTED_PROXIES: %q is neither an address nor a CIDR", p)
+		}
+		c.proxies = append(c.proxies, prefix.Masked())
+	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && (u.Scheme != "http" || !loopback(u.Hostname()))) {
@@ -169,6 +188,10 @@ func (c *Config) checkVerify() error {
 	}
 	return nil
 }
+
+// authContextRE matches the authentication context IDs Conditional Access
+// offers (learn.microsoft.com/graph/api/resources/authcontext: c1 through c99).
+var authContextRE = regexp.MustCompile(`^c([1-9]|[1-9][0-9])$`)
 
 // minLimitWindow is the shortest abuse-limit window: the limits count per
 // window in whole milliseconds, and anything shorter than a second limits

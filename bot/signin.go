@@ -85,6 +85,15 @@ const (
 	SignInInvalid  = "invalid_token" // the provider's answer did not verify
 	SignInStale    = "stale_auth"    // the credentials were typed too long ago
 	SignInFailed   = "failed"        // the provider could not be reached or refused
+	// SignInOtherBrowser: the provider's answer reached another browser
+	// than the one that pressed Sign in (a forwarded authorization URL).
+	SignInOtherBrowser = "other_browser"
+	// SignInWeak: the sign-in lacked the Conditional Access authentication
+	// context the admin asks for (PASSBOT_VERIFY_AUTH_CONTEXT).
+	SignInWeak = "auth_context"
+	// SignInMoved: the sign-in came after its conversation moved on, so it
+	// did nothing.
+	SignInMoved = "moved"
 )
 
 // SignInResult is how a sign-in link ended.
@@ -101,36 +110,33 @@ var ErrSignInStale = errors.New("the conversation no longer waits for this sign-
 
 // SignedIn carries a sign-in's result into its conversation: on a match the
 // conversation moves on to the device-with-you check, otherwise the person is
-// told why nothing happens. The outcome is audited either way. It returns the
-// final outcome (a sign-in by someone else than the device's owner is a
-// mismatch), and ErrSignInStale when the conversation has moved on.
+// told why nothing happens. What happened is audited either way. It returns
+// the final outcome (a sign-in by someone else than the device's owner is a
+// mismatch, a good one its conversation no longer waits for is moved), and
+// ErrSignInStale when the conversation has moved on.
 func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 	// A sign-in for no device only links the chat account to whoever
 	// signed in; one for a device must be by its owner.
 	if r.Outcome == SignInOK && r.Device.ID != "" && !r.Identity.Owns(r.Device) {
 		r.Outcome = SignInMismatch
 	}
-	rec := AuditRecord{Actor: r.Owner.Key(), UPN: r.Owner.UPN, Action: "verify", Device: r.Device.ID, Name: r.Device.Name, Outcome: r.Outcome}
-	if r.Outcome == SignInMismatch && r.Identity.UPN != "" {
-		rec.Outcome += ":" + r.Identity.UPN // who tried: for the helpdesk, never a token
-	}
-	e.audit(ctx, rec)
-	if e.Observer != nil {
-		e.Observer.SignIn(r.Outcome)
-	}
 	for range maxRetries {
 		begun, err := e.Store.Begin(ctx, r.Owner, "", "")
 		if err != nil {
 			e.storeError()
+			e.auditSignIn(ctx, r)
 			return r.Outcome, fmt.Errorf("engine: sign-in of %s: %w", r.Owner.Key(), err)
 		}
 		conv := begun.Conv
 		if conv == nil || conv.ID != r.Conv || conv.SignIn != r.ID || expired(conv, e.now()) {
-			if r.Outcome != SignInOK {
+			if r.Outcome == SignInOK {
+				r.Outcome = SignInMoved
+			} else {
 				// A link opened after the conversation moved on: still worth
 				// telling its owner, it may not have been them.
 				e.notify(ctx, r.Owner.Platform, e.notice(&Conversation{Owner: r.Owner, Lang: r.Lang}, "signin.late"))
 			}
+			e.auditSignIn(ctx, r)
 			return r.Outcome, ErrSignInStale
 		}
 		conv.Owner = r.Owner
@@ -140,6 +146,7 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
+		e.auditSignIn(ctx, r)
 		if err != nil {
 			return r.Outcome, err
 		}
@@ -152,7 +159,20 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 		e.notify(ctx, r.Owner.Platform, replies)
 		return r.Outcome, nil
 	}
+	e.auditSignIn(ctx, r)
 	return r.Outcome, fmt.Errorf("engine: sign-in of %s: %w", r.Owner.Key(), ErrConflict)
+}
+
+// auditSignIn records how a sign-in ended, once it is known.
+func (e *Engine) auditSignIn(ctx context.Context, r SignInResult) {
+	rec := AuditRecord{Actor: r.Owner.Key(), UPN: r.Owner.UPN, Action: "verify", Device: r.Device.ID, Name: r.Device.Name, Outcome: r.Outcome}
+	if r.Outcome == SignInMismatch && r.Identity.UPN != "" {
+		rec.Outcome += ":" + r.Identity.UPN // who tried: for the helpdesk, never a token
+	}
+	e.audit(ctx, rec)
+	if e.Observer != nil {
+		e.Observer.SignIn(r.Outcome)
+	}
 }
 
 // startSignIn opens the sign-in link of a reset, valid until the

@@ -17,14 +17,17 @@ package entra
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -53,8 +56,17 @@ type Config struct {
 	// HTTPClient carries discovery, key and token requests; nil is
 	// http.DefaultClient.
 	HTTPClient *http.Client
-	// CallbacksPerMinute caps sign-in requests per client address.
+	// CallbacksPerMinute caps sign-in requests per client address, and per
+	// link a tenth of it (at least 3).
 	CallbacksPerMinute int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client: behind one, every employee would otherwise share the
+	// proxy's address, and one person's junk requests lock everyone out.
+	TrustedProxies []netip.Prefix
+	// AuthContext, when set (c1 … c99), asks Entra for that Conditional
+	// Access authentication context and refuses an ID token whose acrs claim
+	// lacks it: an admin can demand MFA or a compliant device for a reset.
+	AuthContext string
 }
 
 // ClientAuth adds passbot's client credential to a token request: a secret,
@@ -142,12 +154,14 @@ type link struct {
 	Created time.Time `json:"t"`
 }
 
-// state is what a state's record holds: the link, and the nonce and PKCE
-// verifier of the one authorization request made for it.
+// state is what a state's record holds: the link, the nonce and PKCE
+// verifier of the one authorization request made for it, and the hash of
+// the browser cookie of whoever pressed Sign in.
 type state struct {
 	Link     link   `json:"s"`
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"`
+	Browser  string `json:"b"`
 }
 
 // Start implements bot.SignIns.
@@ -197,7 +211,14 @@ func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
 // openLink uses the link up and sends the browser to the provider.
 func (s *SignIn) openLink(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if !s.allow(ctx, w, r) {
+	if !s.allow(ctx, w, r, r.PathValue("id")) {
+		return
+	}
+	if !s.sameOrigin(r) {
+		// Another site posting a link of its own from this browser would
+		// bind that sign-in to this browser: login CSRF. Nothing is spent.
+		s.log.Warn("sign-in refused", "reason", "cross_origin", "origin", r.Header.Get("Origin"))
+		s.page(w, http.StatusForbidden, "", "page.origin")
 		return
 	}
 	rec, opened, err := s.records.OpenLink(ctx, r.PathValue("id"))
@@ -224,7 +245,8 @@ func (s *SignIn) openLink(w http.ResponseWriter, r *http.Request) {
 		s.finish(ctx, w, l, bot.SignInFailed, bot.Identity{})
 		return
 	}
-	st := state{Link: l, Nonce: random(32), Verifier: oauth2.GenerateVerifier()}
+	binding := s.binding(r)
+	st := state{Link: l, Nonce: random(32), Verifier: oauth2.GenerateVerifier(), Browser: hash(binding)}
 	key := random(32)
 	data, err := json.Marshal(st)
 	if err == nil {
@@ -249,6 +271,10 @@ func (s *SignIn) openLink(w http.ResponseWriter, r *http.Request) {
 	if l.Lang != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("ui_locales", l.Lang))
 	}
+	if s.cfg.AuthContext != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("claims", acrsRequest(s.cfg.AuthContext)))
+	}
+	s.bind(w, binding, l.Expires.Sub(s.now()))
 	http.Redirect(w, r, oc.AuthCodeURL(key, opts...), http.StatusSeeOther)
 }
 
@@ -256,7 +282,7 @@ func (s *SignIn) openLink(w http.ResponseWriter, r *http.Request) {
 // token, then hands the result to the engine.
 func (s *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if !s.allow(ctx, w, r) {
+	if !s.allow(ctx, w, r, "") {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -274,6 +300,15 @@ func (s *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 		// Unknown, replayed or expired state: nobody to tell but the browser.
 		s.log.Warn("sign-in refused", "reason", "unknown_state")
 		s.page(w, http.StatusGone, "", "page.expired")
+		return
+	}
+	if !s.sameBrowser(r, st) {
+		// The provider's answer came back to another browser than the one
+		// that pressed Sign in: a forwarded authorization URL. Whoever
+		// signed in there is not the person in the chat, so the code is not
+		// even redeemed, and nothing is linked or reset.
+		s.log.Warn("sign-in refused", "reason", bot.SignInOtherBrowser, "user", st.Link.Owner.Key())
+		s.finish(ctx, w, st.Link, bot.SignInOtherBrowser, bot.Identity{})
 		return
 	}
 	if e := r.Form.Get("error"); e != "" {
@@ -299,6 +334,8 @@ type claims struct {
 	PreferredUsername string `json:"preferred_username"`
 	Nonce             string `json:"nonce"`
 	AuthTime          *int64 `json:"auth_time"`
+	// ACRS are the authentication contexts the sign-in satisfied.
+	ACRS []string `json:"acrs"`
 }
 
 // verify redeems the code and checks the ID token: signature against the
@@ -349,6 +386,12 @@ func (s *SignIn) verify(ctx context.Context, code string, st state) (bot.Identit
 		s.log.Warn("sign-in refused", "reason", reason, "user", st.Link.Owner.Key())
 		return bot.Identity{}, bot.SignInInvalid
 	}
+	if s.cfg.AuthContext != "" && !slices.Contains(c.ACRS, s.cfg.AuthContext) {
+		// Entra leaves out a context the policy did not enforce; the person
+		// signed in, but not as strongly as the admin asks for a reset.
+		s.log.Warn("sign-in refused", "reason", "auth_context", "want", s.cfg.AuthContext, "user", st.Link.Owner.Key())
+		return bot.Identity{}, bot.SignInWeak
+	}
 	id := bot.Identity{OID: c.OID, UPN: c.PreferredUsername, AuthTime: time.Unix(*c.AuthTime, 0).UTC()}
 	now := s.now()
 	if id.AuthTime.Before(st.Link.Created.Add(-clockSkew)) || now.Sub(id.AuthTime) > s.cfg.TTL+clockSkew {
@@ -362,12 +405,7 @@ func (s *SignIn) verify(ctx context.Context, code string, st state) (bot.Identit
 func (s *SignIn) finish(ctx context.Context, w http.ResponseWriter, l link, outcome string, id bot.Identity) {
 	final, err := s.engine.SignedIn(ctx, bot.SignInResult{SignIn: l.SignIn, Outcome: outcome, Identity: id})
 	key := "page." + final
-	switch {
-	case errors.Is(err, bot.ErrSignInStale) && final == bot.SignInOK:
-		key = "page.moved"
-	case errors.Is(err, bot.ErrSignInStale):
-		// Refused either way: the page says why.
-	case err != nil:
+	if err != nil && !errors.Is(err, bot.ErrSignInStale) {
 		s.log.Error("sign-in: hand over to the conversation", "user", l.Owner.Key(), "err", err)
 		key = "page.failed"
 	}
@@ -375,24 +413,54 @@ func (s *SignIn) finish(ctx context.Context, w http.ResponseWriter, l link, outc
 	if key != "page.ok" {
 		status = http.StatusForbidden
 	}
-	s.page(w, status, l.Lang, key)
+	lang := pageLang(l.Lang)
+	// Whoever ends up here may not be who asked (a forwarded link): the
+	// page says who asked and for what, so they can tell the helpdesk.
+	who := l.Owner.Name
+	if who == "" {
+		who = l.Owner.ID
+	}
+	purpose := locales.Text(lang, "page.for.link", "who", who, "platform", platformName(l.Owner.Platform))
+	if l.Device.ID != "" {
+		purpose = locales.Text(lang, "page.for.device", "who", who, "platform", platformName(l.Owner.Platform), "name", l.Device.Name)
+	}
+	Page{Lang: lang, Title: locales.Text(lang, "page.title"), Message: locales.Text(lang, key) + "\n" + purpose}.Write(w, status)
+}
+
+// platformName is how people call a chat platform, in either language.
+func platformName(p bot.Platform) string {
+	switch p {
+	case bot.Slack:
+		return "Slack"
+	case bot.Discord:
+		return "Discord"
+	case bot.Teams:
+		return "Microsoft Teams"
+	}
+	return "passbot " + string(p)
+}
+
+func pageLang(lang string) string {
+	if lang == "" {
+		return locales.EN
+	}
+	return lang
 }
 
 func (s *SignIn) page(w http.ResponseWriter, status int, lang, key string) {
-	if lang == "" {
-		lang = locales.EN
-	}
+	lang = pageLang(lang)
 	Page{Lang: lang, Title: locales.Text(lang, "page.title"), Message: locales.Text(lang, key)}.Write(w, status)
 }
 
-// allow caps sign-in requests per client address, shared by every replica:
-// a link or state is 256 random bits, but nobody gets to guess for free.
-func (s *SignIn) allow(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
+// allow caps sign-in requests per client address and, for a link, per
+// link, shared by every replica: a link or state is 256 random bits, but
+// nobody gets to guess for free, and a link can be opened only so often.
+func (s *SignIn) allow(ctx context.Context, w http.ResponseWriter, r *http.Request, linkID string) bool {
+	limits := map[string]int{"signin-ip:" + s.clientIP(r).String(): s.cfg.CallbacksPerMinute}
+	if linkID != "" {
+		limits["signin-link:"+linkID] = max(s.cfg.CallbacksPerMinute/10, 3)
 	}
-	ok, err := s.limiter.Allow(ctx, time.Minute, s.now(), map[string]int{"signin-ip:" + ip: s.cfg.CallbacksPerMinute})
+	ok, err := s.limiter.Allow(ctx, time.Minute, s.now(), limits)
 	if err != nil {
 		s.log.Error("sign-in: rate limit", "err", err)
 		s.page(w, http.StatusServiceUnavailable, "", "page.failed")
@@ -403,6 +471,117 @@ func (s *SignIn) allow(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		s.page(w, http.StatusTooManyRequests, "", "page.busy")
 	}
 	return ok
+}
+
+// clientIP is the address of the browser: the connecting address, or, when
+// that is a trusted proxy, the rightmost address in X-Forwarded-For that is
+// not one (the proxies append; anything left of them the client wrote).
+func (s *SignIn) clientIP(r *http.Request) netip.Addr {
+	ip := remoteAddr(r.RemoteAddr)
+	if !s.trusted(ip) {
+		return ip
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			// A proxy does not write garbage: the client did. Count it as
+			// the last proxy's, as if nothing had been forwarded.
+			return ip
+		}
+		ip = hop.Unmap()
+		if !s.trusted(ip) {
+			return ip
+		}
+	}
+	return ip
+}
+
+func (s *SignIn) trusted(ip netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func remoteAddr(hostport string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(hostport); err == nil {
+		return ap.Addr().Unmap()
+	}
+	ip, _ := netip.ParseAddr(hostport)
+	return ip.Unmap()
+}
+
+// sameOrigin reports whether a POST comes from passbot's own page. Fetch
+// metadata says so where the browser sends it; the pages' no-referrer
+// policy makes browsers send "Origin: null" on their form POSTs, so Origin
+// decides only for browsers without it. A request with neither is no
+// browser's, and no browser's cookie is at stake.
+func (s *SignIn) sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin":
+		return true
+	case "":
+		o := r.Header.Get("Origin")
+		return o == "" || o == Origin(s.cfg.PublicURL)
+	}
+	return false
+}
+
+// cookie names the cookie that binds a sign-in to the browser that pressed
+// Sign in (OAuth 2.0 Security Best Current Practice, RFC 9700 §4.7.1: state
+// bound to the user agent). On https it carries the __Host- prefix, so no
+// other host or path can set it.
+func (s *SignIn) cookie() string {
+	if s.secure() {
+		return "__Host-passbot-signin"
+	}
+	return "passbot-signin"
+}
+
+func (s *SignIn) secure() bool { return strings.HasPrefix(s.cfg.PublicURL, "https://") }
+
+// binding is the browser's binding secret: the one its cookie already holds
+// (two sign-ins open in two tabs both count), else a new one.
+func (s *SignIn) binding(r *http.Request) string {
+	if c, err := r.Cookie(s.cookie()); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	return random(32)
+}
+
+// bind sets the binding cookie. SameSite=Lax: the provider sends the
+// browser back with a top-level GET, which carries it; a cross-site
+// sub-request or POST does not.
+func (s *SignIn) bind(w http.ResponseWriter, binding string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookie(), Value: binding, Path: "/", MaxAge: int(ttl.Seconds()) + 1,
+		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+}
+
+// sameBrowser reports whether the callback carries the cookie of the
+// browser that pressed Sign in for st.
+func (s *SignIn) sameBrowser(r *http.Request, st state) bool {
+	c, err := r.Cookie(s.cookie())
+	return err == nil && st.Browser != "" && subtle.ConstantTimeCompare([]byte(hash(c.Value)), []byte(st.Browser)) == 1
+}
+
+// hash keeps the cookie's secret out of Redis: the state record holds
+// only what the cookie must match.
+func hash(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// acrsRequest is the claims request parameter (OpenID Connect Core §5.5)
+// asking for a Conditional Access authentication context in the ID token
+// (learn.microsoft.com/entra/identity-platform/developer-guide-conditional-access-authentication-context);
+// acrs is an optional claim of ID tokens too
+// (learn.microsoft.com/entra/identity-platform/optional-claims-reference).
+func acrsRequest(authContext string) string {
+	b, _ := json.Marshal(map[string]any{"id_token": map[string]any{"acrs": map[string]any{"essential": true, "value": authContext}}})
+	return string(b)
 }
 
 func (s *SignIn) decodeLink(rec []byte, err error) (link, bool) {

@@ -42,7 +42,10 @@ type rig struct {
 	signIn *entra.SignIn
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigWith(t, nil) }
+
+// newRigWith is newRig with the sign-in's settings changed by set.
+func newRigWith(t *testing.T, set func(*entra.Config)) *rig {
 	t.Helper()
 	env := enginetest.New(t)
 	env.WithSignIn()
@@ -62,9 +65,12 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	idp.Now = env.Clock.Now
-	s, err := entra.New(entra.Config{PublicURL: srv.URL, AuthorityURL: authority, TenantID: tenant, ClientID: clientID,
-		Client: entra.Secret(secret), TTL: 5 * time.Minute}, store.NewSignIns(env.Store.Client()), env.Engine, env.Store,
-		slog.New(slog.DiscardHandler), env.Clock.Now)
+	cfg := entra.Config{PublicURL: srv.URL, AuthorityURL: authority, TenantID: tenant, ClientID: clientID,
+		Client: entra.Secret(secret), TTL: 5 * time.Minute}
+	if set != nil {
+		set(&cfg)
+	}
+	s, err := entra.New(cfg, store.NewSignIns(env.Store.Client()), env.Engine, env.Store, slog.New(slog.DiscardHandler), env.Clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +181,8 @@ func TestTheOwnersSignInMovesTheConversationOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	status, page, err := b.Get(ctx, callback.String())
-	if err != nil || status != 200 || page != "You are signed in. Go back to the chat." {
+	if err != nil || status != 200 || !strings.HasPrefix(page, "You are signed in. Go back to the chat. ") ||
+		!strings.Contains(page, "asked for by U1 on Slack, to reset the passcode of Adele's Galaxy S7. If you did not ask for it, tell your company support.") {
 		t.Fatalf("callback page %d %q %v", status, page, err)
 	}
 	replies := r.chat()
@@ -353,7 +360,8 @@ func TestLinksExpireAndAreUsedOnce(t *testing.T) {
 		if status, page, _ := b.Get(ctx, callback.String()); status == 200 || !strings.Contains(page, "no longer needed") {
 			t.Errorf("callback after the reuse %d %q", status, page)
 		}
-		if r.env.Devices.Resets() != 0 || r.verify() != bot.SignInOK {
+		// Audited as what happened: it came too late to count.
+		if r.env.Devices.Resets() != 0 || r.verify() != bot.SignInMoved {
 			t.Errorf("resets %d audit %q", r.env.Devices.Resets(), r.verify())
 		}
 	})
@@ -425,7 +433,7 @@ func TestSigningInLinksAChatAccount(t *testing.T) {
 		t.Fatalf("no link in %q", enginetest.Text(replies))
 	}
 	page, err := demoidp.Browse(context.Background(), r.srv.Client(), link, "lieke.devries@contoso.com")
-	if err != nil || page != "U bent aangemeld. Ga terug naar de chat." {
+	if err != nil || !strings.HasPrefix(page, "U bent aangemeld. Ga terug naar de chat. Om deze aanmelding is gevraagd door D9 in Discord, om dat chataccount aan uw werkaccount te koppelen.") {
 		t.Fatalf("page %q %v", page, err)
 	}
 	chat := enginetest.Text(dm.Sent())

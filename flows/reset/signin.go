@@ -66,8 +66,9 @@ func (t *turn) signInLink(s bot.SignIn) {
 func (t *turn) linked(r *bot.SignInResult) {
 	t.c.SignIn = ""
 	if r.Outcome != bot.SignInOK || r.Identity.UPN == "" {
-		t.end()
+		// Nothing was linked; the way to a link stays open.
 		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, "ttl", t.ttl(), "name", "", "upn", r.Identity.UPN)})
+		t.unknownUser()
 		return
 	}
 	t.say(bot.Reply{Text: t.text("signin.linked", "upn", r.Identity.UPN)})

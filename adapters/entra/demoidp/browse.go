@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -18,11 +19,15 @@ import (
 type Browser struct{ client *http.Client }
 
 // NewBrowser returns a browser whose requests go through client (nil:
-// http.DefaultClient's transport); it follows redirects itself.
+// http.DefaultClient's transport); it follows redirects itself and, like a
+// browser, keeps cookies (a jar of its own unless client has one).
 func NewBrowser(client *http.Client) *Browser {
 	c := http.Client{}
 	if client != nil {
 		c = *client
+	}
+	if c.Jar == nil {
+		c.Jar, _ = cookiejar.New(nil) // never fails without options
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Browser{client: &c}
@@ -92,6 +97,9 @@ func (b *Browser) post(ctx context.Context, target string, form url.Values) (*ur
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	// A browser names the origin of the page whose form it posts: here the
+	// form's own, as on passbot's and the provider's pages.
+	req.Header.Set("Origin", req.URL.Scheme+"://"+req.URL.Host)
 	resp, err := b.client.Do(req)
 	if err != nil {
 		return nil, err

@@ -43,7 +43,10 @@ type Claims struct {
 	TID               string `json:"tid"`
 	PreferredUsername string `json:"preferred_username"`
 	Name              string `json:"name,omitempty"`
-	Version           string `json:"ver"`
+	// ACRS are the Conditional Access authentication contexts the sign-in
+	// satisfied: the one the request's claims parameter asked for.
+	ACRS    []string `json:"acrs,omitempty"`
+	Version string   `json:"ver"`
 }
 
 // Provider is the demo provider for one tenant and one client.
@@ -65,6 +68,9 @@ type Provider struct {
 	// the provider misbehave with them.
 	Tamper   func(*Claims)
 	SignWith *rsa.PrivateKey
+	// WithholdACRS leaves a requested authentication context out of the
+	// token, as Entra does when no Conditional Access policy enforced it.
+	WithholdACRS bool
 
 	key *rsa.PrivateKey
 	kid string
@@ -81,6 +87,7 @@ type grant struct {
 	redirect  string
 	authTime  time.Time
 	expires   time.Time
+	acrs      []string
 }
 
 // New returns a provider with a fresh signing key.
@@ -144,7 +151,7 @@ func (p *Provider) keys(w http.ResponseWriter, _ *http.Request) {
 
 // request is an authorization request's parameters, carried through the
 // page's form.
-var requestParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "ui_locales", "response_mode"}
+var requestParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "ui_locales", "response_mode", "claims"}
 
 // checkRequest refuses what Entra would refuse outright, before any page:
 // an unknown client or redirect URI, no PKCE.
@@ -215,7 +222,8 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	code := token(32)
 	now := p.now()
 	p.mu.Lock()
-	p.codes[code] = grant{user: user, nonce: f.Get("nonce"), challenge: f.Get("code_challenge"), redirect: f.Get("redirect_uri"), authTime: now, expires: now.Add(5 * time.Minute)}
+	p.codes[code] = grant{user: user, nonce: f.Get("nonce"), challenge: f.Get("code_challenge"), redirect: f.Get("redirect_uri"), authTime: now,
+		expires: now.Add(5 * time.Minute), acrs: p.satisfied(f.Get("claims"))}
 	p.mu.Unlock()
 	back.Set("code", code)
 	http.Redirect(w, r, p.RedirectURI+"?"+back.Encode(), http.StatusSeeOther)
@@ -254,7 +262,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	now := p.now()
 	c := Claims{Issuer: p.Issuer(), Subject: "sub-" + g.user.OID, Audience: p.ClientID, IssuedAt: now.Unix(), NotBefore: now.Unix(),
 		Expiry: now.Add(time.Hour).Unix(), AuthTime: g.authTime.Unix(), Nonce: g.nonce, OID: g.user.OID, TID: p.Tenant,
-		PreferredUsername: g.user.UPN, Name: g.user.Name, Version: "2.0"}
+		PreferredUsername: g.user.UPN, Name: g.user.Name, ACRS: g.acrs, Version: "2.0"}
 	if p.Tamper != nil {
 		p.Tamper(&c)
 	}
@@ -264,6 +272,23 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3600, "access_token": token(32), "id_token": idToken, "scope": "openid profile"})
+}
+
+// satisfied is the authentication context a claims request parameter asks
+// for in the ID token ({"id_token":{"acrs":{"essential":true,"value":"c1"}}}),
+// which the demo grants unless told to withhold it.
+func (p *Provider) satisfied(claims string) []string {
+	var req struct {
+		IDToken struct {
+			ACRS struct {
+				Value string `json:"value"`
+			} `json:"acrs"`
+		} `json:"id_token"`
+	}
+	if p.WithholdACRS || json.Unmarshal([]byte(claims), &req) != nil || req.IDToken.ACRS.Value == "" {
+		return nil
+	}
+	return []string{req.IDToken.ACRS.Value}
 }
 
 func (p *Provider) sign(c Claims) (string, error) {

@@ -1,0 +1,278 @@
+package entra_test
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/passbot/passbot/adapters/entra"
+	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/flows/locales"
+	"github.com/passbot/passbot/internal/enginetest"
+	"github.com/passbot/passbot/store"
+)
+
+// audited returns the outcome of the latest "verify" audit record of u.
+func (r *rig) audited(u bot.User) string {
+	r.t.Helper()
+	recs, err := r.env.Store.RecentAudit(context.Background(), u.Key(), 10)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, rec := range recs {
+		if rec.Action == "verify" {
+			return rec.Outcome
+		}
+	}
+	return ""
+}
+
+// The login CSRF of issue 20: an attacker's chat account with no company
+// account presses Sign in on its own link and forwards only the provider's
+// authorization URL to a colleague. The colleague's sign-in comes back to a
+// browser that never pressed Sign in: nothing is linked, nothing reset, the
+// colleague's page says who asked, and the attacker's chat offers a new link.
+func TestAForwardedAuthorizationURLLinksNothing(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	dm := &enginetest.Recorder{}
+	r.env.Engine.Notifiers[bot.Discord] = dm
+	mallory := bot.User{Platform: bot.Discord, ID: "D666", Name: "mallory"}
+	replies := enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Message, User: mallory, Text: "reset my passcode"})
+	replies = enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Press, User: mallory, Action: enginetest.Button(t, replies, "Sign in")})
+	link := linkRE.FindString(enginetest.Text(replies))
+	ctx := context.Background()
+	attacker := r.browser()
+	authorize, err := attacker.Open(ctx, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	colleague := r.browser()
+	callback, err := colleague.Answer(ctx, authorize, "lieke.devries@contoso.com", "signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, page, _ := colleague.Get(ctx, callback.String())
+	if status != http.StatusForbidden || !strings.Contains(page, "finished in another browser") ||
+		!strings.Contains(page, "asked for by mallory on Discord, to link that chat account to your work account") {
+		t.Errorf("colleague's page %d %q", status, page)
+	}
+	// The attacker replaying the callback in the browser that pressed Sign
+	// in finds the state spent.
+	if status, _, _ := attacker.Get(ctx, callback.String()); status != http.StatusGone {
+		t.Errorf("the callback replayed in the attacker's browser: %d", status)
+	}
+	if upn, err := store.NewLinks(r.env.Store.Client(), bot.Discord).Get(ctx, mallory.ID); err != nil || upn != "" {
+		t.Errorf("mallory's account is linked to %q (%v)", upn, err)
+	}
+	if got := r.audited(mallory); got != bot.SignInOtherBrowser {
+		t.Errorf("audit verify %q, want %q", got, bot.SignInOtherBrowser)
+	}
+	sent := dm.Sent()
+	if chat := enginetest.Text(sent); !strings.Contains(chat, "finished in another browser") || strings.Contains(chat, "lieke") {
+		t.Errorf("mallory's chat %q", chat)
+	}
+	// A new link is on offer.
+	replies = enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Press, User: mallory, Action: enginetest.Button(t, sent, "Sign in")})
+	if next := linkRE.FindString(enginetest.Text(replies)); next == "" || next == link {
+		t.Errorf("no new link after the refusal: %q", enginetest.Text(replies))
+	}
+}
+
+// The same forwarding during a reset: the owner's own sign-in, finished in
+// another browser than the one that pressed Sign in, resets nothing, and the
+// banner comes back for a new link.
+func TestASignInFinishedInAnotherBrowserResetsNothing(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	link := r.toSignIn()
+	ctx := context.Background()
+	authorize, err := r.browser().Open(ctx, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := r.browser()
+	callback, err := other.Answer(ctx, authorize, "", "signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, page, _ := other.Get(ctx, callback.String()); status != http.StatusForbidden || !strings.Contains(page, "Nothing was reset or linked") {
+		t.Errorf("page %d %q", status, page)
+	}
+	if r.env.Devices.Resets() != 0 || r.audited(adele) != bot.SignInOtherBrowser {
+		t.Errorf("resets %d, audit %q", r.env.Devices.Resets(), r.audited(adele))
+	}
+	replies := r.chat()
+	if chat := enginetest.Text(replies); !strings.Contains(chat, "finished in another browser") || strings.Contains(chat, "Do you have") {
+		t.Errorf("chat %q", chat)
+	}
+	enginetest.Button(t, replies, locales.Text(locales.EN, "btn.signout"))
+}
+
+// A page of another site cannot post a link from the employee's browser
+// (it would bind that sign-in to this browser); the link is not spent.
+func TestALinkPostedFromAnotherSiteIsRefused(t *testing.T) {
+	t.Parallel()
+	post := func(r *rig, link string, headers map[string]string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, link, strings.NewReader("go=1"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		client := *r.srv.Client()
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, h := range []map[string]string{
+		{"Origin": "https://attacker.example"},
+		{"Origin": "null", "Sec-Fetch-Site": "cross-site"}, // a sandboxed frame, or no-referrer
+		{"Origin": "https://intranet.contoso.com", "Sec-Fetch-Site": "same-site"},
+		{"Origin": "null"},
+	} {
+		r := newRig(t)
+		link := r.toSignIn()
+		if resp := post(r, link, h); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Set-Cookie") != "" {
+			t.Errorf("POST with %v: %d, cookie %q", h, resp.StatusCode, resp.Header.Get("Set-Cookie"))
+		}
+		// Chromium on passbot's own page: its no-referrer policy makes
+		// the Origin null, and fetch metadata says same-origin.
+		if resp := post(r, link, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("after the refused POST with %v, passbot's own page got %d: the link was spent", h, resp.StatusCode)
+		}
+	}
+}
+
+// The binding cookie is what a browser keeps only for this site and never
+// shows a script: HttpOnly, SameSite=Lax, and __Host- with Secure on https.
+func TestTheBindingCookie(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	link := r.toSignIn()
+	req, _ := http.NewRequest(http.MethodPost, link, strings.NewReader("go=1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	client := *r.srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("cookies %v", cookies)
+	}
+	c := cookies[0]
+	if c.Name != "passbot-signin" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge <= 0 || len(c.Value) != 43 {
+		t.Errorf("cookie %+v", c)
+	}
+	if strings.Contains(resp.Header.Get("Location"), c.Value) {
+		t.Error("the cookie's secret is in the authorization URL")
+	}
+}
+
+func TestClientAddressesBehindATrustedProxy(t *testing.T) {
+	t.Parallel()
+	guess := func(r *rig, forwardedFor string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, r.srv.URL+"/auth/callback", strings.NewReader(url.Values{"state": {"guess"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+		resp, err := r.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	t.Run("one client's junk does not lock out the others", func(t *testing.T) {
+		r := newRigWith(t, func(c *entra.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+		for range 30 {
+			guess(r, "203.0.113.7")
+		}
+		if got := guess(r, "203.0.113.7"); got != http.StatusTooManyRequests {
+			t.Errorf("the junk sender's 31st request: %d, want 429", got)
+		}
+		// A client cannot hide behind an address it writes itself: the
+		// proxy appends the real one, which counts.
+		if got := guess(r, "198.51.100.9, 203.0.113.7"); got != http.StatusTooManyRequests {
+			t.Errorf("a forged hop in front: %d, want 429", got)
+		}
+		if got := guess(r, "198.51.100.9"); got != http.StatusGone {
+			t.Errorf("another employee behind the same proxy: %d, want 410", got)
+		}
+	})
+	t.Run("without trusted proxies the header counts for nothing", func(t *testing.T) {
+		r := newRig(t)
+		for i := range 30 {
+			guess(r, netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}).String())
+		}
+		if got := guess(r, "198.51.100.200"); got != http.StatusTooManyRequests {
+			t.Errorf("a 31st request with a forged X-Forwarded-For: %d, want 429", got)
+		}
+	})
+	t.Run("a link is opened only so often, from wherever", func(t *testing.T) {
+		r := newRigWith(t, func(c *entra.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+		link := r.toSignIn()
+		last := 0
+		for i := range 4 {
+			req, _ := http.NewRequest(http.MethodPost, link, strings.NewReader("go=1"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-For", netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}).String())
+			resp, err := r.srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			last = resp.StatusCode
+		}
+		if last != http.StatusTooManyRequests {
+			t.Errorf("the 4th opening of one link in a minute: %d, want 429", last)
+		}
+	})
+}
+
+// PASSBOT_VERIFY_AUTH_CONTEXT: the sign-in asks Entra for the Conditional
+// Access authentication context, and a token without it resets nothing.
+func TestAnAuthenticationContextIsRequiredWhereConfigured(t *testing.T) {
+	t.Parallel()
+	for _, withhold := range []bool{false, true} {
+		r := newRigWith(t, func(c *entra.Config) { c.AuthContext = "c1" })
+		r.idp.WithholdACRS = withhold
+		link := r.toSignIn()
+		ctx := context.Background()
+		b := r.browser()
+		authorize, err := b.Open(ctx, link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := authorize.Query().Get("claims"); got != `{"id_token":{"acrs":{"essential":true,"value":"c1"}}}` {
+			t.Errorf("claims request %q", got)
+		}
+		callback, err := b.Answer(ctx, authorize, "", "signin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, page, _ := b.Get(ctx, callback.String())
+		chat := enginetest.Text(r.chat())
+		if !withhold {
+			if status != http.StatusOK || r.audited(adele) != bot.SignInOK || !strings.Contains(chat, "Do you have") {
+				t.Errorf("with the context: %d %q, audit %q, chat %q", status, page, r.audited(adele), chat)
+			}
+			continue
+		}
+		if status != http.StatusForbidden || !strings.Contains(page, "stronger sign-in") || !strings.Contains(chat, "stronger sign-in") ||
+			strings.Contains(chat, "Do you have") || r.audited(adele) != bot.SignInWeak {
+			t.Errorf("without the context: %d %q, audit %q, chat %q", status, page, r.audited(adele), chat)
+		}
+	}
+}
