@@ -95,13 +95,14 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 			Lang:          h.Lang,
 			Support:       cfg.Support,
 		}),
-		Limits:      bot.Limits{PerUser: h.PerUser, PerDevice: h.PerDevice, Window: h.LimitWindow},
-		PasscodeTTL: cfg.PasscodeTTL,
-		Lease:       cfg.Lease,
-		Clock:       bot.SystemClock{},
-		Notifiers:   map[bot.Platform]bot.Notifier{},
-		Log:         log,
-		Observer:    a.metrics,
+		Limits:        bot.Limits{PerUser: h.PerUser, PerDevice: h.PerDevice, Window: h.LimitWindow},
+		PasscodeTTL:   cfg.PasscodeTTL,
+		ResetCallTime: cfg.resetCallTime(),
+		Lease:         cfg.Lease,
+		Clock:         bot.SystemClock{},
+		Notifiers:     map[bot.Platform]bot.Notifier{},
+		Log:           log,
+		Observer:      a.metrics,
 	}
 	return a, nil
 }

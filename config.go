@@ -189,6 +189,16 @@ func (c *Config) checkVerify() error {
 	return nil
 }
 
+// resetCallTime is the longest a reset's device call takes with its
+// retries: Graph's time limit per attempt times the attempts (the demo
+// fleet answers at once).
+func (c Config) resetCallTime() time.Duration {
+	if c.Devices != "intune" {
+		return 0
+	}
+	return c.Timeout * time.Duration(c.MaxAttempts)
+}
+
 // authContextRE matches the authentication context IDs Conditional Access
 // offers (learn.microsoft.com/graph/api/resources/authcontext: c1 through c99).
 var authContextRE = regexp.MustCompile(`^c([1-9]|[1-9][0-9])$`)

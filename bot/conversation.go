@@ -70,6 +70,8 @@ type FollowUp struct {
 	// action it polls was started.
 	Attempt int       `json:"a,omitempty"`
 	Since   time.Time `json:"s,omitzero"`
+	// Tries counts the failed sends of this follow-up (see Engine.settle).
+	Tries int `json:"t,omitempty"`
 	// Request is the helpdesk request an escalation or expiry is about.
 	Request string `json:"r,omitempty"`
 	// Ref and Text: the message a passcode removal replaces, and with what.

@@ -36,21 +36,20 @@ func (e *Engine) Delivered(ctx context.Context, r Reply, ref MessageRef) error {
 		// passcode.
 		next = append(next, FollowUp{ID: newID() + newID(), Kind: followScrub, Due: e.now().Add(ttl), Owner: r.owner(), Ref: ref, Text: r.Scrub})
 	}
-	var err error
-	switch {
-	case r.Receipt != "":
-		// One round trip: the result's standing read goes, the removal comes.
-		if err = e.Store.Ack(ctx, FollowUp{ID: r.Receipt, Owner: r.To}, next...); err != nil {
-			err = fmt.Errorf("engine: delivered %s: %w", r.Receipt, err)
-		}
-	case len(next) > 0:
-		err = e.record(ctx, next, nil)
+	w := writes{fs: next}
+	if r.unwritten != nil {
+		w.fs, w.records = append(w.fs, r.unwritten.fs...), r.unwritten.records
 	}
-	if err != nil {
-		errs = append(errs, err)
+	if r.Receipt != "" {
+		// The result's standing read goes only with the writes the result
+		// brings: until then it is what records the reset.
+		w.ack = &FollowUp{ID: r.Receipt, Owner: r.To}
+	}
+	if err := e.write(ctx, &w); err != nil {
+		errs = append(errs, fmt.Errorf("engine: delivered %s: %w", r.Receipt, err))
 		// The passcode is in the chat now: its removal must not be lost
 		// with this write. The next sweep of this replica writes it.
-		e.local().pending.add(next, e.logger())
+		e.local().pending.add(w, e.logger())
 	}
 	if r.Card != "" && ref != "" {
 		if err := e.desk().remember(ctx, r.Card, ref); err != nil {
@@ -116,9 +115,9 @@ func (e *Engine) sendSome(ctx context.Context, p Platform, replies []Reply) ([]R
 // for the requester, the digest): the sweep sends it again.
 const followResend = "resend"
 
-// resendTries bounds the tries of a notice or a passcode's removal;
-// resendAfter is the first wait, doubled after each failure (1, 2, 4 …
-// minutes: about 17 hours in all).
+// resendTries bounds the tries of a follow-up the chat does not take (a
+// notice, a passcode's removal, a reminder); resendAfter is the first wait,
+// doubled after each failure (1, 2, 4 … minutes: about 8.5 hours in all).
 const (
 	resendTries = 10
 	resendAfter = time.Minute
@@ -137,7 +136,7 @@ func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) {
 		if r.Receipt != "" || r.Scrub != "" {
 			continue // a reset's result: its own follow-up sends it again, and it is never stored
 		}
-		fs = append(fs, resend(p, r, e.now(), 0))
+		fs = append(fs, resend(p, r, e.now()))
 	}
 	e.logger().Error("notify; sending again later", "platform", p, "unsent", len(fs), "err", err)
 	if err := e.commit(ctx, nil, &Conversation{}, fs, nil); err != nil {
@@ -146,14 +145,14 @@ func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) {
 }
 
 // resend is the follow-up that sends r again.
-func resend(p Platform, r Reply, now time.Time, attempt int) FollowUp {
+func resend(p Platform, r Reply, now time.Time) FollowUp {
 	owner := r.owner()
 	if owner.ID == "" {
 		owner = User{ID: "helpdesk"}
 	}
 	owner.Platform = p
-	return FollowUp{ID: newID() + newID(), Kind: followResend, Owner: owner, Attempt: attempt,
-		Due: now.Add(resendAfter << attempt), Resend: &r}
+	return FollowUp{ID: newID() + newID(), Kind: followResend, Owner: owner, Tries: 1,
+		Due: now.Add(resendAfter), Resend: &r}
 }
 
 // fireResend sends a queued notice again.
@@ -173,14 +172,14 @@ func (e *Engine) settle(ctx context.Context, f FollowUp, err error) error {
 	if err == nil {
 		return e.Store.Ack(ctx, f)
 	}
-	if f.Attempt+1 >= resendTries {
+	if f.Tries+1 >= resendTries {
 		e.logger().Error("follow-up failed after all tries: dropped", "kind", f.Kind, "platform", f.Owner.Platform, "tries", resendTries, "err", err)
 		return e.Store.Ack(ctx, f)
 	}
-	e.logger().Warn("follow-up failed: trying again later", "kind", f.Kind, "platform", f.Owner.Platform, "try", f.Attempt+1, "err", err)
+	e.logger().Warn("follow-up failed: trying again later", "kind", f.Kind, "platform", f.Owner.Platform, "try", f.Tries+1, "err", err)
 	next := f
-	next.Attempt++
-	next.Due = e.now().Add(resendAfter << next.Attempt)
+	next.Tries++
+	next.Due = e.now().Add(resendAfter << (next.Tries - 1))
 	return e.Store.Ack(ctx, f, next)
 }
 
@@ -190,42 +189,80 @@ func (e *Engine) fireScrub(ctx context.Context, f FollowUp) error {
 	return e.settle(ctx, f, err)
 }
 
-// pending holds follow-ups whose write failed when an adapter reported a
-// message (Redis down at that moment): the removal of a passcode just
-// shown. This replica's next sweep writes them; they are lost only if the
-// replica dies first.
+// writes are follow-ups and audit records to write and a follow-up to
+// acknowledge with them, when Redis was away at the moment they arose.
+type writes struct {
+	fs      []FollowUp
+	records []AuditRecord
+	ack     *FollowUp
+}
+
+func (w writes) empty() bool { return len(w.fs) == 0 && len(w.records) == 0 && w.ack == nil }
+
+// write writes w: the records first, then the acknowledgement with the
+// follow-ups. Each part done is dropped from w, so a write tried again after
+// a failure never appends a record twice.
+func (e *Engine) write(ctx context.Context, w *writes) error {
+	if len(w.records) > 0 || w.ack == nil && len(w.fs) > 0 {
+		var fs []FollowUp
+		if w.ack == nil {
+			fs = w.fs
+		}
+		if err := e.record(ctx, fs, w.records); err != nil {
+			return err
+		}
+		w.records = nil
+		if w.ack == nil {
+			w.fs = nil
+		}
+	}
+	if w.ack != nil {
+		if err := e.Store.Ack(ctx, *w.ack, w.fs...); err != nil {
+			return err
+		}
+		w.ack, w.fs = nil, nil
+	}
+	return nil
+}
+
+// pending holds writes that failed while Redis was away: the removal of a
+// passcode just shown, the record of a reset whose commit failed. This
+// replica's next sweep writes them; should the replica die first, a reset's
+// standing read, not acknowledged yet, records the reset in their place.
 type pending struct {
 	mu sync.Mutex
-	fs []FollowUp
+	ws []writes
 }
 
 // maxPending bounds what waits in memory for Redis.
 const maxPending = 10000
 
-func (p *pending) add(fs []FollowUp, log *slog.Logger) {
+func (p *pending) add(w writes, log *slog.Logger) {
+	if w.empty() {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.fs = append(p.fs, fs...)
-	if over := len(p.fs) - maxPending; over > 0 {
-		log.Error("too many follow-ups waiting for Redis: the oldest are lost", "lost", over)
-		p.fs = slices.Clone(p.fs[over:])
+	p.ws = append(p.ws, w)
+	if over := len(p.ws) - maxPending; over > 0 {
+		log.Error("too many writes waiting for Redis: the oldest are lost", "lost", over)
+		p.ws = slices.Clone(p.ws[over:])
 	}
 }
 
-// writePending writes the follow-ups waiting for Redis, in one round trip
-// when there are any.
+// writePending writes what waits for Redis; what still fails waits again.
 func (e *Engine) writePending(ctx context.Context) error {
 	p := &e.local().pending
 	p.mu.Lock()
-	fs := p.fs
-	p.fs = nil
+	ws := p.ws
+	p.ws = nil
 	p.mu.Unlock()
-	if len(fs) == 0 {
-		return nil
+	var errs []error
+	for _, w := range ws {
+		if err := e.write(ctx, &w); err != nil {
+			errs = append(errs, err)
+			p.add(w, e.logger())
+		}
 	}
-	if err := e.record(ctx, fs, nil); err != nil {
-		p.add(fs, e.logger())
-		return err
-	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -42,6 +42,10 @@ type Engine struct {
 	// PasscodeTTL is how long a temporary passcode stays in the chat
 	// before its message is replaced. Default ten minutes.
 	PasscodeTTL time.Duration
+	// ResetCallTime is the longest a reset's device call takes, retries
+	// included: a reset starts only while its standing read of the result
+	// is at least that far away, so the read never runs during the reset.
+	ResetCallTime time.Duration
 
 	mem *local // see local
 }
@@ -263,12 +267,28 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 		pending = append(pending[1:], next.Commands...)
 	}
 	if err := e.commit(ctx, changedSince(before, conv, mode), conv, follow, records); err != nil {
+		if acted {
+			e.keep(replies, writes{fs: follow, records: records})
+		}
 		return e.finish(conv, replies), acted, err
 	}
 	if mode != noSave {
 		e.remember(conv, replies)
 	}
 	return e.finish(conv, replies), acted, nil
+}
+
+// keep holds on to what a failed commit after an action was to write (the
+// action's audit record, its reminder): it records what already happened.
+// With a reset's result it rides on the reply that carries it, written when
+// that is delivered, and the standing read stays until then; otherwise this
+// replica's next sweep writes it.
+func (e *Engine) keep(replies []Reply, w writes) {
+	if i := slices.IndexFunc(replies, func(r Reply) bool { return r.Receipt != "" }); i >= 0 {
+		replies[i].unwritten = &w
+		return
+	}
+	e.local().pending.add(w, e.logger())
 }
 
 // changedSince is conv when it is to be saved: it changed since before and
@@ -355,8 +375,9 @@ func (e *Engine) unrecorded(ctx context.Context, owner User, device string) bool
 // it runs, its "reset_started" audit record and the command's intent
 // follow-up, all in one round trip (none when Begin wrote them: see
 // prepare): whatever fails after the device call, the audit trail has the
-// reset and the follow-up finds out its result. If the limits refuse it or
-// the writes fail, the reset does not run.
+// reset and the follow-up finds out its result. If the limits refuse it, the
+// writes fail, or they took until the follow-up could fire during the device
+// call, the reset does not run.
 func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Command) (*FollowUp, error) {
 	p, c, ok := preparedFor(ctx, conv, resetOnce(conv, cmd.Device))
 	if !ok {
@@ -382,7 +403,16 @@ func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Comman
 	if len(p.FollowUps) == 0 {
 		return nil, nil
 	}
-	return &p.FollowUps[0], nil
+	intent := &p.FollowUps[0]
+	if e.now().Add(e.ResetCallTime).After(intent.Due) {
+		// Writing the start stalled (Redis, the network) until the standing
+		// read could fire during the device call: its "cannot show the
+		// passcode here" and this reset's passcode, its record and ours.
+		// Nothing is reset; the reply saying so carries the read's receipt,
+		// so it is dropped once the person has been told.
+		return intent, &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: engine: writing the start of %s took until its result read was due", ErrNotStarted, conv.ID)}
+	}
+	return intent, nil
 }
 
 // startWrites are what recordStart writes for cmd at now.
@@ -559,10 +589,6 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	return fired, errors.Join(errs...)
 }
 
-// followUpGiveUp is how long a conversation's follow-up (a reminder, a
-// result read) keeps firing again while the chat does not take it.
-const followUpGiveUp = 24 * time.Hour
-
 func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
 	switch f.Kind {
 	case followResume:
@@ -584,16 +610,14 @@ func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := e.send(ctx, f.Owner.Platform, replies); err != nil {
-		if now.Sub(f.Due) < followUpGiveUp {
-			return fmt.Errorf("engine: follow-up %s: %w", f.ID, err) // fires again after its lease
-		}
-		// A person who blocked the bot, a chat that is gone: a day of tries
-		// is enough.
-		e.logger().Error("follow-up not sent for a day: dropped", "kind", f.Kind, "platform", f.Owner.Platform, "err", err)
+	// A chat that does not take it now (an outage, a person who blocked the
+	// bot) gets it again after 1, 2, 4 … minutes, as notices do.
+	sent := e.send(ctx, f.Owner.Platform, replies)
+	if err := e.settle(ctx, f, sent); err != nil {
+		return fmt.Errorf("engine: follow-up %s: %w", f.ID, err)
 	}
-	if err := e.Store.Ack(ctx, f); err != nil {
-		return fmt.Errorf("engine: ack follow-up %s: %w", f.ID, err)
+	if sent != nil {
+		return fmt.Errorf("engine: follow-up %s, sent again later: %w", f.ID, sent)
 	}
 	return nil
 }

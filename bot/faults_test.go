@@ -171,10 +171,9 @@ func TestResetWhoseResultIsLostIsInTheAuditTrailAndFollowedUp(t *testing.T) {
 	if n, err := h.env.Engine.Sweep(context.Background()); n != 1 || err != nil {
 		t.Fatalf("sweep after the lost result fired %d, %v; want the result poll", n, err)
 	}
-	// The demo fleet's status read has no passcode: Adele is told where it is.
-	if text := enginetest.Text(sent.Sent()); !strings.Contains(text, "reset successfully") || !strings.Contains(text, "You find it in the Company Portal") {
-		t.Errorf("after the poll Adele was told %q", text)
-	}
+	// The device backend reads the passcode back (Intune keeps it seven
+	// days): Adele is shown it, privately.
+	shownPrivately(t, sent.Sent())
 	// ... and the trail gets the reset's record the lost commit held, once.
 	audit, _ = h.env.Store.RecentAudit(context.Background(), adele.Key(), 10)
 	if len(audit) < 2 || audit[0].Action != "reset" || audit[0].Outcome != "done" || audit[0].Reason != "recorded by the recovery read" || audit[1].Action != "reset_started" {
@@ -245,11 +244,21 @@ func TestResetWhoseResultWasNeverSentIsSentByTheSweep(t *testing.T) {
 	if n, err := h.env.Engine.Sweep(context.Background()); n != 1 || err != nil {
 		t.Fatalf("sweep fired %d, %v; want the standing poll", n, err)
 	}
-	if text := enginetest.Text(sent.Sent()); !strings.Contains(text, "reset successfully") || !strings.Contains(text, "You find it in the Company Portal") {
-		t.Errorf("Adele was told %q", text)
-	}
+	shownPrivately(t, sent.Sent())
 	if n := h.env.Devices.Resets(); n != 1 {
 		t.Errorf("%d resets, want 1", n)
+	}
+}
+
+// shownPrivately checks that a reset's result read back by the sweep shows
+// the temporary passcode, in a private reply that leaves the chat later.
+func shownPrivately(t *testing.T, sent []bot.Reply) {
+	t.Helper()
+	i := slices.IndexFunc(sent, func(r bot.Reply) bool {
+		return strings.Contains(r.Text, "Your temporary passcode (letters and numbers) is: ")
+	})
+	if i < 0 || !sent[i].Private || sent[i].Scrub == "" || !strings.Contains(enginetest.Text(sent), "reset successfully") {
+		t.Errorf("after the read Adele was sent %+v, want the passcode privately", sent)
 	}
 }
 
@@ -577,5 +586,154 @@ func TestPasscodeShownWhileRedisBlinksIsStillRemoved(t *testing.T) {
 		return r.Target.Kind == bot.UpdateRef && r.Target.Ref == passcodeMsg && strings.Contains(r.Text, "removed from this chat")
 	}) {
 		t.Errorf("the passcode's message %s was never replaced; sent %+v", passcodeMsg, sent.Sent())
+	}
+}
+
+// redisAway fails every write after the reset while away is set.
+type redisAway struct {
+	bot.Store
+	away atomic.Bool
+}
+
+func (s *redisAway) Commit(ctx context.Context, c *bot.Conversation, fs []bot.FollowUp, rs []bot.AuditRecord) error {
+	if s.away.Load() {
+		return errors.New("redis: connection refused")
+	}
+	return s.Store.Commit(ctx, c, fs, rs)
+}
+
+func (s *redisAway) Ack(ctx context.Context, f bot.FollowUp, next ...bot.FollowUp) error {
+	if s.away.Load() {
+		return errors.New("redis: connection refused")
+	}
+	return s.Store.Ack(ctx, f, next...)
+}
+
+// Redis drops right after the reset's start is written and stays away
+// until the device call returns: the device is reset and the passcode
+// shown. The reset's record and its reminder, which the failed commit held,
+// are written when the result is delivered (or by the next sweep, when
+// Redis is still away then), and the standing read goes only with them: one
+// reset record, one reminder, one result message.
+func TestAResetWhoseCommitFailedIsRecordedWhenItsResultIsDelivered(t *testing.T) {
+	for _, backAt := range []string{"delivery", "sweep"} {
+		t.Run("Redis back at the "+backAt, func(t *testing.T) {
+			h := newHarness(t)
+			sent := &enginetest.Recorder{}
+			h.env.Engine.Notifiers[bot.Slack] = sent
+			yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
+			store := &redisAway{Store: h.env.Store}
+			h.env.Engine.Store = &lostAfterReset{Store: store}
+			res, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "yes"})
+			if err == nil || h.env.Devices.Resets() != 1 {
+				t.Fatalf("handle: %v, %d resets; want the failed commit reported after one reset", err, h.env.Devices.Resets())
+			}
+			h.env.Engine.Store = store
+			store.away.Store(backAt == "sweep")
+			for i, r := range res.Replies { // the adapter sends them and reports each
+				err := h.env.Engine.Delivered(context.Background(), r, bot.MessageRef("msg:"+strconv.Itoa(i)))
+				if (err != nil) != (backAt == "sweep" && (r.Receipt != "" || r.Scrub != "")) {
+					t.Errorf("delivered %q: %v", r.Text, err)
+				}
+			}
+			store.away.Store(false)
+			if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			audit, err := h.env.Store.RecentAudit(context.Background(), adele.Key(), 10)
+			if err != nil || len(audit) < 2 || audit[0].Action != "reset" || audit[0].Outcome != "done" || audit[0].Reason != "" || audit[1].Action != "reset_started" {
+				t.Fatalf("audit trail: %+v, %v; want the reset's own record on its reset_started", audit, err)
+			}
+			if n, _ := h.env.Store.Pending(context.Background()); n != 2 {
+				t.Errorf("%d follow-ups pending, want the passcode's removal and the reminder", n)
+			}
+			h.env.Clock.Advance(2 * time.Minute) // the standing read's time
+			if n, err := h.env.Engine.Sweep(context.Background()); n != 0 || err != nil || len(sent.Sent()) != 0 {
+				t.Errorf("sweep at the standing read's time fired %d (%v) and sent %q; want nothing", n, err, enginetest.Text(sent.Sent()))
+			}
+			h.env.Clock.Advance(time.Hour)
+			if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if text := enginetest.Text(sent.Sent()); !strings.Contains(text, "Reminder: if you are still using the temporary passcode") {
+				t.Errorf("after an hour Adele was sent %q, want the reminder", text)
+			}
+		})
+	}
+}
+
+// stalled is a Store whose writing of a reset's start stalls (Redis or the
+// network hangs) for a while of the test clock: in Begin's round trip on
+// one node, or, where Begin cannot write it (apart), in its own.
+type stalled struct {
+	bot.Store
+	clock *enginetest.Clock
+	for_  time.Duration
+	apart bool
+}
+
+func (s *stalled) BeginPrepared(ctx context.Context, u bot.User, delivery, press string, p bot.Prepared) (bot.Begun, error) {
+	if s.apart {
+		return s.Begin(ctx, u, delivery, press)
+	}
+	defer s.clock.Advance(s.for_)
+	return s.Store.BeginPrepared(ctx, u, delivery, press, p)
+}
+
+func (s *stalled) CommitCounted(ctx context.Context, q bot.Quota, fs []bot.FollowUp, rs []bot.AuditRecord) (bool, time.Time, error) {
+	defer s.clock.Advance(s.for_)
+	return s.Store.CommitCounted(ctx, q, fs, rs)
+}
+
+// A reset whose start stalled until its standing read could fire during
+// the device call does not run: one reset record, one message, and the
+// read that would have raced it says nothing later.
+func TestAResetWhoseStartStalledPastItsReadDoesNotRun(t *testing.T) {
+	for _, apart := range []bool{false, true} {
+		for _, stall := range []time.Duration{90 * time.Second, 3 * time.Minute} {
+			t.Run(fmt.Sprintf("apart %v, stalled %v", apart, stall), func(t *testing.T) {
+				h := newHarness(t)
+				h.env.Engine.ResetCallTime = 40 * time.Second // the read is 2 minutes after the start
+				sent := &enginetest.Recorder{}
+				h.env.Engine.Notifiers[bot.Slack] = sent
+				yes := h.toWithYou()
+				h.env.Engine.Store = &stalled{Store: h.env.Store, clock: h.env.Clock, for_: stall, apart: apart}
+				res, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "yes"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				h.env.Engine.Store = h.env.Store
+				if n := h.env.Devices.Resets(); n != 0 {
+					t.Fatalf("%d resets after a start that stalled for %v", n, stall)
+				}
+				if text := enginetest.Text(res.Replies); !strings.Contains(text, "did not succeed") || !strings.Contains(text, "Nothing was changed") {
+					t.Errorf("Adele was told %q", text)
+				}
+				for i, r := range res.Replies {
+					if err := h.env.Engine.Delivered(context.Background(), r, bot.MessageRef("msg:"+strconv.Itoa(i))); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for range 20 { // the next hour: the read and its polls, had they stayed
+					if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+					h.env.Clock.Advance(3 * time.Minute)
+				}
+				if len(sent.Sent()) != 0 {
+					t.Errorf("later Adele was also told %q", enginetest.Text(sent.Sent()))
+				}
+				audit, _ := h.env.Store.RecentAudit(context.Background(), adele.Key(), 10)
+				var resets []string
+				for _, a := range audit {
+					if a.Action == "reset" {
+						resets = append(resets, a.Outcome)
+					}
+				}
+				if len(resets) != 1 || resets[0] == "done" {
+					t.Errorf("reset records %q, want one saying it did not run", resets)
+				}
+			})
+		}
 	}
 }

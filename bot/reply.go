@@ -59,6 +59,11 @@ type Reply struct {
 	// Card is the request whose approval card this is: every copy posted
 	// is updated when the request is decided.
 	Card string
+
+	// unwritten is what the commit after the reset failed to write (the
+	// reset's record, its reminder): written when the result is delivered,
+	// with the acknowledgement of its Receipt.
+	unwritten *writes
 }
 
 // Handler is what a chat adapter needs of the engine (*Engine is one): run

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -183,35 +184,43 @@ func TestPasscodeRemovalThatCannotSucceedIsGivenUp(t *testing.T) {
 	}
 }
 
-// A reminder the chat never takes (the person blocked the bot) fires again
-// after each lease for a day, then is dropped rather than tried forever.
-func TestFollowUpTheChatNeverTakesIsDroppedAfterADay(t *testing.T) {
+// notifyFunc is a chat that answers each Notify with f's error.
+type notifyFunc func(replies []bot.Reply) error
+
+func (f notifyFunc) Notify(_ context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+	return nil, f(replies)
+}
+
+// A reminder the chat never takes is tried again after 1, 2, 4 … minutes,
+// as notices are, not after every lease, and dropped after ten tries.
+func TestFollowUpTheChatNeverTakesBacksOffThenIsDropped(t *testing.T) {
 	env := enginetest.New(t)
 	r := enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Message, User: enginetest.Adele, Text: "reset my passcode", DeliveryID: "m"})
 	for i, label := range enginetest.ResetClicks {
 		r = enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Press, User: enginetest.Adele, Action: enginetest.Button(t, r, label), DeliveryID: "p" + strconv.Itoa(i)})
 	}
-	env.Engine.Notifiers[bot.Slack] = failing{}
-	env.Clock.Advance(time.Hour) // the reminder is due (and the passcode's removal, tried with its own backoff)
-	for range 23 {
-		_, _ = env.Engine.Sweep(context.Background())
-		env.Clock.Advance(time.Hour)
-	}
-	if n, _ := env.Store.Pending(context.Background()); n == 0 {
-		t.Fatal("the reminder was dropped within its day")
-	}
-	env.Clock.Advance(2 * time.Hour)
-	for range 3 {
-		_, _ = env.Engine.Sweep(context.Background())
-		env.Clock.Advance(2 * time.Minute)
-	}
-	fs, err := env.Store.Claim(context.Background(), []bot.Platform{bot.Slack}, env.Clock.Now().Add(100*time.Hour), time.Minute, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range fs {
-		if f.Kind == reset.FollowReminder {
-			t.Errorf("the reminder is still queued a day after it was due: %+v", f)
+	var tries []time.Time // of new messages, not the passcode's removal
+	env.Engine.Notifiers[bot.Slack] = notifyFunc(func(replies []bot.Reply) error {
+		if replies[0].Target.Kind != bot.UpdateRef {
+			tries = append(tries, env.Clock.Now())
 		}
+		return errors.New("slack: cannot_dm_bot")
+	})
+	env.Clock.Advance(time.Hour) // the reminder is due
+	for range 2 * 24 * 60 * 2 {  // two days, a sweep every 30 seconds
+		_, _ = env.Engine.Sweep(context.Background())
+		env.Clock.Advance(30 * time.Second)
+	}
+	if len(tries) != 10 {
+		t.Fatalf("the reminder was tried %d times in two days, want 10", len(tries))
+	}
+	for i := 1; i < len(tries); i++ {
+		want := time.Minute << (i - 1)
+		if gap := tries[i].Sub(tries[i-1]); gap < want || gap > want+30*time.Second {
+			t.Errorf("wait before try %d: %v, want %v", i+1, gap, want)
+		}
+	}
+	if n, _ := env.Store.Pending(context.Background()); n != 0 {
+		t.Errorf("%d follow-ups still queued after the last try", n)
 	}
 }

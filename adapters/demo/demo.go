@@ -31,11 +31,24 @@ type Fleet struct {
 	// when the file does not say.
 	asOf time.Time
 	mu   sync.Mutex
-	// resets remembers the state of each device's last reset, never the
-	// passcode itself; locks each device's last lock, never its PIN.
-	resets map[string]bot.ActionState
+	// resets remembers each device's last reset, as Intune does: its
+	// passcode is read back for seven days; locks each device's last lock,
+	// never its PIN.
+	resets map[string]reset
 	locks  map[string]bot.LockResult
 }
+
+// reset is a device's last passcode reset.
+type reset struct {
+	bot.ResetResult
+	at time.Time
+}
+
+// keepPasscode is how long Intune keeps a reset's temporary passcode
+// readable: Graph's resetPasscodeActionResult carries it, and the admin
+// center shows it for seven days (MicrosoftDocs memdocs,
+// intune/device-management/actions/reset-passcode.md).
+const keepPasscode = 7 * 24 * time.Hour
 
 // Default returns the embedded fleet, which covers every platform case of
 // the Company Portal guide and of Intune's documentation, with check-in
@@ -88,7 +101,7 @@ func Load(path string) (*Fleet, error) {
 // "passbotAsOf", the time its lastSyncDateTime values are relative to (see
 // AsOf).
 func Parse(data []byte) (*Fleet, error) {
-	f := &Fleet{resets: map[string]bot.ActionState{}, locks: map[string]bot.LockResult{}}
+	f := &Fleet{resets: map[string]reset{}, locks: map[string]bot.LockResult{}}
 	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '[' {
 		if err := json.Unmarshal(trimmed, &f.devices); err != nil {
 			return nil, err
@@ -171,31 +184,36 @@ func (f *Fleet) ResetPasscode(_ context.Context, id string) (bot.ResetResult, er
 	if err != nil {
 		return bot.ResetResult{}, err
 	}
+	res := bot.ResetResult{State: bot.ActionDone, Passcode: passcode}
 	f.mu.Lock()
-	f.resets[id] = bot.ActionDone
+	f.resets[id] = reset{ResetResult: res, at: time.Now()}
 	f.mu.Unlock()
-	return bot.ResetResult{State: bot.ActionDone, Passcode: passcode}, nil
+	return res, nil
 }
 
-// ResetStatus implements bot.Devices. The passcode was shown once and is not
-// kept, so only the state comes back. The fleet finishes every reset at
+// ResetStatus implements bot.Devices. Like Intune's, it reads a reset's
+// passcode back for seven days: a result that never reached the chat (a
+// crash) is shown when it is read again. The fleet finishes every reset at
 // once, so a reset started at since is done even where another process (a
-// replica sharing the Redis) ran it and this one never saw it.
+// replica sharing the Redis) ran it and this one never saw it; that one's
+// passcode is in the other process.
 func (f *Fleet) ResetStatus(_ context.Context, id string, since time.Time) (bot.ResetResult, error) {
 	if _, err := f.device(id); err != nil {
 		return bot.ResetResult{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	state, ok := f.resets[id]
+	last, ok := f.resets[id]
 	switch {
 	case ok:
+		if time.Since(last.at) > keepPasscode {
+			last.Passcode = ""
+		}
+		return last.ResetResult, nil
 	case !since.IsZero():
-		state = bot.ActionDone
-	default:
-		state = "none"
+		return bot.ResetResult{State: bot.ActionDone}, nil
 	}
-	return bot.ResetResult{State: state}, nil
+	return bot.ResetResult{State: "none"}, nil
 }
 
 // RemoteLock implements bot.Devices. A Mac's lock is done at once with a
