@@ -75,9 +75,20 @@ func NewServer(addr string, metrics *Metrics, ready func(ctx context.Context) er
 }
 
 // NewPublicServer returns a server for addr that serves h and nothing else.
+// Every answer starts with the headers of the sign-in pages, so those that
+// h does not write itself (a 404 or 405 of its ServeMux, a JSON answer)
+// are never cached, framed or run either; a page sets its own CSP over them.
 func NewPublicServer(addr string, h http.Handler) *Server {
 	s := NewServer(addr, nil, nil, nil)
-	s.srv.Handler = h
+	s.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
 	return s
 }
 
