@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -381,7 +382,8 @@ func TestProgramExitsAtOnceOnBadSettings(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, os.Args[0], tc.args...)
 			// GORACE: a -race binary otherwise waits a second at exit.
-			cmd.Env = append(environWithout("PASSBOT_"), append(tc.env, "PASSBOT_TEST_RUN_MAIN=1", "GORACE=atexit_sleep_ms=0")...)
+			env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "PASSBOT_") })
+			cmd.Env = append(env, append(tc.env, "PASSBOT_TEST_RUN_MAIN=1", "GORACE=atexit_sleep_ms=0")...)
 			cmd.Stdin = strings.NewReader("")
 			began := time.Now()
 			out, _ := cmd.CombinedOutput()
@@ -394,16 +396,4 @@ func TestProgramExitsAtOnceOnBadSettings(t *testing.T) {
 			}
 		})
 	}
-}
-
-// environWithout is the test's environment without the variables that
-// start with prefix.
-func environWithout(prefix string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, prefix) {
-			env = append(env, kv)
-		}
-	}
-	return env
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,15 +82,21 @@ func NewServer(addr string, metrics *Metrics, ready func(ctx context.Context) er
 func NewPublicServer(addr string, h http.Handler) *Server {
 	s := NewServer(addr, nil, nil, nil)
 	s.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-		hd.Set("Cache-Control", "no-store")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "no-referrer")
+		for k, v := range publicHeaders {
+			w.Header()[k] = slices.Clone(v)
+		}
 		h.ServeHTTP(w, r)
 	})
 	return s
+}
+
+// publicHeaders lock down every answer of the public server.
+var publicHeaders = http.Header{
+	"Content-Security-Policy": {"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"},
+	"Cache-Control":           {"no-store"},
+	"X-Content-Type-Options":  {"nosniff"},
+	"X-Frame-Options":         {"DENY"},
+	"Referrer-Policy":         {"no-referrer"},
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
