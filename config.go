@@ -233,8 +233,7 @@ const discordTokenLife = 14 * time.Minute
 const (
 	// minPasscodeTTL leaves a person time to read the passcode and type it.
 	minPasscodeTTL = time.Minute
-	// minPollEvery: each poll is a Graph request, and a device reports its
-	// new passcode when it checks in, not within seconds.
+	// minPollEvery: each poll is a Graph request per pending reset.
 	minPollEvery = 5 * time.Second
 	// minRecovery: the reset's device call and the chat send take seconds
 	// even with the demo fleet; reading the result again sooner races the
@@ -269,7 +268,7 @@ func (c *Config) checkDurations() error {
 		why      string
 	}{
 		{"PASSBOT_PASSCODE_TTL", c.PasscodeTTL, minPasscodeTTL, "a person needs time to read the passcode and type it"},
-		{"PASSBOT_POLL_EVERY", c.PollEvery, minPollEvery, "each read is a Graph request, and a device reports its new passcode when it checks in"},
+		{"PASSBOT_POLL_EVERY", c.PollEvery, minPollEvery, "each read is a Graph request per pending reset, and reading more often only adds load"},
 		{"PASSBOT_RESULT_RECOVERY", c.Recovery, minRecovery, "reading a reset's result again before its device call has returned races the reset"},
 	}
 	for _, f := range floors {
