@@ -345,7 +345,7 @@ func (a *App) jobTimeout() time.Duration { return a.cfg.Lease / 3 }
 // shutdown lets the running one finish instead of cutting it between
 // "sent" and "acknowledged".
 func (a *App) cron(ctx context.Context) (*cron.Cron, error) {
-	jobs := cron.New(cron.WithSeconds(), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	jobs := cron.New(cron.WithParser(cronParser), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	job := func(name string, run func(context.Context) error) func() {
 		return func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.jobTimeout())

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,13 +17,14 @@ import (
 	"github.com/passbot/passbot/adapters/teams"
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/locales"
+	"github.com/robfig/cron/v3"
 )
 
 // Config is every setting, read from PASSBOT_* environment variables.
 // `passbot -h` prints them with their defaults. Each platform's settings are
 // embedded, so their variables keep the plain PASSBOT_ prefix.
 type Config struct {
-	RedisURL    string        `envconfig:"REDIS_URL" desc:"Redis URL (redis://, rediss://, unix://); empty starts an in-process Redis that keeps nothing"`
+	RedisURL    string        `envconfig:"REDIS_URL" desc:"Redis URL (redis://, rediss://, unix://); required with a chat platform; empty, with the console only, starts an in-process Redis that keeps nothing"`
 	Platforms   []string      `envconfig:"PLATFORMS" default:"console" desc:"chat platforms to serve: console, slack, discord, teams"`
 	Devices     string        `envconfig:"DEVICES" default:"demo" desc:"device backend: demo or intune"`
 	DemoFleet   string        `envconfig:"DEMO_FLEET" desc:"JSON file of Graph managedDevice objects for the demo backend; empty uses the embedded fleet"`
@@ -33,7 +35,7 @@ type Config struct {
 	HTTPAddr    string        `envconfig:"HTTP_ADDR" desc:"address of the public endpoints: the sign-in pages, Slack's HTTP mode and Teams' /api/messages, e.g. :8080; empty serves them only for the demo sign-in, on a free loopback port"`
 	OpsAddr     string        `envconfig:"OPS_ADDR" desc:"address of /healthz, /readyz and /metrics, e.g. :9090; keep it off the internet; empty serves none"`
 	PublicURL   string        `envconfig:"PUBLIC_URL" desc:"URL where browsers reach HTTP_ADDR (https, except on loopback); sign-in links and the redirect URI <PUBLIC_URL>/auth/callback start with it; default http://<HTTP_ADDR> for a loopback address"`
-	Verify      string        `envconfig:"VERIFY" desc:"the sign-in before a reset: entra (default with DEVICES=intune), demo (default with the demo fleet: passbot's own demo provider), off (no sign-in: every reset is audited as unverified)"`
+	Verify      string        `envconfig:"VERIFY" desc:"the sign-in before a reset: entra (default with DEVICES=intune), demo (default with the demo fleet: passbot's own demo provider, which asks no password: only with the demo fleet, on a loopback HTTP_ADDR and PUBLIC_URL), off (no sign-in: every reset is audited as unverified)"`
 	VerifyTTL   time.Duration `envconfig:"VERIFY_TTL" default:"5m" desc:"how long a sign-in link stays valid, and how recently the person must have typed their credentials (1m to 1h)"`
 	AuthContext string        `envconfig:"VERIFY_AUTH_CONTEXT" desc:"a Conditional Access authentication context ID (c1 to c99) the sign-in must satisfy, to demand e.g. MFA or a compliant device for a reset; empty asks for none"`
 	Proxies     []string      `envconfig:"TRUSTED_PROXIES" desc:"addresses or CIDRs of the reverse proxies in front of HTTP_ADDR, whose X-Forwarded-For then names the browser for the sign-in's rate limits; empty trusts none"`
@@ -57,13 +59,13 @@ type (
 
 // Timing is when things happen.
 type Timing struct {
-	SweepSpec   string        `envconfig:"SWEEP_SPEC" default:"@every 1s" desc:"cron spec (with seconds) of the follow-up sweep"`
-	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this"`
+	SweepSpec   string        `envconfig:"SWEEP_SPEC" default:"@every 1s" desc:"cron spec (with seconds) of the follow-up sweep; @every takes whole seconds, 1s or more"`
+	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this; at least VERIFY_TTL"`
 	Reminder    time.Duration `envconfig:"REMINDER_AFTER" default:"1h" desc:"when to remind the user to change a temporary passcode"`
 	Lease       time.Duration `envconfig:"FOLLOWUP_LEASE" default:"1m" desc:"how long a replica holds a follow-up it claimed before another one may fire it (after a crash); a sweep may run for a third of it (at least 3s)"`
-	PasscodeTTL time.Duration `envconfig:"PASSCODE_TTL" default:"10m" desc:"how long a temporary passcode stays in the chat before its message is replaced by a note where else to find it; at most 14m with Discord"`
-	PollEvery   time.Duration `envconfig:"POLL_EVERY" default:"30s" desc:"how often a pending reset's result is read from the device backend"`
-	Recovery    time.Duration `envconfig:"RESULT_RECOVERY" default:"2m" desc:"when a reset's result that never reached the chat (a crash) is read again and sent; keep it above the device call's time with its retries (GRAPH_TIMEOUT x GRAPH_MAX_ATTEMPTS)"`
+	PasscodeTTL time.Duration `envconfig:"PASSCODE_TTL" default:"10m" desc:"how long a temporary passcode stays in the chat before its message is replaced by a note where else to find it; 1m or more, at most 14m with Discord"`
+	PollEvery   time.Duration `envconfig:"POLL_EVERY" default:"30s" desc:"how often a pending reset's result is read from the device backend; 5s or more"`
+	Recovery    time.Duration `envconfig:"RESULT_RECOVERY" default:"2m" desc:"when a reset's result that never reached the chat (a crash) is read again and sent; 5s or more, and with DEVICES=intune above the device call's time with its retries (GRAPH_TIMEOUT x GRAPH_MAX_ATTEMPTS)"`
 }
 
 // Helpdesk is the approval and abuse-limit settings.
@@ -73,8 +75,8 @@ type Helpdesk struct {
 	Approvers     []string      `envconfig:"APPROVERS" default:"helpdesk" desc:"who may approve: Slack user or user-group IDs, Discord user or role IDs, Teams users' Entra object IDs or team IDs, console personas"`
 	Lang          string        `envconfig:"HELPDESK_LOCALE" default:"en" desc:"language of the helpdesk channel (en or nl)"`
 	EscalateAfter time.Duration `envconfig:"ESCALATE_AFTER" default:"30m" desc:"re-post an undecided request to the helpdesk after this, and again each time"`
-	ExpireAfter   time.Duration `envconfig:"EXPIRE_AFTER" default:"8h" desc:"close an undecided request after this and tell the employee"`
-	DigestSpec    string        `envconfig:"DIGEST_SPEC" default:"0 0 9 * * 1-5" desc:"cron spec (with seconds) of the digest of pending requests"`
+	ExpireAfter   time.Duration `envconfig:"EXPIRE_AFTER" default:"8h" desc:"close an undecided request after this and tell the employee; at least ESCALATE_AFTER (equal: never re-posted)"`
+	DigestSpec    string        `envconfig:"DIGEST_SPEC" default:"0 0 9 * * 1-5" desc:"cron spec (with seconds) of the digest of pending requests; @every takes whole seconds, 1s or more"`
 	PerUser       int           `envconfig:"LIMIT_PER_USER" default:"5" desc:"resets and requests one user may make per LIMIT_WINDOW; 0 disables this limit"`
 	PerDevice     int           `envconfig:"LIMIT_PER_DEVICE" default:"3" desc:"resets and requests of one device per LIMIT_WINDOW; 0 disables this limit"`
 	LimitWindow   time.Duration `envconfig:"LIMIT_WINDOW" default:"24h" desc:"window of the abuse limits: 1s or more; 0 disables both limits"`
@@ -92,6 +94,12 @@ func (c *Config) check() error {
 		if !slices.Contains([]string{"console", "slack", "discord", "teams"}, p) {
 			return fmt.Errorf("PASSBOT_PLATFORMS: unknown platform %q (want console, slack, discord or teams)", p)
 		}
+		// The in-process Redis lives and dies with one process: replicas
+		// would each keep their own dedupe, follow-ups and audit trail, and
+		// a restart would lose a pending passcode removal.
+		if p != "console" && c.RedisURL == "" {
+			return fmt.Errorf("PASSBOT_REDIS_URL is required with the %s platform, e.g. redis://redis:6379/0: the in-process Redis is for the console demo only (it keeps nothing across restarts and is not shared between replicas)", p)
+		}
 	}
 	if !supportedLocale(c.Locale) {
 		return fmt.Errorf("PASSBOT_CONSOLE_LOCALE: unknown locale %q (want en or nl, or a locale of them such as nl-NL)", c.Locale)
@@ -100,6 +108,12 @@ func (c *Config) check() error {
 		return fmt.Errorf("PASSBOT_HELPDESK_LOCALE: unknown language %q (want en or nl)", c.Helpdesk.Lang)
 	}
 	if err := c.checkDurations(); err != nil {
+		return err
+	}
+	if err := checkSchedule("PASSBOT_SWEEP_SPEC", c.SweepSpec); err != nil {
+		return err
+	}
+	if err := checkSchedule("PASSBOT_DIGEST_SPEC", c.DigestSpec); err != nil {
 		return err
 	}
 	c.SlackConfig.Mode = strings.ToLower(strings.TrimSpace(c.SlackConfig.Mode))
@@ -159,11 +173,24 @@ func (c *Config) checkVerify() error {
 		}
 		c.proxies = append(c.proxies, prefix.Masked())
 	}
+	if c.VerifyTTL > c.StepTimeout {
+		return fmt.Errorf("PASSBOT_VERIFY_TTL: %v is longer than PASSBOT_STEP_TIMEOUT (%v): a sign-in link would outlive the step that waits for it (want at most the step timeout)", c.VerifyTTL, c.StepTimeout)
+	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && (u.Scheme != "http" || !loopback(u.Hostname()))) {
 			return fmt.Errorf("PASSBOT_PUBLIC_URL: %q is not an https URL (http only on loopback)", c.PublicURL)
 		}
+		// Paths are appended to it: a trailing slash made "//demo-idp",
+		// a route ServeMux refuses with a panic, and "//signin" links.
+		if u.Path = path.Clean("/" + u.Path); u.Path == "/" {
+			u.Path = ""
+		}
+		u.RawPath = ""
+		c.PublicURL = u.String()
+	}
+	if c.Verify == bot.VerifyDemo {
+		return c.checkDemoSignIn()
 	}
 	if c.Verify != bot.VerifyEntra {
 		return nil
@@ -203,6 +230,25 @@ func (c Config) resetCallTime() time.Duration {
 // offers (learn.microsoft.com/graph/api/resources/authcontext: c1 through c99).
 var authContextRE = regexp.MustCompile(`^c([1-9]|[1-9][0-9])$`)
 
+// checkDemoSignIn keeps the demo provider to demos: it signs anyone in as
+// any person of the fleet without a password, so it may neither vouch for
+// a reset of a real device nor be reachable from another machine.
+func (c *Config) checkDemoSignIn() error {
+	if c.Devices == "intune" {
+		return fmt.Errorf("PASSBOT_VERIFY=demo cannot guard PASSBOT_DEVICES=intune: the demo sign-in asks no password, so anyone could reset a real device as its owner; set PASSBOT_VERIFY=entra (the default with intune, with PASSBOT_PUBLIC_URL and PASSBOT_HTTP_ADDR) or PASSBOT_VERIFY=off (no sign-in, every reset audited as unverified)")
+	}
+	if c.HTTPAddr != "" {
+		host, _, err := net.SplitHostPort(c.HTTPAddr)
+		if err != nil || !loopback(host) {
+			return fmt.Errorf("PASSBOT_HTTP_ADDR: %q is not a loopback address, and PASSBOT_VERIFY=demo serves its password-less sign-in only on this machine: listen on 127.0.0.1:PORT, or set PASSBOT_VERIFY=off (or entra with PASSBOT_DEVICES=intune)", c.HTTPAddr)
+		}
+	}
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || !loopback(u.Hostname())) {
+		return fmt.Errorf("PASSBOT_PUBLIC_URL: %q is not a loopback URL, and PASSBOT_VERIFY=demo serves its password-less sign-in only on this machine: use http://127.0.0.1:PORT, or set PASSBOT_VERIFY=off (or entra with PASSBOT_DEVICES=intune)", c.PublicURL)
+	}
+	return nil
+}
+
 // minLimitWindow is the shortest abuse-limit window: the limits count per
 // window in whole milliseconds, and anything shorter than a second limits
 // nothing a person could do.
@@ -215,6 +261,18 @@ const minLease = 3 * time.Second
 // ephemeral message can be edited only through the interaction's token,
 // which lives 15 minutes; the rest is the sweep's margin.
 const discordTokenLife = 14 * time.Minute
+
+// Floors of timings that are positive but useless below them.
+const (
+	// minPasscodeTTL leaves a person time to read the passcode and type it.
+	minPasscodeTTL = time.Minute
+	// minPollEvery: each poll is a Graph request per pending reset.
+	minPollEvery = 5 * time.Second
+	// minRecovery: the reset's device call and the chat send take seconds
+	// even with the demo fleet; reading the result again sooner races the
+	// reset it is meant to recover.
+	minRecovery = 5 * time.Second
+)
 
 // checkDurations checks the timings and the abuse limits. Only the limits
 // can be switched off, and only with an explicit 0.
@@ -237,6 +295,28 @@ func (c *Config) checkDurations() error {
 			return fmt.Errorf("%s: %v is out of range (want a duration above 0, such as 30s or 5m)", p.name, p.d)
 		}
 	}
+	floors := []struct {
+		name     string
+		d, floor time.Duration
+		why      string
+	}{
+		{"PASSBOT_PASSCODE_TTL", c.PasscodeTTL, minPasscodeTTL, "a person needs time to read the passcode and type it"},
+		{"PASSBOT_POLL_EVERY", c.PollEvery, minPollEvery, "each read is a Graph request per pending reset, and reading more often only adds load"},
+		{"PASSBOT_RESULT_RECOVERY", c.Recovery, minRecovery, "reading a reset's result again before its device call has returned races the reset"},
+	}
+	for _, f := range floors {
+		if f.d < f.floor {
+			return fmt.Errorf("%s: %v is too short (want %v or more): %s", f.name, f.d, f.floor, f.why)
+		}
+	}
+	// The device call with all its retries must return before its result
+	// is read again, or both report one reset.
+	if call := c.IntuneConfig.Timeout * time.Duration(c.IntuneConfig.MaxAttempts); c.Devices == "intune" && c.Recovery <= call {
+		return fmt.Errorf("PASSBOT_RESULT_RECOVERY: %v is too short for Graph (want more than PASSBOT_GRAPH_TIMEOUT x PASSBOT_GRAPH_MAX_ATTEMPTS, %v): a reset still retrying would be read again and reported twice", c.Recovery, call)
+	}
+	if c.ExpireAfter < c.EscalateAfter {
+		return fmt.Errorf("PASSBOT_EXPIRE_AFTER: %v is shorter than PASSBOT_ESCALATE_AFTER (%v): a request would close before the helpdesk is reminded of it (want at least ESCALATE_AFTER; equal never re-posts)", c.ExpireAfter, c.EscalateAfter)
+	}
 	if c.Lease < minLease {
 		return fmt.Errorf("PASSBOT_FOLLOWUP_LEASE: %v is out of range (want %v or more)", c.Lease, minLease)
 	}
@@ -254,6 +334,25 @@ func (c *Config) checkDurations() error {
 	}
 	if w := c.LimitWindow; w != 0 && w < minLimitWindow {
 		return fmt.Errorf("PASSBOT_LIMIT_WINDOW: %v is out of range (want %v or more, or 0 for no limits at all)", w, minLimitWindow)
+	}
+	return nil
+}
+
+// cronParser reads the schedules, with seconds, as the cron jobs do.
+var cronParser = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// checkSchedule checks a cron spec. The cron library turns an "@every"
+// below a second, or a fraction of one, into whole seconds without a word:
+// refuse what would not run as written.
+func checkSchedule(name, spec string) error {
+	if _, err := cronParser.Parse(spec); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if every, ok := strings.CutPrefix(strings.TrimSpace(spec), "@every "); ok {
+		d, _ := time.ParseDuration(strings.TrimSpace(every)) // parsed above
+		if d < time.Second || d%time.Second != 0 {
+			return fmt.Errorf("%s: %q is out of range (want @every with whole seconds, 1s or more: the schedule counts in seconds)", name, spec)
+		}
 	}
 	return nil
 }

@@ -4,8 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -99,9 +103,46 @@ func TestServesHealthReadinessAndMetrics(t *testing.T) {
 	}
 }
 
+// `passbot healthcheck` asks the /healthz of the ops address passbot
+// serves, within seconds, and nothing when passbot serves none.
 func TestHealthcheckCommand(t *testing.T) {
-	t.Setenv("PASSBOT_OPS_ADDR", "127.0.0.1:1") // nothing listens there
-	if err := run(context.Background(), []string{"healthcheck"}, nil, io.Discard, io.Discard); err == nil {
+	healthcheck := func(opsAddr string) error {
+		t.Setenv("PASSBOT_OPS_ADDR", opsAddr)
+		done := make(chan error, 1)
+		go func() { done <- run(context.Background(), []string{"healthcheck"}, nil, io.Discard, io.Discard) }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * probeTimeout):
+			t.Fatalf("healthcheck of %q still waiting after %v", opsAddr, 10*probeTimeout)
+			return nil
+		}
+	}
+	ops := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+		}
+	}))
+	defer ops.Close()
+	if err := healthcheck(ops.Listener.Addr().String()); err != nil {
+		t.Errorf("healthcheck of a healthy passbot: %v", err)
+	}
+	if err := healthcheck("127.0.0.1:1"); err == nil { // nothing listens there
 		t.Error("healthcheck passed with no server")
+	}
+	// A passbot that accepts but never answers (stopped, or stuck).
+	stuck, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	if err := healthcheck(stuck.Addr().String()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("healthcheck of a passbot that never answers: %v, want a timeout", err)
+	}
+	// Without PASSBOT_OPS_ADDR passbot serves no /healthz: the public port
+	// (":8080") is not asked instead.
+	os.Unsetenv("PASSBOT_OPS_ADDR") // t.Setenv above restores it
+	if err := run(context.Background(), []string{"healthcheck"}, nil, io.Discard, io.Discard); err == nil || !strings.HasPrefix(err.Error(), "PASSBOT_OPS_ADDR is not set") {
+		t.Errorf("healthcheck without PASSBOT_OPS_ADDR: %v", err)
 	}
 }

@@ -12,7 +12,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/kelseyhightower/envconfig"
 	"github.com/passbot/passbot/adapters/teams"
@@ -27,20 +30,56 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "passbot:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 1 && args[0] == "healthcheck" {
-		// The container's HEALTHCHECK: no Redis, no chat, just ask /healthz.
-		addr := os.Getenv("PASSBOT_OPS_ADDR")
-		if addr == "" {
-			addr = ":8080"
-		}
-		return ops.Probe(ctx, ops.HealthURL(addr))
+// usage is the short help for a command line passbot does not understand.
+const usage = "usage: passbot [-as PERSONA] [-discord-unregister] [version | healthcheck | audit export | teams package]; passbot -h lists the settings"
+
+// usageError is a command line passbot does not understand.
+type usageError string
+
+func (e usageError) Error() string { return string(e) + "\n" + usage }
+
+// exitCode is the program's exit status for err: 2 for a command line it
+// does not understand, as the flag package's own, 1 for everything else.
+func exitCode(err error) int {
+	if errors.As(err, new(usageError)) {
+		return 2
 	}
-	if len(args) == 2 && args[0] == "teams" && args[1] == "package" {
+	return 1
+}
+
+// probeTimeout bounds `passbot healthcheck`: under the image HEALTHCHECK's
+// --timeout=3s, so passbot says why before Docker gives up on it.
+const probeTimeout = 2 * time.Second
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("passbot", flag.ContinueOnError)
+	// Errors come back as a usageError with the short usage; -h alone
+	// prints the long help below.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var cfg Config
+	persona := fs.String("as", "", "console: start as this persona (a user principal name, or a helpdesk approver)")
+	unregister := fs.Bool("discord-unregister", false, "remove the /passcode command from Discord and exit")
+	showVersion := fs.Bool("version", false, "print the version, commit, build date and Go version, and exit (also: passbot version)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			help(fs, &cfg, stderr)
+			return nil
+		}
+		return usageError(err.Error())
+	}
+	// The commands that need neither settings nor Redis come first.
+	switch rest := fs.Args(); {
+	case *showVersion || slices.Equal(rest, []string{"version"}):
+		_, err := fmt.Fprintln(stdout, build())
+		return err
+	case slices.Equal(rest, []string{"healthcheck"}):
+		return healthcheck(ctx)
+	case slices.Equal(rest, []string{"teams", "package"}):
 		// The Teams app package to upload: needs only the bot's app ID.
 		pkg, err := teams.Package(os.Getenv("PASSBOT_TEAMS_APP_ID"))
 		if err != nil {
@@ -48,30 +87,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		_, err = stdout.Write(pkg)
 		return err
-	}
-	fs := flag.NewFlagSet("passbot", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cfg Config
-	persona := fs.String("as", "", "console: start as this persona (a user principal name, or a helpdesk approver)")
-	unregister := fs.Bool("discord-unregister", false, "remove the /passcode command from Discord and exit")
-	showVersion := fs.Bool("version", false, "print the version, commit, build date and Go version, and exit")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: passbot [-as PERSONA] [-discord-unregister] [--version]\n       passbot audit export    (the audit trail as JSON lines)\n       passbot healthcheck     (exit 0 when PASSBOT_OPS_ADDR's /healthz answers)\n       passbot teams package   (the Teams app zip for PASSBOT_TEAMS_APP_ID, on stdout)\n\nFlags:")
-		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "\npassbot is configured with environment variables:")
-		if err := envconfig.Usagef("passbot", &cfg, stderr, envconfig.DefaultTableFormat); err != nil {
-			fmt.Fprintln(stderr, err)
-		}
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	if *showVersion {
-		_, err := fmt.Fprintln(stdout, build())
-		return err
+	case len(rest) > 0 && !slices.Equal(rest, []string{"audit", "export"}):
+		return usageError(fmt.Sprintf("unknown command %q", strings.Join(rest, " ")))
+	case len(rest) > 0 && *unregister:
+		return usageError("-discord-unregister takes no command")
 	}
 	if err := envconfig.Process("passbot", &cfg); err != nil {
 		return err
@@ -90,18 +109,41 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	defer app.Close()
-	switch rest := fs.Args(); {
+	switch {
 	case *unregister:
 		d, err := app.discord()
 		if err != nil {
 			return err
 		}
 		return d.Unregister(ctx)
-	case len(rest) == 2 && rest[0] == "audit" && rest[1] == "export":
+	case len(fs.Args()) > 0: // audit export
 		return app.store.ExportAudit(ctx, stdout)
-	case len(rest) > 0:
-		fs.Usage()
-		return fmt.Errorf("unknown command %q", rest)
 	}
 	return app.Run(ctx, stdin, stdout, *persona)
+}
+
+// help is `passbot -h`: the commands, the flags and every setting.
+func help(fs *flag.FlagSet, cfg *Config, w io.Writer) {
+	fmt.Fprintln(w, "usage: passbot [-as PERSONA] [-discord-unregister] [--version]\n       passbot version         (the version, commit, build date and Go version)\n       passbot audit export    (the audit trail as JSON lines)\n       passbot healthcheck     (exit 0 when PASSBOT_OPS_ADDR's /healthz answers)\n       passbot teams package   (the Teams app zip for PASSBOT_TEAMS_APP_ID, on stdout)\n\nFlags:")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprintln(w, "\npassbot is configured with environment variables:")
+	if err := envconfig.Usagef("passbot", cfg, w, envconfig.DefaultTableFormat); err != nil {
+		fmt.Fprintln(w, err)
+	}
+}
+
+// healthcheck is the container's HEALTHCHECK: it asks /healthz on the ops
+// address passbot itself serves, read as passbot reads it; no Redis, no chat.
+func healthcheck(ctx context.Context) error {
+	var cfg Config
+	if err := envconfig.Process("passbot", &cfg); err != nil {
+		return err
+	}
+	if cfg.OpsAddr == "" {
+		return errors.New("PASSBOT_OPS_ADDR is not set, so passbot serves no /healthz to ask: set it for passbot and its healthcheck alike (the image sets :9090)")
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	return ops.Probe(ctx, ops.HealthURL(cfg.OpsAddr))
 }

@@ -5,10 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/passbot/passbot/internal/enginetest"
 	"github.com/passbot/passbot/store/redistest"
 )
 
@@ -146,10 +152,35 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"PASSBOT_FOLLOWUP_LEASE": "2s"}, "PASSBOT_FOLLOWUP_LEASE: 2s is out of range (want 3s or more)"},
 		{map[string]string{"PASSBOT_PLATFORMS": "discord", "PASSBOT_DISCORD_TOKEN": "t", "PASSBOT_DISCORD_HELPDESK_CHANNEL": "1", "PASSBOT_PASSCODE_TTL": "20m"}, "PASSBOT_PASSCODE_TTL: 20m0s is too long for Discord (want 14m0s or less)"},
 		{map[string]string{"PASSBOT_APPROVERS": ""}, "PASSBOT_APPROVERS is empty"},
+		// The in-process Redis is the console demo's: chat platforms need a shared one.
+		{map[string]string{"PASSBOT_REDIS_URL": "", "PASSBOT_PLATFORMS": "slack", "PASSBOT_SLACK_BOT_TOKEN": "xoxb-1", "PASSBOT_SLACK_APP_TOKEN": "xapp-1", "PASSBOT_HELPDESK_CHANNEL": "C1"},
+			"PASSBOT_REDIS_URL is required with the slack platform"},
+		{map[string]string{"PASSBOT_REDIS_URL": "", "PASSBOT_PLATFORMS": "console,discord", "PASSBOT_DISCORD_TOKEN": "t", "PASSBOT_DISCORD_HELPDESK_CHANNEL": "1"},
+			"PASSBOT_REDIS_URL is required with the discord platform"},
+		// The demo sign-in asks no password: never before real devices, never off this machine.
+		{withGraph(map[string]string{"PASSBOT_DEVICES": "intune", "PASSBOT_VERIFY": "demo"}), "PASSBOT_VERIFY=demo cannot guard PASSBOT_DEVICES=intune"},
+		{map[string]string{"PASSBOT_HTTP_ADDR": ":8080"}, `PASSBOT_HTTP_ADDR: ":8080" is not a loopback address`},
+		{map[string]string{"PASSBOT_HTTP_ADDR": "0.0.0.0:0", "PASSBOT_VERIFY": "demo"}, `PASSBOT_HTTP_ADDR: "0.0.0.0:0" is not a loopback address`},
+		{map[string]string{"PASSBOT_HTTP_ADDR": "127.0.0.1:0", "PASSBOT_PUBLIC_URL": "https://passbot.contoso.com"}, `PASSBOT_PUBLIC_URL: "https://passbot.contoso.com" is not a loopback URL`},
+		// Timings that would run, but not as written or not usefully.
+		{map[string]string{"PASSBOT_SWEEP_SPEC": "@every 0s"}, `PASSBOT_SWEEP_SPEC: "@every 0s" is out of range (want @every with whole seconds, 1s or more`},
+		{map[string]string{"PASSBOT_SWEEP_SPEC": "@every 1ms"}, `PASSBOT_SWEEP_SPEC: "@every 1ms" is out of range`},
+		{map[string]string{"PASSBOT_SWEEP_SPEC": "@every 1500ms"}, `PASSBOT_SWEEP_SPEC: "@every 1500ms" is out of range`},
+		{map[string]string{"PASSBOT_SWEEP_SPEC": "every second"}, "PASSBOT_SWEEP_SPEC: "},
+		{map[string]string{"PASSBOT_DIGEST_SPEC": "@every 0s"}, `PASSBOT_DIGEST_SPEC: "@every 0s" is out of range`},
+		{map[string]string{"PASSBOT_RESULT_RECOVERY": "1s"}, "PASSBOT_RESULT_RECOVERY: 1s is too short (want 5s or more)"},
+		{withGraph(map[string]string{"PASSBOT_DEVICES": "intune", "PASSBOT_VERIFY": "off", "PASSBOT_RESULT_RECOVERY": "40s"}),
+			"PASSBOT_RESULT_RECOVERY: 40s is too short for Graph (want more than PASSBOT_GRAPH_TIMEOUT x PASSBOT_GRAPH_MAX_ATTEMPTS, 40s)"},
+		{map[string]string{"PASSBOT_ESCALATE_AFTER": "30m", "PASSBOT_EXPIRE_AFTER": "10m"}, "PASSBOT_EXPIRE_AFTER: 10m0s is shorter than PASSBOT_ESCALATE_AFTER (30m0s)"},
+		{map[string]string{"PASSBOT_VERIFY_TTL": "30m", "PASSBOT_STEP_TIMEOUT": "15m"}, "PASSBOT_VERIFY_TTL: 30m0s is longer than PASSBOT_STEP_TIMEOUT (15m0s)"},
+		{map[string]string{"PASSBOT_PASSCODE_TTL": "1ns"}, "PASSBOT_PASSCODE_TTL: 1ns is too short (want 1m0s or more)"},
+		{map[string]string{"PASSBOT_POLL_EVERY": "1ns"}, "PASSBOT_POLL_EVERY: 1ns is too short (want 5s or more)"},
 		{map[string]string{"PASSBOT_DEVICES": "intune", "PASSBOT_VERIFY": "off", "PASSBOT_GRAPH_TENANT_ID": "t", "PASSBOT_GRAPH_CLIENT_ID": "c",
 			"AZURE_CLIENT_SECRET": "", "AZURE_CLIENT_CERTIFICATE_PATH": "", "AZURE_USERNAME": "",
 			"AZURE_FEDERATED_TOKEN_FILE": "", "IDENTITY_ENDPOINT": "", "MSI_ENDPOINT": ""}, "no Graph credential"},
 	}
+	// The cases with a chat platform get past PASSBOT_REDIS_URL's check.
+	t.Setenv("PASSBOT_REDIS_URL", redistest.Start(t).URL)
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {
 			for k, v := range tc.env {
@@ -162,6 +193,16 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withGraph adds Graph settings that point at this machine, where nothing
+// answers: a setting refused at start never gets to call Graph.
+func withGraph(env map[string]string) map[string]string {
+	for k, v := range map[string]string{"PASSBOT_GRAPH_URL": "http://127.0.0.1:1/beta", "PASSBOT_GRAPH_AUTHORITY_URL": "http://127.0.0.1:1/",
+		"PASSBOT_GRAPH_TENANT_ID": "t", "PASSBOT_GRAPH_CLIENT_ID": "c", "PASSBOT_GRAPH_CLIENT_SECRET": "s"} {
+		env[k] = v
+	}
+	return env
 }
 
 func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
@@ -261,4 +302,102 @@ func TestConsoleApproveByID(t *testing.T) {
 	c.say("/as helpdesk", "approve "+strings.ToLower(id[1]))
 	c.waitFor("bot to adele.vance@contoso.com> Reset the passcode of Contoso Galaxy Tab?")
 	c.waitFor("✅ Approved by helpdesk.")
+}
+
+// A PASSBOT_PUBLIC_URL with a trailing slash starts (ServeMux panicked on
+// "//demo-idp") and its links have one slash: the demo sign-in works
+// through them.
+func TestPublicURLWithATrailingSlash(t *testing.T) {
+	addr := enginetest.FreeAddr(t)
+	out, _ := runConsole(t, map[string]string{"PASSBOT_DEMO_FLEET": "testdata/graph_fleet.json",
+		"PASSBOT_HTTP_ADDR": addr, "PASSBOT_PUBLIC_URL": "http://" + addr + "/"},
+		"reset my passcode", "1", "reset passcode", "1", "/signin", "Yes, reset")
+	if !strings.Contains(out, "http://"+addr+"/signin/") || !strings.Contains(out, "Your temporary passcode") {
+		t.Errorf("no sign-in through http://%s/signin/ and no reset:\n%s", addr, out)
+	}
+
+	// Under a path (a proxy's prefix) the links keep it, with one slash.
+	addr = enginetest.FreeAddr(t)
+	out, _ = runConsole(t, map[string]string{"PASSBOT_DEMO_FLEET": "testdata/graph_fleet.json",
+		"PASSBOT_HTTP_ADDR": addr, "PASSBOT_PUBLIC_URL": "http://" + addr + "/bot/"},
+		"reset my passcode", "1", "reset passcode", "1")
+	if !regexp.MustCompile(`http://` + regexp.QuoteMeta(addr) + `/bot/signin/[A-Za-z0-9_-]+`).MatchString(out) {
+		t.Errorf("no link under http://%s/bot/signin/:\n%s", addr, out)
+	}
+}
+
+// Commands passbot does not know, and extra words after one it knows, are
+// refused at once with the short usage and exit status 2; `version` needs
+// neither settings nor Redis (PASSBOT_REDIS_URL points where nothing
+// listens).
+func TestCommandLine(t *testing.T) {
+	t.Setenv("PASSBOT_REDIS_URL", "redis://127.0.0.1:1/0")
+	for _, args := range [][]string{{"healthcheck", "extra"}, {"frobnicate"}, {"audit"}, {"audit", "export", "now"}, {"teams"}, {"-nope"}, {"-discord-unregister", "audit", "export"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var out, errs bytes.Buffer
+			err := run(context.Background(), args, strings.NewReader(""), &out, &errs)
+			if err == nil || exitCode(err) != 2 || !strings.HasSuffix(err.Error(), usage) {
+				t.Errorf("err %v (exit %d), want the usage and exit 2", err, exitCode(err))
+			}
+			if out.Len()+errs.Len() > 0 {
+				t.Errorf("printed %q %q besides the error", out.String(), errs.String())
+			}
+		})
+	}
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, strings.NewReader(""), &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "passbot dev (commit") {
+			t.Errorf("%s: %v, printed %q", args, err, out.String())
+		}
+	}
+}
+
+// TestMain runs the real program instead of the tests when a test asks for
+// it, so that test sees its exit status and output as an operator would.
+func TestMain(m *testing.M) {
+	if os.Getenv("PASSBOT_TEST_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// The program refuses bad settings and command lines with its exit status,
+// within a second, naming what to change.
+func TestProgramExitsAtOnceOnBadSettings(t *testing.T) {
+	graph := []string{"PASSBOT_GRAPH_URL=http://127.0.0.1:1/beta", "PASSBOT_GRAPH_AUTHORITY_URL=http://127.0.0.1:1/",
+		"PASSBOT_GRAPH_TENANT_ID=t", "PASSBOT_GRAPH_CLIENT_ID=c", "PASSBOT_GRAPH_CLIENT_SECRET=s"}
+	cases := []struct {
+		name string
+		args []string
+		env  []string
+		code int
+		want string
+	}{
+		{"a demo sign-in before Intune", nil, append([]string{"PASSBOT_DEVICES=intune", "PASSBOT_VERIFY=demo"}, graph...), 1, "PASSBOT_VERIFY"},
+		{"slack without Redis", nil, []string{"PASSBOT_PLATFORMS=slack", "PASSBOT_SLACK_BOT_TOKEN=xoxb-1", "PASSBOT_SLACK_APP_TOKEN=xapp-1", "PASSBOT_HELPDESK_CHANNEL=C1"}, 1, "PASSBOT_REDIS_URL"},
+		{"a sweep every 0s", nil, []string{"PASSBOT_SWEEP_SPEC=@every 0s"}, 1, "PASSBOT_SWEEP_SPEC"},
+		{"version", []string{"version"}, []string{"PASSBOT_REDIS_URL=redis://127.0.0.1:1/0"}, 0, "passbot dev"},
+		{"healthcheck extra", []string{"healthcheck", "extra"}, []string{"PASSBOT_REDIS_URL=redis://127.0.0.1:1/0"}, 2, "\n" + usage + "\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], tc.args...)
+			// GORACE: a -race binary otherwise waits a second at exit.
+			env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "PASSBOT_") })
+			cmd.Env = append(env, append(tc.env, "PASSBOT_TEST_RUN_MAIN=1", "GORACE=atexit_sleep_ms=0")...)
+			cmd.Stdin = strings.NewReader("")
+			began := time.Now()
+			out, _ := cmd.CombinedOutput()
+			took := time.Since(began)
+			if code := cmd.ProcessState.ExitCode(); code != tc.code || !strings.Contains(string(out), tc.want) {
+				t.Errorf("exit %d, printed %q; want %d and %q", code, out, tc.code, tc.want)
+			}
+			if took > time.Second {
+				t.Errorf("took %v, want under a second", took)
+			}
+		})
+	}
 }

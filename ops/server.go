@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,10 +76,27 @@ func NewServer(addr string, metrics *Metrics, ready func(ctx context.Context) er
 }
 
 // NewPublicServer returns a server for addr that serves h and nothing else.
+// Every answer starts with the headers of the sign-in pages, so those that
+// h does not write itself (a 404 or 405 of its ServeMux, a JSON answer)
+// are never cached, framed or run either; a page sets its own CSP over them.
 func NewPublicServer(addr string, h http.Handler) *Server {
 	s := NewServer(addr, nil, nil, nil)
-	s.srv.Handler = h
+	s.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range publicHeaders {
+			w.Header()[k] = slices.Clone(v)
+		}
+		h.ServeHTTP(w, r)
+	})
 	return s
+}
+
+// publicHeaders lock down every answer of the public server.
+var publicHeaders = http.Header{
+	"Content-Security-Policy": {"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"},
+	"Cache-Control":           {"no-store"},
+	"X-Content-Type-Options":  {"nosniff"},
+	"X-Frame-Options":         {"DENY"},
+	"Referrer-Policy":         {"no-referrer"},
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {

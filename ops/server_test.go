@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -289,5 +290,42 @@ func TestHealthURL(t *testing.T) {
 		if got := ops.HealthURL(addr); got != want {
 			t.Errorf("HealthURL(%q) = %q, want %q", addr, got, want)
 		}
+	}
+}
+
+// What the public listener answers for a path or method it does not serve
+// is as locked down as the sign-in pages: never cached, nothing run or
+// framed. A handler's own CSP still wins.
+func TestPublicServerAnswersUnknownPathsWithThePagesHeaders(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /signin/{id}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'")
+	})
+	h := ops.NewPublicServer("127.0.0.1:0", mux).Handler()
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		csp          string
+	}{
+		{http.MethodGet, "/nothing-here", http.StatusNotFound, "default-src 'none'; frame-ancestors 'none'"},
+		{http.MethodPost, "/signin/abc", http.StatusMethodNotAllowed, "default-src 'none'; frame-ancestors 'none'"},
+		{http.MethodGet, "/signin/abc", http.StatusOK, "default-src 'none'; style-src 'self'"},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+			if w.Code != tc.status {
+				t.Errorf("status %d, want %d", w.Code, tc.status)
+			}
+			if got := w.Header().Values("Content-Security-Policy"); len(got) != 1 || !strings.HasPrefix(got[0], tc.csp) {
+				t.Errorf("Content-Security-Policy %q, want one starting %q", got, tc.csp)
+			}
+			for k, want := range map[string]string{"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"} {
+				if got := w.Header().Get(k); got != want {
+					t.Errorf("%s %q, want %q", k, got, want)
+				}
+			}
+		})
 	}
 }

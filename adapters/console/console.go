@@ -15,7 +15,9 @@ package console
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -65,33 +67,81 @@ func New(in io.Reader, out io.Writer, user bot.User, h bot.Handler) *Console {
 
 // Run chats until the input ends or ctx is cancelled.
 func (c *Console) Run(ctx context.Context) error {
-	lines := make(chan string)
+	// A refused line goes through lines too, so its note
+	// prints in order with the replies to the lines before it.
+	type read struct {
+		line    string
+		tooLong bool
+	}
+	lines := make(chan read)
 	errc := make(chan error, 1)
 	go func() {
-		s := bufio.NewScanner(c.in)
-		for s.Scan() {
+		r := bufio.NewReaderSize(c.in, MaxLine)
+		for {
+			line, err := readLine(r)
+			tooLong := errors.Is(err, errLineTooLong)
+			if err != nil && !tooLong {
+				if err == io.EOF {
+					err = nil
+				}
+				errc <- err
+				close(lines)
+				return
+			}
 			select {
-			case lines <- s.Text():
+			case lines <- read{line, tooLong}:
 			case <-ctx.Done():
 				return
 			}
 		}
-		errc <- s.Err()
-		close(lines)
 	}()
 	c.prompt()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case line, ok := <-lines:
+		case in, ok := <-lines:
 			if !ok {
 				return <-errc
 			}
-			c.handle(ctx, line)
+			if in.tooLong {
+				c.say(fmt.Sprintf("-- line ignored: it is longer than %d KiB", MaxLine>>10))
+			} else {
+				c.handle(ctx, in.line)
+			}
 			c.prompt()
 		}
 	}
+}
+
+// MaxLine is the longest line the console reads; a longer one is skipped
+// with a note, and the chat goes on.
+const MaxLine = 64 << 10
+
+var errLineTooLong = errors.New("console: line too long")
+
+// readLine reads one line without its end ("\n" or "\r\n"). A line
+// longer than r's buffer is read to its end and refused with
+// errLineTooLong; the last line may lack its newline.
+func readLine(r *bufio.Reader) (string, error) {
+	b, err := r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = r.ReadSlice('\n')
+		}
+		if err != nil && err != io.EOF {
+			return "", err
+		}
+		return "", errLineTooLong
+	}
+	if err == io.EOF && len(b) > 0 {
+		err = nil
+	}
+	if err != nil {
+		return "", err
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return string(bytes.TrimSuffix(b, []byte("\r"))), nil
 }
 
 func (c *Console) prompt() {
