@@ -349,8 +349,8 @@ func TestLinking(t *testing.T) {
 		if m.Flags&64 == 0 || !strings.Contains(m.Content, "Only passbot approvers") {
 			t.Errorf("refusal flags %d: %q", m.Flags, m.Content)
 		}
-		if upn, _ := h.links.Get(t.Context(), newbie.ID); upn != "" {
-			t.Errorf("newbie linked to %q by a non-approver", upn)
+		if acc, _ := h.links.Get(t.Context(), newbie.ID); acc != (bot.Account{}) {
+			t.Errorf("newbie linked to %+v by a non-approver", acc)
 		}
 	})
 	t.Run("an approver links by role; a malformed UPN is refused", func(t *testing.T) {
@@ -364,8 +364,8 @@ func TestLinking(t *testing.T) {
 		if m.Flags&64 == 0 || !strings.Contains(m.Content, "Linked <@"+newbie.ID+"> to `lieke.devries@contoso.com`") {
 			t.Errorf("confirmation flags %d: %q", m.Flags, m.Content)
 		}
-		if upn, _ := h.links.Get(t.Context(), newbie.ID); upn != "lieke.devries@contoso.com" {
-			t.Errorf("newbie linked to %q", upn)
+		if acc, _ := h.links.Get(t.Context(), newbie.ID); acc != (bot.Account{UPN: "lieke.devries@contoso.com"}) {
+			t.Errorf("newbie linked to %+v", acc)
 		}
 	})
 	t.Run("the linked user now reaches their devices", func(t *testing.T) {
@@ -382,8 +382,8 @@ func TestLinking(t *testing.T) {
 		h.fake.awaitMessage(t, "the unlink confirmation", func(m fakeMessage) bool {
 			return m.Interaction == id && strings.Contains(m.Content, "is no longer linked")
 		})
-		if upn, _ := h.links.Get(t.Context(), newbie.ID); upn != "" {
-			t.Errorf("newbie still linked to %q", upn)
+		if acc, _ := h.links.Get(t.Context(), newbie.ID); acc != (bot.Account{}) {
+			t.Errorf("newbie still linked to %+v", acc)
 		}
 	})
 }
