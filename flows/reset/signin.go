@@ -69,9 +69,13 @@ func (t *turn) signInLink(s bot.SignIn) {
 // link forwarded to a colleague would do, so the helpdesk hears of it.
 func (t *turn) linked(r *bot.SignInResult) {
 	t.c.SignIn = ""
-	if r.Outcome != bot.SignInOK || r.Identity.OID == "" {
+	outcome := r.Outcome
+	if outcome == bot.SignInOK && r.Identity.OID == "" {
+		outcome = bot.SignInInvalid // a token without oid names nobody to link
+	}
+	if outcome != bot.SignInOK {
 		// Nothing was linked; the way to a link stays open.
-		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, "ttl", t.ttl(), "name", "", "upn", r.Identity.UPN)})
+		t.say(bot.Reply{Text: t.text("signin."+outcome, "ttl", t.ttl(), "name", "", "upn", r.Identity.UPN)})
 		t.unknownUser()
 		return
 	}

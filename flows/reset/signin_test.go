@@ -189,6 +189,26 @@ func TestSigningInLinksAnUnknownChatAccount(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a token without an object ID links nothing", func(t *testing.T) {
+		s := &session{t: t, f: newFlow(), now: t0, c: &bot.Conversation{ID: "c", Owner: bot.User{Platform: bot.Discord, ID: "D1"}}}
+		s.text(trigger["en"])
+		s.c.ID = "c"
+		s.press(actLink, "")
+		s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
+		s.signedIn(bot.SignInOK, bot.Identity{UPN: owner, AuthTime: t0})
+		if len(s.out.Replies) == 0 {
+			t.Fatal("no reply")
+		}
+		wantText(t, s.out.Replies[0].Text, "could not verify that sign-in")
+		if len(s.out.Commands) != 0 || s.c.Owner.UPN != "" || s.c.Step != stepLink {
+			t.Errorf("commands %+v owner %+v step %q, want nothing linked and the sign-in offered again", s.out.Commands, s.c.Owner, s.c.Step)
+		}
+		for _, r := range s.out.Replies {
+			if r.Audience == bot.ToHelpdesk {
+				t.Errorf("helpdesk told of a link that was not made: %q", r.Text)
+			}
+		}
+	})
 	t.Run("without the sign-in, support has to link it", func(t *testing.T) {
 		f := New(Config{})
 		out := f.Step(&bot.Conversation{Owner: bot.User{Platform: bot.Discord, ID: "D1"}}, bot.Input{Kind: bot.Text, Text: "reset my passcode"}, t0)
