@@ -12,11 +12,13 @@ type AuditRecord struct {
 	Actor   string    `json:"actor"`             // platform:id of who acted
 	Subject string    `json:"subject,omitempty"` // platform:id of whose device, when not the actor
 	UPN     string    `json:"upn,omitempty"`
-	Action  string    `json:"action"` // reset_started, reset, remote_lock, report_lost, request, approve, deny, expire, refuse
-	Device  string    `json:"device,omitempty"`
-	Name    string    `json:"device_name,omitempty"`
-	Request string    `json:"request,omitempty"`
-	Outcome string    `json:"outcome"`
+	// OID is the Entra object ID a link names.
+	OID     string `json:"oid,omitempty"`
+	Action  string `json:"action"` // reset_started, reset, remote_lock, report_lost, request, approve, deny, expire, refuse
+	Device  string `json:"device,omitempty"`
+	Name    string `json:"device_name,omitempty"`
+	Request string `json:"request,omitempty"`
+	Outcome string `json:"outcome"`
 	// Verified is, for a reset, who the sign-in before it proved the person
 	// to be (their UPN), or "unverified" where sign-in is turned off.
 	Verified string `json:"verified,omitempty"`

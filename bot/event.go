@@ -38,6 +38,25 @@ func (u User) Directory() string {
 	return u.UPN
 }
 
+// Account is the company account a chat account is linked to: the Entra
+// object ID a sign-in proved, and the user principal name, which is for
+// display (Entra lets it change and Microsoft says not to authorise on it).
+// An approver's hand-made link has only the UPN until the person signs in.
+type Account struct {
+	OID string `json:"oid,omitempty"`
+	UPN string `json:"upn,omitempty"`
+}
+
+// Of is u as linked to a: the link names whom u's devices are found by;
+// no link leaves u as the platform described them.
+func (a Account) Of(u User) User {
+	if a.OID == "" && a.UPN == "" {
+		return u
+	}
+	u.OID, u.UPN = a.OID, a.UPN
+	return u
+}
+
 // Key identifies the user across platforms; conversations are stored under it.
 func (u User) Key() string { return string(u.Platform) + ":" + u.ID }
 

@@ -30,14 +30,14 @@ type Identity struct {
 	AuthTime time.Time `json:"at"`
 }
 
-// Owns reports whether the identity is the owner of d: by object ID, which
-// Entra never reuses or changes; only where Intune names no owner object ID,
-// by user principal name, which can be renamed.
+// Owns reports whether the identity is the owner of d, by object ID alone:
+// Entra never reuses or changes it, while preferred_username "can't be used
+// to make authorization decisions" (ID token claims reference,
+// https://learn.microsoft.com/entra/identity-platform/id-token-claims-reference).
+// A device for which Intune names no primary user (userId empty) is nobody's
+// here: the helpdesk handles it.
 func (id Identity) Owns(d DeviceRef) bool {
-	if d.OwnerID != "" {
-		return id.OID != "" && strings.EqualFold(id.OID, d.OwnerID)
-	}
-	return d.OwnerUPN != "" && strings.EqualFold(id.UPN, d.OwnerUPN)
+	return d.OwnerID != "" && id.OID != "" && strings.EqualFold(id.OID, d.OwnerID)
 }
 
 // SignIn is a one-time sign-in link: whose conversation it confirms, for
@@ -69,10 +69,11 @@ type SignIns interface {
 	Start(ctx context.Context, s SignIn) (SignIn, error)
 }
 
-// Linker remembers which user principal name a chat account proved to be,
-// for later conversations. A link never replaces the sign-in before a reset.
+// Linker remembers which company account a chat account proved to be, by
+// object ID, for later conversations. A link never replaces the sign-in
+// before a reset.
 type Linker interface {
-	LinkUPN(ctx context.Context, u User, upn string) error
+	Link(ctx context.Context, u User, a Account) error
 }
 
 // Outcomes of a sign-in: the audit record "verify" names one.
@@ -150,8 +151,8 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 		if err != nil {
 			return r.Outcome, err
 		}
-		if r.Outcome == SignInOK && e.Links != nil && r.Identity.UPN != "" {
-			if err := e.Links.LinkUPN(ctx, r.Owner, r.Identity.UPN); err != nil {
+		if r.Outcome == SignInOK && e.Links != nil && r.Identity.OID != "" {
+			if err := e.Links.Link(ctx, r.Owner, Account{OID: r.Identity.OID, UPN: r.Identity.UPN}); err != nil {
 				e.storeError()
 				e.logger().Warn("link chat account after sign-in", "user", r.Owner.Key(), "err", err)
 			}

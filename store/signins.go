@@ -95,8 +95,8 @@ func (s *SignIns) TakeState(ctx context.Context, state string) ([]byte, error) {
 	return rec, nil
 }
 
-// LinkUPN implements bot.Linker: the UPN a chat account proved by signing
+// Link implements bot.Linker: the account a chat account proved by signing
 // in, for its later conversations.
-func (s *Redis) LinkUPN(ctx context.Context, u bot.User, upn string) error {
-	return NewLinks(s.client, u.Platform).Set(ctx, u.Key(), u.ID, upn)
+func (s *Redis) Link(ctx context.Context, u bot.User, a bot.Account) error {
+	return NewLinks(s.client, u.Platform).Link(ctx, u.Key(), u.ID, a)
 }

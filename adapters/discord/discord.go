@@ -88,7 +88,7 @@ func (a *Adapter) Ready() error {
 }
 
 // New checks cfg and returns an adapter; Run connects it. links keeps the
-// Discord-user → UPN links (a *store.Links); approvers are the Discord user
+// Discord-user → account links (a *store.Links); approvers are the Discord user
 // IDs and role IDs allowed to decide helpdesk requests, list them and use
 // /passcode link.
 func New(cfg Config, h bot.Handler, links Links, approvers []string, log *slog.Logger) (*Adapter, error) {
@@ -285,21 +285,21 @@ func user(u *discordgo.User, locale string) bot.User {
 	return bot.User{Platform: bot.Discord, ID: u.ID, Name: name, Locale: locale}
 }
 
-// upn looks up the link of a Discord user. When the user cannot go on,
-// upn is empty and refusal tells them what to do: get linked, or try again
-// later when the store failed. An unlinked approver goes on without a UPN,
-// for the helpdesk's commands and cards.
-func (a *Adapter) upn(ctx context.Context, u bot.User, approver bool) (upn, refusal string) {
-	upn, err := a.links.Get(ctx, u.ID)
+// account looks up the link of a Discord user. When the user cannot go on,
+// the account is empty and refusal tells them what to do: get linked, or
+// try again later when the store failed. An unlinked approver goes on
+// without an account, for the helpdesk's commands and cards.
+func (a *Adapter) account(ctx context.Context, u bot.User, approver bool) (acc bot.Account, refusal string) {
+	acc, err := a.links.Get(ctx, u.ID)
 	switch {
 	case err != nil:
 		a.log.Error("discord: read link", "user", u.ID, "err", err)
-		return "", locales.ForLocale(u.Locale, "error.unavailable")
-	case upn == "" && !approver && !a.cfg.SelfLink:
+		return bot.Account{}, locales.ForLocale(u.Locale, "error.unavailable")
+	case acc == bot.Account{} && !approver && !a.cfg.SelfLink:
 		a.log.Info("discord: user is not linked to a work account", "user", u.ID)
-		return "", locales.ForLocale(u.Locale, "discord.unlinked", "id", u.ID)
+		return bot.Account{}, locales.ForLocale(u.Locale, "discord.unlinked", "id", u.ID)
 	}
-	return upn, ""
+	return acc, ""
 }
 
 // handle runs the engine and logs its error; the replies already carry a
@@ -325,13 +325,13 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	defer end()
 	u := user(m.Author, a.locale(m.Author.ID))
 	u.Approver = a.isApprover(ctx, nil, u.ID)
-	upn, refusal := a.upn(ctx, u, u.Approver)
+	acc, refusal := a.account(ctx, u, u.Approver)
 	// Failures are logged; there is nobody else to tell.
 	if refusal != "" {
 		_, _ = a.sendTo(ctx, m.ChannelID, bot.Reply{Text: refusal})
 		return
 	}
-	u.UPN = upn
+	u = acc.Of(u)
 	ev := bot.Event{DeliveryID: m.ID, Kind: bot.Message, User: u, Channel: m.ChannelID, Text: m.Content}
 	for _, r := range a.handle(ctx, ev) {
 		var ref bot.MessageRef

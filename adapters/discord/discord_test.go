@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passbot/passbot/adapters/demo"
 	"github.com/passbot/passbot/bot"
 )
 
@@ -349,8 +350,8 @@ func TestLinking(t *testing.T) {
 		if m.Flags&64 == 0 || !strings.Contains(m.Content, "Only passbot approvers") {
 			t.Errorf("refusal flags %d: %q", m.Flags, m.Content)
 		}
-		if upn, _ := h.links.Get(t.Context(), newbie.ID); upn != "" {
-			t.Errorf("newbie linked to %q by a non-approver", upn)
+		if acc, _ := h.links.Get(t.Context(), newbie.ID); acc != (bot.Account{}) {
+			t.Errorf("newbie linked to %+v by a non-approver", acc)
 		}
 	})
 	t.Run("an approver links by role; a malformed UPN is refused", func(t *testing.T) {
@@ -364,8 +365,8 @@ func TestLinking(t *testing.T) {
 		if m.Flags&64 == 0 || !strings.Contains(m.Content, "Linked <@"+newbie.ID+"> to `lieke.devries@contoso.com`") {
 			t.Errorf("confirmation flags %d: %q", m.Flags, m.Content)
 		}
-		if upn, _ := h.links.Get(t.Context(), newbie.ID); upn != "lieke.devries@contoso.com" {
-			t.Errorf("newbie linked to %q", upn)
+		if acc, _ := h.links.Get(t.Context(), newbie.ID); acc != (bot.Account{UPN: "lieke.devries@contoso.com"}) {
+			t.Errorf("newbie linked to %+v", acc)
 		}
 	})
 	t.Run("the linked user now reaches their devices", func(t *testing.T) {
@@ -382,8 +383,8 @@ func TestLinking(t *testing.T) {
 		h.fake.awaitMessage(t, "the unlink confirmation", func(m fakeMessage) bool {
 			return m.Interaction == id && strings.Contains(m.Content, "is no longer linked")
 		})
-		if upn, _ := h.links.Get(t.Context(), newbie.ID); upn != "" {
-			t.Errorf("newbie still linked to %q", upn)
+		if acc, _ := h.links.Get(t.Context(), newbie.ID); acc != (bot.Account{}) {
+			t.Errorf("newbie still linked to %+v", acc)
 		}
 	})
 }
@@ -522,5 +523,40 @@ func TestSignInMovesTheChatOn(t *testing.T) {
 	h.fake.awaitMessage(t, "the success notice", contains("Your passcode was reset successfully"))
 	if n := h.env.Devices.Resets(); n != 1 {
 		t.Errorf("%d resets, want 1", n)
+	}
+}
+
+// An unlinked Discord account signs in once to link itself: the link is by
+// the token's object ID, the chat lists that account's devices, and the
+// helpdesk channel hears of the new link (a sign-in link forwarded to a
+// colleague would make the same one).
+func TestAnUnlinkedAccountSignsInAndTheHelpdeskHearsOfTheLink(t *testing.T) {
+	h := start(t, options{guild: testGuild, helpdesk: helpdeskChannel, selfLink: true})
+	signIns := h.env.WithSignIn()
+	h.env.Engine.Links = h.env.Store
+	h.fake.sendDM(newbie, "reset my passcode")
+	ask := h.fake.awaitMessage(t, "the offer to sign in", inDM(newbie, "Sign in once with your work account"))
+	id := h.fake.click(t, newbie, ask, "Sign in")
+	h.fake.awaitMessage(t, "the sign-in link", func(m fakeMessage) bool {
+		return m.Interaction == id && strings.Contains(m.Content, signIns.Last(t).URL)
+	})
+
+	oid, _, _ := demo.Default().Person("lieke.devries@contoso.com")
+	signedIn := bot.Identity{OID: oid, UPN: "lieke.devries@contoso.com", AuthTime: h.env.Clock.Now()}
+	outcome, err := h.env.Engine.SignedIn(t.Context(), bot.SignInResult{SignIn: signIns.Last(t), Outcome: bot.SignInOK, Identity: signedIn})
+	if err != nil || outcome != bot.SignInOK {
+		t.Fatalf("SignedIn %q %v", outcome, err)
+	}
+	notice := h.fake.awaitMessage(t, "the link notice in the helpdesk channel", func(m fakeMessage) bool {
+		return m.ChannelID == helpdeskChannel && strings.Contains(m.Content, "Chat account linked to a work account")
+	})
+	for _, want := range []string{"newbie (discord:" + newbie.ID + ")", "lieke.devries@contoso.com", oid} {
+		if !strings.Contains(notice.Content, want) {
+			t.Errorf("notice %q lacks %q", notice.Content, want)
+		}
+	}
+	h.fake.awaitMessage(t, "Lieke's devices in newbie's DM", inDM(newbie, "Which device"))
+	if acc, err := h.links.Get(t.Context(), newbie.ID); err != nil || acc != (bot.Account{OID: oid, UPN: "lieke.devries@contoso.com"}) {
+		t.Errorf("link %+v %v, want by object ID", acc, err)
 	}
 }

@@ -62,6 +62,7 @@ type options struct {
 	linksFile  string
 	deferAfter time.Duration
 	helpdesk   string // PASSBOT_DISCORD_HELPDESK_CHANNEL
+	selfLink   bool   // unlinked users reach the engine, which offers a sign-in
 	// handler stands in for the engine when set.
 	handler bot.Handler
 }
@@ -79,7 +80,7 @@ func start(t *testing.T, opt options) *harness {
 	if opt.handler != nil {
 		h.handler.h = opt.handler
 	}
-	cfg := Config{DiscordToken: testToken, DiscordAPIURL: h.fake.srv.URL, DiscordGuildID: opt.guild, DiscordLinksFile: opt.linksFile, DiscordHelpdeskChannel: opt.helpdesk}
+	cfg := Config{DiscordToken: testToken, DiscordAPIURL: h.fake.srv.URL, DiscordGuildID: opt.guild, DiscordLinksFile: opt.linksFile, DiscordHelpdeskChannel: opt.helpdesk, SelfLink: opt.selfLink}
 	a, err := New(cfg, h.handler, h.links, []string{approverRole}, log)
 	if err != nil {
 		t.Fatal(err)

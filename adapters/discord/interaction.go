@@ -44,12 +44,12 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 	default:
 		return
 	}
-	upn, refusal := a.upn(ctx, u, u.Approver)
+	acc, refusal := a.account(ctx, u, u.Approver)
 	if refusal != "" {
 		_, _ = r.reply(bot.Reply{Text: refusal}, true) // logged by reply
 		return
 	}
-	u.UPN = upn
+	u = acc.Of(u)
 	ev.DeliveryID, ev.User, ev.Channel, ev.Shared = i.ID, u, i.ChannelID, i.GuildID != ""
 	if r.component() && i.Message != nil {
 		ev.Clicked = ref(i.ChannelID, i.Message.ID)

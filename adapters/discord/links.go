@@ -3,15 +3,19 @@ package discord
 import (
 	"context"
 	"strings"
+
+	"github.com/passbot/passbot/bot"
 )
 
-// Links maps Discord user IDs to Intune user principal names: Discord gives
-// bots no e-mail address. *store.Links is the Redis implementation.
+// Links maps Discord user IDs to company accounts: Discord gives bots no
+// e-mail address. *store.Links is the Redis implementation.
 type Links interface {
-	// Get returns the UPN linked to a Discord user, "" when there is none.
-	Get(ctx context.Context, discordUserID string) (string, error)
-	// Set and Delete change a link and audit the change as actor's
-	// (platform:id).
+	// Get returns the account linked to a Discord user: by object ID
+	// after the person signed in, by UPN where an approver linked them;
+	// the zero Account when there is none.
+	Get(ctx context.Context, discordUserID string) (bot.Account, error)
+	// Set (an approver's UPN link) and Delete change a link and audit the
+	// change as actor's (platform:id).
 	Set(ctx context.Context, actor, discordUserID, upn string) error
 	Delete(ctx context.Context, actor, discordUserID string) error
 }
@@ -23,12 +27,12 @@ type withFile struct {
 	file map[string]string
 }
 
-func (w withFile) Get(ctx context.Context, id string) (string, error) {
-	upn, err := w.Links.Get(ctx, id)
-	if err != nil || upn != "" {
-		return upn, err
+func (w withFile) Get(ctx context.Context, id string) (bot.Account, error) {
+	acc, err := w.Links.Get(ctx, id)
+	if err != nil || acc != (bot.Account{}) {
+		return acc, err
 	}
-	return w.file[id], nil
+	return bot.Account{UPN: w.file[id]}, nil
 }
 
 // validUPN is a light check that catches a Discord name typed where the

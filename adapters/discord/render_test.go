@@ -200,7 +200,7 @@ func (h refuseHandler) Delivered(context.Context, bot.Reply, bot.MessageRef) err
 
 type noLinks struct{}
 
-func (noLinks) Get(context.Context, string) (string, error)       { return "", nil }
+func (noLinks) Get(context.Context, string) (bot.Account, error)  { return bot.Account{}, nil }
 func (noLinks) Set(context.Context, string, string, string) error { return nil }
 func (noLinks) Delete(context.Context, string, string) error      { return nil }
 

@@ -196,9 +196,10 @@ func TestTheOwnersSignInMovesTheConversationOn(t *testing.T) {
 	if n := r.env.Devices.Resets(); n != 1 {
 		t.Errorf("%d resets after Yes, want 1", n)
 	}
-	// The chat account is now linked to the UPN it proved.
-	if upn, err := store.NewLinks(r.env.Store.Client(), bot.Slack).Get(ctx, adele.ID); err != nil || upn != adele.UPN {
-		t.Errorf("link %q %v", upn, err)
+	// The chat account is now linked to the account it proved: by object ID.
+	adeleOID, _, _ := demo.Default().Person(adele.UPN)
+	if acc, err := store.NewLinks(r.env.Store.Client(), bot.Slack).Get(ctx, adele.ID); err != nil || acc != (bot.Account{OID: adeleOID, UPN: adele.UPN}) {
+		t.Errorf("link %+v %v", acc, err)
 	}
 
 	t.Run("the callback replayed", func(t *testing.T) {
@@ -441,8 +442,9 @@ func TestSigningInLinksAChatAccount(t *testing.T) {
 		t.Errorf("chat %q, want Lieke's devices", chat)
 	}
 	enginetest.Button(t, dm.Sent(), "Lieke's Galaxy A5 (Android)")
-	if upn, err := store.NewLinks(r.env.Store.Client(), bot.Discord).Get(context.Background(), "D9"); err != nil || upn != "lieke.devries@contoso.com" {
-		t.Errorf("link %q %v", upn, err)
+	liekeOID, _, _ := demo.Default().Person("lieke.devries@contoso.com")
+	if acc, err := store.NewLinks(r.env.Store.Client(), bot.Discord).Get(context.Background(), "D9"); err != nil || acc != (bot.Account{OID: liekeOID, UPN: "lieke.devries@contoso.com"}) {
+		t.Errorf("link %+v %v", acc, err)
 	}
 	audit, err := r.env.Store.RecentAudit(context.Background(), "discord:D9", 10)
 	if err != nil || len(audit) == 0 || audit[0].Action != "link" || audit[0].Actor != "discord:D9" || audit[0].UPN != "lieke.devries@contoso.com" {

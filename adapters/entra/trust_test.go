@@ -66,8 +66,8 @@ func TestAForwardedAuthorizationURLLinksNothing(t *testing.T) {
 	if status, _, _ := attacker.Get(ctx, callback.String()); status != http.StatusGone {
 		t.Errorf("the callback replayed in the attacker's browser: %d", status)
 	}
-	if upn, err := store.NewLinks(r.env.Store.Client(), bot.Discord).Get(ctx, mallory.ID); err != nil || upn != "" {
-		t.Errorf("mallory's account is linked to %q (%v)", upn, err)
+	if acc, err := store.NewLinks(r.env.Store.Client(), bot.Discord).Get(ctx, mallory.ID); err != nil || acc != (bot.Account{}) {
+		t.Errorf("mallory's account is linked to %+v (%v)", acc, err)
 	}
 	if got := r.audited(mallory); got != bot.SignInOtherBrowser {
 		t.Errorf("audit verify %q, want %q", got, bot.SignInOtherBrowser)

@@ -64,6 +64,22 @@ func TestListDevices(t *testing.T) {
 		}
 	})
 
+	t.Run("a person linked by object ID: the same devices, asked by the ID", func(t *testing.T) {
+		f := newFakeGraph(t)
+		c, _ := newClient(t, f, newFakeClock())
+		const oid = "87d349ed-44d7-43e1-9a83-5f2406dee5bd" // Adele's userId in the fixtures
+		devices, err := c.ListDevices(t.Context(), oid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids, want := deviceIDs(devices), []string{androidDevice, workDevice, iPhone, desktop}; !slices.Equal(ids, want) {
+			t.Errorf("device IDs = %v, want %v", ids, want)
+		}
+		if p := f.Requests()[0].Path; p != "/v1.0/users/"+oid+"/managedDevices" {
+			t.Errorf("path %s", p)
+		}
+	})
+
 	t.Run("beta endpoint also selects deviceType", func(t *testing.T) {
 		f := newFakeGraph(t)
 		cfg := fakeConfig(f)

@@ -9,7 +9,7 @@
 //
 // # Calls
 //
-//	ListDevices    GET  {URL}/users/{upn}/managedDevices?$select=…   (follows @odata.nextLink)
+//	ListDevices    GET  {URL}/users/{id | upn}/managedDevices?$select=…   (follows @odata.nextLink)
 //	ResetPasscode  POST {URL}/deviceManagement/managedDevices/{id}/resetPasscode   → 204
 //	RemoteLock     POST {URL}/deviceManagement/managedDevices/{id}/remoteLock      → 204
 //	ResetStatus    GET  {URL}/deviceManagement/managedDevices/{id}?$select=id,deviceActionResults

@@ -29,7 +29,7 @@ import (
 // Links finds the company account a Slack user proved by signing in
 // (a *store.Links).
 type Links interface {
-	Get(ctx context.Context, userID string) (string, error)
+	Get(ctx context.Context, userID string) (bot.Account, error)
 }
 
 // Adapter is passbot on Slack. It implements bot.Notifier.

@@ -33,7 +33,8 @@ func newUserCache() *userCache {
 }
 
 // person returns the Slack user as a bot.User: users.info with the locale,
-// and as UPN the account the user proved by signing in, else the e-mail
+// and the account the user proved by signing in (object ID and UPN), else
+// as UPN the e-mail
 // ("" without users:read.email or without an e-mail). Both are kept for
 // userTTL.
 func (a *Adapter) person(ctx context.Context, id string) (person, error) {
@@ -57,14 +58,13 @@ func (a *Adapter) person(ctx context.Context, id string) (person, error) {
 		bot:  info.IsBot,
 	}
 	if a.Links != nil {
-		// The e-mail is a guess at the UPN; a sign-in proved the link.
-		upn, err := a.Links.Get(ctx, id)
+		// The e-mail is a guess at the UPN; a sign-in proved the link,
+		// and its object ID finds the devices.
+		acc, err := a.Links.Get(ctx, id)
 		if err != nil {
 			return person{}, err
 		}
-		if upn != "" {
-			p.user.UPN = upn
-		}
+		p.user = acc.Of(p.user)
 	}
 	a.users.people.Put(id, p, now.Add(userTTL))
 	return p, nil

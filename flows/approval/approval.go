@@ -140,8 +140,7 @@ func (f *Flow) Decide(r *bot.Request, actor bot.User, action string, now time.Ti
 	switch {
 	case !actor.Approver:
 		return refuse(f.hd("approval.notapprover"), "not_approver")
-	case actor.Key() == r.Requester.Key() || actor.UPN != "" && strings.EqualFold(actor.UPN, r.Requester.UPN):
-		// The same person through another chat account is still themselves.
+	case samePerson(actor, r):
 		return refuse(f.hd("approval.self"), "self_approval")
 	case r.State != bot.RequestPending:
 		return bot.Decision{Actor: []bot.Reply{{Text: f.hd("approval.already", "state", f.hd("state."+string(r.State)), "agent", who(r.Decider)), Private: true}}}
@@ -160,6 +159,33 @@ func (f *Flow) Decide(r *bot.Request, actor bot.User, action string, now time.Ti
 	d.Actor = []bot.Reply{{Text: f.Closed(r).Text, Replace: true}}
 	d.Requester = []bot.Reply{{Text: f.emp(r, "request.denied", "agent", who(&decider))}}
 	return d
+}
+
+// samePerson reports whether actor is the requester of r, through any of
+// their chat accounts: the same chat account; the same Entra object ID,
+// where the platform (Teams) or a sign-in (a link) gives the actor one,
+// compared with the requester's and with the device owner's; or the same
+// mailbox, for accounts known only by an address: user+admin@ is user@ with
+// a plus-address tag
+// (https://learn.microsoft.com/exchange/recipients-in-exchange-online/plus-addressing-in-exchange-online).
+func samePerson(actor bot.User, r *bot.Request) bool {
+	if actor.Key() == r.Requester.Key() {
+		return true
+	}
+	if actor.OID != "" && (strings.EqualFold(actor.OID, r.Requester.OID) || strings.EqualFold(actor.OID, r.Device.OwnerID)) {
+		return true
+	}
+	return actor.UPN != "" && strings.EqualFold(mailbox(actor.UPN), mailbox(r.Requester.UPN))
+}
+
+// mailbox is an address without its plus-address tag.
+func mailbox(upn string) string {
+	local, domain, ok := strings.Cut(upn, "@")
+	if !ok {
+		return upn
+	}
+	local, _, _ = strings.Cut(local, "+")
+	return local + "@" + domain
 }
 
 // Closed implements bot.ApprovalFlow: the card of a decided request,

@@ -205,9 +205,35 @@ func TestDigest(t *testing.T) {
 }
 
 func TestNoSelfApprovalThroughAnotherAccount(t *testing.T) {
-	second := bot.User{Platform: bot.Discord, ID: "999", UPN: "Adele.Vance@contoso.com", Approver: true}
-	r := request()
-	if d := New(Config{}).Decide(r, second, "approve", t0); d.Changed || d.Outcome != "self_approval" {
-		t.Errorf("decision %+v", d)
+	const adeleOID = "4f2b6c1e-8d3a-4c55-9a6e-1b2c3d4e5f60"
+	cases := []struct {
+		name      string
+		requester bot.User // the request's, after the employee's own account
+		second    bot.User
+		self      bool
+	}{
+		{"the same UPN on another platform", employee,
+			bot.User{Platform: bot.Discord, ID: "999", UPN: "Adele.Vance@contoso.com", Approver: true}, true},
+		// The alias account signed in once: its link names Adele's object ID.
+		{"an alias address linked to the owner's object ID", employee,
+			bot.User{Platform: bot.Slack, ID: "U5", UPN: "adele.vance@contoso.com", OID: adeleOID, Approver: true}, true},
+		{"an alias address, the device owner's object ID from Teams", employee,
+			bot.User{Platform: bot.Teams, ID: "29:a", UPN: "a.vance@contoso.com", OID: "4F2B6C1E-8D3A-4C55-9A6E-1B2C3D4E5F60", Approver: true}, true},
+		{"a plus address of the requester's mailbox, never signed in", employee,
+			bot.User{Platform: bot.Slack, ID: "U6", UPN: "adele.vance+admin@contoso.com", Approver: true}, true},
+		{"a requester known by object ID, the approver too", bot.User{Platform: bot.Teams, ID: "29:b", OID: adeleOID},
+			bot.User{Platform: bot.Discord, ID: "998", OID: adeleOID, Approver: true}, true},
+		{"another person's object ID", employee,
+			bot.User{Platform: bot.Slack, ID: "U9", UPN: "hank@contoso.com", OID: "7a9e3d2c-1b4f-4e8a-b6c5-0d1e2f3a4b5c", Approver: true}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := request()
+			r.Requester, r.Device.OwnerID = tc.requester, adeleOID
+			d := New(Config{}).Decide(r, tc.second, "approve", t0)
+			if self := !d.Changed && d.Outcome == "self_approval"; self != tc.self {
+				t.Errorf("decision %+v, want self-approval refused: %v", d, tc.self)
+			}
+		})
 	}
 }

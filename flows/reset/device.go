@@ -46,10 +46,12 @@ func (t *turn) card(limit error) {
 		}
 		buttons = append(buttons, b)
 	}
-	switch e.Reset {
-	case bot.SelfService:
+	switch {
+	case t.ownerless(d) && (e.Reset == bot.SelfService || e.Reset == bot.NeedsApproval):
+		text += "\n\n" + t.text("device.noowner", t.deviceArgs(d)...) + "\n" + t.support()
+	case e.Reset == bot.SelfService:
 		offer(t.button("btn.reset", actReset, bot.Primary))
-	case bot.NeedsApproval:
+	case e.Reset == bot.NeedsApproval:
 		// Ownership is the reason unless helpdeskWhy names another.
 		ask, tell := "device.approval.ask", "device.approval"
 		if why := t.helpdeskWhy(e); why != "" {
@@ -62,9 +64,9 @@ func (t *turn) card(limit error) {
 		} else {
 			text += "\n\n" + t.text(tell) + "\n" + t.support()
 		}
-	case bot.FactoryReset:
+	case e.Reset == bot.FactoryReset:
 		text += "\n\n" + t.text("device.factory") + "\n" + t.support()
-	case bot.NotSupported:
+	case e.Reset == bot.NotSupported:
 		key := "device.unsupported"
 		if e.MinMajor > 0 {
 			key = "device.workprofile.old"
@@ -211,8 +213,7 @@ func (t *turn) reportLost() {
 // reportedLost tells the helpdesk, in its language, who lost which device
 // and when it was last heard of, and tells the person what happens next.
 func (t *turn) reportedLost(r *bot.CommandResult) {
-	d, o := r.Device, t.c.Owner
-	hd := func(key string, args ...string) string { return locales.Text(t.f.cfg.HelpdeskLang, key, args...) }
+	d, hd := r.Device, t.hd
 	owner, checkin := "", hd("device.checkin.unknown")
 	if d.Company {
 		owner = hd("device.company")
@@ -220,11 +221,7 @@ func (t *turn) reportedLost(r *bot.CommandResult) {
 	if !d.LastSync.IsZero() {
 		checkin = d.LastSync.UTC().Format(stamp) + " UTC"
 	}
-	name := o.Name
-	if name == "" {
-		name = o.UPN
-	}
-	t.say(bot.Reply{Audience: bot.ToHelpdesk, Text: hd("lost.notice", "requester", name, "upn", o.UPN, "name", d.Name,
+	t.say(bot.Reply{Audience: bot.ToHelpdesk, Text: hd("lost.notice", "requester", t.requester(), "upn", t.c.Owner.UPN, "name", d.Name,
 		"platform", hd("kind."+string(d.Kind)), "version", d.OSVersion, "owner", owner,
 		"time", t.now.UTC().Format(stamp)+" UTC", "checkin", checkin)})
 	t.say(bot.Reply{Text: t.text("lost.sent", append(t.deviceArgs(&d), "support", t.contact())...), Replace: true})

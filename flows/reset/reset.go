@@ -144,6 +144,30 @@ func (t *turn) text(key string, args ...string) string {
 	return locales.Text(t.lang(), key, args...)
 }
 
+// hd is a text for the helpdesk channel, in its language.
+func (t *turn) hd(key string, args ...string) string {
+	return locales.Text(t.f.cfg.HelpdeskLang, key, args...)
+}
+
+// tellHelpdesk posts a notice to the helpdesk channel, where there is one.
+func (t *turn) tellHelpdesk(text string) {
+	if !t.f.cfg.NoHelpdesk {
+		t.say(bot.Reply{Audience: bot.ToHelpdesk, Text: text})
+	}
+}
+
+// requester names the conversation's owner to the helpdesk.
+func (t *turn) requester() string {
+	o := t.c.Owner
+	switch {
+	case o.Name != "":
+		return o.Name
+	case o.UPN != "":
+		return o.UPN
+	}
+	return o.ID
+}
+
 func (t *turn) button(labelKey, action string, style bot.Style) bot.Button {
 	return bot.Button{Label: t.text(labelKey), Action: action, Style: style}
 }

@@ -14,8 +14,12 @@ var t0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 
 func newFlow() *Flow { return New(Config{Support: "helpdesk@contoso.com", SignIn: true}) }
 
-// owner is the UPN every test device is enrolled by.
-const owner = "adele.vance@contoso.com"
+// owner and ownerOID are the UPN and object ID every test device is
+// enrolled by.
+const (
+	owner    = "adele.vance@contoso.com"
+	ownerOID = "4f2b6c1e-8d3a-4c55-9a6e-1b2c3d4e5f60"
+)
 
 // devices holds one device of every case of the Company Portal guide and of
 // Intune's documentation, as a device backend lists them.
@@ -62,7 +66,7 @@ func startWith(t *testing.T, f *Flow, lang string, ds ...bot.DeviceRef) *session
 	}
 	s.c.ID = "conv"
 	for i := range ds {
-		ds[i].OwnerUPN = owner
+		ds[i].OwnerID, ds[i].OwnerUPN = ownerOID, owner
 	}
 	s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpList}, Devices: ds})
 	return s
@@ -76,7 +80,7 @@ func (s *session) signIn() {
 		s.t.Fatalf("Sign out: commands %+v step %q, want a sign-in link", s.out.Commands, s.c.Step)
 	}
 	s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
-	s.signedIn(bot.SignInOK, bot.Identity{UPN: owner, AuthTime: s.now})
+	s.signedIn(bot.SignInOK, bot.Identity{OID: ownerOID, UPN: owner, AuthTime: s.now})
 }
 
 func (s *session) signedIn(outcome string, id bot.Identity) {
@@ -343,7 +347,7 @@ func TestResetConversation(t *testing.T) {
 			if len(s.out.Commands) != 0 {
 				t.Fatalf("Yes before the sign-in ran %+v", s.out.Commands)
 			}
-			s.signedIn(bot.SignInOK, bot.Identity{UPN: owner, AuthTime: t0})
+			s.signedIn(bot.SignInOK, bot.Identity{OID: ownerOID, UPN: owner, AuthTime: t0})
 			if len(s.out.Replies) != 2 {
 				t.Fatalf("after the sign-in: replies %+v", s.out.Replies)
 			}
@@ -601,6 +605,7 @@ func TestTextsFollowTheConfiguredSignInTTL(t *testing.T) {
 	f := New(Config{SignIn: true, SignInTTL: 10 * time.Minute})
 	c := &bot.Conversation{ID: "c", Step: stepCard, Owner: bot.User{ID: "u"}}
 	d := devices["android6"]
+	d.OwnerID = ownerOID
 	c.Device = &d
 	out := f.Step(c, bot.Input{Kind: bot.Pressed, Action: actReset}, t0)
 	wantText(t, out.Replies[0].Text, "works for 10 minutes")
@@ -622,7 +627,7 @@ func TestAPassingGraphErrorKeepsPolling(t *testing.T) {
 func TestAnApprovalAllowsOneReset(t *testing.T) {
 	s := start(t, "en", devices["company"])
 	d := devices["company"]
-	d.OwnerUPN = owner
+	d.OwnerID, d.OwnerUPN = ownerOID, owner
 	r := &bot.Request{ID: "R1", Device: d, State: bot.RequestApproved}
 	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Approved, Request: r}, t0)
 	if s.c.Request != "R1" || s.c.Step != stepConfirm {

@@ -1,6 +1,8 @@
 package reset
 
 import (
+	"strings"
+
 	"github.com/passbot/passbot/bot"
 )
 
@@ -62,17 +64,27 @@ func (t *turn) signInLink(s bot.SignIn) {
 }
 
 // linked carries on after a sign-in that linked the chat account: the
-// devices of the account it proved.
+// devices of the account it proved, found by its object ID. Linking a chat
+// account to a company account it did not name before is what a sign-in
+// link forwarded to a colleague would do, so the helpdesk hears of it.
 func (t *turn) linked(r *bot.SignInResult) {
 	t.c.SignIn = ""
-	if r.Outcome != bot.SignInOK || r.Identity.UPN == "" {
+	outcome := r.Outcome
+	if outcome == bot.SignInOK && r.Identity.OID == "" {
+		outcome = bot.SignInInvalid // a token without oid names nobody to link
+	}
+	if outcome != bot.SignInOK {
 		// Nothing was linked; the way to a link stays open.
-		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, "ttl", t.ttl(), "name", "", "upn", r.Identity.UPN)})
+		t.say(bot.Reply{Text: t.text("signin."+outcome, "ttl", t.ttl(), "name", "", "upn", r.Identity.UPN)})
 		t.unknownUser()
 		return
 	}
 	t.say(bot.Reply{Text: t.text("signin.linked", "upn", r.Identity.UPN)})
-	t.c.Owner.UPN = r.Identity.UPN
+	if !strings.EqualFold(t.c.Owner.OID, r.Identity.OID) {
+		t.tellHelpdesk(t.hd("signin.linked.notice", "requester", t.requester(), "account", t.c.Owner.Key(),
+			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", t.now.UTC().Format(stamp)+" UTC"))
+	}
+	t.c.Owner = bot.Account{OID: r.Identity.OID, UPN: r.Identity.UPN}.Of(t.c.Owner)
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
 }
 
@@ -96,11 +108,22 @@ func (t *turn) signedIn(r *bot.SignInResult) {
 		t.withYou()
 		t.out.Replies[len(t.out.Replies)-1].Replace = false
 	case bot.SignInMismatch:
-		t.end()
+		d := t.c.Device
 		t.say(bot.Reply{Text: t.text("signin.mismatch", args...) + "\n" + t.support()})
+		t.tellHelpdesk(t.hd("signin.mismatch.notice", "requester", t.requester(), "account", t.c.Owner.Key(),
+			"name", d.Name, "platform", t.hd("kind."+string(d.Kind)), "version", d.OSVersion,
+			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", t.now.UTC().Format(stamp)+" UTC"))
+		t.end()
 	default:
 		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, args...)})
 		t.confirm()
 		t.out.Replies[len(t.out.Replies)-1].Replace = false
 	}
 }
+
+// ownerless reports a device for which Intune names no primary user's
+// object ID (Graph's managedDevice userId,
+// https://learn.microsoft.com/graph/api/resources/intune-devices-manageddevice):
+// no sign-in can prove it anyone's (bot.Identity.Owns), so with the sign-in
+// on the helpdesk resets it, not the chat.
+func (t *turn) ownerless(d *bot.DeviceRef) bool { return t.f.cfg.SignIn && d != nil && d.OwnerID == "" }

@@ -45,10 +45,20 @@ func TestARefusedSignInResetsNothing(t *testing.T) {
 			}
 			wantText(t, s.out.Replies[0].Text, tc.want...)
 			if !tc.again {
-				if s.c.Step != "" || len(s.out.Replies) != 1 {
-					t.Errorf("step %q replies %+v: a sign-in by someone else ends the conversation", s.c.Step, s.out.Replies)
+				if s.c.Step != "" || len(s.out.Replies) != 2 {
+					t.Fatalf("step %q replies %+v: a sign-in by someone else ends the conversation, and the helpdesk hears of it", s.c.Step, s.out.Replies)
 				}
+				// Who asked, for which device, which account signed in:
+				// in the helpdesk's language (English by default).
+				if n := s.out.Replies[1]; n.Audience != bot.ToHelpdesk {
+					t.Errorf("second reply %+v, want a notice to the helpdesk", n)
+				}
+				wantText(t, s.out.Replies[1].Text, "Sign-in by another account than the device's owner", "Asked by: adele.vance@contoso.com (console:u1)",
+					"Device: Galaxy S7, Android 6.0.1", "Signed in as: mallory@contoso.com (object ID other)", "Nothing was reset")
 				return
+			}
+			if len(s.out.Replies) == 0 || s.out.Replies[len(s.out.Replies)-1].Audience == bot.ToHelpdesk {
+				t.Errorf("replies %+v: only a sign-in by someone else reaches the helpdesk", s.out.Replies)
 			}
 			if s.c.Step != stepConfirm || len(s.out.Replies) != 2 || !slices.Equal(actions(s.out.Replies[1]), []string{"signout", "cancel"}) {
 				t.Fatalf("step %q replies %+v: want the banner again", s.c.Step, s.out.Replies)
@@ -82,9 +92,9 @@ func TestNoResetWithoutTheOwnersSignIn(t *testing.T) {
 	})
 	t.Run("a sign-in kept from another device", func(t *testing.T) {
 		s := toSignIn(t, "en")
-		s.signedIn(bot.SignInOK, bot.Identity{UPN: owner})
+		s.signedIn(bot.SignInOK, bot.Identity{OID: ownerOID, UPN: owner})
 		other := devices["ios"]
-		other.OwnerUPN = "lieke.devries@contoso.com"
+		other.OwnerID, other.OwnerUPN = "7a9e3d2c-1b4f-4e8a-b6c5-0d1e2f3a4b5c", "lieke.devries@contoso.com"
 		s.c.Device = &other
 		s.press(actYes, "")
 		if len(s.out.Commands) != 0 {
@@ -94,7 +104,7 @@ func TestNoResetWithoutTheOwnersSignIn(t *testing.T) {
 	t.Run("a result for a conversation not waiting for it", func(t *testing.T) {
 		s := start(t, "en", devices["android6"])
 		s.press(actDevice, "0")
-		s.signedIn(bot.SignInOK, bot.Identity{UPN: owner})
+		s.signedIn(bot.SignInOK, bot.Identity{OID: ownerOID, UPN: owner})
 		if len(s.out.Replies) != 0 || s.c.Step != stepCard || s.c.Verified != nil {
 			t.Errorf("replies %+v step %q verified %+v", s.out.Replies, s.c.Step, s.c.Verified)
 		}
@@ -119,7 +129,7 @@ func TestWithoutSignInTheResetIsAuditedUnverified(t *testing.T) {
 }
 
 func TestOwnership(t *testing.T) {
-	d := bot.DeviceRef{OwnerID: "4f2b6c1e-8d3a-4c55-9a6e-1b2c3d4e5f60", OwnerUPN: owner}
+	d := bot.DeviceRef{OwnerID: ownerOID, OwnerUPN: owner}
 	cases := []struct {
 		name string
 		id   bot.Identity
@@ -129,8 +139,8 @@ func TestOwnership(t *testing.T) {
 		{"same object ID", bot.Identity{OID: "4F2B6C1E-8D3A-4C55-9A6E-1B2C3D4E5F60", UPN: "renamed@contoso.com"}, d, true},
 		{"same UPN, other object ID", bot.Identity{OID: "other", UPN: owner}, d, false},
 		{"no object ID in the token", bot.Identity{UPN: owner}, d, false},
-		{"UPN where Intune names no object ID", bot.Identity{UPN: "ADELE.VANCE@contoso.com"}, bot.DeviceRef{OwnerUPN: owner}, true},
-		{"other UPN", bot.Identity{UPN: "lieke.devries@contoso.com"}, bot.DeviceRef{OwnerUPN: owner}, false},
+		// preferred_username is for display, never for a decision.
+		{"the same UPN where Intune names no object ID", bot.Identity{OID: ownerOID, UPN: owner}, bot.DeviceRef{OwnerUPN: owner}, false},
 		{"a device with no owner", bot.Identity{}, bot.DeviceRef{}, false},
 	}
 	for _, tc := range cases {
@@ -162,13 +172,43 @@ func TestSigningInLinksAnUnknownChatAccount(t *testing.T) {
 			if r := s.reply(); !r.Private || !strings.Contains(r.Text, "http://127.0.0.1:8080/signin/L1") {
 				t.Fatalf("link reply %+v", r)
 			}
-			s.signedIn(bot.SignInOK, bot.Identity{UPN: owner, OID: "x", AuthTime: t0})
-			wantText(t, s.reply().Text, map[string]string{"en": "You signed in as adele.vance@contoso.com. I will use this account", "nl": "U bent aangemeld als adele.vance@contoso.com. Ik gebruik dit account"}[lang])
-			if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpList || s.c.Owner.UPN != owner || s.c.Verified != nil {
+			s.signedIn(bot.SignInOK, bot.Identity{UPN: owner, OID: ownerOID, AuthTime: t0})
+			if len(s.out.Replies) != 2 {
+				t.Fatalf("replies %+v, want the person's and the helpdesk's", s.out.Replies)
+			}
+			wantText(t, s.out.Replies[0].Text, map[string]string{"en": "You signed in as adele.vance@contoso.com. I will use this account", "nl": "U bent aangemeld als adele.vance@contoso.com. Ik gebruik dit account"}[lang])
+			// A first link is what a forwarded sign-in link would make: the
+			// helpdesk hears of it (in its own language, English here).
+			if n := s.out.Replies[1]; n.Audience != bot.ToHelpdesk {
+				t.Errorf("second reply %+v, want a notice to the helpdesk", n)
+			}
+			wantText(t, s.out.Replies[1].Text, "Chat account linked to a work account", "Chat account: D1 (discord:D1)", "Signed in as: adele.vance@contoso.com (object ID "+ownerOID+")")
+			// The devices are found by the object ID from now on.
+			if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpList || s.c.Owner.OID != ownerOID || s.c.Owner.UPN != owner || s.c.Verified != nil {
 				t.Fatalf("commands %+v owner %+v verified %+v: want the devices of the account, and no verified reset", s.out.Commands, s.c.Owner, s.c.Verified)
 			}
 		})
 	}
+	t.Run("a token without an object ID links nothing", func(t *testing.T) {
+		s := &session{t: t, f: newFlow(), now: t0, c: &bot.Conversation{ID: "c", Owner: bot.User{Platform: bot.Discord, ID: "D1"}}}
+		s.text(trigger["en"])
+		s.c.ID = "c"
+		s.press(actLink, "")
+		s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
+		s.signedIn(bot.SignInOK, bot.Identity{UPN: owner, AuthTime: t0})
+		if len(s.out.Replies) == 0 {
+			t.Fatal("no reply")
+		}
+		wantText(t, s.out.Replies[0].Text, "could not verify that sign-in")
+		if len(s.out.Commands) != 0 || s.c.Owner.UPN != "" || s.c.Step != stepLink {
+			t.Errorf("commands %+v owner %+v step %q, want nothing linked and the sign-in offered again", s.out.Commands, s.c.Owner, s.c.Step)
+		}
+		for _, r := range s.out.Replies {
+			if r.Audience == bot.ToHelpdesk {
+				t.Errorf("helpdesk told of a link that was not made: %q", r.Text)
+			}
+		}
+	})
 	t.Run("without the sign-in, support has to link it", func(t *testing.T) {
 		f := New(Config{})
 		out := f.Step(&bot.Conversation{Owner: bot.User{Platform: bot.Discord, ID: "D1"}}, bot.Input{Kind: bot.Text, Text: "reset my passcode"}, t0)
@@ -206,11 +246,39 @@ func TestAResetReadBackWithoutItsPasscodeSaysWhereItIs(t *testing.T) {
 func TestCloseSaysClosed(t *testing.T) {
 	for lang, want := range map[string]string{"en": "Closed.", "nl": "Gesloten."} {
 		s := toSignIn(t, lang)
-		s.signedIn(bot.SignInOK, bot.Identity{UPN: owner})
+		s.signedIn(bot.SignInOK, bot.Identity{OID: ownerOID, UPN: owner})
 		s.press(actNo, "")
 		s.press(actClose, "")
 		if r := s.reply(); r.Text != want || !r.Replace || s.c.Step != "" {
 			t.Errorf("%s: Close answered %+v, step %q", lang, r, s.c.Step)
 		}
+	}
+}
+
+// A device for which Intune names no user (userId empty) cannot be proven
+// anyone's by a sign-in: with the sign-in on it goes to the helpdesk, even
+// where its UPN is the person's; without the sign-in nothing is proven
+// anyway, and it stays as its kind has it.
+func TestADeviceWithoutAnOwnerObjectIDGoesToTheHelpdesk(t *testing.T) {
+	for lang, want := range map[string]string{"en": "Intune names no user for Galaxy S7", "nl": "Intune noemt geen gebruiker voor Galaxy S7"} {
+		s := start(t, lang, devices["android6"])
+		s.c.Devices[0].OwnerID = "" // as Graph lists a device with an empty userId
+		s.press(actDevice, "0")
+		r := s.reply()
+		wantText(t, r.Text, want, "helpdesk@contoso.com")
+		if slices.Contains(actions(r), actReset) || slices.Contains(actions(r), actRequest) {
+			t.Errorf("%s: card buttons %q offer a reset", lang, actions(r))
+		}
+		// A Reset Passcode button kept from before is not proof either.
+		s.press(actReset, "")
+		if s.c.Step != stepCard || len(s.out.Commands) != 0 {
+			t.Errorf("%s: a forged Reset press moved to step %q with %+v", lang, s.c.Step, s.out.Commands)
+		}
+	}
+	s := startWith(t, New(Config{Support: "helpdesk@contoso.com"}), "en", devices["android6"])
+	s.c.Devices[0].OwnerID = ""
+	s.press(actDevice, "0")
+	if r := s.reply(); !slices.Contains(actions(r), actReset) {
+		t.Errorf("without the sign-in: card %q, want Reset Passcode", actions(r))
 	}
 }

@@ -184,7 +184,7 @@ func (t *turn) pickDevice(action, arg string) {
 // allows one, or that the helpdesk approved one: buttons are not proof of
 // anything.
 func (t *turn) selfService() bool {
-	if t.c.Device == nil {
+	if t.c.Device == nil || t.ownerless(t.c.Device) {
 		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
 		return false
 	}
@@ -268,7 +268,7 @@ func (t *turn) reset() {
 }
 
 func (t *turn) askReason() {
-	if t.c.Device == nil || t.c.Device.EligibilityAt(t.now).Reset != bot.NeedsApproval || !t.f.cfg.Approvals {
+	if t.c.Device == nil || t.c.Device.EligibilityAt(t.now).Reset != bot.NeedsApproval || !t.f.cfg.Approvals || t.ownerless(t.c.Device) {
 		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
 		return
 	}

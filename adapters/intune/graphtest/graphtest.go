@@ -612,7 +612,7 @@ func view(obj map[string]any, version string, props []string) map[string]any {
 
 const skiptoken = "opaque-skiptoken-value" // the fixture's, for page 2
 
-func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, version, upn string) {
+func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, version, user string) {
 	props, ok := s.selected(w, r, version)
 	if !ok {
 		return
@@ -635,11 +635,15 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, version, up
 	}
 
 	s.mu.Lock()
-	known := s.users[strings.ToLower(upn)]
+	known := s.users[strings.ToLower(user)]
 	var mine []map[string]any
 	for _, id := range s.order {
 		d := s.devices[id]
-		if u, _ := d["userPrincipalName"].(string); strings.EqualFold(u, upn) {
+		// Graph names a user by userPrincipalName or object ID alike.
+		u, _ := d["userPrincipalName"].(string)
+		oid, _ := d["userId"].(string)
+		if strings.EqualFold(u, user) || oid != "" && strings.EqualFold(oid, user) {
+			known = true
 			mine = append(mine, view(d, version, props))
 		}
 	}
@@ -647,7 +651,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, version, up
 	s.mu.Unlock()
 
 	if !known {
-		body := bytes.ReplaceAll(Fixture(s.t, "error_404.json"), []byte("nobody@contoso.com"), []byte(upn))
+		body := bytes.ReplaceAll(Fixture(s.t, "error_404.json"), []byte("nobody@contoso.com"), []byte(user))
 		s.write(w, http.StatusNotFound, body)
 		return
 	}
@@ -658,7 +662,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, version, up
 		value = []map[string]any{}
 	}
 	body := map[string]any{
-		"@odata.context": s.URL + "/" + version + "/$metadata#users('" + url.QueryEscape(upn) + "')/managedDevices",
+		"@odata.context": s.URL + "/" + version + "/$metadata#users('" + url.QueryEscape(user) + "')/managedDevices",
 		"value":          value,
 	}
 	if to < len(mine) {
@@ -667,7 +671,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, version, up
 			tok = fmt.Sprintf("%s-%d", skiptoken, page+1)
 		}
 		body["@odata.nextLink"] = fmt.Sprintf("%s/%s/users/%s/managedDevices?$top=%d&$skiptoken=%s",
-			s.URL, version, url.PathEscape(upn), size, tok)
+			s.URL, version, url.PathEscape(user), size, tok)
 	}
 	s.writeJSON(w, http.StatusOK, body)
 }
