@@ -241,9 +241,10 @@ func (t *turn) platformAnswer(d bot.DeviceRef, passcode string) string {
 // device administrator
 // (https://learn.microsoft.com/intune/user-help/device-actions/reset-passcode-company-portal-website,
 // ms.date 02/04/2025, step 6; the seed guide has the same for Windows
-// phones). It offers no reset on the kinds Intune's reset page lists, and
-// that page shows the passcode to the helpdesk: "it's displayed in the
-// admin center for seven days"
+// phones). That page says its reset does not work on work profiles and
+// dedicated devices, and the seed guide that corporate devices may lack it:
+// the kinds Intune's reset page lists are reset by the helpdesk, to whom
+// "it's displayed in the admin center for seven days"
 // (https://learn.microsoft.com/intune/device-management/actions/reset-passcode,
 // ms.date 10/27/2025).
 func (t *turn) passcodeWhere(d bot.DeviceRef) string {
