@@ -104,8 +104,9 @@ type Eligibility struct {
 	GMSSupportEnded bool
 	// PasscodeInAdminCenter: the temporary passcode is shown to the
 	// helpdesk in the Intune admin center for seven days ([reset]), not to
-	// the person in the Company Portal ([cp] names only Android device
-	// administrator and iOS).
+	// the person in the Company Portal, whose reset leaves out work profiles
+	// and dedicated devices ([cp]) and may be missing on corporate ones
+	// ([seed]).
 	PasscodeInAdminCenter bool
 	// MinMajor is the oldest major OS version Intune resets, 0 for any; an
 	// older device is NotSupported.
