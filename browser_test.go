@@ -37,11 +37,11 @@ func startConsoleChat(t *testing.T) *consoleChat {
 	return c
 }
 
-// toSignIn walks Adele to Sign out on her Galaxy S7 and returns the link
+// toSignIn walks Adele to Sign in again on her Galaxy S7 and returns the link
 // the console printed.
 func (c *consoleChat) toSignIn() string {
 	c.t.Helper()
-	c.say("reset my passcode", "1", "Reset Passcode", "Sign out")
+	c.say("reset my passcode", "1", "Reset Passcode", "Sign in again")
 	c.waitFor("/signin/")
 	link := signInLink.FindString(c.out.String())
 	if link == "" {

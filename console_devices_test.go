@@ -42,7 +42,7 @@ func TestConsoleWorkProfileReset(t *testing.T) {
 		"/as helpdesk",
 		"Approve",
 		"/as adele.vance@contoso.com",
-		"Sign out",
+		"Sign in again",
 		"/signin", // on the demo provider's page, as a browser would
 		"yes",
 	)
@@ -96,7 +96,7 @@ func TestConsoleNoThenReportItLost(t *testing.T) {
 		"reset my passcode",
 		"Adele's iPhone (iOS/iPadOS)",
 		"Reset Passcode",
-		"Sign out",
+		"Sign in again",
 		"/signin",
 		"No",
 		"Report it lost",
@@ -135,4 +135,35 @@ func TestConsoleStaleDevices(t *testing.T) {
 		"Adele's Lumia 950 has not checked in with Intune for ",
 		"[1] Ask the helpdesk  [2] Back  [3] Cancel",
 	)
+}
+
+// A personal iPhone enrolled by account-driven User Enrollment, as a new
+// user meets it in the console: Intune can lock it, not remove its
+// passcode, in either language.
+func TestConsoleUserEnrolledIPhoneOffersNoPasscodeRemoval(t *testing.T) {
+	cases := []struct {
+		locale, start string
+		want          []string
+		never         string
+	}{
+		{"en", "reset my passcode", []string{
+			"Adele's personal iPhone 15 (iOS/iPadOS (User Enrollment))",
+			"Adele's personal iPhone 15 is enrolled with Apple User Enrollment: Intune can lock it remotely, but cannot remove its passcode.",
+			"[1] Remote Lock  [2] Back  [3] Cancel",
+		}, "Reset Passcode"},
+		{"nl", "wachtwoordcode vergeten", []string{
+			"Adele's personal iPhone 15 (iOS/iPadOS (gebruikersinschrijving))",
+			"Intune kan het extern vergrendelen, maar de wachtwoordcode niet verwijderen.",
+			"[1] Extern vergrendelen  [2] Terug  [3] Annuleren",
+		}, "[1] Wachtwoordcode opnieuw instellen"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.locale, func(t *testing.T) {
+			out, logs := runConsole(t, map[string]string{"PASSBOT_CONSOLE_LOCALE": tc.locale}, tc.start, "16")
+			wantOutput(t, out, logs, tc.want...)
+			if i := strings.LastIndex(out, "iPhone 15\n"); i < 0 || strings.Contains(out[i:], tc.never) {
+				t.Errorf("no card of the iPhone, or it offers %q", tc.never)
+			}
+		})
+	}
 }

@@ -189,7 +189,7 @@ func (c *graphChat) resetAndroid6() {
 	c.t.Helper()
 	c.say("reset my passcode")
 	c.waitFor("[3] " + android6 + " (Android)")
-	c.say("3", "Reset Passcode", "Sign out")
+	c.say("3", "Reset Passcode", "Sign in again")
 	if page := c.signIn(""); !strings.HasPrefix(page, "You are signed in. Go back to the chat. This sign-in was asked for by ") {
 		c.t.Fatalf("sign-in page %q\nlogs:\n%s", page, c.logs)
 	}

@@ -39,7 +39,7 @@ func TestScriptedConsoleOverAGraphFleet(t *testing.T) {
 		"reset my passcode",
 		"1",              // Megan_Android_6/2/2018
 		"reset passcode", // by label, any case
-		"1",              // Sign out
+		"1",              // Sign in again
 		"/signin",        // on the demo provider's page, as a browser would
 		"Yes, reset",
 		"forgot my PIN",
@@ -47,14 +47,14 @@ func TestScriptedConsoleOverAGraphFleet(t *testing.T) {
 		"reset my passcode",
 		"3", // Megan's iPhone
 		"1", // Reset Passcode
-		"1", // Sign out
+		"1", // Sign in again
 		"/signin",
 		"No",
 	)
 	for _, want := range []string{
 		"you are megan.bowen@contoso.com",
 		"[1] Megan_Android_6/2/2018 (Android)\n     [2] Megan_Android_10/9/2020 (Android)\n     [3] Megan's iPhone (iOS/iPadOS)\n     [4] Cancel\n",
-		"[1] Sign out  [2] Cancel",
+		"[1] Sign in again  [2] Cancel",
 		"[1] Yes, reset  [2] No",
 		"You cannot reset the passcode of devices with Android 7.0 and later",
 		"factory settings",
@@ -83,7 +83,7 @@ func TestConsoleInDutch(t *testing.T) {
 	for _, want := range []string{
 		"Welk apparaat wilt u beheren?",
 		"[1] Wachtwoordcode opnieuw instellen",
-		"[1] Afmelden  [2] Annuleren",
+		"[1] Opnieuw aanmelden  [2] Annuleren",
 		"Meld u opnieuw aan met uw werkaccount (lieke.devries@contoso.com)",
 		"-- browser: U bent aangemeld. Ga terug naar de chat.",
 		"✅ U bent aangemeld als lieke.devries@contoso.com.",
@@ -215,7 +215,7 @@ func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
 		"/as helpdesk",
 		"Approve",
 		"/as adele.vance@contoso.com",
-		"Sign out",
+		"Sign in again",
 		"/signin",
 		"Yes, reset",
 	)

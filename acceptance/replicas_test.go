@@ -370,9 +370,10 @@ type employee struct {
 }
 
 // steps are the buttons that lead to a reset, the last step first: a
-// person presses the furthest one they are offered. "Continue" resumes a
-// confirmation that "reset my passcode" interrupted.
-var steps = []string{"Yes, reset", "Sign out", "Reset Passcode", "Continue"}
+// person presses the furthest one they are offered. "Continue" is the
+// banner's button (the sign-in is off), and resumes a confirmation that
+// "reset my passcode" interrupted.
+var steps = []string{"Yes, reset", "Continue", "Reset Passcode"}
 
 // outcome is how an employee's reset went.
 type outcome struct {

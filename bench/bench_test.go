@@ -38,9 +38,9 @@ type persona struct {
 }
 
 var (
-	// adele has 15 devices, more than most people: the heavy case.
+	// adele has 16 devices, more than most people: the heavy case.
 	adele = persona{enginetest.Adele.UPN, 15, enginetest.ResetClicks}
-	lieke = persona{"lieke.devries@contoso.com", 2, []string{"Lieke's Galaxy A5 (Android)", "Reset Passcode", "Sign out", "Yes, reset"}}
+	lieke = persona{"lieke.devries@contoso.com", 2, []string{"Lieke's Galaxy A5 (Android)", "Reset Passcode", "Continue", "Yes, reset"}}
 )
 
 func requireRealRedis(b *testing.B, env *enginetest.Env) {

@@ -73,7 +73,7 @@ func TestApprovedRequestResetsAfterTheDeviceCheck(t *testing.T) {
 	if !strings.Contains(enginetest.Text(toAdele), "approved the passcode reset of Contoso Galaxy Tab") || !strings.Contains(enginetest.Text(toAdele), "Reset the passcode of Contoso Galaxy Tab?") {
 		t.Fatalf("Adele got %q, want the banner: an approval is not a sign-in", enginetest.Text(toAdele))
 	}
-	r := h.click(adele, toAdele, "Sign out")
+	r := h.click(adele, toAdele, "Continue")
 	r = h.click(adele, r, "Yes, reset")
 	if !strings.Contains(enginetest.Text(r), "Your temporary passcode (letters and numbers) is: ") || h.env.Devices.Resets() != 1 {
 		t.Fatalf("after Yes: %q, %d resets", enginetest.Text(r), h.env.Devices.Resets())

@@ -98,45 +98,67 @@ type Eligibility struct {
 	// SupportEnded: Intune no longer supports the platform; its devices no
 	// longer check in.
 	SupportEnded bool
+	// GMSSupportEnded: Intune ended its support for the device's kind of
+	// management on devices with Google Mobile Services ([da]); devices
+	// without them keep it, so passbot cannot tell whether a reset arrives.
+	GMSSupportEnded bool
+	// PasscodeInAdminCenter: the temporary passcode is shown to the
+	// helpdesk in the Intune admin center for seven days ([reset]), not to
+	// the person in the Company Portal, whose reset leaves out work profiles
+	// and dedicated devices ([cp]) and may be missing on corporate ones
+	// ([seed]).
+	PasscodeInAdminCenter bool
 	// MinMajor is the oldest major OS version Intune resets, 0 for any; an
 	// older device is NotSupported.
 	MinMajor int
 }
 
-// Sources of the table, MicrosoftDocs/memdocs intune/intune-service/:
+// Sources of the table, MicrosoftDocs/memdocs, cited by their pages under
+// https://learn.microsoft.com/intune/ (the device actions' pages moved to
+// device-management/actions/ in 2025):
 //
-//	[reset]  remote-actions/device-passcode-reset.md, ms.date 09/22/2025
-//	[remove] remote-actions/device-remove-passcode.md, ms.date 09/22/2025
-//	[lock]   remote-actions/device-remote-lock.md, ms.date 08/26/2025
-//	[supported] includes/mdm-supported-devices.md, ms.date 09/22/2025
+//	[reset]  device-management/actions/reset-passcode, ms.date 10/27/2025
+//	[remove] device-management/actions/remove-passcode, ms.date 04/21/2026
+//	[lock]   device-management/actions/remote-lock, ms.date 10/27/2025
+//	[supported] fundamentals/ref-supported-platforms, ms.date 10/14/2025
+//	         (its include mdm-supported-devices.md, ms.date 04/27/2026)
+//	[ue]     device-enrollment/apple/user-enrollment-methods-ios, ms.date 08/19/2024
+//	[da]     device-enrollment/android/manage-device-administrator, ms.date
+//	         10/28/2024 (its include android-device-administrator-support.md,
+//	         ms.date 12/31/2024)
+//	[cp]     user-help/device-actions/reset-passcode-company-portal-website,
+//	         ms.date 02/04/2025
 //	[seed]   the Company Portal guide passbot started from
 //
 // One row per kind: when Intune changes, the row changes.
 var eligibility = map[Kind]Eligibility{
 	// [seed] temporary passcode below 7.0 (factory reset from 7.0, see
-	// DeviceRef.Eligibility); [reset] and [lock] no longer list device
-	// administrator, and [supported] says its support on devices with
-	// Google Mobile Services ended in December 2024.
-	AndroidAdmin: {Reset: SelfService, Passcode: Alphanumeric},
+	// DeviceRef.Eligibility). [reset] and [lock] no longer list device
+	// administrator, and [da] and [supported] say Intune ended its support
+	// on devices with Google Mobile Services on 31 December 2024. It stays
+	// self-service because [cp] still offers the person the reset in the
+	// Company Portal on device administrator below Android 8.0, with the
+	// temporary passcode in its device details; the card says that support
+	// ended.
+	AndroidAdmin: {Reset: SelfService, Passcode: Alphanumeric, GMSSupportEnded: true},
 	// [reset] COBO: work profile passcode reset; [lock] COBO listed.
-	AndroidEnterprise: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, RemoteLock: true},
+	AndroidEnterprise: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, RemoteLock: true, PasscodeInAdminCenter: true},
 	// [reset] COPE: work profile passcode reset; [lock] COPE listed.
-	AndroidCorporateWorkProfile: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, RemoteLock: true},
+	AndroidCorporateWorkProfile: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, RemoteLock: true, PasscodeInAdminCenter: true},
 	// [reset] COSU: device passcode reset; [lock] COSU listed.
-	AndroidDedicated: {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
+	AndroidDedicated: {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true, PasscodeInAdminCenter: true},
 	// [reset] BYOD: work profile passcode reset; [lock] BYOD not listed.
 	// Android 8.0 and later for the reset (Intune's earlier reset page, as
 	// shared/PLATFORM-NOTES.md has it; [reset] names no version, and
 	// [supported] manages work profiles from Android 10).
-	AndroidWorkProfile: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, MinMajor: 8},
+	AndroidWorkProfile: {Reset: NeedsApproval, Passcode: Alphanumeric, WorkProfile: true, MinMajor: 8, PasscodeInAdminCenter: true},
 	// [reset] AOSP: device passcode reset; [lock] AOSP listed.
-	AOSP: {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true},
+	AOSP: {Reset: NeedsApproval, Passcode: Alphanumeric, RemoteLock: true, PasscodeInAdminCenter: true},
 	// [remove] iOS/iPadOS: passcode removed, none set; [lock] listed.
-	// [remove] names corporate-owned devices only: personal ones stay
-	// self-service as the seed guide has it until the product decides.
 	IOS: {Reset: SelfService, Passcode: NoPasscode, RemoteLock: true},
-	// [remove] corporate-owned only, so not User Enrollment (personal);
-	// [lock] iOS/iPadOS listed.
+	// [ue] Apple User Enrollment, profile-based or account-driven: of the
+	// admin's remote actions only retire, delete, remote lock and sync, so
+	// no passcode removal.
 	IOSUserEnrollment: {Reset: NotSupported, RemoteLock: true},
 	// [seed] texts; Intune support ended ([supported] lists neither), so
 	// the helpdesk decides.
@@ -241,7 +263,7 @@ type LockResult struct {
 func (r LockResult) String() string { return "remote lock " + string(r.State) }
 
 // Unused reports whether the lock may still hold its device, so that a
-// second lock must not be sent (device-remote-lock.md: "Don't resend remote
+// second lock must not be sent ([lock]: "Don't resend remote
 // lock to the same macOS device until that PIN is used"). Graph does not
 // report the PIN being typed; a locked Mac cannot check in until it is, so
 // the PIN counts as used once the device checked in after the lock was

@@ -310,7 +310,7 @@ func TestRedisRoundTripsPerEvent(t *testing.T) {
 	r := step("first message", 2, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode"})
 	r = step("pick a device", 2, press(r, "Adele's Galaxy S7 (Android)"))
 	r = step("Reset Passcode", 2, press(r, "Reset Passcode"))
-	r = step("Sign out", 2, press(r, "Sign out"))
+	r = step("Continue", 2, press(r, "Continue"))
 	// The press mark guards the reset; its "reset_started" record and
 	// result poll are written before the device call, in Begin's pipeline
 	// (the engine saved the step it answers); the save, follow-ups and
@@ -352,7 +352,7 @@ func TestRedisRoundTripsWithLimits(t *testing.T) {
 			h.click(adele, h.toWithYou(), "Yes, reset") // loads the scripts
 			rt := &enginetest.RoundTrips{}
 			h.env.Store.Client().AddHook(rt)
-			want := map[string]int64{"Adele's Galaxy S7 (Android)": 2, "Reset Passcode": 2, "Sign out": 2, "Yes, reset": c.yes}
+			want := map[string]int64{"Adele's Galaxy S7 (Android)": 2, "Reset Passcode": 2, "Continue": 2, "Yes, reset": c.yes}
 			r := h.say(adele, "reset my passcode")
 			for _, label := range enginetest.ResetClicks {
 				rt.Total.Store(0)
@@ -436,8 +436,8 @@ func TestAPressOnAStepAReplicaSavedBeforeItMovedOnWritesNothing(t *testing.T) {
 	for _, label := range enginetest.ResetClicks[:2] {
 		r = h.click(adele, r, label)
 	}
-	// The other replica takes the Sign out press and saves the question.
-	yes := enginetest.Handle(t, &other, bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, r, "Sign out"), DeliveryID: "signout"})
+	// The other replica takes the Continue press and saves the question.
+	yes := enginetest.Handle(t, &other, bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, r, "Continue"), DeliveryID: "signout"})
 	enginetest.Button(t, yes, "Yes, reset")
 	h.say(adele, "cancel")
 	nothing := nothingRecorded(t, h)

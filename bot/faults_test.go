@@ -348,7 +348,7 @@ func TestApprovalWhoseResumeFailsIsResumedByTheSweep(t *testing.T) {
 	if len(asked) != 1 {
 		t.Fatalf("after the sweep Adele was asked %d times about her device", len(asked))
 	}
-	r := h.click(adele, h.click(adele, asked, "Sign out"), "Yes, reset")
+	r := h.click(adele, h.click(adele, asked, "Continue"), "Yes, reset")
 	if !strings.Contains(enginetest.Text(r), "Your temporary passcode") || h.env.Devices.Resets() != 1 {
 		t.Fatalf("after Yes: %q, %d resets", enginetest.Text(r), h.env.Devices.Resets())
 	}

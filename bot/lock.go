@@ -8,7 +8,9 @@ import (
 
 // lock sends a Remote Lock, except to a Mac whose previous lock's recovery
 // PIN was not used yet: Intune fails a second lock, and the person would
-// lose the PIN that unlocks the first (device-remote-lock.md).
+// lose the PIN that unlocks the first
+// (https://learn.microsoft.com/intune/device-management/actions/remote-lock,
+// ms.date 10/27/2025).
 func (e *Engine) lock(ctx context.Context, d DeviceRef) (LockResult, error) {
 	if d.Eligibility().LockPIN {
 		last, err := e.Devices.LockStatus(ctx, d.ID, time.Time{})

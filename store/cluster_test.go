@@ -65,7 +65,7 @@ func TestEverythingRunsOnARedisCluster(t *testing.T) {
 		}
 	}
 	click(hank, card, "Approve")
-	r = click(adele, rec.Sent(), "Sign out")
+	r = click(adele, rec.Sent(), "Continue")
 	r = click(adele, r, "Yes, reset")
 	if env.Devices.Resets() != 2 {
 		t.Fatalf("after the approval: %q, %d resets", enginetest.Text(r), env.Devices.Resets())

@@ -151,7 +151,7 @@ func TestBotRestartMidConversation(t *testing.T) {
 	r.env.Store.Client().Close() // the old process is gone, connections and all
 
 	second, _ := r.newEngine()
-	replies = r.click(second, replies, "Sign out")
+	replies = r.click(second, replies, "Continue")
 	if !strings.Contains(enginetest.Text(replies), "with you?") {
 		t.Fatalf("the new bot did not continue the conversation: %q", enginetest.Text(replies))
 	}
@@ -197,15 +197,15 @@ func TestDuplicatedAndReorderedDeliveries(t *testing.T) {
 		}
 	})
 
-	t.Run("a late Sign out does not undo the step after it", func(t *testing.T) {
+	t.Run("a late Continue does not undo the step after it", func(t *testing.T) {
 		r := newFaultRig(t)
 		e := r.env.Engine
 		replies := r.converse(e, 2)
-		signOut := enginetest.Button(t, replies, "Sign out")
+		signOut := enginetest.Button(t, replies, "Continue")
 		replies = enginetest.Handle(t, e, r.event(bot.Press, signOut))
 		// The same click again, as a retry with a new envelope.
 		if got := enginetest.Handle(t, e, r.event(bot.Press, signOut)); !strings.Contains(enginetest.Text(got), "earlier step") {
-			t.Errorf("late Sign out answered %q", enginetest.Text(got))
+			t.Errorf("late Continue answered %q", enginetest.Text(got))
 		}
 		// Three copies of Yes, with different delivery IDs, at once.
 		yes := enginetest.Button(t, replies, "Yes, reset")

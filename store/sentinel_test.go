@@ -40,7 +40,7 @@ func TestNothingIsLostWhenSentinelFailsOver(t *testing.T) {
 
 	// Lieke resets her phone: a reminder is pending, the reset audited.
 	r := say(lieke, "reset my passcode")
-	for _, label := range []string{"Lieke's Galaxy A5 (Android)", "Reset Passcode", "Sign out", "Yes, reset"} {
+	for _, label := range []string{"Lieke's Galaxy A5 (Android)", "Reset Passcode", "Continue", "Yes, reset"} {
 		r = click(lieke, r, label)
 	}
 	// Adele is at the last question.

@@ -128,7 +128,7 @@ func TestStalledReplyOfBeginDoesNotSwallowTheClick(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, label, want string }{
 		{"message", "", "Which device"},
-		{"click", "Sign out", "with you?"},
+		{"click", "Continue", "with you?"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newFaultRig(t)

@@ -1,6 +1,6 @@
 // Package console is passbot's terminal chat: the embedded default, the demo
 // and the harness of scripted tests. Replies print as text and buttons as
-// "[1] Sign out  [2] Cancel"; a button is pressed by typing its number or its
+// "[1] Sign in again  [2] Cancel"; a button is pressed by typing its number or its
 // label. It reads line by line, so a script can be piped into it.
 //
 // One terminal can play several people: "/as helpdesk" switches to another
@@ -210,7 +210,7 @@ func (c *Console) signIn(ctx context.Context, login string) {
 	link := c.link
 	c.mu.Unlock()
 	if link == "" {
-		c.say("-- no sign-in link yet: press Sign out first")
+		c.say("-- no sign-in link yet: press Sign in again first")
 		return
 	}
 	page, err := c.Browse(ctx, link, login)

@@ -78,7 +78,13 @@ func (d Managed) Kind() bot.Kind {
 		}
 		return bot.AndroidAdmin
 	case os == "ios" || os == "ipados":
-		if strings.HasPrefix(enr, "appleuserenrollment") {
+		// Graph's deviceEnrollmentType names both kinds of Apple User
+		// Enrollment: profile-based (appleUserEnrollment,
+		// …WithServiceAccount) and account-driven
+		// (appleAccountDrivenUserEnrollment); neither allows a passcode
+		// removal (https://learn.microsoft.com/graph/api/resources/intune-devices-deviceenrollmenttype,
+		// ms.date 09/12/2024).
+		if strings.HasPrefix(enr, "appleuserenrollment") || enr == "appleaccountdrivenuserenrollment" {
 			return bot.IOSUserEnrollment
 		}
 		return bot.IOS

@@ -152,7 +152,7 @@ func TestApprovalStory(t *testing.T) {
 	if banner.Interaction != "" {
 		t.Errorf("the banner is an interaction answer, want a DM post")
 	}
-	h.fake.click(t, nelly, banner, "Sign out")
+	h.fake.click(t, nelly, banner, "Continue")
 	withYou := h.fake.awaitMessage(t, "the device-with-you check", on(banner.ID, "Do you have Contoso Galaxy Tab with you?"))
 	if withYou.Interaction != "" {
 		t.Errorf("the device check is an interaction answer, want a DM post")

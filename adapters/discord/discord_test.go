@@ -38,7 +38,7 @@ func resetFrom(t *testing.T, h *harness, p person, list fakeMessage) (passcode, 
 	steps := []struct{ press, next string }{
 		{galaxy, "Android 6.0.1"},
 		{"Reset Passcode", "Reset the passcode of Adele's Galaxy S7?"},
-		{"Sign out", "Do you have Adele's Galaxy S7 with you?"},
+		{"Continue", "Do you have Adele's Galaxy S7 with you?"},
 		{"Yes, reset", "Resetting the passcode of Adele's Galaxy S7"},
 	}
 	msg := list
@@ -205,7 +205,7 @@ func TestDMResetThroughButtons(t *testing.T) {
 	if list.ChannelID != dmChannel(nelly.ID) || list.Interaction != "" {
 		t.Fatalf("device list posted in %s (interaction %q), want a message in the DM", list.ChannelID, list.Interaction)
 	}
-	if got := labels(list); len(got) != 16 || got[0] != galaxy || got[15] != "Cancel" {
+	if got := labels(list); len(got) != 17 || got[0] != galaxy || got[16] != "Cancel" {
 		t.Errorf("device buttons %v", got)
 	}
 	for _, row := range list.Components {
@@ -489,7 +489,7 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
-// With the sign-in on, Sign out answers with the private link in place of
+// With the sign-in on, Sign in again answers with the private link in place of
 // the banner, and the sign-in's result reaches the DM through Notify: the
 // chat moves on to the device-with-you check.
 func TestSignInMovesTheChatOn(t *testing.T) {
@@ -507,12 +507,12 @@ func TestSignInMovesTheChatOn(t *testing.T) {
 		msg = h.fake.awaitMessage(t, "the message after "+s.press, on(list.ID, s.next))
 	}
 	// The link is private: an ephemeral answer to the click.
-	id := h.fake.click(t, nelly, msg, "Sign out")
+	id := h.fake.click(t, nelly, msg, "Sign in again")
 	link := h.fake.awaitMessage(t, "the sign-in link", func(m fakeMessage) bool {
 		return m.Interaction == id && strings.Contains(m.Content, "Sign in again with your work account (adele.vance@contoso.com)")
 	})
 	if !strings.Contains(link.Content, signIns.Last(t).URL) || link.Flags&64 == 0 || !slices.Equal(labels(link), []string{"Cancel"}) {
-		t.Fatalf("after Sign out %q flags %d %v, want the link, ephemeral, with Cancel", link.Content, link.Flags, labels(link))
+		t.Fatalf("after Sign in again %q flags %d %v, want the link, ephemeral, with Cancel", link.Content, link.Flags, labels(link))
 	}
 	if outcome := h.env.SignIn(t, signIns); outcome != bot.SignInOK {
 		t.Fatalf("sign-in outcome %q", outcome)

@@ -1,4 +1,4 @@
-// Package entra makes the confirmation banner's "Sign out" real: the
+// Package entra makes the confirmation banner's "Sign in again" real: the
 // device's owner signs in again with Entra ID (OpenID Connect authorization
 // code flow with PKCE, a forced fresh sign-in) before passbot resets a
 // passcode. It hands out one-time links (bot.SignIns), serves the pages the

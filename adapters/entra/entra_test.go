@@ -85,17 +85,17 @@ func newRigWith(t *testing.T, set func(*entra.Config)) *rig {
 
 var linkRE = regexp.MustCompile(`http://\S+/signin/[A-Za-z0-9_-]+`)
 
-// toSignIn walks Adele from "reset my passcode" to Sign out on her Galaxy S7
+// toSignIn walks Adele from "reset my passcode" to Sign in again on her Galaxy S7
 // and returns the sign-in link she is shown.
 func (r *rig) toSignIn() string {
 	r.t.Helper()
 	replies := enginetest.Handle(r.t, r.env.Engine, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode"})
-	for _, label := range []string{"Adele's Galaxy S7 (Android)", "Reset Passcode", "Sign out"} {
+	for _, label := range []string{"Adele's Galaxy S7 (Android)", "Reset Passcode", "Sign in again"} {
 		replies = enginetest.Handle(r.t, r.env.Engine, bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(r.t, replies, label)})
 	}
 	link := linkRE.FindString(enginetest.Text(replies))
 	if link == "" || !replies[0].Private {
-		r.t.Fatalf("Sign out answered %+v, want a private sign-in link", replies)
+		r.t.Fatalf("Sign in again answered %+v, want a private sign-in link", replies)
 	}
 	if id := strings.TrimPrefix(link, r.srv.URL+"/signin/"); len(id) < 43 {
 		r.t.Errorf("link ID %q: want at least 256 random bits", id)

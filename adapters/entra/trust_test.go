@@ -110,7 +110,7 @@ func TestASignInFinishedInAnotherBrowserResetsNothing(t *testing.T) {
 	if chat := enginetest.Text(replies); !strings.Contains(chat, "finished in another browser") || strings.Contains(chat, "Do you have") {
 		t.Errorf("chat %q", chat)
 	}
-	enginetest.Button(t, replies, locales.Text(locales.EN, "btn.signout"))
+	enginetest.Button(t, replies, locales.Text(locales.EN, "btn.signinagain"))
 }
 
 // A page of another site cannot post a link from the employee's browser

@@ -128,7 +128,7 @@ func TestApprovalStory(t *testing.T) {
 			h.lastTo(adeleDM, "approved the passcode reset of Contoso Galaxy Tab")
 			// An approval is not a sign-in: Adele confirms from the banner.
 			banner := h.lastTo(adeleDM, "Reset the passcode of Contoso Galaxy Tab?")
-			h.click(adele, banner, banner.button(t, "Sign out"))
+			h.click(adele, banner, banner.button(t, "Continue"))
 			withYou := h.lastTo(adeleDM, "Do you have Contoso Galaxy Tab with you?")
 
 			h.click(adele, withYou, withYou.button(t, "Yes, reset"))

@@ -21,8 +21,8 @@ func resetToWithYou(t *testing.T, h *harness) sentMessage {
 	t.Helper()
 	h.dm(adele, adeleDM, "Ev0PV52K21", "reset my passcode", 0)
 	list := h.waitPost(adeleDM, "Which device")
-	if n := len(list.Buttons); n != 16 {
-		t.Fatalf("device list has %d buttons, want 15 devices + Cancel", n)
+	if n := len(list.Buttons); n != 17 {
+		t.Fatalf("device list has %d buttons, want 16 devices + Cancel", n)
 	}
 	for _, b := range list.Buttons {
 		if !strings.HasPrefix(b.ActionID, actionPrefix) {
@@ -35,8 +35,8 @@ func resetToWithYou(t *testing.T, h *harness) sentMessage {
 		buttons             []string
 	}{
 		{"Adele's Galaxy S7", "Adele's Galaxy S7", "primary", []string{"Reset Passcode", "Back", "Cancel"}},
-		{"Reset Passcode", "Reset the passcode of Adele's Galaxy S7?", "danger", []string{"Sign out", "Cancel"}},
-		{"Sign out", "Do you have Adele's Galaxy S7 with you?", "danger", []string{"Yes, reset", "No"}},
+		{"Reset Passcode", "Reset the passcode of Adele's Galaxy S7?", "danger", []string{"Continue", "Cancel"}},
+		{"Continue", "Do you have Adele's Galaxy S7 with you?", "danger", []string{"Yes, reset", "No"}},
 	}
 	msg := list
 	for i, s := range steps {
@@ -149,7 +149,7 @@ func TestRedeliveriesResetOnce(t *testing.T) {
 			card := h.updates(adeleDM, list.Posted)[0]
 			h.click(adele, card, card.button(t, "Reset Passcode"))
 			confirm := h.updates(adeleDM, list.Posted)[1]
-			h.click(adele, confirm, confirm.button(t, "Sign out"))
+			h.click(adele, confirm, confirm.button(t, "Continue"))
 			withYou := h.updates(adeleDM, list.Posted)[2]
 
 			yes := h.click(adele, withYou, withYou.button(t, "Yes, reset"))
@@ -385,7 +385,7 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
-// With the sign-in on, Sign out answers with the private link in place of
+// With the sign-in on, Sign in again answers with the private link in place of
 // the banner, and the sign-in's result reaches the DM through the adapter:
 // the chat moves on to the device-with-you check.
 func TestSignInMovesTheChatOn(t *testing.T) {
@@ -395,7 +395,7 @@ func TestSignInMovesTheChatOn(t *testing.T) {
 	h.dm(adele, adeleDM, "Ev0SIGNIN1", "reset my passcode", 0)
 	list := h.waitPost(adeleDM, "Which device")
 	msg := list
-	for i, button := range []string{"Adele's Galaxy S7", "Reset Passcode", "Sign out"} {
+	for i, button := range []string{"Adele's Galaxy S7", "Reset Passcode", "Sign in again"} {
 		h.click(adele, msg, msg.button(t, button))
 		ups := h.updates(adeleDM, list.Posted)
 		if len(ups) != i+1 {
@@ -405,7 +405,7 @@ func TestSignInMovesTheChatOn(t *testing.T) {
 	}
 	link := signIns.Last(t)
 	if !strings.Contains(msg.Text, link.URL) || !strings.Contains(msg.Text, "Sign in again with your work account (adele.vance@contoso.com)") {
-		t.Fatalf("after Sign out the banner says %q, want the sign-in link", msg.Text)
+		t.Fatalf("after Sign in again the banner says %q, want the sign-in link", msg.Text)
 	}
 	if outcome := h.env.SignIn(t, signIns); outcome != bot.SignInOK {
 		t.Fatalf("sign-in outcome %q", outcome)

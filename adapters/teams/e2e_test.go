@@ -101,13 +101,13 @@ func passcodeOf(text string) string {
 	return strings.Fields(text[i+len(marker):])[0]
 }
 
-// signOut walks from a card with Sign out through the sign-in to the
+// signOut walks from a card with Sign in again through the sign-in to the
 // device-with-you question in the personal chat.
 func (h *engineHarness) signOut(card bftest.Post) bftest.Post {
 	h.t.Helper()
-	res, _ := h.click(adele, card, "Sign out")
+	res, _ := h.click(adele, card, "Sign in again")
 	if !strings.Contains(answerText(res)+h.posts()[len(h.posts())-1].Text(), "Sign in again") {
-		h.t.Fatalf("no sign-in link after Sign out: answer %q", answerText(res))
+		h.t.Fatalf("no sign-in link after Sign in again: answer %q", answerText(res))
 	}
 	if outcome := h.env.SignIn(h.t, h.signIns); outcome != bot.SignInOK {
 		h.t.Fatalf("sign-in outcome %q", outcome)
@@ -128,7 +128,7 @@ func (h *engineHarness) reset(question bftest.Post) (string, bftest.Post) {
 }
 
 // toConfirmation walks adele from "reset my passcode" to the confirmation
-// of her Galaxy S7's reset, the card with Sign out.
+// of her Galaxy S7's reset, the card with Sign in again.
 func (h *engineHarness) toConfirmation() bftest.Post {
 	h.t.Helper()
 	h.say(adele, "", "reset my passcode")
@@ -162,7 +162,7 @@ func TestAFullResetInThePersonalChat(t *testing.T) {
 	t.Parallel()
 	h := startEngine(t)
 	card := h.toConfirmation()
-	if len(card.Buttons()) == 0 || card.Buttons()[0].Title != "Sign out" {
+	if len(card.Buttons()) == 0 || card.Buttons()[0].Title != "Sign in again" {
 		t.Fatalf("the confirmation %q has buttons %+v", card.Text(), card.Buttons())
 	}
 	question := h.signOut(card)

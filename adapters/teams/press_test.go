@@ -78,7 +78,7 @@ func TestASlowResetIsAnsweredInTimeAndFollowsInThePersonalChat(t *testing.T) {
 		env.Engine.Devices = dev
 		return env.Engine
 	}, answerAtOnce)
-	h.click(adele, h.toConfirmation(), "Sign out")
+	h.click(adele, h.toConfirmation(), "Sign in again")
 	if outcome := h.env.SignIn(t, h.signIns); outcome != bot.SignInOK {
 		t.Fatalf("sign-in outcome %q", outcome)
 	}

@@ -27,9 +27,10 @@ var enDevices = map[string]string{
 	"lock.confirm.pin":                    "A Mac is locked with a 6-digit recovery PIN. I will show it only to you: keep it, you need it to unlock the Mac, and I cannot lock this Mac again until it has been used.",
 	"lock.nopasscode":                     "⚠️ Intune reports {name} as not encrypted, so it may have no passcode. Without one, a lock only turns the screen off: it will not keep anyone out.",
 	"lock.quiet":                          "{name} last checked in {days} days ago: it locks only when it next connects.",
-	"lock.pin":                            "The recovery PIN of {name} is: {pin}\nEnter it on the Mac to unlock it. I show it only this once and keep it nowhere; your company support can read it in Intune for up to 30 days.",
+	"lock.pin":                            "The recovery PIN of {name} is: {pin}\nEnter it on the Mac to unlock it. I show it only this once and keep it nowhere.",
 	"lock.pin.pending":                    "🔒 The lock of {name} was sent. I will send you its recovery PIN, only to you, as soon as Intune has it.",
-	"lock.pin.missing":                    "Intune did not report the recovery PIN of {name} to me. Your company support can read it in the Intune admin center for up to 30 days.",
+	"lock.pin.missing":                    "Intune did not report the recovery PIN of {name} to me.",
+	"lock.pin.admin":                      "Your company support can read it in the Intune admin center for up to 30 days, or until another device action is sent to the Mac.",
 	"error.lock.unused":                   "This Mac is still locked by an earlier Remote Lock whose recovery PIN was not used yet. Unlock the Mac with that PIN first: Intune fails a second lock before then.",
 	"lost.notice":                         "📵 Device reported lost or stolen\nFrom: {requester} ({upn})\nDevice: {name}, {platform} {version}{owner}\nReported: {time}\nLast check-in: {checkin}\nConsider Remote Lock, retire or wipe in Intune.",
 	"lost.sent":                           "I told your company support ({support}) that {name} is lost or stolen, with its last check-in. They will contact you and decide whether to lock, retire or wipe it in Intune.",
@@ -50,6 +51,12 @@ var enDevices = map[string]string{
 	"outcome.error":                       "did not succeed: an error",
 	"kind.android-corporate-work-profile": "Android Enterprise corporate work profile",
 	"kind.android-dedicated":              "Android Enterprise dedicated device",
+	"passcode.portal":                     "You find it in the Company Portal: select the device to see its details.",
+	"passcode.admincenter":                "Your company support can read it in the Intune admin center for seven days after the reset.",
+	"result.next.workprofile":             "Then change the temporary work profile passcode to one of your own. Only the work profile's passcode changed: the passcode that unlocks the device itself is the same as before.",
+	"followup.reminder.workprofile":       "Reminder: if you are still using the temporary work profile passcode on {name}, change it to one of your own.",
+	"device.gms.ended":                    "⚠️ {name} is managed as an Android device administrator device. Intune ended its support for this management on devices with Google Mobile Services on 31 December 2024, so the reset may not arrive. If it does not, contact your company support.",
+	"device.userenrollment":               "{name} is enrolled with Apple User Enrollment: Intune can lock it remotely, but cannot remove its passcode.",
 }
 
 func init() { merge(en, enDevices) }

@@ -1,6 +1,7 @@
 package locales
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -24,6 +25,28 @@ func TestEveryTextExistsInBothLanguagesWithTheSamePlaceholders(t *testing.T) {
 	for key := range nl {
 		if _, ok := en[key]; !ok {
 			t.Errorf("%s: no English text", key)
+		}
+	}
+}
+
+// The Dutch texts use the seed guide's words: "opnieuw instellen", never
+// the loan word "reset", and one word for a device's check-in with Intune,
+// "gesynchroniseerd" (the card's "Laatst gesynchroniseerd"), never "zich
+// gemeld", which the texts also use for reporting a device lost.
+func TestDutchUsesTheGuidesWords(t *testing.T) {
+	reset := regexp.MustCompile(`(?i)\breset\b`)
+	checkedIn := regexp.MustCompile(`(?i)\bzich\b[^.:]*\bgemeld\b|\bmelden zich\b`)
+	for key, text := range nl {
+		if reset.MatchString(text) {
+			t.Errorf("%s: %q uses the loan word reset", key, text)
+		}
+		if checkedIn.MatchString(text) {
+			t.Errorf("%s: %q says a check-in is \"gemeld\"", key, text)
+		}
+	}
+	for _, key := range []string{"device.checkin", "device.quiet", "device.silent", "device.ended", "lock.quiet", "lost.notice"} {
+		if !strings.Contains(nl[key], "gesynchroniseerd") && !strings.Contains(nl[key], "synchroniseren") {
+			t.Errorf("%s: %q does not say synchroniseren", key, nl[key])
 		}
 	}
 }

@@ -38,6 +38,9 @@ func (t *turn) card(limit error) {
 	if t.quiet(d) {
 		text += "\n\n" + t.text("device.quiet", t.silenceArgs(d)...)
 	}
+	if e.GMSSupportEnded && (e.Reset == bot.SelfService || e.Reset == bot.NeedsApproval) {
+		text += "\n\n" + t.text("device.gms.ended", t.deviceArgs(d)...)
+	}
 	var buttons []bot.Button
 	offer := func(b bot.Button) {
 		if limit != nil {
@@ -68,8 +71,15 @@ func (t *turn) card(limit error) {
 		text += "\n\n" + t.text("device.factory") + "\n" + t.support()
 	case e.Reset == bot.NotSupported:
 		key := "device.unsupported"
-		if e.MinMajor > 0 {
+		switch {
+		case e.MinMajor > 0:
 			key = "device.workprofile.old"
+		case d.Kind == bot.IOSUserEnrollment:
+			// Why, since it can be locked: User Enrollment leaves the admin
+			// only retire, delete, remote lock and sync
+			// (https://learn.microsoft.com/intune/device-enrollment/apple/user-enrollment-methods-ios,
+			// ms.date 08/19/2024).
+			key = "device.userenrollment"
 		}
 		text += "\n\n" + t.text(key, append(t.deviceArgs(d), "min", strconv.Itoa(e.MinMajor))...) + "\n" + t.support()
 	}
@@ -176,15 +186,19 @@ func (t *turn) locked(r *bot.CommandResult) {
 		}
 		t.say(bot.Reply{Text: t.text(key, args...), Replace: true})
 	}
+	// The helpdesk reads the PIN "on the device overview pane for up to 30
+	// days, or until another device action is sent"
+	// (https://learn.microsoft.com/intune/device-management/actions/remote-lock,
+	// ms.date 10/27/2025).
 	switch {
 	case res.UnlockPin != "":
-		t.say(bot.Reply{Text: t.text("lock.pin", append(args, "pin", res.UnlockPin)...), Private: true})
+		t.say(bot.Reply{Text: t.text("lock.pin", append(args, "pin", res.UnlockPin)...) + " " + t.text("lock.pin.admin"), Private: true})
 	case failed:
 		t.say(bot.Reply{Text: t.text("lock.failed", args...) + "\n" + t.support(), Replace: r.Op == bot.OpLock})
 	case !pin:
 		// No PIN to wait for: "lock.sent" said it all.
 	case res.State == bot.ActionDone || r.Attempt >= t.f.cfg.PollMax:
-		t.say(bot.Reply{Text: t.text("lock.pin.missing", args...) + "\n" + t.support()})
+		t.say(bot.Reply{Text: t.text("lock.pin.missing", args...) + " " + t.text("lock.pin.admin") + "\n" + t.support()})
 	default:
 		since := r.Since
 		if r.Op == bot.OpLock {
@@ -274,7 +288,7 @@ func (t *turn) resume() {
 		t.confirm()
 	case stepVerify:
 		// A fresh link: the one shown before may be used or gone.
-		t.signOut()
+		t.signInAgain()
 	case stepWithYou:
 		t.withYou()
 	case stepNotWithYou:

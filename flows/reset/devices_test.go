@@ -28,20 +28,22 @@ var kindCases = []kindCase{
 	{"Android device administrator 6.0.1, checked in an hour ago",
 		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "6.0.1", LastSync: synced(time.Hour)},
 		[]string{actReset, actBack, actCancel},
-		map[string][]string{"en": {"Android 6.0.1", "Last check-in with Intune: 2026-11-25 08:00 UTC (1 hour ago)."},
-			"nl": {"Laatst gesynchroniseerd met Intune: 2026-11-25 08:00 UTC (1 uur geleden)."}},
+		map[string][]string{"en": {"Android 6.0.1", "Last check-in with Intune: 2026-11-25 08:00 UTC (1 hour ago).",
+			"Intune ended its support for this management on devices with Google Mobile Services on 31 December 2024"},
+			"nl": {"Laatst gesynchroniseerd met Intune: 2026-11-25 08:00 UTC (1 uur geleden).",
+				"op apparaten met Google Mobile Services op 31 december 2024 beëindigd"}},
 		map[string][]string{"en": {"Your temporary passcode (letters and numbers) is: T3mpPass"}, "nl": {"Uw tijdelijke wachtwoordcode (letters en cijfers) is: T3mpPass"}}},
 	{"Android device administrator, silent for 8 days: warned",
 		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "6.0.1", LastSync: synced(8*day + time.Hour)},
 		[]string{actReset, actBack, actCancel},
 		map[string][]string{"en": {"(8 days ago)", "has not checked in with Intune for 8 days", "only when it next connects"},
-			"nl": {"(8 dagen geleden)", "al 8 dagen niet bij Intune gemeld", "pas uit als het apparaat weer verbinding maakt"}},
+			"nl": {"(8 dagen geleden)", "al 8 dagen niet met Intune gesynchroniseerd", "pas uit als het apparaat weer verbinding maakt"}},
 		map[string][]string{"en": {"temporary passcode (letters and numbers)"}, "nl": {"tijdelijke wachtwoordcode (letters en cijfers)"}}},
 	{"Android device administrator, silent for 40 days: helpdesk",
 		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "6.0.1", LastSync: synced(40 * day)},
 		[]string{actRequest, actBack, actCancel},
 		map[string][]string{"en": {"has not checked in with Intune for 40 days", "the helpdesk decides"},
-			"nl": {"al 40 dagen niet bij Intune gemeld", "het ondersteuningsteam beslist"}},
+			"nl": {"al 40 dagen niet met Intune gesynchroniseerd", "het ondersteuningsteam beslist"}},
 		map[string][]string{"en": {"temporary passcode (letters and numbers)"}, "nl": {"tijdelijke wachtwoordcode (letters en cijfers)"}}},
 	{"Android device administrator 7.0: factory reset",
 		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "7.0", LastSync: synced(time.Hour)},
@@ -94,7 +96,8 @@ var kindCases = []kindCase{
 	{"iOS User Enrollment",
 		bot.DeviceRef{Kind: bot.IOSUserEnrollment, OSVersion: "17.4"},
 		[]string{actLock, actBack, actCancel},
-		map[string][]string{"en": {"User Enrollment", "Intune reports no check-in time"}, "nl": {"gebruikersinschrijving", "Intune meldt geen synchronisatietijd"}},
+		map[string][]string{"en": {"User Enrollment", "Intune reports no check-in time", "Intune can lock it remotely, but cannot remove its passcode"},
+			"nl": {"gebruikersinschrijving", "Intune meldt geen synchronisatietijd", "maar de wachtwoordcode niet verwijderen"}},
 		nil},
 	{"Windows 10 Mobile: Intune support ended",
 		bot.DeviceRef{Kind: bot.Windows10Mobile, OSVersion: "10.0.15063.1868"},
@@ -164,14 +167,14 @@ func pickCard(t *testing.T, lang string, d bot.DeviceRef) bot.Reply {
 }
 
 // toWithYou picks d and walks to the device-with-you question: through the
-// sign-out banner, or through an approved helpdesk request.
+// confirmation banner, or through an approved helpdesk request.
 func toWithYou(t *testing.T, lang string, d bot.DeviceRef, card bot.Reply) *session {
 	t.Helper()
 	s := startWith(t, New(Config{Support: "helpdesk@contoso.com", Approvals: true}), lang, d)
 	s.press(actDevice, "0")
 	if slices.Contains(actions(card), actReset) {
 		s.press(actReset, "")
-		s.press(actSignOut, "")
+		s.press(actSignIn, "")
 	} else {
 		approve(s, lang)
 	}
@@ -182,12 +185,12 @@ func toWithYou(t *testing.T, lang string, d bot.DeviceRef, card bot.Reply) *sess
 }
 
 // approve resumes s as the helpdesk's approval of a request for its device
-// does, up to the device-with-you question: through the sign-out banner
+// does, up to the device-with-you question: through the confirmation banner
 // when the flow asks for it again after an approval.
 func approve(s *session, lang string) {
 	s.step(bot.Input{Kind: bot.Approved, Request: &bot.Request{ID: "rq1", Device: *s.c.Device, Lang: lang}})
 	if s.c.Step == stepConfirm {
-		s.press(actSignOut, "")
+		s.press(actSignIn, "")
 	}
 }
 
@@ -342,6 +345,9 @@ func TestMacLockShowsItsRecoveryPINOnceAndPrivately(t *testing.T) {
 	if !r.Private || !strings.Contains(r.Text, "recovery PIN of MacBook is: 482913") {
 		t.Errorf("PIN reply %+v", r)
 	}
+	// The remote-lock page: readable "for up to 30 days, or until another
+	// device action is sent".
+	wantText(t, r.Text, "for up to 30 days, or until another device action is sent to the Mac")
 	if len(s.out.FollowUps) != 0 {
 		t.Errorf("polling goes on after the PIN was shown: %+v", s.out.FollowUps)
 	}
@@ -392,7 +398,7 @@ func TestWithoutAHelpdeskChannelNoLostReportIsPromised(t *testing.T) {
 	s := startWith(t, New(Config{Support: "helpdesk@contoso.com", NoHelpdesk: true}), "en", devices["ios"])
 	s.press(actDevice, "0")
 	s.press(actReset, "")
-	s.press(actSignOut, "")
+	s.press(actSignIn, "")
 	s.press(actNo, "")
 	r := s.reply()
 	if got := actions(r); !slices.Equal(got, []string{actLock, actClose}) {
@@ -409,7 +415,7 @@ func TestAStartWordWhileSigningInAsksAndContinueSendsAFreshLink(t *testing.T) {
 	s := start(t, "en", devices["android6"])
 	s.press(actDevice, "0")
 	s.press(actReset, "")
-	s.press(actSignOut, "")
+	s.press(actSignIn, "")
 	if s.c.Step != stepVerify {
 		t.Fatalf("step %q, want the sign-in", s.c.Step)
 	}

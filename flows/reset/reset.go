@@ -16,7 +16,7 @@ import (
 const (
 	stepDevices    = "devices"    // picking a device
 	stepCard       = "card"       // a device's actions
-	stepConfirm    = "confirm"    // the sign-out banner
+	stepConfirm    = "confirm"    // the confirmation banner
 	stepVerify     = "verify"     // waiting for the owner's fresh sign-in
 	stepLink       = "link"       // offered a sign-in to link the chat account
 	stepWithYou    = "withyou"    // the device-with-you check
@@ -33,7 +33,7 @@ const (
 	actLock     = "lock"
 	actBack     = "back"
 	actCancel   = "cancel"
-	actSignOut  = "signout"
+	actSignIn   = "signout" // the banner's Sign in again (the value predates the label: posted buttons carry it)
 	actYes      = "yes"
 	actNo       = "no"
 	actRequest  = "request"

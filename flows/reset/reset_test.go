@@ -72,12 +72,12 @@ func startWith(t *testing.T, f *Flow, lang string, ds ...bot.DeviceRef) *session
 	return s
 }
 
-// signIn presses Sign out, gets the link and signs in as the device's owner.
+// signIn presses Sign in again, gets the link and signs in as the device's owner.
 func (s *session) signIn() {
 	s.t.Helper()
-	s.press(actSignOut, "")
+	s.press(actSignIn, "")
 	if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpSignIn || s.c.Step != stepVerify {
-		s.t.Fatalf("Sign out: commands %+v step %q, want a sign-in link", s.out.Commands, s.c.Step)
+		s.t.Fatalf("Sign in again: commands %+v step %q, want a sign-in link", s.out.Commands, s.c.Step)
 	}
 	s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
 	s.signedIn(bot.SignInOK, bot.Identity{OID: ownerOID, UPN: owner, AuthTime: s.now})
@@ -307,7 +307,7 @@ func TestResetConversation(t *testing.T) {
 			want := map[string]map[string][]string{
 				"en": {
 					"confirm": {"Reset the passcode of Galaxy S7?", "sign in again with your work account", "works for 5 minutes", "Nothing is reset before you have signed in"},
-					"buttons": {"Sign out", "Cancel"},
+					"buttons": {"Sign in again", "Cancel"},
 					"link":    {"Sign in again with your work account (adele.vance@contoso.com)", "http://127.0.0.1:8080/signin/L1", "works once, for 5 minutes", "do not share"},
 					"ok":      {"✅ You signed in as adele.vance@contoso.com."},
 					"withyou": {"Do you have Galaxy S7 with you?", "do not remove the passcode", "personal or corporate"},
@@ -315,7 +315,7 @@ func TestResetConversation(t *testing.T) {
 				},
 				"nl": {
 					"confirm": {"Wachtwoordcode van Galaxy S7 opnieuw instellen?", "meldt u zich opnieuw aan met uw werkaccount", "5 minuten werkt", "niets opnieuw ingesteld voordat u zich hebt aangemeld"},
-					"buttons": {"Afmelden", "Annuleren"},
+					"buttons": {"Opnieuw aanmelden", "Annuleren"},
 					"link":    {"Meld u opnieuw aan met uw werkaccount (adele.vance@contoso.com)", "http://127.0.0.1:8080/signin/L1", "één keer, 5 minuten lang", "deel hem met niemand"},
 					"ok":      {"✅ U bent aangemeld als adele.vance@contoso.com."},
 					"withyou": {"Hebt u Galaxy S7 bij u?", "verwijder de wachtwoordcode dan niet", "zowel persoonlijke als zakelijke"},
@@ -330,9 +330,9 @@ func TestResetConversation(t *testing.T) {
 			if !slices.Equal(labels(r), want["buttons"]) || r.Buttons[0].Style != bot.Danger {
 				t.Errorf("confirm buttons %+v", r.Buttons)
 			}
-			s.press(actSignOut, "")
+			s.press(actSignIn, "")
 			if len(s.out.Replies) != 0 || len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpSignIn || s.out.Commands[0].Device.ID != "a6" {
-				t.Fatalf("Sign out: replies %+v commands %+v, want only a sign-in link for a6", s.out.Replies, s.out.Commands)
+				t.Fatalf("Sign in again: replies %+v commands %+v, want only a sign-in link for a6", s.out.Replies, s.out.Commands)
 			}
 			if s.c.Step != stepVerify || !s.c.Expires.Equal(t0.Add(5*time.Minute)) {
 				t.Errorf("step %q expires %v, want the sign-in step for 5 minutes", s.c.Step, s.c.Expires)
@@ -376,7 +376,7 @@ func TestCancelFromEveryStep(t *testing.T) {
 		{"device list", nil},
 		{"device card", [][2]string{{actDevice, "0"}}},
 		{"confirm banner", [][2]string{{actDevice, "0"}, {actReset, ""}}},
-		{"sign-in", [][2]string{{actDevice, "0"}, {actReset, ""}, {actSignOut, ""}}},
+		{"sign-in", [][2]string{{actDevice, "0"}, {actReset, ""}, {actSignIn, ""}}},
 		{"device-with-you check", [][2]string{{actDevice, "0"}, {actReset, ""}, {"signin", ""}}},
 	}
 	for _, st := range steps {
@@ -468,7 +468,7 @@ func TestForgedPressesRunNothing(t *testing.T) {
 		{"android6", [][2]string{{actDevice, "0"}, {actLock, ""}}},
 		{"android6", [][2]string{{actDevice, "7"}}},
 		{"android6", [][2]string{{actYes, ""}}},
-		{"android6", [][2]string{{actDevice, "0"}, {actSignOut, ""}}},
+		{"android6", [][2]string{{actDevice, "0"}, {actSignIn, ""}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.device, func(t *testing.T) {
@@ -609,7 +609,7 @@ func TestTextsFollowTheConfiguredSignInTTL(t *testing.T) {
 	c.Device = &d
 	out := f.Step(c, bot.Input{Kind: bot.Pressed, Action: actReset}, t0)
 	wantText(t, out.Replies[0].Text, "works for 10 minutes")
-	f.Step(c, bot.Input{Kind: bot.Pressed, Action: actSignOut}, t0)
+	f.Step(c, bot.Input{Kind: bot.Pressed, Action: actSignIn}, t0)
 	if !c.Expires.Equal(t0.Add(10 * time.Minute)) {
 		t.Errorf("the sign-in step expires %v, want after 10 minutes", c.Expires)
 	}
@@ -651,7 +651,7 @@ func TestQuestionMarkIsHelp(t *testing.T) {
 
 func TestAFailedEnterpriseResetNamesThePasscodePolicy(t *testing.T) {
 	for device, want := range map[string]string{
-		"workprof":  "alleen opnieuw worden ingesteld als het beleid van uw bedrijf die beheert en de reset op het apparaat is toegestaan",
+		"workprof":  "alleen opnieuw worden ingesteld als het beleid van uw bedrijf die beheert en het opnieuw instellen op het apparaat is toegestaan",
 		"dedicated": "wachtwoordcodebeleid",
 	} {
 		s := start(t, "nl", devices[device])

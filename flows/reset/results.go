@@ -141,7 +141,7 @@ func (t *turn) failed(r *bot.CommandResult) {
 	text := t.errorText(r.Err)
 	switch r.Op {
 	case bot.OpSignIn:
-		// No link: the banner again, so Sign out can be pressed once more.
+		// No link: the banner again, so Sign in again can be pressed once more.
 		t.say(bot.Reply{Text: text})
 		t.confirm()
 		return
@@ -176,11 +176,9 @@ func (t *turn) resetResult(r *bot.CommandResult) {
 	case bot.ActionDone:
 		answer := bot.Reply{Text: t.platformAnswer(d, res.Passcode) + "\n\n" + t.next(d), Private: true}
 		if res.Passcode != "" {
-			// The passcode leaves the chat after a while; the Company
-			// Portal's Device Details still show it (guide, step 5;
-			// MicrosoftDocs memdocs, intune-service/user-help/
-			// reset-your-passcode-cpwebsite.md, 2025-02-04, step 6).
-			answer.Scrub = t.text("passcode.removed", args...) + "\n\n" + t.next(d)
+			// The passcode leaves the chat after a while: say where it
+			// still is.
+			answer.Scrub = t.text("passcode.removed", args...) + " " + t.passcodeWhere(d) + "\n\n" + t.next(d)
 		}
 		t.say(answer)
 		t.say(bot.Reply{Text: t.text("result.done", args...) + "\n" + t.support()})
@@ -202,7 +200,8 @@ func (t *turn) resetResult(r *bot.CommandResult) {
 }
 
 // failedText says a reset did not succeed, with the usual cause
-// (device-passcode-reset.md): a work profile passcode resets only when
+// (https://learn.microsoft.com/intune/device-management/actions/reset-passcode,
+// ms.date 10/27/2025): a work profile passcode resets only when
 // policy manages it and the person allowed the reset; a dedicated or AOSP
 // device needs a passcode policy.
 func (t *turn) failedText(d bot.DeviceRef) string {
@@ -220,11 +219,8 @@ func (t *turn) platformAnswer(d bot.DeviceRef, passcode string) string {
 	args := append(t.deviceArgs(&d), "passcode", passcode)
 	if passcode == "" && d.Eligibility().Passcode != bot.NoPasscode {
 		// A result read back later (after a crash between the reset and its
-		// answer, or from a backend that keeps no passcode) may not hold
-		// it; the Company Portal's Device Details show it (MicrosoftDocs
-		// memdocs, intune-service/user-help/reset-your-passcode-cpwebsite.md,
-		// 2025-02-04, step 6).
-		return t.text("result.passcode.elsewhere", args...)
+		// answer, or from a backend that keeps no passcode) may not hold it.
+		return t.text("result.passcode.elsewhere", args...) + " " + t.passcodeWhere(d)
 	}
 	if d.Eligibility().WorkProfile {
 		return t.text("result.workprofile", args...)
@@ -240,9 +236,32 @@ func (t *turn) platformAnswer(d bot.DeviceRef, passcode string) string {
 	return t.text("result.android", args...)
 }
 
-// next is the guide's last step: unlock and set a new passcode.
+// passcodeWhere says where the temporary passcode of d can be read besides
+// this chat. The Company Portal shows it in the device's details for
+// device administrator
+// (https://learn.microsoft.com/intune/user-help/device-actions/reset-passcode-company-portal-website,
+// ms.date 02/04/2025, step 6; the seed guide has the same for Windows
+// phones). That page says its reset does not work on work profiles and
+// dedicated devices, and the seed guide that corporate devices may lack it:
+// the kinds Intune's reset page lists are reset by the helpdesk, to whom
+// "it's displayed in the admin center for seven days"
+// (https://learn.microsoft.com/intune/device-management/actions/reset-passcode,
+// ms.date 10/27/2025).
+func (t *turn) passcodeWhere(d bot.DeviceRef) string {
+	if d.Eligibility().PasscodeInAdminCenter {
+		return t.text("passcode.admincenter")
+	}
+	return t.text("passcode.portal")
+}
+
+// next is the guide's last step: unlock and set a new passcode. Where only
+// the work profile's passcode changed, the device unlocks as before.
 func (t *turn) next(d bot.DeviceRef) string {
-	if d.Eligibility().Passcode == bot.NoPasscode {
+	e := d.Eligibility()
+	switch {
+	case e.WorkProfile:
+		return t.text("result.next.workprofile")
+	case e.Passcode == bot.NoPasscode:
 		return t.text("result.next.nopasscode")
 	}
 	return t.text("result.next")
@@ -281,7 +300,11 @@ func (t *turn) onDue(f *bot.FollowUp) {
 	args := t.deviceArgs(&f.Device)
 	switch f.Kind {
 	case FollowReminder:
-		t.say(bot.Reply{Text: t.text("followup.reminder", args...)})
+		key := "followup.reminder"
+		if f.Device.Eligibility().WorkProfile {
+			key = "followup.reminder.workprofile"
+		}
+		t.say(bot.Reply{Text: t.text(key, args...)})
 	case FollowPoll:
 		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpResetStatus, Device: f.Device, Attempt: f.Attempt, Since: f.Since})
 	case FollowLockPoll:

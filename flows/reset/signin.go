@@ -6,14 +6,15 @@ import (
 	"github.com/passbot/passbot/bot"
 )
 
-// signOut is the banner's Sign out: the guide signs the person out and has
-// them sign in again within five minutes to prove the device is theirs
-// (MicrosoftDocs memdocs, intune-service/user-help/reset-your-passcode-cpwebsite.md,
-// 2025-02-04, step 4: "You must sign back in to confirm your identity. This
-// step prevents malicious attempts to reset your device passcode."). passbot
-// asks for that sign-in for real, through a one-time link; without sign-in
-// configured it goes straight to the last warning.
-func (t *turn) signOut() {
+// signInAgain is the banner's Sign in again: the Company Portal signs the
+// person out and has them sign back in within five minutes to prove the
+// device is theirs
+// (https://learn.microsoft.com/intune/user-help/device-actions/reset-passcode-company-portal-website,
+// ms.date 02/04/2025, step 4: "You must sign back in to confirm your
+// identity. This step prevents malicious attempts to reset your device
+// passcode."). passbot asks for that sign-in for real, through a one-time
+// link; without sign-in configured it goes straight to the last warning.
+func (t *turn) signInAgain() {
 	if !t.f.cfg.SignIn {
 		t.withYou()
 		return

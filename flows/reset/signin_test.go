@@ -14,7 +14,7 @@ func toSignIn(t *testing.T, lang string) *session {
 	s := start(t, lang, devices["android6"])
 	s.press(actDevice, "0")
 	s.press(actReset, "")
-	s.press(actSignOut, "")
+	s.press(actSignIn, "")
 	s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
 	return s
 }
@@ -27,8 +27,8 @@ func TestARefusedSignInResetsNothing(t *testing.T) {
 	}{
 		{bot.SignInMismatch, "en", []string{"You signed in as mallory@contoso.com", "belongs to another account", "Nothing was reset", "helpdesk@contoso.com"}, false},
 		{bot.SignInMismatch, "nl", []string{"aangemeld als mallory@contoso.com", "hoort bij een ander account", "niets opnieuw ingesteld"}, false},
-		{bot.SignInExpired, "en", []string{"came too late", "Nothing was reset", "Press Sign out"}, true},
-		{bot.SignInExpired, "nl", []string{"kwam te laat", "Druk op Afmelden"}, true},
+		{bot.SignInExpired, "en", []string{"came too late", "Nothing was reset", "Press Sign in again"}, true},
+		{bot.SignInExpired, "nl", []string{"kwam te laat", "Druk op Opnieuw aanmelden"}, true},
 		{bot.SignInReused, "en", []string{"opened a second time", "no longer works"}, true},
 		{bot.SignInDenied, "en", []string{"The sign-in was cancelled"}, true},
 		{bot.SignInDenied, "nl", []string{"De aanmelding is geannuleerd"}, true},
@@ -63,10 +63,10 @@ func TestARefusedSignInResetsNothing(t *testing.T) {
 			if s.c.Step != stepConfirm || len(s.out.Replies) != 2 || !slices.Equal(actions(s.out.Replies[1]), []string{"signout", "cancel"}) {
 				t.Fatalf("step %q replies %+v: want the banner again", s.c.Step, s.out.Replies)
 			}
-			// The next Sign out asks for a new link.
-			s.press(actSignOut, "")
+			// The next Sign in again asks for a new link.
+			s.press(actSignIn, "")
 			if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpSignIn {
-				t.Errorf("second Sign out: commands %+v", s.out.Commands)
+				t.Errorf("second Sign in again: commands %+v", s.out.Commands)
 			}
 		})
 	}
@@ -120,7 +120,7 @@ func TestWithoutSignInTheResetIsAuditedUnverified(t *testing.T) {
 	if r.Text != "Reset the passcode of Galaxy S7?" {
 		t.Errorf("banner %q: without a sign-in it promises none", r.Text)
 	}
-	s.press(actSignOut, "")
+	s.press(actSignIn, "")
 	wantText(t, s.reply().Text, "Do you have Galaxy S7 with you?")
 	s.press(actYes, "")
 	if len(s.out.Commands) != 1 || s.out.Commands[0].Verified != "unverified" {

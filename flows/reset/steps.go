@@ -124,8 +124,8 @@ func (t *turn) onPress(action, arg string) {
 		t.lock()
 	case stepNotWithYou + "/" + actLost:
 		t.reportLost()
-	case stepConfirm + "/" + actSignOut:
-		t.signOut()
+	case stepConfirm + "/" + actSignIn:
+		t.signInAgain()
 	case stepLink + "/" + actLink:
 		t.linkSignIn()
 	case stepWithYou + "/" + actYes:
@@ -200,14 +200,15 @@ func (t *turn) selfService() bool {
 	return false
 }
 
-// confirm is the guide's banner: Sign out, and sign in again to prove it is
-// you.
+// confirm is the guide's banner. The guide's button is Sign out, but
+// passbot signs nobody out: it asks for a fresh sign-in (prompt=login), so
+// the button says that, and without sign-in only that the reset goes on.
 func (t *turn) confirm() {
-	key := "confirm"
+	key, label := "confirm", "btn.signinagain"
 	if !t.f.cfg.SignIn {
-		key = "confirm.unverified"
+		key, label = "confirm.unverified", "btn.continue"
 	}
-	t.ask(stepConfirm, key, t.button("btn.signout", actSignOut, bot.Danger), t.button("btn.cancel", actCancel, bot.Default))
+	t.ask(stepConfirm, key, t.button(label, actSignIn, bot.Danger), t.button("btn.cancel", actCancel, bot.Default))
 }
 
 // withYou is the guide's last warning: no reset for a device not at hand.

@@ -57,8 +57,9 @@ func (c *Clock) Advance(d time.Duration) {
 var Adele = bot.User{Platform: bot.Slack, ID: "U1", UPN: "adele.vance@contoso.com", Locale: "en-US"}
 
 // ResetClicks are the buttons of Adele's full self-service reset of her
-// Galaxy S7 (a temporary passcode), after "reset my passcode".
-var ResetClicks = []string{"Adele's Galaxy S7 (Android)", "Reset Passcode", "Sign out", "Yes, reset"}
+// Galaxy S7 (a temporary passcode), after "reset my passcode", with the
+// sign-in off (the banner's button is then Continue).
+var ResetClicks = []string{"Adele's Galaxy S7 (Android)", "Reset Passcode", "Continue", "Yes, reset"}
 
 // Devices is a bot.Devices that counts the passcode resets asked of the
 // backend it wraps.
