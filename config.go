@@ -88,11 +88,11 @@ type Helpdesk struct {
 func (c *Config) check() error {
 	c.Platforms = nonEmpty(c.Platforms)
 	if len(c.Platforms) == 0 {
-		return fmt.Errorf("PASSBOT_PLATFORMS is empty (want one or more of console, slack, discord, teams)")
+		return fmt.Errorf("PASSBOT_PLATFORMS is empty (want one or more of %s)", platformNames())
 	}
 	for _, p := range c.Platforms {
-		if !slices.Contains([]string{"console", "slack", "discord", "teams"}, p) {
-			return fmt.Errorf("PASSBOT_PLATFORMS: unknown platform %q (want console, slack, discord or teams)", p)
+		if !slices.Contains(bot.Platforms(), bot.Platform(p)) {
+			return fmt.Errorf("PASSBOT_PLATFORMS: unknown platform %q (want one of %s)", p, platformNames())
 		}
 		// The in-process Redis lives and dies with one process: replicas
 		// would each keep their own dedupe, follow-ups and audit trail, and
@@ -214,6 +214,15 @@ func (c *Config) checkVerify() error {
 		return fmt.Errorf("PASSBOT_GRAPH_TENANT_ID: the sign-in needs your tenant's ID, not %q", c.TenantID)
 	}
 	return nil
+}
+
+// platformNames lists the platforms PASSBOT_PLATFORMS takes.
+func platformNames() string {
+	var names []string
+	for _, p := range bot.Platforms() {
+		names = append(names, string(p))
+	}
+	return strings.Join(names, ", ")
 }
 
 // resetCallTime is the longest a reset's device call takes with its

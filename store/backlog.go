@@ -11,9 +11,14 @@ import (
 )
 
 // backlogQueues are the follow-up queues Backlog reads: every platform's,
-// and the one queue of earlier releases until Claim has emptied it. A new
-// platform belongs here too.
-var backlogQueues = []string{legacyQueueKey, queueKey(bot.Console), queueKey(bot.Slack), queueKey(bot.Discord)}
+// and the one queue of earlier releases until Claim has emptied it.
+var backlogQueues = func() []string {
+	keys := []string{legacyQueueKey}
+	for _, p := range bot.Platforms() {
+		keys = append(keys, queueKey(p))
+	}
+	return keys
+}()
 
 // Backlog reads the follow-up queues and the pending requests at now, in one
 // round trip. Claimed follow-ups are scored at the end of their lease, so a

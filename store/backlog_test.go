@@ -43,3 +43,22 @@ func TestBacklogCountsDueFollowUpsAndPendingRequests(t *testing.T) {
 		t.Errorf("after due: %+v, want 3 queued, 2 due since %v", b, due)
 	}
 }
+
+// Every platform's queue counts, Teams' included (it was left out).
+func TestBacklogCountsEveryPlatform(t *testing.T) {
+	s := store.New(redistest.Start(t).Client())
+	var fs []bot.FollowUp
+	for _, p := range bot.Platforms() {
+		fs = append(fs, bot.FollowUp{ID: "f-" + string(p), Kind: "reminder", Due: t0, Owner: bot.User{Platform: p, ID: "U1"}})
+	}
+	if err := s.Schedule(ctx, fs...); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Backlog(ctx, t0.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.DueFollowUps != int64(len(fs)) {
+		t.Errorf("%d due follow-ups counted, want %d (one per platform)", b.DueFollowUps, len(fs))
+	}
+}
