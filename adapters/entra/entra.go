@@ -556,7 +556,10 @@ func (s *SignIn) binding(r *http.Request) string {
 // browser back with a top-level GET, which carries it; a cross-site
 // sub-request or POST does not.
 func (s *SignIn) bind(w http.ResponseWriter, binding string, ttl time.Duration) {
-	http.SetCookie(w, &http.Cookie{Name: s.cookie(), Value: binding, Path: "/", MaxAge: int(ttl.Seconds()) + 1,
+	// Secure wherever the public URL is https; plain http is allowed on
+	// loopback only (config), where clients such as Go's cookie jar would
+	// not send a Secure cookie back.
+	http.SetCookie(w, &http.Cookie{Name: s.cookie(), Value: binding, Path: "/", MaxAge: int(ttl.Seconds()) + 1, //nolint:gosec // G124: see above
 		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
 }
 
