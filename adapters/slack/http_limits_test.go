@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -177,3 +178,141 @@ func heapInUse() uint64 {
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// Slow uploads with forged signature headers, from another address and
+// renewed as soon as they are cut off, must not keep Slack out: every
+// genuine signed request is acknowledged within Slack's 3 seconds. The
+// figures are printed.
+func TestGenuineRequestsAckedUnderSlowForgedUploads(t *testing.T) {
+	for _, uploads := range []int{40, 400} {
+		t.Run(strconv.Itoa(uploads)+" uploads", func(t *testing.T) {
+			h := newHarness(t, ModeHTTP, "en-US")
+			counted := &refusals{}
+			inner := h.a.HTTPHandler(counted)
+			// ready is closed once as many forged uploads as there are
+			// began to have their body read (each then held a slot, or
+			// took one from another upload) or were refused without.
+			ready := make(chan struct{})
+			var settled atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !strings.HasPrefix(r.RemoteAddr, attacker+":") {
+					inner.ServeHTTP(w, r)
+					return
+				}
+				body := &firstRead{ReadCloser: r.Body, fn: func() {
+					if settled.Add(1) == int64(uploads) {
+						close(ready)
+					}
+				}}
+				r.Body = body
+				inner.ServeHTTP(w, r)
+				body.once.Do(body.fn)
+			}))
+			t.Cleanup(srv.Close)
+			stop := floodWithSlowUploads(t, srv.Listener.Addr().String(), uploads)
+			t.Cleanup(stop)
+			select {
+			case <-ready:
+			case <-time.After(time.Minute):
+				t.Fatalf("the %d uploads did not all reach the handler within a minute", uploads)
+			}
+
+			const genuine = 24
+			client := &http.Client{Timeout: 3 * time.Second}
+			var slowest time.Duration
+			acked := 0
+			for i := range genuine {
+				body := fmt.Appendf(nil, `{"type":"url_verification","challenge":"c%d"}`, i)
+				ts := strconv.FormatInt(time.Now().Unix(), 10)
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/slack/events", strings.NewReader(string(body)))
+				req.Header.Set("X-Slack-Request-Timestamp", ts)
+				req.Header.Set("X-Slack-Signature", sign(secret, ts, body))
+				begin := time.Now()
+				res, err := client.Do(req)
+				took := time.Since(begin)
+				slowest = max(slowest, took)
+				if err != nil {
+					t.Errorf("genuine request %d: %v after %v", i, err, took)
+					continue
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					t.Errorf("genuine request %d: %s after %v", i, res.Status, took)
+					continue
+				}
+				acked++
+			}
+			stop()
+			t.Logf("%d slow forged uploads from %s: %d of %d genuine requests acked, slowest in %v; uploads cut off %d, refused busy %d",
+				uploads, attacker, acked, genuine, slowest.Round(time.Millisecond), counted.count("cut_off"), counted.count("busy"))
+		})
+	}
+}
+
+// attacker is the loopback address the forged uploads come from.
+const attacker = "127.0.0.2"
+
+// floodWithSlowUploads keeps n uploads going to addr from attacker, each
+// with a current timestamp and a forged signature, announcing the largest
+// body allowed and sending 1 KiB of it; one cut off is started again at
+// once. stop ends them and waits; it may be called again.
+func floodWithSlowUploads(t *testing.T, addr string, n int) (stop func()) {
+	t.Helper()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(attacker)}}
+	done := make(chan struct{})
+	var mu sync.Mutex
+	open := map[net.Conn]bool{}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for {
+				c, err := dialer.Dial("tcp", addr)
+				if err != nil {
+					return // stopped, or no address left: the rest keep going
+				}
+				mu.Lock()
+				select {
+				case <-done:
+					mu.Unlock()
+					c.Close()
+					return
+				default:
+				}
+				open[c] = true
+				mu.Unlock()
+				fmt.Fprintf(c, "POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"+
+					"X-Slack-Request-Timestamp: %d\r\nX-Slack-Signature: v0=%s\r\nContent-Length: %d\r\n\r\n%s",
+					time.Now().Unix(), strings.Repeat("ab", 32), maxBody, strings.Repeat("x", 1<<10))
+				_, _ = io.Copy(io.Discard, c) // until the server answers and closes
+				mu.Lock()
+				delete(open, c)
+				mu.Unlock()
+				c.Close()
+			}
+		})
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			mu.Lock()
+			close(done)
+			for c := range open {
+				c.Close()
+			}
+			mu.Unlock()
+			wg.Wait()
+		})
+	}
+}
+
+// firstRead calls fn on its reader's first Read.
+type firstRead struct {
+	io.ReadCloser
+	once sync.Once
+	fn   func()
+}
+
+func (f *firstRead) Read(p []byte) (int, error) {
+	f.once.Do(f.fn)
+	return f.ReadCloser.Read(p)
+}
