@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -41,15 +40,13 @@ const (
 	maxSkew = 5 * time.Minute
 )
 
-// Reasons a request is refused, the label of passbot_http_refused_total.
+// Reasons a request is refused, the label of passbot_http_refused_total;
+// bodyread.Refusal names those of a body not read (too_large, busy,
+// cut_off, unreadable).
 const (
 	refusedUnsigned  = "unsigned"      // no or malformed signature or timestamp header
 	refusedStale     = "stale"         // timestamp older than maxSkew
 	refusedFuture    = "future"        // timestamp more than maxSkew ahead
-	refusedTooLarge  = "too_large"     // body over maxBody
-	refusedBusy      = "busy"          // no body slot came free
-	refusedCutOff    = "cut_off"       // reading longest when a newer request needed its slot
-	refusedUnread    = "unreadable"    // body not read in bodyReadTime, or broken off
 	refusedSignature = "bad_signature" // the signature does not match the body
 )
 
@@ -90,9 +87,7 @@ func (h *httpEndpoints) refuse(w http.ResponseWriter, r *http.Request, reason st
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
-	// Else the server would read what is left of the body, up to 256 KiB
-	// and as slowly as it is sent, to keep the connection.
-	w.Header().Set("Connection", "close")
+	bodyread.LeaveUnread(w)
 	http.Error(w, http.StatusText(status), status)
 }
 
@@ -133,15 +128,7 @@ func (h *httpEndpoints) verified(w http.ResponseWriter, r *http.Request) ([]byte
 	}
 	body, err := a.unverified.Read(w, r)
 	if err != nil {
-		reason, status := refusedUnread, http.StatusBadRequest
-		switch {
-		case errors.Is(err, bodyread.ErrTooLarge):
-			reason, status = refusedTooLarge, http.StatusRequestEntityTooLarge
-		case errors.Is(err, bodyread.ErrBusy):
-			reason, status = refusedBusy, http.StatusServiceUnavailable
-		case errors.Is(err, bodyread.ErrCutOff):
-			reason, status = refusedCutOff, http.StatusServiceUnavailable
-		}
+		reason, status := bodyread.Refusal(err)
 		h.refuse(w, r, reason, status)
 		return nil, false
 	}

@@ -1,41 +1,17 @@
 package slack
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/passbot/passbot/internal/slowupload"
 )
-
-// refusals is a RefusalCounter that keeps its counts.
-type refusals struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (r *refusals) HTTPRefused(reason string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.n == nil {
-		r.n = map[string]int{}
-	}
-	r.n[reason]++
-}
-
-func (r *refusals) count(reason string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n[reason]
-}
 
 // tripwire is a request body that records whether anyone read it.
 type tripwire struct{ read bool }
@@ -66,7 +42,7 @@ func TestHTTPRefusesOnHeadersBeforeReadingTheBody(t *testing.T) {
 		{name: "body announced over the cap", sig: goodSig, ts: ts, length: 1 << 20, want: http.StatusRequestEntityTooLarge, reason: "too_large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			counted := &refusals{}
+			counted := &slowupload.Refusals{}
 			body := &tripwire{}
 			r := httptest.NewRequest(http.MethodPost, "/slack/events", body)
 			r.ContentLength = tc.length
@@ -84,8 +60,8 @@ func TestHTTPRefusesOnHeadersBeforeReadingTheBody(t *testing.T) {
 			if body.read {
 				t.Errorf("the body was read before the headers were checked")
 			}
-			if n := counted.count(tc.reason); n != 1 {
-				t.Errorf("refusals counted as %q: %d, want 1 (%v)", tc.reason, n, counted.n)
+			if n := counted.Count(tc.reason); n != 1 {
+				t.Errorf("refusals counted as %q: %d, want 1 (%v)", tc.reason, n, counted)
 			}
 		})
 	}
@@ -104,77 +80,34 @@ func TestSlowUnsignedUploadsHoldLittleMemory(t *testing.T) {
 		budget  = 40 << 20 // what the uploads may add to the heap
 	)
 	h := newHarness(t, ModeHTTP, "en-US")
-	counted := &refusals{}
-	// Each upload signals once: when the server has read all it sent, or
-	// when the handler returned (refused it).
-	progress := make(chan struct{}, uploads)
-	inner := h.a.HTTPHandler(counted)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = &signalAt{ReadCloser: r.Body, at: size - 1, signal: progress}
-		inner.ServeHTTP(w, r)
-		r.Body.(*signalAt).once.Do(func() { progress <- struct{}{} })
-	}))
+	counted := &slowupload.Refusals{}
+	watch := slowupload.Watch(h.a.HTTPHandler(counted), uploads, size-1)
+	srv := httptest.NewServer(watch)
 	t.Cleanup(srv.Close)
 
-	before := heapInUse()
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	sig := "v0=" + strings.Repeat("ab", 32)
-	chunk := strings.Repeat("x", size-1)
-	conns := make([]net.Conn, 0, uploads)
-	var wg sync.WaitGroup
-	for range uploads {
-		c, err := net.Dial("tcp", srv.Listener.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-		wg.Go(func() {
-			// Write errors are expected: a refused upload is cut off.
-			w := bufio.NewWriter(c)
-			fmt.Fprintf(w, "POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"+
-				"X-Slack-Request-Timestamp: %s\r\nX-Slack-Signature: %s\r\nContent-Length: %d\r\n\r\n%s", ts, sig, size, chunk)
-			w.Flush()
-		})
-	}
-	for range uploads {
-		<-progress
-	}
-	during := heapInUse()
-	wg.Wait()
-	for _, c := range conns {
-		c.Close()
-	}
+	before := slowupload.HeapInUse()
+	stop := slowupload.Flood(t, srv.Listener.Addr().String(), uploads, forged(size, size-1, false))
+	watch.Wait(t)
+	during := slowupload.HeapInUse()
+	stop()
 	grew := int64(during) - int64(before)
-	t.Logf("%d stalled uploads of %d KiB: heap in use %.1f MiB before, %.1f MiB during (+%.1f MiB); refused busy %d",
-		uploads, size>>10, mib(before), mib(during), float64(grew)/(1<<20), counted.count("busy"))
+	t.Logf("%d stalled uploads of %d KiB: heap in use %.1f MiB before, %.1f MiB during (+%.1f MiB); cut off %d, refused busy %d",
+		uploads, size>>10, mib(before), mib(during), float64(grew)/(1<<20), counted.Count("cut_off"), counted.Count("busy"))
 	if grew > budget {
 		t.Errorf("stalled uploads grew the heap by %.1f MiB, budget %d MiB", float64(grew)/(1<<20), budget>>20)
 	}
 }
 
-// signalAt sends on signal once its reader has read at bytes.
-type signalAt struct {
-	io.ReadCloser
-	at     int
-	n      int
-	signal chan<- struct{}
-	once   sync.Once
-}
-
-func (s *signalAt) Read(p []byte) (int, error) {
-	n, err := s.ReadCloser.Read(p)
-	s.n += n
-	if s.n >= s.at {
-		s.once.Do(func() { s.signal <- struct{}{} })
+// forged is an upload to /slack/events with a current timestamp and a
+// signature of the right form that nobody made.
+func forged(announce, send int, renew bool) slowupload.Upload {
+	return slowupload.Upload{
+		Head: func() string {
+			return fmt.Sprintf("POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"+
+				"X-Slack-Request-Timestamp: %d\r\nX-Slack-Signature: v0=%s\r\n", time.Now().Unix(), strings.Repeat("ab", 32))
+		},
+		Announce: announce, Send: send, Renew: renew,
 	}
-	return n, err
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
@@ -187,35 +120,14 @@ func TestGenuineRequestsAckedUnderSlowForgedUploads(t *testing.T) {
 	for _, uploads := range []int{40, 400} {
 		t.Run(strconv.Itoa(uploads)+" uploads", func(t *testing.T) {
 			h := newHarness(t, ModeHTTP, "en-US")
-			counted := &refusals{}
-			inner := h.a.HTTPHandler(counted)
-			// ready is closed once as many forged uploads as there are
-			// began to have their body read (each then held a slot, or
-			// took one from another upload) or were refused without.
-			ready := make(chan struct{})
-			var settled atomic.Int64
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if !strings.HasPrefix(r.RemoteAddr, attacker+":") {
-					inner.ServeHTTP(w, r)
-					return
-				}
-				body := &firstRead{ReadCloser: r.Body, fn: func() {
-					if settled.Add(1) == int64(uploads) {
-						close(ready)
-					}
-				}}
-				r.Body = body
-				inner.ServeHTTP(w, r)
-				body.once.Do(body.fn)
-			}))
+			counted := &slowupload.Refusals{}
+			// Taken in: the body began to be read (the upload held a slot,
+			// or took one from another) or the upload was refused.
+			watch := slowupload.Watch(h.a.HTTPHandler(counted), int64(uploads), 1)
+			srv := httptest.NewServer(watch)
 			t.Cleanup(srv.Close)
-			stop := floodWithSlowUploads(t, srv.Listener.Addr().String(), uploads)
-			t.Cleanup(stop)
-			select {
-			case <-ready:
-			case <-time.After(time.Minute):
-				t.Fatalf("the %d uploads did not all reach the handler within a minute", uploads)
-			}
+			stop := slowupload.Flood(t, srv.Listener.Addr().String(), uploads, forged(maxBody, 1<<10, true))
+			watch.Wait(t)
 
 			const genuine = 24
 			client := &http.Client{Timeout: 3 * time.Second}
@@ -244,75 +156,7 @@ func TestGenuineRequestsAckedUnderSlowForgedUploads(t *testing.T) {
 			}
 			stop()
 			t.Logf("%d slow forged uploads from %s: %d of %d genuine requests acked, slowest in %v; uploads cut off %d, refused busy %d",
-				uploads, attacker, acked, genuine, slowest.Round(time.Millisecond), counted.count("cut_off"), counted.count("busy"))
+				uploads, slowupload.From, acked, genuine, slowest.Round(time.Millisecond), counted.Count("cut_off"), counted.Count("busy"))
 		})
 	}
-}
-
-// attacker is the loopback address the forged uploads come from.
-const attacker = "127.0.0.2"
-
-// floodWithSlowUploads keeps n uploads going to addr from attacker, each
-// with a current timestamp and a forged signature, announcing the largest
-// body allowed and sending 1 KiB of it; one cut off is started again at
-// once. stop ends them and waits; it may be called again.
-func floodWithSlowUploads(t *testing.T, addr string, n int) (stop func()) {
-	t.Helper()
-	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(attacker)}}
-	done := make(chan struct{})
-	var mu sync.Mutex
-	open := map[net.Conn]bool{}
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			for {
-				c, err := dialer.Dial("tcp", addr)
-				if err != nil {
-					return // stopped, or no address left: the rest keep going
-				}
-				mu.Lock()
-				select {
-				case <-done:
-					mu.Unlock()
-					c.Close()
-					return
-				default:
-				}
-				open[c] = true
-				mu.Unlock()
-				fmt.Fprintf(c, "POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"+
-					"X-Slack-Request-Timestamp: %d\r\nX-Slack-Signature: v0=%s\r\nContent-Length: %d\r\n\r\n%s",
-					time.Now().Unix(), strings.Repeat("ab", 32), maxBody, strings.Repeat("x", 1<<10))
-				_, _ = io.Copy(io.Discard, c) // until the server answers and closes
-				mu.Lock()
-				delete(open, c)
-				mu.Unlock()
-				c.Close()
-			}
-		})
-	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			mu.Lock()
-			close(done)
-			for c := range open {
-				c.Close()
-			}
-			mu.Unlock()
-			wg.Wait()
-		})
-	}
-}
-
-// firstRead calls fn on its reader's first Read.
-type firstRead struct {
-	io.ReadCloser
-	once sync.Once
-	fn   func()
-}
-
-func (f *firstRead) Read(p []byte) (int, error) {
-	f.once.Do(f.fn)
-	return f.ReadCloser.Read(p)
 }

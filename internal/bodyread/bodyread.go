@@ -149,3 +149,28 @@ func (rs *Readers) release(me *reading) (cutOff bool) {
 	rs.holders = slices.DeleteFunc(rs.holders, func(r *reading) bool { return r == me })
 	return false
 }
+
+// Refusal is how to answer a request whose body Read did not read: the
+// reason, for passbot_http_refused_total, and the HTTP status. Cut off and
+// busy are 503s, which Slack and the Bot Connector retry.
+func Refusal(err error) (reason string, status int) {
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return "too_large", http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrBusy):
+		return "busy", http.StatusServiceUnavailable
+	case errors.Is(err, ErrCutOff):
+		return "cut_off", http.StatusServiceUnavailable
+	}
+	return "unreadable", http.StatusBadRequest
+}
+
+// LeaveUnread prepares the answer to a request whose body is not wanted (a
+// refusal): the connection is closed after the answer, and what is left of
+// the body is not read. Without it the server reads up to 256 KiB of the
+// rest, as slowly as it is sent, to keep the connection, even when the
+// answer says Connection: close.
+func LeaveUnread(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0))
+}
