@@ -88,6 +88,10 @@ func (rs *Readers) Read(w http.ResponseWriter, r *http.Request) ([]byte, error) 
 	cutOff := rs.release(me)
 	switch {
 	case err == nil:
+		// Even if cut off as it finished: the body is whole. (Its
+		// request's context may end, the server seeing the cut as a
+		// broken connection; being the oldest reader for the instant
+		// between its last byte and release is rare.)
 		return body, nil
 	case cutOff:
 		return nil, ErrCutOff
