@@ -109,7 +109,7 @@ func NewMetrics() *Metrics {
 		}),
 		httpRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "passbot_http_refused_total",
-			Help: "Webhook requests (Slack HTTP mode) refused before their signature was verified, by reason (unsigned, stale, future, too_large, busy, unreadable, bad_signature).",
+			Help: "Webhook requests (Slack HTTP mode, Teams) refused before their signature or token was verified, by reason (Slack: unsigned, stale, future, too_large, busy, cut_off, unreadable, bad_signature; Teams: unauthorized, too_large, busy, cut_off, unreadable, foreign_channel, foreign_tenant).",
 		}, []string{"reason"}),
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "passbot_signins_total",

@@ -115,6 +115,13 @@ func New(cfg Config, h bot.Handler, links Links, approvers []string, log *slog.L
 	if cfg.DiscordAPIURL != "" {
 		s.Client = &http.Client{Timeout: s.Client.Timeout, Transport: newRebase(cfg.DiscordAPIURL, http.DefaultTransport)}
 	}
+	// discordgo sends a request answered 502 again, at once, whatever
+	// its method (RequestWithLockedBucket): a message Discord took while
+	// the gateway in front of it lost the answer would be posted twice,
+	// a temporary passcode among them. As with the Teams Connector, a 502
+	// is a failure, left to the caller; 429s are still waited out and
+	// retried, Discord took nothing then.
+	s.MaxRestRetries = 0
 	s.Identify.Intents = Intents
 	s.StateEnabled = true
 	a := &Adapter{

@@ -3,6 +3,7 @@ package discord
 import (
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -417,6 +418,27 @@ func TestRateLimitedRESTCallIsRetried(t *testing.T) {
 	}
 	if !slices.Equal(statuses, []int{429, 200}) {
 		t.Errorf("create-message statuses %v, want [429 200]", statuses)
+	}
+}
+
+// A message Discord took but whose answer a gateway lost (502) is not
+// posted again: a second copy could be a second temporary passcode.
+func TestAPostAnswered502IsNotSentAgain(t *testing.T) {
+	t.Parallel()
+	h := start(t, options{})
+	h.fake.loseAnswerOnce("POST", "channels/")
+	dm := bot.Reply{Text: "Your temporary passcode is 482913.", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Discord, ID: nelly.ID}}}
+	if _, err := h.adapter.Notify(t.Context(), []bot.Reply{dm}); err == nil {
+		t.Error("a post answered 502 counted as sent")
+	}
+	var statuses []int
+	for _, c := range h.fake.allCalls() {
+		if c.Method == "POST" && c.Path == "channels/"+dmChannel(nelly.ID)+"/messages" {
+			statuses = append(statuses, c.Status)
+		}
+	}
+	if !slices.Equal(statuses, []int{http.StatusBadGateway}) {
+		t.Errorf("create-message statuses %v, want one 502", statuses)
 	}
 }
 

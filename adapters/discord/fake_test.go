@@ -48,6 +48,7 @@ type fakeDiscord struct {
 	order        []string
 	nextID       int64
 	limits       []*rateLimit
+	lostAnswers  []*rateLimit      // calls carried out and then answered 502
 	members      map[string]person // guild members by user ID: everyone the tests let act
 	failMembers  int               // member lookups still to fail with a 500
 	blocked      map[string]bool   // DM channels of users who take no DMs from server members
@@ -311,6 +312,10 @@ func (f *fakeDiscord) serveREST(w http.ResponseWriter, r *http.Request) {
 	defer f.notify()
 	call := restCall{Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, apiPrefix), Query: r.URL.Query(), Auth: r.Header.Get("Authorization"), Body: body}
 	status, resp := f.route(w, &call)
+	if status/100 == 2 && takeOne(f.lostAnswers, call.Method, call.Path) {
+		// Discord took the call; the gateway in front of it lost the answer.
+		status, resp = http.StatusBadGateway, apiError(0, "502: Bad Gateway")
+	}
 	call.Status = status
 	f.calls = append(f.calls, call)
 	w.Header().Set("Content-Type", "application/json")
@@ -639,6 +644,25 @@ func (f *fakeDiscord) replay(t *testing.T, id string) {
 		t.Fatalf("replay: no interaction %s", id)
 	}
 	f.dispatch("INTERACTION_CREATE", d)
+}
+
+// loseAnswerOnce makes the next call of method to a path starting with
+// prefix be carried out and answered 502 Bad Gateway.
+func (f *fakeDiscord) loseAnswerOnce(method, prefix string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lostAnswers = append(f.lostAnswers, &rateLimit{method: method, prefix: prefix, n: 1})
+}
+
+// takeOne uses up one of the matching limits, if any is left.
+func takeOne(limits []*rateLimit, method, path string) bool {
+	for _, l := range limits {
+		if l.n > 0 && method == l.method && strings.HasPrefix(path, l.prefix) {
+			l.n--
+			return true
+		}
+	}
+	return false
 }
 
 func (f *fakeDiscord) rateLimitOnce(method, prefix string, retryAfter float64) {

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,6 +15,8 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/passbot/passbot/internal/bodyread"
 )
 
 // Limits on requests whose signature is not yet verified: anyone can send
@@ -26,24 +27,26 @@ const (
 	maxBody = 256 << 10
 	// maxUnverified bounds the bodies being read at once, before their
 	// signature could be checked: at most maxUnverified*maxBody bytes of
-	// them are held. Further requests get a 503, which Slack retries.
+	// them are held. A request that finds them all taken cuts off the one
+	// reading longest (bodyread), so slow uploads cannot keep Slack out.
 	maxUnverified = 32
-	// bodyReadTime bounds reading one body: Slack sends it at once, a slow
-	// upload keeps its slot no longer than this.
-	bodyReadTime = 5 * time.Second
+	// bodyReadTime bounds reading one body: Slack sends it at once, and
+	// gives up on the answer after 3 seconds
+	// (https://docs.slack.dev/tools/bolt-python/concepts/acknowledge), so a body
+	// slower than that would be answered too late anyway.
+	bodyReadTime = 3 * time.Second
 	// maxSkew is how far a request's timestamp may be from now, either way
 	// (Slack's replay window).
 	maxSkew = 5 * time.Minute
 )
 
-// Reasons a request is refused, the label of passbot_http_refused_total.
+// Reasons a request is refused, the label of passbot_http_refused_total;
+// bodyread.Refusal names those of a body not read (too_large, busy,
+// cut_off, unreadable).
 const (
 	refusedUnsigned  = "unsigned"      // no or malformed signature or timestamp header
 	refusedStale     = "stale"         // timestamp older than maxSkew
 	refusedFuture    = "future"        // timestamp more than maxSkew ahead
-	refusedTooLarge  = "too_large"     // body over maxBody
-	refusedBusy      = "busy"          // maxUnverified bodies already being read
-	refusedUnread    = "unreadable"    // body not read in bodyReadTime, or broken off
 	refusedSignature = "bad_signature" // the signature does not match the body
 )
 
@@ -84,6 +87,7 @@ func (h *httpEndpoints) refuse(w http.ResponseWriter, r *http.Request, reason st
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
+	bodyread.LeaveUnread(w)
 	http.Error(w, http.StatusText(status), status)
 }
 
@@ -122,27 +126,10 @@ func (h *httpEndpoints) verified(w http.ResponseWriter, r *http.Request) ([]byte
 		h.refuse(w, r, reason, http.StatusUnauthorized)
 		return nil, false
 	}
-	if r.ContentLength > maxBody {
-		h.refuse(w, r, refusedTooLarge, http.StatusRequestEntityTooLarge)
-		return nil, false
-	}
-	select {
-	case a.unverified <- struct{}{}:
-		defer func() { <-a.unverified }()
-	default:
-		h.refuse(w, r, refusedBusy, http.StatusServiceUnavailable)
-		return nil, false
-	}
-	// Not every ResponseWriter has a connection (tests): then the server's
-	// ReadTimeout is the bound.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTime))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := a.unverified.Read(w, r)
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			h.refuse(w, r, refusedTooLarge, http.StatusRequestEntityTooLarge)
-			return nil, false
-		}
-		h.refuse(w, r, refusedUnread, http.StatusBadRequest)
+		reason, status := bodyread.Refusal(err)
+		h.refuse(w, r, reason, status)
 		return nil, false
 	}
 	v, err := slackapi.NewSecretsVerifier(r.Header, a.cfg.SigningSecret)

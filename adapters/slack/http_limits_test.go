@@ -1,40 +1,17 @@
 package slack
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/passbot/passbot/internal/slowupload"
 )
-
-// refusals is a RefusalCounter that keeps its counts.
-type refusals struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (r *refusals) HTTPRefused(reason string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.n == nil {
-		r.n = map[string]int{}
-	}
-	r.n[reason]++
-}
-
-func (r *refusals) count(reason string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n[reason]
-}
 
 // tripwire is a request body that records whether anyone read it.
 type tripwire struct{ read bool }
@@ -65,7 +42,7 @@ func TestHTTPRefusesOnHeadersBeforeReadingTheBody(t *testing.T) {
 		{name: "body announced over the cap", sig: goodSig, ts: ts, length: 1 << 20, want: http.StatusRequestEntityTooLarge, reason: "too_large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			counted := &refusals{}
+			counted := &slowupload.Refusals{}
 			body := &tripwire{}
 			r := httptest.NewRequest(http.MethodPost, "/slack/events", body)
 			r.ContentLength = tc.length
@@ -83,8 +60,8 @@ func TestHTTPRefusesOnHeadersBeforeReadingTheBody(t *testing.T) {
 			if body.read {
 				t.Errorf("the body was read before the headers were checked")
 			}
-			if n := counted.count(tc.reason); n != 1 {
-				t.Errorf("refusals counted as %q: %d, want 1 (%v)", tc.reason, n, counted.n)
+			if n := counted.Count(tc.reason); n != 1 {
+				t.Errorf("refusals counted as %q: %d, want 1 (%v)", tc.reason, n, counted)
 			}
 		})
 	}
@@ -103,77 +80,83 @@ func TestSlowUnsignedUploadsHoldLittleMemory(t *testing.T) {
 		budget  = 40 << 20 // what the uploads may add to the heap
 	)
 	h := newHarness(t, ModeHTTP, "en-US")
-	counted := &refusals{}
-	// Each upload signals once: when the server has read all it sent, or
-	// when the handler returned (refused it).
-	progress := make(chan struct{}, uploads)
-	inner := h.a.HTTPHandler(counted)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = &signalAt{ReadCloser: r.Body, at: size - 1, signal: progress}
-		inner.ServeHTTP(w, r)
-		r.Body.(*signalAt).once.Do(func() { progress <- struct{}{} })
-	}))
+	counted := &slowupload.Refusals{}
+	watch := slowupload.Watch(h.a.HTTPHandler(counted), uploads, size-1)
+	srv := httptest.NewServer(watch)
 	t.Cleanup(srv.Close)
 
-	before := heapInUse()
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	sig := "v0=" + strings.Repeat("ab", 32)
-	chunk := strings.Repeat("x", size-1)
-	conns := make([]net.Conn, 0, uploads)
-	var wg sync.WaitGroup
-	for range uploads {
-		c, err := net.Dial("tcp", srv.Listener.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-		wg.Go(func() {
-			// Write errors are expected: a refused upload is cut off.
-			w := bufio.NewWriter(c)
-			fmt.Fprintf(w, "POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"+
-				"X-Slack-Request-Timestamp: %s\r\nX-Slack-Signature: %s\r\nContent-Length: %d\r\n\r\n%s", ts, sig, size, chunk)
-			w.Flush()
-		})
-	}
-	for range uploads {
-		<-progress
-	}
-	during := heapInUse()
-	wg.Wait()
-	for _, c := range conns {
-		c.Close()
-	}
+	before := slowupload.HeapInUse()
+	stop := slowupload.Flood(t, srv.Listener.Addr().String(), uploads, forged(size, size-1, false))
+	watch.Wait(t)
+	during := slowupload.HeapInUse()
+	stop()
 	grew := int64(during) - int64(before)
-	t.Logf("%d stalled uploads of %d KiB: heap in use %.1f MiB before, %.1f MiB during (+%.1f MiB); refused busy %d",
-		uploads, size>>10, mib(before), mib(during), float64(grew)/(1<<20), counted.count("busy"))
+	t.Logf("%d stalled uploads of %d KiB: heap in use %.1f MiB before, %.1f MiB during (+%.1f MiB); cut off %d, refused busy %d",
+		uploads, size>>10, mib(before), mib(during), float64(grew)/(1<<20), counted.Count("cut_off"), counted.Count("busy"))
 	if grew > budget {
 		t.Errorf("stalled uploads grew the heap by %.1f MiB, budget %d MiB", float64(grew)/(1<<20), budget>>20)
 	}
 }
 
-// signalAt sends on signal once its reader has read at bytes.
-type signalAt struct {
-	io.ReadCloser
-	at     int
-	n      int
-	signal chan<- struct{}
-	once   sync.Once
-}
-
-func (s *signalAt) Read(p []byte) (int, error) {
-	n, err := s.ReadCloser.Read(p)
-	s.n += n
-	if s.n >= s.at {
-		s.once.Do(func() { s.signal <- struct{}{} })
+// forged is an upload to /slack/events with a current timestamp and a
+// signature of the right form that nobody made.
+func forged(announce, send int, renew bool) slowupload.Upload {
+	return slowupload.Upload{
+		Head: func() string {
+			return fmt.Sprintf("POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"+
+				"X-Slack-Request-Timestamp: %d\r\nX-Slack-Signature: v0=%s\r\n", time.Now().Unix(), strings.Repeat("ab", 32))
+		},
+		Announce: announce, Send: send, Renew: renew,
 	}
-	return n, err
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// Slow uploads with forged signature headers, from another address and
+// renewed as soon as they are cut off, must not keep Slack out: every
+// genuine signed request is acknowledged within Slack's 3 seconds. The
+// figures are printed.
+func TestGenuineRequestsAckedUnderSlowForgedUploads(t *testing.T) {
+	for _, uploads := range []int{40, 400} {
+		t.Run(strconv.Itoa(uploads)+" uploads", func(t *testing.T) {
+			h := newHarness(t, ModeHTTP, "en-US")
+			counted := &slowupload.Refusals{}
+			// Taken in: the body began to be read (the upload held a slot,
+			// or took one from another) or the upload was refused.
+			watch := slowupload.Watch(h.a.HTTPHandler(counted), int64(uploads), 1)
+			srv := httptest.NewServer(watch)
+			t.Cleanup(srv.Close)
+			stop := slowupload.Flood(t, srv.Listener.Addr().String(), uploads, forged(maxBody, 1<<10, true))
+			watch.Wait(t)
+
+			const genuine = 24
+			client := &http.Client{Timeout: 3 * time.Second}
+			var slowest time.Duration
+			acked := 0
+			for i := range genuine {
+				body := fmt.Appendf(nil, `{"type":"url_verification","challenge":"c%d"}`, i)
+				ts := strconv.FormatInt(time.Now().Unix(), 10)
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/slack/events", strings.NewReader(string(body)))
+				req.Header.Set("X-Slack-Request-Timestamp", ts)
+				req.Header.Set("X-Slack-Signature", sign(secret, ts, body))
+				begin := time.Now()
+				res, err := client.Do(req)
+				took := time.Since(begin)
+				slowest = max(slowest, took)
+				if err != nil {
+					t.Errorf("genuine request %d: %v after %v", i, err, took)
+					continue
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					t.Errorf("genuine request %d: %s after %v", i, res.Status, took)
+					continue
+				}
+				acked++
+			}
+			stop()
+			t.Logf("%d slow forged uploads from %s: %d of %d genuine requests acked, slowest in %v; uploads cut off %d, refused busy %d",
+				uploads, slowupload.From, acked, genuine, slowest.Round(time.Millisecond), counted.Count("cut_off"), counted.Count("busy"))
+		})
+	}
+}

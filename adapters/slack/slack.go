@@ -22,6 +22,7 @@ import (
 
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/locales"
+	"github.com/passbot/passbot/internal/bodyread"
 	"github.com/passbot/passbot/internal/inflight"
 	"github.com/passbot/passbot/internal/wallclock"
 )
@@ -56,9 +57,9 @@ type Adapter struct {
 	// readiness check.
 	connected atomic.Bool
 
-	// unverified holds a slot per HTTP body being read before its
-	// signature is checked (maxUnverified).
-	unverified chan struct{}
+	// unverified reads the HTTP bodies whose signature is not checked
+	// yet (maxUnverified at once).
+	unverified *bodyread.Readers
 
 	// work is the events acknowledged and still being handled; its Done,
 	// when set, is called after each (tests wait on it).
@@ -100,7 +101,7 @@ func New(cfg Config, h bot.Handler, log *slog.Logger) (*Adapter, error) {
 		groups:     newGroupCache(),
 		sleep:      wallclock.Clock{}.Sleep,
 		now:        time.Now,
-		unverified: make(chan struct{}, maxUnverified),
+		unverified: bodyread.New(maxUnverified, maxBody, bodyReadTime),
 	}
 	// An acknowledged event is finished even if the caller's context
 	// ends, within a bound.

@@ -1,6 +1,9 @@
 package teams
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Activity types passbot reads and writes (Bot Framework Activity schema).
 const (
@@ -123,18 +126,26 @@ type InvokeResponse struct {
 const channelTeams = "msteams"
 
 // tenant is the Entra tenant an activity comes from: Teams names it in the
-// conversation and in channelData.tenant.
+// conversation and in channelData.tenant. An activity that names two
+// tenants comes from neither: "", as for one that names none.
 func (a *Activity) tenant() string {
-	if a.Conversation != nil && a.Conversation.TenantID != "" {
-		return a.Conversation.TenantID
+	var conv string
+	if a.Conversation != nil {
+		conv = a.Conversation.TenantID
 	}
 	var cd struct {
 		Tenant struct {
 			ID string `json:"id"`
 		} `json:"tenant"`
 	}
-	if len(a.ChannelData) > 0 && json.Unmarshal(a.ChannelData, &cd) == nil {
-		return cd.Tenant.ID
+	if len(a.ChannelData) > 0 && json.Unmarshal(a.ChannelData, &cd) != nil {
+		return ""
+	}
+	switch data := cd.Tenant.ID; {
+	case conv == "":
+		return data
+	case data == "" || strings.EqualFold(conv, data):
+		return conv
 	}
 	return ""
 }

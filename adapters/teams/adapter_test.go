@@ -75,6 +75,9 @@ func TestOnlyActivitiesSignedByTheBotFrameworkForThisBotAreTaken(t *testing.T) {
 		"another tenant in a note": func(a *Activity) {
 			a.Conversation.TenantID, a.ChannelData = "", []byte(`{"tenant":{"id":"fabrikam-tenant"}}`)
 		},
+		"our tenant in the conversation, another in channelData": func(a *Activity) {
+			a.ChannelData = []byte(`{"tenant":{"id":"fabrikam-tenant"}}`)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			odd := act

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,11 +30,10 @@ const Scope = "https://api.botframework.com/.default"
 var errUnauthorized = errors.New("teams: unauthorized")
 
 // verifier checks the bearer token of an incoming activity: RS256 signature
-// by a key of the Bot Framework's OpenID metadata endorsed for the
-// activity's channel, the metadata's issuer (Issuer in the public cloud),
-// audience the bot's app ID, not
-// expired, and a serviceurl claim equal to the activity's serviceUrl (so a
-// token for one Connector cannot send the bot to another).
+// by a key of the Bot Framework's OpenID metadata, the metadata's issuer
+// (Issuer in the public cloud), audience the bot's app ID, not expired;
+// then, once the activity is read, the key endorsed for the activity's
+// channel and a serviceurl claim equal to the activity's serviceUrl.
 type verifier struct {
 	appID       string
 	metadataURL string
@@ -93,34 +93,61 @@ type channelClaims struct {
 	ServiceURLCamel string `json:"serviceUrl"`
 }
 
-// verify checks the Authorization header of a request carrying an activity
-// of channel with serviceURL. Every failure is errUnauthorized, wrapped with
-// the reason for the log.
-func (v *verifier) verify(ctx context.Context, header, channel, serviceURL string) error {
+// bearer is the verified token of an incoming request: checked before the
+// request's body is read, then bound to the activity the body carries.
+type bearer struct {
+	serviceURL string
+	// endorses is the channels the signing key signs for; none restricts
+	// nothing.
+	endorses []string
+}
+
+// verify checks the Authorization header of a request, before its body is
+// read: anyone can send a body, and only the Bot Connector's requests are
+// worth reading. Every failure is errUnauthorized, wrapped with the reason
+// for the log.
+func (v *verifier) verify(ctx context.Context, header string) (*bearer, error) {
 	raw, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok || raw == "" {
-		return fmt.Errorf("%w: no bearer token", errUnauthorized)
+		return nil, fmt.Errorf("%w: no bearer token", errUnauthorized)
 	}
 	keys, issuer, err := v.keySet(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errUnauthorized, err)
+		return nil, fmt.Errorf("%w: %w", errUnauthorized, err)
 	}
-	tv := oidc.NewVerifier(issuer, channelKeys{set: keys, channel: channel},
+	signer := &signingKey{set: keys}
+	tv := oidc.NewVerifier(issuer, signer,
 		&oidc.Config{ClientID: v.appID, Now: v.now, SupportedSigningAlgs: []string{oidc.RS256}})
 	tok, err := tv.Verify(ctx, raw)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errUnauthorized, err)
+		return nil, fmt.Errorf("%w: %w", errUnauthorized, err)
 	}
 	var c channelClaims
 	if err := tok.Claims(&c); err != nil {
-		return fmt.Errorf("%w: claims: %w", errUnauthorized, err)
+		return nil, fmt.Errorf("%w: claims: %w", errUnauthorized, err)
 	}
-	claimed := c.ServiceURL
-	if claimed == "" {
-		claimed = c.ServiceURLCamel
+	b := &bearer{serviceURL: c.ServiceURL, endorses: signer.endorses}
+	if b.serviceURL == "" {
+		b.serviceURL = c.ServiceURLCamel
 	}
-	if claimed == "" || claimed != serviceURL {
-		return fmt.Errorf("%w: serviceurl claim %q is not the activity's %q", errUnauthorized, claimed, serviceURL)
+	if b.serviceURL == "" {
+		return nil, fmt.Errorf("%w: no serviceurl claim", errUnauthorized)
+	}
+	return b, nil
+}
+
+// vouchesFor checks that the token was made for an activity of channel with
+// serviceURL: so that a token for one Connector cannot send the bot to
+// another, and a key of one channel cannot sign for another. As the Bot
+// Framework SDKs do (EndorsementsValidator): an activity that names no
+// channel asserts nothing, and a key that lists no endorsements restricts
+// nothing; the Bot Framework's keys all list theirs.
+func (b *bearer) vouchesFor(channel, serviceURL string) error {
+	if channel != "" && len(b.endorses) > 0 && !slices.Contains(b.endorses, channel) {
+		return fmt.Errorf("%w: signing key not endorsed for channel %q", errUnauthorized, channel)
+	}
+	if b.serviceURL != serviceURL {
+		return fmt.Errorf("%w: serviceurl claim %q is not the activity's %q", errUnauthorized, b.serviceURL, serviceURL)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -46,25 +45,26 @@ type published struct {
 	endorsements map[string][]string
 }
 
-// channelKeys is the keys as an oidc.KeySet for an activity of one channel.
-type channelKeys struct {
-	set     *keySet
-	channel string
+// signingKey is the keys as an oidc.KeySet for one token; it remembers the
+// channels the key that signed it is endorsed for.
+type signingKey struct {
+	set      *keySet
+	endorses []string
 }
 
 // VerifySignature implements oidc.KeySet: the signature must be by the
-// key the token's header names, and that key endorsed for the channel.
-func (c channelKeys) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+// key the token's header names.
+func (s *signingKey) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	jws, err := jose.ParseSignedCompact(jwt, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return nil, fmt.Errorf("parse token: %w", err)
 	}
 	kid := jws.Signatures[0].Header.KeyID
-	keys, due := c.set.cached()
+	keys, due := s.set.cached()
 	if due || keys.key(kid) == nil {
 		// New, old or rotated keys: read them (at most every
 		// keyRetryAfter; else load hands back what it has).
-		if keys, err = c.set.load(ctx); keys == nil {
+		if keys, err = s.set.load(ctx); keys == nil {
 			return nil, err
 		}
 	}
@@ -76,13 +76,7 @@ func (c channelKeys) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	// As the Bot Framework SDKs do (EndorsementsValidator): an activity
-	// that names no channel asserts nothing, and a key that lists no
-	// endorsements restricts nothing; the Bot Framework's keys all list
-	// theirs.
-	if e := keys.endorsements[kid]; c.channel != "" && len(e) > 0 && !slices.Contains(e, c.channel) {
-		return nil, fmt.Errorf("signing key %q is not endorsed for channel %q", kid, c.channel)
-	}
+	s.endorses = keys.endorsements[kid]
 	return payload, nil
 }
 

@@ -46,7 +46,7 @@ func TestIncomingTokensAreVerified(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := v.verify(t.Context(), c.header, "msteams", bf.ServiceURL)
+			err := verifyFor(t.Context(), v, c.header, "msteams", bf.ServiceURL)
 			if c.ok && err != nil {
 				t.Fatalf("refused: %v", err)
 			}
@@ -76,7 +76,7 @@ func TestSigningKeysAreReadSparingly(t *testing.T) {
 		return c
 	}
 	for range 5 {
-		if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), other), "msteams", bf.ServiceURL); err == nil {
+		if err := verifyFor(t.Context(), v, "Bearer "+bf.Sign(claims(), other), "msteams", bf.ServiceURL); err == nil {
 			t.Fatal("a forged token verified")
 		}
 	}
@@ -86,13 +86,13 @@ func TestSigningKeysAreReadSparingly(t *testing.T) {
 	if err := bf.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), nil), "msteams", bf.ServiceURL); err == nil {
+	if err := verifyFor(t.Context(), v, "Bearer "+bf.Sign(claims(), nil), "msteams", bf.ServiceURL); err == nil {
 		t.Fatal("a token of an unknown key verified before the keys were read again")
 	}
 	mu.Lock()
 	now = now.Add(keyRetryAfter)
 	mu.Unlock()
-	if err := v.verify(t.Context(), "Bearer "+bf.Sign(claims(), nil), "msteams", bf.ServiceURL); err != nil {
+	if err := verifyFor(t.Context(), v, "Bearer "+bf.Sign(claims(), nil), "msteams", bf.ServiceURL); err != nil {
 		t.Fatalf("the rotated key: %v", err)
 	}
 	if n := bf.KeyReads(); n != 2 {
@@ -107,12 +107,23 @@ func TestASigningKeyCountsOnlyForItsChannels(t *testing.T) {
 	bf := bftest.New(t)
 	v := &verifier{appID: bf.AppID, metadataURL: bf.OpenIDURL, client: bf.Client(), now: time.Now}
 	header := "Bearer " + bf.Sign(bf.Claims(bf.ServiceURL), nil)
-	if err := v.verify(t.Context(), header, "msteams", bf.ServiceURL); err != nil {
+	if err := verifyFor(t.Context(), v, header, "msteams", bf.ServiceURL); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.verify(t.Context(), header, "webchat", bf.ServiceURL); !errors.Is(err, errUnauthorized) {
+	if err := verifyFor(t.Context(), v, header, "webchat", bf.ServiceURL); !errors.Is(err, errUnauthorized) {
 		t.Fatalf("a key endorsed for msteams signed a webchat activity: %v", err)
 	}
+}
+
+// verifyFor is what the endpoint checks of a request with header for an
+// activity of channel with serviceURL: the token, then its binding to the
+// activity.
+func verifyFor(ctx context.Context, v *verifier, header, channel, serviceURL string) error {
+	b, err := v.verify(ctx, header)
+	if err != nil {
+		return err
+	}
+	return b.vouchesFor(channel, serviceURL)
 }
 
 func with(c bftest.Claims, change func(*bftest.Claims)) bftest.Claims {

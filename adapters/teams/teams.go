@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/locales"
+	"github.com/passbot/passbot/internal/bodyread"
 	"github.com/passbot/passbot/internal/inflight"
 )
 
@@ -35,9 +35,15 @@ type RefusalCounter interface {
 }
 
 // Limits of an incoming request: Bot Framework activities are a few
-// kilobytes.
+// kilobytes, sent at once.
 const (
 	maxBody = 256 << 10
+	// maxReading bounds the bodies being read at once (bodyread: a
+	// request that finds them all taken cuts off the one reading
+	// longest), so at most 2*maxReading*maxBody bytes of them are held.
+	maxReading = 32
+	// bodyReadTime bounds reading one body.
+	bodyReadTime = 5 * time.Second
 	// workTimeout bounds handling one message after it was acknowledged.
 	workTimeout = 2 * time.Minute
 	// answerAfter is how long a press waits for the engine before its
@@ -61,6 +67,10 @@ type Adapter struct {
 	log     *slog.Logger
 	cache   refCache
 	members memberCache
+
+	// bodies reads the bodies of requests whose token verified, before
+	// the token is bound to the activity.
+	bodies *bodyread.Readers
 
 	// work is the activities acknowledged (or, for a press, being
 	// answered) and still being handled; its Done, when set, is called
@@ -109,6 +119,7 @@ func New(cfg Config, h bot.Handler, refs Refs, log *slog.Logger, opts ...Option)
 		verify:  &verifier{appID: cfg.TeamsAppID, metadataURL: cfg.TeamsOpenIDURL, client: client, now: time.Now},
 		cache:   refCache{m: map[string]string{}},
 		members: newMemberCache(),
+		bodies:  bodyread.New(maxReading, maxBody, bodyReadTime),
 
 		answerAfter: answerAfter,
 	}
@@ -140,27 +151,38 @@ func (a *Adapter) endpoint(refused RefusalCounter) http.HandlerFunc {
 		if refused != nil {
 			refused.HTTPRefused(reason)
 		}
+		bodyread.LeaveUnread(w)
 		http.Error(w, http.StatusText(status), status)
 	}
+	unauthorized := func(w http.ResponseWriter, err error) {
+		// Counted, and logged at debug only: a flood of forged requests
+		// must not become a flood of log lines.
+		a.log.Debug("teams: activity refused", "reason", "unauthorized", "err", err)
+		refuse(w, http.StatusUnauthorized, "unauthorized")
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		// The token first: a request without a good one costs no read of
+		// its body.
+		tok, err := a.verify.verify(r.Context(), r.Header.Get("Authorization"))
 		if err != nil {
-			refuse(w, http.StatusRequestEntityTooLarge, "too_large")
+			unauthorized(w, err)
+			return
+		}
+		body, err := a.bodies.Read(w, r)
+		if err != nil {
+			reason, status := bodyread.Refusal(err)
+			refuse(w, status, reason)
 			return
 		}
 		var act Activity
-		perr := json.Unmarshal(body, &act)
-		// The serviceUrl claim must name the activity's: verified before
-		// anything of the activity is believed.
-		if err := a.verify.verify(r.Context(), r.Header.Get("Authorization"), act.ChannelID, act.ServiceURL); err != nil {
-			// Counted, and logged at debug only: a flood of forged
-			// requests must not become a flood of log lines.
-			a.log.Debug("teams: activity refused", "reason", "unauthorized", "err", err)
-			refuse(w, http.StatusUnauthorized, "unauthorized")
+		if json.Unmarshal(body, &act) != nil || act.Conversation == nil || act.Type == "" {
+			http.Error(w, "not an activity", http.StatusBadRequest)
 			return
 		}
-		if perr != nil || act.Conversation == nil || act.Type == "" {
-			http.Error(w, "not an activity", http.StatusBadRequest)
+		// The serviceUrl claim must name the activity's: checked before
+		// anything of the activity is believed.
+		if err := tok.vouchesFor(act.ChannelID, act.ServiceURL); err != nil {
+			unauthorized(w, err)
 			return
 		}
 		if act.ChannelID != channelTeams {
