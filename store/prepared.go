@@ -35,7 +35,8 @@ local nk, na = tonumber(ARGV[5]), tonumber(ARGV[6])
 local ck, ca = part(KEYS, 3, nk), part(ARGV, 7, na)
 if redis.call('GET', ck[nk]) == ca[4] then return 1 end
 if ARGV[4] == '1' and redis.call('GET', KEYS[1]) ~= ARGV[1] then return 3 end
-if redis.call('HGET', KEYS[2], ARGV[2]) ~= ARGV[1] or redis.call('HGET', KEYS[2], 'v') ~= ARGV[3] then return 3 end
+local pm = redis.call('HGET', KEYS[2], ARGV[2])
+if not pm or string.sub(pm, 1, #ARGV[1] + 1) ~= ARGV[1] .. '@' or redis.call('HGET', KEYS[2], 'v') ~= ARGV[3] then return 3 end
 local n = count(ck, ca)
 if n == 1 then
   schedule(part(KEYS, 3 + nk, #KEYS - 2 - nk), part(ARGV, 7 + na, #ARGV - 6 - na))

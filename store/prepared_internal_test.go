@@ -39,7 +39,7 @@ func TestARepeatedPreparedScriptAnswersAsTheFirst(t *testing.T) {
 	if err := markScript.Run(ctx, s.client, []string{seenKey("slack:E1")}, token, time.Hour.Milliseconds()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := markFieldScript.Run(ctx, s.client, []string{convKey(owner)}, pressField(press), token).Err(); err != nil {
+	if err := markFieldScript.Run(ctx, s.client, []string{convKey(owner)}, pressField(press), token, time.Minute.Milliseconds()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []int{1, 1} {

@@ -5,6 +5,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -28,6 +29,10 @@ type Redis struct {
 	// ConvTTL is how long an idle user's conversation (and language choice)
 	// is kept. Default 30 days.
 	ConvTTL time.Duration
+	// PressLease is how long a press mark holds its button version: longer
+	// than any press takes to handle (a device call with its retries), so
+	// only a mark whose replica died is ever taken over.
+	PressLease time.Duration
 	// SeenTTL is how long a delivery ID is remembered; it must outlast the
 	// platforms' redelivery windows (Slack retries for about an hour).
 	// Default 24 hours.
@@ -36,7 +41,7 @@ type Redis struct {
 
 // New wraps a connected client.
 func New(client redis.UniversalClient) *Redis {
-	return &Redis{client: client, ConvTTL: 30 * 24 * time.Hour, SeenTTL: 24 * time.Hour}
+	return &Redis{client: client, ConvTTL: 30 * 24 * time.Hour, SeenTTL: 24 * time.Hour, PressLease: defaultPressLease}
 }
 
 // Client returns the underlying client (health checks, tests).
@@ -61,9 +66,12 @@ func pressField(press string) string { return "p:" + press }
 
 // markScript sets a delivery mark (a string key with a TTL) to this
 // attempt's token unless it is set. markFieldScript does the same for a
-// press mark (a field of the conversation hash). Both answer 1 when the
-// mark is this attempt's: go-redis re-sends a pipeline whose reply timed
-// out, and that re-send must not look like a redelivery of the event.
+// press mark (a field of the conversation hash), holding the token with
+// the end of its lease (Redis's own clock): a mark whose replica died
+// before the next save would otherwise block that button for good. Both
+// answer 1 when the mark is this attempt's: go-redis re-sends a pipeline
+// whose reply timed out, and that re-send must not look like a
+// redelivery of the event.
 var (
 	markScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
@@ -74,14 +82,23 @@ end
 if v == ARGV[1] then return 1 end
 return 0`)
 	markFieldScript = redis.NewScript(`
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-  return 1
+local function now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-if v == ARGV[2] then return 1 end
-return 0`)
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v then
+  local at = string.find(v, '@', 1, true)
+  if string.sub(v, 1, (at or 0) - 1) == ARGV[2] or v == ARGV[2] then return 1 end
+  if not at or tonumber(string.sub(v, at + 1)) > now() then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '@' .. (now() + tonumber(ARGV[3])))
+return 1`)
 )
+
+// defaultPressLease: five minutes, several times the longest device call
+// (Graph's 10 s time limit times 4 attempts) with room for Redis retries.
+const defaultPressLease = 5 * time.Minute
 
 // Begin implements bot.Store: the marks and the conversation read share
 // one round trip. The marks hold a token of this call, so that go-redis's
@@ -112,7 +129,7 @@ func (s *Redis) begin(ctx context.Context, user bot.User, delivery, press string
 			// matters while the pressed version is the stored one, and the
 			// next save removes it. One field per pressed version, so a
 			// stale click cannot block the current one.
-			pressed = markFieldScript.Eval(ctx, p, []string{convKey(user)}, pressField(press), token)
+			pressed = markFieldScript.Eval(ctx, p, []string{convKey(user)}, pressField(press), token, cmp.Or(s.PressLease, defaultPressLease).Milliseconds())
 			// A click on a conversation that expired would otherwise leave
 			// a hash of marks that never expires.
 			p.PExpire(ctx, convKey(user), s.ConvTTL)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -278,6 +279,49 @@ func TestPressMarksLiveInTheConversationUntilItsNextSave(t *testing.T) {
 	}
 	if _, _ = s.Begin(ctx, bot.User{Platform: bot.Slack, ID: "U9"}, "", "gone:3"); srv.Client().PTTL(ctx, "passbot:{u:slack:U9}:conv").Val() <= 0 {
 		t.Error("a click on an expired conversation left a key that never expires")
+	}
+}
+
+// A press mark holds its button for a lease: a replica that died after
+// marking a press, before any save, blocks that button only until the
+// lease ends (Redis's clock); a live mark, and one of an earlier release,
+// still block.
+func TestAPressMarkWhoseLeaseEndedIsTakenOver(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	s := store.New(srv.Client())
+	const key, field = "passbot:{u:slack:U1}:conv", "p:c1:1"
+	if err := s.Save(ctx, &bot.Conversation{ID: "c1", Owner: adele}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := s.Begin(ctx, adele, "", "c1:1"); b.Pressed {
+		t.Fatal("the first click counted as pressed")
+	}
+	mark := srv.Client().HGet(ctx, key, field).Val()
+	token, deadline, ok := strings.Cut(mark, "@")
+	end, err := strconv.ParseInt(deadline, 10, 64)
+	now := srv.Client().Time(ctx).Val()
+	if !ok || token == "" || err != nil || end < now.Add(4*time.Minute).UnixMilli() || end > now.Add(6*time.Minute).UnixMilli() {
+		t.Fatalf("mark %q: want a token and the end of a five-minute lease", mark)
+	}
+	if b, _ := s.Begin(ctx, adele, "", "c1:1"); !b.Pressed {
+		t.Fatal("a second click within the lease was not caught")
+	}
+	// The replica that marked it died long ago.
+	srv.Client().HSet(ctx, key, field, token+"@"+strconv.FormatInt(now.Add(-time.Second).UnixMilli(), 10))
+	if b, _ := s.Begin(ctx, adele, "", "c1:1"); b.Pressed {
+		t.Fatal("a click after the lease ended was refused")
+	}
+	if taken := srv.Client().HGet(ctx, key, field).Val(); strings.HasPrefix(taken, token+"@") {
+		t.Errorf("mark %q: the click did not take it over", taken)
+	}
+	if b, _ := s.Begin(ctx, adele, "", "c1:1"); !b.Pressed {
+		t.Error("the mark taken over does not hold")
+	}
+	// A mark written by an earlier release has no lease: it holds, as it did.
+	srv.Client().HSet(ctx, key, "p:c1:2", "oldtoken")
+	if b, _ := s.Begin(ctx, adele, "", "c1:2"); !b.Pressed {
+		t.Error("an earlier release's mark was taken over")
 	}
 }
 
