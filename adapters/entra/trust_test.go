@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/passbot/passbot/adapters/entra"
+	"github.com/passbot/passbot/adapters/entra/demoidp"
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/locales"
 	"github.com/passbot/passbot/internal/enginetest"
@@ -30,6 +31,44 @@ func (r *rig) audited(u bot.User) string {
 	return ""
 }
 
+// post submits form to target as a browser's form would, with headers,
+// following no redirect: the answer's status and headers.
+func (r *rig) post(target, form string, headers map[string]string) (int, http.Header) {
+	r.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	client := *r.srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
+}
+
+// elsewhere presses Sign in on link in one browser and finishes the sign-in
+// at the provider as login in another, as a forwarded authorization URL
+// would be: it returns both browsers, the callback and the page the second
+// one ends on.
+func (r *rig) elsewhere(link, login string) (first, second *demoidp.Browser, callback *url.URL, status int, page string) {
+	r.t.Helper()
+	ctx := context.Background()
+	first, second = r.browser(), r.browser()
+	authorize, err := first.Open(ctx, link)
+	if err == nil {
+		callback, err = second.Answer(ctx, authorize, login, "signin")
+	}
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	status, page, _ = second.Get(ctx, callback.String())
+	return first, second, callback, status, page
+}
+
 // The login CSRF of issue 20: an attacker's chat account with no company
 // account presses Sign in on its own link and forwards only the provider's
 // authorization URL to a colleague. The colleague's sign-in comes back to a
@@ -45,18 +84,7 @@ func TestAForwardedAuthorizationURLLinksNothing(t *testing.T) {
 	replies = enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Press, User: mallory, Action: enginetest.Button(t, replies, "Sign in")})
 	link := linkRE.FindString(enginetest.Text(replies))
 	ctx := context.Background()
-	attacker := r.browser()
-	authorize, err := attacker.Open(ctx, link)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	colleague := r.browser()
-	callback, err := colleague.Answer(ctx, authorize, "lieke.devries@contoso.com", "signin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, page, _ := colleague.Get(ctx, callback.String())
+	attacker, _, callback, status, page := r.elsewhere(link, "lieke.devries@contoso.com")
 	if status != http.StatusForbidden || !strings.Contains(page, "finished in another browser") ||
 		!strings.Contains(page, "asked for by mallory on Discord, to link that chat account to your work account") {
 		t.Errorf("colleague's page %d %q", status, page)
@@ -89,18 +117,7 @@ func TestAForwardedAuthorizationURLLinksNothing(t *testing.T) {
 func TestASignInFinishedInAnotherBrowserResetsNothing(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	link := r.toSignIn()
-	ctx := context.Background()
-	authorize, err := r.browser().Open(ctx, link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := r.browser()
-	callback, err := other.Answer(ctx, authorize, "", "signin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status, page, _ := other.Get(ctx, callback.String()); status != http.StatusForbidden || !strings.Contains(page, "Nothing was reset or linked") {
+	if _, _, _, status, page := r.elsewhere(r.toSignIn(), ""); status != http.StatusForbidden || !strings.Contains(page, "Nothing was reset or linked") {
 		t.Errorf("page %d %q", status, page)
 	}
 	if r.env.Devices.Resets() != 0 || r.audited(adele) != bot.SignInOtherBrowser {
@@ -117,22 +134,6 @@ func TestASignInFinishedInAnotherBrowserResetsNothing(t *testing.T) {
 // (it would bind that sign-in to this browser); the link is not spent.
 func TestALinkPostedFromAnotherSiteIsRefused(t *testing.T) {
 	t.Parallel()
-	post := func(r *rig, link string, headers map[string]string) (status int, cookie string) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, link, strings.NewReader("go=1"))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		client := *r.srv.Client()
-		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header.Get("Set-Cookie")
-	}
 	for _, h := range []map[string]string{
 		{"Origin": "https://attacker.example"},
 		{"Origin": "null", "Sec-Fetch-Site": "cross-site"}, // a sandboxed frame, or no-referrer
@@ -141,12 +142,12 @@ func TestALinkPostedFromAnotherSiteIsRefused(t *testing.T) {
 	} {
 		r := newRig(t)
 		link := r.toSignIn()
-		if status, cookie := post(r, link, h); status != http.StatusForbidden || cookie != "" {
-			t.Errorf("POST with %v: %d, cookie %q", h, status, cookie)
+		if status, header := r.post(link, "go=1", h); status != http.StatusForbidden || header.Get("Set-Cookie") != "" {
+			t.Errorf("POST with %v: %d, cookie %q", h, status, header.Get("Set-Cookie"))
 		}
 		// Chromium on passbot's own page: its no-referrer policy makes
 		// the Origin null, and fetch metadata says same-origin.
-		if status, _ := post(r, link, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}); status != http.StatusSeeOther {
+		if status, _ := r.post(link, "go=1", map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}); status != http.StatusSeeOther {
 			t.Errorf("after the refused POST with %v, passbot's own page got %d: the link was spent", h, status)
 		}
 	}
@@ -157,17 +158,8 @@ func TestALinkPostedFromAnotherSiteIsRefused(t *testing.T) {
 func TestTheBindingCookie(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	link := r.toSignIn()
-	req, _ := http.NewRequest(http.MethodPost, link, strings.NewReader("go=1"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	client := *r.srv.Client()
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	cookies := resp.Cookies()
+	_, header := r.post(r.toSignIn(), "go=1", nil)
+	cookies := (&http.Response{Header: header}).Cookies()
 	if len(cookies) != 1 {
 		t.Fatalf("cookies %v", cookies)
 	}
@@ -175,7 +167,7 @@ func TestTheBindingCookie(t *testing.T) {
 	if c.Name != "passbot-signin" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge <= 0 || len(c.Value) != 43 {
 		t.Errorf("cookie %+v", c)
 	}
-	if strings.Contains(resp.Header.Get("Location"), c.Value) {
+	if strings.Contains(header.Get("Location"), c.Value) {
 		t.Error("the cookie's secret is in the authorization URL")
 	}
 }
@@ -183,16 +175,8 @@ func TestTheBindingCookie(t *testing.T) {
 func TestClientAddressesBehindATrustedProxy(t *testing.T) {
 	t.Parallel()
 	guess := func(r *rig, forwardedFor string) int {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, r.srv.URL+"/auth/callback", strings.NewReader(url.Values{"state": {"guess"}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Forwarded-For", forwardedFor)
-		resp, err := r.srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		status, _ := r.post(r.srv.URL+"/auth/callback", "state=guess", map[string]string{"X-Forwarded-For": forwardedFor})
+		return status
 	}
 	t.Run("one client's junk does not lock out the others", func(t *testing.T) {
 		r := newRigWith(t, func(c *entra.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
@@ -225,15 +209,7 @@ func TestClientAddressesBehindATrustedProxy(t *testing.T) {
 		link := r.toSignIn()
 		last := 0
 		for i := range 4 {
-			req, _ := http.NewRequest(http.MethodPost, link, strings.NewReader("go=1"))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("X-Forwarded-For", netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}).String())
-			resp, err := r.srv.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			last = resp.StatusCode
+			last, _ = r.post(link, "go=1", map[string]string{"X-Forwarded-For": netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}).String()})
 		}
 		if last != http.StatusTooManyRequests {
 			t.Errorf("the 4th opening of one link in a minute: %d, want 429", last)

@@ -55,7 +55,7 @@ func Flood(t testing.TB, addr string, n int, u Upload) (stop func()) {
 				select {
 				case <-done:
 					mu.Unlock()
-					c.Close()
+					_ = c.Close()
 					return
 				default:
 				}
@@ -71,7 +71,7 @@ func Flood(t testing.TB, addr string, n int, u Upload) (stop func()) {
 				mu.Lock()
 				delete(open, c)
 				mu.Unlock()
-				c.Close()
+				_ = c.Close()
 				if !u.Renew {
 					return
 				}
@@ -84,7 +84,7 @@ func Flood(t testing.TB, addr string, n int, u Upload) (stop func()) {
 			mu.Lock()
 			close(done)
 			for c := range open {
-				c.Close()
+				_ = c.Close()
 			}
 			mu.Unlock()
 			wg.Wait()
