@@ -103,6 +103,22 @@ func (r *rig) toSignIn() string {
 	return link
 }
 
+// toLink walks a Discord account that names no company account from start
+// to the sign-in that links it (pressing button) and returns the link and
+// the account's DM.
+func (r *rig) toLink(u bot.User, start, button string) (string, *enginetest.Recorder) {
+	r.t.Helper()
+	dm := &enginetest.Recorder{}
+	r.env.Engine.Notifiers[bot.Discord] = dm
+	replies := enginetest.Handle(r.t, r.env.Engine, bot.Event{Kind: bot.Message, User: u, Text: start})
+	replies = enginetest.Handle(r.t, r.env.Engine, bot.Event{Kind: bot.Press, User: u, Action: enginetest.Button(r.t, replies, button)})
+	link := linkRE.FindString(enginetest.Text(replies))
+	if link == "" {
+		r.t.Fatalf("no link in %q", enginetest.Text(replies))
+	}
+	return link, dm
+}
+
 // chat returns what Adele was told since the last call.
 func (r *rig) chat() []bot.Reply {
 	sent := r.sent.Sent()
@@ -407,15 +423,7 @@ func TestCallbacksAreRateLimited(t *testing.T) {
 func TestSigningInLinksAChatAccount(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	dm := &enginetest.Recorder{}
-	r.env.Engine.Notifiers[bot.Discord] = dm
-	nobody := bot.User{Platform: bot.Discord, ID: "D9", Locale: "nl"}
-	replies := enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Message, User: nobody, Text: "wachtwoordcode vergeten"})
-	replies = enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Press, User: nobody, Action: enginetest.Button(t, replies, "Aanmelden")})
-	link := linkRE.FindString(enginetest.Text(replies))
-	if link == "" {
-		t.Fatalf("no link in %q", enginetest.Text(replies))
-	}
+	link, dm := r.toLink(bot.User{Platform: bot.Discord, ID: "D9", Locale: "nl"}, "wachtwoordcode vergeten", "Aanmelden")
 	page, err := demoidp.Browse(context.Background(), r.srv.Client(), link, "lieke.devries@contoso.com")
 	if err != nil || !strings.HasPrefix(page, "U bent aangemeld. Ga terug naar de chat. Om deze aanmelding is gevraagd door D9 in Discord, om dat chataccount aan uw werkaccount te koppelen.") {
 		t.Fatalf("page %q %v", page, err)

@@ -77,12 +77,8 @@ func (r *rig) elsewhere(link, login string) (first, second *demoidp.Browser, cal
 func TestAForwardedAuthorizationURLLinksNothing(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	dm := &enginetest.Recorder{}
-	r.env.Engine.Notifiers[bot.Discord] = dm
 	mallory := bot.User{Platform: bot.Discord, ID: "D666", Name: "mallory"}
-	replies := enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Message, User: mallory, Text: "reset my passcode"})
-	replies = enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Press, User: mallory, Action: enginetest.Button(t, replies, "Sign in")})
-	link := linkRE.FindString(enginetest.Text(replies))
+	link, dm := r.toLink(mallory, "reset my passcode", "Sign in")
 	ctx := context.Background()
 	attacker, _, callback, status, page := r.elsewhere(link, "lieke.devries@contoso.com")
 	if status != http.StatusForbidden || !strings.Contains(page, "finished in another browser") ||
@@ -105,7 +101,7 @@ func TestAForwardedAuthorizationURLLinksNothing(t *testing.T) {
 		t.Errorf("mallory's chat %q", chat)
 	}
 	// A new link is on offer.
-	replies = enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Press, User: mallory, Action: enginetest.Button(t, sent, "Sign in")})
+	replies := enginetest.Handle(t, r.env.Engine, bot.Event{Kind: bot.Press, User: mallory, Action: enginetest.Button(t, sent, "Sign in")})
 	if next := linkRE.FindString(enginetest.Text(replies)); next == "" || next == link {
 		t.Errorf("no new link after the refusal: %q", enginetest.Text(replies))
 	}
