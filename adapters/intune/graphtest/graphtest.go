@@ -45,6 +45,7 @@ import (
 
 	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/adapters/entra/demoidp"
+	"github.com/passbot/passbot/internal/entratest"
 )
 
 //go:embed testdata/*.json
@@ -491,7 +492,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.signIn.ServeHTTP(w, r)
 		return
 	case strings.HasSuffix(r.URL.Path, "/v2.0/.well-known/openid-configuration"):
-		TenantDiscovery(s.URL)(w, r)
+		entratest.TenantDiscovery(s.URL)(w, r)
 		return
 	}
 	version, path, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -793,22 +794,6 @@ func (s *Server) write(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("request-id", "fake-request-id")
 	w.WriteHeader(status)
 	w.Write(body)
-}
-
-// TenantDiscovery serves the tenant discovery document MSAL (azidentity)
-// reads before its first token request, even with instance discovery off,
-// for an imitation of Entra at authority: GET /{tenant}/v2.0/.well-known/openid-configuration.
-func TenantDiscovery(authority string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		tenant := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")[0]
-		base := strings.TrimRight(authority, "/") + "/" + tenant
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"token_endpoint":         base + "/oauth2/v2.0/token",
-			"authorization_endpoint": base + "/oauth2/v2.0/authorize",
-			"issuer":                 base + "/v2.0",
-		})
-	}
 }
 
 // tokenEndpoint is the client credentials grant: the client secret or a

@@ -26,7 +26,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/passbot/passbot/adapters/intune/graphtest"
+	"github.com/passbot/passbot/internal/entratest"
 )
 
 // Issuer is the issuer of the Bot Framework's tokens.
@@ -173,7 +173,7 @@ func New(t testing.TB) *Server {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		graphtest.TenantDiscovery(s.URL)(w, r)
+		entratest.TenantDiscovery(s.URL)(w, r)
 	})
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.tokenEndpoint)
 	mux.HandleFunc("GET /v1/.well-known/openidconfiguration", s.openIDMetadata)
