@@ -312,12 +312,12 @@ func (a *Adapter) account(ctx context.Context, u bot.User, approver bool) (acc b
 // handle runs the engine and logs its error; the replies already carry a
 // message for the user. Reply text is never logged: it can hold a
 // temporary passcode.
-func (a *Adapter) handle(ctx context.Context, ev bot.Event) []bot.Reply {
+func (a *Adapter) handle(ctx context.Context, ev bot.Event) bot.Handled {
 	h, err := a.handler.Handle(ctx, ev)
 	if err != nil {
 		a.log.Error("discord: handle event", "reason", bot.ErrorCode(err), "outcome", h.Outcome, "user", ev.User.ID, "delivery", ev.DeliveryID, "err", err)
 	}
-	return h.Replies
+	return h
 }
 
 // onMessage handles a direct message (MESSAGE_CREATE in a DM channel).
@@ -340,7 +340,7 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	}
 	u = acc.Of(u)
 	ev := bot.Event{DeliveryID: m.ID, Kind: bot.Message, User: u, Channel: m.ChannelID, Text: m.Content}
-	for _, r := range a.handle(ctx, ev) {
+	for _, r := range a.handle(ctx, ev).Replies {
 		var ref bot.MessageRef
 		var err error
 		if r.Target.Kind == bot.Chat || r.Target.Kind == bot.Ephemeral {

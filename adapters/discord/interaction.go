@@ -88,23 +88,42 @@ func flags(ephemeral bool) discordgo.MessageFlags {
 // run hands the event to the engine and answers with its replies, after a
 // deferred acknowledgement if the engine takes longer than deferAfter.
 func (r *responder) run(ev bot.Event) {
-	done := make(chan []bot.Reply, 1)
+	done := make(chan bot.Handled, 1)
 	go func() { done <- r.a.handle(r.ctx, ev) }()
 	timer := time.NewTimer(r.a.deferAfter)
 	defer timer.Stop()
-	var replies []bot.Reply
+	var h bot.Handled
 	select {
-	case replies = <-done:
+	case h = <-done:
 	case <-timer.C:
-		r.deferNow()
-		replies = <-done
+		r.acknowledge()
+		r.a.log.Info("discord: interaction deferred: the engine is slow", "interaction", r.i.ID, "after", r.a.deferAfter)
+		h = <-done
 	}
-	r.deliver(replies)
+	if !r.acked && h.Outcome != bot.OutcomeDuplicate && !slices.ContainsFunc(h.Replies, r.answers) {
+		// Every reply goes elsewhere (a DM, the helpdesk channel, another
+		// message): the interaction still wants its one answer, or Discord
+		// shows "This interaction failed". A redelivery was answered by its
+		// first delivery.
+		r.acknowledge()
+	}
+	r.deliver(h.Replies)
 }
 
-// deferNow acknowledges the interaction without content: a click keeps its
-// message for now (type 6), a command shows "thinking" (type 5).
-func (r *responder) deferNow() {
+// answers reports whether rep is sent as this interaction's answer (or
+// through its webhook), so the interaction needs no answer of its own.
+func (r *responder) answers(rep bot.Reply) bool {
+	switch rep.Target.Kind {
+	case bot.ReplaceClicked, bot.Ephemeral, bot.Chat:
+		return true
+	}
+	return false
+}
+
+// acknowledge acknowledges the interaction without content: a click keeps its
+// message for now (type 6), a command shows "thinking" (type 5), which a
+// reply fills in or deliver removes.
+func (r *responder) acknowledge() {
 	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
 	if !r.component() {
 		r.original, r.origEph = true, r.i.GuildID != ""
@@ -114,7 +133,6 @@ func (r *responder) deferNow() {
 		}
 	}
 	_ = r.callback(resp) // logged by callback
-	r.a.log.Info("discord: interaction deferred: the engine is slow", "interaction", r.i.ID, "after", r.a.deferAfter)
 }
 
 // deliver sends each reply where the engine said and reports what it

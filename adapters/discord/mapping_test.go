@@ -179,6 +179,27 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 		},
 		delivered: []string{"replaced → dm-nelly/dmcard", "private → ", "public → dm-nelly/press.2", "to lieke → dm-lieke/press.3"},
 	}, {
+		// Every reply goes elsewhere: the press still gets its one answer,
+		// which changes nothing (type 6), not "This interaction failed".
+		id: "elsewhere", shape: dmPress,
+		replies: []bot.Reply{dm(lieke, "to lieke"), to(bot.HelpdeskChannel, "to the helpdesk")},
+		calls: []string{
+			`POST interactions/elsewhere/elsewhere/callback type 6`,
+			`POST channels/dm-lieke/messages "to lieke"`,
+			`POST channels/helpdesk/messages "to the helpdesk"`,
+		},
+		delivered: []string{"to lieke → dm-lieke/elsewhere.1", "to the helpdesk → helpdesk/elsewhere.2"},
+	}, {
+		// ... and a command's "thinking" answer is removed once they are sent.
+		id: "slashelsewhere", shape: guildSlash,
+		replies: []bot.Reply{to(bot.HelpdeskChannel, "to the helpdesk")},
+		calls: []string{
+			`POST interactions/slashelsewhere/slashelsewhere/callback type 5 ephemeral`,
+			`POST channels/helpdesk/messages "to the helpdesk"`,
+			`DELETE webhooks/app/slashelsewhere/messages/@original`,
+		},
+		delivered: []string{"to the helpdesk → helpdesk/slashelsewhere.2"},
+	}, {
 		// A new message as the response: untracked, no reference.
 		id: "answer", shape: dmPress,
 		replies:   []bot.Reply{to(bot.Chat, "public")},
