@@ -121,12 +121,7 @@ func parseMulti(scheme, rest string) (any, error) {
 		q.Del("sentinel_username")
 		q.Del("sentinel_password")
 		u.RawQuery = q.Encode()
-		o, err := redis.ParseFailoverURL(u.String())
-		if err == nil && o.TLSConfig != nil {
-			// Several hosts: let crypto/tls take each one's name from its address.
-			o.TLSConfig.ServerName = ""
-		}
-		return o, err
+		return redis.ParseFailoverURL(u.String())
 	}
 	// go-redis ignores a Cluster URL's path and calls db= an unknown
 	// option: say what is wrong.
@@ -135,11 +130,7 @@ func parseMulti(scheme, rest string) (any, error) {
 	}
 	q.Del("db")
 	u.RawQuery = q.Encode()
-	o, err := redis.ParseClusterURL(u.String())
-	if err == nil && o.TLSConfig != nil {
-		o.TLSConfig.ServerName = ""
-	}
-	return o, err
+	return redis.ParseClusterURL(u.String())
 }
 
 // hostPort checks one entry of a host list and adds the default port.
@@ -211,5 +202,10 @@ func universal(parsed any) (*redis.UniversalOptions, error) {
 	}
 	// A single seed address is still a cluster.
 	_, uo.IsClusterMode = parsed.(*redis.ClusterOptions)
+	if _, single := parsed.(*redis.Options); !single && uo.TLSConfig != nil {
+		// go-redis names the first host; with several, crypto/tls takes
+		// each one's name from its address.
+		uo.TLSConfig.ServerName = ""
+	}
 	return uo, nil
 }
