@@ -105,7 +105,7 @@ func parseMulti(scheme, rest string) (any, error) {
 	if sentinel {
 		name, db, _ := strings.Cut(strings.Trim(u.Path, "/"), "/")
 		if name == "" {
-			return nil, errors.New("Sentinel URL needs the master name as its path, e.g. redis-sentinel://host:26379/mymaster")
+			return nil, errors.New("a Sentinel URL needs the master name as its path, e.g. redis-sentinel://host:26379/mymaster")
 		}
 		u.Path = "/" + db
 		q.Set("master_name", name)
