@@ -33,9 +33,9 @@ func TestManifests(t *testing.T) {
 // fails with its own message.
 func TestCheckCatches(t *testing.T) {
 	cases := []struct {
-		name   string
-		break_ func(o Objects)
-		want   string
+		name  string
+		spoil func(o Objects)
+		want  string
 	}{
 		{"no disruption budget", func(o Objects) { clear(o.PDBs) }, "PodDisruptionBudgets"},
 		{"a budget that blocks every drain", func(o Objects) {
@@ -73,7 +73,7 @@ func TestCheckCatches(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			tc.break_(o)
+			tc.spoil(o)
 			err := o.Check()
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Check() = %v, want an error about %q", err, tc.want)
