@@ -37,7 +37,7 @@ type recentConv struct {
 }
 
 // maxRecent bounds the conversations kept for prepared resets; a full
-// cache starts over, costing those presses one round trip each.
+// cache drops the least recently used, costing its press one round trip.
 const maxRecent = 10000
 
 var localInit sync.Mutex // an Engine is a plain struct, copied by its users

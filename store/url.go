@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -22,40 +23,46 @@ import (
 //
 // rediss-sentinel:// and rediss-cluster:// use TLS. For Sentinel the
 // user and password are the Redis servers'; sentinel_username and
-// sentinel_password authenticate to the Sentinels themselves. Cluster also
-// takes read_only, route_by_latency, route_randomly and max_redirects; every
-// scheme takes go-redis's connection options (dial_timeout, read_timeout,
-// pool_size, max_retries, client_name, protocol, …, see redis.ParseURL).
-// Unknown options are errors, so a typo does not pass silently. Errors never
-// repeat the URL, which may hold a password.
+// sentinel_password authenticate to the Sentinels themselves. The options
+// are go-redis's: redis.ParseURL's for one server, redis.ParseClusterURL's
+// for Cluster (read_only, route_randomly, max_redirects, …) and
+// redis.ParseFailoverURL's for Sentinel. Unknown options are errors, so a
+// typo does not pass silently. Errors never repeat the URL, which may hold a
+// password.
 func ParseURL(rawURL string) (*redis.UniversalOptions, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return nil, errors.New("store: redis URL: want scheme://…, e.g. redis://host:6379")
 	}
+	var parsed any
+	var err error
 	switch scheme {
 	case "redis", "rediss", "unix":
-		o, err := redis.ParseURL(rawURL)
-		if err != nil {
-			return nil, urlError(err)
-		}
-		if o.Network == "unix" && !strings.HasPrefix(o.Addr, "/") {
+		o, perr := redis.ParseURL(rawURL)
+		if perr == nil && o.Network == "unix" && !strings.HasPrefix(o.Addr, "/") {
 			return nil, errors.New("store: redis URL: unix socket path must be absolute")
 		}
-		return universal(o), nil
-	case "redis-sentinel", "rediss-sentinel":
-		return parseMulti(scheme, rest, true)
-	case "redis-cluster", "rediss-cluster":
-		return parseMulti(scheme, rest, false)
+		parsed, err = o, perr
+	case "redis-sentinel", "rediss-sentinel", "redis-cluster", "rediss-cluster":
+		parsed, err = parseMulti(scheme, rest)
+	default:
+		return nil, fmt.Errorf("store: redis URL: unknown scheme %q (want redis, rediss, unix, redis-sentinel, rediss-sentinel, redis-cluster or rediss-cluster)", scheme)
 	}
-	return nil, fmt.Errorf("store: redis URL: unknown scheme %q (want redis, rediss, unix, redis-sentinel, rediss-sentinel, redis-cluster or rediss-cluster)", scheme)
+	if err != nil {
+		return nil, urlError(err)
+	}
+	return universal(parsed)
 }
 
-// parseMulti parses the URLs with a comma-separated host list. The host list
-// is not a valid URL host, so it is cut out first; the rest is parsed as a
-// single-server URL, which gives the shared options the same meaning and
-// checks as redis.ParseURL.
-func parseMulti(scheme, rest string, sentinel bool) (*redis.UniversalOptions, error) {
+// parseMulti rewrites the URLs with a comma-separated host list into the
+// form go-redis parses (the first host as the URL's, the others as addr=
+// options) and parses that. go-redis's forms are not passbot's because
+// passbot's came first and are in every deployment's configuration: the
+// host list reads as one, and for Sentinel the URL's user is the Redis
+// servers' as in the other schemes, where go-redis takes it for the
+// Sentinels'.
+func parseMulti(scheme, rest string) (any, error) {
+	sentinel := strings.HasSuffix(scheme, "-sentinel")
 	authority, tail := rest, ""
 	if i := strings.IndexAny(rest, "/?"); i >= 0 {
 		authority, tail = rest[:i], rest[i:]
@@ -64,6 +71,9 @@ func parseMulti(scheme, rest string, sentinel bool) (*redis.UniversalOptions, er
 	if i := strings.LastIndex(authority, "@"); i >= 0 {
 		userinfo, hostlist = authority[:i+1], authority[i+1:]
 	}
+	// go-redis's default port is 6379 for Sentinels too, and it reads an
+	// unbracketed IPv6 address as host and port: so each host is checked
+	// and given its port here.
 	defaultPort := "6379"
 	if sentinel {
 		defaultPort = "26379"
@@ -77,85 +87,56 @@ func parseMulti(scheme, rest string, sentinel bool) (*redis.UniversalOptions, er
 		addrs = append(addrs, addr)
 	}
 
-	tls := strings.HasPrefix(scheme, "rediss")
-	single := "redis://"
-	if tls {
-		single = "rediss://"
+	base := "redis://"
+	if strings.HasPrefix(scheme, "rediss") {
+		base = "rediss://"
 	}
-	u, err := url.Parse(single + userinfo + "localhost" + tail)
+	u, err := url.Parse(base + userinfo + addrs[0] + tail)
 	if err != nil {
-		return nil, urlError(err)
+		return nil, err
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return nil, fmt.Errorf("store: redis URL: query: %w", err)
+		return nil, fmt.Errorf("query: %w", err)
 	}
-	take := func(name string) string {
-		v := q.Get(name)
-		q.Del(name)
-		return v
+	for _, a := range addrs[1:] {
+		q.Add("addr", a)
 	}
-	var master string
-	var sentinelUser, sentinelPass string
-	var readOnly, byLatency, randomly bool
-	var maxRedirects int
 	if sentinel {
-		path := strings.Trim(u.Path, "/")
-		name, db, _ := strings.Cut(path, "/")
+		name, db, _ := strings.Cut(strings.Trim(u.Path, "/"), "/")
 		if name == "" {
-			return nil, errors.New("store: redis URL: Sentinel URL needs the master name as its path, e.g. redis-sentinel://host:26379/mymaster")
+			return nil, errors.New("a Sentinel URL needs the master name as its path, e.g. redis-sentinel://host:26379/mymaster")
 		}
-		master, u.Path = name, "/"+db
-		sentinelUser, sentinelPass = take("sentinel_username"), take("sentinel_password")
-	} else {
-		if p := strings.Trim(u.Path, "/"); p != "" && p != "0" {
-			return nil, errors.New("store: redis URL: Redis Cluster has only database 0")
+		u.Path = "/" + db
+		q.Set("master_name", name)
+		if u.User != nil {
+			q.Set("username", u.User.Username())
+			pw, _ := u.User.Password()
+			q.Set("password", pw)
 		}
-		if db := q.Get("db"); db != "" && db != "0" {
-			return nil, errors.New("store: redis URL: Redis Cluster has only database 0")
+		u.User = nil
+		if user, pw := q.Get("sentinel_username"), q.Get("sentinel_password"); user != "" || pw != "" {
+			u.User = url.UserPassword(user, pw)
 		}
-		u.Path = ""
-		for name, dst := range map[string]*bool{"read_only": &readOnly, "route_by_latency": &byLatency, "route_randomly": &randomly} {
-			if v := take(name); v != "" {
-				b, err := strconv.ParseBool(v)
-				if err != nil {
-					return nil, fmt.Errorf("store: redis URL: %s: want true or false, got %q", name, v)
-				}
-				*dst = b
-			}
-		}
-		if v := take("max_redirects"); v != "" {
-			if maxRedirects, err = strconv.Atoi(v); err != nil {
-				return nil, fmt.Errorf("store: redis URL: max_redirects: want a number, got %q", v)
-			}
-		}
+		q.Del("sentinel_username")
+		q.Del("sentinel_password")
+		u.RawQuery = q.Encode()
+		return redis.ParseFailoverURL(u.String())
 	}
+	// go-redis ignores a Cluster URL's path and calls db= an unknown
+	// option: say what is wrong.
+	if p := strings.Trim(u.Path, "/"); (p != "" && p != "0") || (q.Has("db") && q.Get("db") != "0") {
+		return nil, errors.New("Redis Cluster has only database 0")
+	}
+	q.Del("db")
 	u.RawQuery = q.Encode()
-	o, err := redis.ParseURL(u.String())
-	if err != nil {
-		return nil, urlError(err)
-	}
-	uo := universal(o)
-	uo.Addrs = addrs
-	if uo.TLSConfig != nil {
-		// Several hosts: let crypto/tls take each one's name from its address.
-		uo.TLSConfig.ServerName = ""
-	}
-	if sentinel {
-		uo.MasterName = master
-		uo.SentinelUsername, uo.SentinelPassword = sentinelUser, sentinelPass
-	} else {
-		uo.IsClusterMode = true // a single seed address is still a cluster
-		uo.ReadOnly, uo.RouteByLatency, uo.RouteRandomly = readOnly, byLatency, randomly
-		uo.MaxRedirects = maxRedirects
-	}
-	return uo, nil
+	return redis.ParseClusterURL(u.String())
 }
 
 // hostPort checks one entry of a host list and adds the default port.
 func hostPort(h, defaultPort string) (string, error) {
 	if h == "" {
-		return "", errors.New("store: redis URL: empty host in the host list")
+		return "", errors.New("empty host in the host list")
 	}
 	host, port := h, defaultPort
 	switch {
@@ -164,16 +145,16 @@ func hostPort(h, defaultPort string) (string, error) {
 	case strings.HasPrefix(h, "[") || strings.Count(h, ":") == 1:
 		var err error
 		if host, port, err = net.SplitHostPort(h); err != nil {
-			return "", fmt.Errorf("store: redis URL: host %q: %w", h, err)
+			return "", fmt.Errorf("host %q: %w", h, err)
 		}
 	case strings.Contains(h, ":"):
-		return "", fmt.Errorf("store: redis URL: host %q: put IPv6 addresses in brackets", h)
+		return "", fmt.Errorf("host %q: put IPv6 addresses in brackets", h)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("store: redis URL: host %q: bad port", h)
+		return "", fmt.Errorf("host %q: bad port", h)
 	}
 	if host == "" || strings.ContainsAny(host, "/?#@[] ") {
-		return "", fmt.Errorf("store: redis URL: bad host %q", h)
+		return "", fmt.Errorf("bad host %q", h)
 	}
 	return net.JoinHostPort(host, port), nil
 }
@@ -186,34 +167,45 @@ func urlError(err error) error {
 	return fmt.Errorf("store: redis URL: %w", err)
 }
 
-// universal copies a single-server client's options into UniversalOptions.
-func universal(o *redis.Options) *redis.UniversalOptions {
-	return &redis.UniversalOptions{
-		Addrs:                   []string{o.Addr},
-		ClientName:              o.ClientName,
-		DB:                      o.DB,
-		Protocol:                o.Protocol,
-		Username:                o.Username,
-		Password:                o.Password,
-		MaxRetries:              o.MaxRetries,
-		MinRetryBackoff:         o.MinRetryBackoff,
-		MaxRetryBackoff:         o.MaxRetryBackoff,
-		DialTimeout:             o.DialTimeout,
-		ReadTimeout:             o.ReadTimeout,
-		WriteTimeout:            o.WriteTimeout,
-		PoolFIFO:                o.PoolFIFO,
-		PoolSize:                o.PoolSize,
-		PoolTimeout:             o.PoolTimeout,
-		MinIdleConns:            o.MinIdleConns,
-		MaxIdleConns:            o.MaxIdleConns,
-		MaxActiveConns:          o.MaxActiveConns,
-		MaxConcurrentDials:      o.MaxConcurrentDials,
-		PipelinePoolSize:        o.PipelinePoolSize,
-		PipelineReadBufferSize:  o.PipelineReadBufferSize,
-		PipelineWriteBufferSize: o.PipelineWriteBufferSize,
-		ConnMaxIdleTime:         o.ConnMaxIdleTime,
-		ConnMaxLifetime:         o.ConnMaxLifetime,
-		ConnMaxLifetimeJitter:   o.ConnMaxLifetimeJitter,
-		TLSConfig:               o.TLSConfig,
+// universal copies what go-redis parsed (*redis.Options,
+// *redis.FailoverOptions or *redis.ClusterOptions) into UniversalOptions,
+// field by field of the same name and type: go-redis converts only the
+// other way. An option set that UniversalOptions has no field for
+// (Sentinel's replica_only, say) is an error, not silently dropped.
+func universal(parsed any) (*redis.UniversalOptions, error) {
+	uo := &redis.UniversalOptions{}
+	dst := reflect.ValueOf(uo).Elem()
+	src := reflect.ValueOf(parsed).Elem()
+	for i := range src.NumField() {
+		f := src.Type().Field(i)
+		v := src.Field(i)
+		switch {
+		case !f.IsExported() || v.IsZero():
+			continue
+		case f.Name == "Addr" || f.Name == "SentinelAddrs":
+			// The single server's address, or the Sentinels': both are
+			// UniversalOptions' Addrs, as its Simple and Failover methods read them.
+			if f.Name == "Addr" {
+				uo.Addrs = []string{v.String()}
+			} else {
+				uo.Addrs = v.Interface().([]string)
+			}
+			continue
+		case f.Name == "Network":
+			continue // the client tells a unix socket by its path starting with /
+		}
+		d := dst.FieldByName(f.Name)
+		if !d.IsValid() || d.Type() != f.Type {
+			return nil, fmt.Errorf("store: redis URL: %s cannot be set in PASSBOT_REDIS_URL (no universal client option)", f.Name)
+		}
+		d.Set(v)
 	}
+	// A single seed address is still a cluster.
+	_, uo.IsClusterMode = parsed.(*redis.ClusterOptions)
+	if _, single := parsed.(*redis.Options); !single && uo.TLSConfig != nil {
+		// go-redis names the first host; with several, crypto/tls takes
+		// each one's name from its address.
+		uo.TLSConfig.ServerName = ""
+	}
+	return uo, nil
 }

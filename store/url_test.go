@@ -14,18 +14,19 @@ import (
 func TestParseURL(t *testing.T) {
 	t.Parallel()
 	type want struct {
-		client     string // which client redis.NewUniversalClient picks
-		addrs      []string
-		db         int
-		user, pass string
-		master     string
-		sentinelPw string
-		tls        bool
-		serverName string
-		readOnly   bool
-		randomly   bool
-		dial       time.Duration
-		poolSize   int
+		client       string // which client redis.NewUniversalClient picks
+		addrs        []string
+		db           int
+		user, pass   string
+		master       string
+		sentinelPw   string
+		sentinelUser string
+		tls          bool
+		serverName   string
+		readOnly     bool
+		randomly     bool
+		dial         time.Duration
+		poolSize     int
 	}
 	cases := []struct {
 		name string
@@ -48,6 +49,8 @@ func TestParseURL(t *testing.T) {
 			want{client: "sentinel", addrs: []string{"s1:26379", "s2:26379", "s3:26379"}, master: "passbot", db: 4, sentinelPw: "sp", dial: 2 * time.Second}},
 		{"Sentinel with the database as a query", "redis-sentinel://s1:5000/passbot?db=7",
 			want{client: "sentinel", addrs: []string{"s1:5000"}, master: "passbot", db: 7}},
+		{"Sentinel with the servers' and the Sentinels' credentials apart, escaped", "redis-sentinel://app:p%40ss%26w@s1/m?sentinel_username=su&sentinel_password=s%3Dp",
+			want{client: "sentinel", addrs: []string{"s1:26379"}, master: "m", user: "app", pass: "p@ss&w", sentinelUser: "su", sentinelPw: "s=p"}},
 		{"Sentinel over TLS names each host from its address", "rediss-sentinel://s1,s2/m",
 			want{client: "sentinel", addrs: []string{"s1:26379", "s2:26379"}, master: "m", tls: true}},
 		{"Cluster", "redis-cluster://host1:6379,host2:6379",
@@ -69,9 +72,9 @@ func TestParseURL(t *testing.T) {
 			if !slices.Equal(o.Addrs, w.addrs) {
 				t.Errorf("Addrs %q, want %q", o.Addrs, w.addrs)
 			}
-			if o.DB != w.db || o.Username != w.user || o.Password != w.pass || o.MasterName != w.master || o.SentinelPassword != w.sentinelPw {
-				t.Errorf("DB %d user %q password %q master %q sentinel password %q, want %d %q %q %q %q",
-					o.DB, o.Username, o.Password, o.MasterName, o.SentinelPassword, w.db, w.user, w.pass, w.master, w.sentinelPw)
+			if o.DB != w.db || o.Username != w.user || o.Password != w.pass || o.MasterName != w.master || o.SentinelUsername != w.sentinelUser || o.SentinelPassword != w.sentinelPw {
+				t.Errorf("DB %d user %q password %q master %q sentinel user %q password %q, want %d %q %q %q %q %q",
+					o.DB, o.Username, o.Password, o.MasterName, o.SentinelUsername, o.SentinelPassword, w.db, w.user, w.pass, w.master, w.sentinelUser, w.sentinelPw)
 			}
 			if (o.TLSConfig != nil) != w.tls {
 				t.Errorf("TLS %v, want %v", o.TLSConfig != nil, w.tls)
@@ -119,6 +122,7 @@ func TestParseURLRejects(t *testing.T) {
 		{"an unbracketed IPv6 address", "redis-cluster://::1:7000", "brackets"},
 		{"a typo in an option", "redis-sentinel://s1/m?dial_timout=1s", "unexpected option"},
 		{"a bad boolean", "redis-cluster://h1?read_only=maybe", "read_only"},
+		{"a Sentinel option the universal client lacks", "redis-sentinel://s1/m?replica_only=true", "ReplicaOnly"},
 		{"a relative unix socket", "unix://", "unix socket path"},
 	}
 	for _, tc := range cases {

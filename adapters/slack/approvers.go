@@ -16,7 +16,9 @@ const groupTTL = 5 * time.Minute
 // groupCache remembers the members of the approver user groups.
 type groupCache = ttlcache.Cache[string, map[string]bool]
 
-func newGroupCache() *groupCache { return ttlcache.New[string, map[string]bool](0) }
+// The groups are the few PASSBOT_APPROVERS names: the users' bound is a
+// ceiling they never reach.
+func newGroupCache() *groupCache { return ttlcache.New[string, map[string]bool](maxCachedUsers) }
 
 // approverGroups returns the user group IDs (S…) among the approvers.
 func approverGroups(approvers []string) []string {

@@ -15,6 +15,10 @@ import (
 // method, and an e-mail or locale change can wait this long.
 const userTTL = 10 * time.Minute
 
+// maxCachedUsers bounds the cache; a full one drops the person looked up
+// least recently, who costs a users.info call when next seen.
+const maxCachedUsers = 10000
+
 // person is what passbot knows of a Slack user.
 type person struct {
 	user bot.User
@@ -29,7 +33,7 @@ type userCache struct {
 }
 
 func newUserCache() *userCache {
-	return &userCache{people: ttlcache.New[string, person](0), dms: map[string]string{}}
+	return &userCache{people: ttlcache.New[string, person](maxCachedUsers), dms: map[string]string{}}
 }
 
 // person returns the Slack user as a bot.User: users.info with the locale,

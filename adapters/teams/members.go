@@ -14,7 +14,8 @@ const memberTTL = 10 * time.Minute
 // memberRetry is how long a failed lookup stands before it is tried again.
 const memberRetry = time.Minute
 
-// maxCachedMembers bounds the cache; dropping it costs a call per person.
+// maxCachedMembers bounds the cache; a full one drops the entry used least
+// recently, which costs a call when next needed.
 const maxCachedMembers = 10000
 
 // memberCache remembers what the members API told: user principal names

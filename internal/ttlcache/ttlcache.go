@@ -3,18 +3,25 @@
 // person, the members of a group, whether someone is in a team), so an event
 // does not wait on the platform every time; the engine of the conversations
 // it saved, so a reset's press can skip a Redis round trip.
+//
+// The bound is hashicorp/golang-lru's: a full cache drops the entry used
+// least recently. Its expirable variant does not fit: it gives every entry
+// of a cache one TTL counted from time.Now and runs a goroutine per cache,
+// where passbot's entries carry their own expiry (a conversation's) and
+// time comes from the caller's clock, so tests move it.
 package ttlcache
 
 import (
 	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // Cache maps keys to values that expire. It is safe for concurrent use.
 type Cache[K comparable, V any] struct {
 	mu  sync.Mutex
-	m   map[K]entry[V]
-	max int
+	lru *simplelru.LRU[K, entry[V]]
 }
 
 type entry[V any] struct {
@@ -22,21 +29,30 @@ type entry[V any] struct {
 	expires time.Time
 }
 
-// New returns a cache of at most max entries; 0 means no bound. A full
-// cache starts over: dropping it costs one lookup per entry.
+// New returns a cache of at most max entries (max > 0).
 func New[K comparable, V any](max int) *Cache[K, V] {
-	return &Cache[K, V]{m: map[K]entry[V]{}, max: max}
+	l, err := simplelru.NewLRU[K, entry[V]](max, nil)
+	if err != nil {
+		panic("ttlcache: " + err.Error())
+	}
+	return &Cache[K, V]{lru: l}
 }
 
 // Get returns the value kept for k, while it has not expired at now.
 func (c *Cache[K, V]) Get(k K, now time.Time) (V, bool) {
 	c.mu.Lock()
-	e, ok := c.m[k]
-	c.mu.Unlock()
-	if !ok || !now.Before(e.expires) {
+	defer c.mu.Unlock()
+	// Peek first: an expired entry must not count as used, it goes.
+	e, ok := c.lru.Peek(k)
+	if ok && !now.Before(e.expires) {
+		c.lru.Remove(k)
+		ok = false
+	}
+	if !ok {
 		var zero V
 		return zero, false
 	}
+	c.lru.Get(k)
 	return e.v, true
 }
 
@@ -44,8 +60,5 @@ func (c *Cache[K, V]) Get(k K, now time.Time) (V, bool) {
 func (c *Cache[K, V]) Put(k K, v V, expires time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[k]; !ok && c.max > 0 && len(c.m) >= c.max {
-		clear(c.m)
-	}
-	c.m[k] = entry[V]{v, expires}
+	c.lru.Add(k, entry[V]{v, expires})
 }
