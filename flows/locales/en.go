@@ -3,10 +3,9 @@ package locales
 var en = map[string]string{
 	"help": "I reset the passcode (PIN) of a phone or tablet you enrolled in Intune, when you forgot it.\n" +
 		"• reset my passcode (or: forgot my PIN) starts a reset\n" +
-		"• status shows your open request\n" +
-		"• cancel stops it\n" +
-		"• language nl / language en switches my language\n" +
-		"• pending and audit [user] list open requests and the audit trail (helpdesk approvers)",
+		"• status shows what is still open, and what became of your requests and resets\n" +
+		"• cancel stops what is open\n" +
+		"• language nl / language en switches my language",
 	"intro":              "Hi! Forgot the PIN or passcode of your phone or tablet? Type \"reset my passcode\" and I will help you reset it. Type \"help\" for more.",
 	"midstep":            "Please use the buttons of my last message, or type \"cancel\" to stop.",
 	"devices.pick":       "Which device do you want to manage? These are the devices you enrolled in Intune:",
@@ -86,7 +85,7 @@ var en = map[string]string{
 	"cancelled":                 "Cancelled. Nothing was changed on your devices.",
 	"closed":                    "Closed.",
 	"status.none":               "You have no open request.",
-	"status.open":               "Your open request: {name}, {step}.",
+	"status.open":               "Still open in this chat: {name}, {step}.",
 	"step.devices":              "choosing a device",
 	"step.card":                 "choosing an action",
 	"step.confirm":              "waiting for you to confirm the reset",
@@ -124,7 +123,7 @@ var en = map[string]string{
 	"kind.windowsphone81":       "Windows Phone 8.1",
 	"kind.windows":              "Windows",
 	"kind.macos":                "macOS",
-	"kind.unknown":              "unknown platform",
+	"kind.unknown":              "Unknown platform",
 	"btn.approve":               "Approve",
 	"btn.deny":                  "Deny",
 	"btn.request":               "Ask the helpdesk",

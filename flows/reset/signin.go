@@ -83,7 +83,7 @@ func (t *turn) linked(r *bot.SignInResult) {
 	t.say(bot.Reply{Text: t.text("signin.linked", "upn", r.Identity.UPN)})
 	if !strings.EqualFold(t.c.Owner.OID, r.Identity.OID) {
 		t.tellHelpdesk(t.hd("signin.linked.notice", "requester", t.requester(), "account", t.c.Owner.Key(),
-			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", t.now.UTC().Format(stamp)+" UTC"))
+			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", utc(t.now)))
 	}
 	t.c.Owner = bot.Account{OID: r.Identity.OID, UPN: r.Identity.UPN}.Of(t.c.Owner)
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
@@ -113,7 +113,7 @@ func (t *turn) signedIn(r *bot.SignInResult) {
 		t.say(bot.Reply{Text: t.text("signin.mismatch", args...) + "\n" + t.support()})
 		t.tellHelpdesk(t.hd("signin.mismatch.notice", "requester", t.requester(), "account", t.c.Owner.Key(),
 			"name", d.Name, "platform", t.hd("kind."+string(d.Kind)), "version", d.OSVersion,
-			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", t.now.UTC().Format(stamp)+" UTC"))
+			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", utc(t.now)))
 		t.end()
 	default:
 		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, args...)})

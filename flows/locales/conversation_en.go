@@ -1,0 +1,25 @@
+package locales
+
+// enConversation are the texts that make the conversation read like the
+// Company Portal: spans of seconds, long device lists, typed device names,
+// expired sign-in links and the organisation on the sign-in pages.
+var enConversation = map[string]string{
+	"span.lessminute":      "less than a minute",
+	"until.lessminute":     "in less than a minute",
+	"until":                "in {span}",
+	"help.helpdesk":        "• pending and audit [user] list open requests and the audit trail",
+	"status.open.nodevice": "Still open in this chat: {step}.",
+	"devices.page":         "Devices {from} to {to} of {count}.",
+	"btn.moredevices":      "More devices",
+	"btn.firstdevices":     "First devices",
+	"devices.notfound":     "None of your devices is called \"{text}\". Press one of the buttons, or type a device's name as it is listed.",
+	"signin.expired.link":  "That sign-in link for {name} expired: a link works for {ttl}. Nothing was reset. Press Sign in again for a new link.",
+	"signin.refused":       "That sign-in did not count, so nothing was reset. Press Sign in again for a new link.",
+	"console.hello":        "passbot console: you are {user}. Type \"reset my passcode\" (or \"wachtwoordcode vergeten\"), \"help\", or press a button by its number. \"/as NAME\" switches persona (helpdesk approvers: {approvers}). Ctrl-D quits.",
+	"page.support":         "Questions? Contact your company support: {support}.",
+	"page.next.microsoft":  "The next page is Microsoft's sign-in page (login.microsoftonline.com), where you sign in with your work account as usual. passbot never asks for your password itself.",
+	"page.next.demo":       "The next page is the demo sign-in page, standing in for Microsoft's sign-in.",
+	"idp.account":          "Work account",
+}
+
+func init() { merge(en, enConversation) }

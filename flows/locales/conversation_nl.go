@@ -1,0 +1,23 @@
+package locales
+
+// nlConversation: see enConversation.
+var nlConversation = map[string]string{
+	"span.lessminute":      "minder dan een minuut",
+	"until.lessminute":     "binnen een minuut",
+	"until":                "over {span}",
+	"help.helpdesk":        "• pending en audit [gebruiker] tonen openstaande aanvragen en de audittrail",
+	"status.open.nodevice": "Nog open in deze chat: {step}.",
+	"devices.page":         "Apparaten {from} tot en met {to} van {count}.",
+	"btn.moredevices":      "Meer apparaten",
+	"btn.firstdevices":     "Eerste apparaten",
+	"devices.notfound":     "Geen van uw apparaten heet \"{text}\". Druk op een van de knoppen, of typ de naam van een apparaat zoals die in de lijst staat.",
+	"signin.expired.link":  "Die aanmeldlink voor {name} is verlopen: een link werkt {ttl}. Er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden voor een nieuwe link.",
+	"signin.refused":       "Die aanmelding telde niet, dus er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden voor een nieuwe link.",
+	"console.hello":        "passbot-console: u bent {user}. Typ \"wachtwoordcode vergeten\" (of \"forgot my PIN\"), \"help\", of druk op een knop door het nummer te typen. \"/as NAAM\" wisselt van persoon (goedkeurders van het ondersteuningsteam: {approvers}). Ctrl-D stopt.",
+	"page.support":         "Vragen? Neem contact op met de ondersteuning van uw bedrijf: {support}.",
+	"page.next.microsoft":  "De volgende pagina is de aanmeldpagina van Microsoft (login.microsoftonline.com), waar u zich zoals gewoonlijk aanmeldt met uw werkaccount. passbot vraagt zelf nooit om uw wachtwoord.",
+	"page.next.demo":       "De volgende pagina is de aanmeldpagina van de demo, in plaats van die van Microsoft.",
+	"idp.account":          "Werkaccount",
+}
+
+func init() { merge(nl, nlConversation) }
