@@ -182,14 +182,17 @@ func (s *SignIn) Start(ctx context.Context, in bot.SignIn) (bot.SignIn, error) {
 	return in, nil
 }
 
-// serveLink shows the page a link opens. It changes nothing: chat clients
-// and mail scanners fetch links to preview them, and must not use them up.
+// serveLink shows the page a link opens. It changes nothing while the link
+// is valid: chat clients and mail scanners fetch links to preview them, and
+// must not use them up.
 func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
 	rec, opened, err := s.records.PeekLink(r.Context(), r.PathValue("id"))
 	l, ok := s.decodeLink(rec, err)
 	switch {
 	case err != nil:
 		s.page(w, http.StatusServiceUnavailable, "", "page.failed")
+	case ok && !opened && !s.now().Before(l.Expires):
+		s.expired(w, r)
 	case !ok || !s.now().Before(l.Expires):
 		s.page(w, http.StatusGone, l.Lang, "page.expired")
 	case opened:
@@ -205,6 +208,27 @@ func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
 		// The form's answer redirects to the provider: browsers hold that
 		// redirect to form-action too.
 		p.Write(w, http.StatusOK, Origin(s.cfg.AuthorityURL))
+	}
+}
+
+// expired spends a link opened after its time and tells its chat, once:
+// the person who opened it late learns there that it expired, and gets a
+// new one. A preview fetches a link when it is posted, not minutes later,
+// so this is a person; a second opening shows the page and says nothing.
+func (s *SignIn) expired(w http.ResponseWriter, r *http.Request) {
+	ctx, id := r.Context(), r.PathValue("id")
+	if !s.allow(ctx, w, r, id) {
+		return
+	}
+	rec, opened, err := s.records.OpenLink(ctx, id)
+	l, ok := s.decodeLink(rec, err)
+	switch {
+	case err != nil:
+		s.page(w, http.StatusServiceUnavailable, "", "page.failed")
+	case !ok || opened:
+		s.page(w, http.StatusGone, l.Lang, "page.expired")
+	default:
+		s.finish(ctx, w, l, bot.SignInExpired, bot.Identity{})
 	}
 }
 

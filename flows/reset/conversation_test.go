@@ -115,3 +115,33 @@ func TestALimitLiftingSoonSaysLessThanAMinute(t *testing.T) {
 		}
 	}
 }
+
+// A browser refused at the callback (a spent or forged state) can tell only
+// its user "go back to the chat for a new link": the link's message has
+// Sign in again, which gives one, for a reset and for linking an account.
+func TestTheLinkMessageGivesANewLink(t *testing.T) {
+	s := start(t, "en", devices["android6"])
+	s.press(actReset, "")
+	s.press(actSignIn, "")
+	s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
+	if got := labels(s.reply()); !slices.Equal(got, []string{"Sign in again", "Cancel"}) {
+		t.Fatalf("link buttons %q", got)
+	}
+	s.press(actSignIn, "")
+	if len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpSignIn || s.c.Step != stepVerify {
+		t.Fatalf("Sign in again at the link: commands %+v step %q, want a new link", s.out.Commands, s.c.Step)
+	}
+
+	c := &bot.Conversation{ID: "x", Owner: bot.User{ID: "u"}}
+	f := newFlow()
+	f.Step(c, bot.Input{Kind: bot.Text, Text: "reset my passcode"}, t0)
+	f.Step(c, bot.Input{Kind: bot.Pressed, Action: actLink}, t0)
+	out := f.Step(c, bot.Input{Kind: bot.Result, Result: &bot.CommandResult{Command: bot.Command{Op: bot.OpSignIn}, SignIn: bot.SignIn{ID: "L2", URL: "http://127.0.0.1:8080/signin/L2"}}}, t0)
+	if got := actions(out.Replies[0]); !slices.Equal(got, []string{actLink, actCancel}) {
+		t.Fatalf("account link buttons %q", got)
+	}
+	out = f.Step(c, bot.Input{Kind: bot.Pressed, Action: actLink}, t0)
+	if len(out.Commands) != 1 || out.Commands[0].Op != bot.OpSignIn {
+		t.Fatalf("Sign in again at the account link: %+v", out.Commands)
+	}
+}

@@ -404,14 +404,14 @@ func TestResetConversation(t *testing.T) {
 			if len(s.out.Replies) != 0 || len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpSignIn || s.out.Commands[0].Device.ID != "a6" {
 				t.Fatalf("Sign in again: replies %+v commands %+v, want only a sign-in link for a6", s.out.Replies, s.out.Commands)
 			}
-			if s.c.Step != stepVerify || !s.c.Expires.Equal(t0.Add(5*time.Minute)) {
-				t.Errorf("step %q expires %v, want the sign-in step for 5 minutes", s.c.Step, s.c.Expires)
+			if s.c.Step != stepVerify || !s.c.Expires.Equal(t0.Add(15*time.Minute)) {
+				t.Errorf("step %q expires %v, want the sign-in step to wait as long as any step, past its link", s.c.Step, s.c.Expires)
 			}
 			s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
 			r = s.reply()
 			wantText(t, r.Text, want["link"]...)
-			if !r.Private || !r.Replace || s.c.SignIn != "L1" || !slices.Equal(actions(r), []string{"cancel"}) {
-				t.Errorf("link reply %+v sign-in %q: want it private, in place of the banner, with Cancel", r, s.c.SignIn)
+			if !r.Private || !r.Replace || s.c.SignIn != "L1" || !slices.Equal(actions(r), []string{actSignIn, actCancel}) {
+				t.Errorf("link reply %+v sign-in %q: want it private, in place of the banner, with Sign in again and Cancel", r, s.c.SignIn)
 			}
 			s.press(actYes, "")
 			if len(s.out.Commands) != 0 {
@@ -678,9 +678,13 @@ func TestTextsFollowTheConfiguredSignInTTL(t *testing.T) {
 	c.Device = &d
 	out := f.Step(c, bot.Input{Kind: bot.Pressed, Action: actReset}, t0)
 	wantText(t, out.Replies[0].Text, "works for 10 minutes")
+	f = New(Config{SignIn: true, SignInTTL: 20 * time.Minute})
+	c.Step = stepCard
+	out = f.Step(c, bot.Input{Kind: bot.Pressed, Action: actReset}, t0)
+	wantText(t, out.Replies[0].Text, "works for 20 minutes")
 	f.Step(c, bot.Input{Kind: bot.Pressed, Action: actSignIn}, t0)
-	if !c.Expires.Equal(t0.Add(10 * time.Minute)) {
-		t.Errorf("the sign-in step expires %v, want after 10 minutes", c.Expires)
+	if !c.Expires.Equal(t0.Add(20 * time.Minute)) {
+		t.Errorf("the sign-in step expires %v, want after 20 minutes: never before its link", c.Expires)
 	}
 }
 

@@ -140,9 +140,9 @@ func (t *turn) onPress(action, arg string) {
 		t.lock()
 	case stepNotWithYou + "/" + actLost, stepCard + "/" + actLost:
 		t.reportLost()
-	case stepConfirm + "/" + actSignIn:
+	case stepConfirm + "/" + actSignIn, stepVerify + "/" + actSignIn:
 		t.signInAgain()
-	case stepLink + "/" + actLink:
+	case stepLink + "/" + actLink, stepVerify + "/" + actLink:
 		t.linkSignIn()
 	case stepWithYou + "/" + actYes:
 		t.reset()
