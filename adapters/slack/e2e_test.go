@@ -34,7 +34,7 @@ func resetToWithYou(t *testing.T, h *harness) sentMessage {
 		button, want, style string
 		buttons             []string
 	}{
-		{"Adele's Galaxy S7", "Adele's Galaxy S7", "primary", []string{"Reset Passcode", "Back", "Cancel"}},
+		{"Adele's Galaxy S7", "Adele's Galaxy S7", "primary", []string{"Reset Passcode", "Report it lost", "Back", "Cancel"}},
 		{"Reset Passcode", "Reset the passcode of Adele's Galaxy S7?", "danger", []string{"Continue", "Cancel"}},
 		{"Continue", "Do you have Adele's Galaxy S7 with you?", "danger", []string{"Yes, reset", "No"}},
 	}
