@@ -13,11 +13,14 @@ var enConversation = map[string]string{
 	"btn.moredevices":      "More devices",
 	"btn.firstdevices":     "First devices",
 	"devices.notfound":     "None of your devices is called \"{text}\". Press one of the buttons, or type a device's name as it is listed.",
+	"devices.several":      "Several of your devices are called \"{text}\": press the button of the one you mean.",
 	"signin.expired.moved": "A sign-in link of yours was opened after it expired. Nothing was reset. Type \"reset my passcode\" for a new one.",
 	"console.hello":        "passbot console: you are {user}. Type \"reset my passcode\" (or \"wachtwoordcode vergeten\"), \"help\", or press a button by its number. \"/as NAME\" switches persona (helpdesk approvers: {approvers}). Ctrl-D quits.",
 	"page.support":         "Questions? Contact your company support: {support}.",
-	"page.next.microsoft":  "The next page is Microsoft's sign-in page (login.microsoftonline.com), where you sign in with your work account as usual. passbot never asks for your password itself.",
-	"page.next.demo":       "The next page is the demo sign-in page, standing in for Microsoft's sign-in.",
+	"page.next.microsoft":  "Sign in takes you to Microsoft's sign-in page ({host}), where you sign in with your work account as usual; passbot never sees your password.",
+	"page.next.demo":       "Sign in takes you to the demo's sign-in page, which stands in for Microsoft's.",
+	"page.after.device":    "Then come back to the chat: it asks whether you have {name} with you before anything is reset.",
+	"page.after.link":      "Then come back to the chat.",
 	"idp.account":          "Work account",
 }
 

@@ -11,11 +11,14 @@ var nlConversation = map[string]string{
 	"btn.moredevices":      "Meer apparaten",
 	"btn.firstdevices":     "Eerste apparaten",
 	"devices.notfound":     "Geen van uw apparaten heet \"{text}\". Druk op een van de knoppen, of typ de naam van een apparaat zoals die in de lijst staat.",
+	"devices.several":      "Meerdere van uw apparaten heten \"{text}\": druk op de knop van het apparaat dat u bedoelt.",
 	"signin.expired.moved": "Een aanmeldlink van u werd geopend nadat die verlopen was. Er is niets opnieuw ingesteld. Typ \"wachtwoordcode vergeten\" voor een nieuwe.",
 	"console.hello":        "passbot-console: u bent {user}. Typ \"wachtwoordcode vergeten\" (of \"forgot my PIN\"), \"help\", of druk op een knop door het nummer te typen. \"/as NAAM\" wisselt van persoon (goedkeurders van het ondersteuningsteam: {approvers}). Ctrl-D stopt.",
 	"page.support":         "Vragen? Neem contact op met de ondersteuning van uw bedrijf: {support}.",
-	"page.next.microsoft":  "De volgende pagina is de aanmeldpagina van Microsoft (login.microsoftonline.com), waar u zich zoals gewoonlijk aanmeldt met uw werkaccount. passbot vraagt zelf nooit om uw wachtwoord.",
-	"page.next.demo":       "De volgende pagina is de aanmeldpagina van de demo, in plaats van die van Microsoft.",
+	"page.next.microsoft":  "Aanmelden brengt u naar de aanmeldpagina van Microsoft ({host}), waar u zich zoals gewoonlijk aanmeldt met uw werkaccount; passbot ziet uw wachtwoord nooit.",
+	"page.next.demo":       "Aanmelden brengt u naar de aanmeldpagina van de demo, die de plaats van die van Microsoft inneemt.",
+	"page.after.device":    "Ga daarna terug naar de chat: die vraagt of u {name} bij u hebt voordat er iets opnieuw wordt ingesteld.",
+	"page.after.link":      "Ga daarna terug naar de chat.",
 	"idp.account":          "Werkaccount",
 }
 

@@ -330,6 +330,21 @@ func TestATypedDeviceNamePicksTheDevice(t *testing.T) {
 			}
 		})
 	}
+	t.Run("part of a name, of one device", func(t *testing.T) {
+		s := start(t, "en", devices["android6"], devices["ios"], bot.DeviceRef{ID: "s7b", Name: "Adele's Galaxy S7 edge", Kind: bot.AndroidAdmin})
+		s.text("galaxy s7 edge")
+		if s.c.Device == nil || s.c.Device.ID != "s7b" {
+			t.Fatalf("device %+v, want the S7 edge", s.c.Device)
+		}
+	})
+	t.Run("part of several names", func(t *testing.T) {
+		s := start(t, "en", devices["android6"], devices["company"])
+		s.text("Galaxy")
+		if s.c.Step != stepDevices {
+			t.Fatalf("step %q, want the list still open", s.c.Step)
+		}
+		wantText(t, s.reply().Text, "Several of your devices are called \"Galaxy\"")
+	})
 	t.Run("no such device", func(t *testing.T) {
 		s := start(t, "en", devices["android6"], devices["ios"])
 		s.text("Nokia 3310")

@@ -1,6 +1,7 @@
 package reset
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 
@@ -199,26 +200,34 @@ func (t *turn) morePage(arg string) {
 }
 
 // typedDevice picks the device whose name the person typed instead of
-// pressing its button ("Galaxy S7", "my iPhone"): one device must match.
+// pressing its button ("Galaxy S7" for "Adele's Galaxy S7", "mijn iPhone"):
+// the device of exactly that name, else the one device whose name holds
+// those words.
 func (t *turn) typedDevice(text string) {
 	typed := deviceWords(text)
-	match := -1
+	var exact, within []int
 	for i, d := range t.c.Devices {
-		if deviceWords(d.Name) != typed {
-			continue
+		name := deviceWords(d.Name)
+		switch {
+		case typed == "":
+		case name == typed:
+			exact = append(exact, i)
+		case strings.Contains(" "+name+" ", " "+typed+" "):
+			within = append(within, i)
 		}
-		if match >= 0 {
-			// Two devices of that name: only the buttons tell them apart.
-			t.say(bot.Reply{Text: t.text("midstep")})
-			return
-		}
-		match = i
 	}
-	if match < 0 || typed == "" {
+	picks := cmp.Or(len(exact), len(within))
+	switch {
+	case picks == 0:
 		t.say(bot.Reply{Text: t.text("devices.notfound", "text", strings.TrimSpace(text))})
-		return
+	case len(exact) == 1:
+		t.pickDevice(actDevice, strconv.Itoa(exact[0]))
+	case len(exact) == 0 && len(within) == 1:
+		t.pickDevice(actDevice, strconv.Itoa(within[0]))
+	default:
+		// Only the buttons tell those devices apart.
+		t.say(bot.Reply{Text: t.text("devices.several", "text", strings.TrimSpace(text))})
 	}
-	t.pickDevice(actDevice, strconv.Itoa(match))
 }
 
 // pickDevice shows a device's card. The list is dropped once a device is
