@@ -46,6 +46,10 @@ func resetToWithYou(t *testing.T, h *harness) sentMessage {
 			t.Fatalf("after %q: %d chat.update of the banner, want %d", s.button, len(ups), i+1)
 		}
 		msg = ups[i]
+		if i == 0 && !strings.Contains(msg.Text, "PST (") {
+			// users.info says tz America/Los_Angeles: times are Adele's.
+			t.Errorf("the card %q does not say its time in Adele's zone", msg.Text)
+		}
 		if !strings.Contains(msg.Text, s.want) {
 			t.Fatalf("after %q the banner says %q, want %q", s.button, msg.Text, s.want)
 		}

@@ -69,6 +69,10 @@ type Activity struct {
 	MembersAdded []Account            `json:"membersAdded,omitempty"`
 	// MembersRemoved, with the bot among them, is an uninstallation.
 	MembersRemoved []Account `json:"membersRemoved,omitempty"`
+	// LocalTimezone is the sender's IANA time zone ("Europe/Amsterdam"),
+	// which Teams sends with a message (Bot Framework activity schema,
+	// localTimezone): passbot shows times in it.
+	LocalTimezone string `json:"localTimezone,omitempty"`
 }
 
 // Member is a Teams user as the Connector's members API describes them.
