@@ -337,22 +337,19 @@ func TestATypedDeviceNamePicksTheDevice(t *testing.T) {
 			t.Fatalf("device %+v, want the S7 edge", s.c.Device)
 		}
 	})
-	t.Run("part of several names", func(t *testing.T) {
-		s := start(t, "en", devices["android6"], devices["company"])
-		s.text("Galaxy")
-		if s.c.Step != stepDevices {
-			t.Fatalf("step %q, want the list still open", s.c.Step)
-		}
-		wantText(t, s.reply().Text, "Several of your devices are called \"Galaxy\"")
-	})
-	t.Run("no such device", func(t *testing.T) {
-		s := start(t, "en", devices["android6"], devices["ios"])
-		s.text("Nokia 3310")
-		if s.c.Step != stepDevices {
-			t.Fatalf("step %q, want the list still open", s.c.Step)
-		}
-		wantText(t, s.reply().Text, "None of your devices is called \"Nokia 3310\"")
-	})
+	for _, tc := range []struct{ name, line, want string }{
+		{"part of several names", "Galaxy", "Several of your devices are called \"Galaxy\""},
+		{"no such device", "Nokia 3310", "None of your devices is called \"Nokia 3310\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := start(t, "en", devices["android6"], devices["company"])
+			s.text(tc.line)
+			if s.c.Step != stepDevices {
+				t.Fatalf("step %q, want the list still open", s.c.Step)
+			}
+			wantText(t, s.reply().Text, tc.want)
+		})
+	}
 }
 
 func TestDeviceCardPerPlatform(t *testing.T) {
