@@ -29,7 +29,7 @@ func TestALinkOpenedAfterItsTimeOffersANewOne(t *testing.T) {
 	}
 	replies := r.chat()
 	chat := enginetest.Text(replies)
-	if !strings.Contains(chat, "came too late") || !strings.Contains(chat, "Nothing was reset") ||
+	if !strings.Contains(chat, "That sign-in link for Adele's Galaxy S7 expired") || !strings.Contains(chat, "Nothing was reset") ||
 		strings.Contains(chat, "no longer valid") || strings.Contains(chat, "If it was not you") {
 		t.Fatalf("chat after the late link %q, want it called expired, without an alarm", chat)
 	}

@@ -21,6 +21,7 @@ var enConversation = map[string]string{
 	"page.next.demo":       "Sign in takes you to the demo's sign-in page, which stands in for Microsoft's.",
 	"page.after.device":    "Then come back to the chat: it asks whether you have {name} with you before anything is reset.",
 	"page.after.link":      "Then come back to the chat.",
+	"signin.account":       "linking your work account",
 	"idp.account":          "Work account",
 }
 

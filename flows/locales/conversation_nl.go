@@ -19,6 +19,7 @@ var nlConversation = map[string]string{
 	"page.next.demo":       "Aanmelden brengt u naar de aanmeldpagina van de demo, die de plaats van die van Microsoft inneemt.",
 	"page.after.device":    "Ga daarna terug naar de chat: die vraagt of u {name} bij u hebt voordat er iets opnieuw wordt ingesteld.",
 	"page.after.link":      "Ga daarna terug naar de chat.",
+	"signin.account":       "het koppelen van uw werkaccount",
 	"idp.account":          "Werkaccount",
 }
 

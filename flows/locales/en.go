@@ -22,7 +22,7 @@ var en = map[string]string{
 	"signin.link":           "🔐 Sign in again with your work account ({upn}) to confirm that it is you:\n{link}\nThe link works once, for {ttl}. Only you can see it: do not share it.",
 	"signin.ok":             "✅ You signed in as {upn}.",
 	"signin.mismatch":       "❌ You signed in as {upn}, but {name} belongs to another account. Nothing was reset, and the attempt was recorded.",
-	"signin.expired":        "The sign-in for {name} came too late: the link works for {ttl}. Nothing was reset. Press Sign in again for a new link.",
+	"signin.expired":        "That sign-in link for {name} expired: a link works for {ttl}. Nothing was reset. Press Sign in again for a new link.",
 	"signin.reused":         "Your sign-in link for {name} was opened a second time, so it no longer works. Nothing was reset. Press Sign in again for a new link.",
 	"signin.access_denied":  "The sign-in was cancelled. Nothing was reset. Press Sign in again to try again.",
 	"signin.invalid_token":  "I could not verify that sign-in. Nothing was reset. Press Sign in again to try again.",

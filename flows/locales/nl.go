@@ -22,7 +22,7 @@ var nl = map[string]string{
 	"signin.link":           "🔐 Meld u opnieuw aan met uw werkaccount ({upn}) om te bevestigen dat u het bent:\n{link}\nDe link werkt één keer, {ttl} lang. Alleen u ziet hem: deel hem met niemand.",
 	"signin.ok":             "✅ U bent aangemeld als {upn}.",
 	"signin.mismatch":       "❌ U hebt zich aangemeld als {upn}, maar {name} hoort bij een ander account. Er is niets opnieuw ingesteld en de poging is vastgelegd.",
-	"signin.expired":        "De aanmelding voor {name} kwam te laat: de link werkt {ttl}. Er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden voor een nieuwe link.",
+	"signin.expired":        "Die aanmeldlink voor {name} is verlopen: een link werkt {ttl}. Er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden voor een nieuwe link.",
 	"signin.reused":         "Uw aanmeldlink voor {name} is een tweede keer geopend en werkt daarom niet meer. Er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden voor een nieuwe link.",
 	"signin.access_denied":  "De aanmelding is geannuleerd. Er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden om het opnieuw te proberen.",
 	"signin.invalid_token":  "Ik kon die aanmelding niet controleren. Er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden om het opnieuw te proberen.",

@@ -145,3 +145,17 @@ func TestTheLinkMessageGivesANewLink(t *testing.T) {
 		t.Fatalf("Sign in again at the account link: %+v", out.Commands)
 	}
 }
+
+// A link to link the chat account, opened late, says for what it was.
+func TestAnExpiredAccountLinkSaysWhatItWasFor(t *testing.T) {
+	for lang, want := range map[string]string{"en": "That sign-in link for linking your work account expired", "nl": "Die aanmeldlink voor het koppelen van uw werkaccount is verlopen"} {
+		c := &bot.Conversation{ID: "x", Lang: lang, Owner: bot.User{ID: "u"}}
+		f := newFlow()
+		f.Step(c, bot.Input{Kind: bot.Text, Text: "reset"}, t0)
+		f.Step(c, bot.Input{Kind: bot.Pressed, Action: actLink}, t0)
+		f.Step(c, bot.Input{Kind: bot.Result, Result: &bot.CommandResult{Command: bot.Command{Op: bot.OpSignIn}, SignIn: bot.SignIn{ID: "L1"}}}, t0)
+		r := bot.SignInResult{SignIn: bot.SignIn{ID: "L1", Conv: c.ID}, Outcome: bot.SignInExpired}
+		out := f.Step(c, bot.Input{Kind: bot.SignedIn, SignIn: &r}, t0)
+		wantText(t, out.Replies[0].Text, want)
+	}
+}

@@ -88,7 +88,7 @@ func (t *turn) linked(r *bot.SignInResult) {
 	}
 	if outcome != bot.SignInOK {
 		// Nothing was linked; the way to a link stays open.
-		t.say(bot.Reply{Text: t.text("signin."+outcome, "ttl", t.ttl(), "name", "", "upn", r.Identity.UPN)})
+		t.say(bot.Reply{Text: t.text("signin."+outcome, "ttl", t.ttl(), "name", t.text("signin.account"), "upn", r.Identity.UPN)})
 		t.unknownUser()
 		return
 	}

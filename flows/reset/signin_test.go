@@ -26,8 +26,8 @@ func TestARefusedSignInResetsNothing(t *testing.T) {
 	}{
 		{bot.SignInMismatch, "en", []string{"You signed in as mallory@contoso.com", "belongs to another account", "Nothing was reset", "helpdesk@contoso.com"}, false},
 		{bot.SignInMismatch, "nl", []string{"aangemeld als mallory@contoso.com", "hoort bij een ander account", "niets opnieuw ingesteld"}, false},
-		{bot.SignInExpired, "en", []string{"came too late", "Nothing was reset", "Press Sign in again"}, true},
-		{bot.SignInExpired, "nl", []string{"kwam te laat", "Druk op Opnieuw aanmelden"}, true},
+		{bot.SignInExpired, "en", []string{"That sign-in link for Galaxy S7 expired", "Nothing was reset", "Press Sign in again"}, true},
+		{bot.SignInExpired, "nl", []string{"is verlopen", "Druk op Opnieuw aanmelden"}, true},
 		{bot.SignInReused, "en", []string{"opened a second time", "no longer works"}, true},
 		{bot.SignInDenied, "en", []string{"The sign-in was cancelled"}, true},
 		{bot.SignInDenied, "nl", []string{"De aanmelding is geannuleerd"}, true},
