@@ -287,7 +287,7 @@ func (a *App) signIn(publicURL string, routes *http.ServeMux) error {
 	if cfg.AuthorityURL == "" {
 		cfg.AuthorityURL = "https://login.microsoftonline.com"
 	}
-	// The engine's clock: links expire with the conversation's step.
+	// The engine's clock: links expire by it, as the conversation's step does.
 	now := func() time.Time { return a.engine.Clock.Now() }
 	s, err := entra.New(cfg, store.NewSignIns(a.store.Client()), a.engine, a.store, a.log, now)
 	if err != nil {
