@@ -69,9 +69,10 @@ type Activity struct {
 	MembersAdded []Account            `json:"membersAdded,omitempty"`
 	// MembersRemoved, with the bot among them, is an uninstallation.
 	MembersRemoved []Account `json:"membersRemoved,omitempty"`
-	// LocalTimezone is the sender's IANA time zone ("Europe/Amsterdam"),
-	// which Teams sends with a message (Bot Framework activity schema,
-	// localTimezone): passbot shows times in it.
+	// LocalTimezone is "the name of the timezone used to define local time
+	// for the message, expressed in IANA Time Zone database format"
+	// (https://learn.microsoft.com/dotnet/api/microsoft.bot.schema.activity.localtimezone):
+	// passbot shows the sender's times in it.
 	LocalTimezone string `json:"localTimezone,omitempty"`
 }
 
