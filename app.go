@@ -21,6 +21,7 @@ import (
 	"github.com/passbot/passbot/adapters/teams"
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/approval"
+	"github.com/passbot/passbot/flows/locales"
 	"github.com/passbot/passbot/flows/reset"
 	"github.com/passbot/passbot/ops"
 	"github.com/passbot/passbot/store"
@@ -261,7 +262,8 @@ func (a *App) publicServer(routes *http.ServeMux) (*ops.Server, error) {
 func (a *App) signIn(publicURL string, routes *http.ServeMux) error {
 	g := a.cfg.IntuneConfig
 	cfg := entra.Config{PublicURL: publicURL, AuthorityURL: g.AuthorityURL, TenantID: g.TenantID, ClientID: g.ClientID,
-		TTL: a.cfg.VerifyTTL, HTTPClient: a.http, TrustedProxies: a.cfg.proxies, AuthContext: a.cfg.AuthContext}
+		TTL: a.cfg.VerifyTTL, HTTPClient: a.http, TrustedProxies: a.cfg.proxies, AuthContext: a.cfg.AuthContext,
+		Org: entra.Org{Name: a.cfg.OrgName, Logo: a.cfg.OrgLogo, Support: a.cfg.Support}}
 	switch {
 	case a.cfg.Verify == bot.VerifyDemo:
 		secret := rand.Text()
@@ -285,7 +287,7 @@ func (a *App) signIn(publicURL string, routes *http.ServeMux) error {
 	if cfg.AuthorityURL == "" {
 		cfg.AuthorityURL = "https://login.microsoftonline.com"
 	}
-	// The engine's clock: links expire with the conversation's step.
+	// The engine's clock: links expire by it, as the conversation's step does.
 	now := func() time.Time { return a.engine.Clock.Now() }
 	s, err := entra.New(cfg, store.NewSignIns(a.store.Client()), a.engine, a.store, a.log, now)
 	if err != nil {
@@ -375,7 +377,8 @@ func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *consol
 			upn = users[0]
 		}
 	}
-	user := bot.User{ID: upn, Name: upn, UPN: upn, Locale: a.cfg.Locale}
+	// The console's zone is the machine's (TZ), as a terminal's clock is.
+	user := bot.User{ID: upn, Name: upn, UPN: upn, Locale: a.cfg.Locale, TZ: os.Getenv("TZ")}
 	c := console.New(stdin, stdout, user, a.engine)
 	c.Prompt = isTerminal(stdin)
 	c.Approvers = a.cfg.Helpdesk.Approvers
@@ -385,7 +388,7 @@ func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *consol
 		}
 	}
 	a.engine.Notifiers[bot.Console] = c
-	fmt.Fprintf(stdout, "passbot console: you are %s. Type \"reset my passcode\" (or \"wachtwoordcode vergeten\"), \"help\", or press a button by its number. \"/as NAME\" switches persona (helpdesk approvers: %v). Ctrl-D quits.\n", upn, a.cfg.Helpdesk.Approvers)
+	fmt.Fprintln(stdout, locales.Text(locales.Lang(a.cfg.Locale), "console.hello", "user", upn, "approvers", fmt.Sprint(a.cfg.Helpdesk.Approvers)))
 	return c
 }
 

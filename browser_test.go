@@ -33,7 +33,7 @@ func startConsoleChat(t *testing.T) *consoleChat {
 		}
 		cancel()
 	})
-	c.waitFor("passbot console: you are adele.vance@contoso.com")
+	c.waitFor("adele.vance@contoso.com") // the greeting, in the console's language
 	return c
 }
 

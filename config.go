@@ -30,6 +30,8 @@ type Config struct {
 	DemoFleet   string        `envconfig:"DEMO_FLEET" desc:"JSON file of Graph managedDevice objects for the demo backend; empty uses the embedded fleet"`
 	ConsoleUser string        `envconfig:"CONSOLE_USER" desc:"user principal name the console chats as; default the first user of the demo fleet"`
 	Locale      string        `envconfig:"CONSOLE_LOCALE" default:"en" desc:"locale of the console user (en or nl)"`
+	OrgName     string        `envconfig:"ORG_NAME" desc:"the organisation's name, shown on the sign-in pages so employees know whose they are"`
+	OrgLogo     string        `envconfig:"ORG_LOGO_URL" desc:"https URL of the organisation's logo for the sign-in pages (about 40 px high); empty shows none"`
 	Support     string        `envconfig:"SUPPORT_CONTACT" desc:"how employees reach company support, shown wherever they need help (an address, a phone number, a portal); empty says 'the IT helpdesk' in the conversation's language"`
 	LogLevel    string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	HTTPAddr    string        `envconfig:"HTTP_ADDR" desc:"address of the public endpoints: the sign-in pages, Slack's HTTP mode and Teams' /api/messages, e.g. :8080; empty serves them only for the demo sign-in, on a free loopback port"`
@@ -141,6 +143,9 @@ func (c *Config) check() error {
 	}
 	if c.Devices != "demo" && c.Devices != "intune" {
 		return fmt.Errorf("PASSBOT_DEVICES: unknown device backend %q (want demo or intune)", c.Devices)
+	}
+	if u, err := url.Parse(c.OrgLogo); c.OrgLogo != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+		return fmt.Errorf("PASSBOT_ORG_LOGO_URL: %q is not an https URL (the sign-in pages are https and load nothing else)", c.OrgLogo)
 	}
 	return c.checkVerify()
 }

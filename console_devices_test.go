@@ -130,10 +130,10 @@ func TestConsoleStaleDevices(t *testing.T) {
 		"Last check-in with Intune: ",
 		"(10 days ago).",
 		"⚠️ Adele's Galaxy S6 has not checked in with Intune for 10 days. Intune acts on a device only when it next connects",
-		"[1] Reset Passcode  [2] Back  [3] Cancel",
+		"[1] Reset Passcode  [2] Report it lost  [3] Back  [4] Cancel",
 		"Adele's Galaxy Note 5 has not checked in with Intune for 50 days.",
 		"Adele's Lumia 950 has not checked in with Intune for ",
-		"[1] Ask the helpdesk  [2] Back  [3] Cancel",
+		"[1] Ask the helpdesk  [2] Report it lost  [3] Back  [4] Cancel",
 	)
 }
 
@@ -149,12 +149,12 @@ func TestConsoleUserEnrolledIPhoneOffersNoPasscodeRemoval(t *testing.T) {
 		{"en", "reset my passcode", []string{
 			"Adele's personal iPhone 15 (iOS/iPadOS (User Enrollment))",
 			"Adele's personal iPhone 15 is enrolled with Apple User Enrollment: Intune can lock it remotely, but cannot remove its passcode.",
-			"[1] Remote Lock  [2] Back  [3] Cancel",
+			"[1] Remote Lock  [2] Report it lost  [3] Back  [4] Cancel",
 		}, "Reset Passcode"},
 		{"nl", "wachtwoordcode vergeten", []string{
 			"Adele's personal iPhone 15 (iOS/iPadOS (gebruikersinschrijving))",
 			"Intune kan het extern vergrendelen, maar de wachtwoordcode niet verwijderen.",
-			"[1] Extern vergrendelen  [2] Terug  [3] Annuleren",
+			"[1] Extern vergrendelen  [2] Meld als verloren  [3] Terug  [4] Annuleren",
 		}, "[1] Wachtwoordcode opnieuw instellen"},
 	}
 	for _, tc := range cases {

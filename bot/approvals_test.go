@@ -326,8 +326,8 @@ func TestLimitsAreToldWhenTheDeviceIsPicked(t *testing.T) {
 		if !strings.Contains(enginetest.Text(r), want) {
 			t.Errorf("card: %q lacks %q", enginetest.Text(r), want)
 		}
-		if len(r) != 1 || len(r[0].Buttons) != 2 {
-			t.Errorf("%q: want only Back and Cancel over the limit, got %+v", trigger, r)
+		if len(r) != 1 || len(r[0].Buttons) != 3 {
+			t.Errorf("%q: want only Report it lost, Back and Cancel over the limit, got %+v", trigger, r)
 		}
 		h.say(adele, "cancel")
 	}

@@ -28,6 +28,10 @@ type User struct {
 	// devices are then found by it, whatever their UPN.
 	OID    string `json:"oid,omitempty"`
 	Locale string `json:"loc,omitempty"`
+	// TZ is the person's IANA time zone ("Europe/Amsterdam") where the
+	// platform tells it (Slack users.info tz, Teams localTimezone, the
+	// console's TZ); times are shown in it, else in UTC.
+	TZ string `json:"tz,omitempty"`
 	// Approver is set by the adapter for members of the configured
 	// Approvers (see Approvers.Allows), per event.
 	Approver bool `json:"-"`

@@ -134,8 +134,14 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 				r.Outcome = SignInMoved
 			} else {
 				// A link opened after the conversation moved on: still worth
-				// telling its owner, it may not have been them.
-				e.notify(ctx, r.Owner.Platform, e.notice(&Conversation{Owner: r.Owner, Lang: r.Lang}, "signin.late"))
+				// telling its owner, it may not have been them. A link that
+				// merely expired is most likely theirs, opened late: no
+				// alarm, the way to a new one.
+				code := "signin.late"
+				if r.Outcome == SignInExpired {
+					code = "signin.expired.moved"
+				}
+				e.notify(ctx, r.Owner.Platform, e.notice(&Conversation{Owner: r.Owner, Lang: r.Lang}, code))
 			}
 			e.auditSignIn(ctx, r)
 			return r.Outcome, ErrSignInStale
@@ -176,8 +182,8 @@ func (e *Engine) auditSignIn(ctx context.Context, r SignInResult) {
 	}
 }
 
-// startSignIn opens the sign-in link of a reset, valid until the
-// conversation's step expires.
+// startSignIn opens the sign-in link of a reset, valid for the sign-in's
+// TTL and never past the conversation's step.
 func (e *Engine) startSignIn(ctx context.Context, conv *Conversation, cmd Command) CommandResult {
 	res := CommandResult{Command: cmd}
 	if e.SignIns == nil {

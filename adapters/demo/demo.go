@@ -180,6 +180,17 @@ func (f *Fleet) ResetPasscode(_ context.Context, id string) (bot.ResetResult, er
 	if e.Reset == bot.FactoryReset || e.Reset == bot.NotSupported {
 		return bot.ResetResult{}, &bot.Error{Code: bot.ErrCodeUnsupported, Err: fmt.Errorf("demo: resetPasscode not supported on %s %s", e.Kind, d.OSVersion)}
 	}
+	if f.asleep(d) {
+		// "When a device checks in, it receives any pending actions"
+		// (https://learn.microsoft.com/intune/device-management/actions/sync):
+		// a device silent this long is not expected to, so its reset stays
+		// pending, as the card's stale-device warning says.
+		res := bot.ResetResult{State: bot.ActionPending}
+		f.mu.Lock()
+		f.resets[id] = reset{ResetResult: res, at: time.Now()}
+		f.mu.Unlock()
+		return res, nil
+	}
 	passcode, err := newPasscode(e.Passcode)
 	if err != nil {
 		return bot.ResetResult{}, err
@@ -193,12 +204,13 @@ func (f *Fleet) ResetPasscode(_ context.Context, id string) (bot.ResetResult, er
 
 // ResetStatus implements bot.Devices. Like Intune's, it reads a reset's
 // passcode back for seven days: a result that never reached the chat (a
-// crash) is shown when it is read again. The fleet finishes every reset at
-// once, so a reset started at since is done even where another process (a
-// replica sharing the Redis) ran it and this one never saw it; that one's
-// passcode is in the other process.
+// crash) is shown when it is read again. The fleet finishes the reset of a
+// device that checks in at once, so a reset started at since is done even
+// where another process (a replica sharing the Redis) ran it and this one
+// never saw it; that one's passcode is in the other process.
 func (f *Fleet) ResetStatus(_ context.Context, id string, since time.Time) (bot.ResetResult, error) {
-	if _, err := f.device(id); err != nil {
+	d, err := f.device(id)
+	if err != nil {
 		return bot.ResetResult{}, err
 	}
 	f.mu.Lock()
@@ -210,10 +222,23 @@ func (f *Fleet) ResetStatus(_ context.Context, id string, since time.Time) (bot.
 			last.Passcode = ""
 		}
 		return last.ResetResult, nil
+	case !since.IsZero() && f.asleep(d):
+		return bot.ResetResult{State: bot.ActionPending}, nil
 	case !since.IsZero():
 		return bot.ResetResult{State: bot.ActionDone}, nil
 	}
 	return bot.ResetResult{State: "none"}, nil
+}
+
+// asleep reports a device that has not checked in for longer than
+// bot.QuietAfter as of the fleet's time: the demo's devices check in as
+// their file says, so a device silent since 2019 stays silent.
+func (f *Fleet) asleep(d bot.DeviceRef) bool {
+	now := f.asOf
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return d.Silence(now) > bot.QuietAfter
 }
 
 // RemoteLock implements bot.Devices. A Mac's lock is done at once with a

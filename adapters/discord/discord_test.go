@@ -304,7 +304,7 @@ func TestGatewayReconnectResumesConversation(t *testing.T) {
 	h.fake.click(t, nelly, card, "Reset Passcode")
 	h.fake.awaitMessage(t, "the sign-out banner", on(list.ID, "Reset the passcode of Adele's Galaxy S7?"))
 	h.fake.sendDM(nelly, "status")
-	h.fake.awaitMessage(t, "the status after the reconnect", contains("Your open request: Adele's Galaxy S7"))
+	h.fake.awaitMessage(t, "the status after the reconnect", contains("Still open in this chat: Adele's Galaxy S7"))
 }
 
 func TestLinking(t *testing.T) {
@@ -533,8 +533,8 @@ func TestSignInMovesTheChatOn(t *testing.T) {
 	link := h.fake.awaitMessage(t, "the sign-in link", func(m fakeMessage) bool {
 		return m.Interaction == id && strings.Contains(m.Content, "Sign in again with your work account (adele.vance@contoso.com)")
 	})
-	if !strings.Contains(link.Content, signIns.Last(t).URL) || link.Flags&64 == 0 || !slices.Equal(labels(link), []string{"Cancel"}) {
-		t.Fatalf("after Sign in again %q flags %d %v, want the link, ephemeral, with Cancel", link.Content, link.Flags, labels(link))
+	if !strings.Contains(link.Content, signIns.Last(t).URL) || link.Flags&64 == 0 || !slices.Equal(labels(link), []string{"Sign in again", "Cancel"}) {
+		t.Fatalf("after Sign in again %q flags %d %v, want the link, ephemeral, with Sign in again (a new link) and Cancel", link.Content, link.Flags, labels(link))
 	}
 	if outcome := h.env.SignIn(t, signIns); outcome != bot.SignInOK {
 		t.Fatalf("sign-in outcome %q", outcome)

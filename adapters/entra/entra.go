@@ -67,7 +67,13 @@ type Config struct {
 	// Access authentication context and refuses an ID token whose acrs claim
 	// lacks it: an admin can demand MFA or a compliant device for a reset.
 	AuthContext string
+	// Org is whose pages these are.
+	Org Org
 }
+
+// Org is the organisation the sign-in pages speak for: its name, the https
+// URL of its logo, and how its employees reach support (each may be empty).
+type Org struct{ Name, Logo, Support string }
 
 // ClientAuth adds passbot's client credential to a token request: a secret,
 // or a certificate's signed assertion.
@@ -182,29 +188,54 @@ func (s *SignIn) Start(ctx context.Context, in bot.SignIn) (bot.SignIn, error) {
 	return in, nil
 }
 
-// serveLink shows the page a link opens. It changes nothing: chat clients
-// and mail scanners fetch links to preview them, and must not use them up.
+// serveLink shows the page a link opens. It changes nothing while the link
+// is valid: chat clients and mail scanners fetch links to preview them, and
+// must not use them up.
 func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
 	rec, opened, err := s.records.PeekLink(r.Context(), r.PathValue("id"))
 	l, ok := s.decodeLink(rec, err)
 	switch {
 	case err != nil:
 		s.page(w, http.StatusServiceUnavailable, "", "page.failed")
+	case ok && !opened && !s.now().Before(l.Expires):
+		s.expired(w, r)
 	case !ok || !s.now().Before(l.Expires):
 		s.page(w, http.StatusGone, l.Lang, "page.expired")
 	case opened:
 		s.page(w, http.StatusGone, l.Lang, "page.reused")
 	default:
-		p := Page{Lang: l.Lang, Title: locales.Text(l.Lang, "page.title"),
-			Message: locales.Text(l.Lang, "page.start", "name", l.Device.Name, "upn", l.ExpectedUPN())}
+		lang := pageLang(l.Lang)
+		p := s.newPage(lang, locales.Text(lang, "page.start", "name", l.Device.Name, "upn", l.ExpectedUPN())+"\n"+
+			s.next(lang)+" "+locales.Text(lang, "page.after.device", "name", l.Device.Name))
 		if l.Device.ID == "" {
-			p.Message = locales.Text(l.Lang, "page.link")
+			p.Message = locales.Text(lang, "page.link") + "\n" + s.next(lang) + " " + locales.Text(lang, "page.after.link")
 		}
 		p.Form.Action = "/signin/" + r.PathValue("id")
 		p.Form.Submit = []Button{{Name: "go", Value: "1", Label: locales.Text(l.Lang, "page.start.button")}}
 		// The form's answer redirects to the provider: browsers hold that
 		// redirect to form-action too.
 		p.Write(w, http.StatusOK, Origin(s.cfg.AuthorityURL))
+	}
+}
+
+// expired spends a link opened after its time and tells its chat, once:
+// the person who opened it late learns there that it expired, and gets a
+// new one. A preview fetches a link when it is posted, not minutes later,
+// so this is a person; a second opening shows the page and says nothing.
+func (s *SignIn) expired(w http.ResponseWriter, r *http.Request) {
+	ctx, id := r.Context(), r.PathValue("id")
+	if !s.allow(ctx, w, r, id) {
+		return
+	}
+	rec, opened, err := s.records.OpenLink(ctx, id)
+	l, ok := s.decodeLink(rec, err)
+	switch {
+	case err != nil:
+		s.page(w, http.StatusServiceUnavailable, "", "page.failed")
+	case !ok || opened:
+		s.page(w, http.StatusGone, l.Lang, "page.expired")
+	default:
+		s.finish(ctx, w, l, bot.SignInExpired, bot.Identity{})
 	}
 }
 
@@ -424,7 +455,35 @@ func (s *SignIn) finish(ctx context.Context, w http.ResponseWriter, l link, outc
 	if l.Device.ID != "" {
 		purpose = locales.Text(lang, "page.for.device", "who", who, "platform", platformName(l.Owner.Platform), "name", l.Device.Name)
 	}
-	Page{Lang: lang, Title: locales.Text(lang, "page.title"), Message: locales.Text(lang, key) + "\n" + purpose}.Write(w, status)
+	s.newPage(lang, locales.Text(lang, key)+"\n"+purpose).Write(w, status)
+}
+
+// newPage is a page of the sign-in in lang, with the organisation's name,
+// logo and support contact.
+func (s *SignIn) newPage(lang, message string) Page {
+	return Page{Lang: lang, Title: locales.Text(lang, "page.title"), Org: s.cfg.Org.Name, Logo: s.cfg.Org.Logo, Message: message,
+		Footer: locales.Text(lang, "page.support", "support", locales.Support(lang, s.cfg.Org.Support))}
+}
+
+// next says where Sign in leads: to Microsoft's own sign-in page, whose
+// address the person can check, or to the demo's stand-in.
+func (s *SignIn) next(lang string) string {
+	host := hostOf(s.cfg.AuthorityURL)
+	// Entra's authority hosts: login.microsoftonline.com, and .us and
+	// .partner.microsoftonline.cn for the national clouds
+	// (https://learn.microsoft.com/entra/identity-platform/authentication-national-cloud).
+	if strings.Contains(host, ".microsoftonline.") {
+		return locales.Text(lang, "page.next.microsoft", "host", host)
+	}
+	return locales.Text(lang, "page.next.demo")
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // platformName is how people call a chat platform, in either language.
@@ -449,7 +508,7 @@ func pageLang(lang string) string {
 
 func (s *SignIn) page(w http.ResponseWriter, status int, lang, key string) {
 	lang = pageLang(lang)
-	Page{Lang: lang, Title: locales.Text(lang, "page.title"), Message: locales.Text(lang, key)}.Write(w, status)
+	s.newPage(lang, locales.Text(lang, key)).Write(w, status)
 }
 
 // allow caps sign-in requests per client address and, for a link, per

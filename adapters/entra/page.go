@@ -11,9 +11,13 @@ import (
 // Page is one browser page of the sign-in (and of the demo provider): a
 // message and, optionally, a form. It carries no script.
 type Page struct {
-	Lang    string
-	Title   string
-	Message string
+	Lang  string
+	Title string
+	// Org and Logo name the organisation whose page this is, above the
+	// title; Footer says how to reach its support. An employee who sees
+	// whose page it is, and whom to ask, does not take it for phishing.
+	Org, Logo, Footer string
+	Message           string
 	// Form, when Action is set, posts Hidden and, if Field is set, a text
 	// input of that name holding Value.
 	Form struct {
@@ -30,8 +34,13 @@ type Page struct {
 // pressed.
 type Button struct{ Name, Value, Label string }
 
-const pageStyle = `body{font-family:system-ui,sans-serif;max-width:34rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}` +
-	`h1{font-size:1.3rem}button{font-size:1rem;padding:.5rem 1.2rem;margin:.5rem .5rem 0 0}input{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}`
+// pageStyle keeps buttons and the input at least 44 px high, the usual
+// minimum for a touch target.
+const pageStyle = `body{font-family:system-ui,sans-serif;max-width:34rem;margin:2.5rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}` +
+	`header{display:flex;align-items:center;gap:.75rem}header img{height:40px;width:auto}header p{margin:0;font-weight:600;font-size:1.1rem}` +
+	`h1{font-size:1.3rem}button{font-size:1rem;min-height:44px;min-width:44px;padding:.5rem 1.2rem;margin:.5rem .5rem 0 0}` +
+	`label{display:block}input{font-size:1rem;min-height:44px;padding:.4rem;width:100%;box-sizing:border-box;margin-top:.25rem}` +
+	`footer{margin-top:2rem;padding-top:.5rem;border-top:1px solid #ccc;font-size:.9rem;color:#444}`
 
 // styleHash lets the one inline style through a CSP that allows nothing
 // else.
@@ -43,10 +52,12 @@ var styleHash = func() string {
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>{{.Title}}</title><style>` + pageStyle + `</style></head>
-<body><h1>{{.Title}}</h1>{{range .Paragraphs}}<p>{{.}}</p>{{end}}
+<body>{{if or .Org .Logo}}<header>{{with .Logo}}<img src="{{.}}" alt="">{{end}}{{with .Org}}<p>{{.}}</p>{{end}}</header>{{end}}
+<main><h1>{{.Title}}</h1>{{range .Paragraphs}}<p>{{.}}</p>{{end}}
 {{with .Form}}{{if .Action}}<form method="post" action="{{.Action}}">{{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">{{end}}
 {{if .Field}}<label>{{.Label}}<input id="{{.Field}}" name="{{.Field}}" value="{{.Value}}" autocomplete="username"></label>{{end}}
-{{range .Submit}}<button type="submit" id="{{.Name}}-{{.Value}}" name="{{.Name}}" value="{{.Value}}">{{.Label}}</button>{{end}}</form>{{end}}{{end}}
+{{range .Submit}}<button type="submit" id="{{.Name}}-{{.Value}}" name="{{.Name}}" value="{{.Value}}">{{.Label}}</button>{{end}}</form>{{end}}{{end}}</main>
+{{with .Footer}}<footer><p>{{.}}</p></footer>{{end}}
 </body></html>`))
 
 // Write sends the page with status and the headers every sign-in page
@@ -62,7 +73,11 @@ func (p Page) Write(w http.ResponseWriter, status int, formTargets ...string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src "+styleHash+"; form-action 'self' "+strings.Join(formTargets, " ")+
+	img := ""
+	if p.Logo != "" {
+		img = "; img-src " + Origin(p.Logo)
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src "+styleHash+img+"; form-action 'self' "+strings.Join(formTargets, " ")+
 		"; frame-ancestors 'none'; base-uri 'none'")
 	w.WriteHeader(status)
 	data := struct {

@@ -34,7 +34,7 @@ func resetToWithYou(t *testing.T, h *harness) sentMessage {
 		button, want, style string
 		buttons             []string
 	}{
-		{"Adele's Galaxy S7", "Adele's Galaxy S7", "primary", []string{"Reset Passcode", "Back", "Cancel"}},
+		{"Adele's Galaxy S7", "Adele's Galaxy S7", "primary", []string{"Reset Passcode", "Report it lost", "Back", "Cancel"}},
 		{"Reset Passcode", "Reset the passcode of Adele's Galaxy S7?", "danger", []string{"Continue", "Cancel"}},
 		{"Continue", "Do you have Adele's Galaxy S7 with you?", "danger", []string{"Yes, reset", "No"}},
 	}
@@ -46,6 +46,10 @@ func resetToWithYou(t *testing.T, h *harness) sentMessage {
 			t.Fatalf("after %q: %d chat.update of the banner, want %d", s.button, len(ups), i+1)
 		}
 		msg = ups[i]
+		if i == 0 && !strings.Contains(msg.Text, "PST (") {
+			// users.info says tz America/Los_Angeles: times are Adele's.
+			t.Errorf("the card %q does not say its time in Adele's zone", msg.Text)
+		}
 		if !strings.Contains(msg.Text, s.want) {
 			t.Fatalf("after %q the banner says %q, want %q", s.button, msg.Text, s.want)
 		}

@@ -58,7 +58,7 @@ func (a *Adapter) person(ctx context.Context, id string) (person, error) {
 		name = info.Name
 	}
 	p := person{
-		user: bot.User{Platform: bot.Slack, ID: id, Name: name, UPN: info.Profile.Email, Locale: info.Locale},
+		user: bot.User{Platform: bot.Slack, ID: id, Name: name, UPN: info.Profile.Email, Locale: info.Locale, TZ: info.TZ},
 		bot:  info.IsBot,
 	}
 	if a.Links != nil {

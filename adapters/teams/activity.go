@@ -72,6 +72,11 @@ type Activity struct {
 	MembersAdded []Account            `json:"membersAdded,omitempty"`
 	// MembersRemoved, with the bot among them, is an uninstallation.
 	MembersRemoved []Account `json:"membersRemoved,omitempty"`
+	// LocalTimezone is "the name of the timezone used to define local time
+	// for the message, expressed in IANA Time Zone database format"
+	// (https://learn.microsoft.com/dotnet/api/microsoft.bot.schema.activity.localtimezone):
+	// passbot shows the sender's times in it.
+	LocalTimezone string `json:"localTimezone,omitempty"`
 }
 
 // Member is a Teams user as the Connector's members API describes them.

@@ -30,7 +30,7 @@ func TestOnlyActivitiesSignedByTheBotFrameworkForThisBotAreTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	act := hs.activity(adele, typeMessage, "")
-	act.Text = "reset my passcode"
+	act.Text, act.LocalTimezone = "reset my passcode", "Europe/Amsterdam"
 	valid := hs.bf.Claims(hs.bf.ServiceURL)
 	cases := map[string]string{
 		"forged":              hs.bf.Sign(valid, other),
@@ -94,7 +94,8 @@ func TestOnlyActivitiesSignedByTheBotFrameworkForThisBotAreTaken(t *testing.T) {
 		t.Fatalf("the engine saw %d refused activities", n)
 	}
 	hs.deliver(act, http.StatusAccepted)
-	if ev := h.Seen(); len(ev) != 1 || ev[0].User.OID != adele.OID || ev[0].User.UPN != adele.UPN || ev[0].Text != "reset my passcode" || ev[0].Shared {
+	if ev := h.Seen(); len(ev) != 1 || ev[0].User.OID != adele.OID || ev[0].User.UPN != adele.UPN || ev[0].Text != "reset my passcode" || ev[0].Shared ||
+		ev[0].User.TZ != "Europe/Amsterdam" {
 		t.Fatalf("events %+v", ev)
 	}
 }

@@ -258,7 +258,7 @@ func (a *Adapter) event(ctx context.Context, act *Activity) (bot.Event, *origin,
 	}
 	oid := act.From.AADObjectID
 	o.user = bot.User{Platform: bot.Teams, ID: oid, OID: oid, UPN: a.upn(ctx, act), Name: act.From.Name, Locale: act.Locale,
-		Approver: a.isApprover(ctx, act)}
+		TZ: act.LocalTimezone, Approver: a.isApprover(ctx, act)}
 	ev := bot.Event{
 		// Activity IDs are unique within a conversation only.
 		DeliveryID: act.Conversation.ID + "/" + act.ID,

@@ -5,7 +5,7 @@ package locales
 // live apart from en so that changes to the conversation's texts and to the
 // device facts (which follow Microsoft's documentation) do not collide.
 var enDevices = map[string]string{
-	"device.checkin":         "Last check-in with Intune: {time} UTC ({ago} ago).",
+	"device.checkin":         "Last check-in with Intune: {time} ({ago} ago).",
 	"device.checkin.unknown": "Intune reports no check-in time for this device.",
 	"device.quiet":           "⚠️ {name} has not checked in with Intune for {days} days. Intune acts on a device only when it next connects, so a reset or lock happens only then.",
 	"device.silent":          "{name} has not checked in with Intune for {days} days. Intune acts on a device only when it connects, so a reset may never arrive: the helpdesk decides what to do.",
@@ -34,7 +34,7 @@ var enDevices = map[string]string{
 	"error.lock.unused":                   "This Mac is still locked by an earlier Remote Lock whose recovery PIN was not used yet. Unlock the Mac with that PIN first: Intune fails a second lock before then.",
 	"lost.notice":                         "📵 Device reported lost or stolen\nFrom: {requester} ({upn})\nDevice: {name}, {platform} {version}{owner}\nReported: {time}\nLast check-in: {checkin}\nConsider Remote Lock, retire or wipe in Intune.",
 	"lost.sent":                           "I told your company support ({support}) that {name} is lost or stolen, with its last check-in. They will contact you and decide whether to lock, retire or wipe it in Intune.",
-	"limit.reached":                       "You have reached the limit of passcode resets and requests for now. You can try again after {time} UTC (in {wait}).",
+	"limit.reached":                       "You have reached the limit of passcode resets and requests for now. You can try again after {time} ({wait}).",
 	"restart.ask":                         "Start over? That closes this step.",
 	"restart.approval":                    "The helpdesk's approval is dropped too.",
 	"step.lock":                           "waiting for you to confirm the Remote Lock",

@@ -2,7 +2,7 @@ package locales
 
 // nlDevices are the Dutch texts of enDevices.
 var nlDevices = map[string]string{
-	"device.checkin":         "Laatst gesynchroniseerd met Intune: {time} UTC ({ago} geleden).",
+	"device.checkin":         "Laatst gesynchroniseerd met Intune: {time} ({ago} geleden).",
 	"device.checkin.unknown": "Intune meldt geen synchronisatietijd voor dit apparaat.",
 	"device.quiet":           "⚠️ {name} is al {days} dagen niet met Intune gesynchroniseerd. Intune voert een actie pas uit als het apparaat weer verbinding maakt, dus pas dan wordt het opnieuw ingesteld of vergrendeld.",
 	"device.silent":          "{name} is al {days} dagen niet met Intune gesynchroniseerd. Intune voert een actie pas uit als het apparaat verbinding maakt, dus het opnieuw instellen komt misschien nooit aan: het ondersteuningsteam beslist wat er gebeurt.",
@@ -31,7 +31,7 @@ var nlDevices = map[string]string{
 	"error.lock.unused":                   "Deze Mac is nog vergrendeld door een eerdere externe vergrendeling waarvan de herstelpincode nog niet is gebruikt. Ontgrendel de Mac eerst met die pincode: tot dan mislukt een tweede vergrendeling in Intune.",
 	"lost.notice":                         "📵 Apparaat als verloren of gestolen gemeld\nVan: {requester} ({upn})\nApparaat: {name}, {platform} {version}{owner}\nGemeld: {time}\nLaatst gesynchroniseerd: {checkin}\nOverweeg extern vergrendelen, buiten gebruik stellen of wissen in Intune.",
 	"lost.sent":                           "Ik heb het ondersteuningsteam van uw bedrijf ({support}) laten weten dat {name} verloren of gestolen is, met de laatste synchronisatie. Zij nemen contact met u op en beslissen of ze het in Intune vergrendelen, buiten gebruik stellen of wissen.",
-	"limit.reached":                       "U hebt voorlopig het maximale aantal pogingen en aanvragen om een wachtwoordcode opnieuw in te stellen bereikt. U kunt het opnieuw proberen na {time} UTC (over {wait}).",
+	"limit.reached":                       "U hebt voorlopig het maximale aantal pogingen en aanvragen om een wachtwoordcode opnieuw in te stellen bereikt. U kunt het opnieuw proberen na {time} ({wait}).",
 	"restart.ask":                         "Opnieuw beginnen? Dan sluit ik deze stap.",
 	"restart.approval":                    "De goedkeuring van het ondersteuningsteam vervalt dan ook.",
 	"step.lock":                           "wacht op uw bevestiging van de externe vergrendeling",

@@ -3,10 +3,9 @@ package locales
 var en = map[string]string{
 	"help": "I reset the passcode (PIN) of a phone or tablet you enrolled in Intune, when you forgot it.\n" +
 		"• reset my passcode (or: forgot my PIN) starts a reset\n" +
-		"• status shows your open request\n" +
-		"• cancel stops it\n" +
-		"• language nl / language en switches my language\n" +
-		"• pending and audit [user] list open requests and the audit trail (helpdesk approvers)",
+		"• status shows what is still open, and what became of your requests and resets\n" +
+		"• cancel stops what is open\n" +
+		"• language nl / language en switches my language",
 	"intro":              "Hi! Forgot the PIN or passcode of your phone or tablet? Type \"reset my passcode\" and I will help you reset it. Type \"help\" for more.",
 	"midstep":            "Please use the buttons of my last message, or type \"cancel\" to stop.",
 	"devices.pick":       "Which device do you want to manage? These are the devices you enrolled in Intune:",
@@ -23,7 +22,7 @@ var en = map[string]string{
 	"signin.link":           "🔐 Sign in again with your work account ({upn}) to confirm that it is you:\n{link}\nThe link works once, for {ttl}. Only you can see it: do not share it.",
 	"signin.ok":             "✅ You signed in as {upn}.",
 	"signin.mismatch":       "❌ You signed in as {upn}, but {name} belongs to another account. Nothing was reset, and the attempt was recorded.",
-	"signin.expired":        "The sign-in for {name} came too late: the link works for {ttl}. Nothing was reset. Press Sign in again for a new link.",
+	"signin.expired":        "That sign-in link for {name} expired: a link works for {ttl}. Nothing was reset. Press Sign in again for a new link.",
 	"signin.reused":         "Your sign-in link for {name} was opened a second time, so it no longer works. Nothing was reset. Press Sign in again for a new link.",
 	"signin.access_denied":  "The sign-in was cancelled. Nothing was reset. Press Sign in again to try again.",
 	"signin.invalid_token":  "I could not verify that sign-in. Nothing was reset. Press Sign in again to try again.",
@@ -86,7 +85,7 @@ var en = map[string]string{
 	"cancelled":                 "Cancelled. Nothing was changed on your devices.",
 	"closed":                    "Closed.",
 	"status.none":               "You have no open request.",
-	"status.open":               "Your open request: {name}, {step}.",
+	"status.open":               "Still open in this chat: {name}, {step}.",
 	"step.devices":              "choosing a device",
 	"step.card":                 "choosing an action",
 	"step.confirm":              "waiting for you to confirm the reset",
@@ -124,7 +123,7 @@ var en = map[string]string{
 	"kind.windowsphone81":       "Windows Phone 8.1",
 	"kind.windows":              "Windows",
 	"kind.macos":                "macOS",
-	"kind.unknown":              "unknown platform",
+	"kind.unknown":              "Unknown platform",
 	"btn.approve":               "Approve",
 	"btn.deny":                  "Deny",
 	"btn.request":               "Ask the helpdesk",

@@ -127,12 +127,24 @@ func Support(lang, contact string) string {
 func Span(lang string, d time.Duration) string {
 	unit, n := "minutes", int(d.Round(time.Minute)/time.Minute)
 	switch {
+	case d < time.Minute:
+		// Never "0 minutes": a wait of seconds is less than a minute.
+		return Text(lang, "span.lessminute")
 	case d >= 48*time.Hour:
 		unit, n = "days", int(d/(24*time.Hour))
 	case d >= time.Hour:
 		unit, n = "hours", int(d/time.Hour)
 	}
 	return Text(lang, "span."+unit, "n", strconv.Itoa(n))
+}
+
+// Until says how long from now something happens: "in 3 minutes", "over 3
+// minuten", and "in less than a minute", "binnen een minuut".
+func Until(lang string, d time.Duration) string {
+	if d < time.Minute {
+		return Text(lang, "until.lessminute")
+	}
+	return Text(lang, "until", "span", Span(lang, d))
 }
 
 // Text returns the message key in lang with its {name} placeholders filled

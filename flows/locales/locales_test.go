@@ -89,7 +89,7 @@ func TestPluralsFollowTheNumber(t *testing.T) {
 		d    time.Duration
 		want string
 	}{
-		{EN, time.Minute, "1 minute"}, {EN, 5 * time.Minute, "5 minutes"}, {EN, 0, "0 minutes"},
+		{EN, time.Minute, "1 minute"}, {EN, 5 * time.Minute, "5 minutes"},
 		{EN, time.Hour, "1 hour"}, {EN, 3 * time.Hour, "3 hours"}, {EN, 50 * time.Hour, "2 days"},
 		{NL, time.Minute, "1 minuut"}, {NL, 5 * time.Minute, "5 minuten"}, {NL, 3 * time.Hour, "3 uur"},
 		{NL, 24 * time.Hour, "24 uur"}, {NL, 72 * time.Hour, "3 dagen"},
@@ -97,6 +97,24 @@ func TestPluralsFollowTheNumber(t *testing.T) {
 	for _, tc := range cases {
 		if got := Span(tc.lang, tc.d); got != tc.want {
 			t.Errorf("Span(%s, %v) = %q, want %q", tc.lang, tc.d, got, tc.want)
+		}
+	}
+	// Never "0 minutes" for a wait of seconds.
+	for _, tc := range []struct {
+		lang string
+		d    time.Duration
+		span string
+		in   string
+	}{
+		{EN, 0, "less than a minute", "in less than a minute"}, {EN, 29 * time.Second, "less than a minute", "in less than a minute"},
+		{NL, 29 * time.Second, "minder dan een minuut", "binnen een minuut"},
+		{EN, 3 * time.Minute, "3 minutes", "in 3 minutes"}, {NL, 3 * time.Minute, "3 minuten", "over 3 minuten"},
+	} {
+		if got := Span(tc.lang, tc.d); got != tc.span {
+			t.Errorf("Span(%s, %v) = %q, want %q", tc.lang, tc.d, got, tc.span)
+		}
+		if got := Until(tc.lang, tc.d); got != tc.in {
+			t.Errorf("Until(%s, %v) = %q, want %q", tc.lang, tc.d, got, tc.in)
 		}
 	}
 	if got := Text(NL, "approval.digest", "count", "1"); !strings.HasPrefix(got, "📋 1 aanvraag voor") {

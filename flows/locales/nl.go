@@ -3,10 +3,9 @@ package locales
 var nl = map[string]string{
 	"help": "Ik stel de wachtwoordcode (pincode) opnieuw in van een telefoon of tablet die u bij Intune hebt geregistreerd, als u die bent vergeten.\n" +
 		"• wachtwoordcode vergeten (of: pincode vergeten) start het opnieuw instellen\n" +
-		"• status toont uw openstaande aanvraag\n" +
-		"• annuleren stopt die\n" +
-		"• taal en / taal nl wisselt mijn taal\n" +
-		"• pending en audit [gebruiker] tonen openstaande aanvragen en de audittrail (goedkeurders van het ondersteuningsteam)",
+		"• status toont wat nog open staat, en wat er van uw aanvragen en resets is geworden\n" +
+		"• annuleren stopt wat open staat\n" +
+		"• taal en / taal nl wisselt mijn taal",
 	"intro":              "Hallo! Pincode of wachtwoordcode van uw telefoon of tablet vergeten? Typ \"wachtwoordcode vergeten\" en ik help u die opnieuw in te stellen. Typ \"help\" voor meer.",
 	"midstep":            "Gebruik de knoppen van mijn laatste bericht, of typ \"annuleren\" om te stoppen.",
 	"devices.pick":       "Welk apparaat wilt u beheren? Dit zijn de apparaten die u bij Intune hebt geregistreerd:",
@@ -23,7 +22,7 @@ var nl = map[string]string{
 	"signin.link":           "🔐 Meld u opnieuw aan met uw werkaccount ({upn}) om te bevestigen dat u het bent:\n{link}\nDe link werkt één keer, {ttl} lang. Alleen u ziet hem: deel hem met niemand.",
 	"signin.ok":             "✅ U bent aangemeld als {upn}.",
 	"signin.mismatch":       "❌ U hebt zich aangemeld als {upn}, maar {name} hoort bij een ander account. Er is niets opnieuw ingesteld en de poging is vastgelegd.",
-	"signin.expired":        "De aanmelding voor {name} kwam te laat: de link werkt {ttl}. Er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden voor een nieuwe link.",
+	"signin.expired":        "Die aanmeldlink voor {name} is verlopen: een link werkt {ttl}. Er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden voor een nieuwe link.",
 	"signin.reused":         "Uw aanmeldlink voor {name} is een tweede keer geopend en werkt daarom niet meer. Er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden voor een nieuwe link.",
 	"signin.access_denied":  "De aanmelding is geannuleerd. Er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden om het opnieuw te proberen.",
 	"signin.invalid_token":  "Ik kon die aanmelding niet controleren. Er is niets opnieuw ingesteld. Druk op Opnieuw aanmelden om het opnieuw te proberen.",
@@ -86,7 +85,7 @@ var nl = map[string]string{
 	"cancelled":                 "Geannuleerd. Er is niets gewijzigd aan uw apparaten.",
 	"closed":                    "Gesloten.",
 	"status.none":               "U hebt geen openstaande aanvraag.",
-	"status.open":               "Uw openstaande aanvraag: {name}, {step}.",
+	"status.open":               "Nog open in deze chat: {name}, {step}.",
 	"step.devices":              "apparaat kiezen",
 	"step.card":                 "actie kiezen",
 	"step.confirm":              "wacht op uw bevestiging van het opnieuw instellen",
@@ -124,7 +123,7 @@ var nl = map[string]string{
 	"kind.windowsphone81":       "Windows Phone 8.1",
 	"kind.windows":              "Windows",
 	"kind.macos":                "macOS",
-	"kind.unknown":              "onbekend platform",
+	"kind.unknown":              "Onbekend platform",
 	"btn.approve":               "Goedkeuren",
 	"btn.deny":                  "Afwijzen",
 	"btn.request":               "Vraag het ondersteuningsteam",

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
-	"github.com/passbot/passbot/flows/locales"
 )
 
 // checkLimits asks the engine, before the card offers a reset or a request,
@@ -86,7 +85,15 @@ func (t *turn) card(limit error) {
 	if e.RemoteLock {
 		buttons = append(buttons, t.button("btn.lock", actLock, bot.Default))
 	}
-	buttons = append(buttons, t.button("btn.back", actBack, bot.Default), t.button("btn.cancel", actCancel, bot.Default))
+	if !t.f.cfg.NoHelpdesk {
+		// A lost device is reported from its card, whatever it is, not only
+		// after a reset was refused for it: the helpdesk decides what next.
+		buttons = append(buttons, t.button("btn.lost", actLost, bot.Default))
+	}
+	if len(t.c.Devices) != 1 {
+		buttons = append(buttons, t.button("btn.back", actBack, bot.Default))
+	}
+	buttons = append(buttons, t.button("btn.cancel", actCancel, bot.Default))
 	t.say(bot.Reply{Text: text, Buttons: buttons, Replace: true})
 }
 
@@ -122,18 +129,15 @@ func (t *turn) checkin(d *bot.DeviceRef) string {
 	if d.LastSync.IsZero() {
 		return t.text("device.checkin.unknown")
 	}
-	return t.text("device.checkin", "time", d.LastSync.UTC().Format(stamp), "ago", t.span(d.Silence(t.now)))
+	return t.text("device.checkin", "time", t.at(d.LastSync), "ago", t.span(d.Silence(t.now)))
 }
-
-// span says a duration in words.
-func (t *turn) span(d time.Duration) string { return locales.Span(t.lang(), d) }
 
 // errorText is the message of a failed command; a refusal by the limits
 // says when to try again.
 func (t *turn) errorText(err error) string {
 	code := bot.ErrorCode(err)
 	if at := bot.RetryAt(err); code == bot.ErrCodeRateLimited && !at.IsZero() {
-		return t.text("limit.reached", "time", at.UTC().Format(stamp), "wait", t.span(at.Sub(t.now)))
+		return t.text("limit.reached", "time", t.at(at), "wait", t.until(at))
 	}
 	return t.text(code)
 }
@@ -233,11 +237,11 @@ func (t *turn) reportedLost(r *bot.CommandResult) {
 		owner = hd("device.company")
 	}
 	if !d.LastSync.IsZero() {
-		checkin = d.LastSync.UTC().Format(stamp) + " UTC"
+		checkin = utc(d.LastSync)
 	}
 	t.say(bot.Reply{Audience: bot.ToHelpdesk, Text: hd("lost.notice", "requester", t.requester(), "upn", t.c.Owner.UPN, "name", d.Name,
 		"platform", hd("kind."+string(d.Kind)), "version", d.OSVersion, "owner", owner,
-		"time", t.now.UTC().Format(stamp)+" UTC", "checkin", checkin)})
+		"time", utc(t.now), "checkin", checkin)})
 	t.say(bot.Reply{Text: t.text("lost.sent", append(t.deviceArgs(&d), "support", t.contact())...), Replace: true})
 }
 

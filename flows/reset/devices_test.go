@@ -27,7 +27,7 @@ type kindCase struct {
 var kindCases = []kindCase{
 	{"Android device administrator 6.0.1, checked in an hour ago",
 		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "6.0.1", LastSync: synced(time.Hour)},
-		[]string{actReset, actBack, actCancel},
+		[]string{actReset, actLost, actCancel},
 		map[string][]string{"en": {"Android 6.0.1", "Last check-in with Intune: 2026-11-25 08:00 UTC (1 hour ago).",
 			"Intune ended its support for this management on devices with Google Mobile Services on 31 December 2024"},
 			"nl": {"Laatst gesynchroniseerd met Intune: 2026-11-25 08:00 UTC (1 uur geleden).",
@@ -35,88 +35,88 @@ var kindCases = []kindCase{
 		map[string][]string{"en": {"Your temporary passcode (letters and numbers) is: T3mpPass"}, "nl": {"Uw tijdelijke wachtwoordcode (letters en cijfers) is: T3mpPass"}}},
 	{"Android device administrator, silent for 8 days: warned",
 		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "6.0.1", LastSync: synced(8*day + time.Hour)},
-		[]string{actReset, actBack, actCancel},
+		[]string{actReset, actLost, actCancel},
 		map[string][]string{"en": {"(8 days ago)", "has not checked in with Intune for 8 days", "only when it next connects"},
 			"nl": {"(8 dagen geleden)", "al 8 dagen niet met Intune gesynchroniseerd", "pas uit als het apparaat weer verbinding maakt"}},
 		map[string][]string{"en": {"temporary passcode (letters and numbers)"}, "nl": {"tijdelijke wachtwoordcode (letters en cijfers)"}}},
 	{"Android device administrator, silent for 40 days: helpdesk",
 		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "6.0.1", LastSync: synced(40 * day)},
-		[]string{actRequest, actBack, actCancel},
+		[]string{actRequest, actLost, actCancel},
 		map[string][]string{"en": {"has not checked in with Intune for 40 days", "the helpdesk decides"},
 			"nl": {"al 40 dagen niet met Intune gesynchroniseerd", "het ondersteuningsteam beslist"}},
 		map[string][]string{"en": {"temporary passcode (letters and numbers)"}, "nl": {"tijdelijke wachtwoordcode (letters en cijfers)"}}},
 	{"Android device administrator 7.0: factory reset",
 		bot.DeviceRef{Kind: bot.AndroidAdmin, OSVersion: "7.0", LastSync: synced(time.Hour)},
-		[]string{actBack, actCancel},
+		[]string{actLost, actCancel},
 		map[string][]string{"en": {"Android 7.0 and later", "factory settings"}, "nl": {"Android 7.0 en hoger", "fabrieksinstellingen"}},
 		nil},
 	{"personally owned work profile, Android 14",
 		bot.DeviceRef{Kind: bot.AndroidWorkProfile, OSVersion: "14", LastSync: synced(time.Hour)},
-		[]string{actRequest, actBack, actCancel},
+		[]string{actRequest, actLost, actCancel},
 		map[string][]string{"en": {"Android Enterprise work profile 14", "passcode of the work profile", "not the passcode of the device", "notification"},
 			"nl": {"wachtwoordcode van het werkprofiel", "niet die van het apparaat zelf", "melding"}},
 		map[string][]string{"en": {"The work profile passcode of Test device was reset", "temporary work profile passcode is: T3mpPass", "notification"},
 			"nl": {"De wachtwoordcode van het werkprofiel op Test device is opnieuw ingesteld", "T3mpPass", "melding"}}},
 	{"personally owned work profile below Android 8.0: not supported",
 		bot.DeviceRef{Kind: bot.AndroidWorkProfile, OSVersion: "7.1.2", LastSync: synced(time.Hour)},
-		[]string{actBack, actCancel},
+		[]string{actLost, actCancel},
 		map[string][]string{"en": {"from Android 8.0 on", "runs Android 7.1.2"}, "nl": {"vanaf Android 8.0", "heeft Android 7.1.2"}},
 		nil},
 	{"corporate-owned work profile",
 		bot.DeviceRef{Kind: bot.AndroidCorporateWorkProfile, OSVersion: "14", Company: true, LastSync: synced(time.Hour)},
-		[]string{actRequest, actLock, actBack, actCancel},
+		[]string{actRequest, actLock, actLost, actCancel},
 		map[string][]string{"en": {"Android Enterprise corporate work profile", "company-owned", "passcode of the work profile"},
 			"nl": {"Android Enterprise zakelijk werkprofiel", "bedrijfseigendom", "wachtwoordcode van het werkprofiel"}},
 		map[string][]string{"en": {"work profile passcode of Test device was reset"}, "nl": {"wachtwoordcode van het werkprofiel"}}},
 	{"fully managed",
 		bot.DeviceRef{Kind: bot.AndroidEnterprise, OSVersion: "14", Company: true, LastSync: synced(time.Hour)},
-		[]string{actRequest, actLock, actBack, actCancel},
+		[]string{actRequest, actLock, actLost, actCancel},
 		map[string][]string{"en": {"Android Enterprise 14", "passcode of the work profile"}, "nl": {"wachtwoordcode van het werkprofiel"}},
 		map[string][]string{"en": {"work profile passcode of Test device was reset"}, "nl": {"wachtwoordcode van het werkprofiel"}}},
 	{"dedicated: the device passcode",
 		bot.DeviceRef{Kind: bot.AndroidDedicated, OSVersion: "13", Company: true, LastSync: synced(time.Hour)},
-		[]string{actRequest, actLock, actBack, actCancel},
+		[]string{actRequest, actLock, actLost, actCancel},
 		map[string][]string{"en": {"Android Enterprise dedicated device 13"}, "nl": {"Android Enterprise toegewezen apparaat 13"}},
 		map[string][]string{"en": {"Your temporary passcode (letters and numbers) is: T3mpPass"}, "nl": {"Uw tijdelijke wachtwoordcode (letters en cijfers) is: T3mpPass"}}},
 	{"AOSP, known by its management agent",
 		bot.DeviceRef{Kind: bot.AOSP, OSVersion: "12", Company: true, LastSync: synced(time.Hour)},
-		[]string{actRequest, actLock, actBack, actCancel},
+		[]string{actRequest, actLock, actLost, actCancel},
 		map[string][]string{"en": {"Android (AOSP) 12"}, "nl": {"Android (AOSP) 12"}},
 		map[string][]string{"en": {"temporary passcode (letters and numbers)"}, "nl": {"tijdelijke wachtwoordcode (letters en cijfers)"}}},
 	{"personal iPhone",
 		bot.DeviceRef{Kind: bot.IOS, OSVersion: "17.4", LastSync: synced(time.Hour)},
-		[]string{actReset, actLock, actBack, actCancel},
+		[]string{actReset, actLock, actLost, actCancel},
 		map[string][]string{"en": {"iOS/iPadOS 17.4"}, "nl": {"iOS/iPadOS 17.4"}},
 		map[string][]string{"en": {"No temporary passcode was set", "Touch ID"}, "nl": {"Er is geen tijdelijke wachtwoordcode gemaakt", "Touch ID"}}},
 	{"corporate-owned iPhone",
 		bot.DeviceRef{Kind: bot.IOS, OSVersion: "17.4", Company: true, LastSync: synced(time.Hour)},
-		[]string{actRequest, actLock, actBack, actCancel},
+		[]string{actRequest, actLock, actLost, actCancel},
 		map[string][]string{"en": {"company-owned"}, "nl": {"bedrijfseigendom"}},
 		map[string][]string{"en": {"No temporary passcode was set"}, "nl": {"Er is geen tijdelijke wachtwoordcode gemaakt"}}},
 	{"iOS User Enrollment",
 		bot.DeviceRef{Kind: bot.IOSUserEnrollment, OSVersion: "17.4"},
-		[]string{actLock, actBack, actCancel},
+		[]string{actLock, actLost, actCancel},
 		map[string][]string{"en": {"User Enrollment", "Intune reports no check-in time", "Intune can lock it remotely, but cannot remove its passcode"},
 			"nl": {"gebruikersinschrijving", "Intune meldt geen synchronisatietijd", "maar de wachtwoordcode niet verwijderen"}},
 		nil},
 	{"Windows 10 Mobile: Intune support ended",
 		bot.DeviceRef{Kind: bot.Windows10Mobile, OSVersion: "10.0.15063.1868"},
-		[]string{actRequest, actBack, actCancel},
+		[]string{actRequest, actLost, actCancel},
 		map[string][]string{"en": {"Intune no longer supports Windows 10 Mobile"}, "nl": {"Intune ondersteunt Windows 10 Mobile niet meer"}},
 		map[string][]string{"en": {"(letters and numbers)", "Windows Hello"}, "nl": {"(letters en cijfers)", "Windows Hello"}}},
 	{"Windows Phone 8.1, silent for two years",
 		bot.DeviceRef{Kind: bot.WindowsPhone81, OSVersion: "8.10.15148.160", LastSync: synced(730 * day)},
-		[]string{actRequest, actBack, actCancel},
+		[]string{actRequest, actLost, actCancel},
 		map[string][]string{"en": {"for 730 days"}, "nl": {"al 730 dagen"}},
 		map[string][]string{"en": {"Your temporary passcode (numbers) is: T3mpPass"}, "nl": {"(cijfers)"}}},
 	{"Windows PC",
 		bot.DeviceRef{Kind: bot.WindowsPC, OSVersion: "10.0.22631", Company: true, LastSync: synced(time.Hour)},
-		[]string{actBack, actCancel},
+		[]string{actLost, actCancel},
 		map[string][]string{"en": {"cannot reset the passcode of this device (Windows)"}, "nl": {"(Windows) niet opnieuw instellen"}},
 		nil},
 	{"Mac",
 		bot.DeviceRef{Kind: bot.MacOS, OSVersion: "14.4", Company: true, LastSync: synced(time.Hour)},
-		[]string{actLock, actBack, actCancel},
+		[]string{actLock, actLost, actCancel},
 		map[string][]string{"en": {"(macOS)"}, "nl": {"(macOS)"}},
 		nil},
 }
@@ -162,7 +162,6 @@ func TestEveryDeviceKindAndState(t *testing.T) {
 func pickCard(t *testing.T, lang string, d bot.DeviceRef) bot.Reply {
 	t.Helper()
 	s := startWith(t, New(Config{Support: "helpdesk@contoso.com", Approvals: true}), lang, d)
-	s.press(actDevice, "0")
 	return s.reply()
 }
 
@@ -171,7 +170,6 @@ func pickCard(t *testing.T, lang string, d bot.DeviceRef) bot.Reply {
 func toWithYou(t *testing.T, lang string, d bot.DeviceRef, card bot.Reply) *session {
 	t.Helper()
 	s := startWith(t, New(Config{Support: "helpdesk@contoso.com", Approvals: true}), lang, d)
-	s.press(actDevice, "0")
 	if slices.Contains(actions(card), actReset) {
 		s.press(actReset, "")
 		s.press(actSignIn, "")
@@ -199,7 +197,6 @@ func approve(s *session, lang string) {
 func checkLock(t *testing.T, lang string, d bot.DeviceRef) {
 	t.Helper()
 	s := startWith(t, New(Config{Support: "helpdesk@contoso.com", Approvals: true}), lang, d)
-	s.press(actDevice, "0")
 	s.press(actLock, "")
 	r := s.reply()
 	if len(s.out.Commands) != 0 || !slices.Equal(actions(r), []string{actLockOK, actCancel}) {
@@ -246,7 +243,6 @@ func TestAStartWordMidStepAsksBeforeStartingOver(t *testing.T) {
 	for _, lang := range []string{"en", "nl"} {
 		t.Run(lang, func(t *testing.T) {
 			s := startWith(t, New(Config{Support: "helpdesk@contoso.com", Approvals: true}), lang, devices["company"])
-			s.press(actDevice, "0")
 			approve(s, lang)
 			s.text(map[string]string{"en": "I forgot my PIN", "nl": "pincode vergeten"}[lang])
 			r := s.reply()
@@ -287,7 +283,6 @@ func TestTypedYesAndNoAnswerTheWithYouQuestion(t *testing.T) {
 	} {
 		t.Run(tc.line, func(t *testing.T) {
 			s := start(t, "en", devices["android6"])
-			s.press(actDevice, "0")
 			s.press(actReset, "")
 			s.signIn()
 			s.text(tc.line)
@@ -313,7 +308,6 @@ func TestTypedYesAndNoAnswerTheWithYouQuestion(t *testing.T) {
 	})
 	t.Run("yes elsewhere points to the buttons", func(t *testing.T) {
 		s := start(t, "en", devices["android6"])
-		s.press(actDevice, "0")
 		s.text("yes")
 		if len(s.out.Commands) != 0 || s.c.Step != stepCard {
 			t.Errorf("commands %+v step %q", s.out.Commands, s.c.Step)
@@ -324,7 +318,6 @@ func TestTypedYesAndNoAnswerTheWithYouQuestion(t *testing.T) {
 
 func TestMacLockShowsItsRecoveryPINOnceAndPrivately(t *testing.T) {
 	s := start(t, "en", devices["macos"])
-	s.press(actDevice, "0")
 	s.press(actLock, "")
 	s.press(actLockOK, "")
 	lock := s.out.Commands[0]
@@ -356,7 +349,6 @@ func TestMacLockShowsItsRecoveryPINOnceAndPrivately(t *testing.T) {
 func TestASecondMacLockIsRefusedUntilThePINIsUsed(t *testing.T) {
 	for lang, want := range map[string]string{"en": "recovery PIN was not used yet", "nl": "herstelpincode nog niet is gebruikt"} {
 		s := start(t, lang, devices["macos"])
-		s.press(actDevice, "0")
 		s.press(actLock, "")
 		s.press(actLockOK, "")
 		s.result(bot.CommandResult{Command: s.out.Commands[0], Err: &bot.Error{Code: bot.ErrCodeLockUnused}})
@@ -368,11 +360,9 @@ func TestLockWarnsWhenTheDeviceMayHaveNoPasscode(t *testing.T) {
 	d := devices["ios"]
 	d.Unencrypted = true
 	s := start(t, "en", d)
-	s.press(actDevice, "0")
 	s.press(actLock, "")
 	wantText(t, s.reply().Text, "not encrypted", "will not keep anyone out")
 	s = start(t, "en", devices["ios"])
-	s.press(actDevice, "0")
 	s.press(actLock, "")
 	if strings.Contains(s.reply().Text, "not encrypted") {
 		t.Error("a device not reported unencrypted is called unencrypted")
@@ -396,7 +386,6 @@ func TestStatusSaysOutcomesInWords(t *testing.T) {
 
 func TestWithoutAHelpdeskChannelNoLostReportIsPromised(t *testing.T) {
 	s := startWith(t, New(Config{Support: "helpdesk@contoso.com", NoHelpdesk: true}), "en", devices["ios"])
-	s.press(actDevice, "0")
 	s.press(actReset, "")
 	s.press(actSignIn, "")
 	s.press(actNo, "")
@@ -413,7 +402,6 @@ func TestWithoutAHelpdeskChannelNoLostReportIsPromised(t *testing.T) {
 
 func TestAStartWordWhileSigningInAsksAndContinueSendsAFreshLink(t *testing.T) {
 	s := start(t, "en", devices["android6"])
-	s.press(actDevice, "0")
 	s.press(actReset, "")
 	s.press(actSignIn, "")
 	if s.c.Step != stepVerify {

@@ -26,7 +26,6 @@ func TestTheBannerButtonSaysWhatItDoes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name+"/"+tc.lang, func(t *testing.T) {
 			s := startWith(t, New(Config{Support: "helpdesk@contoso.com", SignIn: tc.signIn}), tc.lang, devices["android6"])
-			s.press(actDevice, "0")
 			s.press(actReset, "")
 			r := s.reply()
 			if r.Buttons[0].Label != tc.label {

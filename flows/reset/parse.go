@@ -111,3 +111,15 @@ func containsAny(line string, phrases []string) bool {
 	}
 	return false
 }
+
+// deviceWords is a device name as compared with a typed one: lower case,
+// words only, without a leading "my" or "mijn".
+func deviceWords(name string) string {
+	words := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	if len(words) > 1 && slices.Contains([]string{"my", "mijn", "the", "de", "het"}, words[0]) {
+		words = words[1:]
+	}
+	return strings.Join(words, " ")
+}

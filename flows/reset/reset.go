@@ -45,6 +45,7 @@ const (
 	actKeep     = "keep"     // carry on with the open step instead
 	actNoReason = "noreason" // deny without telling the employee why
 	actUndeny   = "undeny"   // take the denial back
+	actMore     = "more"     // arg: where the next page of the device list starts
 )
 
 // Follow-up kinds.
@@ -54,9 +55,10 @@ const (
 	FollowLockPoll = "lockpoll" // read a macOS lock's result for its PIN
 )
 
-// maxDevices caps the device buttons: Slack allows 25 elements in an actions
-// block and Discord 25 buttons in a message; one is Cancel.
-const maxDevices = 20
+// pageSize is how many device buttons one message holds: Slack allows 25
+// elements in an actions block, Discord and Teams 25 buttons in a message;
+// two more are More devices and Cancel.
+const pageSize = 20
 
 // Config holds the flow's settings.
 type Config struct {

@@ -3,6 +3,7 @@ package reset
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -96,17 +97,23 @@ func (s *session) press(action, arg string) {
 	s.step(bot.Input{Kind: bot.Pressed, Action: action, Arg: arg})
 }
 
-// step runs one input; a limits check is answered "allowed" at once, as the
-// engine does when no limit is set.
+// step runs one input.
 func (s *session) step(in bot.Input) {
 	s.out = s.f.Step(s.c, in, s.now)
-	if len(s.out.Commands) == 1 && s.out.Commands[0].Op == bot.OpCheckLimits && len(s.out.Replies) == 0 {
-		s.result(bot.CommandResult{Command: s.out.Commands[0]})
-	}
+	s.allowLimits()
 }
 
 func (s *session) result(r bot.CommandResult) {
 	s.out = s.f.Step(s.c, bot.Input{Kind: bot.Result, Result: &r}, s.now)
+	s.allowLimits()
+}
+
+// allowLimits answers a limits check "allowed" at once, as the engine does
+// when no limit is set.
+func (s *session) allowLimits() {
+	if len(s.out.Commands) == 1 && s.out.Commands[0].Op == bot.OpCheckLimits && len(s.out.Replies) == 0 {
+		s.result(bot.CommandResult{Command: s.out.Commands[0]})
+	}
 }
 
 // reply returns the only reply, failing otherwise.
@@ -256,16 +263,93 @@ func TestDeviceList(t *testing.T) {
 		s.result(bot.CommandResult{Command: bot.Command{Op: bot.OpList}, Err: &bot.Error{Code: bot.ErrCodeUnavailable}})
 		wantText(t, s.reply().Text, "try again in a minute")
 	})
-	t.Run("capped for the platforms' button limits", func(t *testing.T) {
-		many := make([]bot.DeviceRef, 30)
-		for i := range many {
-			many[i] = devices["ios"]
-		}
-		s := start(t, "en", many...)
-		if n := len(s.reply().Buttons); n != maxDevices+1 {
-			t.Errorf("%d buttons, want %d", n, maxDevices+1)
+}
+
+// A long list is paged within the platforms' button limits (25 a message),
+// and every device can be picked: none is cut.
+func TestTwentyThreeDevicesArePagedAndTheLastCanBePicked(t *testing.T) {
+	for _, lang := range []string{"en", "nl"} {
+		t.Run(lang, func(t *testing.T) {
+			many := make([]bot.DeviceRef, 23)
+			for i := range many {
+				many[i] = devices["ios"]
+				many[i].ID, many[i].Name = "d"+strconv.Itoa(i+1), "iPhone "+strconv.Itoa(i+1)
+			}
+			s := start(t, lang, many...)
+			first := s.reply()
+			if n := len(first.Buttons); n > 25 || n != pageSize+2 {
+				t.Fatalf("%d buttons on the first page, want %d devices, More devices and Cancel", n, pageSize)
+			}
+			more := first.Buttons[pageSize]
+			wantText(t, more.Label, map[string]string{"en": "More devices", "nl": "Meer apparaten"}[lang])
+			wantText(t, first.Text, map[string]string{"en": "Devices 1 to 20 of 23", "nl": "Apparaten 1 tot en met 20 van 23"}[lang])
+			act, arg, _ := strings.Cut(more.Action, ":")
+			s.press(act, arg)
+			second := s.reply()
+			if got := labels(second); len(got) != 5 || !strings.HasPrefix(got[2], "iPhone 23 ") || !second.Replace {
+				t.Fatalf("second page %q (replace %v), want iPhone 21 to 23, First devices and Cancel", got, second.Replace)
+			}
+			act, arg, _ = strings.Cut(second.Buttons[2].Action, ":")
+			s.press(act, arg)
+			if s.c.Step != stepCard || s.c.Device == nil || s.c.Device.ID != "d23" {
+				t.Fatalf("step %q device %+v, want the card of the 23rd", s.c.Step, s.c.Device)
+			}
+			wantText(t, s.reply().Text, "iPhone 23")
+		})
+	}
+}
+
+// One device: nothing to choose, so its card comes first, without a Back
+// to a list of one.
+func TestASingleDeviceShowsItsCardFirst(t *testing.T) {
+	s := start(t, "en", devices["ios"])
+	r := s.reply()
+	if s.c.Step != stepCard || s.c.Device == nil || s.c.Device.ID != "i1" {
+		t.Fatalf("step %q device %+v, want the iPhone's card", s.c.Step, s.c.Device)
+	}
+	wantText(t, r.Text, "iPhone", "iOS/iPadOS 17.4")
+	if got := actions(r); slices.Contains(got, actBack) || !slices.Contains(got, actReset) {
+		t.Errorf("card actions %q: want Reset Passcode, and no Back", got)
+	}
+}
+
+// A typed device name picks it, as a button would.
+func TestATypedDeviceNamePicksTheDevice(t *testing.T) {
+	cases := []struct{ lang, line, want string }{
+		{"en", "Galaxy S7", "a6"},
+		{"en", "galaxy s7", "a6"},
+		{"en", "my iPhone", "i1"},
+		{"nl", "mijn iPhone", "i1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.line, func(t *testing.T) {
+			s := start(t, tc.lang, devices["android6"], devices["ios"], devices["company"])
+			s.text(tc.line)
+			if s.c.Step != stepCard || s.c.Device == nil || s.c.Device.ID != tc.want {
+				t.Fatalf("step %q device %+v, want the card of %s", s.c.Step, s.c.Device, tc.want)
+			}
+		})
+	}
+	t.Run("part of a name, of one device", func(t *testing.T) {
+		s := start(t, "en", devices["android6"], devices["ios"], bot.DeviceRef{ID: "s7b", Name: "Adele's Galaxy S7 edge", Kind: bot.AndroidAdmin})
+		s.text("galaxy s7 edge")
+		if s.c.Device == nil || s.c.Device.ID != "s7b" {
+			t.Fatalf("device %+v, want the S7 edge", s.c.Device)
 		}
 	})
+	for _, tc := range []struct{ name, line, want string }{
+		{"part of several names", "Galaxy", "Several of your devices are called \"Galaxy\""},
+		{"no such device", "Nokia 3310", "None of your devices is called \"Nokia 3310\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := start(t, "en", devices["android6"], devices["company"])
+			s.text(tc.line)
+			if s.c.Step != stepDevices {
+				t.Fatalf("step %q, want the list still open", s.c.Step)
+			}
+			wantText(t, s.reply().Text, tc.want)
+		})
+	}
 }
 
 func TestDeviceCardPerPlatform(t *testing.T) {
@@ -274,21 +358,20 @@ func TestDeviceCardPerPlatform(t *testing.T) {
 		actions []string
 		text    []string
 	}{
-		{"android6", []string{"reset", "back", "cancel"}, []string{"Android 6.0.1"}},
-		{"android10", []string{"back", "cancel"}, []string{"Android 7.0 and later", "factory settings", "helpdesk@contoso.com"}},
-		{"ios", []string{"reset", "lock", "back", "cancel"}, []string{"iOS/iPadOS 17.4"}},
-		{"w10m", []string{"back", "cancel"}, []string{"Windows 10 Mobile", "no longer supports", "helpdesk@contoso.com"}},
-		{"wp81", []string{"back", "cancel"}, []string{"Windows Phone 8.1", "no longer supports", "helpdesk@contoso.com"}},
-		{"company", []string{"back", "cancel"}, []string{"company-owned", "Contact your company support", "helpdesk@contoso.com"}},
-		{"workprof", []string{"back", "cancel"}, []string{"Android Enterprise work profile", "passcode of the work profile", "Contact your company support"}},
-		{"windowspc", []string{"back", "cancel"}, []string{"cannot reset the passcode of this device (Windows)"}},
-		{"macos", []string{"lock", "back", "cancel"}, []string{"(macOS)"}},
-		{"iosuser", []string{"lock", "back", "cancel"}, []string{"User Enrollment"}},
+		{"android6", []string{"reset", "lost", "cancel"}, []string{"Android 6.0.1"}},
+		{"android10", []string{"lost", "cancel"}, []string{"Android 7.0 and later", "factory settings", "helpdesk@contoso.com"}},
+		{"ios", []string{"reset", "lock", "lost", "cancel"}, []string{"iOS/iPadOS 17.4"}},
+		{"w10m", []string{"lost", "cancel"}, []string{"Windows 10 Mobile", "no longer supports", "helpdesk@contoso.com"}},
+		{"wp81", []string{"lost", "cancel"}, []string{"Windows Phone 8.1", "no longer supports", "helpdesk@contoso.com"}},
+		{"company", []string{"lost", "cancel"}, []string{"company-owned", "Contact your company support", "helpdesk@contoso.com"}},
+		{"workprof", []string{"lost", "cancel"}, []string{"Android Enterprise work profile", "passcode of the work profile", "Contact your company support"}},
+		{"windowspc", []string{"lost", "cancel"}, []string{"cannot reset the passcode of this device (Windows)"}},
+		{"macos", []string{"lock", "lost", "cancel"}, []string{"(macOS)"}},
+		{"iosuser", []string{"lock", "lost", "cancel"}, []string{"User Enrollment"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.device, func(t *testing.T) {
 			s := start(t, "en", devices[tc.device])
-			s.press(actDevice, "0")
 			r := s.reply()
 			if got := actions(r); !slices.Equal(got, tc.actions) {
 				t.Errorf("actions %q, want %q", got, tc.actions)
@@ -323,7 +406,6 @@ func TestResetConversation(t *testing.T) {
 				},
 			}[lang]
 			s := start(t, lang, devices["android6"])
-			s.press(actDevice, "0")
 			s.press(actReset, "")
 			r := s.reply()
 			wantText(t, r.Text, want["confirm"]...)
@@ -334,14 +416,14 @@ func TestResetConversation(t *testing.T) {
 			if len(s.out.Replies) != 0 || len(s.out.Commands) != 1 || s.out.Commands[0].Op != bot.OpSignIn || s.out.Commands[0].Device.ID != "a6" {
 				t.Fatalf("Sign in again: replies %+v commands %+v, want only a sign-in link for a6", s.out.Replies, s.out.Commands)
 			}
-			if s.c.Step != stepVerify || !s.c.Expires.Equal(t0.Add(5*time.Minute)) {
-				t.Errorf("step %q expires %v, want the sign-in step for 5 minutes", s.c.Step, s.c.Expires)
+			if s.c.Step != stepVerify || !s.c.Expires.Equal(t0.Add(15*time.Minute)) {
+				t.Errorf("step %q expires %v, want the sign-in step to wait as long as any step, past its link", s.c.Step, s.c.Expires)
 			}
 			s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
 			r = s.reply()
 			wantText(t, r.Text, want["link"]...)
-			if !r.Private || !r.Replace || s.c.SignIn != "L1" || !slices.Equal(actions(r), []string{"cancel"}) {
-				t.Errorf("link reply %+v sign-in %q: want it private, in place of the banner, with Cancel", r, s.c.SignIn)
+			if !r.Private || !r.Replace || s.c.SignIn != "L1" || !slices.Equal(actions(r), []string{actSignIn, actCancel}) {
+				t.Errorf("link reply %+v sign-in %q: want it private, in place of the banner, with Sign in again and Cancel", r, s.c.SignIn)
 			}
 			s.press(actYes, "")
 			if len(s.out.Commands) != 0 {
@@ -381,7 +463,7 @@ func TestCancelFromEveryStep(t *testing.T) {
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			s := start(t, "en", devices["android6"])
+			s := start(t, "en", devices["android6"], devices["ios"])
 			for _, p := range st.presses {
 				if p[0] == "signin" {
 					s.signIn()
@@ -429,7 +511,6 @@ func TestDeviceNotWithYou(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.device+"/"+tc.lang, func(t *testing.T) {
 			s := start(t, tc.lang, devices[tc.device])
-			s.press(actDevice, "0")
 			s.press(actReset, "")
 			s.signIn()
 			s.press(actNo, "")
@@ -472,7 +553,7 @@ func TestForgedPressesRunNothing(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.device, func(t *testing.T) {
-			s := start(t, "en", devices[tc.device])
+			s := start(t, "en", devices[tc.device], devices["ios"])
 			for _, p := range tc.path {
 				s.press(p[0], p[1])
 			}
@@ -609,9 +690,13 @@ func TestTextsFollowTheConfiguredSignInTTL(t *testing.T) {
 	c.Device = &d
 	out := f.Step(c, bot.Input{Kind: bot.Pressed, Action: actReset}, t0)
 	wantText(t, out.Replies[0].Text, "works for 10 minutes")
+	f = New(Config{SignIn: true, SignInTTL: 20 * time.Minute})
+	c.Step = stepCard
+	out = f.Step(c, bot.Input{Kind: bot.Pressed, Action: actReset}, t0)
+	wantText(t, out.Replies[0].Text, "works for 20 minutes")
 	f.Step(c, bot.Input{Kind: bot.Pressed, Action: actSignIn}, t0)
-	if !c.Expires.Equal(t0.Add(10 * time.Minute)) {
-		t.Errorf("the sign-in step expires %v, want after 10 minutes", c.Expires)
+	if !c.Expires.Equal(t0.Add(20 * time.Minute)) {
+		t.Errorf("the sign-in step expires %v, want after 20 minutes: never before its link", c.Expires)
 	}
 }
 

@@ -52,8 +52,6 @@ func (t *turn) onResult(r *bot.CommandResult) {
 	}
 }
 
-const stamp = "2006-01-02 15:04"
-
 func (t *turn) statusResult(r *bot.CommandResult) {
 	var lines []string
 	if open := t.openStep(); open != "" {
@@ -62,13 +60,13 @@ func (t *turn) statusResult(r *bot.CommandResult) {
 	if len(r.Requests) > 0 {
 		lines = append(lines, t.text("status.requests"))
 		for _, q := range r.Requests {
-			lines = append(lines, t.text("status.request", "name", q.Device.Name, "state", t.text("state."+string(q.State)), "time", q.Created.UTC().Format(stamp)))
+			lines = append(lines, t.text("status.request", "name", q.Device.Name, "state", t.text("state."+string(q.State)), "time", t.at(q.Created)))
 		}
 	}
 	var resets []string
 	for _, a := range r.Audit {
 		if a.Action == bot.OpReset.String() {
-			resets = append(resets, t.text("status.reset", "name", a.Name, "outcome", t.outcome(a.Outcome), "time", a.Time.UTC().Format(stamp)))
+			resets = append(resets, t.text("status.reset", "name", a.Name, "outcome", t.outcome(a.Outcome), "time", t.at(a.Time)))
 		}
 	}
 	if len(resets) > 0 {
@@ -110,7 +108,7 @@ func (t *turn) auditResult(rs []bot.AuditRecord) {
 	}
 	lines := []string{t.text("audit.header")}
 	for _, a := range rs {
-		lines = append(lines, strings.TrimSpace(t.text("audit.line", "time", a.Time.UTC().Format(stamp), "actor", a.Actor,
+		lines = append(lines, strings.TrimSpace(t.text("audit.line", "time", t.at(a.Time), "actor", a.Actor,
 			"action", a.Action, "name", a.Name, "outcome", a.Outcome, "request", a.Request)))
 	}
 	t.say(bot.Reply{Text: strings.Join(lines, "\n"), Private: true})
@@ -158,9 +156,20 @@ func (t *turn) listed(devices []bot.DeviceRef) {
 		t.say(bot.Reply{Text: t.text("devices.none", "upn", cmp.Or(t.c.Owner.UPN, t.c.Owner.Name)) + "\n" + t.support()})
 		return
 	}
-	t.c.Devices = slices.Clone(devices[:min(len(devices), maxDevices)])
+	back := t.c.Step == stepCard
+	t.c.Devices = slices.Clone(devices)
+	if len(devices) == 1 {
+		// Nothing to choose: the card at once, as the Company Portal opens
+		// the only device. The list stays, one long, so the card offers
+		// no Back to it.
+		only := devices[0]
+		t.c.Device = &only
+		t.goTo(stepCard)
+		t.checkLimits()
+		return
+	}
 	// Back from a device card lists again in place of the card.
-	t.listDevices(t.c.Step == stepCard)
+	t.listDevices(0, back)
 }
 
 // resetResult answers per platform as the guide describes. The passcode is

@@ -22,8 +22,7 @@ func (t *turn) signInAgain() {
 	if !t.selfService() {
 		return
 	}
-	t.c.Step, t.c.Expires = stepVerify, t.now.Add(t.f.cfg.SignInTTL)
-	t.c.Verified = nil
+	t.waitForSignIn()
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpSignIn, Device: *t.c.Device, Lang: t.lang()})
 }
 
@@ -44,24 +43,37 @@ func (t *turn) unknownUser() {
 // chat account belongs to. It vouches for no reset: one still needs the
 // device owner's own sign-in.
 func (t *turn) linkSignIn() {
-	t.c.Step, t.c.Expires, t.c.Device, t.c.Verified = stepVerify, t.now.Add(t.f.cfg.SignInTTL), nil, nil
+	t.c.Device = nil
+	t.waitForSignIn()
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpSignIn, Lang: t.lang()})
 }
 
+// waitForSignIn waits for a sign-in as long as any step waits, though the
+// link expires sooner (SignInTTL): a link opened late then reaches a
+// conversation that still waits, which says the link expired and offers a
+// new one, rather than one that has gone.
+func (t *turn) waitForSignIn() {
+	t.c.Step, t.c.Verified = stepVerify, nil
+	t.c.Expires = t.now.Add(max(t.f.cfg.StepTimeout, t.f.cfg.SignInTTL))
+}
+
 // signInLink shows the link privately: whoever has it can sign in for the
-// conversation, though only the device's owner gets through.
+// conversation, though only the device's owner gets through. Sign in again
+// gives a new link: the browser may have been refused this one (a spent or
+// forged answer from the provider) and can tell nobody but its user.
 func (t *turn) signInLink(s bot.SignIn) {
 	if t.c.Step != stepVerify {
 		return
 	}
 	t.c.SignIn = s.ID
-	cancel := []bot.Button{t.button("btn.cancel", actCancel, bot.Default)}
 	if t.c.Device == nil {
-		t.say(bot.Reply{Text: t.text("signin.link.account", "link", s.URL, "ttl", t.ttl()), Buttons: cancel, Private: true, Replace: true})
+		t.say(bot.Reply{Text: t.text("signin.link.account", "link", s.URL, "ttl", t.ttl()), Private: true, Replace: true,
+			Buttons: []bot.Button{t.button("btn.signinagain", actLink, bot.Default), t.button("btn.cancel", actCancel, bot.Default)}})
 		return
 	}
 	text := t.text("signin.link", append(t.deviceArgs(t.c.Device), "link", s.URL, "upn", bot.SignIn{Owner: t.c.Owner, Device: *t.c.Device}.ExpectedUPN())...)
-	t.say(bot.Reply{Text: text, Buttons: cancel, Private: true, Replace: true})
+	t.say(bot.Reply{Text: text, Private: true, Replace: true,
+		Buttons: []bot.Button{t.button("btn.signinagain", actSignIn, bot.Default), t.button("btn.cancel", actCancel, bot.Default)}})
 }
 
 // linked carries on after a sign-in that linked the chat account: the
@@ -76,14 +88,14 @@ func (t *turn) linked(r *bot.SignInResult) {
 	}
 	if outcome != bot.SignInOK {
 		// Nothing was linked; the way to a link stays open.
-		t.say(bot.Reply{Text: t.text("signin."+outcome, "ttl", t.ttl(), "name", "", "upn", r.Identity.UPN)})
+		t.say(bot.Reply{Text: t.text("signin."+outcome, "ttl", t.ttl(), "name", t.text("signin.account"), "upn", r.Identity.UPN)})
 		t.unknownUser()
 		return
 	}
 	t.say(bot.Reply{Text: t.text("signin.linked", "upn", r.Identity.UPN)})
 	if !strings.EqualFold(t.c.Owner.OID, r.Identity.OID) {
 		t.tellHelpdesk(t.hd("signin.linked.notice", "requester", t.requester(), "account", t.c.Owner.Key(),
-			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", t.now.UTC().Format(stamp)+" UTC"))
+			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", utc(t.now)))
 	}
 	t.c.Owner = bot.Account{OID: r.Identity.OID, UPN: r.Identity.UPN}.Of(t.c.Owner)
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
@@ -113,7 +125,7 @@ func (t *turn) signedIn(r *bot.SignInResult) {
 		t.say(bot.Reply{Text: t.text("signin.mismatch", args...) + "\n" + t.support()})
 		t.tellHelpdesk(t.hd("signin.mismatch.notice", "requester", t.requester(), "account", t.c.Owner.Key(),
 			"name", d.Name, "platform", t.hd("kind."+string(d.Kind)), "version", d.OSVersion,
-			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", t.now.UTC().Format(stamp)+" UTC"))
+			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", utc(t.now)))
 		t.end()
 	default:
 		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, args...)})

@@ -12,7 +12,6 @@ import (
 func toSignIn(t *testing.T, lang string) *session {
 	t.Helper()
 	s := start(t, lang, devices["android6"])
-	s.press(actDevice, "0")
 	s.press(actReset, "")
 	s.press(actSignIn, "")
 	s.result(bot.CommandResult{Command: s.out.Commands[0], SignIn: bot.SignIn{ID: "L1", URL: "http://127.0.0.1:8080/signin/L1"}})
@@ -27,8 +26,8 @@ func TestARefusedSignInResetsNothing(t *testing.T) {
 	}{
 		{bot.SignInMismatch, "en", []string{"You signed in as mallory@contoso.com", "belongs to another account", "Nothing was reset", "helpdesk@contoso.com"}, false},
 		{bot.SignInMismatch, "nl", []string{"aangemeld als mallory@contoso.com", "hoort bij een ander account", "niets opnieuw ingesteld"}, false},
-		{bot.SignInExpired, "en", []string{"came too late", "Nothing was reset", "Press Sign in again"}, true},
-		{bot.SignInExpired, "nl", []string{"kwam te laat", "Druk op Opnieuw aanmelden"}, true},
+		{bot.SignInExpired, "en", []string{"That sign-in link for Galaxy S7 expired", "Nothing was reset", "Press Sign in again"}, true},
+		{bot.SignInExpired, "nl", []string{"is verlopen", "Druk op Opnieuw aanmelden"}, true},
 		{bot.SignInReused, "en", []string{"opened a second time", "no longer works"}, true},
 		{bot.SignInDenied, "en", []string{"The sign-in was cancelled"}, true},
 		{bot.SignInDenied, "nl", []string{"De aanmelding is geannuleerd"}, true},
@@ -103,7 +102,6 @@ func TestNoResetWithoutTheOwnersSignIn(t *testing.T) {
 	})
 	t.Run("a result for a conversation not waiting for it", func(t *testing.T) {
 		s := start(t, "en", devices["android6"])
-		s.press(actDevice, "0")
 		s.signedIn(bot.SignInOK, bot.Identity{OID: ownerOID, UPN: owner})
 		if len(s.out.Replies) != 0 || s.c.Step != stepCard || s.c.Verified != nil {
 			t.Errorf("replies %+v step %q verified %+v", s.out.Replies, s.c.Step, s.c.Verified)
@@ -114,7 +112,6 @@ func TestNoResetWithoutTheOwnersSignIn(t *testing.T) {
 func TestWithoutSignInTheResetIsAuditedUnverified(t *testing.T) {
 	s := start(t, "en", devices["android6"])
 	s.f = New(Config{SignIn: false})
-	s.press(actDevice, "0")
 	s.press(actReset, "")
 	r := s.reply()
 	if r.Text != "Reset the passcode of Galaxy S7?" {
@@ -261,7 +258,7 @@ func TestCloseSaysClosed(t *testing.T) {
 // anyway, and it stays as its kind has it.
 func TestADeviceWithoutAnOwnerObjectIDGoesToTheHelpdesk(t *testing.T) {
 	for lang, want := range map[string]string{"en": "Intune names no user for Galaxy S7", "nl": "Intune noemt geen gebruiker voor Galaxy S7"} {
-		s := start(t, lang, devices["android6"])
+		s := start(t, lang, devices["android6"], devices["ios"])
 		s.c.Devices[0].OwnerID = "" // as Graph lists a device with an empty userId
 		s.press(actDevice, "0")
 		r := s.reply()
@@ -275,7 +272,7 @@ func TestADeviceWithoutAnOwnerObjectIDGoesToTheHelpdesk(t *testing.T) {
 			t.Errorf("%s: a forged Reset press moved to step %q with %+v", lang, s.c.Step, s.out.Commands)
 		}
 	}
-	s := startWith(t, New(Config{Support: "helpdesk@contoso.com"}), "en", devices["android6"])
+	s := startWith(t, New(Config{Support: "helpdesk@contoso.com"}), "en", devices["android6"], devices["ios"])
 	s.c.Devices[0].OwnerID = ""
 	s.press(actDevice, "0")
 	if r := s.reply(); !slices.Contains(actions(r), actReset) {

@@ -1,6 +1,7 @@
 package reset
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,7 @@ func (t *turn) onText(text string) {
 		}
 		t.answer(cmd.verb)
 	case verbHelp:
-		t.say(bot.Reply{Text: t.text("help")})
+		t.help()
 	case verbCancel:
 		t.cancel(false)
 	case verbStatus:
@@ -47,6 +48,10 @@ func (t *turn) onText(text string) {
 		t.c.Lang = cmd.arg
 		t.say(bot.Reply{Text: t.text("language.set")})
 	default:
+		if t.c.Step == stepDevices {
+			t.typedDevice(text)
+			return
+		}
 		if t.c.Step != "" {
 			t.say(bot.Reply{Text: t.text("midstep")})
 			return
@@ -65,6 +70,16 @@ func (t *turn) start() {
 		return
 	}
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
+}
+
+// help lists what a person can type; the helpdesk's commands only to
+// approvers, who are the only ones they work for.
+func (t *turn) help() {
+	text := t.text("help")
+	if t.c.Owner.Approver {
+		text += "\n" + t.text("help.helpdesk")
+	}
+	t.say(bot.Reply{Text: text})
 }
 
 // helpdeskCommand reports whether a verb is one of the commands an agent
@@ -94,11 +109,11 @@ func (t *turn) openStep() string {
 	if t.c.Step == "" || t.c.Step == stepDenyReason {
 		return ""
 	}
-	name := ""
-	if t.c.Device != nil {
-		name = t.c.Device.Name
+	step := t.text("step." + t.c.Step)
+	if t.c.Device == nil {
+		return t.text("status.open.nodevice", "step", step)
 	}
-	return t.text("status.open", "name", name, "step", t.text("step."+t.c.Step))
+	return t.text("status.open", "name", t.c.Device.Name, "step", step)
 }
 
 func (t *turn) onPress(action, arg string) {
@@ -114,6 +129,8 @@ func (t *turn) onPress(action, arg string) {
 	switch t.c.Step + "/" + action {
 	case stepDevices + "/" + actDevice, stepCard + "/" + actBack:
 		t.pickDevice(action, arg)
+	case stepDevices + "/" + actMore:
+		t.morePage(arg)
 	case stepCard + "/" + actReset:
 		t.confirm()
 	case stepCard + "/" + actRequest:
@@ -122,11 +139,11 @@ func (t *turn) onPress(action, arg string) {
 		t.askLock()
 	case stepLock + "/" + actLockOK:
 		t.lock()
-	case stepNotWithYou + "/" + actLost:
+	case stepNotWithYou + "/" + actLost, stepCard + "/" + actLost:
 		t.reportLost()
-	case stepConfirm + "/" + actSignIn:
+	case stepConfirm + "/" + actSignIn, stepVerify + "/" + actSignIn:
 		t.signInAgain()
-	case stepLink + "/" + actLink:
+	case stepLink + "/" + actLink, stepVerify + "/" + actLink:
 		t.linkSignIn()
 	case stepWithYou + "/" + actYes:
 		t.reset()
@@ -148,16 +165,69 @@ func (t *turn) onPress(action, arg string) {
 	}
 }
 
-func (t *turn) listDevices(replace bool) {
+// listDevices shows the page of the device list that starts at from, with
+// a button to the next page when there is more.
+func (t *turn) listDevices(from int, replace bool) {
 	t.goTo(stepDevices)
 	t.c.Device = nil
-	buttons := make([]bot.Button, 0, len(t.c.Devices)+1)
-	for i, d := range t.c.Devices {
+	to := min(from+pageSize, len(t.c.Devices))
+	buttons := make([]bot.Button, 0, to-from+2)
+	for i, d := range t.c.Devices[from:to] {
 		label := d.Name + " (" + t.text("kind."+string(d.Kind)) + ")"
-		buttons = append(buttons, bot.Button{Label: label, Action: actDevice + ":" + strconv.Itoa(i)})
+		buttons = append(buttons, bot.Button{Label: label, Action: actDevice + ":" + strconv.Itoa(from+i)})
+	}
+	text := t.text("devices.pick")
+	if len(t.c.Devices) > pageSize {
+		text += "\n" + t.text("devices.page", "from", strconv.Itoa(from+1), "to", strconv.Itoa(to), "count", strconv.Itoa(len(t.c.Devices)))
+		next, label := to, "btn.moredevices"
+		if to == len(t.c.Devices) {
+			next, label = 0, "btn.firstdevices"
+		}
+		buttons = append(buttons, bot.Button{Label: t.text(label), Action: actMore + ":" + strconv.Itoa(next)})
 	}
 	buttons = append(buttons, t.button("btn.cancel", actCancel, bot.Default))
-	t.say(bot.Reply{Text: t.text("devices.pick"), Buttons: buttons, Replace: replace})
+	t.say(bot.Reply{Text: text, Buttons: buttons, Replace: replace})
+}
+
+// morePage shows another page of the device list in place of this one.
+func (t *turn) morePage(arg string) {
+	from, err := strconv.Atoi(arg)
+	if err != nil || from < 0 || from >= len(t.c.Devices) {
+		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
+		return
+	}
+	t.listDevices(from, true)
+}
+
+// typedDevice picks the device whose name the person typed instead of
+// pressing its button ("Galaxy S7" for "Adele's Galaxy S7", "mijn iPhone"):
+// the device of exactly that name, else the one device whose name holds
+// those words.
+func (t *turn) typedDevice(text string) {
+	typed := deviceWords(text)
+	var exact, within []int
+	for i, d := range t.c.Devices {
+		name := deviceWords(d.Name)
+		switch {
+		case typed == "":
+		case name == typed:
+			exact = append(exact, i)
+		case strings.Contains(" "+name+" ", " "+typed+" "):
+			within = append(within, i)
+		}
+	}
+	picks := cmp.Or(len(exact), len(within))
+	switch {
+	case picks == 0:
+		t.say(bot.Reply{Text: t.text("devices.notfound", "text", strings.TrimSpace(text))})
+	case len(exact) == 1:
+		t.pickDevice(actDevice, strconv.Itoa(exact[0]))
+	case len(exact) == 0 && len(within) == 1:
+		t.pickDevice(actDevice, strconv.Itoa(within[0]))
+	default:
+		// Only the buttons tell those devices apart.
+		t.say(bot.Reply{Text: t.text("devices.several", "text", strings.TrimSpace(text))})
+	}
 }
 
 // pickDevice shows a device's card. The list is dropped once a device is

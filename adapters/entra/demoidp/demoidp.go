@@ -186,7 +186,7 @@ func (p *Provider) authorizePage(w http.ResponseWriter, r *http.Request) {
 			page.Form.Hidden[k] = v
 		}
 	}
-	page.Form.Field, page.Form.Label, page.Form.Value = "login", "", q.Get("login_hint")
+	page.Form.Field, page.Form.Label, page.Form.Value = "login", locales.Text(lang, "idp.account"), q.Get("login_hint")
 	page.Form.Submit = []entra.Button{
 		{Name: "action", Value: "signin", Label: locales.Text(lang, "idp.signin")},
 		{Name: "action", Value: "cancel", Label: locales.Text(lang, "idp.cancel")},
