@@ -24,12 +24,12 @@ import (
 // `passbot -h` prints them with their defaults. Each platform's settings are
 // embedded, so their variables keep the plain PASSBOT_ prefix.
 type Config struct {
-	RedisURL    string        `envconfig:"REDIS_URL" desc:"Redis URL (redis://, rediss://, unix://); required with a chat platform; empty, with the console only, starts an in-process Redis that keeps nothing"`
-	Platforms   []string      `envconfig:"PLATFORMS" default:"console" desc:"chat platforms to serve: console, slack, discord, teams"`
+	RedisURL    string        `envconfig:"REDIS_URL" secret:"true" desc:"Redis URL (redis://, rediss://, unix://); required with a chat platform; empty, with the console only, starts an in-process Redis that keeps nothing"`
+	Platforms   []string      `envconfig:"PLATFORMS" default:"console" desc:"chat platforms to serve: one or more of console, slack, discord, teams"`
 	Devices     string        `envconfig:"DEVICES" default:"demo" desc:"device backend: demo or intune"`
 	DemoFleet   string        `envconfig:"DEMO_FLEET" desc:"JSON file of Graph managedDevice objects for the demo backend; empty uses the embedded fleet"`
 	ConsoleUser string        `envconfig:"CONSOLE_USER" desc:"user principal name the console chats as; default the first user of the demo fleet"`
-	Locale      string        `envconfig:"CONSOLE_LOCALE" default:"en" desc:"locale of the console user (en or nl)"`
+	Locale      string        `envconfig:"CONSOLE_LOCALE" default:"en" desc:"locale of the console user: en or nl, or a locale of them such as nl-NL"`
 	Support     string        `envconfig:"SUPPORT_CONTACT" desc:"how employees reach company support, shown wherever they need help (an address, a phone number, a portal); empty says 'the IT helpdesk' in the conversation's language"`
 	LogLevel    string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	HTTPAddr    string        `envconfig:"HTTP_ADDR" desc:"address of the public endpoints: the sign-in pages, Slack's HTTP mode and Teams' /api/messages, e.g. :8080; empty serves them only for the demo sign-in, on a free loopback port"`
@@ -60,10 +60,10 @@ type (
 // Timing is when things happen.
 type Timing struct {
 	SweepSpec   string        `envconfig:"SWEEP_SPEC" default:"@every 1s" desc:"cron spec (with seconds) of the follow-up sweep; @every takes whole seconds, 1s or more"`
-	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this; at least VERIFY_TTL"`
+	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this; at least VERIFY_TTL (above 0, like every duration below unless it says otherwise)"`
 	Reminder    time.Duration `envconfig:"REMINDER_AFTER" default:"1h" desc:"when to remind the user to change a temporary passcode"`
 	Lease       time.Duration `envconfig:"FOLLOWUP_LEASE" default:"1m" desc:"how long a replica holds a follow-up it claimed before another one may fire it (after a crash); a sweep may run for a third of it (at least 3s)"`
-	PasscodeTTL time.Duration `envconfig:"PASSCODE_TTL" default:"10m" desc:"how long a temporary passcode stays in the chat before its message is replaced by a note where else to find it; 1m or more, at most 14m with Discord"`
+	PasscodeTTL time.Duration `envconfig:"PASSCODE_TTL" default:"10m" desc:"how long a temporary passcode stays in the chat before its message is replaced by a note where else to find it; 1m or more, at most 14m with Discord (its ephemeral message can be edited only while the click's interaction token lives, 15 minutes)"`
 	PollEvery   time.Duration `envconfig:"POLL_EVERY" default:"30s" desc:"how often a pending reset's result is read from the device backend; 5s or more"`
 	Recovery    time.Duration `envconfig:"RESULT_RECOVERY" default:"2m" desc:"when a reset's result that never reached the chat (a crash) is read again and sent; 5s or more, and with DEVICES=intune above the device call's time with its retries (GRAPH_TIMEOUT x GRAPH_MAX_ATTEMPTS)"`
 }
@@ -72,13 +72,13 @@ type Timing struct {
 type Helpdesk struct {
 	Approvals     bool          `envconfig:"APPROVALS" default:"true" desc:"offer helpdesk approval for devices that are not self-service; each chat platform then needs its helpdesk channel"`
 	Channel       string        `envconfig:"HELPDESK_CHANNEL" desc:"Slack channel ID where approval cards and the digest go (Discord: PASSBOT_DISCORD_HELPDESK_CHANNEL)"`
-	Approvers     []string      `envconfig:"APPROVERS" default:"helpdesk" desc:"who may approve: Slack user or user-group IDs, Discord user or role IDs, Teams users' Entra object IDs or team IDs, console personas"`
+	Approvers     []string      `envconfig:"APPROVERS" default:"helpdesk" desc:"who may approve: Slack user or user-group IDs, Discord user or role IDs, Teams users' Entra object IDs or team IDs, console personas; must not be empty while APPROVALS is true"`
 	Lang          string        `envconfig:"HELPDESK_LOCALE" default:"en" desc:"language of the helpdesk channel (en or nl)"`
 	EscalateAfter time.Duration `envconfig:"ESCALATE_AFTER" default:"30m" desc:"re-post an undecided request to the helpdesk after this, and again each time"`
 	ExpireAfter   time.Duration `envconfig:"EXPIRE_AFTER" default:"8h" desc:"close an undecided request after this and tell the employee; at least ESCALATE_AFTER (equal: never re-posted)"`
 	DigestSpec    string        `envconfig:"DIGEST_SPEC" default:"0 0 9 * * 1-5" desc:"cron spec (with seconds) of the digest of pending requests; @every takes whole seconds, 1s or more"`
-	PerUser       int           `envconfig:"LIMIT_PER_USER" default:"5" desc:"resets and requests one user may make per LIMIT_WINDOW; 0 disables this limit"`
-	PerDevice     int           `envconfig:"LIMIT_PER_DEVICE" default:"3" desc:"resets and requests of one device per LIMIT_WINDOW; 0 disables this limit"`
+	PerUser       int           `envconfig:"LIMIT_PER_USER" default:"5" desc:"resets and requests one user may make per LIMIT_WINDOW: 1 or more; 0 disables this limit"`
+	PerDevice     int           `envconfig:"LIMIT_PER_DEVICE" default:"3" desc:"resets and requests of one device per LIMIT_WINDOW: 1 or more; 0 disables this limit"`
 	LimitWindow   time.Duration `envconfig:"LIMIT_WINDOW" default:"24h" desc:"window of the abuse limits: 1s or more; 0 disables both limits"`
 }
 

@@ -386,14 +386,8 @@ func TestHelpExplainsGraphVariables(t *testing.T) {
 		"PASSBOT_GRAPH_TIMEOUT":              "HTTP attempt",
 		"PASSBOT_GRAPH_MAX_ATTEMPTS":         "retried",
 	} {
-		line := ""
-		for l := range strings.Lines(help) {
-			if f := strings.Fields(l); len(f) > 0 && f[0] == v {
-				line = l
-			}
-		}
-		if !strings.Contains(line, phrase) {
-			t.Errorf("-h line of %s is %q, want it to explain %q", v, line, phrase)
+		if entry := helpEntry(help, v); !strings.Contains(entry, phrase) {
+			t.Errorf("-h entry of %s is %q, want it to explain %q", v, entry, phrase)
 		}
 	}
 }

@@ -95,6 +95,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err := envconfig.Process("passbot", &cfg); err != nil {
 		return err
 	}
+	if err := readSecretFiles(&cfg, os.LookupEnv); err != nil {
+		return err
+	}
 	if err := cfg.check(); err != nil {
 		return err
 	}
@@ -128,7 +131,7 @@ func help(fs *flag.FlagSet, cfg *Config, w io.Writer) {
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "\npassbot is configured with environment variables:")
-	if err := envconfig.Usagef("passbot", cfg, w, envconfig.DefaultTableFormat); err != nil {
+	if err := printSettings(w, cfg); err != nil {
 		fmt.Fprintln(w, err)
 	}
 }
