@@ -273,6 +273,8 @@ func (a *App) signIn(publicURL string, routes *http.ServeMux) error {
 		for pattern, h := range idp.Routes() {
 			routes.Handle(pattern, h)
 		}
+	case a.cfg.SignInClientID != "":
+		cfg.ClientID, cfg.Client = a.cfg.SignInClientID, entra.Secret(a.cfg.SignInSecret)
 	case g.ClientSecret != "":
 		cfg.Client = entra.Secret(g.ClientSecret)
 	default:

@@ -38,8 +38,14 @@ type Config struct {
 	Verify      string        `envconfig:"VERIFY" desc:"the sign-in before a reset: entra (default with DEVICES=intune), demo (default with the demo fleet: passbot's own demo provider, which asks no password: only with the demo fleet, on a loopback HTTP_ADDR and PUBLIC_URL), off (no sign-in: every reset is audited as unverified)"`
 	VerifyTTL   time.Duration `envconfig:"VERIFY_TTL" default:"5m" desc:"how long a sign-in link stays valid, and how recently the person must have typed their credentials (1m to 1h)"`
 	AuthContext string        `envconfig:"VERIFY_AUTH_CONTEXT" desc:"a Conditional Access authentication context ID (c1 to c99) the sign-in must satisfy, to demand e.g. MFA or a compliant device for a reset; empty asks for none"`
-	Proxies     []string      `envconfig:"TRUSTED_PROXIES" desc:"addresses or CIDRs of the reverse proxies in front of HTTP_ADDR, whose X-Forwarded-For then names the browser for the sign-in's rate limits; empty trusts none"`
-	proxies     []netip.Prefix
+	// The sign-in's own app registration keeps the secret a public web
+	// server holds away from the Graph app's device permissions, which
+	// also retire and wipe every managed device of the tenant
+	// (learn.microsoft.com/intune/developer/configure-graph-api-access#intune-permission-scopes).
+	SignInClientID string   `envconfig:"SIGNIN_CLIENT_ID" desc:"application (client) ID of an app registration for the sign-in alone, with no Graph permissions, so the secret the sign-in holds cannot act on devices; empty signs in with GRAPH_CLIENT_ID's app"`
+	SignInSecret   string   `envconfig:"SIGNIN_CLIENT_SECRET" secret:"true" desc:"client secret of SIGNIN_CLIENT_ID's app registration; required with it"`
+	Proxies        []string `envconfig:"TRUSTED_PROXIES" desc:"addresses or CIDRs of the reverse proxies in front of HTTP_ADDR, whose X-Forwarded-For then names the browser for the sign-in's rate limits; empty trusts none"`
+	proxies        []netip.Prefix
 	Timing
 	Helpdesk
 	SlackConfig
@@ -197,13 +203,26 @@ func (c *Config) checkVerify() error {
 	}
 	var missing []string
 	for name, v := range map[string]string{"PASSBOT_PUBLIC_URL": c.PublicURL, "PASSBOT_HTTP_ADDR": c.HTTPAddr,
-		"PASSBOT_GRAPH_TENANT_ID": c.TenantID, "PASSBOT_GRAPH_CLIENT_ID": c.ClientID} {
+		"PASSBOT_GRAPH_TENANT_ID": c.TenantID} {
 		if v == "" {
 			missing = append(missing, name)
 		}
 	}
-	if c.ClientSecret == "" && c.CertificatePath == "" {
-		missing = append(missing, "PASSBOT_GRAPH_CLIENT_SECRET or PASSBOT_GRAPH_CERTIFICATE_PATH")
+	if c.SignInSecret != "" && c.SignInClientID == "" {
+		return fmt.Errorf("PASSBOT_SIGNIN_CLIENT_SECRET is set without PASSBOT_SIGNIN_CLIENT_ID: name the sign-in's app registration, or leave both empty to sign in with the Graph app")
+	}
+	switch {
+	case c.SignInClientID != "":
+		if c.SignInSecret == "" {
+			missing = append(missing, "PASSBOT_SIGNIN_CLIENT_SECRET")
+		}
+	default:
+		if c.ClientID == "" {
+			missing = append(missing, "PASSBOT_GRAPH_CLIENT_ID")
+		}
+		if c.ClientSecret == "" && c.CertificatePath == "" {
+			missing = append(missing, "PASSBOT_GRAPH_CLIENT_SECRET or PASSBOT_GRAPH_CERTIFICATE_PATH")
+		}
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
