@@ -31,14 +31,12 @@ import (
 // App is passbot wired together: store, device backend, flows, engine, the
 // cron jobs and the chat adapters.
 type App struct {
-	cfg     Config
-	http    *http.Client // outbound calls to Graph; nil means the default
-	log     *slog.Logger
-	store   *store.Redis
-	engine  *bot.Engine
-	metrics *ops.Metrics
-	// chats are the chat connections readiness checks, set by Run.
-	chats      []interface{ Ready() error }
+	cfg        Config
+	http       *http.Client // outbound calls to Graph; nil means the default
+	log        *slog.Logger
+	store      *store.Redis
+	engine     *bot.Engine
+	metrics    *ops.Metrics
 	fleet      *demo.Fleet
 	closeStore func()
 }
@@ -188,11 +186,6 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		}
 		a.metrics.WatchChat(string(bot.Teams), t.Ready)
 		runners = append(runners, t)
-	}
-	for _, r := range runners {
-		if c, ok := r.(interface{ Ready() error }); ok {
-			a.chats = append(a.chats, c)
-		}
 	}
 	if a.cfg.OpsAddr != "" {
 		srv := ops.NewServer(a.cfg.OpsAddr, a.metrics, a.ready, nil)
@@ -391,16 +384,15 @@ func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *consol
 	return c
 }
 
-// ready reports whether this replica can serve: Redis answers and every
-// chat connection is up.
+// ready reports whether this replica can serve what the load balancer
+// sends it (the sign-in pages, Slack's HTTP mode, Teams' messages): Redis
+// answers. A chat connection that is down is not a reason: a Slack outage
+// would take every replica out of the load balancer, and Teams and the
+// sign-in with it. Each connection is passbot_chat_connected on /metrics,
+// which an alert watches.
 func (a *App) ready(ctx context.Context) error {
 	if err := a.store.Client().Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis: %w", err)
-	}
-	for _, c := range a.chats {
-		if err := c.Ready(); err != nil {
-			return err
-		}
 	}
 	return nil
 }
