@@ -287,6 +287,57 @@ func TestTeamsPackageNeedsOnlyTheAppID(t *testing.T) {
 	}
 }
 
+// A cron job forwards the audit trail to a SIEM incrementally: each line
+// is a JSON object with its "id", and -since that ID exports what came
+// after it.
+func TestAuditExportSinceTheLastID(t *testing.T) {
+	runConsole(t, nil, "reset my passcode", "1", "1", "sign in again", "/signin", "yes, reset")
+	all := strings.Split(strings.TrimSpace(auditExport(t)), "\n")
+	if len(all) < 2 {
+		t.Fatalf("audit export after a reset: %q", all)
+	}
+	var first struct{ ID, Action string }
+	if err := json.Unmarshal([]byte(all[0]), &first); err != nil || first.ID == "" || first.Action == "" {
+		t.Fatalf("first line %q: %v", all[0], err)
+	}
+	rest := strings.Split(strings.TrimSpace(auditExport(t, "-since", first.ID)), "\n")
+	if !slices.Equal(rest, all[1:]) {
+		t.Errorf("export -since %s:\n%q\nwant\n%q", first.ID, rest, all[1:])
+	}
+	if from := auditExport(t, "--since", "2000-01-01T00:00:00Z"); strings.TrimSpace(from) != strings.Join(all, "\n") {
+		t.Errorf("export --since 2000: %q", from)
+	}
+}
+
+// The developer URLs come from flags, not from a rebuilt binary.
+func TestTeamsPackageTakesTheDeveloperFromFlags(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"teams", "package", "-app-id", "8f1e3a52-6b3c-4d7e-9a10-2b4c6d8e0f12",
+		"-developer-name", "Contoso IT", "-website-url", "https://it.contoso.com", "-privacy-url", "https://it.contoso.com/privacy",
+		"-terms-url", "https://it.contoso.com/terms"}, strings.NewReader(""), &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := zip.NewReader(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := z.Open("manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	manifest, _ := io.ReadAll(r)
+	for _, want := range []string{`"name": "Contoso IT"`, `"privacyUrl": "https://it.contoso.com/privacy"`, `"8f1e3a52-6b3c-4d7e-9a10-2b4c6d8e0f12"`} {
+		if !strings.Contains(string(manifest), want) {
+			t.Errorf("manifest.json lacks %s:\n%s", want, manifest)
+		}
+	}
+	if age := time.Since(z.File[0].Modified); age < 0 || age > time.Hour {
+		t.Errorf("manifest.json dated %v, want now", z.File[0].Modified)
+	}
+}
+
 // An agent decides a given request by its ID, whatever the console printed
 // since its card.
 func TestConsoleApproveByID(t *testing.T) {
@@ -334,7 +385,7 @@ func TestPublicURLWithATrailingSlash(t *testing.T) {
 // listens).
 func TestCommandLine(t *testing.T) {
 	t.Setenv("PASSBOT_REDIS_URL", "redis://127.0.0.1:1/0")
-	for _, args := range [][]string{{"healthcheck", "extra"}, {"frobnicate"}, {"audit"}, {"audit", "export", "now"}, {"teams"}, {"-nope"}, {"-discord-unregister", "audit", "export"}} {
+	for _, args := range [][]string{{"healthcheck", "extra"}, {"frobnicate"}, {"audit"}, {"audit", "export", "now"}, {"audit", "export", "-since", "yesterday"}, {"teams"}, {"teams", "package", "-nope"}, {"teams", "package", "extra"}, {"-nope"}, {"-discord-unregister", "audit", "export"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var out, errs bytes.Buffer
 			err := run(context.Background(), args, strings.NewReader(""), &out, &errs)
