@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/passbot/passbot/adapters/console"
@@ -135,7 +137,7 @@ func (a *App) devices() (bot.Devices, error) {
 
 // Run serves the configured platforms until ctx ends or, for the console,
 // its input ends. persona, when set, is who the console starts as.
-func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, persona string) error {
+func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, persona string) (err error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	jobs, err := a.cron(ctx)
@@ -204,6 +206,11 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 	// Every notifier is registered by now: the sweep reads the map.
 	jobs.Start()
 	defer func() { <-jobs.Stop().Done() }()
+	started := time.Now()
+	a.log.Info("passbot started", a.summary()...)
+	defer func() {
+		a.log.Info("passbot stopped", "uptime_s", int64(time.Since(started).Seconds()), "err", err)
+	}()
 	g, ctx := errgroup.WithContext(ctx)
 	for _, r := range runners {
 		g.Go(func() error { return r.Run(ctx) })
@@ -215,6 +222,24 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		})
 	}
 	return g.Wait()
+}
+
+// summary is the start-up line's settings: what an operator checks first,
+// and no secret (the Redis URL by its scheme and host only).
+func (a *App) summary() []any {
+	c := a.cfg
+	redisAt := "in-process"
+	if u, err := url.Parse(c.RedisURL); c.RedisURL != "" && err == nil {
+		redisAt = u.Scheme + "://" + u.Host + u.Path
+	}
+	signInApp := "graph"
+	if c.SignInClientID != "" {
+		signInApp = "own"
+	}
+	b := build()
+	return []any{"version", b.Version, "commit", b.Commit, "platforms", strings.Join(c.Platforms, ","), "devices", c.Devices,
+		"verify", c.Verify, "signin_app", signInApp, "redis", redisAt, "http_addr", c.HTTPAddr, "public_url", c.PublicURL,
+		"ops_addr", c.OpsAddr, "approvals", c.Approvals, "helpdesk_locale", c.Helpdesk.Lang, "log_level", c.LogLevel}
 }
 
 // publicServer listens on the public address, when there is one, and
@@ -342,12 +367,11 @@ func (a *App) jobTimeout() time.Duration { return a.cfg.Lease / 3 }
 func (a *App) cron(ctx context.Context) (*cron.Cron, error) {
 	jobs := cron.New(cron.WithParser(cronParser), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	job := func(name string, run func(context.Context) error) func() {
+		outage := &jobOutage{name: name, log: a.log, now: time.Now}
 		return func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.jobTimeout())
 			defer cancel()
-			if err := run(ctx); err != nil {
-				a.log.Error(name, "err", err)
-			}
+			outage.run(ctx, run)
 		}
 	}
 	sweep := func(ctx context.Context) error { _, err := a.engine.Sweep(ctx); return err }

@@ -287,6 +287,44 @@ func TestTeamsPackageNeedsOnlyTheAppID(t *testing.T) {
 	}
 }
 
+// The log tells an operator what runs, each reset's outcome and the end:
+// a start line with the version and settings, one line per reset, a stop
+// line; no passcode in any of them.
+func TestLogSaysStartResetAndStop(t *testing.T) {
+	out, logs := runConsole(t, nil, "reset my passcode", "1", "1", "sign in again", "/signin", "yes, reset")
+	type line struct {
+		Level, Msg, Version, Platforms, Redis, Step, Outcome, Device string
+	}
+	var lines []line
+	for l := range strings.Lines(logs) {
+		var ln line
+		if err := json.Unmarshal([]byte(l), &ln); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		lines = append(lines, ln)
+	}
+	count := func(msg string) (n int, last line) {
+		for _, l := range lines {
+			if l.Msg == msg {
+				n, last = n+1, l
+			}
+		}
+		return n, last
+	}
+	if n, l := count("passbot started"); n != 1 || l.Level != "INFO" || l.Version != version || l.Platforms != "console" || !strings.HasPrefix(l.Redis, "unix://") {
+		t.Errorf("start lines: %d, last %+v", n, l)
+	}
+	if n, l := count("passcode reset"); n != 1 || l.Level != "INFO" || l.Step != "sent" || l.Outcome == "" || l.Device == "" {
+		t.Errorf("reset lines: %d, last %+v\n%s", n, l, logs)
+	}
+	if n, _ := count("passbot stopped"); n != 1 {
+		t.Errorf("stop lines: %d", n)
+	}
+	if m := regexp.MustCompile(`passcode[^:]*is: ([a-zA-Z0-9]+)`).FindStringSubmatch(out); m == nil || strings.Contains(logs, m[1]) {
+		t.Errorf("no passcode shown, or the passcode is in the logs:\n%s", out)
+	}
+}
+
 // A cron job forwards the audit trail to a SIEM incrementally: each line
 // is a JSON object with its "id", and -since that ID exports what came
 // after it.
