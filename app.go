@@ -33,13 +33,15 @@ import (
 // App is passbot wired together: store, device backend, flows, engine, the
 // cron jobs and the chat adapters.
 type App struct {
-	cfg        Config
-	http       *http.Client // outbound calls to Graph; nil means the default
-	log        *slog.Logger
-	store      *store.Redis
-	engine     *bot.Engine
-	metrics    *ops.Metrics
-	fleet      *demo.Fleet
+	cfg     Config
+	http    *http.Client // outbound calls to Graph; nil means the default
+	log     *slog.Logger
+	store   *store.Redis
+	engine  *bot.Engine
+	metrics *ops.Metrics
+	fleet   *demo.Fleet
+	// credential is the Graph app's, with DEVICES=intune.
+	credential *checkedCredential
 	closeStore func()
 }
 
@@ -72,6 +74,14 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 	if err != nil {
 		closeStore()
 		return nil, err
+	}
+	if a.credential != nil {
+		// A wrong or expired secret shows now, in the log and on /readyz,
+		// not at the first employee's reset.
+		checkCtx, cancel := context.WithTimeout(ctx, cfg.IntuneConfig.Timeout)
+		tok, err := a.credential.check(checkCtx)
+		cancel()
+		logCheck(log, cfg.IntuneConfig, tok, err)
 	}
 	h := cfg.Helpdesk
 	a.engine = &bot.Engine{
@@ -124,6 +134,11 @@ func (a *App) devices() (bot.Devices, error) {
 	if err != nil {
 		return nil, err
 	}
+	tokenScope, err := intune.TokenScope(a.cfg.IntuneConfig)
+	if err != nil {
+		return nil, err
+	}
+	a.credential = &checkedCredential{TokenCredential: cred, scope: tokenScope, report: a.metrics, now: time.Now}
 	opts := []intune.Option{
 		intune.WithLimiter(store.NewWriteLimiter(a.store.Client(), intune.DefaultWriteBurst, intune.DefaultWritePer)),
 		intune.WithLogger(a.log),
@@ -132,7 +147,7 @@ func (a *App) devices() (bot.Devices, error) {
 	if a.http != nil {
 		opts = append(opts, intune.WithHTTPClient(a.http))
 	}
-	return intune.New(a.cfg.IntuneConfig, cred, opts...)
+	return intune.New(a.cfg.IntuneConfig, a.credential, opts...)
 }
 
 // Run serves the configured platforms until ctx ends or, for the console,
@@ -410,13 +425,18 @@ func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *consol
 
 // ready reports whether this replica can serve what the load balancer
 // sends it (the sign-in pages, Slack's HTTP mode, Teams' messages): Redis
-// answers. A chat connection that is down is not a reason: a Slack outage
+// answers and, with Intune, Entra ID gives the Graph app a token. A chat connection that is down is not a reason: a Slack outage
 // would take every replica out of the load balancer, and Teams and the
 // sign-in with it. Each connection is passbot_chat_connected on /metrics,
 // which an alert watches.
 func (a *App) ready(ctx context.Context) error {
 	if err := a.store.Client().Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis: %w", err)
+	}
+	// A refused Graph credential fails every reset on every replica: a
+	// rollout with a wrong secret stops here, keeping the old replicas.
+	if a.credential != nil {
+		return a.credential.ready(ctx)
 	}
 	return nil
 }

@@ -74,6 +74,20 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
+// TokenScope is the scope of the tokens the client asks for with cfg, for
+// a caller that checks the credential before the first request.
+func TokenScope(cfg Config) (string, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return "", err
+	}
+	return scope(u), nil
+}
+
 // scope is the token scope for Graph at u: its origin plus "/.default", so
 // national clouds (graph.microsoft.us, microsoftgraph.chinacloudapi.cn) get a
 // token for themselves.
