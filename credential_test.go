@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/adapters/intune"
+	"github.com/passbot/passbot/adapters/intune/graphtest"
 	"github.com/passbot/passbot/ops"
 	"github.com/passbot/passbot/store/redistest"
 )
@@ -44,6 +45,23 @@ func metricValue(t *testing.T, m *ops.Metrics, name string, labels ...string) (f
 	return 0, false
 }
 
+// graphOnlyConfig is passbot on the local Graph with secret, no sign-in
+// and no chat.
+func graphOnlyConfig(t *testing.T, fake *graphtest.Server, secret string) Config {
+	t.Helper()
+	return configFrom(t, map[string]string{
+		"PASSBOT_DEVICES":             "intune",
+		"PASSBOT_VERIFY":              "off",
+		"PASSBOT_GRAPH_URL":           fake.URL + "/beta",
+		"PASSBOT_GRAPH_AUTHORITY_URL": fake.AuthorityURL,
+		"PASSBOT_GRAPH_TENANT_ID":     fake.TenantID,
+		"PASSBOT_GRAPH_CLIENT_ID":     fake.ClientID,
+		"PASSBOT_GRAPH_CLIENT_SECRET": secret,
+		"PASSBOT_GRAPH_MAX_ATTEMPTS":  "1",
+		"PASSBOT_REDIS_URL":           redistest.Start(t).URL,
+	})
+}
+
 // A wrong Graph secret shows at start, not at the first employee's reset:
 // one log line with Entra ID's code (never the secret), /readyz refusing
 // with it, and the metrics an alert watches; once the credential works the
@@ -51,17 +69,7 @@ func metricValue(t *testing.T, m *ops.Metrics, name string, labels ...string) (f
 func TestGraphCredentialIsCheckedAtStart(t *testing.T) {
 	fake, _ := meganGraph(t)
 	const wrong = "a-wrong-secret-value"
-	cfg := configFrom(t, map[string]string{
-		"PASSBOT_DEVICES":             "intune",
-		"PASSBOT_VERIFY":              "off",
-		"PASSBOT_GRAPH_URL":           fake.URL + "/beta",
-		"PASSBOT_GRAPH_AUTHORITY_URL": fake.AuthorityURL,
-		"PASSBOT_GRAPH_TENANT_ID":     fake.TenantID,
-		"PASSBOT_GRAPH_CLIENT_ID":     fake.ClientID,
-		"PASSBOT_GRAPH_CLIENT_SECRET": wrong,
-		"PASSBOT_GRAPH_MAX_ATTEMPTS":  "1",
-		"PASSBOT_REDIS_URL":           redistest.Start(t).URL,
-	})
+	cfg := graphOnlyConfig(t, fake, wrong)
 	logs := newTranscript()
 	ctx := t.Context()
 	app, err := NewApp(ctx, cfg, ops.NewLogger(logs, slog.LevelInfo), WithHTTPClient(fake.Client()))
@@ -109,16 +117,7 @@ func TestGraphCredentialIsCheckedAtStart(t *testing.T) {
 // expires.
 func TestGraphCredentialOKAtStart(t *testing.T) {
 	fake, _ := meganGraph(t)
-	cfg := configFrom(t, map[string]string{
-		"PASSBOT_DEVICES":             "intune",
-		"PASSBOT_VERIFY":              "off",
-		"PASSBOT_GRAPH_URL":           fake.URL + "/beta",
-		"PASSBOT_GRAPH_AUTHORITY_URL": fake.AuthorityURL,
-		"PASSBOT_GRAPH_TENANT_ID":     fake.TenantID,
-		"PASSBOT_GRAPH_CLIENT_ID":     fake.ClientID,
-		"PASSBOT_GRAPH_CLIENT_SECRET": fake.Secret,
-		"PASSBOT_REDIS_URL":           redistest.Start(t).URL,
-	})
+	cfg := graphOnlyConfig(t, fake, fake.Secret)
 	logs := newTranscript()
 	app, err := NewApp(t.Context(), cfg, ops.NewLogger(logs, slog.LevelInfo), WithHTTPClient(fake.Client()))
 	if err != nil {
