@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/passbot/passbot/adapters/console"
@@ -38,9 +40,9 @@ type App struct {
 	store   *store.Redis
 	engine  *bot.Engine
 	metrics *ops.Metrics
-	// chats are the chat connections readiness checks, set by Run.
-	chats      []interface{ Ready() error }
-	fleet      *demo.Fleet
+	fleet   *demo.Fleet
+	// credential is the Graph app's, with DEVICES=intune.
+	credential *checkedCredential
 	closeStore func()
 }
 
@@ -73,6 +75,14 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 	if err != nil {
 		closeStore()
 		return nil, err
+	}
+	if a.credential != nil {
+		// A wrong or expired secret shows now, in the log and on /readyz,
+		// not at the first employee's reset.
+		checkCtx, cancel := context.WithTimeout(ctx, cfg.IntuneConfig.Timeout)
+		tok, err := a.credential.check(checkCtx)
+		cancel()
+		logCheck(log, cfg.IntuneConfig, tok, err)
 	}
 	h := cfg.Helpdesk
 	a.engine = &bot.Engine{
@@ -125,6 +135,11 @@ func (a *App) devices() (bot.Devices, error) {
 	if err != nil {
 		return nil, err
 	}
+	tokenScope, err := intune.TokenScope(a.cfg.IntuneConfig)
+	if err != nil {
+		return nil, err
+	}
+	a.credential = &checkedCredential{TokenCredential: cred, scope: tokenScope, report: a.metrics, now: time.Now}
 	opts := []intune.Option{
 		intune.WithLimiter(store.NewWriteLimiter(a.store.Client(), intune.DefaultWriteBurst, intune.DefaultWritePer)),
 		intune.WithLogger(a.log),
@@ -133,12 +148,12 @@ func (a *App) devices() (bot.Devices, error) {
 	if a.http != nil {
 		opts = append(opts, intune.WithHTTPClient(a.http))
 	}
-	return intune.New(a.cfg.IntuneConfig, cred, opts...)
+	return intune.New(a.cfg.IntuneConfig, a.credential, opts...)
 }
 
 // Run serves the configured platforms until ctx ends or, for the console,
 // its input ends. persona, when set, is who the console starts as.
-func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, persona string) error {
+func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, persona string) (err error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	jobs, err := a.cron(ctx)
@@ -190,11 +205,6 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		a.metrics.WatchChat(string(bot.Teams), t.Ready)
 		runners = append(runners, t)
 	}
-	for _, r := range runners {
-		if c, ok := r.(interface{ Ready() error }); ok {
-			a.chats = append(a.chats, c)
-		}
-	}
 	if a.cfg.OpsAddr != "" {
 		srv := ops.NewServer(a.cfg.OpsAddr, a.metrics, a.ready, nil)
 		if err := srv.Listen(); err != nil { // a taken port fails the start, not later
@@ -212,6 +222,11 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 	// Every notifier is registered by now: the sweep reads the map.
 	jobs.Start()
 	defer func() { <-jobs.Stop().Done() }()
+	started := time.Now()
+	a.log.Info("passbot started", a.summary()...)
+	defer func() {
+		a.log.Info("passbot stopped", "uptime_s", int64(time.Since(started).Seconds()), "err", err)
+	}()
 	g, ctx := errgroup.WithContext(ctx)
 	for _, r := range runners {
 		g.Go(func() error { return r.Run(ctx) })
@@ -223,6 +238,24 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		})
 	}
 	return g.Wait()
+}
+
+// summary is the start-up line's settings: what an operator checks first,
+// and no secret (the Redis URL by its scheme and host only).
+func (a *App) summary() []any {
+	c := a.cfg
+	redisAt := "in-process"
+	if u, err := url.Parse(c.RedisURL); c.RedisURL != "" && err == nil {
+		redisAt = u.Scheme + "://" + u.Host + u.Path
+	}
+	signInApp := "graph"
+	if c.SignInClientID != "" {
+		signInApp = "own"
+	}
+	b := build()
+	return []any{"version", b.Version, "commit", b.Commit, "platforms", strings.Join(c.Platforms, ","), "devices", c.Devices,
+		"verify", c.Verify, "signin_app", signInApp, "redis", redisAt, "http_addr", c.HTTPAddr, "public_url", c.PublicURL,
+		"ops_addr", c.OpsAddr, "approvals", c.Approvals, "helpdesk_locale", c.Helpdesk.Lang, "log_level", c.LogLevel}
 }
 
 // publicServer listens on the public address, when there is one, and
@@ -275,6 +308,8 @@ func (a *App) signIn(publicURL string, routes *http.ServeMux) error {
 		for pattern, h := range idp.Routes() {
 			routes.Handle(pattern, h)
 		}
+	case a.cfg.SignInClientID != "":
+		cfg.ClientID, cfg.Client = a.cfg.SignInClientID, entra.Secret(a.cfg.SignInSecret)
 	case g.ClientSecret != "":
 		cfg.Client = entra.Secret(g.ClientSecret)
 	default:
@@ -349,12 +384,11 @@ func (a *App) jobTimeout() time.Duration { return a.cfg.Lease / 3 }
 func (a *App) cron(ctx context.Context) (*cron.Cron, error) {
 	jobs := cron.New(cron.WithParser(cronParser), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	job := func(name string, run func(context.Context) error) func() {
+		outage := &jobOutage{name: name, log: a.log, now: time.Now}
 		return func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.jobTimeout())
 			defer cancel()
-			if err := run(ctx); err != nil {
-				a.log.Error(name, "err", err)
-			}
+			outage.run(ctx, run)
 		}
 	}
 	sweep := func(ctx context.Context) error { _, err := a.engine.Sweep(ctx); return err }
@@ -392,16 +426,20 @@ func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *consol
 	return c
 }
 
-// ready reports whether this replica can serve: Redis answers and every
-// chat connection is up.
+// ready reports whether this replica can serve what the load balancer
+// sends it (the sign-in pages, Slack's HTTP mode, Teams' messages): Redis
+// answers and, with Intune, Entra ID gives the Graph app a token. A chat connection that is down is not a reason: a Slack outage
+// would take every replica out of the load balancer, and Teams and the
+// sign-in with it. Each connection is passbot_chat_connected on /metrics,
+// which an alert watches.
 func (a *App) ready(ctx context.Context) error {
 	if err := a.store.Client().Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis: %w", err)
 	}
-	for _, c := range a.chats {
-		if err := c.Ready(); err != nil {
-			return err
-		}
+	// A refused Graph credential fails every reset on every replica: a
+	// rollout with a wrong secret stops here, keeping the old replicas.
+	if a.credential != nil {
+		return a.credential.ready(ctx)
 	}
 	return nil
 }

@@ -24,12 +24,12 @@ import (
 // `passbot -h` prints them with their defaults. Each platform's settings are
 // embedded, so their variables keep the plain PASSBOT_ prefix.
 type Config struct {
-	RedisURL    string        `envconfig:"REDIS_URL" desc:"Redis URL (redis://, rediss://, unix://); required with a chat platform; empty, with the console only, starts an in-process Redis that keeps nothing"`
-	Platforms   []string      `envconfig:"PLATFORMS" default:"console" desc:"chat platforms to serve: console, slack, discord, teams"`
+	RedisURL    string        `envconfig:"REDIS_URL" secret:"true" desc:"Redis URL (redis://, rediss://, unix://); required with a chat platform; empty, with the console only, starts an in-process Redis that keeps nothing"`
+	Platforms   []string      `envconfig:"PLATFORMS" default:"console" desc:"chat platforms to serve: one or more of console, slack, discord, teams"`
 	Devices     string        `envconfig:"DEVICES" default:"demo" desc:"device backend: demo or intune"`
 	DemoFleet   string        `envconfig:"DEMO_FLEET" desc:"JSON file of Graph managedDevice objects for the demo backend; empty uses the embedded fleet"`
 	ConsoleUser string        `envconfig:"CONSOLE_USER" desc:"user principal name the console chats as; default the first user of the demo fleet"`
-	Locale      string        `envconfig:"CONSOLE_LOCALE" default:"en" desc:"locale of the console user (en or nl)"`
+	Locale      string        `envconfig:"CONSOLE_LOCALE" default:"en" desc:"locale of the console user: en or nl, or a locale of them such as nl-NL"`
 	OrgName     string        `envconfig:"ORG_NAME" desc:"the organisation's name, shown on the sign-in pages so employees know whose they are"`
 	OrgLogo     string        `envconfig:"ORG_LOGO_URL" desc:"https URL of the organisation's logo for the sign-in pages (about 40 px high); empty shows none"`
 	Support     string        `envconfig:"SUPPORT_CONTACT" desc:"how employees reach company support, shown wherever they need help (an address, a phone number, a portal); empty says 'the IT helpdesk' in the conversation's language"`
@@ -40,8 +40,14 @@ type Config struct {
 	Verify      string        `envconfig:"VERIFY" desc:"the sign-in before a reset: entra (default with DEVICES=intune), demo (default with the demo fleet: passbot's own demo provider, which asks no password: only with the demo fleet, on a loopback HTTP_ADDR and PUBLIC_URL), off (no sign-in: every reset is audited as unverified)"`
 	VerifyTTL   time.Duration `envconfig:"VERIFY_TTL" default:"5m" desc:"how long a sign-in link stays valid, and how recently the person must have typed their credentials (1m to 1h)"`
 	AuthContext string        `envconfig:"VERIFY_AUTH_CONTEXT" desc:"a Conditional Access authentication context ID (c1 to c99) the sign-in must satisfy, to demand e.g. MFA or a compliant device for a reset; empty asks for none"`
-	Proxies     []string      `envconfig:"TRUSTED_PROXIES" desc:"addresses or CIDRs of the reverse proxies in front of HTTP_ADDR, whose X-Forwarded-For then names the browser for the sign-in's rate limits; empty trusts none"`
-	proxies     []netip.Prefix
+	// The sign-in's own app registration keeps the secret a public web
+	// server holds away from the Graph app's device permissions, which
+	// also retire and wipe every managed device of the tenant
+	// (learn.microsoft.com/intune/developer/configure-graph-api-access#intune-permission-scopes).
+	SignInClientID string   `envconfig:"SIGNIN_CLIENT_ID" desc:"application (client) ID of an app registration for the sign-in alone, with no Graph permissions, so the secret the sign-in holds cannot act on devices; empty signs in with GRAPH_CLIENT_ID's app"`
+	SignInSecret   string   `envconfig:"SIGNIN_CLIENT_SECRET" secret:"true" desc:"client secret of SIGNIN_CLIENT_ID's app registration; required with it"`
+	Proxies        []string `envconfig:"TRUSTED_PROXIES" desc:"addresses or CIDRs of the reverse proxies in front of HTTP_ADDR, whose X-Forwarded-For then names the browser for the sign-in's rate limits; empty trusts none"`
+	proxies        []netip.Prefix
 	Timing
 	Helpdesk
 	SlackConfig
@@ -62,10 +68,10 @@ type (
 // Timing is when things happen.
 type Timing struct {
 	SweepSpec   string        `envconfig:"SWEEP_SPEC" default:"@every 1s" desc:"cron spec (with seconds) of the follow-up sweep; @every takes whole seconds, 1s or more"`
-	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this; at least VERIFY_TTL"`
+	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this; at least VERIFY_TTL (above 0, like every duration below unless it says otherwise)"`
 	Reminder    time.Duration `envconfig:"REMINDER_AFTER" default:"1h" desc:"when to remind the user to change a temporary passcode"`
 	Lease       time.Duration `envconfig:"FOLLOWUP_LEASE" default:"1m" desc:"how long a replica holds a follow-up it claimed before another one may fire it (after a crash); a sweep may run for a third of it (at least 3s)"`
-	PasscodeTTL time.Duration `envconfig:"PASSCODE_TTL" default:"10m" desc:"how long a temporary passcode stays in the chat before its message is replaced by a note where else to find it; 1m or more, at most 14m with Discord"`
+	PasscodeTTL time.Duration `envconfig:"PASSCODE_TTL" default:"10m" desc:"how long a temporary passcode stays in the chat before its message is replaced by a note where else to find it; 1m or more, at most 14m with Discord (its ephemeral message can be edited only while the click's interaction token lives, 15 minutes)"`
 	PollEvery   time.Duration `envconfig:"POLL_EVERY" default:"30s" desc:"how often a pending reset's result is read from the device backend; 5s or more"`
 	Recovery    time.Duration `envconfig:"RESULT_RECOVERY" default:"2m" desc:"when a reset's result that never reached the chat (a crash) is read again and sent; 5s or more, and with DEVICES=intune above the device call's time with its retries (GRAPH_TIMEOUT x GRAPH_MAX_ATTEMPTS)"`
 }
@@ -74,13 +80,13 @@ type Timing struct {
 type Helpdesk struct {
 	Approvals     bool          `envconfig:"APPROVALS" default:"true" desc:"offer helpdesk approval for devices that are not self-service; each chat platform then needs its helpdesk channel"`
 	Channel       string        `envconfig:"HELPDESK_CHANNEL" desc:"Slack channel ID where approval cards and the digest go (Discord: PASSBOT_DISCORD_HELPDESK_CHANNEL)"`
-	Approvers     []string      `envconfig:"APPROVERS" default:"helpdesk" desc:"who may approve: Slack user or user-group IDs, Discord user or role IDs, Teams users' Entra object IDs or team IDs, console personas"`
+	Approvers     []string      `envconfig:"APPROVERS" default:"helpdesk" desc:"who may approve: Slack user or user-group IDs, Discord user or role IDs, Teams users' Entra object IDs or team IDs, console personas; must not be empty while APPROVALS is true"`
 	Lang          string        `envconfig:"HELPDESK_LOCALE" default:"en" desc:"language of the helpdesk channel (en or nl)"`
 	EscalateAfter time.Duration `envconfig:"ESCALATE_AFTER" default:"30m" desc:"re-post an undecided request to the helpdesk after this, and again each time"`
 	ExpireAfter   time.Duration `envconfig:"EXPIRE_AFTER" default:"8h" desc:"close an undecided request after this and tell the employee; at least ESCALATE_AFTER (equal: never re-posted)"`
 	DigestSpec    string        `envconfig:"DIGEST_SPEC" default:"0 0 9 * * 1-5" desc:"cron spec (with seconds) of the digest of pending requests; @every takes whole seconds, 1s or more"`
-	PerUser       int           `envconfig:"LIMIT_PER_USER" default:"5" desc:"resets and requests one user may make per LIMIT_WINDOW; 0 disables this limit"`
-	PerDevice     int           `envconfig:"LIMIT_PER_DEVICE" default:"3" desc:"resets and requests of one device per LIMIT_WINDOW; 0 disables this limit"`
+	PerUser       int           `envconfig:"LIMIT_PER_USER" default:"5" desc:"resets and requests one user may make per LIMIT_WINDOW: 1 or more; 0 disables this limit"`
+	PerDevice     int           `envconfig:"LIMIT_PER_DEVICE" default:"3" desc:"resets and requests of one device per LIMIT_WINDOW: 1 or more; 0 disables this limit"`
 	LimitWindow   time.Duration `envconfig:"LIMIT_WINDOW" default:"24h" desc:"window of the abuse limits: 1s or more; 0 disables both limits"`
 }
 
@@ -202,13 +208,26 @@ func (c *Config) checkVerify() error {
 	}
 	var missing []string
 	for name, v := range map[string]string{"PASSBOT_PUBLIC_URL": c.PublicURL, "PASSBOT_HTTP_ADDR": c.HTTPAddr,
-		"PASSBOT_GRAPH_TENANT_ID": c.TenantID, "PASSBOT_GRAPH_CLIENT_ID": c.ClientID} {
+		"PASSBOT_GRAPH_TENANT_ID": c.TenantID} {
 		if v == "" {
 			missing = append(missing, name)
 		}
 	}
-	if c.ClientSecret == "" && c.CertificatePath == "" {
-		missing = append(missing, "PASSBOT_GRAPH_CLIENT_SECRET or PASSBOT_GRAPH_CERTIFICATE_PATH")
+	if c.SignInSecret != "" && c.SignInClientID == "" {
+		return fmt.Errorf("PASSBOT_SIGNIN_CLIENT_SECRET is set without PASSBOT_SIGNIN_CLIENT_ID: name the sign-in's app registration, or leave both empty to sign in with the Graph app")
+	}
+	switch {
+	case c.SignInClientID != "":
+		if c.SignInSecret == "" {
+			missing = append(missing, "PASSBOT_SIGNIN_CLIENT_SECRET")
+		}
+	default:
+		if c.ClientID == "" {
+			missing = append(missing, "PASSBOT_GRAPH_CLIENT_ID")
+		}
+		if c.ClientSecret == "" && c.CertificatePath == "" {
+			missing = append(missing, "PASSBOT_GRAPH_CLIENT_SECRET or PASSBOT_GRAPH_CERTIFICATE_PATH")
+		}
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)

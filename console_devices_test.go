@@ -23,11 +23,12 @@ func wantOutput(t *testing.T, out, logs string, want ...string) {
 	}
 }
 
-// auditExport runs "passbot audit export" against the test's Redis.
-func auditExport(t *testing.T) string {
+// auditExport runs "passbot audit export" with flags against the test's
+// Redis.
+func auditExport(t *testing.T, flags ...string) string {
 	t.Helper()
 	var export, errs bytes.Buffer
-	if err := run(context.Background(), []string{"audit", "export"}, strings.NewReader(""), &export, &errs); err != nil {
+	if err := run(context.Background(), append([]string{"audit", "export"}, flags...), strings.NewReader(""), &export, &errs); err != nil {
 		t.Fatalf("audit export: %v\n%s", err, errs.String())
 	}
 	return export.String()

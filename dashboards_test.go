@@ -118,3 +118,57 @@ func TestDashboardQueriesParse(t *testing.T) {
 		t.Errorf("promtool check rules on the dashboard's %d queries: %v\n%s", n, err, out)
 	}
 }
+
+// A panel's title says what it groups by, and Grafana's import asks for
+// the Prometheus data source (an __inputs entry every query points to).
+func TestDashboardTitlesAndDataSource(t *testing.T) {
+	data, err := os.ReadFile("deploy/grafana/passbot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Inputs []struct{ Name, Type, PluginID string } `json:"__inputs"`
+		Panels []struct {
+			Title      string
+			Datasource *struct{ Type, UID string }
+			Targets    []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatal(err)
+	}
+	if len(dash.Inputs) != 1 || dash.Inputs[0].Type != "datasource" || dash.Inputs[0].PluginID != "prometheus" {
+		t.Fatalf("__inputs = %+v, want one Prometheus data source for Grafana's import to ask for", dash.Inputs)
+	}
+	input := "${" + dash.Inputs[0].Name + "}"
+	// How a title names a label.
+	labels := map[string]string{"platform": "platform", "outcome": "outcome", "device kind": "device_kind",
+		"operation": "op", "kind": "kind", "status": "status"}
+	grouping := regexp.MustCompile(`\bby \(([^)]*)\)`)
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			continue
+		}
+		if p.Datasource == nil || p.Datasource.UID != input {
+			t.Errorf("panel %q: data source %+v, want uid %s", p.Title, p.Datasource, input)
+		}
+		_, by, ok := strings.Cut(p.Title, " by ")
+		if !ok {
+			continue
+		}
+		by, _, _ = strings.Cut(by, " (")
+		for _, name := range strings.Split(by, " and ") {
+			label, known := labels[name]
+			if !known {
+				t.Errorf("panel %q groups by %q, a label this test does not know", p.Title, name)
+				continue
+			}
+			for _, target := range p.Targets {
+				m := grouping.FindStringSubmatch(target.Expr)
+				if m == nil || !slices.Contains(strings.Split(strings.ReplaceAll(m[1], " ", ""), ","), label) {
+					t.Errorf("panel %q says by %s, but %q does not group by %s", p.Title, name, target.Expr, label)
+				}
+			}
+		}
+	}
+}

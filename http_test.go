@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passbot/passbot/ops"
 	"github.com/passbot/passbot/store/redistest"
 )
 
@@ -144,5 +146,70 @@ func TestHealthcheckCommand(t *testing.T) {
 	os.Unsetenv("PASSBOT_OPS_ADDR") // t.Setenv above restores it
 	if err := run(context.Background(), []string{"healthcheck"}, nil, io.Discard, io.Discard); err == nil || !strings.HasPrefix(err.Error(), "PASSBOT_OPS_ADDR is not set") {
 		t.Errorf("healthcheck without PASSBOT_OPS_ADDR: %v", err)
+	}
+}
+
+// A chat connection that is down leaves the replica ready: /readyz is
+// about what the load balancer sends it (the sign-in pages, Teams, Slack's
+// HTTP mode), and the connection is reported on /metrics for an alert.
+func TestChatOutageLeavesTheReplicaReady(t *testing.T) {
+	// Slack knows the bot token but its Socket Mode is unavailable: the
+	// connection never comes up and passbot keeps retrying.
+	slackAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/auth.test") {
+			_, _ = io.WriteString(w, `{"ok":true,"user_id":"UPASSBOT","bot_id":"BPASSBOT","team_id":"T1"}`)
+			return
+		}
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+	}))
+	defer slackAPI.Close()
+	cfg := configFrom(t, map[string]string{
+		"PASSBOT_PLATFORMS":       "slack",
+		"PASSBOT_SLACK_BOT_TOKEN": "xoxb-test",
+		"PASSBOT_SLACK_APP_TOKEN": "xapp-test",
+		"PASSBOT_SLACK_API_URL":   slackAPI.URL + "/",
+		"PASSBOT_APPROVALS":       "false",
+		"PASSBOT_VERIFY":          "off",
+		"PASSBOT_REDIS_URL":       redistest.Start(t).URL,
+		"PASSBOT_OPS_ADDR":        "127.0.0.1:0",
+	})
+	logs := newTranscript()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	app, err := NewApp(ctx, cfg, ops.NewLogger(logs, slog.LevelInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx, strings.NewReader(""), io.Discard, "") }()
+	defer func() { stop(); <-done }()
+	if err := logs.waitFor(ctx, `"msg":"serving /healthz, /readyz, /metrics"`); err != nil {
+		t.Fatal(err)
+	}
+	var line struct{ Addr string }
+	for l := range strings.Lines(logs.String()) {
+		if strings.Contains(l, `"serving /healthz`) {
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + line.Addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz with Slack unreachable: %d %s, want 200", code, body)
+	}
+	if _, body := get("/metrics"); !strings.Contains(body, `passbot_chat_connected{platform="slack"} 0`) {
+		t.Errorf("/metrics does not report the Slack connection down:\n%s", body)
 	}
 }

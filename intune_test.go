@@ -296,6 +296,22 @@ func TestIntuneResetShowsThePasscodeFromALaterRead(t *testing.T) {
 // The device list is Graph's two pages: the device reset above is on the
 // second, and the beta endpoint's deviceType makes the Pixel Android
 // Enterprise, which goes to the helpdesk.
+// With a sign-in app of its own, the sign-in redeems its code with that
+// app's secret: the Graph app's secret, which may reset and wipe devices,
+// need not sit behind the public sign-in pages.
+func TestSignInWithItsOwnAppRegistration(t *testing.T) {
+	fake, _ := meganGraph(t)
+	// Entra knows the sign-in app; Graph's token endpoint only the Graph app.
+	fake.IDP.ClientID, fake.IDP.ClientSecret = "0f5b8e4c-sign-in-only", "sign-in-secret"
+	t.Setenv("PASSBOT_SIGNIN_CLIENT_ID", fake.IDP.ClientID)
+	t.Setenv("PASSBOT_SIGNIN_CLIENT_SECRET", fake.IDP.ClientSecret)
+	c := startGraphChat(t, fake, megan)
+	c.resetAndroid6() // the sign-in page says signed in, and the reset goes on
+	if _, logs := c.quit(); strings.Contains(logs, "sign-in-secret") {
+		t.Error("the sign-in app's secret is in the logs")
+	}
+}
+
 func TestIntuneDeviceListFollowsGraphPaging(t *testing.T) {
 	fake, _ := meganGraph(t)
 	c := startGraphChat(t, fake, megan)
@@ -386,14 +402,8 @@ func TestHelpExplainsGraphVariables(t *testing.T) {
 		"PASSBOT_GRAPH_TIMEOUT":              "HTTP attempt",
 		"PASSBOT_GRAPH_MAX_ATTEMPTS":         "retried",
 	} {
-		line := ""
-		for l := range strings.Lines(help) {
-			if f := strings.Fields(l); len(f) > 0 && f[0] == v {
-				line = l
-			}
-		}
-		if !strings.Contains(line, phrase) {
-			t.Errorf("-h line of %s is %q, want it to explain %q", v, line, phrase)
+		if entry := helpEntry(help, v); !strings.Contains(entry, phrase) {
+			t.Errorf("-h entry of %s is %q, want it to explain %q", v, entry, phrase)
 		}
 	}
 }

@@ -133,6 +133,8 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"PASSBOT_DEVICES": "intune", "PASSBOT_GRAPH_TENANT_ID": "t", "PASSBOT_GRAPH_CLIENT_ID": "c", "PASSBOT_GRAPH_CLIENT_SECRET": "s"}, "PASSBOT_HTTP_ADDR, PASSBOT_PUBLIC_URL"},
 		{map[string]string{"PASSBOT_VERIFY": "entra", "PASSBOT_HTTP_ADDR": "127.0.0.1:0", "PASSBOT_PUBLIC_URL": "https://passbot.contoso.com"}, "PASSBOT_GRAPH_CLIENT_ID, PASSBOT_GRAPH_CLIENT_SECRET or PASSBOT_GRAPH_CERTIFICATE_PATH, PASSBOT_GRAPH_TENANT_ID"},
 		{map[string]string{"PASSBOT_VERIFY": "entra", "PASSBOT_HTTP_ADDR": "127.0.0.1:0", "PASSBOT_PUBLIC_URL": "https://passbot.contoso.com", "PASSBOT_GRAPH_TENANT_ID": "common", "PASSBOT_GRAPH_CLIENT_ID": "c", "PASSBOT_GRAPH_CLIENT_SECRET": "s"}, "PASSBOT_GRAPH_TENANT_ID"},
+		{map[string]string{"PASSBOT_VERIFY": "entra", "PASSBOT_HTTP_ADDR": "127.0.0.1:0", "PASSBOT_PUBLIC_URL": "https://passbot.contoso.com", "PASSBOT_GRAPH_TENANT_ID": "t", "PASSBOT_SIGNIN_CLIENT_ID": "c"}, "PASSBOT_VERIFY=entra needs PASSBOT_SIGNIN_CLIENT_SECRET"},
+		{map[string]string{"PASSBOT_VERIFY": "entra", "PASSBOT_HTTP_ADDR": "127.0.0.1:0", "PASSBOT_PUBLIC_URL": "https://passbot.contoso.com", "PASSBOT_GRAPH_TENANT_ID": "t", "PASSBOT_GRAPH_CLIENT_ID": "c", "PASSBOT_GRAPH_CLIENT_SECRET": "s", "PASSBOT_SIGNIN_CLIENT_SECRET": "s2"}, "PASSBOT_SIGNIN_CLIENT_SECRET is set without PASSBOT_SIGNIN_CLIENT_ID"},
 		{map[string]string{"PASSBOT_LIMIT_WINDOW": "500µs"}, "PASSBOT_LIMIT_WINDOW: 500µs is out of range (want 1s or more, or 0 for no limits at all)"},
 		{map[string]string{"PASSBOT_LIMIT_WINDOW": "-1h"}, "PASSBOT_LIMIT_WINDOW: -1h0m0s is out of range"},
 		{map[string]string{"PASSBOT_LIMIT_PER_USER": "-1"}, "PASSBOT_LIMIT_PER_USER: -1 is out of range (want 1 or more, or 0 for no per-user limit)"},
@@ -285,6 +287,95 @@ func TestTeamsPackageNeedsOnlyTheAppID(t *testing.T) {
 	}
 }
 
+// The log tells an operator what runs, each reset's outcome and the end:
+// a start line with the version and settings, one line per reset, a stop
+// line; no passcode in any of them.
+func TestLogSaysStartResetAndStop(t *testing.T) {
+	out, logs := runConsole(t, nil, "reset my passcode", "1", "1", "sign in again", "/signin", "yes, reset")
+	type line struct {
+		Level, Msg, Version, Platforms, Redis, Step, Outcome, Device string
+	}
+	var lines []line
+	for l := range strings.Lines(logs) {
+		var ln line
+		if err := json.Unmarshal([]byte(l), &ln); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		lines = append(lines, ln)
+	}
+	count := func(msg string) (n int, last line) {
+		for _, l := range lines {
+			if l.Msg == msg {
+				n, last = n+1, l
+			}
+		}
+		return n, last
+	}
+	if n, l := count("passbot started"); n != 1 || l.Level != "INFO" || l.Version != version || l.Platforms != "console" || !strings.HasPrefix(l.Redis, "unix://") {
+		t.Errorf("start lines: %d, last %+v", n, l)
+	}
+	if n, l := count("passcode reset"); n != 1 || l.Level != "INFO" || l.Step != "sent" || l.Outcome == "" || l.Device == "" {
+		t.Errorf("reset lines: %d, last %+v\n%s", n, l, logs)
+	}
+	if n, _ := count("passbot stopped"); n != 1 {
+		t.Errorf("stop lines: %d", n)
+	}
+	if m := regexp.MustCompile(`passcode[^:]*is: ([a-zA-Z0-9]+)`).FindStringSubmatch(out); m == nil || strings.Contains(logs, m[1]) {
+		t.Errorf("no passcode shown, or the passcode is in the logs:\n%s", out)
+	}
+}
+
+// A cron job forwards the audit trail to a SIEM incrementally: each line
+// is a JSON object with its "id", and -since that ID exports what came
+// after it.
+func TestAuditExportSinceTheLastID(t *testing.T) {
+	runConsole(t, nil, "reset my passcode", "1", "1", "sign in again", "/signin", "yes, reset")
+	all := strings.Split(strings.TrimSpace(auditExport(t)), "\n")
+	if len(all) < 2 {
+		t.Fatalf("audit export after a reset: %q", all)
+	}
+	var first struct{ ID, Action string }
+	if err := json.Unmarshal([]byte(all[0]), &first); err != nil || first.ID == "" || first.Action == "" {
+		t.Fatalf("first line %q: %v", all[0], err)
+	}
+	rest := strings.Split(strings.TrimSpace(auditExport(t, "-since", first.ID)), "\n")
+	if !slices.Equal(rest, all[1:]) {
+		t.Errorf("export -since %s:\n%q\nwant\n%q", first.ID, rest, all[1:])
+	}
+	if from := auditExport(t, "--since", "2000-01-01T00:00:00Z"); strings.TrimSpace(from) != strings.Join(all, "\n") {
+		t.Errorf("export --since 2000: %q", from)
+	}
+}
+
+// The developer URLs come from flags, not from a rebuilt binary.
+func TestTeamsPackageTakesTheDeveloperFromFlags(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"teams", "package", "-app-id", "8f1e3a52-6b3c-4d7e-9a10-2b4c6d8e0f12",
+		"-developer-name", "Contoso IT", "-website-url", "https://it.contoso.com", "-privacy-url", "https://it.contoso.com/privacy",
+		"-terms-url", "https://it.contoso.com/terms"}, strings.NewReader(""), &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := zip.NewReader(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := z.Open("manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	manifest, _ := io.ReadAll(r)
+	for _, want := range []string{`"name": "Contoso IT"`, `"privacyUrl": "https://it.contoso.com/privacy"`, `"8f1e3a52-6b3c-4d7e-9a10-2b4c6d8e0f12"`} {
+		if !strings.Contains(string(manifest), want) {
+			t.Errorf("manifest.json lacks %s:\n%s", want, manifest)
+		}
+	}
+	if age := time.Since(z.File[0].Modified); age < 0 || age > time.Hour {
+		t.Errorf("manifest.json dated %v, want now", z.File[0].Modified)
+	}
+}
+
 // An agent decides a given request by its ID, whatever the console printed
 // since its card.
 func TestConsoleApproveByID(t *testing.T) {
@@ -332,7 +423,7 @@ func TestPublicURLWithATrailingSlash(t *testing.T) {
 // listens).
 func TestCommandLine(t *testing.T) {
 	t.Setenv("PASSBOT_REDIS_URL", "redis://127.0.0.1:1/0")
-	for _, args := range [][]string{{"healthcheck", "extra"}, {"frobnicate"}, {"audit"}, {"audit", "export", "now"}, {"teams"}, {"-nope"}, {"-discord-unregister", "audit", "export"}} {
+	for _, args := range [][]string{{"healthcheck", "extra"}, {"frobnicate"}, {"audit"}, {"audit", "export", "now"}, {"audit", "export", "-since", "yesterday"}, {"teams"}, {"teams", "package", "-nope"}, {"teams", "package", "extra"}, {"-nope"}, {"-discord-unregister", "audit", "export"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var out, errs bytes.Buffer
 			err := run(context.Background(), args, strings.NewReader(""), &out, &errs)

@@ -217,7 +217,7 @@ func readTrail(t *testing.T, client redis.UniversalClient) trail {
 	st := store.New(client)
 	tr := trail{resets: map[string]int{}, started: map[string]int{}, reminders: map[string]int{}, polls: map[string]int{}}
 	var audit bytes.Buffer
-	if err := st.ExportAudit(ctx, &audit); err != nil {
+	if err := st.ExportAudit(ctx, &audit, store.AuditCursor{}); err != nil {
 		t.Fatal(err)
 	}
 	dec := json.NewDecoder(&audit)

@@ -341,6 +341,12 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	if e.Observer != nil {
 		e.Observer.DeviceOp(cmd.Op, cmd.Device.Kind, outcome, time.Since(start))
 	}
+	// One line per reset sent and per result read back finished, for the
+	// operator who follows resets in the log: no passcode, no person.
+	if cmd.Op == OpReset || (cmd.Op == OpResetStatus && res.Err == nil && res.Reset.State.Finished()) {
+		e.logger().Info("passcode reset", "step", map[Op]string{OpReset: "sent", OpResetStatus: "result"}[cmd.Op], "outcome", outcome,
+			"device", cmd.Device.ID, "device_kind", string(cmd.Device.Kind), "conversation", conv.ID, "took_ms", time.Since(start).Milliseconds())
+	}
 	if cmd.Op == OpReset || cmd.Op == OpLock || cmd.Op == OpReportLost {
 		res.audit = append(res.audit, AuditRecord{Time: e.now(), Actor: owner.Key(), UPN: owner.UPN, Action: cmd.Op.String(),
 			Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: outcome, Verified: cmd.Verified})

@@ -102,7 +102,7 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 func (m *Metrics) WatchReady(ready func(context.Context) error) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "passbot_ready",
-		Help: "1 when this replica is ready to serve (Redis answers, every chat connection is up), else 0.",
+		Help: "1 when this replica is ready to serve (what /readyz answers: Redis answers, and Entra ID gave the Graph app a token), else 0.",
 	}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), backlogTimeout)
 		defer cancel()

@@ -32,9 +32,14 @@ type Metrics struct {
 	graphCalls   *prometheus.CounterVec
 	graphSecs    *prometheus.HistogramVec
 	circuitOpen  prometheus.Gauge
-	writeWait    prometheus.Histogram
-	httpRefused  *prometheus.CounterVec
-	signIns      *prometheus.CounterVec
+	// graphAuthorized and graphCredentialOK start at 1: nothing was
+	// refused yet (and with the demo fleet nothing ever is).
+	graphAuthorized   prometheus.Gauge
+	graphCredentialOK prometheus.Gauge
+	graphTokenErrors  *prometheus.CounterVec
+	writeWait         prometheus.Histogram
+	httpRefused       *prometheus.CounterVec
+	signIns           *prometheus.CounterVec
 }
 
 var _ bot.Observer = (*Metrics)(nil)
@@ -102,6 +107,18 @@ func NewMetrics() *Metrics {
 			Name: "passbot_graph_circuit_open",
 			Help: "1 while this replica's Microsoft Graph circuit breaker is open (or half-open, probing), refusing device operations; else 0.",
 		}),
+		graphAuthorized: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "passbot_graph_authorized",
+			Help: "0 after Microsoft Graph answered 401 or 403 (the app's permission or consent is missing, or its token was refused), until Graph answers a request with success; else 1.",
+		}),
+		graphCredentialOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "passbot_graph_credential_ok",
+			Help: "0 after Entra ID refused the Graph app's credential (a wrong or expired secret or certificate), until it gives a token again; else 1.",
+		}),
+		graphTokenErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passbot_graph_token_errors_total",
+			Help: "Token requests for Microsoft Graph that Entra ID refused, by its AADSTS error code (AADSTS7000222: the client secret expired; AADSTS7000215: a wrong secret), or other.",
+		}, []string{"code"}),
 		writeWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "passbot_graph_write_wait_seconds",
 			Help:    "Time a Graph write waited for the write budget shared by the replicas.",
@@ -119,11 +136,16 @@ func NewMetrics() *Metrics {
 	// Series that alerts and dashboards divide by exist from the start, so a
 	// fresh replica shows 0 instead of no data.
 	m.signIns.WithLabelValues("started")
+	m.graphAuthorized.Set(1)
+	m.graphCredentialOK.Set(1)
+	// increase() sees an expired secret's first refusal only from 0.
+	m.graphTokenErrors.WithLabelValues("AADSTS7000222")
+	m.graphTokenErrors.WithLabelValues("AADSTS7000215")
 	m.signIns.WithLabelValues(bot.SignInOK)
 	m.reg.MustRegister(
 		m.events, m.eventSeconds, m.deviceOps, m.deviceSecs, m.followUpLag,
 		m.redisErrors, m.approvalSecs, m.graphCalls, m.graphSecs, m.httpRefused,
-		m.circuitOpen, m.writeWait, m.signIns,
+		m.circuitOpen, m.writeWait, m.signIns, m.graphAuthorized, m.graphCredentialOK, m.graphTokenErrors,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -176,6 +198,23 @@ func (m *Metrics) SignIn(outcome string) { m.signIns.WithLabelValues(outcome).In
 func (m *Metrics) GraphCall(method, status string, d time.Duration) {
 	m.graphCalls.WithLabelValues(method, status).Inc()
 	m.graphSecs.WithLabelValues(method, status).Observe(d.Seconds())
+	switch {
+	case status == "401" || status == "403":
+		m.graphAuthorized.Set(0)
+	case len(status) == 3 && status[0] == '2':
+		m.graphAuthorized.Set(1)
+	}
+}
+
+// GraphToken records a token request for Graph: code is "" when Entra ID
+// gave the token, else its AADSTS error code ("AADSTS7000222") or "other".
+func (m *Metrics) GraphToken(code string) {
+	if code == "" {
+		m.graphCredentialOK.Set(1)
+		return
+	}
+	m.graphCredentialOK.Set(0)
+	m.graphTokenErrors.WithLabelValues(code).Inc()
 }
 
 // HTTPRefused counts a webhook request refused before its signature was

@@ -188,3 +188,43 @@ func scrape(t *testing.T, m *ops.Metrics) string {
 	}
 	return rec.Body.String()
 }
+
+// A 401 or 403 from Graph flips passbot_graph_authorized to 0 until Graph
+// answers with success again; a 429 or a 503 changes nothing.
+func TestGraphAuthorizedFollowsGraphsAnswers(t *testing.T) {
+	t.Parallel()
+	m := ops.NewMetrics()
+	for _, step := range []struct {
+		status string
+		want   float64
+	}{{"200", 1}, {"403", 0}, {"429", 0}, {"503", 0}, {"204", 1}, {"401", 0}, {"error", 0}, {"200", 1}} {
+		m.GraphCall("POST", step.status, time.Millisecond)
+		if got := gaugeValue(t, m, "passbot_graph_authorized"); got != step.want {
+			t.Errorf("after a %s: passbot_graph_authorized = %v, want %v", step.status, got, step.want)
+		}
+	}
+	m.GraphToken("AADSTS7000222")
+	if got := gaugeValue(t, m, "passbot_graph_credential_ok"); got != 0 {
+		t.Errorf("after an expired secret: passbot_graph_credential_ok = %v", got)
+	}
+	m.GraphToken("")
+	if got := gaugeValue(t, m, "passbot_graph_credential_ok"); got != 1 {
+		t.Errorf("after a token: passbot_graph_credential_ok = %v", got)
+	}
+}
+
+// gaugeValue is the value of the unlabelled gauge name.
+func gaugeValue(t *testing.T, m *ops.Metrics, name string) float64 {
+	t.Helper()
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no %s", name)
+	return 0
+}

@@ -82,7 +82,7 @@ func TestEverythingRunsOnARedisCluster(t *testing.T) {
 
 	// The audit export reads the stream from whichever node holds it.
 	var export bytes.Buffer
-	if err := st.ExportAudit(ctx, &export); err != nil {
+	if err := st.ExportAudit(ctx, &export, store.AuditCursor{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`"action":"reset"`, `"action":"request"`, `"action":"approve"`} {

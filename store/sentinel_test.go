@@ -85,7 +85,7 @@ func TestNothingIsLostWhenSentinelFailsOver(t *testing.T) {
 		t.Errorf("Lieke's status after the failover: %q", got)
 	}
 	var export bytes.Buffer
-	if err := st.ExportAudit(ctx, &export); err != nil {
+	if err := st.ExportAudit(ctx, &export, store.AuditCursor{}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Count(export.String(), `"action":"reset"`) != 2 || !strings.Contains(export.String(), "lieke.devries@contoso.com") {

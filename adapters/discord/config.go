@@ -15,7 +15,7 @@ import (
 // anonymously in the application's configuration so envconfig reads it
 // under the PASSBOT_ prefix (PASSBOT_DISCORD_TOKEN, ...).
 type Config struct {
-	DiscordToken     string `envconfig:"DISCORD_TOKEN" desc:"Discord bot token (Developer Portal > Bot > Token); required with the discord platform"`
+	DiscordToken     string `envconfig:"DISCORD_TOKEN" secret:"true" desc:"Discord bot token (Developer Portal > Bot > Token); required with the discord platform"`
 	DiscordGuildID   string `envconfig:"DISCORD_GUILD_ID" desc:"register /passcode in this guild only (instant); empty registers it globally"`
 	DiscordAPIURL    string `envconfig:"DISCORD_API_URL" desc:"base URL of the Discord REST API and gateway discovery, for tests and proxies; empty is https://discord.com/"`
 	DiscordLinksFile string `envconfig:"DISCORD_LINKS_FILE" desc:"JSON file {\"<discord user id>\": \"upn\"} of static Discord-user to Intune-UPN links"`

@@ -22,11 +22,11 @@ type Config struct {
 	AuthorityURL string `envconfig:"GRAPH_AUTHORITY_URL" desc:"Entra ID authority host, e.g. https://login.microsoftonline.us/; empty uses AZURE_AUTHORITY_HOST or the public cloud; setting it turns off instance discovery"`
 	TenantID     string `envconfig:"GRAPH_TENANT_ID" desc:"Entra ID tenant (directory) ID of passbot's app registration"`
 	ClientID     string `envconfig:"GRAPH_CLIENT_ID" desc:"application (client) ID of passbot's app registration, or of a user-assigned managed identity"`
-	ClientSecret string `envconfig:"GRAPH_CLIENT_SECRET" desc:"client secret of the app registration; or set GRAPH_CERTIFICATE_PATH, or neither for workload/managed identity and the AZURE_* variables"`
+	ClientSecret string `envconfig:"GRAPH_CLIENT_SECRET" secret:"true" desc:"client secret of the app registration; or set GRAPH_CERTIFICATE_PATH, or neither for workload/managed identity and the AZURE_* variables"`
 	// CertificatePath is a PEM or PKCS#12 file holding the app's certificate
 	// and private key, used instead of a client secret.
 	CertificatePath     string `envconfig:"GRAPH_CERTIFICATE_PATH" desc:"PEM or PKCS#12 file with the app registration's certificate and private key, instead of a client secret"`
-	CertificatePassword string `envconfig:"GRAPH_CERTIFICATE_PASSWORD" desc:"password of an encrypted GRAPH_CERTIFICATE_PATH"`
+	CertificatePassword string `envconfig:"GRAPH_CERTIFICATE_PASSWORD" secret:"true" desc:"password of an encrypted GRAPH_CERTIFICATE_PATH"`
 	// Credential "azure-default" asks for azidentity's default chain even
 	// when nothing in the environment names a credential: on a VM whose
 	// managed identity is found only by probing its metadata endpoint, or
@@ -36,7 +36,7 @@ type Config struct {
 	// Timeout bounds each HTTP attempt, token included.
 	Timeout time.Duration `envconfig:"GRAPH_TIMEOUT" default:"10s" desc:"time limit of each HTTP attempt at Graph or Entra ID"`
 	// MaxAttempts bounds the tries of one request, the first included.
-	MaxAttempts int `envconfig:"GRAPH_MAX_ATTEMPTS" default:"4" desc:"tries of one Graph request (429, 503, 504 and failed reads are retried), the first included"`
+	MaxAttempts int `envconfig:"GRAPH_MAX_ATTEMPTS" default:"4" desc:"tries of one Graph request (429, 503, 504 and failed reads are retried), the first included: 1 to 10"`
 }
 
 // Defaults used where Config leaves a field at its zero value.
@@ -72,6 +72,20 @@ func (c Config) withDefaults() (Config, error) {
 		c.MaxAttempts = DefaultMaxAttempts
 	}
 	return c, nil
+}
+
+// TokenScope is the scope of the tokens the client asks for with cfg, for
+// a caller that checks the credential before the first request.
+func TokenScope(cfg Config) (string, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return "", err
+	}
+	return scope(u), nil
 }
 
 // scope is the token scope for Graph at u: its origin plus "/.default", so

@@ -22,9 +22,9 @@ const (
 // configuration read with the PASSBOT_ prefix, so the variables are
 // PASSBOT_SLACK_BOT_TOKEN and so on.
 type Config struct {
-	BotToken      string `envconfig:"SLACK_BOT_TOKEN" desc:"Slack bot token (xoxb-…); needed in both modes"`
-	AppToken      string `envconfig:"SLACK_APP_TOKEN" desc:"Slack app-level token (xapp-…) with connections:write; needed in socket mode"`
-	SigningSecret string `envconfig:"SLACK_SIGNING_SECRET" desc:"Slack signing secret; needed in http mode"`
+	BotToken      string `envconfig:"SLACK_BOT_TOKEN" secret:"true" desc:"Slack bot token (xoxb-…); needed in both modes"`
+	AppToken      string `envconfig:"SLACK_APP_TOKEN" secret:"true" desc:"Slack app-level token (xapp-…) with connections:write; needed in socket mode"`
+	SigningSecret string `envconfig:"SLACK_SIGNING_SECRET" secret:"true" desc:"Slack signing secret; needed in http mode"`
 	Mode          string `envconfig:"SLACK_MODE" default:"socket" desc:"how Slack events arrive: socket (Socket Mode, no public URL) or http (/slack/events, /slack/interactions, /slack/commands)"`
 	APIURL        string `envconfig:"SLACK_API_URL" desc:"Slack Web API base URL; empty uses https://slack.com/api/"`
 	// HelpdeskChannel is the channel ID replies to the helpdesk go to. It is

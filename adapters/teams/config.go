@@ -24,7 +24,7 @@ const (
 // under the PASSBOT_ prefix (PASSBOT_TEAMS_APP_ID, ...).
 type Config struct {
 	TeamsAppID           string `envconfig:"TEAMS_APP_ID" desc:"Microsoft App ID of the Azure Bot resource (its Entra app registration's client ID); required with the teams platform"`
-	TeamsAppPassword     string `envconfig:"TEAMS_APP_PASSWORD" desc:"client secret of that app registration"`
+	TeamsAppPassword     string `envconfig:"TEAMS_APP_PASSWORD" secret:"true" desc:"client secret of that app registration"`
 	TeamsTenantID        string `envconfig:"TEAMS_TENANT_ID" desc:"Entra tenant (directory) ID of the single-tenant bot"`
 	TeamsOpenIDURL       string `envconfig:"TEAMS_OPENID_URL" default:"https://login.botframework.com/v1/.well-known/openidconfiguration" desc:"OpenID metadata of the Bot Framework tokens that sign incoming activities"`
 	TeamsAuthorityURL    string `envconfig:"TEAMS_AUTHORITY_URL" default:"https://login.microsoftonline.com/" desc:"Entra ID authority host the bot gets its Bot Connector tokens from"`

@@ -7,7 +7,9 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -16,7 +18,7 @@ import (
 func TestTheAppPackageFitsTheManifestSchema(t *testing.T) {
 	t.Parallel()
 	const appID = "8f1e3a52-6b3c-4d7e-9a10-2b4c6d8e0f12"
-	pkg, err := Package(appID)
+	pkg, err := Package(App{ID: appID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,48 @@ func TestTheAppPackageFitsTheManifestSchema(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Package("not-a-guid"); err == nil {
+	if _, err := Package(App{ID: "not-a-guid"}); err == nil {
 		t.Error("a package with a malformed app ID")
+	}
+}
+
+// The developer's name and URLs come from the operator, not from a
+// rebuilt binary, and the zip's entries are dated when it was built.
+func TestTheAppPackageNamesTheDeveloper(t *testing.T) {
+	t.Parallel()
+	built := time.Date(2026, 12, 8, 10, 30, 0, 0, time.UTC)
+	dev := Developer{Name: "Contoso IT", WebsiteURL: "https://it.contoso.com/passbot",
+		PrivacyURL: "https://it.contoso.com/privacy", TermsURL: "https://it.contoso.com/terms"}
+	pkg, err := Package(App{ID: "8f1e3a52-6b3c-4d7e-9a10-2b4c6d8e0f12", Developer: dev, Built: built})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range z.File {
+		if !f.Modified.Equal(built) {
+			t.Errorf("%s dated %v, want %v", f.Name, f.Modified, built)
+		}
+	}
+	r, err := z.Open("manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var m struct {
+		Developer struct{ Name, WebsiteURL, PrivacyURL, TermsOfUseURL string }
+	}
+	if err := json.NewDecoder(r).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	if got := (Developer{m.Developer.Name, m.Developer.WebsiteURL, m.Developer.PrivacyURL, m.Developer.TermsOfUseURL}); got != dev {
+		t.Errorf("developer %+v, want %+v", got, dev)
+	}
+	for _, bad := range []Developer{{WebsiteURL: "http://it.contoso.com"}, {PrivacyURL: "privacy"}, {Name: strings.Repeat("x", 33)}} {
+		if _, err := Package(App{ID: "8f1e3a52-6b3c-4d7e-9a10-2b4c6d8e0f12", Developer: bad}); err == nil {
+			t.Errorf("a package with developer %+v", bad)
+		}
 	}
 }
