@@ -24,6 +24,10 @@ const (
 	// SignedIn is the result of the sign-in the conversation waits for
 	// (Input.SignIn).
 	SignedIn
+	// LateSignIn is a sign-in (Input.SignIn) that came after its
+	// conversation moved on, on a stand-in conversation: what others
+	// should hear of it (the engine tells its owner).
+	LateSignIn
 )
 
 // Op is a device operation a flow asks the engine to run.

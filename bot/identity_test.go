@@ -173,3 +173,38 @@ func TestSomeoneElsesSignInReachesTheHelpdesk(t *testing.T) {
 		})
 	}
 }
+
+// Someone else signs in on a link whose conversation moved on (Adele
+// cancelled): nothing is at stake, Adele is told, and the helpdesk hears of
+// it as of a sign-in in time.
+func TestSomeoneElsesLateSignInReachesTheHelpdesk(t *testing.T) {
+	e := newIdentityEnv(t, "en")
+	replies := enginetest.Handle(t, e.Engine, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode"})
+	for _, label := range append(enginetest.ResetClicks[:2:2], "Sign in again") {
+		replies = enginetest.Handle(t, e.Engine, bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, replies, label)})
+	}
+	enginetest.Handle(t, e.Engine, bot.Event{Kind: bot.Message, User: adele, Text: "cancel"})
+	lieke := person(t, "lieke.devries@contoso.com")
+	outcome, err := e.Engine.SignedIn(context.Background(), bot.SignInResult{SignIn: e.signIns.Last(t), Outcome: bot.SignInOK,
+		Identity: bot.Identity{OID: lieke.OID, UPN: lieke.UPN, AuthTime: e.Clock.Now()}})
+	if outcome != bot.SignInMismatch || err == nil {
+		t.Fatalf("outcome %q, %v; want a mismatch the conversation no longer waits for", outcome, err)
+	}
+	notices := e.helpdesk(bot.Slack)
+	if len(notices) != 1 {
+		t.Fatalf("helpdesk channel got %q, want one notice", notices)
+	}
+	wantAll(t, "notice", notices[0], "Sign-in by another account than the device's owner", "Device: Adele's Galaxy S7", lieke.UPN, lieke.OID)
+	var toAdele []string
+	for _, r := range e.sent[bot.Slack].Sent() {
+		if r.Target.Kind == bot.DirectMessage && r.Target.User.ID == adele.ID {
+			toAdele = append(toAdele, r.Text)
+		}
+	}
+	if len(toAdele) != 1 || !strings.Contains(toAdele[0], "no longer valid") {
+		t.Errorf("Adele was told %q, want that a link of hers was used late", toAdele)
+	}
+	if n := e.Devices.Resets(); n != 0 {
+		t.Errorf("%d resets", n)
+	}
+}

@@ -141,7 +141,10 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 				if r.Outcome == SignInExpired {
 					code = "signin.expired.moved"
 				}
-				e.notify(ctx, r.Owner.Platform, e.notice(&Conversation{Owner: r.Owner, Lang: r.Lang}, code))
+				late := &Conversation{ID: r.Conv, Owner: r.Owner, Lang: r.Lang}
+				replies := e.notice(late, code)
+				out := e.Flow.Step(late, Input{Kind: LateSignIn, SignIn: &r}, e.now())
+				e.notify(ctx, r.Owner.Platform, append(replies, e.finish(late, out.Replies)...))
 			}
 			e.auditSignIn(ctx, r)
 			return r.Outcome, ErrSignInStale

@@ -221,6 +221,8 @@ func (f *Flow) Step(c *bot.Conversation, in bot.Input, now time.Time) bot.Outcom
 		t.askDenyReason(in.Request)
 	case bot.SignedIn:
 		t.signedIn(in.SignIn)
+	case bot.LateSignIn:
+		t.lateSignIn(in.SignIn)
 	}
 	return t.out
 }

@@ -121,16 +121,33 @@ func (t *turn) signedIn(r *bot.SignInResult) {
 		t.withYou()
 		t.out.Replies[len(t.out.Replies)-1].Replace = false
 	case bot.SignInMismatch:
-		d := t.c.Device
 		t.say(bot.Reply{Text: t.text("signin.mismatch", args...) + "\n" + t.support()})
-		t.tellHelpdesk(t.hd("signin.mismatch.notice", "requester", t.requester(), "account", t.c.Owner.Key(),
-			"name", d.Name, "platform", t.hd("kind."+string(d.Kind)), "version", d.OSVersion,
-			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", utc(t.now)))
+		t.mismatchNotice(r)
 		t.end()
 	default:
 		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, args...)})
 		t.confirm()
 		t.out.Replies[len(t.out.Replies)-1].Replace = false
+	}
+}
+
+// mismatchNotice tells the helpdesk that someone else than the owner of
+// the conversation's device signed in on its link.
+func (t *turn) mismatchNotice(r *bot.SignInResult) {
+	d := t.c.Device
+	t.tellHelpdesk(t.hd("signin.mismatch.notice", "requester", t.requester(), "account", t.c.Owner.Key(),
+		"name", d.Name, "platform", t.hd("kind."+string(d.Kind)), "version", d.OSVersion,
+		"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", utc(t.now)))
+}
+
+// lateSignIn: someone else than the device's owner signed in on a link
+// whose conversation had moved on. Nothing was at stake any more, but the
+// link reached someone it was not for: the helpdesk hears of it as of one
+// in time.
+func (t *turn) lateSignIn(r *bot.SignInResult) {
+	if r.Outcome == bot.SignInMismatch && r.Device.ID != "" {
+		t.c.Device = &r.Device
+		t.mismatchNotice(r)
 	}
 }
 
