@@ -77,13 +77,17 @@ type Handled struct {
 // happened.
 func route(ev Event, replies []Reply) []Reply {
 	card := ev.Kind == Press && ev.ClickedPublic
+	// A press on someone else's message (a forwarded card, a crafted
+	// press): whatever answers it is the presser's alone, and the message
+	// stays its owner's.
+	foreign := ev.Kind == Press && pressedByOther(ev)
 	// Where private means ephemeral, a private reply cannot take the place
 	// of a message that is not: it would stay visible as that one was.
 	hidden := !card && (!ephemeralPrivacy(ev.User.Platform) || ev.ClickedEphemeral)
 	// Only one reply takes the clicked message's place: the first that may.
 	replace := -1
 	for i, r := range replies {
-		if r.Target.Kind == Unrouted && r.Audience == ToUser && !r.forOther(ev.User) &&
+		if !foreign && r.Target.Kind == Unrouted && r.Audience == ToUser && !r.forOther(ev.User) &&
 			r.Replace && ev.Kind == Press && (!r.Private || hidden) {
 			replace = i
 			break
@@ -102,16 +106,24 @@ func route(ev Event, replies []Reply) []Reply {
 			// A decision on a helpdesk card: the agent's next step (the
 			// reason for a denial) is theirs alone, in their DM.
 			r.Target = Target{Kind: DirectMessage, User: ev.User}
-		case card || ev.Shared || r.Private && ephemeralPrivacy(ev.User.Platform):
-			// A refusal next to the card, a conversation started in a
-			// channel, or a private reply where private means ephemeral:
-			// only its person sees it.
+		case card || foreign || ev.Shared || r.Private && ephemeralPrivacy(ev.User.Platform):
+			// A refusal next to the card or someone else's message, a
+			// conversation started in a channel, or a private reply where
+			// private means ephemeral: only its person sees it.
 			r.Target = Target{Kind: Ephemeral}
 		default:
 			r.Target = Target{Kind: Chat}
 		}
 	}
 	return replies
+}
+
+// pressedByOther reports whether ev presses a button of a conversation
+// that belongs to someone else than its presser (not a helpdesk card's,
+// which any approver may press).
+func pressedByOther(ev Event) bool {
+	a, ok := parseAction(ev.Action)
+	return ok && a.Owner != anyApprover && a.Owner != ev.User.ID
 }
 
 // ephemeralPrivacy: on Discord a private reply is an ephemeral message even

@@ -29,6 +29,11 @@ func TestRoute(t *testing.T) {
 	card := func(p Platform) Event {
 		return Event{Kind: Press, User: adele(p), Shared: true, Clicked: "hd/1", ClickedPublic: true}
 	}
+	// foreign is a press on a button of hank's conversation, in what the
+	// platform calls the presser's chat (a forwarded card, a crafted press).
+	foreign := func(p Platform) Event {
+		return Event{Kind: Press, User: adele(p), Clicked: "dm/1", Action: "c1|3|hank|act"}
+	}
 	dmTo := func(u User) Target { return Target{Kind: DirectMessage, User: u} }
 	var (
 		chat = Target{Kind: Chat}
@@ -65,6 +70,10 @@ func TestRoute(t *testing.T) {
 		{"slack card refused", card(Slack), []Reply{private}, []Target{eph}},
 		{"discord card refused", card(Discord), []Reply{private, plain}, []Target{eph, eph}},
 		{"card, private replace", card(Slack), []Reply{privReplace}, []Target{eph}},
+		// A press on someone else's card: the refusal is the presser's alone, never a
+		// message in that chat, and the card stays as it was.
+		{"teams foreign click", foreign(Teams), []Reply{private, privReplace}, []Target{eph, eph}},
+		{"slack foreign click", foreign(Slack), []Reply{plain}, []Target{eph}},
 		// A reply for the event's own person counts as theirs, whoever filled in To.
 		{"own To", msg(Slack), []Reply{{Text: "mine", To: adele(Slack)}}, []Target{chat}},
 		{"same ID, other platform", msg(Slack), []Reply{{Text: "console twin", To: adele(Console)}}, []Target{dmTo(adele(Console))}},

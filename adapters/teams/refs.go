@@ -99,8 +99,10 @@ func (a *Adapter) person(ctx context.Context, oid string) (r convRef, ok bool, e
 
 // learn saves what an authenticated activity tells about reaching its
 // sender and the tenant: always the service URL; the person's personal
-// chat when the activity comes from it; from a channel or group chat only
-// their account, and only while no personal chat is known.
+// chat when they wrote in it or installed the app there; from a channel,
+// a group chat or a press only their account, and only while no personal
+// chat is known. A press proves nothing about whose chat it came from: a
+// forwarded or crafted card names its owner's.
 func (a *Adapter) learn(ctx context.Context, act *Activity) error {
 	if err := a.saveRef(ctx, serviceKey, act.ServiceURL); err != nil {
 		return err
@@ -110,7 +112,7 @@ func (a *Adapter) learn(ctx context.Context, act *Activity) error {
 	}
 	oid := act.From.AADObjectID
 	next := convRef{ServiceURL: act.ServiceURL, User: act.From.ID}
-	if act.Conversation.ConversationType == convPersonal {
+	if act.Conversation.ConversationType == convPersonal && act.Type != typeInvoke {
 		next.Conversation = act.Conversation.ID
 	} else {
 		old, ok, err := a.person(ctx, oid)
