@@ -30,9 +30,14 @@ const (
 	HelpdeskChannel
 	// UpdateRef replaces the message Target.Ref names.
 	UpdateRef
+	// DisarmClicked takes the buttons off the clicked message and keeps
+	// its text: the reply that was to take its place may not (it is
+	// private, the message is not), and its buttons belong to a step that
+	// is over. The reply carries no text of its own.
+	DisarmClicked
 )
 
-var targetNames = [...]string{"unrouted", "chat", "replace_clicked", "ephemeral", "dm", "helpdesk", "update"}
+var targetNames = [...]string{"unrouted", "chat", "replace_clicked", "ephemeral", "dm", "helpdesk", "update", "disarm_clicked"}
 
 func (k TargetKind) String() string {
 	if k < 0 || int(k) >= len(targetNames) {
@@ -85,13 +90,22 @@ func route(ev Event, replies []Reply) []Reply {
 	// of a message that is not: it would stay visible as that one was.
 	hidden := !card && (!ephemeralPrivacy(ev.User.Platform) || ev.ClickedEphemeral)
 	// Only one reply takes the clicked message's place: the first that may.
-	replace := -1
+	replace, blocked := -1, false
 	for i, r := range replies {
-		if !foreign && r.Target.Kind == Unrouted && r.Audience == ToUser && !r.forOther(ev.User) &&
-			r.Replace && ev.Kind == Press && (!r.Private || hidden) {
-			replace = i
-			break
+		if foreign || r.Target.Kind != Unrouted || r.Audience != ToUser || r.forOther(ev.User) || !r.Replace || ev.Kind != Press {
+			continue
 		}
+		if r.Private && !hidden {
+			blocked = true
+			continue
+		}
+		replace = i
+		break
+	}
+	if replace < 0 && blocked && !card && ev.Clicked != "" {
+		// No live button is left on a step that is over: the clicked
+		// message keeps its text, loses its buttons.
+		replies = append([]Reply{{To: ev.User, Target: Target{Kind: DisarmClicked}}}, replies...)
 	}
 	for i := range replies {
 		r := &replies[i]

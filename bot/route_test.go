@@ -60,6 +60,9 @@ func TestRoute(t *testing.T) {
 		{"discord message", msg(Discord), []Reply{plain, private}, []Target{chat, eph}},
 		{"discord click", click(Discord), []Reply{privReplace, replace, private}, []Target{eph, repl, eph}},
 		{"discord click on ephemeral", ephClick(Discord), []Reply{privReplace, private}, []Target{repl, eph}},
+		// ... and when nothing may take the clicked message's place, it loses its buttons
+		// (a sign-in link answering the banner's Sign in again): no live button is left.
+		{"discord click, only a private replace", click(Discord), []Reply{privReplace, plain}, []Target{{Kind: DisarmClicked}, eph, chat}},
 		// A conversation started in a channel stays between the person and the bot.
 		{"discord channel command", channel(Discord), []Reply{plain, private, helpdesk}, []Target{eph, eph, hd}},
 		{"discord channel click", channelClick(Discord), []Reply{replace, plain, private}, []Target{repl, eph, eph}},
@@ -84,6 +87,9 @@ func TestRoute(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := route(tc.ev, append([]Reply(nil), tc.replies...))
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d replies routed, want %d: %+v", len(got), len(tc.want), got)
+			}
 			for i, r := range got {
 				if r.Target != tc.want[i] {
 					t.Errorf("reply %q: target %+v, want %+v", r.Text, r.Target, tc.want[i])

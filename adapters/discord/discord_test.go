@@ -536,6 +536,10 @@ func TestSignInMovesTheChatOn(t *testing.T) {
 	if !strings.Contains(link.Content, signIns.Last(t).URL) || link.Flags&64 == 0 || !slices.Equal(labels(link), []string{"Sign in again", "Cancel"}) {
 		t.Fatalf("after Sign in again %q flags %d %v, want the link, ephemeral, with Sign in again (a new link) and Cancel", link.Content, link.Flags, labels(link))
 	}
+	// The banner stays in the DM, its buttons gone: its step is over.
+	h.fake.awaitMessage(t, "the banner without its buttons", func(m fakeMessage) bool {
+		return m.ID == msg.ID && strings.Contains(m.Content, "Reset the passcode of Adele's Galaxy S7?") && len(labels(m)) == 0
+	})
 	if outcome := h.env.SignIn(t, signIns); outcome != bot.SignInOK {
 		t.Fatalf("sign-in outcome %q", outcome)
 	}

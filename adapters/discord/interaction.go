@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -114,7 +115,7 @@ func (r *responder) run(ev bot.Event) {
 // through its webhook), so the interaction needs no answer of its own.
 func (r *responder) answers(rep bot.Reply) bool {
 	switch rep.Target.Kind {
-	case bot.ReplaceClicked, bot.Ephemeral, bot.Chat:
+	case bot.ReplaceClicked, bot.DisarmClicked, bot.Ephemeral, bot.Chat:
 		return true
 	}
 	return false
@@ -142,7 +143,9 @@ func (r *responder) deliver(replies []bot.Reply) {
 	// (type 7), or after a deferred update (type 6) by an edit of
 	// @original; once a reply before it answered with a new message,
 	// @original is that message. So the replacement goes first.
-	if i := slices.IndexFunc(replies, func(rep bot.Reply) bool { return rep.Target.Kind == bot.ReplaceClicked }); i > 0 {
+	if i := slices.IndexFunc(replies, func(rep bot.Reply) bool {
+		return rep.Target.Kind == bot.ReplaceClicked || rep.Target.Kind == bot.DisarmClicked
+	}); i > 0 {
 		replies = slices.Concat(replies[i:i+1], replies[:i], replies[i+1:])
 	}
 	for _, rep := range replies {
@@ -169,6 +172,11 @@ func (r *responder) send(rep bot.Reply) (bot.MessageRef, error) {
 	switch t := rep.Target; t.Kind {
 	case bot.ReplaceClicked:
 		return r.update(rep)
+	case bot.DisarmClicked:
+		if r.i.Message == nil {
+			return "", errors.New("discord: no clicked message to take the buttons off")
+		}
+		return r.update(bot.Reply{Text: r.i.Message.Content})
 	case bot.Ephemeral:
 		return r.reply(rep, true)
 	case bot.Chat:

@@ -274,6 +274,16 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 		// A redelivery: the first delivery answered the interaction.
 		id: "again", shape: dmPress, outcome: bot.OutcomeDuplicate,
 	}, {
+		// The clicked message loses its buttons and keeps its text; the
+		// private reply that could not take its place follows.
+		id: "disarm", shape: dmPress,
+		replies: []bot.Reply{to(bot.DisarmClicked, ""), to(bot.Ephemeral, "private")},
+		calls: []string{
+			`POST interactions/disarm/disarm/callback type 7 "dmcard"`,
+			`POST webhooks/app/disarm ephemeral "private"`,
+		},
+		delivered: []string{" → dm-nelly/dmcard", "private → "},
+	}, {
 		// What the engine sends on its own.
 		id: "notify", shape: notify,
 		replies: []bot.Reply{to(bot.HelpdeskChannel, "a card"), dm(nelly, "later"), update("helpdesk/card", "closed"),
