@@ -68,7 +68,7 @@ type (
 // Timing is when things happen.
 type Timing struct {
 	SweepSpec   string        `envconfig:"SWEEP_SPEC" default:"@every 1s" desc:"cron spec (with seconds) of the follow-up sweep; @every takes whole seconds, 1s or more"`
-	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this; at least VERIFY_TTL (above 0, like every duration below unless it says otherwise)"`
+	StepTimeout time.Duration `envconfig:"STEP_TIMEOUT" default:"15m" desc:"an unanswered step expires after this; at least VERIFY_TTL, at most 1h (above 0, like every duration below unless it says otherwise)"`
 	Reminder    time.Duration `envconfig:"REMINDER_AFTER" default:"1h" desc:"when to remind the user to change a temporary passcode"`
 	Lease       time.Duration `envconfig:"FOLLOWUP_LEASE" default:"1m" desc:"how long a replica holds a follow-up it claimed before another one may fire it (after a crash); a sweep may run for a third of it (at least 3s)"`
 	PasscodeTTL time.Duration `envconfig:"PASSCODE_TTL" default:"10m" desc:"how long a temporary passcode stays in the chat before its message is replaced by a note where else to find it; 1m or more, at most 14m with Discord (its ephemeral message can be edited only while the click's interaction token lives, 15 minutes)"`
@@ -183,6 +183,9 @@ func (c *Config) checkVerify() error {
 			return fmt.Errorf("PASSBOT_TRUSTED_PROXIES: %q is neither an address nor a CIDR", p)
 		}
 		c.proxies = append(c.proxies, prefix.Masked())
+	}
+	if c.StepTimeout > maxStepTimeout {
+		return fmt.Errorf("PASSBOT_STEP_TIMEOUT: %v is longer than %v: a confirmation is marked done for two hours, so a step left open longer could be confirmed a second time after a failure (want %v or less)", c.StepTimeout, maxStepTimeout, maxStepTimeout)
 	}
 	if c.VerifyTTL > c.StepTimeout {
 		return fmt.Errorf("PASSBOT_VERIFY_TTL: %v is longer than PASSBOT_STEP_TIMEOUT (%v): a sign-in link would outlive the step that waits for it (want at most the step timeout)", c.VerifyTTL, c.StepTimeout)
@@ -306,6 +309,10 @@ const (
 	// reset it is meant to recover.
 	minRecovery = 5 * time.Second
 )
+
+// maxStepTimeout keeps a step shorter than the mark that makes its reset
+// run once (store's onceMark, two hours).
+const maxStepTimeout = time.Hour
 
 // checkDurations checks the timings and the abuse limits. Only the limits
 // can be switched off, and only with an explicit 0.

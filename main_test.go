@@ -125,6 +125,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"PASSBOT_APPROVERS": ""}, "PASSBOT_APPROVERS"},
 		{map[string]string{"PASSBOT_VERIFY": "maybe"}, "PASSBOT_VERIFY"},
 		{map[string]string{"PASSBOT_VERIFY_TTL": "10s"}, "PASSBOT_VERIFY_TTL"},
+		{map[string]string{"PASSBOT_STEP_TIMEOUT": "2h"}, "PASSBOT_STEP_TIMEOUT: 2h0m0s is longer than 1h0m0s"},
 		{map[string]string{"PASSBOT_VERIFY_AUTH_CONTEXT": "mfa"}, "PASSBOT_VERIFY_AUTH_CONTEXT: \"mfa\" is not an authentication context ID c1 to c99"},
 		{map[string]string{"PASSBOT_VERIFY_AUTH_CONTEXT": "c100"}, "PASSBOT_VERIFY_AUTH_CONTEXT"},
 		{map[string]string{"PASSBOT_VERIFY_AUTH_CONTEXT": "c1", "PASSBOT_VERIFY": "off"}, "PASSBOT_VERIFY_AUTH_CONTEXT: \"c1\" is not an authentication context ID c1 to c99 for a sign-in (PASSBOT_VERIFY=off)"},

@@ -56,10 +56,13 @@ end
 var countScript = redis.NewScript(luaCount + `return count(KEYS, ARGV)`)
 
 // Marks: an unnamed event's lives long enough for go-redis's re-send; a
-// named one (a reset's confirmation) as long as its conversation step could.
+// named one (a reset's confirmation) well beyond its conversation step
+// (PASSBOT_STEP_TIMEOUT is at most an hour): a press mark's lease ends
+// after minutes, and a step whose save failed after its reset is still
+// there to be confirmed again.
 const (
 	tryMark  = time.Minute
-	onceMark = time.Hour
+	onceMark = 2 * time.Hour
 )
 
 // countArgs are countScript's keys and arguments for one more event of q

@@ -206,9 +206,9 @@ func (s *SignIn) serveLink(w http.ResponseWriter, r *http.Request) {
 	default:
 		lang := pageLang(l.Lang)
 		p := s.newPage(lang, locales.Text(lang, "page.start", "name", l.Device.Name, "upn", l.ExpectedUPN())+"\n"+
-			s.next(lang)+" "+locales.Text(lang, "page.after.device", "name", l.Device.Name))
+			s.next(lang)+" "+locales.Text(lang, "page.after.device", "name", l.Device.Name)+"\n"+purpose(lang, l))
 		if l.Device.ID == "" {
-			p.Message = locales.Text(lang, "page.link") + "\n" + s.next(lang) + " " + locales.Text(lang, "page.after.link")
+			p.Message = locales.Text(lang, "page.link") + "\n" + s.next(lang) + " " + locales.Text(lang, "page.after.link") + "\n" + purpose(lang, l)
 		}
 		p.Form.Action = "/signin/" + r.PathValue("id")
 		p.Form.Submit = []Button{{Name: "go", Value: "1", Label: locales.Text(l.Lang, "page.start.button")}}
@@ -445,17 +445,23 @@ func (s *SignIn) finish(ctx context.Context, w http.ResponseWriter, l link, outc
 		status = http.StatusForbidden
 	}
 	lang := pageLang(l.Lang)
-	// Whoever ends up here may not be who asked (a forwarded link): the
-	// page says who asked and for what, so they can tell the helpdesk.
-	who := l.Owner.Name
-	if who == "" {
-		who = l.Owner.ID
+	s.newPage(lang, locales.Text(lang, key)+"\n"+purpose(lang, l)).Write(w, status)
+}
+
+// purpose says who asked for a sign-in and for what. Whoever opens a link
+// may not be who asked (a forwarded link): before and after signing in,
+// the page says it, so they can stop or tell the helpdesk. The chat
+// account is named by its platform ID too, which its owner cannot choose
+// as they can a display name.
+func purpose(lang string, l link) string {
+	who := l.Owner.ID
+	if l.Owner.Name != "" && l.Owner.Name != l.Owner.ID {
+		who = l.Owner.Name + " (" + l.Owner.ID + ")"
 	}
-	purpose := locales.Text(lang, "page.for.link", "who", who, "platform", platformName(l.Owner.Platform))
-	if l.Device.ID != "" {
-		purpose = locales.Text(lang, "page.for.device", "who", who, "platform", platformName(l.Owner.Platform), "name", l.Device.Name)
+	if l.Device.ID == "" {
+		return locales.Text(lang, "page.for.link", "who", who, "platform", platformName(l.Owner.Platform))
 	}
-	s.newPage(lang, locales.Text(lang, key)+"\n"+purpose).Write(w, status)
+	return locales.Text(lang, "page.for.device", "who", who, "platform", platformName(l.Owner.Platform), "name", l.Device.Name)
 }
 
 // newPage is a page of the sign-in in lang, with the organisation's name,
@@ -516,7 +522,7 @@ func (s *SignIn) page(w http.ResponseWriter, status int, lang, key string) {
 // nobody gets to guess for free, and a link can be opened only so often.
 func (s *SignIn) allow(ctx context.Context, w http.ResponseWriter, r *http.Request, linkID string) bool {
 	limits := map[string]int{"signin-ip:" + s.clientIP(r).String(): s.cfg.CallbacksPerMinute}
-	if linkID != "" {
+	if len(linkID) == 43 { // a link's ID (32 random bytes); anything else names no link to count
 		limits["signin-link:"+linkID] = max(s.cfg.CallbacksPerMinute/10, 3)
 	}
 	ok, err := s.limiter.Allow(ctx, time.Minute, s.now(), limits)
@@ -542,7 +548,7 @@ func (s *SignIn) clientIP(r *http.Request) netip.Addr {
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		hop, err := parseHop(strings.TrimSpace(hops[i]))
 		if err != nil {
 			// A proxy does not write garbage: the client did. Count it as
 			// the last proxy's, as if nothing had been forwarded.
@@ -554,6 +560,16 @@ func (s *SignIn) clientIP(r *http.Request) netip.Addr {
 		}
 	}
 	return ip
+}
+
+// parseHop reads an X-Forwarded-For entry: an address, or an address and
+// port as Azure Application Gateway writes them
+// (learn.microsoft.com/azure/application-gateway/rewrite-http-headers-url).
+func parseHop(hop string) (netip.Addr, error) {
+	if ap, err := netip.ParseAddrPort(hop); err == nil {
+		return ap.Addr(), nil
+	}
+	return netip.ParseAddr(hop)
 }
 
 func (s *SignIn) trusted(ip netip.Addr) bool {

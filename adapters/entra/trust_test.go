@@ -80,9 +80,14 @@ func TestAForwardedAuthorizationURLLinksNothing(t *testing.T) {
 	mallory := bot.User{Platform: bot.Discord, ID: "D666", Name: "mallory"}
 	link, dm := r.toLink(mallory, "reset my passcode", "Sign in")
 	ctx := context.Background()
+	// A colleague sent the link itself sees, before signing in, whose chat
+	// account it would link: by its ID too, which no one chooses.
+	if _, page, _ := r.browser().Get(ctx, link); !strings.Contains(page, "asked for by mallory (D666) on Discord, to link that chat account to your work account. If you did not ask for it") {
+		t.Errorf("the link's page before signing in: %q", page)
+	}
 	attacker, _, callback, status, page := r.elsewhere(link, "lieke.devries@contoso.com")
 	if status != http.StatusForbidden || !strings.Contains(page, "finished in another browser") ||
-		!strings.Contains(page, "asked for by mallory on Discord, to link that chat account to your work account") {
+		!strings.Contains(page, "asked for by mallory (D666) on Discord, to link that chat account to your work account") {
 		t.Errorf("colleague's page %d %q", status, page)
 	}
 	// The attacker replaying the callback in the browser that pressed Sign
@@ -189,6 +194,22 @@ func TestClientAddressesBehindATrustedProxy(t *testing.T) {
 		}
 		if got := guess(r, "198.51.100.9"); got != http.StatusGone {
 			t.Errorf("another employee behind the same proxy: %d, want 410", got)
+		}
+	})
+	t.Run("a proxy that writes address and port", func(t *testing.T) {
+		// Azure Application Gateway writes "IP:port" hops.
+		r := newRigWith(t, func(c *entra.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+		for range 30 {
+			guess(r, "203.0.113.7:50123")
+		}
+		if got := guess(r, "203.0.113.7:50124"); got != http.StatusTooManyRequests {
+			t.Errorf("the junk sender's 31st request from another port: %d, want 429", got)
+		}
+		if got := guess(r, "198.51.100.9:40000"); got != http.StatusGone {
+			t.Errorf("another employee behind the same gateway: %d, want 410", got)
+		}
+		if got := guess(r, "[2001:db8::1]:443"); got != http.StatusGone {
+			t.Errorf("an IPv6 employee behind the same gateway: %d, want 410", got)
 		}
 	})
 	t.Run("without trusted proxies the header counts for nothing", func(t *testing.T) {

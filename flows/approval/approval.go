@@ -165,7 +165,8 @@ func (f *Flow) Decide(r *bot.Request, actor bot.User, action string, now time.Ti
 // their chat accounts: the same chat account; the same Entra object ID,
 // where the platform (Teams) or a sign-in (a link) gives the actor one,
 // compared with the requester's and with the device owner's; or the same
-// mailbox, for accounts known only by an address: user+admin@ is user@ with
+// mailbox as the requester's or the device owner's, for accounts known
+// only by an address: user+admin@ is user@ with
 // a plus-address tag
 // (https://learn.microsoft.com/exchange/recipients-in-exchange-online/plus-addressing-in-exchange-online).
 func samePerson(actor bot.User, r *bot.Request) bool {
@@ -175,7 +176,8 @@ func samePerson(actor bot.User, r *bot.Request) bool {
 	if actor.OID != "" && (strings.EqualFold(actor.OID, r.Requester.OID) || strings.EqualFold(actor.OID, r.Device.OwnerID)) {
 		return true
 	}
-	return actor.UPN != "" && strings.EqualFold(mailbox(actor.UPN), mailbox(r.Requester.UPN))
+	return actor.UPN != "" && (strings.EqualFold(mailbox(actor.UPN), mailbox(r.Requester.UPN)) ||
+		strings.EqualFold(mailbox(actor.UPN), mailbox(r.Device.OwnerUPN)))
 }
 
 // mailbox is an address without its plus-address tag.

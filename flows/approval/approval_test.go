@@ -223,13 +223,17 @@ func TestNoSelfApprovalThroughAnotherAccount(t *testing.T) {
 			bot.User{Platform: bot.Slack, ID: "U6", UPN: "adele.vance+admin@contoso.com", Approver: true}, true},
 		{"a requester known by object ID, the approver too", bot.User{Platform: bot.Teams, ID: "29:b", OID: adeleOID},
 			bot.User{Platform: bot.Discord, ID: "998", OID: adeleOID, Approver: true}, true},
+		// The requester's account names another mailbox (a Teams UPN changed, a
+		// linked Discord account): the device's owner is still the approver.
+		{"the device owner's mailbox, the request from another account", bot.User{Platform: bot.Teams, ID: "29:c", UPN: "a.vance@contoso.com"},
+			bot.User{Platform: bot.Slack, ID: "U7", UPN: "adele.vance+ops@contoso.com", Approver: true}, true},
 		{"another person's object ID", employee,
 			bot.User{Platform: bot.Slack, ID: "U9", UPN: "hank@contoso.com", OID: "7a9e3d2c-1b4f-4e8a-b6c5-0d1e2f3a4b5c", Approver: true}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := request()
-			r.Requester, r.Device.OwnerID = tc.requester, adeleOID
+			r.Requester, r.Device.OwnerID, r.Device.OwnerUPN = tc.requester, adeleOID, "adele.vance@contoso.com"
 			d := New(Config{}).Decide(r, tc.second, "approve", t0)
 			if self := !d.Changed && d.Outcome == "self_approval"; self != tc.self {
 				t.Errorf("decision %+v, want self-approval refused: %v", d, tc.self)
