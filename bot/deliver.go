@@ -43,7 +43,7 @@ func (e *Engine) Delivered(ctx context.Context, r Reply, ref MessageRef) error {
 	if r.Receipt != "" {
 		// The result's standing read goes only with the writes the result
 		// brings: until then it is what records the reset.
-		w.ack = &FollowUp{ID: r.Receipt, Owner: r.To}
+		w.ack = &FollowUp{ID: r.Receipt, Owner: r.To, Due: r.receiptDue}
 	}
 	if err := e.write(ctx, &w); err != nil {
 		errs = append(errs, fmt.Errorf("engine: delivered %s: %w", r.Receipt, err))
@@ -203,6 +203,14 @@ func (w writes) empty() bool { return len(w.fs) == 0 && len(w.records) == 0 && w
 // follow-ups. Each part done is dropped from w, so a write tried again after
 // a failure never appends a record twice.
 func (e *Engine) write(ctx context.Context, w *writes) error {
+	if w.ack != nil && len(w.records) > 0 && !w.ack.Due.IsZero() && !e.now().Add(e.lease()).Before(w.ack.Due) {
+		// Redis was away until the standing read could fire, here or on
+		// another replica: it records the reset itself ("recorded by the
+		// recovery read"), so these records and its acknowledgement would
+		// be the same reset twice. What it cannot know (the passcode
+		// message's removal, the reminder) is still written.
+		w.ack, w.records = nil, nil
+	}
 	if len(w.records) > 0 || w.ack == nil && len(w.fs) > 0 {
 		var fs []FollowUp
 		if w.ack == nil {

@@ -42,9 +42,10 @@ type Engine struct {
 	// PasscodeTTL is how long a temporary passcode stays in the chat
 	// before its message is replaced. Default ten minutes.
 	PasscodeTTL time.Duration
-	// ResetCallTime is the longest a reset's device call takes, retries
-	// included: a reset starts only while its standing read of the result
-	// is at least that far away, so the read never runs during the reset.
+	// ResetCallTime is the longest a reset's device call may take, retries
+	// and waits included (it is cut off then): a reset starts only while
+	// its standing read of the result is at least that far away, so the
+	// read never runs during the reset.
 	ResetCallTime time.Duration
 
 	mem *local // see local
@@ -260,7 +261,7 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 		follow = append(follow, res.follow...)
 		next := e.Flow.Step(conv, Input{Kind: Result, Result: &res}, e.now())
 		if res.intent != nil {
-			receipt(res.intent.ID, next)
+			receipt(res.intent, next)
 		}
 		replies = append(replies, next.Replies...)
 		follow = append(follow, next.FollowUps...)
@@ -309,7 +310,7 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 		res.Devices, res.Err = e.Devices.ListDevices(ctx, owner.Directory())
 	case OpReset:
 		if res.intent, res.Err = e.recordStart(ctx, conv, cmd); res.Err == nil {
-			res.Reset, res.Err = e.Devices.ResetPasscode(ctx, cmd.Device.ID)
+			res.Reset, res.Err = e.resetPasscode(ctx, cmd.Device.ID)
 		}
 	case OpResetStatus:
 		res.Reset, res.Err = e.Devices.ResetStatus(ctx, cmd.Device.ID, cmd.Since)
@@ -358,6 +359,20 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 			Device: cmd.Device.ID, Name: cmd.Device.Name, Request: cmd.Request, Outcome: outcome, Reason: "recorded by the recovery read"})
 	}
 	return res
+}
+
+// resetPasscode is the device call of a reset, held to ResetCallTime with
+// its retries and waits (Graph's Retry-After, the write limiter): the
+// standing read of its result, due after that, then never runs during it.
+// A call cut short may have reached the device backend; the flow reads its
+// result rather than telling the person it failed.
+func (e *Engine) resetPasscode(ctx context.Context, device string) (ResetResult, error) {
+	if e.ResetCallTime > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.ResetCallTime)
+		defer cancel()
+	}
+	return e.Devices.ResetPasscode(ctx, device)
 }
 
 // unrecorded reports whether owner's latest reset of device has its
@@ -457,15 +472,15 @@ const auditResetStarted = "reset_started"
 // (a pending reset is polled under the same ID): the intent stays queued
 // until the reply is delivered. The reply is the private one, with the
 // passcode, where there is one.
-func receipt(intent string, out Outcome) {
-	if len(out.Replies) == 0 || slices.ContainsFunc(out.FollowUps, func(f FollowUp) bool { return f.ID == intent }) {
+func receipt(intent *FollowUp, out Outcome) {
+	if len(out.Replies) == 0 || slices.ContainsFunc(out.FollowUps, func(f FollowUp) bool { return f.ID == intent.ID }) {
 		return
 	}
 	i := slices.IndexFunc(out.Replies, func(r Reply) bool { return r.Private })
 	if i < 0 {
 		i = len(out.Replies) - 1
 	}
-	out.Replies[i].Receipt = intent
+	out.Replies[i].Receipt, out.Replies[i].receiptDue = intent.ID, intent.Due
 }
 
 // allow applies the abuse limits to one more request.
@@ -557,14 +572,19 @@ func (e *Engine) notice(conv *Conversation, code string) []Reply {
 	return []Reply{r}
 }
 
+// lease is Lease, or its default of a minute.
+func (e *Engine) lease() time.Duration {
+	if e.Lease <= 0 {
+		return time.Minute
+	}
+	return e.Lease
+}
+
 // Sweep fires the follow-ups due now for the platforms it has a notifier
 // for, and returns how many it fired. Run it on every replica: the store's
 // claim hands each follow-up to one of those that can deliver it.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
-	lease, batch := e.Lease, e.Batch
-	if lease <= 0 {
-		lease = time.Minute
-	}
+	lease, batch := e.lease(), e.Batch
 	if batch <= 0 {
 		batch = 100
 	}

@@ -737,3 +737,70 @@ func TestAResetWhoseStartStalledPastItsReadDoesNotRun(t *testing.T) {
 		}
 	}
 }
+
+// deadlineDevices notes the deadline of each reset's device call.
+type deadlineDevices struct {
+	bot.Devices
+	deadline time.Time
+	set      bool
+}
+
+func (d *deadlineDevices) ResetPasscode(ctx context.Context, id string) (bot.ResetResult, error) {
+	d.deadline, d.set = ctx.Deadline()
+	return d.Devices.ResetPasscode(ctx, id)
+}
+
+// A reset's device call is held to ResetCallTime, its retries and waits
+// included (Graph's Retry-After can be a minute): the standing read of its
+// result, due after that, never runs while it does.
+func TestAResetsDeviceCallIsHeldToItsTime(t *testing.T) {
+	h := newHarness(t)
+	h.env.Engine.ResetCallTime = 40 * time.Second
+	devices := &deadlineDevices{Devices: h.env.Engine.Devices}
+	h.env.Engine.Devices = devices
+	before := time.Now()
+	h.click(adele, h.toWithYou(), "Yes, reset")
+	if !devices.set || devices.deadline.After(time.Now().Add(40*time.Second)) || devices.deadline.Before(before.Add(40*time.Second)) {
+		t.Errorf("the device call's deadline: %v (set %v), want 40 s after it started", devices.deadline, devices.set)
+	}
+}
+
+// As above, but Redis stays away until the standing read's time: the read
+// records the reset and shows the result again, and the records that
+// waited in the replica are not written too. One reset, one record.
+func TestAResetWhoseRecordWaitedPastItsReadIsRecordedOnce(t *testing.T) {
+	h := newHarness(t)
+	sent := &enginetest.Recorder{}
+	h.env.Engine.Notifiers[bot.Slack] = sent
+	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
+	store := &redisAway{Store: h.env.Store}
+	h.env.Engine.Store = &lostAfterReset{Store: store}
+	res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "yes"})
+	h.env.Engine.Store = store
+	store.away.Store(true)
+	for i, r := range res.Replies {
+		_ = h.env.Engine.Delivered(context.Background(), r, bot.MessageRef("msg:"+strconv.Itoa(i)))
+	}
+	h.env.Clock.Advance(2 * time.Minute) // the standing read is due
+	store.away.Store(false)
+	for range 3 {
+		if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		h.env.Clock.Advance(time.Minute)
+	}
+	audit, _ := h.env.Store.RecentAudit(context.Background(), adele.Key(), 10)
+	var resets []string
+	for _, a := range audit {
+		if a.Action == "reset" {
+			resets = append(resets, a.Outcome+" "+a.Reason)
+		}
+	}
+	if len(resets) != 1 {
+		t.Errorf("reset records %q, want one", resets)
+	}
+	shownPrivately(t, sent.Sent())
+	if n := h.env.Devices.Resets(); n != 1 {
+		t.Errorf("%d resets", n)
+	}
+}

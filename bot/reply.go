@@ -1,6 +1,9 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Style is how prominently a button is drawn.
 type Style int
@@ -64,6 +67,8 @@ type Reply struct {
 	// reset's record, its reminder): written when the result is delivered,
 	// with the acknowledgement of its Receipt.
 	unwritten *writes
+	// receiptDue is when the Receipt's standing read fires.
+	receiptDue time.Time
 }
 
 // Handler is what a chat adapter needs of the engine (*Engine is one): run
