@@ -609,6 +609,25 @@ func (s *redisAway) Ack(ctx context.Context, f bot.FollowUp, next ...bot.FollowU
 	return s.Store.Ack(ctx, f, next...)
 }
 
+// resetWhoseCommitFails presses Yes, reset while every commit holding the
+// reset's record fails (Redis dropped right after the start was written),
+// and returns the replies for the adapter to send, the store (Redis back
+// unless told away) and what the chat was sent since.
+func resetWhoseCommitFails(t *testing.T, h *harness) ([]bot.Reply, *redisAway, *enginetest.Recorder) {
+	t.Helper()
+	sent := &enginetest.Recorder{}
+	h.env.Engine.Notifiers[bot.Slack] = sent
+	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
+	store := &redisAway{Store: h.env.Store}
+	h.env.Engine.Store = &lostAfterReset{Store: store}
+	res, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "yes"})
+	if err == nil || h.env.Devices.Resets() != 1 {
+		t.Fatalf("handle: %v, %d resets; want the failed commit reported after one reset", err, h.env.Devices.Resets())
+	}
+	h.env.Engine.Store = store
+	return res.Replies, store, sent
+}
+
 // Redis drops right after the reset's start is written and stays away
 // until the device call returns: the device is reset and the passcode
 // shown. The reset's record and its reminder, which the failed commit held,
@@ -619,18 +638,9 @@ func TestAResetWhoseCommitFailedIsRecordedWhenItsResultIsDelivered(t *testing.T)
 	for _, backAt := range []string{"delivery", "sweep"} {
 		t.Run("Redis back at the "+backAt, func(t *testing.T) {
 			h := newHarness(t)
-			sent := &enginetest.Recorder{}
-			h.env.Engine.Notifiers[bot.Slack] = sent
-			yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
-			store := &redisAway{Store: h.env.Store}
-			h.env.Engine.Store = &lostAfterReset{Store: store}
-			res, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "yes"})
-			if err == nil || h.env.Devices.Resets() != 1 {
-				t.Fatalf("handle: %v, %d resets; want the failed commit reported after one reset", err, h.env.Devices.Resets())
-			}
-			h.env.Engine.Store = store
+			replies, store, sent := resetWhoseCommitFails(t, h)
 			store.away.Store(backAt == "sweep")
-			for i, r := range res.Replies { // the adapter sends them and reports each
+			for i, r := range replies { // the adapter sends them and reports each
 				err := h.env.Engine.Delivered(context.Background(), r, bot.MessageRef("msg:"+strconv.Itoa(i)))
 				if (err != nil) != (backAt == "sweep" && (r.Receipt != "" || r.Scrub != "")) {
 					t.Errorf("delivered %q: %v", r.Text, err)
@@ -770,15 +780,9 @@ func TestAResetsDeviceCallIsHeldToItsTime(t *testing.T) {
 // waited in the replica are not written too. One reset, one record.
 func TestAResetWhoseRecordWaitedPastItsReadIsRecordedOnce(t *testing.T) {
 	h := newHarness(t)
-	sent := &enginetest.Recorder{}
-	h.env.Engine.Notifiers[bot.Slack] = sent
-	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
-	store := &redisAway{Store: h.env.Store}
-	h.env.Engine.Store = &lostAfterReset{Store: store}
-	res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "yes"})
-	h.env.Engine.Store = store
+	replies, store, sent := resetWhoseCommitFails(t, h)
 	store.away.Store(true)
-	for i, r := range res.Replies {
+	for i, r := range replies {
 		_ = h.env.Engine.Delivered(context.Background(), r, bot.MessageRef("msg:"+strconv.Itoa(i)))
 	}
 	h.env.Clock.Advance(2 * time.Minute) // the standing read is due
