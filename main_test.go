@@ -232,7 +232,7 @@ func TestConsoleApprovalStoryWithTwoPersonas(t *testing.T) {
 		"bot to adele.vance@contoso.com> Reset the passcode of Contoso Galaxy Tab?",
 		"✅ Approved by helpdesk.",
 		"-- you are now adele.vance@contoso.com (employee)",
-		"bot> ✅ You signed in as adele.vance@contoso.com.",
+		"bot (edits an earlier message)> ✅ You signed in as adele.vance@contoso.com.",
 		"bot> Do you have Contoso Galaxy Tab with you?",
 		"bot (only you)> The passcode of Contoso Galaxy Tab was removed. Your temporary passcode (letters and numbers) is: ",
 	} {

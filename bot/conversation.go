@@ -51,6 +51,10 @@ type Conversation struct {
 	// Verified who that sign-in proved the person to be (never a token).
 	SignIn   string    `json:"si,omitempty"`
 	Verified *Identity `json:"vf,omitempty"`
+	// LinkMsg is the message the sign-in link was shown in (it took the
+	// place of the pressed banner): the sign-in's answer takes its place
+	// in turn, so its buttons do not stay live.
+	LinkMsg MessageRef `json:"lm,omitempty"`
 	// Expires is when an unfinished step is abandoned.
 	Expires time.Time `json:"x,omitzero"`
 }

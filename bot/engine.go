@@ -181,6 +181,9 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 	} else {
 		out = e.Flow.Step(conv, in, now)
 	}
+	if slices.ContainsFunc(out.Commands, func(c Command) bool { return c.Op == OpSignIn }) {
+		conv.LinkMsg = linkMsg(ev)
+	}
 	replies, acted, err := e.run(ctx, conv, before, out, saveMode(guarded))
 	switch {
 	case acted:
@@ -192,6 +195,16 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 		return Handled{OutcomeError, e.notice(conv, ErrorCode(err))}, false, err
 	}
 	return Handled{OutcomeOK, replies}, false, nil
+}
+
+// linkMsg is the message a sign-in link asked for by ev is shown in: the
+// pressed one, which the link's reply replaces, where all who see it see
+// the same (not an ephemeral message, not a helpdesk card).
+func linkMsg(ev Event) MessageRef {
+	if ev.Kind != Press || ev.ClickedEphemeral || ev.ClickedPublic {
+		return ""
+	}
+	return ev.Clicked
 }
 
 func (e *Engine) storeError() {

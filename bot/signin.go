@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -151,7 +152,14 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 		}
 		conv.Owner = r.Owner
 		before := *conv
+		link := conv.LinkMsg
+		conv.LinkMsg = ""
 		out := e.Flow.Step(conv, Input{Kind: SignedIn, SignIn: &r}, e.now())
+		if i := slices.IndexFunc(out.Replies, func(rp Reply) bool { return rp.Replace && rp.Audience == ToUser }); i >= 0 && link != "" {
+			// The sign-in's answer takes the place of the link, whose
+			// buttons belong to a step that is over.
+			out.Replies[i].Target = Target{Kind: UpdateRef, Ref: link}
+		}
 		replies, _, err := e.run(ctx, conv, before, out, saveFirst)
 		if errors.Is(err, ErrConflict) {
 			continue

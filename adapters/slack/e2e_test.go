@@ -414,8 +414,13 @@ func TestSignInMovesTheChatOn(t *testing.T) {
 	if outcome := h.env.SignIn(t, signIns); outcome != bot.SignInOK {
 		t.Fatalf("sign-in outcome %q", outcome)
 	}
-	h.waitPost(adeleDM, "You signed in as adele.vance@contoso.com")
+	// The sign-in's answer takes the link's place: no live button is left
+	// on it.
 	withYou := h.waitPost(adeleDM, "Do you have Adele's Galaxy S7 with you?")
+	ups := h.updates(adeleDM, list.Posted)
+	if last := ups[len(ups)-1]; !strings.Contains(last.Text, "You signed in as adele.vance@contoso.com") || len(last.Buttons) != 0 {
+		t.Errorf("the link's message after the sign-in: %q with %d buttons, want the sign-in's answer and none", last.Text, len(last.Buttons))
+	}
 	h.click(adele, withYou, withYou.button(t, "Yes, reset"))
 	h.waitPost(adeleDM, "Your passcode was reset successfully")
 	if n := h.env.Devices.Resets(); n != 1 {

@@ -41,7 +41,7 @@ const (
 // harness runs the real adapter against the fake Slack, over a real engine
 // (Redis, demo fleet, fake clock) or over a scripted handler.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	mode    string
 	env     *enginetest.Env // nil over a scripted handler
 	fake    *fakeSlack
@@ -75,7 +75,7 @@ func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) (bot.Handled
 // newHarness starts the adapter in mode over a real engine (Redis, demo
 // fleet, fake clock) with Adele (locale adeleLocale) and Lieke known to the
 // fake; opts change the adapter's configuration.
-func newHarness(t *testing.T, mode, adeleLocale string, opts ...func(*Config)) *harness {
+func newHarness(t testing.TB, mode, adeleLocale string, opts ...func(*Config)) *harness {
 	t.Helper()
 	env := enginetest.New(t)
 	h := newAdapterHarness(t, mode, adeleLocale, env.Engine, opts...)
@@ -98,7 +98,7 @@ func newScriptedHarness(t *testing.T, mode string, s *enginetest.Scripted) *harn
 
 // newAdapterHarness makes the adapter over handler against a fresh fake
 // Slack; run starts it.
-func newAdapterHarness(t *testing.T, mode, adeleLocale string, handler bot.Handler, opts ...func(*Config)) *harness {
+func newAdapterHarness(t testing.TB, mode, adeleLocale string, handler bot.Handler, opts ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, mode: mode, fake: newFakeSlack(t), logs: &enginetest.SyncBuffer{}}
 	h.fake.addUser(adele, fakeUser{Name: "Adele Vance", Email: "adele.vance@contoso.com", Locale: adeleLocale}, adeleDM)

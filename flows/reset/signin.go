@@ -88,11 +88,11 @@ func (t *turn) linked(r *bot.SignInResult) {
 	}
 	if outcome != bot.SignInOK {
 		// Nothing was linked; the way to a link stays open.
-		t.say(bot.Reply{Text: t.text("signin."+outcome, "ttl", t.ttl(), "name", t.text("signin.account"), "upn", r.Identity.UPN)})
+		t.say(bot.Reply{Text: t.text("signin."+outcome, "ttl", t.ttl(), "name", t.text("signin.account"), "upn", r.Identity.UPN), Replace: true})
 		t.unknownUser()
 		return
 	}
-	t.say(bot.Reply{Text: t.text("signin.linked", "upn", r.Identity.UPN)})
+	t.say(bot.Reply{Text: t.text("signin.linked", "upn", r.Identity.UPN), Replace: true})
 	if !strings.EqualFold(t.c.Owner.OID, r.Identity.OID) {
 		t.tellHelpdesk(t.hd("signin.linked.notice", "requester", t.requester(), "account", t.c.Owner.Key(),
 			"upn", r.Identity.UPN, "oid", r.Identity.OID, "time", utc(t.now)))
@@ -101,7 +101,8 @@ func (t *turn) linked(r *bot.SignInResult) {
 	t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpList})
 }
 
-// signedIn carries on after the sign-in: on to the device-with-you check
+// signedIn carries on after the sign-in (its first reply, and linked's,
+// takes the place of the sign-in link's message, whose buttons are over): on to the device-with-you check
 // when the device's owner signed in; otherwise back to the banner for
 // another try, except after someone else signed in, which ends it.
 func (t *turn) signedIn(r *bot.SignInResult) {
@@ -117,15 +118,15 @@ func (t *turn) signedIn(r *bot.SignInResult) {
 	switch r.Outcome {
 	case bot.SignInOK:
 		t.c.Verified = &r.Identity
-		t.say(bot.Reply{Text: t.text("signin.ok", args...)})
+		t.say(bot.Reply{Text: t.text("signin.ok", args...), Replace: true})
 		t.withYou()
 		t.out.Replies[len(t.out.Replies)-1].Replace = false
 	case bot.SignInMismatch:
-		t.say(bot.Reply{Text: t.text("signin.mismatch", args...) + "\n" + t.support()})
+		t.say(bot.Reply{Text: t.text("signin.mismatch", args...) + "\n" + t.support(), Replace: true})
 		t.mismatchNotice(r)
 		t.end()
 	default:
-		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, args...)})
+		t.say(bot.Reply{Text: t.text("signin."+r.Outcome, args...), Replace: true})
 		t.confirm()
 		t.out.Replies[len(t.out.Replies)-1].Replace = false
 	}
