@@ -184,9 +184,6 @@ func (c *Config) checkVerify() error {
 		}
 		c.proxies = append(c.proxies, prefix.Masked())
 	}
-	if c.StepTimeout > maxStepTimeout {
-		return fmt.Errorf("PASSBOT_STEP_TIMEOUT: %v is longer than %v: a confirmation is marked done for two hours, so a step left open longer could be confirmed a second time after a failure (want %v or less)", c.StepTimeout, maxStepTimeout, maxStepTimeout)
-	}
 	if c.VerifyTTL > c.StepTimeout {
 		return fmt.Errorf("PASSBOT_VERIFY_TTL: %v is longer than PASSBOT_STEP_TIMEOUT (%v): a sign-in link would outlive the step that waits for it (want at most the step timeout)", c.VerifyTTL, c.StepTimeout)
 	}
@@ -349,9 +346,12 @@ func (c *Config) checkDurations() error {
 			return fmt.Errorf("%s: %v is too short (want %v or more): %s", f.name, f.d, f.floor, f.why)
 		}
 	}
+	if c.StepTimeout > maxStepTimeout {
+		return fmt.Errorf("PASSBOT_STEP_TIMEOUT: %v is longer than %v: a confirmation is marked done for two hours, so a step left open longer could be confirmed a second time after a failure (want %v or less)", c.StepTimeout, maxStepTimeout, maxStepTimeout)
+	}
 	// The device call with all its retries must return before its result
 	// is read again, or both report one reset.
-	if call := c.IntuneConfig.Timeout * time.Duration(c.IntuneConfig.MaxAttempts); c.Devices == "intune" && c.Recovery <= call {
+	if call := c.resetCallTime(); c.Devices == "intune" && c.Recovery <= call {
 		return fmt.Errorf("PASSBOT_RESULT_RECOVERY: %v is too short for Graph (want more than PASSBOT_GRAPH_TIMEOUT x PASSBOT_GRAPH_MAX_ATTEMPTS, %v): a reset still retrying would be read again and reported twice", c.Recovery, call)
 	}
 	if c.ExpireAfter < c.EscalateAfter {

@@ -358,7 +358,11 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	// One line per reset sent and per result read back finished, for the
 	// operator who follows resets in the log: no passcode, no person.
 	if cmd.Op == OpReset || (cmd.Op == OpResetStatus && res.Err == nil && res.Reset.State.Finished()) {
-		e.logger().Info("passcode reset", "step", map[Op]string{OpReset: "sent", OpResetStatus: "result"}[cmd.Op], "outcome", outcome,
+		step := "sent"
+		if cmd.Op == OpResetStatus {
+			step = "result"
+		}
+		e.logger().Info("passcode reset", "step", step, "outcome", outcome,
 			"device", cmd.Device.ID, "device_kind", string(cmd.Device.Kind), "conversation", conv.ID, "took_ms", time.Since(start).Milliseconds())
 	}
 	if cmd.Op == OpReset || cmd.Op == OpLock || cmd.Op == OpReportLost {

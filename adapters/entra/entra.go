@@ -542,19 +542,19 @@ func (s *SignIn) allow(ctx context.Context, w http.ResponseWriter, r *http.Reque
 // that is a trusted proxy, the rightmost address in X-Forwarded-For that is
 // not one (the proxies append; anything left of them the client wrote).
 func (s *SignIn) clientIP(r *http.Request) netip.Addr {
-	ip := remoteAddr(r.RemoteAddr)
+	ip, _ := parseAddr(r.RemoteAddr)
 	if !s.trusted(ip) {
 		return ip
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := parseHop(strings.TrimSpace(hops[i]))
+		hop, err := parseAddr(strings.TrimSpace(hops[i]))
 		if err != nil {
 			// A proxy does not write garbage: the client did. Count it as
 			// the last proxy's, as if nothing had been forwarded.
 			return ip
 		}
-		ip = hop.Unmap()
+		ip = hop
 		if !s.trusted(ip) {
 			return ip
 		}
@@ -562,14 +562,17 @@ func (s *SignIn) clientIP(r *http.Request) netip.Addr {
 	return ip
 }
 
-// parseHop reads an X-Forwarded-For entry: an address, or an address and
-// port as Azure Application Gateway writes them
+// parseAddr reads a connecting address (address and port) or an
+// X-Forwarded-For entry: an address, or an address and port as Azure
+// Application Gateway writes them
 // (learn.microsoft.com/azure/application-gateway/rewrite-http-headers-url).
-func parseHop(hop string) (netip.Addr, error) {
-	if ap, err := netip.ParseAddrPort(hop); err == nil {
-		return ap.Addr(), nil
+// An IPv4 address in IPv6 form counts as the IPv4 one.
+func parseAddr(s string) (netip.Addr, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), nil
 	}
-	return netip.ParseAddr(hop)
+	ip, err := netip.ParseAddr(s)
+	return ip.Unmap(), err
 }
 
 func (s *SignIn) trusted(ip netip.Addr) bool {
@@ -579,14 +582,6 @@ func (s *SignIn) trusted(ip netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-func remoteAddr(hostport string) netip.Addr {
-	if ap, err := netip.ParseAddrPort(hostport); err == nil {
-		return ap.Addr().Unmap()
-	}
-	ip, _ := netip.ParseAddr(hostport)
-	return ip.Unmap()
 }
 
 // sameOrigin reports whether a POST comes from passbot's own page. Fetch

@@ -206,63 +206,55 @@ func TestARedeliveredActivityIsHandledOnce(t *testing.T) {
 	}
 }
 
-func TestAForeignPressIsRefused(t *testing.T) {
+// Lieke presses a button of Adele's card: a forwarded card in her own chat,
+// or a crafted invoke that names Adele's personal chat. Either way she alone
+// is told no, in the invoke's answer; nothing is posted, Adele's card stays
+// as it was, and Adele's chat is not taken for Lieke's.
+func TestAForeignPressIsAnsweredToThePresserOnly(t *testing.T) {
 	t.Parallel()
-	h := startEngine(t)
-	h.say(adele, "", "reset my passcode")
-	list := h.find(personal(adele), "Which device")
-	before := len(h.posts())
-	// Lieke presses a button of Adele's card (a forwarded card, a crafted
-	// invoke): she alone is told no, in the invoke's answer, and Adele's
-	// card stays as it was.
-	forwarded := list
-	forwarded.Conversation = personal(lieke)
-	res := h.press(lieke, forwarded, "Adele's Galaxy S7 (Android)")
-	if text, _ := res.Value.(string); !strings.Contains(text, "Die knop hoort bij de aanvraag van iemand anders") {
-		t.Errorf("lieke's answer: %+v, want the refusal", res)
-	}
-	if posts := h.posts(); len(posts) != before {
-		t.Fatalf("Connector calls after the foreign press: %+v; want none", posts[before:])
-	}
-	if h.current(list).Text() != list.Text() {
-		t.Fatal("adele's card changed")
-	}
-	if n := h.env.Devices.Resets(); n != 0 {
-		t.Fatalf("%d resets", n)
-	}
-}
-
-// Lieke's press arrives in Adele's personal chat (a crafted invoke): the
-// refusal is Lieke's alone, in the invoke's answer, nothing is posted into
-// Adele's chat, and Adele's chat is not taken for Lieke's.
-func TestAForeignPressInTheOwnersChatIsAnsweredToThePresserOnly(t *testing.T) {
-	t.Parallel()
-	h := startEngine(t)
-	h.say(adele, "", "reset my passcode")
-	list := h.find(personal(adele), "Which device")
-	before := len(h.posts())
-	press := h.pressing(lieke, list, "Adele's Galaxy S7 (Android)")
-	press.Conversation.ID, press.Conversation.ConversationType = personal(adele), convPersonal
-	var res InvokeResponse
-	if err := json.Unmarshal(h.deliver(press, http.StatusOK), &res); err != nil {
-		t.Fatal(err)
-	}
-	if text, _ := res.Value.(string); !strings.Contains(text, "Die knop hoort bij de aanvraag van iemand anders") {
-		t.Errorf("lieke's answer: %+v, want the refusal", res)
-	}
-	if posts := h.posts()[before:]; len(posts) != 0 {
-		t.Fatalf("Connector calls after the foreign press: %+v; want none (the answer is the invoke's)", posts)
-	}
-	// What passbot later sends Lieke on its own goes to her chat, not Adele's.
-	if _, err := h.adapter.Notify(t.Context(), []bot.Reply{{Text: "for lieke",
-		Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}}}); err != nil {
-		t.Fatal(err)
-	}
-	if got := h.posts()[len(h.posts())-1]; got.Conversation == personal(adele) {
-		t.Errorf("a message for lieke went into adele's chat: %+v", got)
-	}
-	if n := h.env.Devices.Resets(); n != 0 {
-		t.Fatalf("%d resets", n)
+	for _, tc := range []struct {
+		name string
+		in   func(*Activity)
+	}{
+		{"a forwarded card in lieke's chat", func(a *Activity) {
+			a.Conversation.ID, a.Conversation.ConversationType = personal(lieke), convPersonal
+		}},
+		{"a crafted press in adele's chat", func(a *Activity) {
+			a.Conversation.ID, a.Conversation.ConversationType = personal(adele), convPersonal
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startEngine(t)
+			h.say(adele, "", "reset my passcode")
+			list := h.find(personal(adele), "Which device")
+			before := len(h.posts())
+			press := h.pressing(lieke, list, "Adele's Galaxy S7 (Android)")
+			tc.in(&press)
+			var res InvokeResponse
+			if err := json.Unmarshal(h.deliver(press, http.StatusOK), &res); err != nil {
+				t.Fatal(err)
+			}
+			if text, _ := res.Value.(string); !strings.Contains(text, "Die knop hoort bij de aanvraag van iemand anders") {
+				t.Errorf("lieke's answer: %+v, want the refusal", res)
+			}
+			if posts := h.posts()[before:]; len(posts) != 0 {
+				t.Fatalf("Connector calls after the foreign press: %+v; want none (the answer is the invoke's)", posts)
+			}
+			if h.current(list).Text() != list.Text() {
+				t.Fatal("adele's card changed")
+			}
+			// What passbot later sends Lieke on its own goes to her chat, not Adele's.
+			if _, err := h.adapter.Notify(t.Context(), []bot.Reply{{Text: "for lieke",
+				Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}}}); err != nil {
+				t.Fatal(err)
+			}
+			if got := h.posts()[len(h.posts())-1]; got.Conversation == personal(adele) {
+				t.Errorf("a message for lieke went into adele's chat: %+v", got)
+			}
+			if n := h.env.Devices.Resets(); n != 0 {
+				t.Fatalf("%d resets", n)
+			}
+		})
 	}
 }
 
