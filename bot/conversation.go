@@ -57,6 +57,18 @@ type Conversation struct {
 	LinkMsg MessageRef `json:"lm,omitempty"`
 	// Expires is when an unfinished step is abandoned.
 	Expires time.Time `json:"x,omitzero"`
+	// Live are the messages with buttons the conversation has in the chat
+	// (see Engine.tidy). Stored beside the conversation, not in it: they
+	// are known only once sent, after the conversation was saved.
+	Live []LiveMsg `json:"-"`
+}
+
+// LiveMsg is a message with buttons the bot sent in a conversation, and
+// the text it keeps once its buttons are taken off (never a passcode: a
+// passcode's message keeps the text that replaces it).
+type LiveMsg struct {
+	Ref  MessageRef `json:"r"`
+	Text string     `json:"t"`
 }
 
 // FollowUp is a message or check due later (sign in again after 5 minutes,
@@ -170,6 +182,9 @@ type Store interface {
 	// Ack removes a delivered follow-up and, in the same round trip,
 	// queues the follow-ups that come after it.
 	Ack(ctx context.Context, f FollowUp, next ...FollowUp) error
+	// SetLive stores the live messages of owner's conversation (loaded
+	// with it as Conversation.Live), while the conversation is stored.
+	SetLive(ctx context.Context, owner User, live []LiveMsg) error
 }
 
 // Clock tells the time; tests pass a fake one.
@@ -180,13 +195,3 @@ type SystemClock struct{}
 
 // Now returns the current time.
 func (SystemClock) Now() time.Time { return time.Now() }
-
-// Notifier sends replies outside a request: follow-ups and, later, helpdesk
-// cards. Each adapter is the Notifier of its platform.
-type Notifier interface {
-	// Notify sends replies whose targets the engine resolved (a DM, the
-	// helpdesk channel, an update of a message it knows) and returns a
-	// reference to the message each became, "" where there is none; on
-	// error, those of the replies sent before it.
-	Notify(ctx context.Context, replies []Reply) ([]MessageRef, error)
-}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,18 +18,95 @@ const followScrub = "scrub"
 // defaultPasscodeTTL: the guide's "a few minutes".
 const defaultPasscodeTTL = 10 * time.Minute
 
-// Delivered tells the engine that an adapter sent r and that it became the
-// message ref ("" when the platform gives none, as for an ephemeral one).
-// Adapters call it for every reply they sent. The engine drops a reset
-// result's standing follow-up (a reply never reported sent is read again
-// from the device backend and sent by the sweep), schedules the removal of
-// a temporary passcode from the chat, and remembers each copy of an
-// approval card so that a decision can update all of them.
-func (e *Engine) Delivered(ctx context.Context, r Reply, ref MessageRef) error {
+// deliver sends the replies to ev through out, in order, each where route
+// put it, and records what each became. A reply its chat does not take
+// goes where fallback says, once; one that reaches nobody is logged (a
+// reset's result keeps its receipt, so the sweep reads it again and sends
+// it).
+func (e *Engine) deliver(ctx context.Context, ev Event, out Sender, caps Caps, replies []Reply) []MessageRef {
+	refs := make([]MessageRef, len(replies))
+	for i := range replies {
+		r := &replies[i]
+		ref, err := out.Send(ctx, *r)
+		if err != nil {
+			if t, ok := fallback(ev, *r, caps); ok {
+				e.logger().Warn("reply not taken: sending it elsewhere", "platform", ev.User.Platform, "user", ev.User.Key(), "target", r.Target.Kind.String(), "instead", t.Kind.String(), "err", err)
+				r.Target = t
+				ref, err = out.Send(ctx, *r)
+			}
+		}
+		if err == nil {
+			refs[i] = ref
+			err = e.delivered(ctx, *r, ref)
+		}
+		if err != nil {
+			// Never the text: a reply can hold a passcode.
+			e.logger().Error("send reply", "platform", ev.User.Platform, "user", ev.User.Key(), "delivery", ev.DeliveryID, "reply", i, "target", r.Target.Kind.String(), "err", err)
+		}
+	}
+	return refs
+}
+
+// ownStep reports whether ev is its person's own step in their
+// conversation: a message, or a press of their own conversation's button
+// (not a helpdesk card's, not someone else's).
+func ownStep(ev Event) bool {
+	if ev.Kind == Message {
+		return true
+	}
+	a, ok := parseAction(ev.Action)
+	return ok && a.Owner == ev.User.ID
+}
+
+// tidy keeps the invariant that no message with live buttons is left
+// behind a conversation that moved on: each message of live (those with
+// buttons before this step) that the step's replies neither replaced nor
+// sent again keeps its text and loses its buttons, through out. What the
+// replies sent with buttons is the conversation's live set from now on.
+// refs are what each reply became ("" where it was not sent).
+func (e *Engine) tidy(ctx context.Context, out Sender, owner User, live []LiveMsg, replies []Reply, refs []MessageRef) {
+	var now []LiveMsg
+	touched := map[MessageRef]bool{}
+	for i, r := range replies {
+		if refs[i] == "" || r.Card != "" || r.forOther(owner) || r.Target.Kind == HelpdeskChannel {
+			continue
+		}
+		touched[refs[i]] = true
+		if len(r.Buttons) > 0 {
+			now = append(now, LiveMsg{Ref: refs[i], Text: cmp.Or(r.Scrub, r.Text)})
+		}
+	}
+	for _, m := range live {
+		if touched[m.Ref] {
+			continue
+		}
+		if _, err := out.Send(ctx, Reply{Text: m.Text, To: owner, Target: Target{Kind: UpdateRef, Ref: m.Ref}}); err != nil {
+			// Gone, or its platform no longer lets it change (an
+			// ephemeral message after its interaction's token): a press
+			// on it is answered as stale.
+			e.logger().Warn("take the buttons off a message of a step that is over", "user", owner.Key(), "err", err)
+		}
+	}
+	if slices.Equal(live, now) {
+		return
+	}
+	if err := e.cfg.Store.SetLive(ctx, owner, now); err != nil {
+		e.storeError()
+		e.logger().Warn("remember the messages with buttons", "user", owner.Key(), "err", err)
+	}
+}
+
+// delivered records that r was sent and became the message ref ("" when
+// the platform gives none, as for an ephemeral one). It drops a reset
+// result's standing follow-up (a reply never sent is read again from the
+// device backend and sent by the sweep), schedules the removal of a
+// temporary passcode from the chat, and remembers each copy of an approval
+// card so that a decision can update all of them.
+func (e *Engine) delivered(ctx context.Context, r Reply, ref MessageRef) error {
 	var errs []error
 	var next []FollowUp
 	if r.Scrub != "" && ref != "" {
-		ttl := e.PasscodeTTL
+		ttl := e.cfg.PasscodeTTL
 		if ttl <= 0 {
 			ttl = defaultPasscodeTTL
 		}
@@ -70,45 +148,42 @@ func (r Reply) owner() User {
 	return r.To
 }
 
-// send hands replies the engine sends on its own (follow-ups, cards,
-// notices) to a platform's notifier and records what they became.
+// send sends replies the engine sends on its own (follow-ups, cards,
+// notices) through p's chat and records what they became.
 func (e *Engine) send(ctx context.Context, p Platform, replies []Reply) error {
-	_, err := e.sendSome(ctx, p, replies)
+	_, _, err := e.sendSome(ctx, p, replies)
 	return err
 }
 
-// sendSome is send that also returns the replies that were not sent: those
-// the notifier gave no reference for when it failed.
-func (e *Engine) sendSome(ctx context.Context, p Platform, replies []Reply) ([]Reply, error) {
+// sendSome is send that also returns what each reply became ("" where it
+// was not sent) and the replies that were not sent.
+func (e *Engine) sendSome(ctx context.Context, p Platform, replies []Reply) ([]MessageRef, []Reply, error) {
 	if len(replies) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	replies = routeLater(replies)
-	n, ok := e.Notifiers[p]
+	refs := make([]MessageRef, len(replies))
+	chat, ok := e.chats[p]
 	if !ok {
-		return replies, fmt.Errorf("no notifier for %s", p)
+		return refs, replies, fmt.Errorf("no chat for %s", p)
 	}
-	refs, err := n.Notify(ctx, replies)
 	var unsent []Reply
+	var errs []error
 	for i, r := range replies {
-		var ref MessageRef
-		if i < len(refs) {
-			ref = refs[i]
-		}
-		if err != nil && ref == "" {
-			// Not reported sent: a result's receipt stays, so it is read
-			// and sent again.
+		ref, err := chat.Send(ctx, r)
+		if err != nil {
+			// Not sent: a result's receipt stays, so it is read and sent
+			// again.
 			unsent = append(unsent, r)
+			errs = append(errs, fmt.Errorf("%s: send (%s): %w", p, r.Target.Kind, err))
 			continue
 		}
-		if derr := e.Delivered(ctx, r, ref); derr != nil {
-			e.logger().Error("record a sent message", "platform", p, "err", derr)
+		refs[i] = ref
+		if err := e.delivered(ctx, r, ref); err != nil {
+			e.logger().Error("record a sent message", "platform", p, "err", err)
 		}
 	}
-	if err != nil {
-		return unsent, fmt.Errorf("notify: %w", err)
-	}
-	return nil, nil
+	return refs, unsent, errors.Join(errs...)
 }
 
 // followResend carries a notice the chat did not take (a card, a decision
@@ -126,10 +201,10 @@ const (
 // notify sends replies whose state change is saved already. What the chat
 // does not take now is queued and sent again later, so a platform outage
 // loses no decision or card.
-func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) {
-	unsent, err := e.sendSome(ctx, p, replies)
+func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) []MessageRef {
+	refs, unsent, err := e.sendSome(ctx, p, replies)
 	if err == nil {
-		return
+		return refs
 	}
 	var fs []FollowUp
 	for _, r := range unsent {
@@ -142,6 +217,7 @@ func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) {
 	if err := e.commit(ctx, nil, &Conversation{}, fs, nil); err != nil {
 		e.logger().Error("queue unsent notices: they are lost", "platform", p, "unsent", len(fs), "err", err)
 	}
+	return refs
 }
 
 // resend is the follow-up that sends r again.
@@ -158,9 +234,9 @@ func resend(p Platform, r Reply, now time.Time) FollowUp {
 // fireResend sends a queued notice again.
 func (e *Engine) fireResend(ctx context.Context, f FollowUp) error {
 	if f.Resend == nil {
-		return e.Store.Ack(ctx, f)
+		return e.cfg.Store.Ack(ctx, f)
 	}
-	_, err := e.sendSome(ctx, f.Owner.Platform, []Reply{*f.Resend})
+	_, _, err := e.sendSome(ctx, f.Owner.Platform, []Reply{*f.Resend})
 	return e.settle(ctx, f, err)
 }
 
@@ -170,17 +246,17 @@ func (e *Engine) fireResend(ctx context.Context, f FollowUp) error {
 // whose token expired or a person who blocked the bot never takes it.
 func (e *Engine) settle(ctx context.Context, f FollowUp, err error) error {
 	if err == nil {
-		return e.Store.Ack(ctx, f)
+		return e.cfg.Store.Ack(ctx, f)
 	}
 	if f.Tries+1 >= resendTries {
 		e.logger().Error("follow-up failed after all tries: dropped", "kind", f.Kind, "platform", f.Owner.Platform, "tries", resendTries, "err", err)
-		return e.Store.Ack(ctx, f)
+		return e.cfg.Store.Ack(ctx, f)
 	}
 	e.logger().Warn("follow-up failed: trying again later", "kind", f.Kind, "platform", f.Owner.Platform, "try", f.Tries+1, "err", err)
 	next := f
 	next.Tries++
 	next.Due = e.now().Add(resendAfter << (next.Tries - 1))
-	return e.Store.Ack(ctx, f, next)
+	return e.cfg.Store.Ack(ctx, f, next)
 }
 
 // fireScrub replaces a temporary passcode's message with f's text.
@@ -225,7 +301,7 @@ func (e *Engine) write(ctx context.Context, w *writes) error {
 		}
 	}
 	if w.ack != nil {
-		if err := e.Store.Ack(ctx, *w.ack, w.fs...); err != nil {
+		if err := e.cfg.Store.Ack(ctx, *w.ack, w.fs...); err != nil {
 			return err
 		}
 		w.ack, w.fs = nil, nil

@@ -13,12 +13,9 @@ import (
 // bring: an agent's click on a card, an approved request's conversation
 // resuming.
 
-// desk is the engine's helpdesk. It is made from the engine's fields at
-// each use, not kept: an Engine is configured through its exported fields,
-// which callers set after the first use and copy (a replica is a copy of
-// an engine with another Store), and a kept helpdesk would miss that.
+// desk is the engine's helpdesk, made from its configuration.
 func (e *Engine) desk() *helpdesk {
-	return &helpdesk{flow: e.Approval, store: e.Store, host: e, now: e.now, log: e.logger(), obs: e.Observer}
+	return &helpdesk{flow: e.cfg.Approval, store: e.cfg.Store, host: e, now: e.now, log: e.logger(), obs: e.cfg.Observer}
 }
 
 // Digest posts the pending requests to each platform's helpdesk channel. It
@@ -34,7 +31,7 @@ func (e *Engine) decide(ctx context.Context, ev Event, conv *Conversation, a act
 	now := e.now()
 	id := strings.TrimPrefix(a.Conv, requestPrefix)
 	if !strings.HasPrefix(a.Conv, requestPrefix) || id == "" {
-		return Handled{OutcomeRefused, e.notice(conv, NoticeUnknown)}, false, nil
+		return Handled{Outcome: OutcomeRefused, Replies: e.notice(conv, NoticeUnknown)}, false, nil
 	}
 	replies, changed, denied, err := e.desk().decide(ctx, id, ev.User, a.Name, ev.Clicked, now)
 	if err != nil {
@@ -43,16 +40,16 @@ func (e *Engine) decide(ctx context.Context, ev Event, conv *Conversation, a act
 			e.storeError()
 			code = ErrCodeUnavailable
 		}
-		return Handled{OutcomeError, e.notice(conv, code)}, false, err
+		return Handled{Outcome: OutcomeError, Replies: e.notice(conv, code)}, false, err
 	}
-	res := Handled{OutcomeOK, replies}
+	res := Handled{Outcome: OutcomeOK, Replies: replies}
 	if !changed {
 		res.Outcome = OutcomeRefused
 	}
 	if denied != nil {
 		// The agent's next line is the reason for the employee.
 		before := *conv
-		out := e.Flow.Step(conv, Input{Kind: Denied, Request: denied}, now)
+		out := e.cfg.Flow.Step(conv, Input{Kind: Denied, Request: denied}, now)
 		more, _, err := e.run(ctx, conv, before, out, saveFirst)
 		res.Replies = append(res.Replies, more...)
 		if err != nil {
@@ -77,7 +74,7 @@ func (e *Engine) resume(ctx context.Context, r *Request) ([]Reply, error) {
 	var err error
 	for range maxRetries {
 		var begun Begun
-		if begun, err = e.Store.Begin(ctx, r.Requester, "", ""); err != nil {
+		if begun, err = e.cfg.Store.Begin(ctx, r.Requester, "", ""); err != nil {
 			break
 		}
 		conv := begun.Conv
@@ -85,7 +82,7 @@ func (e *Engine) resume(ctx context.Context, r *Request) ([]Reply, error) {
 			conv = &Conversation{Owner: r.Requester}
 		}
 		before := *conv
-		out := e.Flow.Step(conv, Input{Kind: Approved, Request: r}, e.now())
+		out := e.cfg.Flow.Step(conv, Input{Kind: Approved, Request: r}, e.now())
 		var replies []Reply
 		replies, _, err = e.run(ctx, conv, before, out, saveFirst)
 		if errors.Is(err, ErrConflict) {
@@ -102,14 +99,14 @@ func (e *Engine) resume(ctx context.Context, r *Request) ([]Reply, error) {
 // resumed implements host: the conversation is at the request, or a reset
 // ran under it.
 func (e *Engine) resumed(ctx context.Context, r *Request) (bool, error) {
-	begun, err := e.Store.Begin(ctx, r.Requester, "", "")
+	begun, err := e.cfg.Store.Begin(ctx, r.Requester, "", "")
 	if err != nil {
 		return false, err
 	}
 	if begun.Conv != nil && begun.Conv.Request == r.ID {
 		return true, nil
 	}
-	records, err := e.Store.RecentAudit(ctx, r.Requester.Key(), 20)
+	records, err := e.cfg.Store.RecentAudit(ctx, r.Requester.Key(), 20)
 	if err != nil {
 		return false, err
 	}

@@ -12,20 +12,34 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/passbot/passbot/internal/ttlcache"
 )
 
 // Engine runs events through a flow: dedupe by delivery ID, load the
 // conversation, step the flow, save with compare-and-set, then run device
-// commands and schedule follow-ups. Its zero value is not usable: set Store,
-// Devices and Flow.
+// commands, send the replies through the event's chat and schedule
+// follow-ups. Make it with New; it is complete from then on.
 type Engine struct {
-	Store     Store
-	Devices   Devices
-	Flow      Flow
-	Clock     Clock
-	Notifiers map[Platform]Notifier
-	Log       *slog.Logger
-	Observer  Observer // optional
+	cfg Config
+	// chats are the registered chats by platform: where the engine sends
+	// what answers no event, and what each platform can do.
+	chats map[Platform]ChatAdapter
+	mem   *local // see local
+}
+
+// Config is what an Engine is made of. Store, Devices and Flow are needed.
+type Config struct {
+	Store   Store
+	Devices Devices
+	Flow    Flow
+	// Chats are the chat platforms served: each chat adapter is one. The
+	// engine's list of platforms (the follow-ups it sweeps, the backlog it
+	// reports) is theirs.
+	Chats    []ChatAdapter
+	Clock    Clock
+	Log      *slog.Logger
+	Observer Observer // optional
 	// Approval decides helpdesk requests; nil disables them.
 	Approval ApprovalFlow
 	// SignIns hands out the sign-in links a reset waits for; Links
@@ -47,9 +61,20 @@ type Engine struct {
 	// its standing read of the result is at least that far away, so the
 	// read never runs during the reset.
 	ResetCallTime time.Duration
-
-	mem *local // see local
 }
+
+// New makes an engine of c. A chat registered twice for one platform is
+// the last one.
+func New(c Config) *Engine {
+	e := &Engine{cfg: c, chats: map[Platform]ChatAdapter{}, mem: &local{recent: ttlcache.New[string, recentConv](maxRecent)}}
+	for _, ch := range c.Chats {
+		e.chats[ch.Platform()] = ch
+	}
+	return e
+}
+
+// Platforms are the platforms of the registered chats, sorted.
+func (e *Engine) Platforms() []Platform { return slices.Sorted(maps.Keys(e.chats)) }
 
 // Limits are the abuse limits on resets and helpdesk requests: at most
 // PerUser per user and PerDevice per device in each Window. Zero disables.
@@ -68,18 +93,38 @@ const maxConflictRetries = 5
 // flow bug cannot loop forever against a device backend.
 const maxCommands = 4
 
-// Handle runs one event and returns its outcome and the replies for the
-// adapter to send, each with its target resolved. On error the replies
-// already hold a message for the user; the error is for the log. A
-// redelivered event returns no replies and no error.
-func (e *Engine) Handle(ctx context.Context, ev Event) (res Handled, err error) {
+// Handle runs one event and sends its replies through out (see Handler).
+// On error the replies already hold a message for the user; the error is
+// for the log. A redelivered event gets no replies and no error.
+func (e *Engine) Handle(ctx context.Context, ev Event, out Sender) (Handled, error) {
+	res, err := e.process(ctx, ev)
+	caps := e.caps(ev.User.Platform)
+	res.Replies = route(ev, res.Replies, caps)
+	refs := e.deliver(ctx, ev, out, caps, res.Replies)
+	if res.moved && err == nil {
+		e.tidy(ctx, out, ev.User, res.live, res.Replies, refs)
+	}
+	return res, err
+}
+
+// caps are what p's registered chat can do; none for a platform without
+// one.
+func (e *Engine) caps(p Platform) Caps {
+	if c, ok := e.chats[p]; ok {
+		return c.Caps()
+	}
+	return Caps{}
+}
+
+// process runs one event and returns its outcome and replies, not routed
+// yet.
+func (e *Engine) process(ctx context.Context, ev Event) (res Handled, err error) {
 	start := time.Now()
 	conv := &Conversation{}
 	defer func() {
 		took := time.Since(start)
-		res.Replies = route(ev, res.Replies)
-		if e.Observer != nil {
-			e.Observer.Handled(ev.User.Platform, ev.Kind, string(res.Outcome), took)
+		if e.cfg.Observer != nil {
+			e.cfg.Observer.Handled(ev.User.Platform, ev.Kind, string(res.Outcome), took)
 		}
 		// Never the text or the replies: a reply can hold a passcode. Debug:
 		// one line per event would drown the console demo at info.
@@ -91,7 +136,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Handled, err error) 
 	ctx, begun, err := e.begin(ctx, ev, delivery, press, now)
 	if err != nil {
 		e.storeError()
-		return Handled{OutcomeError, e.notice(&Conversation{Owner: ev.User}, ErrCodeUnavailable)}, fmt.Errorf("engine: load %s: %w", ev.User.Key(), err)
+		return Handled{Outcome: OutcomeError, Replies: e.notice(&Conversation{Owner: ev.User}, ErrCodeUnavailable)}, fmt.Errorf("engine: load %s: %w", ev.User.Key(), err)
 	}
 	if begun.Duplicate {
 		return Handled{Outcome: OutcomeDuplicate}, nil
@@ -102,7 +147,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Handled, err error) 
 	conv.Owner = ev.User
 	if begun.Pressed {
 		// The same click already ran here or on another replica.
-		return Handled{OutcomeStale, e.notice(conv, NoticeStale)}, nil
+		return Handled{Outcome: OutcomeStale, Replies: e.notice(conv, NoticeStale)}, nil
 	}
 	res, acted, err := e.handle(ctx, ev, conv, press != "", now)
 	for try := 0; errors.Is(err, ErrConflict) && !acted && try < maxConflictRetries; try++ {
@@ -110,7 +155,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Handled, err error) 
 		// messages, or two replicas) and this one changed nothing: run it
 		// again on what that one saved. A click's version check then turns
 		// it away if that save moved its step on.
-		again, berr := e.Store.Begin(ctx, ev.User, "", "")
+		again, berr := e.cfg.Store.Begin(ctx, ev.User, "", "")
 		if berr != nil {
 			break
 		}
@@ -122,13 +167,14 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Handled, err error) 
 		res, acted, err = e.handle(ctx, ev, conv, press != "", e.now())
 	}
 	if errors.Is(err, ErrConflict) && !acted {
-		res, err = Handled{OutcomeRefused, e.notice(conv, NoticeBusy)}, nil
+		res, err = Handled{Outcome: OutcomeRefused, Replies: e.notice(conv, NoticeBusy)}, nil
 	}
+	res.live, res.moved = conv.Live, res.Outcome == OutcomeOK && ownStep(ev)
 	if err != nil {
 		res.Outcome = OutcomeError
 		if !acted {
 			// Nothing happened: let a redelivery or another click try again.
-			if ferr := e.Store.Forget(ctx, ev.User, delivery, press); ferr != nil {
+			if ferr := e.cfg.Store.Forget(ctx, ev.User, delivery, press); ferr != nil {
 				err = errors.Join(err, ferr)
 			}
 		}
@@ -160,14 +206,14 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 		a, ok := parseAction(ev.Action)
 		switch {
 		case !ok:
-			return Handled{OutcomeRefused, e.notice(conv, NoticeUnknown)}, false, nil
+			return Handled{Outcome: OutcomeRefused, Replies: e.notice(conv, NoticeUnknown)}, false, nil
 		case a.Owner == anyApprover:
 			return e.decide(ctx, ev, conv, a)
 		case a.Owner != ev.User.ID:
 			e.audit(ctx, AuditRecord{Actor: ev.User.Key(), Action: "refuse", Outcome: "foreign_click"})
-			return Handled{OutcomeRefused, e.notice(conv, NoticeForeign)}, false, nil
+			return Handled{Outcome: OutcomeRefused, Replies: e.notice(conv, NoticeForeign)}, false, nil
 		case a.Conv != conv.ID || a.Version != conv.Version || expired(conv, now):
-			return Handled{OutcomeStale, e.notice(conv, NoticeStale)}, false, nil
+			return Handled{Outcome: OutcomeStale, Replies: e.notice(conv, NoticeStale)}, false, nil
 		}
 		in = Input{Kind: Pressed, Action: a.Name, Arg: a.Arg}
 	}
@@ -179,7 +225,7 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 	if run, ok := stepAhead(ctx, conv); ok {
 		*conv, out = run.conv, run.out
 	} else {
-		out = e.Flow.Step(conv, in, now)
+		out = e.cfg.Flow.Step(conv, in, now)
 	}
 	if slices.ContainsFunc(out.Commands, func(c Command) bool { return c.Op == OpSignIn }) {
 		conv.LinkMsg = linkMsg(ev)
@@ -188,13 +234,13 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 	switch {
 	case acted:
 		// Whatever failed afterwards, the person must see what happened.
-		return Handled{OutcomeOK, replies}, true, err
+		return Handled{Outcome: OutcomeOK, Replies: replies}, true, err
 	case errors.Is(err, ErrConflict):
 		return Handled{Outcome: OutcomeRefused}, false, err // Handle runs the event again
 	case err != nil:
-		return Handled{OutcomeError, e.notice(conv, ErrorCode(err))}, false, err
+		return Handled{Outcome: OutcomeError, Replies: e.notice(conv, ErrorCode(err))}, false, err
 	}
-	return Handled{OutcomeOK, replies}, false, nil
+	return Handled{Outcome: OutcomeOK, Replies: replies}, false, nil
 }
 
 // linkMsg is the message a sign-in link asked for by ev is shown in: the
@@ -208,8 +254,8 @@ func linkMsg(ev Event) MessageRef {
 }
 
 func (e *Engine) storeError() {
-	if e.Observer != nil {
-		e.Observer.StoreError()
+	if e.cfg.Observer != nil {
+		e.cfg.Observer.StoreError()
 	}
 }
 
@@ -253,7 +299,7 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 	for i := 0; len(pending) > 0 && i < maxCommands; i++ {
 		cmd := pending[0]
 		if mode == saveFirst && cmd.Op.mutates() {
-			if err := e.Store.Save(ctx, conv); err != nil {
+			if err := e.cfg.Store.Save(ctx, conv); err != nil {
 				return e.finish(conv, replies), acted, fmt.Errorf("engine: save %s: %w", conv.ID, err)
 			}
 			before = *conv
@@ -272,7 +318,7 @@ func (e *Engine) run(ctx context.Context, conv *Conversation, before Conversatio
 		acted = acted || cmd.Op.mutates()
 		records = append(records, res.audit...)
 		follow = append(follow, res.follow...)
-		next := e.Flow.Step(conv, Input{Kind: Result, Result: &res}, e.now())
+		next := e.cfg.Flow.Step(conv, Input{Kind: Result, Result: &res}, e.now())
 		if res.intent != nil {
 			receipt(res.intent, next)
 		}
@@ -320,17 +366,17 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 	start := time.Now()
 	switch cmd.Op {
 	case OpList:
-		res.Devices, res.Err = e.Devices.ListDevices(ctx, owner.Directory())
+		res.Devices, res.Err = e.cfg.Devices.ListDevices(ctx, owner.Directory())
 	case OpReset:
 		if res.intent, res.Err = e.recordStart(ctx, conv, cmd); res.Err == nil {
 			res.Reset, res.Err = e.resetPasscode(ctx, cmd.Device.ID)
 		}
 	case OpResetStatus:
-		res.Reset, res.Err = e.Devices.ResetStatus(ctx, cmd.Device.ID, cmd.Since)
+		res.Reset, res.Err = e.cfg.Devices.ResetStatus(ctx, cmd.Device.ID, cmd.Since)
 	case OpLock:
 		res.Lock, res.Err = e.lock(ctx, cmd.Device)
 	case OpLockStatus:
-		res.Lock, res.Err = e.Devices.LockStatus(ctx, cmd.Device.ID, cmd.Since)
+		res.Lock, res.Err = e.cfg.Devices.LockStatus(ctx, cmd.Device.ID, cmd.Since)
 	case OpReportLost:
 		// Nothing to call: the flow's replies carry the helpdesk notice,
 		// and the audit record below is the report.
@@ -352,8 +398,8 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 		// names no person.
 		e.logger().Warn("device operation failed", "op", cmd.Op.String(), "reason", outcome, "device", cmd.Device.ID, "conversation", conv.ID, "err", res.Err)
 	}
-	if e.Observer != nil {
-		e.Observer.DeviceOp(cmd.Op, cmd.Device.Kind, outcome, time.Since(start))
+	if e.cfg.Observer != nil {
+		e.cfg.Observer.DeviceOp(cmd.Op, cmd.Device.Kind, outcome, time.Since(start))
 	}
 	// One line per reset sent and per result read back finished, for the
 	// operator who follows resets in the log: no passcode, no person.
@@ -384,19 +430,19 @@ func (e *Engine) exec(ctx context.Context, conv *Conversation, cmd Command) Comm
 // A call cut short may have reached the device backend; the flow reads its
 // result rather than telling the person it failed.
 func (e *Engine) resetPasscode(ctx context.Context, device string) (ResetResult, error) {
-	if e.ResetCallTime > 0 {
+	if e.cfg.ResetCallTime > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, e.ResetCallTime)
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.ResetCallTime)
 		defer cancel()
 	}
-	return e.Devices.ResetPasscode(ctx, device)
+	return e.cfg.Devices.ResetPasscode(ctx, device)
 }
 
 // unrecorded reports whether owner's latest reset of device has its
 // reset_started record but no reset record after it. When the trail cannot
 // be read it says no: a record missing beats one written twice.
 func (e *Engine) unrecorded(ctx context.Context, owner User, device string) bool {
-	records, err := e.Store.RecentAudit(ctx, owner.Key(), 20)
+	records, err := e.cfg.Store.RecentAudit(ctx, owner.Key(), 20)
 	if err != nil {
 		e.storeError()
 		return false
@@ -420,7 +466,7 @@ func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Comman
 	p, c, ok := preparedFor(ctx, conv, resetOnce(conv, cmd.Device))
 	if !ok {
 		p = e.startWrites(conv, cmd, e.now())
-		c.OK, c.RetryAt, c.Err = e.Store.CommitCounted(ctx, p.Quota, p.FollowUps, p.Records)
+		c.OK, c.RetryAt, c.Err = e.cfg.Store.CommitCounted(ctx, p.Quota, p.FollowUps, p.Records)
 	}
 	switch {
 	case errors.Is(c.Err, ErrStarted):
@@ -442,7 +488,7 @@ func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Comman
 		return nil, nil
 	}
 	intent := &p.FollowUps[0]
-	if e.now().Add(e.ResetCallTime).After(intent.Due) {
+	if e.now().Add(e.cfg.ResetCallTime).After(intent.Due) {
 		// Writing the start stalled (Redis, the network) until the standing
 		// read could fire during the device call: its "cannot show the
 		// passcode here" and this reset's passcode, its record and ours.
@@ -506,7 +552,7 @@ func (e *Engine) allow(ctx context.Context, owner User, d DeviceRef) error {
 	if len(q.Limits) == 0 {
 		return nil
 	}
-	ok, err := e.Store.Allow(ctx, q.Window, q.Now, q.Limits)
+	ok, err := e.cfg.Store.Allow(ctx, q.Window, q.Now, q.Limits)
 	if err != nil {
 		e.storeError()
 		return &Error{Code: ErrCodeUnavailable, Err: fmt.Errorf("%w: %w", ErrNotStarted, err)}
@@ -523,7 +569,7 @@ func (e *Engine) audit(ctx context.Context, r AuditRecord) {
 	if r.Time.IsZero() {
 		r.Time = e.now()
 	}
-	if err := e.Store.Audit(ctx, r); err != nil {
+	if err := e.cfg.Store.Audit(ctx, r); err != nil {
 		e.storeError()
 		e.logger().Error("audit", "action", r.Action, "actor", r.Actor, "err", err)
 	}
@@ -536,7 +582,7 @@ func (e *Engine) commit(ctx context.Context, changed, conv *Conversation, fs []F
 		return nil
 	}
 	e.address(conv, fs)
-	return e.committed(conv, e.Store.Commit(ctx, changed, fs, records))
+	return e.committed(conv, e.cfg.Store.Commit(ctx, changed, fs, records))
 }
 
 // address gives the follow-ups of conv an ID, their owner and conv's ID.
@@ -583,7 +629,7 @@ func (e *Engine) finish(conv *Conversation, replies []Reply) []Reply {
 }
 
 func (e *Engine) notice(conv *Conversation, code string) []Reply {
-	r := e.Flow.Notice(conv, code)
+	r := e.cfg.Flow.Notice(conv, code)
 	r.Private = true
 	r.To = conv.Owner
 	return []Reply{r}
@@ -591,17 +637,17 @@ func (e *Engine) notice(conv *Conversation, code string) []Reply {
 
 // lease is Lease, or its default of a minute.
 func (e *Engine) lease() time.Duration {
-	if e.Lease <= 0 {
+	if e.cfg.Lease <= 0 {
 		return time.Minute
 	}
-	return e.Lease
+	return e.cfg.Lease
 }
 
-// Sweep fires the follow-ups due now for the platforms it has a notifier
+// Sweep fires the follow-ups due now for the platforms it has a chat
 // for, and returns how many it fired. Run it on every replica: the store's
 // claim hands each follow-up to one of those that can deliver it.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
-	lease, batch := e.lease(), e.Batch
+	lease, batch := e.lease(), e.cfg.Batch
 	if batch <= 0 {
 		batch = 100
 	}
@@ -611,16 +657,16 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 		errs = append(errs, fmt.Errorf("engine: write follow-ups that waited for Redis: %w", err))
 	}
 	// Only what this replica can deliver: another replica serves the rest.
-	platforms := slices.Sorted(maps.Keys(e.Notifiers))
-	due, err := e.Store.Claim(ctx, platforms, now, lease, batch)
+	platforms := e.Platforms()
+	due, err := e.cfg.Store.Claim(ctx, platforms, now, lease, batch)
 	if err != nil {
 		e.storeError()
 		errs = append(errs, fmt.Errorf("engine: claim follow-ups: %w", err))
 	}
 	fired := 0
 	for _, f := range due {
-		if e.Observer != nil {
-			e.Observer.Fired(f.Kind, now.Sub(f.Due))
+		if e.cfg.Observer != nil {
+			e.cfg.Observer.Fired(f.Kind, now.Sub(f.Due))
 		}
 		if err := e.fire(ctx, f, now); err != nil {
 			// Not acknowledged: it fires again when its lease runs out.
@@ -645,10 +691,10 @@ func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
 		if err := e.desk().fire(ctx, f, now); err != nil {
 			return err
 		}
-		return e.Store.Ack(ctx, f)
+		return e.cfg.Store.Ack(ctx, f)
 	}
 	conv := &Conversation{ID: f.ConvID, Owner: f.Owner, Lang: f.Lang}
-	out := e.Flow.Step(conv, Input{Kind: Due, FollowUp: &f}, now)
+	out := e.cfg.Flow.Step(conv, Input{Kind: Due, FollowUp: &f}, now)
 	replies, _, err := e.run(ctx, conv, *conv, out, noSave)
 	if err != nil {
 		return err
@@ -666,17 +712,17 @@ func (e *Engine) fire(ctx context.Context, f FollowUp, now time.Time) error {
 }
 
 func (e *Engine) now() time.Time {
-	if e.Clock == nil {
+	if e.cfg.Clock == nil {
 		return time.Now()
 	}
-	return e.Clock.Now()
+	return e.cfg.Clock.Now()
 }
 
 func (e *Engine) logger() *slog.Logger {
-	if e.Log == nil {
+	if e.cfg.Log == nil {
 		return slog.Default()
 	}
-	return e.Log
+	return e.cfg.Log
 }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

@@ -13,7 +13,7 @@ import (
 // ms.date 10/27/2025).
 func (e *Engine) lock(ctx context.Context, d DeviceRef) (LockResult, error) {
 	if d.Eligibility().LockPIN {
-		last, err := e.Devices.LockStatus(ctx, d.ID, time.Time{})
+		last, err := e.cfg.Devices.LockStatus(ctx, d.ID, time.Time{})
 		if err != nil {
 			return LockResult{}, err
 		}
@@ -21,17 +21,17 @@ func (e *Engine) lock(ctx context.Context, d DeviceRef) (LockResult, error) {
 			return last, &Error{Code: ErrCodeLockUnused, Err: fmt.Errorf("engine: device %s: the previous remote lock (%s) is not used yet", d.ID, last.State)}
 		}
 	}
-	return e.Devices.RemoteLock(ctx, d.ID)
+	return e.cfg.Devices.RemoteLock(ctx, d.ID)
 }
 
 // limits are the abuse-limit keys of one more reset or request of d by owner.
 func (e *Engine) limits(owner User, d DeviceRef) map[string]int {
 	limits := map[string]int{}
-	if e.Limits.PerUser > 0 {
-		limits["user:"+owner.Key()] = e.Limits.PerUser
+	if e.cfg.Limits.PerUser > 0 {
+		limits["user:"+owner.Key()] = e.cfg.Limits.PerUser
 	}
-	if e.Limits.PerDevice > 0 {
-		limits["device:"+d.ID] = e.Limits.PerDevice
+	if e.cfg.Limits.PerDevice > 0 {
+		limits["device:"+d.ID] = e.cfg.Limits.PerDevice
 	}
 	return limits
 }
@@ -39,10 +39,10 @@ func (e *Engine) limits(owner User, d DeviceRef) map[string]int {
 // quota is one more reset or request of d by owner under the abuse limits;
 // empty when they are off.
 func (e *Engine) quota(owner User, d DeviceRef, now time.Time) Quota {
-	if e.Limits.Window <= 0 {
+	if e.cfg.Limits.Window <= 0 {
 		return Quota{}
 	}
-	return Quota{Window: e.Limits.Window, Now: now, Limits: e.limits(owner, d)}
+	return Quota{Window: e.cfg.Limits.Window, Now: now, Limits: e.limits(owner, d)}
 }
 
 // checkLimits answers OpCheckLimits: would the limits refuse a reset or
@@ -53,7 +53,7 @@ func (e *Engine) quota(owner User, d DeviceRef, now time.Time) Quota {
 func (e *Engine) checkLimits(ctx context.Context, changed, conv *Conversation, fs []FollowUp, records []AuditRecord, cmd Command) (CommandResult, error) {
 	res := CommandResult{Command: cmd}
 	e.address(conv, fs)
-	ok, retryAt, err := e.Store.CommitChecking(ctx, changed, fs, records, e.quota(conv.Owner, cmd.Device, e.now()))
+	ok, retryAt, err := e.cfg.Store.CommitChecking(ctx, changed, fs, records, e.quota(conv.Owner, cmd.Device, e.now()))
 	if err != nil {
 		return res, e.committed(conv, err)
 	}
@@ -72,8 +72,8 @@ func limitError(retryAt time.Time) error {
 // one fits; it reads that time only for a refusal, which is rare.
 func (e *Engine) limited(ctx context.Context, owner User, d DeviceRef) error {
 	q := e.quota(owner, d, e.now())
-	if ok, retryAt, err := e.Store.Check(ctx, q.Window, q.Now, q.Limits); err == nil && !ok {
+	if ok, retryAt, err := e.cfg.Store.Check(ctx, q.Window, q.Now, q.Limits); err == nil && !ok {
 		return limitError(retryAt)
 	}
-	return &Error{Code: ErrCodeRateLimited, Err: fmt.Errorf("engine: %s or device %s over the limit per %s", owner.Key(), d.ID, e.Limits.Window)}
+	return &Error{Code: ErrCodeRateLimited, Err: fmt.Errorf("engine: %s or device %s over the limit per %s", owner.Key(), d.ID, e.cfg.Limits.Window)}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/passbot/passbot/internal/ttlcache"
@@ -40,16 +39,7 @@ type recentConv struct {
 // cache drops the least recently used, costing its press one round trip.
 const maxRecent = 10000
 
-var localInit sync.Mutex // an Engine is a plain struct, copied by its users
-
-func (e *Engine) local() *local {
-	localInit.Lock()
-	defer localInit.Unlock()
-	if e.mem == nil {
-		e.mem = &local{recent: ttlcache.New[string, recentConv](maxRecent)}
-	}
-	return e.mem
-}
+func (e *Engine) local() *local { return e.mem }
 
 // remember keeps conv as stored at its version, while its step waits for
 // an answer to one of replies' Danger buttons: only a press that does
@@ -106,7 +96,7 @@ func (e *Engine) runAhead(ev Event, press string, now time.Time) *ahead {
 		return nil
 	}
 	conv.Version, conv.Owner = r.version, ev.User
-	run.out = e.Flow.Step(conv, Input{Kind: Pressed, Action: a.Name, Arg: a.Arg}, now)
+	run.out = e.cfg.Flow.Step(conv, Input{Kind: Pressed, Action: a.Name, Arg: a.Arg}, now)
 	if cmds := run.out.Commands; len(cmds) > 0 && cmds[0].Op == OpReset {
 		p := e.startWrites(conv, cmds[0], now)
 		p.Version = r.version
@@ -123,7 +113,7 @@ func (e *Engine) begin(ctx context.Context, ev Event, delivery, press string, no
 	var begun Begun
 	var err error
 	if run != nil && run.prepared != nil {
-		begun, err = e.Store.BeginPrepared(ctx, ev.User, delivery, press, *run.prepared)
+		begun, err = e.cfg.Store.BeginPrepared(ctx, ev.User, delivery, press, *run.prepared)
 		run.written = begun.Prepared
 		if c := begun.Prepared; err == nil && c != nil && c.OK && (begun.Conv == nil || begun.Conv.Version != run.version) {
 			// go-redis re-sent the pipeline after its reply was lost, and
@@ -138,7 +128,7 @@ func (e *Engine) begin(ctx context.Context, ev Event, delivery, press string, no
 			}
 		}
 	} else {
-		begun, err = e.Store.Begin(ctx, ev.User, delivery, press)
+		begun, err = e.cfg.Store.Begin(ctx, ev.User, delivery, press)
 	}
 	if run != nil && err == nil {
 		ctx = context.WithValue(ctx, aheadKey{}, run)

@@ -72,9 +72,43 @@ type Reply struct {
 }
 
 // Handler is what a chat adapter needs of the engine (*Engine is one): run
-// an event and get its replies, each with its target resolved, and report
-// each reply sent with the message it became.
+// an event and send its replies through out, the event's own way of
+// answering (Slack's response_url, Discord's interaction, Teams' invoke
+// answer, the console). The engine decides where each reply goes, sends
+// it, and records what it became; Handled tells the adapter how it went.
 type Handler interface {
-	Handle(ctx context.Context, ev Event) (Handled, error)
-	Delivered(ctx context.Context, r Reply, ref MessageRef) error
+	Handle(ctx context.Context, ev Event, out Sender) (Handled, error)
+}
+
+// HandlerFunc is a Handler made of a function: the wiring hands adapters
+// the engine's Handle before the engine, which is made with them, exists.
+type HandlerFunc func(ctx context.Context, ev Event, out Sender) (Handled, error)
+
+// Handle implements Handler.
+func (f HandlerFunc) Handle(ctx context.Context, ev Event, out Sender) (Handled, error) {
+	return f(ctx, ev, out)
+}
+
+// Sender sends one reply where its Target says and returns the message it
+// became ("" when the platform names none, as for an ephemeral one).
+type Sender interface {
+	Send(ctx context.Context, r Reply) (MessageRef, error)
+}
+
+// ChatAdapter is a chat platform as the engine sees it: each chat adapter
+// is one, registered in Config.Chats. Its Send takes what answers no event (a
+// follow-up, a helpdesk card, a notice): a DirectMessage, the
+// HelpdeskChannel or an UpdateRef.
+type ChatAdapter interface {
+	Sender
+	Platform() Platform
+	Caps() Caps
+}
+
+// Caps are what the engine must know of a platform to route its replies.
+type Caps struct {
+	// EphemeralPrivacy: a private reply is an ephemeral message even in a
+	// DM, seen by its owner only and never found or forwarded later
+	// (Discord, issue 4). Elsewhere the DM with the bot is private enough.
+	EphemeralPrivacy bool
 }

@@ -1,5 +1,7 @@
 package bot
 
+import "slices"
+
 // MessageRef names a message the bot posted, in the adapter's own terms
 // (Slack "channel/ts", Discord "channel/message", console a line number).
 // The core keeps it to change that message later (every copy of an
@@ -73,6 +75,11 @@ const (
 type Handled struct {
 	Outcome EventOutcome
 	Replies []Reply
+
+	// live are the messages with buttons of the event's conversation
+	// before it, when it moved the conversation on (see Engine.tidy).
+	live  []LiveMsg
+	moved bool
 }
 
 // route resolves the target of every reply to ev. It is the one place
@@ -80,7 +87,7 @@ type Handled struct {
 // reply (a temporary passcode, a sign-in link, a refusal) never lands where
 // others read along; a reply for someone else never lands where the event
 // happened.
-func route(ev Event, replies []Reply) []Reply {
+func route(ev Event, replies []Reply, caps Caps) []Reply {
 	card := ev.Kind == Press && ev.ClickedPublic
 	// A press on someone else's message (a forwarded card, a crafted
 	// press): whatever answers it is the presser's alone, and the message
@@ -88,7 +95,7 @@ func route(ev Event, replies []Reply) []Reply {
 	foreign := ev.Kind == Press && pressedByOther(ev)
 	// Where private means ephemeral, a private reply cannot take the place
 	// of a message that is not: it would stay visible as that one was.
-	hidden := !card && (!ephemeralPrivacy(ev.User.Platform) || ev.ClickedEphemeral)
+	hidden := !card && (!caps.EphemeralPrivacy || ev.ClickedEphemeral)
 	// Only one reply takes the clicked message's place: the first that may.
 	replace, blocked := -1, false
 	for i, r := range replies {
@@ -102,7 +109,14 @@ func route(ev Event, replies []Reply) []Reply {
 		replace = i
 		break
 	}
-	if replace < 0 && blocked && !card && ev.Clicked != "" {
+	switch {
+	case replace > 0:
+		// The clicked message changes first: Discord answers a press with
+		// one response, and once a new message answered it, the clicked
+		// one can no longer be edited through it.
+		replies = slices.Concat(replies[replace:replace+1], replies[:replace], replies[replace+1:])
+		replace = 0
+	case replace < 0 && blocked && !card && ev.Clicked != "":
 		// No live button is left on a step that is over: the clicked
 		// message keeps its text, loses its buttons.
 		replies = append([]Reply{{To: ev.User, Target: Target{Kind: DisarmClicked}}}, replies...)
@@ -120,7 +134,7 @@ func route(ev Event, replies []Reply) []Reply {
 			// A decision on a helpdesk card: the agent's next step (the
 			// reason for a denial) is theirs alone, in their DM.
 			r.Target = Target{Kind: DirectMessage, User: ev.User}
-		case card || foreign || ev.Shared || r.Private && ephemeralPrivacy(ev.User.Platform):
+		case card || foreign || ev.Shared || r.Private && caps.EphemeralPrivacy:
 			// A refusal next to the card or someone else's message, a
 			// conversation started in a channel, or a private reply where
 			// private means ephemeral: only its person sees it.
@@ -139,11 +153,6 @@ func pressedByOther(ev Event) bool {
 	a, ok := parseAction(ev.Action)
 	return ok && a.Owner != anyApprover && a.Owner != ev.User.ID
 }
-
-// ephemeralPrivacy: on Discord a private reply is an ephemeral message even
-// in a DM (issue 4): only its owner sees it, and it cannot be forwarded or
-// found again later. Elsewhere the DM with the bot is private enough.
-func ephemeralPrivacy(p Platform) bool { return p == Discord }
 
 // forOther reports whether r is addressed to someone other than u.
 func (r Reply) forOther(u User) bool { return r.To.ID != "" && r.To.Key() != u.Key() }
@@ -175,4 +184,35 @@ func routeLater(replies []Reply) []Reply {
 		r.Target = t
 	}
 	return replies
+}
+
+// fallback is where a reply to ev goes when its chat did not take it where
+// route put it, and whether it has such a place; a reply falls back once.
+// Privacy holds here as in route: a private reply never lands where others
+// read along, nor, where private means ephemeral, in a lasting message.
+func fallback(ev Event, r Reply, caps Caps) (Target, bool) {
+	dm := Target{Kind: DirectMessage, User: ev.User}
+	switch r.Target.Kind {
+	case Ephemeral:
+		// The answer's way closed (Slack's response_url expired, Teams'
+		// invoke answered already): the person's DM is private too.
+		return dm, ev.User.ID != "" && !(r.Private && caps.EphemeralPrivacy)
+	case ReplaceClicked:
+		// The clicked message is gone or cannot be changed: the reply
+		// comes as a new message where it may be seen.
+		switch {
+		case r.Private && caps.EphemeralPrivacy:
+			return Target{Kind: Ephemeral}, true
+		case r.Private:
+			return dm, true
+		case ev.ClickedPublic:
+			return Target{Kind: HelpdeskChannel}, true
+		}
+		return Target{Kind: Chat}, true
+	case DirectMessage:
+		// The presser takes no DMs (Discord: turned off for a server's
+		// members): they still see it, privately, next to their event.
+		return Target{Kind: Ephemeral}, r.Target.User.Key() == ev.User.Key()
+	}
+	return Target{}, false
 }

@@ -123,7 +123,7 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 		r.Outcome = SignInMismatch
 	}
 	for range maxRetries {
-		begun, err := e.Store.Begin(ctx, r.Owner, "", "")
+		begun, err := e.cfg.Store.Begin(ctx, r.Owner, "", "")
 		if err != nil {
 			e.storeError()
 			e.auditSignIn(ctx, r)
@@ -144,7 +144,7 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 				}
 				late := &Conversation{ID: r.Conv, Owner: r.Owner, Lang: r.Lang}
 				replies := e.notice(late, code)
-				out := e.Flow.Step(late, Input{Kind: LateSignIn, SignIn: &r}, e.now())
+				out := e.cfg.Flow.Step(late, Input{Kind: LateSignIn, SignIn: &r}, e.now())
 				e.notify(ctx, r.Owner.Platform, append(replies, e.finish(late, out.Replies)...))
 			}
 			e.auditSignIn(ctx, r)
@@ -154,7 +154,7 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 		before := *conv
 		link := conv.LinkMsg
 		conv.LinkMsg = ""
-		out := e.Flow.Step(conv, Input{Kind: SignedIn, SignIn: &r}, e.now())
+		out := e.cfg.Flow.Step(conv, Input{Kind: SignedIn, SignIn: &r}, e.now())
 		if i := slices.IndexFunc(out.Replies, func(rp Reply) bool { return rp.Replace && rp.Audience == ToUser }); i >= 0 && link != "" {
 			// The sign-in's answer takes the place of the link, whose
 			// buttons belong to a step that is over.
@@ -168,13 +168,16 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 		if err != nil {
 			return r.Outcome, err
 		}
-		if r.Outcome == SignInOK && e.Links != nil && r.Identity.OID != "" {
-			if err := e.Links.Link(ctx, r.Owner, Account{OID: r.Identity.OID, UPN: r.Identity.UPN}); err != nil {
+		if r.Outcome == SignInOK && e.cfg.Links != nil && r.Identity.OID != "" {
+			if err := e.cfg.Links.Link(ctx, r.Owner, Account{OID: r.Identity.OID, UPN: r.Identity.UPN}); err != nil {
 				e.storeError()
 				e.logger().Warn("link chat account after sign-in", "user", r.Owner.Key(), "err", err)
 			}
 		}
-		e.notify(ctx, r.Owner.Platform, replies)
+		refs := e.notify(ctx, r.Owner.Platform, replies)
+		if chat, ok := e.chats[r.Owner.Platform]; ok {
+			e.tidy(ctx, chat, r.Owner, conv.Live, replies, refs)
+		}
 		return r.Outcome, nil
 	}
 	e.auditSignIn(ctx, r)
@@ -188,8 +191,8 @@ func (e *Engine) auditSignIn(ctx context.Context, r SignInResult) {
 		rec.Outcome += ":" + r.Identity.UPN // who tried: for the helpdesk, never a token
 	}
 	e.audit(ctx, rec)
-	if e.Observer != nil {
-		e.Observer.SignIn(r.Outcome)
+	if e.cfg.Observer != nil {
+		e.cfg.Observer.SignIn(r.Outcome)
 	}
 }
 
@@ -197,13 +200,13 @@ func (e *Engine) auditSignIn(ctx context.Context, r SignInResult) {
 // TTL and never past the conversation's step.
 func (e *Engine) startSignIn(ctx context.Context, conv *Conversation, cmd Command) CommandResult {
 	res := CommandResult{Command: cmd}
-	if e.SignIns == nil {
+	if e.cfg.SignIns == nil {
 		res.Err = &Error{Code: ErrCodeUnsupported, Err: errors.New("engine: no sign-in configured")}
 		return res
 	}
-	res.SignIn, res.Err = e.SignIns.Start(ctx, SignIn{Owner: conv.Owner, Conv: conv.ID, Device: cmd.Device, Lang: cmd.Lang, Expires: conv.Expires})
-	if res.Err == nil && e.Observer != nil {
-		e.Observer.SignIn("started")
+	res.SignIn, res.Err = e.cfg.SignIns.Start(ctx, SignIn{Owner: conv.Owner, Conv: conv.ID, Device: cmd.Device, Lang: cmd.Lang, Expires: conv.Expires})
+	if res.Err == nil && e.cfg.Observer != nil {
+		e.cfg.Observer.SignIn("started")
 	}
 	if res.Err != nil {
 		e.storeError()

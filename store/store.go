@@ -134,7 +134,7 @@ func (s *Redis) begin(ctx context.Context, user bot.User, delivery, press string
 			// a hash of marks that never expires.
 			p.PExpire(ctx, convKey(user), s.ConvTTL)
 		}
-		conv = p.HMGet(ctx, convKey(user), "v", "d")
+		conv = p.HMGet(ctx, convKey(user), "v", "d", "l")
 		if pkeys != nil {
 			prepared = preparedScript.Eval(ctx, p, pkeys, pargs...)
 		}
@@ -186,7 +186,34 @@ func decodeConv(fields []any) (*bot.Conversation, error) {
 		return &bot.Conversation{Version: n}, nil
 	}
 	c.Version = n
+	if l, _ := fields[2].(string); l != "" {
+		// Unreadable, they are only left with their buttons.
+		_ = json.Unmarshal([]byte(l), &c.Live)
+	}
 	return &c, nil
+}
+
+// setLiveScript writes the live messages beside a stored conversation
+// only: a conversation that expired meanwhile takes none, and no hash
+// without a TTL is left behind.
+var setLiveScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], 'v') == 0 then return 0 end
+if ARGV[1] == '' then redis.call('HDEL', KEYS[1], 'l') else redis.call('HSET', KEYS[1], 'l', ARGV[1]) end
+return 1`)
+
+// SetLive implements bot.Store.
+func (s *Redis) SetLive(ctx context.Context, owner bot.User, live []bot.LiveMsg) error {
+	var data []byte
+	if len(live) > 0 {
+		var err error
+		if data, err = json.Marshal(live); err != nil {
+			return err
+		}
+	}
+	if err := setLiveScript.Run(ctx, s.client, []string{convKey(owner)}, string(data)).Err(); err != nil {
+		return fmt.Errorf("store: live messages of %s: %w", owner.Key(), err)
+	}
+	return nil
 }
 
 // Forget implements bot.Store.

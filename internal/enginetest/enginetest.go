@@ -80,6 +80,9 @@ func (d *Devices) Resets() int { return int(d.resets.Load()) }
 // Env is a wired engine and its parts.
 type Env struct {
 	Engine *bot.Engine
+	// Config is what Engine was made of: a test makes another replica of
+	// it with bot.New.
+	Config bot.Config
 	Store  *store.Redis
 	Redis  *redistest.Server
 	// Devices is the engine's device backend: the demo fleet, its resets
@@ -87,35 +90,60 @@ type Env struct {
 	// Engines a test makes besides Engine share it to count every reset.
 	Devices *Devices
 	Clock   *Clock
+	// Chats are the engine's chats, by platform (see WithChat).
+	Chats map[bot.Platform]*Chat
 }
 
 // flowConfig is the reset flow's configuration in tests: the sign-in before
 // a reset is off unless a test turns it on with WithSignIn.
 var flowConfig = reset.Config{Support: "helpdesk@contoso.com", Approvals: true}
 
+// Option changes the engine's configuration before it is made.
+type Option func(*Env, *bot.Config)
+
+// WithChat registers a chat for p that sends through to (a Recorder, a
+// failing chat; nil for an adapter made after the engine, which needs
+// it); Env.Chats[p].Use switches it later. Without one, p has no chat: the
+// engine sweeps no follow-up of p.
+func WithChat(p bot.Platform, to bot.Sender) Option {
+	return func(e *Env, c *bot.Config) {
+		ch := &Chat{platform: p, to: to}
+		e.Chats[p] = ch
+		c.Chats = append(c.Chats, ch)
+	}
+}
+
+// WithConfig changes the engine's configuration as f does.
+func WithConfig(f func(*bot.Config)) Option {
+	return func(_ *Env, c *bot.Config) { f(c) }
+}
+
 // New returns an engine over the embedded demo fleet and a fresh Redis.
-func New(t testing.TB) *Env {
+func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	srv := redistest.Start(t)
-	e := NewOn(store.New(srv.Client()))
+	e := NewOn(store.New(srv.Client()), opts...)
 	e.Redis = srv
 	return e
 }
 
 // NewOn returns an engine over the embedded demo fleet and st (Redis is
 // then nil: st's server belongs to the caller).
-func NewOn(st *store.Redis) *Env {
+func NewOn(st *store.Redis, opts ...Option) *Env {
 	fleet := demo.DefaultAt(NewClock().Now())
-	e := &Env{Store: st, Devices: &Devices{Devices: fleet}, Clock: NewClock()}
-	e.Engine = &bot.Engine{
-		Store:     st,
-		Devices:   e.Devices,
-		Flow:      reset.New(flowConfig),
-		Approval:  approval.New(approval.Config{Support: "helpdesk@contoso.com"}),
-		Clock:     e.Clock,
-		Log:       slog.New(slog.DiscardHandler), // tests that read logs set their own
-		Notifiers: map[bot.Platform]bot.Notifier{},
+	e := &Env{Store: st, Devices: &Devices{Devices: fleet}, Clock: NewClock(), Chats: map[bot.Platform]*Chat{}}
+	e.Config = bot.Config{
+		Store:    st,
+		Devices:  e.Devices,
+		Flow:     reset.New(flowConfig),
+		Approval: approval.New(approval.Config{Support: "helpdesk@contoso.com"}),
+		Clock:    e.Clock,
+		Log:      slog.New(slog.DiscardHandler), // tests that read logs set their own
 	}
+	for _, o := range opts {
+		o(e, &e.Config)
+	}
+	e.Engine = bot.New(e.Config)
 	return e
 }
 
@@ -129,23 +157,58 @@ func (e *Env) Sweep(t testing.TB, d time.Duration) {
 	}
 }
 
-// Recorder is a bot.Notifier that keeps what it was sent.
+// Chat is a bot.ChatAdapter for tests: it sends through whatever Sender
+// the test put behind it.
+type Chat struct {
+	platform bot.Platform
+	caps     bot.Caps
+	mu       sync.Mutex
+	to       bot.Sender
+}
+
+// Use makes c send through to from now on.
+func (c *Chat) Use(to bot.Sender) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.to = to
+}
+
+// Platform implements bot.ChatAdapter.
+func (c *Chat) Platform() bot.Platform { return c.platform }
+
+// Caps implements bot.ChatAdapter: those of the chat adapter c sends
+// through, else Discord's ephemeral privacy, as its adapter's.
+func (c *Chat) Caps() bot.Caps {
+	c.mu.Lock()
+	to := c.to
+	c.mu.Unlock()
+	if a, ok := to.(bot.ChatAdapter); ok {
+		return a.Caps()
+	}
+	return bot.Caps{EphemeralPrivacy: c.platform == bot.Discord}
+}
+
+// Send implements bot.ChatAdapter.
+func (c *Chat) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+	c.mu.Lock()
+	to := c.to
+	c.mu.Unlock()
+	return to.Send(ctx, r)
+}
+
+// Recorder is a bot.Sender that keeps what it was sent.
 type Recorder struct {
 	mu      sync.Mutex
 	Replies []bot.Reply
 }
 
-// Notify implements bot.Notifier: each reply becomes a message whose
-// reference is its place in Replies.
-func (r *Recorder) Notify(_ context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+// Send implements bot.Sender: each reply becomes a message whose reference
+// is its place in Replies.
+func (r *Recorder) Send(_ context.Context, rep bot.Reply) (bot.MessageRef, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	refs := make([]bot.MessageRef, len(replies))
-	for i := range replies {
-		refs[i] = bot.MessageRef("rec:" + strconv.Itoa(len(r.Replies)+i))
-	}
-	r.Replies = append(r.Replies, replies...)
-	return refs, nil
+	r.Replies = append(r.Replies, rep)
+	return bot.MessageRef("rec:" + strconv.Itoa(len(r.Replies)-1)), nil
 }
 
 // Sent returns a copy of what was sent so far.
@@ -155,18 +218,27 @@ func (r *Recorder) Sent() []bot.Reply {
 	return append([]bot.Reply(nil), r.Replies...)
 }
 
-// Handle runs ev on e, fails the test on an error, and reports the replies
-// delivered, as an adapter does once it sent them.
+// SenderFunc is a bot.Sender made of a function.
+type SenderFunc func(ctx context.Context, r bot.Reply) (bot.MessageRef, error)
+
+// Send implements bot.Sender.
+func (f SenderFunc) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) { return f(ctx, r) }
+
+// Handle runs ev on e, fails the test on an error, and returns the replies
+// as sent: each becomes the message "<delivery>:<i>" (an update keeps the
+// message it updates).
 func Handle(t testing.TB, e *bot.Engine, ev bot.Event) []bot.Reply {
 	t.Helper()
-	h, err := e.Handle(context.Background(), ev)
+	n := 0
+	h, err := e.Handle(context.Background(), ev, SenderFunc(func(_ context.Context, r bot.Reply) (bot.MessageRef, error) {
+		n++
+		if r.Target.Kind == bot.UpdateRef {
+			return r.Target.Ref, nil
+		}
+		return bot.MessageRef(ev.DeliveryID + ":" + strconv.Itoa(n-1)), nil
+	}))
 	if err != nil {
 		t.Fatalf("Handle(%+v): %v", ev, err)
-	}
-	for i, r := range h.Replies {
-		if err := e.Delivered(context.Background(), r, bot.MessageRef(ev.DeliveryID+":"+strconv.Itoa(i))); err != nil {
-			t.Fatalf("Delivered: %v", err)
-		}
 	}
 	return h.Replies
 }
@@ -327,15 +399,14 @@ func (s *SignIns) Last(t testing.TB) bot.SignIn {
 	return s.links[len(s.links)-1]
 }
 
-// WithSignIn turns on the sign-in before a reset, with links from a
-// SignIns the test finishes with SignIn.
-func (e *Env) WithSignIn() *SignIns {
-	flow := flowConfig
-	flow.SignIn = true
-	e.Engine.Flow = reset.New(flow)
-	s := &SignIns{}
-	e.Engine.SignIns = s
-	return s
+// WithSignIn turns on the sign-in before a reset, with links from s,
+// which the test finishes with Env.SignIn.
+func WithSignIn(s *SignIns) Option {
+	return func(_ *Env, c *bot.Config) {
+		flow := flowConfig
+		flow.SignIn = true
+		c.Flow, c.SignIns = reset.New(flow), s
+	}
 }
 
 // SignIn finishes the latest sign-in as its device's owner would, and

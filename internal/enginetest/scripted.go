@@ -9,8 +9,9 @@ import (
 )
 
 // Scripted is a bot.Handler in place of the engine, for an adapter's
-// mapping tests: it answers every event as its script says, and records
-// the events and what each reply became (Handler.Delivered).
+// mapping tests: it answers every event as its script says, sending the
+// script's replies (their targets set by the script) through the event's
+// Sender in order, and records the events and what each reply became.
 type Scripted struct {
 	mu        sync.Mutex
 	script    func(bot.Event) (bot.Handled, error)
@@ -18,7 +19,7 @@ type Scripted struct {
 	delivered []Delivery
 }
 
-// Delivery is one Handler.Delivered call.
+// Delivery is one reply the adapter sent, and the message it became.
 type Delivery struct {
 	Reply bot.Reply
 	Ref   bot.MessageRef
@@ -38,7 +39,7 @@ func (s *Scripted) Answer(h bot.Handled, err error) {
 }
 
 // Handle implements bot.Handler.
-func (s *Scripted) Handle(_ context.Context, ev bot.Event) (bot.Handled, error) {
+func (s *Scripted) Handle(ctx context.Context, ev bot.Event, out bot.Sender) (bot.Handled, error) {
 	s.mu.Lock()
 	s.events = append(s.events, ev)
 	f := s.script
@@ -48,15 +49,16 @@ func (s *Scripted) Handle(_ context.Context, ev bot.Event) (bot.Handled, error) 
 	}
 	h, err := f(ev)
 	h.Replies = slices.Clone(h.Replies) // the adapter's to change
+	for _, r := range h.Replies {
+		ref, serr := out.Send(ctx, r)
+		if serr != nil {
+			continue // the engine logs it; the test sees it missing
+		}
+		s.mu.Lock()
+		s.delivered = append(s.delivered, Delivery{r, ref})
+		s.mu.Unlock()
+	}
 	return h, err
-}
-
-// Delivered implements bot.Handler.
-func (s *Scripted) Delivered(_ context.Context, r bot.Reply, ref bot.MessageRef) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delivered = append(s.delivered, Delivery{r, ref})
-	return nil
 }
 
 // Seen returns the events handled so far.
