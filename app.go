@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -34,25 +35,27 @@ import (
 // App is passbot wired together: store, device backend, flows, engine, the
 // cron jobs and the chat adapters.
 type App struct {
-	cfg     Config
-	http    *http.Client // outbound calls to Graph; nil means the default
-	log     *slog.Logger
-	store   *store.Redis
-	engine  *bot.Engine
-	metrics *ops.Metrics
-	fleet   *demo.Fleet
+	cfg   Config
+	http  *http.Client // outbound calls to Graph; nil means the default
+	log   *slog.Logger
+	store *store.Redis
+	// engineCfg is what the engine is made of when Run has wired the
+	// chats; engine is made then.
+	engineCfg bot.Config
+	engine    *bot.Engine
+	clock     bot.Clock // nil: the wall clock
+	metrics   *ops.Metrics
+	fleet     *demo.Fleet
 	// credential is the Graph app's, with DEVICES=intune.
 	credential *checkedCredential
 	closeStore func()
 }
 
-// runner is a chat adapter that serves until its context ends.
-type runner interface {
-	Run(ctx context.Context) error
-}
-
 // Option changes how NewApp wires the app.
 type Option func(*App)
+
+// withClock runs the engine on c: a test's clock.
+func withClock(c bot.Clock) Option { return func(a *App) { a.clock = c } }
 
 // WithHTTPClient sends the device backend's HTTP calls (Graph, Entra ID)
 // through c: a proxy, or a test's TLS server.
@@ -69,7 +72,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 		o(a)
 	}
 	a.metrics.SetBuild(build())
-	a.metrics.WatchBacklog(st.Backlog)
+	// The chats' platforms: those whose follow-ups this replica sends.
+	a.metrics.WatchBacklog(func(ctx context.Context, now time.Time) (bot.Backlog, error) {
+		return st.Backlog(ctx, now, a.engine.Platforms())
+	})
 	a.metrics.WatchReady(a.ready)
 	devices, err := a.devices()
 	if err != nil {
@@ -85,7 +91,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 		logCheck(log, cfg.IntuneConfig, tok, err)
 	}
 	h := cfg.Helpdesk
-	a.engine = &bot.Engine{
+	a.engineCfg = bot.Config{
 		Store:   st,
 		Devices: devices,
 		Flow: reset.New(reset.Config{
@@ -110,8 +116,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 		PasscodeTTL:   cfg.PasscodeTTL,
 		ResetCallTime: cfg.resetCallTime(),
 		Lease:         cfg.Lease,
-		Clock:         bot.SystemClock{},
-		Notifiers:     map[bot.Platform]bot.Notifier{},
+		Clock:         cmp.Or[bot.Clock](a.clock, bot.SystemClock{}),
+		Links:         st,
 		Log:           log,
 		Observer:      a.metrics,
 	}
@@ -156,54 +162,34 @@ func (a *App) devices() (bot.Devices, error) {
 func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, persona string) (err error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	jobs, err := a.cron(ctx)
-	if err != nil {
-		return err
-	}
-
-	var runners []runner
-	routes := http.NewServeMux()
-	public, err := a.publicServer(routes)
+	// The adapters are made before the engine they are registered with:
+	// they reach it through this handler, which runs only once Run serves.
+	w := &wiring{handler: bot.HandlerFunc(func(ctx context.Context, ev bot.Event, out bot.Sender) (bot.Handled, error) {
+		return a.engine.Handle(ctx, ev, out)
+	}), routes: http.NewServeMux(), stdin: stdin, stdout: stdout, persona: persona}
+	public, signIns, err := a.publicServer(w.routes)
 	if err != nil {
 		return err
 	}
 	if public != nil {
-		runners = append(runners, public)
+		w.runners = append(w.runners, public)
 	}
-	if a.cfg.serves("slack") {
-		sc := a.cfg.SlackConfig
-		sc.HelpdeskChannel = a.cfg.Helpdesk.Channel
-		sc.Approvers = a.cfg.Helpdesk.Approvers
-		s, err := slack.New(sc, a.engine, a.log)
+	ec := a.engineCfg
+	ec.SignIns = signIns
+	for _, p := range platforms {
+		if !a.cfg.serves(string(p.name)) {
+			continue
+		}
+		chat, err := p.wire(a, w)
 		if err != nil {
 			return err
 		}
-		s.Links = store.NewLinks(a.store.Client(), bot.Slack)
-		a.engine.Notifiers[bot.Slack] = s
-		a.metrics.WatchChat(string(bot.Slack), s.Ready)
-		runners = append(runners, s)
-		if sc.Mode == slack.ModeHTTP {
-			routes.Handle("/slack/", s.HTTPHandler(a.metrics))
-		}
+		ec.Chats = append(ec.Chats, chat)
 	}
-	if a.cfg.serves("discord") {
-		d, err := a.discord()
-		if err != nil {
-			return err
-		}
-		a.metrics.WatchChat(string(bot.Discord), d.Ready)
-		runners = append(runners, d)
-	}
-	if a.cfg.serves("teams") {
-		t, err := a.teams()
-		if err != nil {
-			return err
-		}
-		for pattern, h := range t.Routes(a.metrics) {
-			routes.Handle(pattern, h)
-		}
-		a.metrics.WatchChat(string(bot.Teams), t.Ready)
-		runners = append(runners, t)
+	a.engine = bot.New(ec)
+	jobs, err := a.cron(ctx)
+	if err != nil {
+		return err
 	}
 	if a.cfg.OpsAddr != "" {
 		srv := ops.NewServer(a.cfg.OpsAddr, a.metrics, a.ready, nil)
@@ -211,15 +197,8 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 			return fmt.Errorf("PASSBOT_OPS_ADDR: %w", err)
 		}
 		a.log.Info("serving /healthz, /readyz, /metrics", "addr", srv.Addr().String())
-		runners = append(runners, srv)
+		w.runners = append(w.runners, srv)
 	}
-	var c *console.Console
-	if a.cfg.serves("console") {
-		c = a.console(stdin, stdout, persona)
-		// The terminal is connected for as long as passbot runs.
-		a.metrics.WatchChat(string(bot.Console), func() error { return nil })
-	}
-	// Every notifier is registered by now: the sweep reads the map.
 	jobs.Start()
 	defer func() { <-jobs.Stop().Done() }()
 	started := time.Now()
@@ -228,13 +207,13 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		a.log.Info("passbot stopped", "uptime_s", int64(time.Since(started).Seconds()), "err", err)
 	}()
 	g, ctx := errgroup.WithContext(ctx)
-	for _, r := range runners {
+	for _, r := range w.runners {
 		g.Go(func() error { return r.Run(ctx) })
 	}
-	if c != nil {
+	if w.console != nil {
 		g.Go(func() error {
 			defer stop() // the console's input ended: so does the program
-			return c.Run(ctx)
+			return w.console.Run(ctx)
 		})
 	}
 	return g.Wait()
@@ -261,7 +240,7 @@ func (a *App) summary() []any {
 // publicServer listens on the public address, when there is one, and
 // serves the sign-in on it. Without PASSBOT_HTTP_ADDR the demo sign-in gets
 // a free loopback port: `go run .` needs no configuration.
-func (a *App) publicServer(routes *http.ServeMux) (*ops.Server, error) {
+func (a *App) publicServer(routes *http.ServeMux) (*ops.Server, bot.SignIns, error) {
 	addr := a.cfg.HTTPAddr
 	if addr == "" && a.cfg.Verify == bot.VerifyDemo {
 		addr = "127.0.0.1:0"
@@ -270,29 +249,31 @@ func (a *App) publicServer(routes *http.ServeMux) (*ops.Server, error) {
 		a.log.Warn("PASSBOT_VERIFY=off: passcodes are reset without a sign-in by the device's owner; every reset is audited as unverified")
 	}
 	if addr == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	srv := ops.NewPublicServer(addr, routes)
 	if err := srv.Listen(); err != nil { // a taken port fails the start, not later
-		return nil, fmt.Errorf("PASSBOT_HTTP_ADDR: %w", err)
+		return nil, nil, fmt.Errorf("PASSBOT_HTTP_ADDR: %w", err)
 	}
 	publicURL := a.cfg.PublicURL
 	if publicURL == "" {
 		publicURL = "http://" + browserAddr(srv.Addr())
 	}
+	var signIns bot.SignIns
 	if a.cfg.Verify != bot.VerifyOff {
-		if err := a.signIn(publicURL, routes); err != nil {
-			return nil, err
+		var err error
+		if signIns, err = a.signIn(publicURL, routes); err != nil {
+			return nil, nil, err
 		}
 	}
 	a.log.Info("serving the public endpoints", "addr", srv.Addr().String(), "url", publicURL)
-	return srv, nil
+	return srv, signIns, nil
 }
 
 // signIn sets up the sign-in before a reset: against Entra ID, or against
 // the demo provider that it then serves itself. Both take the same path
 // through entra.SignIn.
-func (a *App) signIn(publicURL string, routes *http.ServeMux) error {
+func (a *App) signIn(publicURL string, routes *http.ServeMux) (bot.SignIns, error) {
 	g := a.cfg.IntuneConfig
 	cfg := entra.Config{PublicURL: publicURL, AuthorityURL: g.AuthorityURL, TenantID: g.TenantID, ClientID: g.ClientID,
 		TTL: a.cfg.VerifyTTL, HTTPClient: a.http, TrustedProxies: a.cfg.proxies, AuthContext: a.cfg.AuthContext,
@@ -303,7 +284,7 @@ func (a *App) signIn(publicURL string, routes *http.ServeMux) error {
 		cfg.AuthorityURL, cfg.TenantID, cfg.ClientID, cfg.Client = publicURL+"/demo-idp", "demo", "passbot-demo", entra.Secret(secret)
 		idp, err := demoidp.New(cfg.AuthorityURL, cfg.TenantID, cfg.ClientID, secret, publicURL+"/auth/callback", a.demoUser)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for pattern, h := range idp.Routes() {
 			routes.Handle(pattern, h)
@@ -315,60 +296,38 @@ func (a *App) signIn(publicURL string, routes *http.ServeMux) error {
 	default:
 		cert, err := entra.LoadCertificate(g.CertificatePath, g.CertificatePassword, g.ClientID)
 		if err != nil {
-			return fmt.Errorf("PASSBOT_GRAPH_CERTIFICATE_PATH: %w", err)
+			return nil, fmt.Errorf("PASSBOT_GRAPH_CERTIFICATE_PATH: %w", err)
 		}
 		cfg.Client = cert
 	}
 	if cfg.AuthorityURL == "" {
 		cfg.AuthorityURL = "https://login.microsoftonline.com"
 	}
-	// The engine's clock: links expire by it, as the conversation's step does.
-	now := func() time.Time { return a.engine.Clock.Now() }
-	s, err := entra.New(cfg, store.NewSignIns(a.store.Client()), a.engine, a.store, a.log, now)
+	// The engine's clock: links expire by it, as the conversation's step
+	// does. The engine, made after the sign-in it hands links out with,
+	// takes the sign-ins' results once Run serves.
+	s, err := entra.New(cfg, store.NewSignIns(a.store.Client()), signedIn{a}, a.store, a.log, a.engineCfg.Clock.Now)
 	if err != nil {
-		return fmt.Errorf("PASSBOT_PUBLIC_URL: %w", err)
+		return nil, fmt.Errorf("PASSBOT_PUBLIC_URL: %w", err)
 	}
 	for pattern, h := range s.Routes() {
 		routes.Handle(pattern, h)
 	}
-	a.engine.SignIns, a.engine.Links = s, a.store
 	a.log.Info("sign-in before a reset", "mode", a.cfg.Verify, "redirect_uri", s.RedirectURI())
-	return nil
+	return s, nil
+}
+
+// signedIn hands a sign-in's result to the app's engine.
+type signedIn struct{ a *App }
+
+func (s signedIn) SignedIn(ctx context.Context, r bot.SignInResult) (string, error) {
+	return s.a.engine.SignedIn(ctx, r)
 }
 
 // demoUser is a person of the demo fleet, for the demo provider.
 func (a *App) demoUser(upn string) (demoidp.User, bool) {
 	oid, name, ok := a.fleet.Person(upn)
 	return demoidp.User{UPN: upn, OID: oid, Name: name}, ok
-}
-
-func (a *App) discord() (*discord.Adapter, error) {
-	links := store.NewLinks(a.store.Client(), bot.Discord)
-	dc := a.cfg.DiscordConfig
-	dc.SelfLink = a.cfg.Verify != bot.VerifyOff
-	d, err := discord.New(dc, a.engine, links, a.cfg.Helpdesk.Approvers, a.log)
-	if err != nil {
-		return nil, err
-	}
-	a.engine.Notifiers[bot.Discord] = d
-	return d, nil
-}
-
-// teams builds the Teams adapter: conversation references in Redis,
-// approvers by Entra object ID.
-func (a *App) teams() (*teams.Adapter, error) {
-	tc := a.cfg.TeamsConfig
-	tc.Approvers = a.cfg.Helpdesk.Approvers
-	var opts []teams.Option
-	if a.http != nil {
-		opts = append(opts, teams.WithHTTPClient(a.http))
-	}
-	t, err := teams.New(tc, a.engine, store.NewRefs(a.store.Client(), bot.Teams), a.log, opts...)
-	if err != nil {
-		return nil, err
-	}
-	a.engine.Notifiers[bot.Teams] = t
-	return t, nil
 }
 
 // jobTimeout bounds one sweep or digest: a third of the follow-ups' lease
@@ -399,31 +358,6 @@ func (a *App) cron(ctx context.Context) (*cron.Cron, error) {
 		return nil, fmt.Errorf("PASSBOT_DIGEST_SPEC: %w", err)
 	}
 	return jobs, nil
-}
-
-func (a *App) console(stdin io.Reader, stdout io.Writer, persona string) *console.Console {
-	upn := persona
-	if upn == "" {
-		upn = a.cfg.ConsoleUser
-	}
-	if upn == "" {
-		if users := a.fleet.Users(); len(users) > 0 {
-			upn = users[0]
-		}
-	}
-	// The console's zone is the machine's (TZ), as a terminal's clock is.
-	user := bot.User{ID: upn, Name: upn, UPN: upn, Locale: a.cfg.Locale, TZ: os.Getenv("TZ")}
-	c := console.New(stdin, stdout, user, a.engine)
-	c.Prompt = isTerminal(stdin)
-	c.Approvers = a.cfg.Helpdesk.Approvers
-	if a.cfg.Verify == bot.VerifyDemo {
-		c.Browse = func(ctx context.Context, link, login string) (string, error) {
-			return demoidp.Browse(ctx, nil, link, login)
-		}
-	}
-	a.engine.Notifiers[bot.Console] = c
-	fmt.Fprintln(stdout, locales.Text(locales.Lang(a.cfg.Locale), "console.hello", "user", upn, "approvers", fmt.Sprint(a.cfg.Helpdesk.Approvers)))
-	return c
 }
 
 // ready reports whether this replica can serve what the load balancer

@@ -99,7 +99,7 @@ func (c *Config) check() error {
 		return fmt.Errorf("PASSBOT_PLATFORMS is empty (want one or more of %s)", platformNames())
 	}
 	for _, p := range c.Platforms {
-		if !slices.Contains(bot.Platforms(), bot.Platform(p)) {
+		if !knownPlatform(p) {
 			return fmt.Errorf("PASSBOT_PLATFORMS: unknown platform %q (want one of %s)", p, platformNames())
 		}
 		// The in-process Redis lives and dies with one process: replicas
@@ -238,15 +238,6 @@ func (c *Config) checkVerify() error {
 		return fmt.Errorf("PASSBOT_GRAPH_TENANT_ID: the sign-in needs your tenant's ID, not %q", c.TenantID)
 	}
 	return nil
-}
-
-// platformNames lists the platforms PASSBOT_PLATFORMS takes.
-func platformNames() string {
-	var names []string
-	for _, p := range bot.Platforms() {
-		names = append(names, string(p))
-	}
-	return strings.Join(names, ", ")
 }
 
 // resetCallTime is the longest a reset's device call takes with its

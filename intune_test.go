@@ -98,13 +98,12 @@ func startGraphChat(t *testing.T, fake *graphtest.Server, user string) *graphCha
 	})
 	c := &graphChat{terminal: terminal{t: t, ctx: ctx, out: newTranscript(), logs: newTranscript()},
 		fake: fake, redis: rds, clock: enginetest.NewClock(), done: make(chan error, 1)}
-	app, err := NewApp(ctx, cfg, ops.NewLogger(c.logs, slog.LevelDebug), WithHTTPClient(fake.Client()))
+	app, err := NewApp(ctx, cfg, ops.NewLogger(c.logs, slog.LevelDebug), WithHTTPClient(fake.Client()), withClock(c.clock))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(app.Close)
 	c.app = app
-	app.engine.Clock = c.clock
 	fake.IDP.Now = c.clock.Now // the sign-in is as fresh as the conversation
 
 	stdin, in := io.Pipe()

@@ -58,7 +58,8 @@ func TestRoute(t *testing.T) {
 		// On Discord private means ephemeral: a private reply never takes the place of a
 		// message everyone in the DM history keeps, and never goes as a plain message.
 		{"discord message", msg(Discord), []Reply{plain, private}, []Target{chat, eph}},
-		{"discord click", click(Discord), []Reply{privReplace, replace, private}, []Target{eph, repl, eph}},
+		// The clicked message changes first (Discord answers a press once).
+		{"discord click", click(Discord), []Reply{privReplace, replace, private}, []Target{repl, eph, eph}},
 		{"discord click on ephemeral", ephClick(Discord), []Reply{privReplace, private}, []Target{repl, eph}},
 		// ... and when nothing may take the clicked message's place, it loses its buttons
 		// (a sign-in link answering the banner's Sign in again): no live button is left.
@@ -86,7 +87,7 @@ func TestRoute(t *testing.T) {
 		{"update", msg(Slack), []Reply{{Text: "u", Target: Target{Kind: UpdateRef, Ref: "c/9"}}}, []Target{{Kind: UpdateRef, Ref: "c/9"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := route(tc.ev, append([]Reply(nil), tc.replies...))
+			got := route(tc.ev, append([]Reply(nil), tc.replies...), capsOf(tc.ev.User.Platform))
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d replies routed, want %d: %+v", len(got), len(tc.want), got)
 			}
@@ -94,6 +95,62 @@ func TestRoute(t *testing.T) {
 				if r.Target != tc.want[i] {
 					t.Errorf("reply %q: target %+v, want %+v", r.Text, r.Target, tc.want[i])
 				}
+			}
+		})
+	}
+}
+
+// capsOf are the platforms' adapters' capabilities.
+func capsOf(p Platform) Caps { return Caps{EphemeralPrivacy: p == Discord} }
+
+// TestFallback is the one table of where a reply goes when its chat did not
+// take it where route put it (a response_url expired, an invoke answered
+// already, a message deleted, DMs turned off), on every platform.
+func TestFallback(t *testing.T) {
+	adele := func(p Platform) User { return User{Platform: p, ID: "adele"} }
+	hank := User{Platform: Slack, ID: "hank"}
+	at := func(k TargetKind) Target { return Target{Kind: k} }
+	dm := func(p Platform) Target { return Target{Kind: DirectMessage, User: adele(p)} }
+	none := Target{}
+	for _, tc := range []struct {
+		name string
+		p    Platform
+		ev   Event // its User is adele on p
+		r    Reply
+		want Target
+	}{
+		// An ephemeral answer that could not be given goes to the person's DM …
+		{"slack response_url expired", Slack, Event{Kind: Press}, Reply{Target: at(Ephemeral), Private: true}, dm(Slack)},
+		{"teams invoke answered already", Teams, Event{Kind: Press, Shared: true}, Reply{Target: at(Ephemeral)}, dm(Teams)},
+		{"discord plain ephemeral", Discord, Event{Kind: Press}, Reply{Target: at(Ephemeral)}, dm(Discord)},
+		// … except where private means ephemeral: a passcode or a link never lasts in a DM.
+		{"discord private ephemeral", Discord, Event{Kind: Press}, Reply{Target: at(Ephemeral), Private: true}, none},
+		// A clicked message that cannot be changed: the reply comes as a new message.
+		{"slack replace, plain", Slack, Event{Kind: Press}, Reply{Target: at(ReplaceClicked)}, at(Chat)},
+		{"slack replace, private", Slack, Event{Kind: Press}, Reply{Target: at(ReplaceClicked), Private: true}, dm(Slack)},
+		{"discord replace, private", Discord, Event{Kind: Press, ClickedEphemeral: true}, Reply{Target: at(ReplaceClicked), Private: true}, at(Ephemeral)},
+		{"teams card decided", Teams, Event{Kind: Press, ClickedPublic: true}, Reply{Target: at(ReplaceClicked)}, at(HelpdeskChannel)},
+		// DMs turned off (Discord, for a server's members): the presser still sees it, privately.
+		{"discord DM to the presser", Discord, Event{Kind: Press}, Reply{Target: dm(Discord), Private: true}, at(Ephemeral)},
+		{"slack DM to the presser", Slack, Event{Kind: Message}, Reply{Target: dm(Slack)}, at(Ephemeral)},
+		// What is for someone else, the helpdesk channel, and updates have nowhere else to go.
+		{"DM to someone else", Slack, Event{Kind: Press}, Reply{Target: Target{Kind: DirectMessage, User: hank}}, none},
+		{"helpdesk channel", Slack, Event{Kind: Press}, Reply{Target: at(HelpdeskChannel)}, none},
+		{"update", Discord, Event{Kind: Press}, Reply{Target: Target{Kind: UpdateRef, Ref: "c/1"}}, none},
+		{"chat", Console, Event{Kind: Message}, Reply{Target: at(Chat)}, none},
+		{"disarm", Discord, Event{Kind: Press}, Reply{Target: at(DisarmClicked)}, none},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.ev.User = adele(tc.p)
+			got, ok := fallback(tc.ev, tc.r, capsOf(tc.p))
+			if !ok {
+				got = Target{}
+			}
+			if got != tc.want {
+				t.Errorf("fallback of %s: %+v, want %+v", tc.r.Target.Kind, got, tc.want)
+			}
+			if tc.r.Private && (got.Kind == HelpdeskChannel || got.Kind == Chat && tc.ev.Shared) {
+				t.Errorf("a private reply falls back to %s", got.Kind)
 			}
 		})
 	}
@@ -134,7 +191,7 @@ func TestRoutePrivacyOverEveryEventShape(t *testing.T) {
 					replies := route(ev, []Reply{
 						{Text: "a", Replace: flags&1 != 0, Private: flags&2 != 0, To: owner},
 						{Text: "b", Replace: flags&4 != 0, Private: flags&8 != 0, To: owner},
-					})
+					}, capsOf(p))
 					for _, r := range replies {
 						k := r.Target.Kind
 						if r.Private && (k == HelpdeskChannel ||

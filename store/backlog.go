@@ -10,23 +10,19 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// backlogQueues are the follow-up queues Backlog reads: every platform's,
-// and the one queue of earlier releases until Claim has emptied it.
-var backlogQueues = func() []string {
-	keys := []string{legacyQueueKey}
-	for _, p := range bot.Platforms() {
-		keys = append(keys, queueKey(p))
-	}
-	return keys
-}()
-
-// Backlog reads the follow-up queues and the pending requests at now, in one
-// round trip. Claimed follow-ups are scored at the end of their lease, so a
-// claim whose replica died counts as due again once the lease ran out.
-func (s *Redis) Backlog(ctx context.Context, now time.Time) (bot.Backlog, error) {
+// Backlog reads the follow-up queues of platforms, and the one queue of
+// earlier releases until Claim has emptied it, and the pending requests at
+// now, in one round trip. Claimed follow-ups are scored at the end of their
+// lease, so a claim whose replica died counts as due again once the lease
+// ran out.
+func (s *Redis) Backlog(ctx context.Context, now time.Time, platforms []bot.Platform) (bot.Backlog, error) {
 	type queue struct {
 		due    *redis.IntCmd
 		oldest *redis.ZSliceCmd
+	}
+	backlogQueues := []string{legacyQueueKey}
+	for _, p := range platforms {
+		backlogQueues = append(backlogQueues, queueKey(p))
 	}
 	queues := make([]queue, len(backlogQueues))
 	var all, pending *redis.IntCmd

@@ -47,10 +47,9 @@ func newRig(t *testing.T) *rig { return newRigWith(t, nil) }
 // newRigWith is newRig with the sign-in's settings changed by set.
 func newRigWith(t *testing.T, set func(*entra.Config)) *rig {
 	t.Helper()
-	env := enginetest.New(t)
-	env.WithSignIn()
 	sent := &enginetest.Recorder{}
-	env.Engine.Notifiers[bot.Slack] = sent
+	env := enginetest.New(t, enginetest.WithSignIn(&enginetest.SignIns{}),
+		enginetest.WithChat(bot.Slack, sent), enginetest.WithChat(bot.Discord, nil))
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -70,7 +69,7 @@ func newRigWith(t *testing.T, set func(*entra.Config)) *rig {
 	if set != nil {
 		set(&cfg)
 	}
-	s, err := entra.New(cfg, store.NewSignIns(env.Store.Client()), env.Engine, env.Store, slog.New(slog.DiscardHandler), env.Clock.Now)
+	s, err := entra.New(cfg, store.NewSignIns(env.Store.Client()), signedIn{env}, env.Store, slog.New(slog.DiscardHandler), env.Clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +78,18 @@ func newRigWith(t *testing.T, set func(*entra.Config)) *rig {
 			mux.Handle(pattern, h)
 		}
 	}
-	env.Engine.SignIns, env.Engine.Links = s, env.Store
+	// The engine hands out this sign-in's links: made again with it.
+	env.Config.SignIns, env.Config.Links = s, env.Store
+	env.Engine = bot.New(env.Config)
 	return &rig{t: t, env: env, idp: idp, srv: srv, sent: sent, signIn: s}
+}
+
+// signedIn hands a sign-in's result to the rig's engine, made after the
+// sign-in.
+type signedIn struct{ env *enginetest.Env }
+
+func (s signedIn) SignedIn(ctx context.Context, r bot.SignInResult) (string, error) {
+	return s.env.Engine.SignedIn(ctx, r)
 }
 
 var linkRE = regexp.MustCompile(`http://\S+/signin/[A-Za-z0-9_-]+`)
@@ -109,7 +118,7 @@ func (r *rig) toSignIn() string {
 func (r *rig) toLink(u bot.User, start, button string) (string, *enginetest.Recorder) {
 	r.t.Helper()
 	dm := &enginetest.Recorder{}
-	r.env.Engine.Notifiers[bot.Discord] = dm
+	r.env.Chats[bot.Discord].Use(dm)
 	replies := enginetest.Handle(r.t, r.env.Engine, bot.Event{Kind: bot.Message, User: u, Text: start})
 	replies = enginetest.Handle(r.t, r.env.Engine, bot.Event{Kind: bot.Press, User: u, Action: enginetest.Button(r.t, replies, button)})
 	link := linkRE.FindString(enginetest.Text(replies))
