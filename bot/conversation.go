@@ -61,6 +61,10 @@ type Conversation struct {
 	// (see Engine.tidy). Stored beside the conversation, not in it: they
 	// are known only once sent, after the conversation was saved.
 	Live []LiveMsg `json:"-"`
+
+	// ahead is the step this replica ran ahead for the event the
+	// conversation was loaded for (see prepare.go); never stored.
+	ahead *ahead
 }
 
 // LiveMsg is a message with buttons the bot sent in a conversation, and

@@ -133,7 +133,7 @@ func (e *Engine) process(ctx context.Context, ev Event) (res Handled, err error)
 	}()
 	delivery, press := e.marks(ev)
 	now := e.now()
-	ctx, begun, err := e.begin(ctx, ev, delivery, press, now)
+	begun, ahead, err := e.begin(ctx, ev, delivery, press, now)
 	if err != nil {
 		e.storeError()
 		return Handled{Outcome: OutcomeError, Replies: e.notice(&Conversation{Owner: ev.User}, ErrCodeUnavailable)}, fmt.Errorf("engine: load %s: %w", ev.User.Key(), err)
@@ -143,6 +143,7 @@ func (e *Engine) process(ctx context.Context, ev Event) (res Handled, err error)
 	}
 	if begun.Conv != nil {
 		conv = begun.Conv
+		conv.ahead = ahead
 	}
 	conv.Owner = ev.User
 	if begun.Pressed {
@@ -222,8 +223,10 @@ func (e *Engine) handle(ctx context.Context, ev Event, conv *Conversation, guard
 	}
 	before := *conv
 	var out Outcome
-	if run, ok := stepAhead(ctx, conv); ok {
+	if run, ok := stepAhead(conv); ok {
+		live := conv.Live
 		*conv, out = run.conv, run.out
+		conv.Live, conv.ahead = live, run
 	} else {
 		out = e.cfg.Flow.Step(conv, in, now)
 	}
@@ -463,7 +466,7 @@ func (e *Engine) unrecorded(ctx context.Context, owner User, device string) bool
 // writes fail, or they took until the follow-up could fire during the device
 // call, the reset does not run.
 func (e *Engine) recordStart(ctx context.Context, conv *Conversation, cmd Command) (*FollowUp, error) {
-	p, c, ok := preparedFor(ctx, conv, resetOnce(conv, cmd.Device))
+	p, c, ok := preparedFor(conv, resetOnce(conv, cmd.Device))
 	if !ok {
 		p = e.startWrites(conv, cmd, e.now())
 		c.OK, c.RetryAt, c.Err = e.cfg.Store.CommitCounted(ctx, p.Quota, p.FollowUps, p.Records)

@@ -106,9 +106,9 @@ func (e *Engine) runAhead(ev Event, press string, now time.Time) *ahead {
 }
 
 // begin is Store.Begin for ev, or BeginPrepared when ev's press would
-// start a reset. The returned context carries the step run ahead, for
-// handle, and what BeginPrepared wrote, for recordStart.
-func (e *Engine) begin(ctx context.Context, ev Event, delivery, press string, now time.Time) (context.Context, Begun, error) {
+// start a reset. It returns the step run ahead, for handle, with what
+// BeginPrepared wrote, for recordStart (nil when none ran).
+func (e *Engine) begin(ctx context.Context, ev Event, delivery, press string, now time.Time) (Begun, *ahead, error) {
 	run := e.runAhead(ev, press, now)
 	var begun Begun
 	var err error
@@ -130,26 +130,24 @@ func (e *Engine) begin(ctx context.Context, ev Event, delivery, press string, no
 	} else {
 		begun, err = e.cfg.Store.Begin(ctx, ev.User, delivery, press)
 	}
-	if run != nil && err == nil {
-		ctx = context.WithValue(ctx, aheadKey{}, run)
+	if err != nil {
+		run = nil
 	}
-	return ctx, begun, err
+	return begun, run, err
 }
 
-type aheadKey struct{}
-
-// stepAhead returns the step run ahead for this event, when it ran on conv
-// as loaded: the same conversation at the same version.
-func stepAhead(ctx context.Context, conv *Conversation) (*ahead, bool) {
-	run, ok := ctx.Value(aheadKey{}).(*ahead)
-	return run, ok && run.conv.ID == conv.ID && run.version == conv.Version
+// stepAhead returns the step run ahead for the event conv was loaded for,
+// when it ran on conv as loaded: the same conversation at the same version.
+func stepAhead(conv *Conversation) (*ahead, bool) {
+	run := conv.ahead
+	return run, run != nil && run.conv.ID == conv.ID && run.version == conv.Version
 }
 
 // preparedFor returns the writes BeginPrepared made for the reset named
 // once (Quota.Once) that this event starts from conv as loaded, and their
 // answer, when it made them.
-func preparedFor(ctx context.Context, conv *Conversation, once string) (Prepared, Counted, bool) {
-	run, ok := stepAhead(ctx, conv)
+func preparedFor(conv *Conversation, once string) (Prepared, Counted, bool) {
+	run, ok := stepAhead(conv)
 	if !ok || run.written == nil || run.prepared.Quota.Once != once {
 		return Prepared{}, Counted{}, false
 	}
