@@ -60,19 +60,11 @@ type Conversation struct {
 	// Live are the messages with buttons the conversation has in the chat
 	// (see Engine.tidy). Stored beside the conversation, not in it: they
 	// are known only once sent, after the conversation was saved.
-	Live []LiveMsg `json:"-"`
+	Live []MessageRef `json:"-"`
 
 	// ahead is the step this replica ran ahead for the event the
 	// conversation was loaded for (see prepare.go); never stored.
 	ahead *ahead
-}
-
-// LiveMsg is a message with buttons the bot sent in a conversation, and
-// the text it keeps once its buttons are taken off (never a passcode: a
-// passcode's message keeps the text that replaces it).
-type LiveMsg struct {
-	Ref  MessageRef `json:"r"`
-	Text string     `json:"t"`
 }
 
 // FollowUp is a message or check due later (sign in again after 5 minutes,
@@ -188,7 +180,7 @@ type Store interface {
 	Ack(ctx context.Context, f FollowUp, next ...FollowUp) error
 	// SetLive stores the live messages of owner's conversation (loaded
 	// with it as Conversation.Live), while the conversation is stored.
-	SetLive(ctx context.Context, owner User, live []LiveMsg) error
+	SetLive(ctx context.Context, owner User, live []MessageRef) error
 }
 
 // Clock tells the time; tests pass a fake one.

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,40 +58,43 @@ func ownStep(ev Event) bool {
 }
 
 // tidy keeps the invariant that no message with live buttons is left
-// behind a conversation that moved on: each message of live (those with
-// buttons before this step) that the step's replies neither replaced nor
-// sent again keeps its text and loses its buttons, through out. What the
+// behind a conversation that moved on: each message of conv.Live (those
+// with buttons before this step) that the step's replies neither replaced
+// nor sent again loses its buttons, through out, and says the step is
+// over (its text is not kept: Redis holds only the references). What the
 // replies sent with buttons is the conversation's live set from now on.
 // refs are what each reply became ("" where it was not sent).
-func (e *Engine) tidy(ctx context.Context, out Sender, owner User, live []LiveMsg, replies []Reply, refs []MessageRef) {
-	var now []LiveMsg
+func (e *Engine) tidy(ctx context.Context, out Sender, conv *Conversation, replies []Reply, refs []MessageRef) {
+	var live []MessageRef
 	touched := map[MessageRef]bool{}
 	for i, r := range replies {
-		if refs[i] == "" || r.Card != "" || r.forOther(owner) || r.Target.Kind == HelpdeskChannel {
+		if refs[i] == "" || r.Card != "" || r.forOther(conv.Owner) || r.Target.Kind == HelpdeskChannel {
 			continue
 		}
 		touched[refs[i]] = true
 		if len(r.Buttons) > 0 {
-			now = append(now, LiveMsg{Ref: refs[i], Text: cmp.Or(r.Scrub, r.Text)})
+			live = append(live, refs[i])
 		}
 	}
-	for _, m := range live {
-		if touched[m.Ref] {
+	for _, ref := range conv.Live {
+		if touched[ref] {
 			continue
 		}
-		if _, err := out.Send(ctx, Reply{Text: m.Text, To: owner, Target: Target{Kind: UpdateRef, Ref: m.Ref}}); err != nil {
+		over := e.notice(conv, NoticeOver)[0]
+		over.Target = Target{Kind: UpdateRef, Ref: ref}
+		if _, err := out.Send(ctx, over); err != nil {
 			// Gone, or its platform no longer lets it change (an
 			// ephemeral message after its interaction's token): a press
 			// on it is answered as stale.
-			e.logger().Warn("take the buttons off a message of a step that is over", "user", owner.Key(), "err", err)
+			e.logger().Warn("take the buttons off a message of a step that is over", "user", conv.Owner.Key(), "err", err)
 		}
 	}
-	if slices.Equal(live, now) {
+	if slices.Equal(conv.Live, live) {
 		return
 	}
-	if err := e.cfg.Store.SetLive(ctx, owner, now); err != nil {
+	if err := e.cfg.Store.SetLive(ctx, conv.Owner, live); err != nil {
 		e.storeError()
-		e.logger().Warn("remember the messages with buttons", "user", owner.Key(), "err", err)
+		e.logger().Warn("remember the messages with buttons", "user", conv.Owner.Key(), "err", err)
 	}
 }
 

@@ -101,8 +101,8 @@ func (e *Engine) Handle(ctx context.Context, ev Event, out Sender) (Handled, err
 	caps := e.caps(ev.User.Platform)
 	res.Replies = route(ev, res.Replies, caps)
 	refs := e.deliver(ctx, ev, out, caps, res.Replies)
-	if res.moved && err == nil {
-		e.tidy(ctx, out, ev.User, res.live, res.Replies, refs)
+	if res.moved != nil && err == nil {
+		e.tidy(ctx, out, res.moved, res.Replies, refs)
 	}
 	return res, err
 }
@@ -170,7 +170,9 @@ func (e *Engine) process(ctx context.Context, ev Event) (res Handled, err error)
 	if errors.Is(err, ErrConflict) && !acted {
 		res, err = Handled{Outcome: OutcomeRefused, Replies: e.notice(conv, NoticeBusy)}, nil
 	}
-	res.live, res.moved = conv.Live, res.Outcome == OutcomeOK && ownStep(ev)
+	if res.Outcome == OutcomeOK && ownStep(ev) {
+		res.moved = conv
+	}
 	if err != nil {
 		res.Outcome = OutcomeError
 		if !acted {

@@ -148,6 +148,9 @@ const (
 	NoticeForeign = "notice.foreign" // a button from someone else's conversation
 	NoticeBusy    = "notice.busy"    // a concurrent change won
 	NoticeUnknown = "notice.unknown" // a button this bot did not make
+	// NoticeOver replaces a message whose buttons belong to a step the
+	// conversation left (see Engine.tidy).
+	NoticeOver = "notice.over"
 )
 
 // ApprovalFlow is the helpdesk side of a request: pure, like Flow.

@@ -76,10 +76,9 @@ type Handled struct {
 	Outcome EventOutcome
 	Replies []Reply
 
-	// live are the messages with buttons of the event's conversation
-	// before it, when it moved the conversation on (see Engine.tidy).
-	live  []LiveMsg
-	moved bool
+	// moved is the event's conversation as loaded, with its messages
+	// with buttons, when the event moved it on (see Engine.tidy).
+	moved *Conversation
 }
 
 // route resolves the target of every reply to ev. It is the one place

@@ -202,7 +202,7 @@ if ARGV[1] == '' then redis.call('HDEL', KEYS[1], 'l') else redis.call('HSET', K
 return 1`)
 
 // SetLive implements bot.Store.
-func (s *Redis) SetLive(ctx context.Context, owner bot.User, live []bot.LiveMsg) error {
+func (s *Redis) SetLive(ctx context.Context, owner bot.User, live []bot.MessageRef) error {
 	var data []byte
 	if len(live) > 0 {
 		var err error

@@ -99,6 +99,7 @@ var en = map[string]string{
 	"notice.foreign":            "That button belongs to someone else's request. Type \"reset my passcode\" to start your own.",
 	"notice.busy":               "I was still busy with another message of yours when this one came in, so I did nothing with it. Please send it again.",
 	"notice.unknown":            "I do not recognise that button. Type \"help\" to see what I can do.",
+	"notice.over":               "This step is over: my latest message is below.",
 	"error.unavailable":         "I cannot reach a service I need right now. Nothing was changed: please try again in a minute.",
 	"error.internal":            "Something went wrong on my side. Nothing was changed: please try again.",
 	"error.graph.forbidden":     "passbot is not allowed to do that in Intune yet. Your company support has to grant it the permission.",

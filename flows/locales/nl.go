@@ -99,6 +99,7 @@ var nl = map[string]string{
 	"notice.foreign":            "Die knop hoort bij de aanvraag van iemand anders. Typ \"wachtwoordcode vergeten\" om uw eigen aanvraag te starten.",
 	"notice.busy":               "Ik was nog bezig met een ander bericht van u toen dit binnenkwam, dus ik heb er niets mee gedaan. Stuur het nog een keer.",
 	"notice.unknown":            "Ik herken die knop niet. Typ \"help\" om te zien wat ik kan.",
+	"notice.over":               "Deze stap is afgesloten: mijn laatste bericht staat hieronder.",
 	"error.unavailable":         "Ik kan een dienst die ik nodig heb nu niet bereiken. Er is niets gewijzigd: probeer het over een minuut opnieuw.",
 	"error.internal":            "Er ging aan mijn kant iets mis. Er is niets gewijzigd: probeer het opnieuw.",
 	"error.graph.forbidden":     "passbot mag dat in Intune nog niet doen. Het ondersteuningsteam van uw bedrijf moet de machtiging verlenen.",
