@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
 var passcodeRE = regexp.MustCompile(`temporary passcode \(letters and numbers\) is: ([a-z0-9]+)`)
@@ -127,7 +128,7 @@ func TestResetOverSocketMode(t *testing.T) {
 		t.Errorf("the passcode message was updated to %+v, want the removal note", removed)
 	}
 
-	// An hour later the engine's reminder reaches her DM via Notify.
+	// An hour later the engine's reminder reaches her DM through Send.
 	h.env.Clock.Advance(time.Hour)
 	if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
@@ -389,15 +390,35 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
-// With the sign-in on, Sign in again answers with the private link in place of
-// the banner, and the sign-in's result reaches the DM through the adapter:
-// the chat moves on to the device-with-you check.
-func TestSignInMovesTheChatOn(t *testing.T) {
+// noLiveButtonBehind fails the test when a message in channel other than
+// the newest one sent with buttons still shows buttons, as the fake Slack
+// shows them now: the engine takes the buttons off every message of a step
+// that is over.
+func (h *harness) noLiveButtonBehind(step, channel string) {
+	h.t.Helper()
+	newest := ""
+	for _, m := range h.messages(func(m sentMessage) bool { return m.Channel == channel && len(m.Buttons) > 0 }) {
+		newest = m.messageTS()
+	}
+	if live := h.fake.liveIn(channel); len(live) > 1 || len(live) == 1 && live[0] != newest {
+		h.t.Errorf("after %s the messages %q still show buttons, want at most the newest step's %s: %s", step, live, newest, h.fake.summary())
+	}
+}
+
+// The sign-in story, with the sign-in on: Sign in again answers with the
+// private link in place of the banner, and the sign-in's result reaches the
+// DM through the adapter: the link's message takes the sign-in's answer and
+// the chat moves on to the device-with-you check. After each step only the
+// newest message shows buttons. A press of Adele's button by someone else
+// (a crafted interaction) is answered to the presser alone, through the
+// press's response_url, and changes none of Adele's messages.
+func TestSignInStoryLeavesNoLiveButton(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, ModeSocket, "en-US")
-	signIns := h.env.WithSignIn()
+	signIns := &enginetest.SignIns{}
+	h := newEngineHarness(t, ModeSocket, "en-US", []enginetest.Option{enginetest.WithSignIn(signIns)})
 	h.dm(adele, adeleDM, "Ev0SIGNIN1", "reset my passcode", 0)
 	list := h.waitPost(adeleDM, "Which device")
+	h.noLiveButtonBehind("reset my passcode", adeleDM)
 	msg := list
 	for i, button := range []string{"Adele's Galaxy S7", "Reset Passcode", "Sign in again"} {
 		h.click(adele, msg, msg.button(t, button))
@@ -406,6 +427,7 @@ func TestSignInMovesTheChatOn(t *testing.T) {
 			t.Fatalf("after %q: %d updates, want %d", button, len(ups), i+1)
 		}
 		msg = ups[i]
+		h.noLiveButtonBehind(button, adeleDM)
 	}
 	link := signIns.Last(t)
 	if !strings.Contains(msg.Text, link.URL) || !strings.Contains(msg.Text, "Sign in again with your work account (adele.vance@contoso.com)") {
@@ -421,8 +443,30 @@ func TestSignInMovesTheChatOn(t *testing.T) {
 	if last := ups[len(ups)-1]; !strings.Contains(last.Text, "You signed in as adele.vance@contoso.com") || len(last.Buttons) != 0 {
 		t.Errorf("the link's message after the sign-in: %q with %d buttons, want the sign-in's answer and none", last.Text, len(last.Buttons))
 	}
+	h.noLiveButtonBehind("the sign-in", adeleDM)
+
+	// Lieke presses Adele's Yes, reset.
+	before := len(h.fake.Messages())
+	shown, _ := h.fake.message(adeleDM, withYou.Posted)
+	foreign, _ := h.press(lieke, adeleDM, withYou.Posted, false, withYou.button(t, "Yes, reset"))
+	answers := h.fake.Messages()[before:]
+	if len(answers) != 1 || answers[0].Method != "response_url" || answers[0].ResponseType != "ephemeral" || answers[0].Replace ||
+		!strings.Contains(answers[0].Text, "Die knop hoort bij de aanvraag van iemand anders") {
+		t.Fatalf("a press by someone else answered with %+v, want one ephemeral answer through its response_url", answers)
+	}
+	if calls := h.fake.Calls(); !slices.ContainsFunc(calls, func(c apiCall) bool { return c.Method == "response_url" && c.URL == foreign["response_url"] }) {
+		t.Errorf("the answer did not go to the press's response_url %s", foreign["response_url"])
+	}
+	if now, _ := h.fake.message(adeleDM, withYou.Posted); now.Text != shown.Text || !now.live() {
+		t.Errorf("Adele's message changed after a press by someone else: %+v", now)
+	}
+	if n := h.env.Devices.Resets(); n != 0 {
+		t.Fatalf("a press by someone else reset %d times", n)
+	}
+
 	h.click(adele, withYou, withYou.button(t, "Yes, reset"))
 	h.waitPost(adeleDM, "Your passcode was reset successfully")
+	h.noLiveButtonBehind("Yes, reset", adeleDM)
 	if n := h.env.Devices.Resets(); n != 1 {
 		t.Errorf("%d resets, want 1", n)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,26 @@ type fakeSlack struct {
 	fails   map[string]string   // method → error code it answers with
 	groups  map[string][]string // user group → members
 	conns   []*fakeConn
+	// shown is every message of a channel as people see it now, by
+	// channel/ts: as posted, then as last updated.
+	shown map[string]shownMessage
+}
+
+// shownMessage is a message as Slack shows it, and as an interaction on it
+// carries it.
+type shownMessage struct {
+	Text   string
+	Blocks []any
+}
+
+// live reports whether the message still shows buttons.
+func (m shownMessage) live() bool {
+	for _, b := range m.Blocks {
+		if b, ok := b.(map[string]any); ok && b["type"] == "actions" {
+			return true
+		}
+	}
+	return false
 }
 
 type fakeUser struct {
@@ -78,6 +99,7 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		limits:  map[string][]int{},
 		fails:   map[string]string{},
 		groups:  map[string][]string{},
+		shown:   map[string]shownMessage{},
 		ts:      100,
 	}
 	mux := http.NewServeMux()
@@ -347,9 +369,11 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		resp["channel"], resp["ts"] = c.Form.Get("channel"), fmt.Sprintf("1700000000.%06d", f.ts)
 		resp["message"].(map[string]any)["ts"] = resp["ts"]
 		f.calls[len(f.calls)-1].Posted = resp["ts"].(string)
+		f.show(c.Form.Get("channel"), resp["ts"].(string), c.Form)
 	case "chat.update":
 		resp = fixtureMap(f.t, "chat_update_response.json")
 		resp["channel"], resp["ts"] = c.Form.Get("channel"), c.Form.Get("ts")
+		f.show(c.Form.Get("channel"), c.Form.Get("ts"), c.Form)
 	case "chat.postEphemeral":
 		f.ts++
 		resp = fixtureMap(f.t, "chat_postEphemeral_response.json")
@@ -377,6 +401,37 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// show records what the message channel/ts shows after a post or update
+// with form; call with f.mu held.
+func (f *fakeSlack) show(channel, ts string, form url.Values) {
+	m := shownMessage{Text: form.Get("text")}
+	_ = json.Unmarshal([]byte(form.Get("blocks")), &m.Blocks)
+	f.shown[channel+"/"+ts] = m
+}
+
+// message returns the message channel/ts as people see it now.
+func (f *fakeSlack) message(channel, ts string) (shownMessage, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.shown[channel+"/"+ts]
+	return m, ok
+}
+
+// liveIn returns the ts of every message in channel that still shows
+// buttons, sorted.
+func (f *fakeSlack) liveIn(channel string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for k, m := range f.shown {
+		if ch, ts, _ := strings.Cut(k, "/"); ch == channel && m.live() {
+			out = append(out, ts)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // serveResponseURL takes an interaction's answer; fail("response_url",

@@ -63,13 +63,9 @@ type countingHandler struct {
 	n atomic.Int64
 }
 
-func (c *countingHandler) Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error {
-	return c.h.Delivered(ctx, r, ref)
-}
-
-func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) (bot.Handled, error) {
+func (c *countingHandler) Handle(ctx context.Context, ev bot.Event, out bot.Sender) (bot.Handled, error) {
 	c.n.Add(1)
-	return c.h.Handle(ctx, ev)
+	return c.h.Handle(ctx, ev, out)
 }
 
 // newHarness starts the adapter in mode over a real engine (Redis, demo
@@ -77,11 +73,26 @@ func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) (bot.Handled
 // fake; opts change the adapter's configuration.
 func newHarness(t testing.TB, mode, adeleLocale string, opts ...func(*Config)) *harness {
 	t.Helper()
-	env := enginetest.New(t)
-	h := newAdapterHarness(t, mode, adeleLocale, env.Engine, opts...)
-	h.env = env
-	env.Engine.Log = h.log
-	env.Engine.Notifiers[bot.Slack] = h.a
+	return newEngineHarness(t, mode, adeleLocale, nil, opts...)
+}
+
+// newEngineHarness is newHarness with the engine made with engine's options
+// besides the adapter's chat (the sign-in, say).
+func newEngineHarness(t testing.TB, mode, adeleLocale string, engine []enginetest.Option, opts ...func(*Config)) *harness {
+	t.Helper()
+	var h *harness
+	// As main wires it: the adapter takes the engine's Handle before the
+	// engine, made with the adapter's chat, exists.
+	handle := bot.HandlerFunc(func(ctx context.Context, ev bot.Event, out bot.Sender) (bot.Handled, error) {
+		return h.env.Engine.Handle(ctx, ev, out)
+	})
+	h = newAdapterHarness(t, mode, adeleLocale, handle, opts...)
+	engine = append([]enginetest.Option{
+		enginetest.WithChat(bot.Slack, nil),
+		enginetest.WithConfig(func(c *bot.Config) { c.Log = h.log }),
+	}, engine...)
+	h.env = enginetest.New(t, engine...)
+	h.env.Chats[bot.Slack].Use(h.a)
 	h.run()
 	return h
 }
@@ -178,7 +189,9 @@ func (h *harness) click(user string, m sentMessage, b sentButton) map[string]any
 
 // press sends a block_actions interaction on button b of the message ts in
 // channel (an ephemeral one: only the presser saw it) and returns its payload
-// and its immediate answer.
+// and its immediate answer. The payload shows the message as the fake
+// Slack shows it (the fixture's for one it does not know), and, as Slack,
+// none for an ephemeral one.
 func (h *harness) press(user, channel, ts string, ephemeral bool, b sentButton) (payload map[string]any, answer []byte) {
 	h.t.Helper()
 	h.actionN++
@@ -187,6 +200,14 @@ func (h *harness) press(user, channel, ts string, ephemeral bool, b sentButton) 
 	container := p["container"].(map[string]any)
 	container["message_ts"], container["channel_id"], container["is_ephemeral"] = ts, channel, ephemeral
 	p["channel"].(map[string]any)["id"] = channel
+	shown := p["message"].(map[string]any)
+	shown["ts"] = ts
+	if m, ok := h.fake.message(channel, ts); ok {
+		shown["text"], shown["blocks"] = m.Text, m.Blocks
+	}
+	if ephemeral {
+		delete(p, "message")
+	}
 	p["response_url"] = h.fake.ResponseURL(strconv.Itoa(h.actionN))
 	act := p["actions"].([]any)[0].(map[string]any)
 	act["action_id"], act["value"], act["block_id"] = b.ActionID, b.Value, actionsBlock

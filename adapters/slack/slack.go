@@ -33,7 +33,7 @@ type Links interface {
 	Get(ctx context.Context, userID string) (bot.Account, error)
 }
 
-// Adapter is passbot on Slack. It implements bot.Notifier.
+// Adapter is passbot on Slack. It implements bot.ChatAdapter.
 type Adapter struct {
 	// Links, when set, names a user's company account where they signed in
 	// before, in place of the profile e-mail.
@@ -166,63 +166,95 @@ type origin struct {
 	clicked *slackapi.Container
 	// responseURL answers the interaction (ephemeral messages).
 	responseURL string
+	// shown is the clicked message as the interaction shows it (Slack
+	// leaves it out for an ephemeral one).
+	shown *slackapi.Message
 }
 
-// dispatch hands ev to the engine and sends its replies. Errors are logged
-// with what identifies the event, never with reply text: a reply can hold a
-// temporary passcode.
+// disarmed is the clicked message without its buttons: its own text and
+// blocks but the actions.
+func (o origin) disarmed() (message, error) {
+	if o.shown == nil || o.shown.Text == "" {
+		return message{}, errors.New("slack: the interaction does not show the clicked message's text")
+	}
+	m := message{Text: o.shown.Text}
+	for _, b := range o.shown.Blocks.BlockSet {
+		if b.BlockType() != slackapi.MBTAction {
+			m.Blocks = append(m.Blocks, b)
+		}
+	}
+	return m, nil
+}
+
+// dispatch hands ev to the engine, which sends its replies through the
+// event's outbox. Errors are logged with what identifies the event, never
+// with reply text: a reply can hold a temporary passcode.
 func (a *Adapter) dispatch(ctx context.Context, ev bot.Event, o origin) {
 	if c := o.clicked; c != nil && c.MessageTs != "" {
 		ev.Clicked = ref(c.ChannelID, c.MessageTs)
 		ev.ClickedPublic = o.channelClick() != ""
 		ev.ClickedEphemeral = c.IsEphemeral
 	}
-	h, err := a.handler.Handle(ctx, ev)
+	h, err := a.handler.Handle(ctx, ev, outbox{a: a, o: o})
 	if err != nil {
 		a.log.Error("slack: handle event", "reason", bot.ErrorCode(err), "outcome", h.Outcome, "delivery", ev.DeliveryID, "user", ev.User.ID, "kind", ev.Kind.String(), "err", err)
 	}
-	a.deliver(ctx, o, h.Replies)
 }
 
-// deliver sends each reply where the engine said and reports what it
-// became (the engine acts on that: see bot.Engine.Delivered).
-func (a *Adapter) deliver(ctx context.Context, o origin, replies []bot.Reply) {
-	for i, r := range replies {
-		ref, err := a.send(ctx, o, r)
-		if err == nil {
-			err = a.handler.Delivered(ctx, r, ref)
-		}
-		if err != nil {
-			a.log.Error("slack: send reply", "reply", i, "target", r.Target.Kind.String(), "user", o.user.ID, "err", err)
-		}
-	}
+// outbox is one event's way of answering: it knows where the event came
+// from. A target it cannot reach is an error, never another place: where a
+// reply goes instead is the engine's choice (bot.fallback).
+type outbox struct {
+	a *Adapter
+	o origin
 }
 
-// send maps a reply's target to a Slack call and returns the message it
-// became ("" for an ephemeral one).
-func (a *Adapter) send(ctx context.Context, o origin, r bot.Reply) (bot.MessageRef, error) {
+// Send implements bot.Sender: it maps a reply's target to a Slack call and
+// returns the message it became ("" for an ephemeral one).
+func (b outbox) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
 	switch r.Target.Kind {
 	case bot.Chat:
-		return a.postTo(ctx, o, r)
+		return b.a.postTo(ctx, b.o, r)
 	case bot.ReplaceClicked:
-		return a.replace(ctx, o, r)
+		return b.a.replace(ctx, b.o, render(r))
+	case bot.DisarmClicked:
+		m, err := b.o.disarmed()
+		if err != nil {
+			return "", err
+		}
+		return b.a.replace(ctx, b.o, m)
 	case bot.Ephemeral:
-		return a.ephemeral(ctx, o, r)
+		return b.a.ephemeral(ctx, b.o, r)
+	}
+	return b.a.Send(ctx, r)
+}
+
+// Platform implements bot.ChatAdapter.
+func (a *Adapter) Platform() bot.Platform { return bot.Slack }
+
+// Caps implements bot.ChatAdapter: a person's DM with the bot is private
+// enough for a private reply.
+func (a *Adapter) Caps() bot.Caps { return bot.Caps{} }
+
+// Send implements bot.ChatAdapter: what answers no event (follow-ups,
+// helpdesk cards, notices), and an event's updates of earlier messages.
+func (a *Adapter) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+	switch r.Target.Kind {
 	case bot.DirectMessage:
 		return a.postDM(ctx, r.Target.User.ID, r)
 	case bot.HelpdeskChannel:
 		if a.cfg.HelpdeskChannel == "" {
-			return "", errors.New("helpdesk reply but PASSBOT_HELPDESK_CHANNEL is not set")
+			return "", errors.New("slack: helpdesk reply but PASSBOT_HELPDESK_CHANNEL is not set")
 		}
 		return a.post(ctx, a.cfg.HelpdeskChannel, render(r))
 	case bot.UpdateRef:
 		channel, ts, ok := strings.Cut(string(r.Target.Ref), "/")
 		if !ok {
-			return "", fmt.Errorf("not a Slack message reference: %q", r.Target.Ref)
+			return "", fmt.Errorf("slack: not a Slack message reference: %q", r.Target.Ref)
 		}
 		return r.Target.Ref, a.update(ctx, channel, ts, render(r))
 	}
-	return "", fmt.Errorf("reply without a target (%s)", r.Target.Kind)
+	return "", fmt.Errorf("slack: a %s reply answers an event, and this one answers none", r.Target.Kind)
 }
 
 // ref names a Slack message.
@@ -240,17 +272,13 @@ func (o origin) channelClick() string {
 
 // ephemeral shows a reply to the clicker only, in the channel of the click,
 // through the click's response_url: unlike chat.postEphemeral it works for
-// someone who reads a public channel without being a member. Without one,
-// or when it fails, the reply goes to the clicker's DM, as private.
+// someone who reads a public channel without being a member.
 func (a *Adapter) ephemeral(ctx context.Context, o origin, r bot.Reply) (bot.MessageRef, error) {
-	if o.responseURL != "" {
-		_, _, err := a.api.PostMessageContext(ctx, "", append(render(r).options(), slackapi.MsgOptionResponseURL(o.responseURL, slackapi.ResponseTypeEphemeral))...)
-		if err == nil {
-			return "", nil
-		}
-		a.log.Warn("slack: ephemeral answer failed, posting to the DM instead", "user", o.user.ID, "err", err)
+	if o.responseURL == "" {
+		return "", errors.New("slack: an ephemeral reply but no response_url")
 	}
-	return a.postTo(ctx, o, r)
+	_, _, err := a.api.PostMessageContext(ctx, "", append(render(r).options(), slackapi.MsgOptionResponseURL(o.responseURL, slackapi.ResponseTypeEphemeral))...)
+	return "", err
 }
 
 // postTo posts a reply in the user's DM with the bot.
@@ -278,48 +306,26 @@ func (a *Adapter) post(ctx context.Context, channel string, m message) (bot.Mess
 	return ref(ch, ts), nil
 }
 
-// replace puts the reply in place of the clicked message: the interaction's
-// response_url for an ephemeral message, else chat.update; when that fails
-// the reply is posted next to it.
-func (a *Adapter) replace(ctx context.Context, o origin, r bot.Reply) (bot.MessageRef, error) {
-	c, m := o.clicked, render(r)
-	if c == nil {
-		return a.postTo(ctx, o, r)
+// replace puts m in place of the clicked message: the interaction's
+// response_url for an ephemeral message (chat.update cannot change one),
+// else chat.update.
+func (a *Adapter) replace(ctx context.Context, o origin, m message) (bot.MessageRef, error) {
+	c := o.clicked
+	switch {
+	case c == nil:
+		return "", errors.New("slack: no clicked message to replace")
+	case !c.IsEphemeral:
+		return ref(c.ChannelID, c.MessageTs), a.update(ctx, c.ChannelID, c.MessageTs, m)
+	case o.responseURL == "":
+		return "", errors.New("slack: an ephemeral message to replace but no response_url")
 	}
-	if c.IsEphemeral && o.responseURL != "" {
-		_, _, err := a.api.PostMessageContext(ctx, "", append(m.options(), slackapi.MsgOptionReplaceOriginal(o.responseURL))...)
-		return "", err
-	}
-	err := a.update(ctx, c.ChannelID, c.MessageTs, m)
-	if err == nil {
-		return ref(c.ChannelID, c.MessageTs), nil
-	}
-	a.log.Warn("slack: replace failed, posting instead", "user", o.user.ID, "channel", c.ChannelID, "err", err)
-	if r.Private {
-		// The clicked message was private to the clicker (ephemeral, or
-		// in their DM) but its channel need not be: only their DM is sure.
-		return a.postTo(ctx, o, r)
-	}
-	return a.post(ctx, c.ChannelID, m)
+	_, _, err := a.api.PostMessageContext(ctx, "", append(m.options(), slackapi.MsgOptionReplaceOriginal(o.responseURL))...)
+	return "", err
 }
 
 func (a *Adapter) update(ctx context.Context, channel, ts string, m message) error {
 	_, _, _, err := a.api.UpdateMessageContext(ctx, channel, ts, m.options()...)
 	return err
-}
-
-// Notify implements bot.Notifier: follow-ups, helpdesk cards and notices,
-// each sent where its target says.
-func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
-	refs := make([]bot.MessageRef, len(replies))
-	var errs []error
-	for i, r := range replies {
-		var err error
-		if refs[i], err = a.send(ctx, origin{}, r); err != nil {
-			errs = append(errs, fmt.Errorf("slack: notify (%s): %w", r.Target.Kind, err))
-		}
-	}
-	return refs, errors.Join(errs...)
 }
 
 // identityHint tells a person passbot could not look them up just now.
