@@ -145,7 +145,7 @@ func TestApprovalStory(t *testing.T) {
 		t.Errorf("the approval also sent mason %d messages", n)
 	}
 
-	// nelly's DM: the approval and the banner, through Notify: an approval
+	// nelly's DM: the approval and the banner, through the adapter's Send: an approval
 	// is not a sign-in.
 	h.fake.awaitMessage(t, "the approval notice", inDM(nelly, "approved the passcode reset of Contoso Galaxy Tab"))
 	banner := h.fake.awaitMessage(t, "the banner", inDM(nelly, "Reset the passcode of Contoso Galaxy Tab?"))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/passbot/passbot/adapters/demo"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
 // These tests run the real adapter, discordgo and a real engine against a
@@ -240,7 +241,7 @@ func TestDMResetThroughButtons(t *testing.T) {
 		}
 	}
 
-	// An hour later the reminder reaches nelly's DM through Notify.
+	// An hour later the reminder reaches nelly's DM through the adapter's Send.
 	h.env.Clock.Advance(time.Hour)
 	if n, err := h.env.Engine.Sweep(t.Context()); err != nil || n == 0 {
 		t.Fatalf("Sweep = %d, %v", n, err)
@@ -428,7 +429,7 @@ func TestAPostAnswered502IsNotSentAgain(t *testing.T) {
 	h := start(t, options{})
 	h.fake.loseAnswerOnce("POST", "channels/")
 	dm := bot.Reply{Text: "Your temporary passcode is 482913.", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Discord, ID: nelly.ID}}}
-	if _, err := h.adapter.Notify(t.Context(), []bot.Reply{dm}); err == nil {
+	if _, err := h.adapter.Send(t.Context(), dm); err == nil {
 		t.Error("a post answered 502 counted as sent")
 	}
 	var statuses []int
@@ -512,12 +513,12 @@ func TestReadiness(t *testing.T) {
 }
 
 // With the sign-in on, Sign in again answers with the private link in place of
-// the banner, and the sign-in's result reaches the DM through Notify: the
-// chat moves on to the device-with-you check.
+// the banner, and the sign-in's result reaches the DM through the adapter's
+// Send: the chat moves on to the device-with-you check.
 func TestSignInMovesTheChatOn(t *testing.T) {
 	t.Parallel()
-	h := start(t, options{})
-	signIns := h.env.WithSignIn()
+	signIns := &enginetest.SignIns{}
+	h := start(t, options{signIns: signIns})
 	h.fake.sendDM(nelly, "reset my passcode")
 	list := h.fake.awaitMessage(t, "the device list in nelly's DM", contains("Which device"))
 	msg := list
@@ -557,9 +558,8 @@ func TestSignInMovesTheChatOn(t *testing.T) {
 // helpdesk channel hears of the new link (a sign-in link forwarded to a
 // colleague would make the same one).
 func TestAnUnlinkedAccountSignsInAndTheHelpdeskHearsOfTheLink(t *testing.T) {
-	h := start(t, options{guild: testGuild, helpdesk: helpdeskChannel, selfLink: true})
-	signIns := h.env.WithSignIn()
-	h.env.Engine.Links = h.env.Store
+	signIns := &enginetest.SignIns{}
+	h := start(t, options{guild: testGuild, helpdesk: helpdeskChannel, selfLink: true, signIns: signIns})
 	h.fake.sendDM(newbie, "reset my passcode")
 	ask := h.fake.awaitMessage(t, "the offer to sign in", inDM(newbie, "Sign in once with your work account"))
 	id := h.fake.click(t, newbie, ask, "Sign in")
