@@ -145,7 +145,7 @@ func TestApprovalStory(t *testing.T) {
 		t.Errorf("the approval also sent mason %d messages", n)
 	}
 
-	// nelly's DM: the approval and the banner, through Notify: an approval
+	// nelly's DM: the approval and the banner, through the adapter's Send: an approval
 	// is not a sign-in.
 	h.fake.awaitMessage(t, "the approval notice", inDM(nelly, "approved the passcode reset of Contoso Galaxy Tab"))
 	banner := h.fake.awaitMessage(t, "the banner", inDM(nelly, "Reset the passcode of Contoso Galaxy Tab?"))
@@ -351,5 +351,35 @@ func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
 				t.Errorf("%d copies of the card, want the card and its escalation", copies)
 			}
 		})
+	}
+}
+
+// An approver whose DMs are closed to the bot (Discord's setting for a
+// server's members) still gets the next step of a denial: the engine sends
+// it ephemerally, next to the card, when the DM fails.
+func TestAnApproverWhoTakesNoDMsIsAskedForTheReasonPrivately(t *testing.T) {
+	t.Parallel()
+	h := startHelpdesk(t, testGuild)
+	card := requestApproval(t, h)
+	h.fake.mu.Lock()
+	h.fake.blocked = map[string]bool{dmChannel(mason.ID): true}
+	h.fake.mu.Unlock()
+
+	id := h.fake.click(t, mason, card, "Deny")
+	prompt := h.fake.awaitMessage(t, "the reason prompt", func(m fakeMessage) bool {
+		return m.Interaction == id && strings.Contains(m.Content, "Type the reason")
+	})
+	if prompt.Flags&64 == 0 || prompt.ChannelID != helpdeskChannel {
+		t.Errorf("reason prompt in %s flags %d, want ephemeral next to the card", prompt.ChannelID, prompt.Flags)
+	}
+	if got := h.fake.callbacks(id); !slices.Equal(got, []int{7}) {
+		t.Errorf("the denial answered with callbacks %v, want the card's update (7), the prompt a follow-up", got)
+	}
+	tried := false
+	for _, c := range h.fake.allCalls() {
+		tried = tried || c.Method == "POST" && c.Path == "channels/"+dmChannel(mason.ID)+"/messages" && c.Status == 403
+	}
+	if !tried || countMessages(h, inDM(mason, "")) != 0 {
+		t.Errorf("DM tried %v, DM messages %d: want the DM tried and refused first", tried, countMessages(h, inDM(mason, "")))
 	}
 }

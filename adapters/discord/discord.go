@@ -51,7 +51,7 @@ const deferAfter = 2 * time.Second
 // an answer by a shutdown.
 const eventTimeout = 2 * time.Minute
 
-// Adapter connects passbot to Discord. It implements bot.Notifier.
+// Adapter connects passbot to Discord. It implements bot.ChatAdapter.
 type Adapter struct {
 	cfg       Config
 	handler   bot.Handler
@@ -77,6 +77,9 @@ type Adapter struct {
 	// Discord sends none; helpdeskGuild is the helpdesk channel's guild.
 	roles         map[string]memberRoles
 	helpdeskGuild string
+	// hooks are the references handed out for ephemeral messages, by
+	// message ID (see hookRef).
+	hooks map[string]hookName
 }
 
 // Ready reports whether the gateway connection is up.
@@ -136,6 +139,7 @@ func New(cfg Config, h bot.Handler, links Links, approvers []string, log *slog.L
 		locales:    map[string]string{},
 		dmByUser:   map[string]string{},
 		roles:      map[string]memberRoles{},
+		hooks:      map[string]hookName{},
 	}
 	s.AddHandler(a.onMessage)
 	s.AddHandler(a.onInteraction)
@@ -309,11 +313,11 @@ func (a *Adapter) account(ctx context.Context, u bot.User, approver bool) (acc b
 	return acc, ""
 }
 
-// handle runs the engine and logs its error; the replies already carry a
-// message for the user. Reply text is never logged: it can hold a
-// temporary passcode.
-func (a *Adapter) handle(ctx context.Context, ev bot.Event) bot.Handled {
-	h, err := a.handler.Handle(ctx, ev)
+// handle runs the engine, which sends the replies through out, and logs
+// its error; the replies already carry a message for the user. Reply text
+// is never logged: it can hold a temporary passcode.
+func (a *Adapter) handle(ctx context.Context, ev bot.Event, out bot.Sender) bot.Handled {
+	h, err := a.handler.Handle(ctx, ev, out)
 	if err != nil {
 		a.log.Error("discord: handle event", "reason", bot.ErrorCode(err), "outcome", h.Outcome, "user", ev.User.ID, "delivery", ev.DeliveryID, "err", err)
 	}
@@ -340,23 +344,24 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	}
 	u = acc.Of(u)
 	ev := bot.Event{DeliveryID: m.ID, Kind: bot.Message, User: u, Channel: m.ChannelID, Text: m.Content}
-	for _, r := range a.handle(ctx, ev).Replies {
-		var ref bot.MessageRef
-		var err error
-		if r.Target.Kind == bot.Chat || r.Target.Kind == bot.Ephemeral {
-			// A DM message has no interaction to answer ephemerally; the
-			// DM is seen by its person only.
-			ref, err = a.sendTo(ctx, m.ChannelID, r)
-		} else {
-			ref, err = a.post(ctx, r)
-		}
-		if err == nil {
-			err = a.handler.Delivered(ctx, r, ref)
-		}
-		if err != nil {
-			a.log.Error("discord: send reply", "delivery", m.ID, "target", r.Target.Kind.String(), "err", err)
-		}
+	a.handle(ctx, ev, dmOutbox{a: a, channel: m.ChannelID})
+}
+
+// dmOutbox is the bot.Sender of a direct message: it answers in the DM
+// channel the message came from.
+type dmOutbox struct {
+	a       *Adapter
+	channel string
+}
+
+// Send implements bot.Sender.
+func (o dmOutbox) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+	if r.Target.Kind == bot.Chat || r.Target.Kind == bot.Ephemeral {
+		// A DM message has no interaction to answer ephemerally; the DM
+		// is seen by its person only.
+		return o.a.sendTo(ctx, o.channel, r)
 	}
+	return o.a.Send(ctx, r)
 }
 
 // ref names a Discord message.
@@ -378,9 +383,17 @@ func (a *Adapter) sendTo(ctx context.Context, channelID string, r bot.Reply) (bo
 	return ref(m.ChannelID, m.ID), nil
 }
 
-// post sends a reply that answers no interaction: a DM, a helpdesk
-// message, or an update of a message posted before.
-func (a *Adapter) post(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+// Platform implements bot.ChatAdapter.
+func (a *Adapter) Platform() bot.Platform { return bot.Discord }
+
+// Caps implements bot.ChatAdapter: an ephemeral message is the private
+// place on Discord, even in a DM (issue 4).
+func (a *Adapter) Caps() bot.Caps { return bot.Caps{EphemeralPrivacy: true} }
+
+// Send implements bot.ChatAdapter: a reply that answers no interaction
+// (a follow-up, a helpdesk card, a notice) is a DM, a helpdesk message, or
+// an update of a message posted before.
+func (a *Adapter) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
 	switch t := r.Target; t.Kind {
 	case bot.DirectMessage:
 		if t.User.ID == "" || (t.User.Platform != "" && t.User.Platform != bot.Discord) {
@@ -426,20 +439,6 @@ func (a *Adapter) update(ctx context.Context, ref bot.MessageRef, msg message) e
 		return fmt.Errorf("discord: update message: %w", err)
 	}
 	return nil
-}
-
-// Notify implements bot.Notifier: follow-ups, helpdesk cards and notices,
-// each sent where its target says.
-func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
-	refs := make([]bot.MessageRef, len(replies))
-	var errs []error
-	for i, r := range replies {
-		var err error
-		if refs[i], err = a.post(ctx, r); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return refs, errors.Join(errs...)
 }
 
 // dmChannel opens (or finds) the DM channel with a user; Discord returns the

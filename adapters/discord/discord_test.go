@@ -2,6 +2,7 @@ package discord
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/passbot/passbot/adapters/demo"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/internal/enginetest"
 )
 
 // These tests run the real adapter, discordgo and a real engine against a
@@ -240,7 +242,7 @@ func TestDMResetThroughButtons(t *testing.T) {
 		}
 	}
 
-	// An hour later the reminder reaches nelly's DM through Notify.
+	// An hour later the reminder reaches nelly's DM through the adapter's Send.
 	h.env.Clock.Advance(time.Hour)
 	if n, err := h.env.Engine.Sweep(t.Context()); err != nil || n == 0 {
 		t.Fatalf("Sweep = %d, %v", n, err)
@@ -428,7 +430,7 @@ func TestAPostAnswered502IsNotSentAgain(t *testing.T) {
 	h := start(t, options{})
 	h.fake.loseAnswerOnce("POST", "channels/")
 	dm := bot.Reply{Text: "Your temporary passcode is 482913.", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Discord, ID: nelly.ID}}}
-	if _, err := h.adapter.Notify(t.Context(), []bot.Reply{dm}); err == nil {
+	if _, err := h.adapter.Send(t.Context(), dm); err == nil {
 		t.Error("a post answered 502 counted as sent")
 	}
 	var statuses []int
@@ -498,6 +500,31 @@ func TestSlowEngineIsDeferred(t *testing.T) {
 	}
 }
 
+// The deferred acknowledgement of a slow engine may fire while the engine
+// sends: whichever comes first answers the interaction, once (type 7 with
+// the reply, or type 6 and then an edit), and the reply lands either way.
+func TestTheDeferredAcknowledgementAndTheEngineAnswerOnce(t *testing.T) {
+	t.Parallel()
+	s := &enginetest.Scripted{}
+	h := start(t, options{handler: s, deferAfter: time.Nanosecond})
+	press := []bot.Button{{Label: "Press", Action: "act"}}
+	h.fake.mu.Lock()
+	card := *h.fake.store(dmChannel(nelly.ID), "", map[string]any{"content": "card", "components": []any{map[string]any{"type": 1,
+		"components": []any{map[string]any{"type": 2, "style": 2, "label": "Press", "custom_id": "act"}}}}}, "")
+	h.fake.mu.Unlock()
+	for i := range 20 {
+		text := fmt.Sprintf("replaced %d", i)
+		s.Answer(bot.Handled{Outcome: bot.OutcomeOK, Replies: []bot.Reply{{Text: text, Buttons: press, Target: bot.Target{Kind: bot.ReplaceClicked}}}}, nil)
+		id := h.fake.click(t, nelly, card, "Press")
+		h.fake.awaitMessage(t, "the clicked message replaced", on(card.ID, text))
+		h.handler.waitCount(t, i+1)
+		h.adapter.inflight.Wait()
+		if got := h.fake.callbacks(id); !slices.Equal(got, []int{7}) && !slices.Equal(got, []int{6}) {
+			t.Fatalf("press %d answered with callbacks %v, want one: 7, or 6 then an edit", i, got)
+		}
+	}
+}
+
 func TestReadiness(t *testing.T) {
 	t.Parallel()
 	h := start(t, options{})
@@ -511,42 +538,114 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
-// With the sign-in on, Sign in again answers with the private link in place of
-// the banner, and the sign-in's result reaches the DM through Notify: the
-// chat moves on to the device-with-you check.
-func TestSignInMovesTheChatOn(t *testing.T) {
+// liveOnly checks that, of every message the bot sent (in DMs, in
+// channels, as ephemeral answers), exactly ids still have buttons.
+func liveOnly(t *testing.T, h *harness, step string, ids ...string) {
+	t.Helper()
+	var live, seen []string
+	for _, m := range h.fake.allMessages() {
+		if !m.Deleted && len(m.Components) > 0 {
+			live = append(live, m.ID)
+			seen = append(seen, fmt.Sprintf("%s %q %v", m.ID, m.Content, labels(m)))
+		}
+	}
+	if !slices.Equal(live, ids) {
+		t.Errorf("%s: messages with buttons\n%s\nwant only %v", step, strings.Join(seen, "\n"), ids)
+	}
+}
+
+// Adele's reset with the sign-in on, on the Discord imitation: after each
+// step only that step's message has buttons, in the DM and among the
+// ephemeral answers. Sign in again answers with the private link (an
+// ephemeral message) and takes the banner's buttons off; the sign-in's
+// result takes the banner's place and the link's buttons off, through the
+// adapter's Send. A colleague's press on Adele's button is answered to the
+// colleague alone and changes none of her messages.
+func TestSignInStoryLeavesNoLiveButtonBehind(t *testing.T) {
 	t.Parallel()
-	h := start(t, options{})
-	signIns := h.env.WithSignIn()
+	signIns := &enginetest.SignIns{}
+	h := start(t, options{signIns: signIns})
+	if err := h.links.Set(t.Context(), "test", lieke.ID, "lieke.devries@contoso.com"); err != nil {
+		t.Fatal(err)
+	}
+	handled := 0
+	// done waits until the engine is through with the step's event: it
+	// has sent the replies and taken the buttons off the step before's.
+	done := func() {
+		t.Helper()
+		handled++
+		h.handler.waitCount(t, handled)
+	}
+
 	h.fake.sendDM(nelly, "reset my passcode")
-	list := h.fake.awaitMessage(t, "the device list in nelly's DM", contains("Which device"))
+	done()
+	list := h.fake.awaitMessage(t, "the device list in nelly's DM", inDM(nelly, "Which device"))
+	liveOnly(t, h, "the device list", list.ID)
 	msg := list
 	for _, s := range []struct{ press, next string }{
 		{galaxy, "Android 6.0.1"},
 		{"Reset Passcode", "Reset the passcode of Adele's Galaxy S7?"},
 	} {
 		h.fake.click(t, nelly, msg, s.press)
+		done()
 		msg = h.fake.awaitMessage(t, "the message after "+s.press, on(list.ID, s.next))
+		liveOnly(t, h, "after "+s.press, list.ID)
 	}
+
 	// The link is private: an ephemeral answer to the click.
 	id := h.fake.click(t, nelly, msg, "Sign in again")
-	link := h.fake.awaitMessage(t, "the sign-in link", func(m fakeMessage) bool {
-		return m.Interaction == id && strings.Contains(m.Content, "Sign in again with your work account (adele.vance@contoso.com)")
-	})
-	if !strings.Contains(link.Content, signIns.Last(t).URL) || link.Flags&64 == 0 || !slices.Equal(labels(link), []string{"Sign in again", "Cancel"}) {
+	done()
+	link := answer(t, h, id, "the sign-in link")
+	if !strings.Contains(link.Content, "Sign in again with your work account (adele.vance@contoso.com)") || !strings.Contains(link.Content, signIns.Last(t).URL) ||
+		link.Flags&64 == 0 || !slices.Equal(labels(link), []string{"Sign in again", "Cancel"}) {
 		t.Fatalf("after Sign in again %q flags %d %v, want the link, ephemeral, with Sign in again (a new link) and Cancel", link.Content, link.Flags, labels(link))
 	}
 	// The banner stays in the DM, its buttons gone: its step is over.
-	h.fake.awaitMessage(t, "the banner without its buttons", func(m fakeMessage) bool {
-		return m.ID == msg.ID && strings.Contains(m.Content, "Reset the passcode of Adele's Galaxy S7?") && len(labels(m)) == 0
-	})
+	if banner := messageByID(h, list.ID); !strings.Contains(banner.Content, "Reset the passcode of Adele's Galaxy S7?") {
+		t.Errorf("the banner became %q", banner.Content)
+	}
+	liveOnly(t, h, "the sign-in link", link.ID)
+
 	if outcome := h.env.SignIn(t, signIns); outcome != bot.SignInOK {
 		t.Fatalf("sign-in outcome %q", outcome)
 	}
-	h.fake.awaitMessage(t, "the sign-in notice", inDM(nelly, "You signed in as adele.vance@contoso.com"))
+	// Its first answer takes the banner's place.
+	h.fake.awaitMessage(t, "the sign-in notice", on(list.ID, "You signed in as adele.vance@contoso.com"))
 	withYou := h.fake.awaitMessage(t, "the device-with-you check", inDM(nelly, "Do you have Adele's Galaxy S7 with you?"))
-	h.fake.click(t, nelly, withYou, "Yes, reset")
-	h.fake.awaitMessage(t, "the success notice", contains("Your passcode was reset successfully"))
+	// The link keeps its text, its buttons gone, through the webhook of
+	// the interaction it answered.
+	if l := messageByID(h, link.ID); l.Content != link.Content || l.Edits != 1 {
+		t.Errorf("the link became %q after %d edits, want its text after one", l.Content, l.Edits)
+	}
+	liveOnly(t, h, "after the sign-in", withYou.ID)
+
+	before := h.fake.allMessages()
+	foreign := h.fake.click(t, lieke, withYou, "Yes, reset")
+	done()
+	m := answer(t, h, foreign, "the answer to lieke's press")
+	if m.Flags&64 == 0 || !strings.Contains(m.Content, "That button belongs to someone else's request") {
+		t.Errorf("lieke's press answered %q flags %d, want the ephemeral 'someone else's request'", m.Content, m.Flags)
+	}
+	if got := h.fake.callbacks(foreign); !slices.Equal(got, []int{4}) {
+		t.Errorf("lieke's press answered with callbacks %v, want one ephemeral message (4)", got)
+	}
+	after := h.fake.allMessages()
+	if len(after) != len(before)+1 {
+		t.Errorf("lieke's press made %d messages, want its answer only", len(after)-len(before))
+	}
+	for i, b := range before {
+		if a := after[i]; a.Content != b.Content || a.Edits != b.Edits || !slices.Equal(labels(a), labels(b)) {
+			t.Errorf("lieke's press changed message %s from %q %v to %q %v", b.ID, b.Content, labels(b), a.Content, labels(a))
+		}
+	}
+	liveOnly(t, h, "after lieke's press", withYou.ID)
+
+	yes := h.fake.click(t, nelly, withYou, "Yes, reset")
+	done()
+	h.fake.awaitMessage(t, "the success notice", func(m fakeMessage) bool {
+		return m.Interaction == yes && strings.Contains(m.Content, "Your passcode was reset successfully")
+	})
+	liveOnly(t, h, "after the reset")
 	if n := h.env.Devices.Resets(); n != 1 {
 		t.Errorf("%d resets, want 1", n)
 	}
@@ -557,9 +656,8 @@ func TestSignInMovesTheChatOn(t *testing.T) {
 // helpdesk channel hears of the new link (a sign-in link forwarded to a
 // colleague would make the same one).
 func TestAnUnlinkedAccountSignsInAndTheHelpdeskHearsOfTheLink(t *testing.T) {
-	h := start(t, options{guild: testGuild, helpdesk: helpdeskChannel, selfLink: true})
-	signIns := h.env.WithSignIn()
-	h.env.Engine.Links = h.env.Store
+	signIns := &enginetest.SignIns{}
+	h := start(t, options{guild: testGuild, helpdesk: helpdeskChannel, selfLink: true, signIns: signIns})
 	h.fake.sendDM(newbie, "reset my passcode")
 	ask := h.fake.awaitMessage(t, "the offer to sign in", inDM(newbie, "Sign in once with your work account"))
 	id := h.fake.click(t, newbie, ask, "Sign in")

@@ -62,16 +62,25 @@ type options struct {
 	linksFile  string
 	deferAfter time.Duration
 	helpdesk   string // PASSBOT_DISCORD_HELPDESK_CHANNEL
-	selfLink   bool   // unlinked users reach the engine, which offers a sign-in
+	selfLink   bool   // unlinked users reach the engine, which offers a sign-in and links them
+	// signIns turns on the sign-in before a reset, with links from it.
+	signIns *enginetest.SignIns
 	// handler stands in for the engine when set.
 	handler bot.Handler
 }
 
 func start(t *testing.T, opt options) *harness {
 	t.Helper()
-	h := &harness{fake: newFakeDiscord(t), env: enginetest.New(t), logs: &enginetest.SyncBuffer{}}
+	h := &harness{fake: newFakeDiscord(t), logs: &enginetest.SyncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.env.Engine.Log = log
+	engine := []enginetest.Option{enginetest.WithChat(bot.Discord, nil), enginetest.WithConfig(func(c *bot.Config) { c.Log = log })}
+	if opt.signIns != nil {
+		engine = append(engine, enginetest.WithSignIn(opt.signIns))
+	}
+	if opt.selfLink {
+		engine = append(engine, func(e *enginetest.Env, c *bot.Config) { c.Links = e.Store })
+	}
+	h.env = enginetest.New(t, engine...)
 	h.links = store.NewLinks(h.env.Store.Client(), bot.Discord)
 	if err := h.links.Set(t.Context(), "test", nelly.ID, adeleUPN); err != nil {
 		t.Fatal(err)
@@ -89,7 +98,7 @@ func start(t *testing.T, opt options) *harness {
 		a.deferAfter = opt.deferAfter
 	}
 	h.adapter = a
-	h.env.Engine.Notifiers[bot.Discord] = a
+	h.env.Chats[bot.Discord].Use(a)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	stopped := false
@@ -135,11 +144,7 @@ type countingHandler struct {
 	changed chan struct{}
 }
 
-func (c *countingHandler) Delivered(ctx context.Context, r bot.Reply, ref bot.MessageRef) error {
-	return c.h.Delivered(ctx, r, ref)
-}
-
-func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) (bot.Handled, error) {
+func (c *countingHandler) Handle(ctx context.Context, ev bot.Event, out bot.Sender) (bot.Handled, error) {
 	c.mu.Lock()
 	hold := c.hold
 	c.entered++
@@ -149,7 +154,7 @@ func (c *countingHandler) Handle(ctx context.Context, ev bot.Event) (bot.Handled
 	if hold != nil {
 		<-hold
 	}
-	h, err := c.h.Handle(ctx, ev)
+	h, err := c.h.Handle(ctx, ev, out)
 	c.mu.Lock()
 	c.n++
 	close(c.changed)

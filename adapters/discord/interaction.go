@@ -3,7 +3,7 @@ package discord
 import (
 	"context"
 	"errors"
-	"slices"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -28,7 +28,7 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 		return
 	}
 	defer end()
-	r := &responder{a: a, i: i, ctx: ctx, userID: du.ID}
+	r := &responder{a: a, i: i, ctx: ctx}
 	u := user(du, string(i.Locale))
 	u.Approver = a.isApprover(ctx, i, u.ID)
 	var ev bot.Event
@@ -47,7 +47,7 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 	}
 	acc, refusal := a.account(ctx, u, u.Approver)
 	if refusal != "" {
-		_, _ = r.reply(bot.Reply{Text: refusal}, true) // logged by reply
+		_, _ = r.reply(ctx, bot.Reply{Text: refusal}, true) // logged by reply
 		return
 	}
 	u = acc.Of(u)
@@ -60,14 +60,17 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 	r.run(ev)
 }
 
-// responder answers one interaction exactly once, then follows up through
-// the interaction's webhook: a second callback would get 40060.
+// responder is an interaction's bot.Sender: it answers the interaction
+// exactly once, then follows up through the interaction's webhook (a
+// second callback would get 40060). The engine sends through it while the
+// deferred acknowledgement of a slow engine may fire: mu makes the one
+// answer either's, never both's.
 type responder struct {
-	a      *Adapter
-	i      *discordgo.Interaction
-	ctx    context.Context
-	userID string // who clicked or typed
+	a   *Adapter
+	i   *discordgo.Interaction
+	ctx context.Context // the event's
 
+	mu       sync.Mutex
 	acked    bool // the one callback was sent
 	original bool // a deferred (type 5) "thinking" message waits for content
 	origEph  bool // ... and it is ephemeral
@@ -86,76 +89,37 @@ func flags(ephemeral bool) discordgo.MessageFlags {
 	return 0
 }
 
-// run hands the event to the engine and answers with its replies, after a
-// deferred acknowledgement if the engine takes longer than deferAfter.
+// run hands the event to the engine, which sends its replies through r,
+// and acknowledges the interaction if the engine takes longer than
+// deferAfter.
 func (r *responder) run(ev bot.Event) {
 	done := make(chan bot.Handled, 1)
-	go func() { done <- r.a.handle(r.ctx, ev) }()
+	go func() { done <- r.a.handle(r.ctx, ev, r) }()
 	timer := time.NewTimer(r.a.deferAfter)
 	defer timer.Stop()
 	var h bot.Handled
 	select {
 	case h = <-done:
 	case <-timer.C:
-		r.acknowledge()
-		r.a.log.Info("discord: interaction deferred: the engine is slow", "interaction", r.i.ID, "after", r.a.deferAfter)
+		if r.acknowledge() {
+			r.a.log.Info("discord: interaction deferred: the engine is slow", "interaction", r.i.ID, "after", r.a.deferAfter)
+		}
 		h = <-done
 	}
-	if !r.acked && h.Outcome != bot.OutcomeDuplicate && !slices.ContainsFunc(h.Replies, r.answers) {
-		// Every reply goes elsewhere (a DM, the helpdesk channel, another
+	r.finish(h.Outcome)
+}
+
+// finish gives the interaction its answer if no reply did, and removes a
+// "thinking" message nothing filled in.
+func (r *responder) finish(outcome bot.EventOutcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.acked && outcome != bot.OutcomeDuplicate {
+		// Every reply went elsewhere (a DM, the helpdesk channel, another
 		// message): the interaction still wants its one answer, or Discord
-		// shows "This interaction failed". A redelivery was answered by its
-		// first delivery.
-		r.acknowledge()
-	}
-	r.deliver(h.Replies)
-}
-
-// answers reports whether rep is sent as this interaction's answer (or
-// through its webhook), so the interaction needs no answer of its own.
-func (r *responder) answers(rep bot.Reply) bool {
-	switch rep.Target.Kind {
-	case bot.ReplaceClicked, bot.DisarmClicked, bot.Ephemeral, bot.Chat:
-		return true
-	}
-	return false
-}
-
-// acknowledge acknowledges the interaction without content: a click keeps its
-// message for now (type 6), a command shows "thinking" (type 5), which a
-// reply fills in or deliver removes.
-func (r *responder) acknowledge() {
-	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
-	if !r.component() {
-		r.original, r.origEph = true, r.i.GuildID != ""
-		resp = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
-		if r.origEph {
-			resp.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
-		}
-	}
-	_ = r.callback(resp) // logged by callback
-}
-
-// deliver sends each reply where the engine said and reports what it
-// became (see bot.Engine.Delivered).
-func (r *responder) deliver(replies []bot.Reply) {
-	// The clicked message is replaced by the interaction's one response
-	// (type 7), or after a deferred update (type 6) by an edit of
-	// @original; once a reply before it answered with a new message,
-	// @original is that message. So the replacement goes first.
-	if i := slices.IndexFunc(replies, func(rep bot.Reply) bool {
-		return rep.Target.Kind == bot.ReplaceClicked || rep.Target.Kind == bot.DisarmClicked
-	}); i > 0 {
-		replies = slices.Concat(replies[i:i+1], replies[:i], replies[i+1:])
-	}
-	for _, rep := range replies {
-		ref, err := r.send(rep)
-		if err == nil {
-			err = r.a.handler.Delivered(r.ctx, rep, ref)
-		}
-		if err != nil {
-			r.a.log.Error("discord: send reply", "interaction", r.i.ID, "target", rep.Target.Kind.String(), "err", err)
-		}
+		// shows "This interaction failed". A redelivery was answered by
+		// its first delivery.
+		r.ack()
 	}
 	if r.original {
 		// Nothing could fill the "thinking" message (a redelivery, or only
@@ -167,46 +131,68 @@ func (r *responder) deliver(replies []bot.Reply) {
 	}
 }
 
-// send maps a reply's target to the interaction's answers or a message.
-func (r *responder) send(rep bot.Reply) (bot.MessageRef, error) {
-	switch t := rep.Target; t.Kind {
+// acknowledge acknowledges the interaction unless a reply answered it
+// already, and reports whether it did.
+func (r *responder) acknowledge() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.acked {
+		return false
+	}
+	r.ack()
+	return true
+}
+
+// ack acknowledges the interaction without content: a click keeps its
+// message for now (type 6), a command shows "thinking" (type 5), which a
+// reply fills in or finish removes. r.mu is held.
+func (r *responder) ack() {
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+	if !r.component() {
+		r.original, r.origEph = true, r.i.GuildID != ""
+		resp = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
+		if r.origEph {
+			resp.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
+		}
+	}
+	_ = r.callback(r.ctx, resp) // logged by callback
+}
+
+// Send implements bot.Sender: a reply's target becomes the interaction's
+// answer, a follow-up through its webhook, or a message. A target it
+// cannot do is an error: the engine decides where the reply goes instead.
+func (r *responder) Send(ctx context.Context, rep bot.Reply) (bot.MessageRef, error) {
+	switch rep.Target.Kind {
 	case bot.ReplaceClicked:
-		return r.update(rep)
+		return r.update(ctx, rep)
 	case bot.DisarmClicked:
 		if r.i.Message == nil {
 			return "", errors.New("discord: no clicked message to take the buttons off")
 		}
-		return r.update(bot.Reply{Text: r.i.Message.Content})
+		return r.update(ctx, bot.Reply{Text: r.i.Message.Content})
 	case bot.Ephemeral:
-		return r.reply(rep, true)
+		return r.reply(ctx, rep, true)
 	case bot.Chat:
-		return r.reply(rep, false)
-	case bot.DirectMessage:
-		ref, err := r.a.post(r.ctx, rep)
-		if err != nil && t.User.ID == r.userID {
-			// DMs from server members turned off: the clicker still
-			// sees it, privately, here.
-			r.a.log.Warn("discord: DM unreachable: answering ephemerally instead", "user", r.userID, "err", err)
-			return r.reply(rep, true)
-		}
-		return ref, err
+		return r.reply(ctx, rep, false)
 	}
-	return r.a.post(r.ctx, rep)
+	return r.a.Send(ctx, rep)
 }
 
 // update replaces the clicked message: type 7 as the first answer, else an
 // edit of the message after the type 6 acknowledgement. discordgo always
 // sends content, so the full message goes every time.
-func (r *responder) update(rep bot.Reply) (bot.MessageRef, error) {
+func (r *responder) update(ctx context.Context, rep bot.Reply) (bot.MessageRef, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	msg := render(rep, r.a.log)
 	var err error
 	if !r.acked {
-		err = r.callback(&discordgo.InteractionResponse{
+		err = r.callback(ctx, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseUpdateMessage,
 			Data: &discordgo.InteractionResponseData{Content: msg.Content, Components: msg.Components, AllowedMentions: noMentions()},
 		})
 	} else {
-		_, err = r.edit(msg)
+		_, err = r.edit(ctx, msg)
 	}
 	if err != nil || r.i.Message == nil {
 		return "", err
@@ -216,27 +202,29 @@ func (r *responder) update(rep bot.Reply) (bot.MessageRef, error) {
 
 // reply posts a new message: the interaction's answer (type 4) if none was
 // sent yet, the deferred message if its visibility fits, else a follow-up.
-func (r *responder) reply(rep bot.Reply, ephemeral bool) (bot.MessageRef, error) {
+func (r *responder) reply(ctx context.Context, rep bot.Reply, ephemeral bool) (bot.MessageRef, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	msg := render(rep, r.a.log)
 	var m *discordgo.Message
 	var err error
 	switch {
 	case !r.acked:
-		err = r.callback(&discordgo.InteractionResponse{
+		err = r.callback(ctx, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Content: msg.Content, Components: msg.Components, Flags: flags(ephemeral), AllowedMentions: noMentions()},
 		})
 		if err == nil && tracked(rep) {
 			// The answer's message ID comes only from asking for it.
-			m, err = r.a.session.InteractionResponse(r.i, discordgo.WithContext(r.ctx))
+			m, err = r.a.session.InteractionResponse(r.i, discordgo.WithContext(ctx))
 		}
 	case r.original && ephemeral == r.origEph:
 		r.original = false
-		m, err = r.edit(msg)
+		m, err = r.edit(ctx, msg)
 	default:
 		m, err = r.a.session.FollowupMessageCreate(r.i, true, &discordgo.WebhookParams{
 			Content: msg.Content, Components: msg.Components, Flags: flags(ephemeral), AllowedMentions: noMentions(),
-		}, discordgo.WithContext(r.ctx))
+		}, discordgo.WithContext(ctx))
 		if err != nil {
 			r.a.log.Error("discord: follow-up message", "interaction", r.i.ID, "err", err)
 		}
@@ -247,32 +235,73 @@ func (r *responder) reply(rep bot.Reply, ephemeral bool) (bot.MessageRef, error)
 	return r.answerRef(rep, m.ChannelID, m.ID, ephemeral), nil
 }
 
-// answerRef names a message this interaction answered with. An ephemeral
-// message can be changed only through the interaction's webhook, while its
-// token lives (15 minutes): its reference holds that token, so it is
-// handed out only for a reply the engine will change (a temporary
-// passcode), never otherwise.
+// answerRef names a message this interaction answered with (see
+// Adapter.hookRef for an ephemeral one).
 func (r *responder) answerRef(rep bot.Reply, channelID, messageID string, ephemeral bool) bot.MessageRef {
-	switch {
-	case !ephemeral:
+	if !ephemeral {
 		return ref(channelID, messageID)
-	case tracked(rep):
-		return bot.MessageRef(webhookRef + r.i.AppID + "/" + r.i.Token + "/" + messageID)
 	}
-	return ""
+	return r.a.hookRef(r.i, messageID, tracked(rep))
 }
 
 // webhookRef starts the reference of an ephemeral message.
 const webhookRef = "wh/"
 
-// tracked: the engine wants the reply's message reference, to change it later.
-func tracked(rep bot.Reply) bool { return rep.Scrub != "" || rep.Card != "" }
+// tokenTTL is how long an interaction's token lets its messages change.
+const tokenTTL = 15 * time.Minute
+
+// maxHookRefs is when the named ephemeral messages drop their expired
+// entries.
+const maxHookRefs = 1000
+
+// hookRef names an ephemeral message the interaction i sent or replaced.
+// Such a message changes only through an interaction's webhook, while its
+// token lives: the reference holds that token, so it is handed out only
+// for a reply the engine will change (a temporary passcode, a card, a
+// message with buttons), when track is set. A message named before keeps
+// its name when a press replaces it, tracked or not: the engine knows it by
+// that name, and would otherwise take the buttons off the message it
+// thinks is left behind, over its replacement. (Remembered by this
+// replica, for the token's life.)
+func (a *Adapter) hookRef(i *discordgo.Interaction, messageID string, track bool) bot.MessageRef {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if n, ok := a.hooks[messageID]; ok && now.Before(n.until) {
+		return n.ref
+	}
+	if !track {
+		return ""
+	}
+	if len(a.hooks) >= maxHookRefs {
+		for id, n := range a.hooks {
+			if !now.Before(n.until) {
+				delete(a.hooks, id)
+			}
+		}
+	}
+	r := bot.MessageRef(webhookRef + i.AppID + "/" + i.Token + "/" + messageID)
+	a.hooks[messageID] = hookName{ref: r, until: now.Add(tokenTTL)}
+	return r
+}
+
+// hookName is the reference handed out for an ephemeral message, and until
+// when its token lives.
+type hookName struct {
+	ref   bot.MessageRef
+	until time.Time
+}
+
+// tracked: the engine wants the reply's message reference, to change it
+// later: a temporary passcode's, a card's, and every message with buttons,
+// which the engine takes off once their step is over.
+func tracked(rep bot.Reply) bool { return rep.Scrub != "" || rep.Card != "" || len(rep.Buttons) > 0 }
 
 // edit changes the interaction's original message (@original).
-func (r *responder) edit(msg message) (*discordgo.Message, error) {
+func (r *responder) edit(ctx context.Context, msg message) (*discordgo.Message, error) {
 	m, err := r.a.session.InteractionResponseEdit(r.i, &discordgo.WebhookEdit{
 		Content: &msg.Content, Components: &msg.Components, AllowedMentions: noMentions(),
-	}, discordgo.WithContext(r.ctx))
+	}, discordgo.WithContext(ctx))
 	if err != nil {
 		r.a.log.Error("discord: edit interaction response", "interaction", r.i.ID, "err", err)
 	}
@@ -280,10 +309,11 @@ func (r *responder) edit(msg message) (*discordgo.Message, error) {
 }
 
 // callback sends the interaction's one response. It counts as sent even if
-// the request failed: Discord may have taken it, and a second one is refused.
-func (r *responder) callback(resp *discordgo.InteractionResponse) error {
+// the request failed: Discord may have taken it, and a second one is
+// refused. r.mu is held.
+func (r *responder) callback(ctx context.Context, resp *discordgo.InteractionResponse) error {
 	r.acked = true
-	err := r.a.session.InteractionRespond(r.i, resp, discordgo.WithContext(r.ctx))
+	err := r.a.session.InteractionRespond(r.i, resp, discordgo.WithContext(ctx))
 	if err != nil {
 		r.a.log.Error("discord: interaction response", "interaction", r.i.ID, "type", int(resp.Type), "err", err)
 	}
@@ -294,7 +324,7 @@ func (r *responder) callback(resp *discordgo.InteractionResponse) error {
 // privately to the approver.
 func (a *Adapter) link(ctx context.Context, r *responder, u bot.User, req request) {
 	say := func(key string, args ...string) {
-		_, _ = r.reply(bot.Reply{Text: locales.ForLocale(u.Locale, key, args...)}, true) // logged by reply
+		_, _ = r.reply(ctx, bot.Reply{Text: locales.ForLocale(u.Locale, key, args...)}, true) // logged by reply
 	}
 	if !u.Approver {
 		a.log.Warn("discord: link refused: not an approver", "by", u.ID)

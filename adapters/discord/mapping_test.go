@@ -76,17 +76,21 @@ const (
 	ephemeralPress = "a press on an ephemeral message"
 	cardPress      = "a press on the helpdesk card"
 	cardRefused    = "a non-approver's press on the card"
-	notify         = "Notify, one reply a call"
+	buttonsPress   = "a press on the ephemeral message with buttons of case buttons"
+	send           = "the adapter's Send, one reply a call"
 )
 
 // TestEachTargetIsOneDiscordCall is the adapter's mapping table: for each
 // event shape on which it answers differently, each target the engine
 // resolved becomes the one Discord call listed (an interaction's single
 // response, a follow-up through its webhook, a channel message, an edit),
-// and the reference it reports (Handler.Delivered, Notify's refs) names the
-// message the reply became: a channel message as channel/message, an
-// ephemeral one the engine will change as wh/app/token/message, others "".
-// A slow handler is answered on a second adapter that defers at once.
+// and the reference its Send returns names the message the reply became: a
+// channel message as channel/message, an ephemeral one the engine will
+// change (a passcode, a card, one with buttons) as wh/app/token/message,
+// others "". A slow handler is answered on a second adapter that defers at
+// once. The order of the replies and where one goes when its target fails
+// are the engine's (bot TestRoute, the fallback table): the handler here
+// sends what it is given, in order, and sees the errors.
 //
 // In calls, interactions and the messages each case creates are named
 // after the case's id (its token too: "webhooks/app/slash" is the slash
@@ -109,6 +113,8 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 	}
 	// tracked is a reply whose message the engine changes later.
 	tracked := func(r bot.Reply) bot.Reply { r.Scrub = "removed"; return r }
+	// buttons is a reply with a button, which the engine takes off later.
+	buttons := func(r bot.Reply) bot.Reply { r.Buttons = []bot.Button{{Label: "Press", Action: "act"}}; return r }
 	type mapping struct {
 		id, shape string
 		slow      bool // on the adapter that defers at once
@@ -138,7 +144,6 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 		},
 		delivered: []string{"chat → dm-nelly/dm.1", "private → dm-nelly/dm.2", "to lieke → dm-lieke/dm.3",
 			"to the helpdesk → helpdesk/dm.4", "card updated → helpdesk/card", "replace ✗"},
-		log: "no way to send a reply for replace_clicked",
 	}, {
 		// The first reply is the interaction's response; its message ID
 		// is asked for only when the engine tracks the reply.
@@ -179,26 +184,27 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 		},
 		delivered: []string{"replaced → dm-nelly/dmcard", "private → ", "public → dm-nelly/press.2", "to lieke → dm-lieke/press.3"},
 	}, {
-		// Every reply goes elsewhere: the press still gets its one answer,
-		// which changes nothing (type 6), not "This interaction failed".
+		// Every reply goes elsewhere: once they are sent, the press still
+		// gets its one answer, which changes nothing (type 6), not "This
+		// interaction failed".
 		id: "elsewhere", shape: dmPress,
 		replies: []bot.Reply{dm(lieke, "to lieke"), to(bot.HelpdeskChannel, "to the helpdesk")},
 		calls: []string{
-			`POST interactions/elsewhere/elsewhere/callback type 6`,
 			`POST channels/dm-lieke/messages "to lieke"`,
 			`POST channels/helpdesk/messages "to the helpdesk"`,
+			`POST interactions/elsewhere/elsewhere/callback type 6`,
 		},
 		delivered: []string{"to lieke → dm-lieke/elsewhere.1", "to the helpdesk → helpdesk/elsewhere.2"},
 	}, {
-		// ... and a command's "thinking" answer is removed once they are sent.
+		// ... and a command's "thinking" answer is removed at once.
 		id: "slashelsewhere", shape: guildSlash,
 		replies: []bot.Reply{to(bot.HelpdeskChannel, "to the helpdesk")},
 		calls: []string{
-			`POST interactions/slashelsewhere/slashelsewhere/callback type 5 ephemeral`,
 			`POST channels/helpdesk/messages "to the helpdesk"`,
+			`POST interactions/slashelsewhere/slashelsewhere/callback type 5 ephemeral`,
 			`DELETE webhooks/app/slashelsewhere/messages/@original`,
 		},
-		delivered: []string{"to the helpdesk → helpdesk/slashelsewhere.2"},
+		delivered: []string{"to the helpdesk → helpdesk/slashelsewhere.1"},
 	}, {
 		// A new message as the response: untracked, no reference.
 		id: "answer", shape: dmPress,
@@ -206,17 +212,24 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 		calls:     []string{`POST interactions/answer/answer/callback type 4 "public"`},
 		delivered: []string{"public → "},
 	}, {
-		// The route puts a private reply before the replacement (bot
-		// TestRoute "discord click"): the clicked message is still what
-		// the one type 7 response replaces.
-		id: "behind", shape: dmPress,
-		replies: []bot.Reply{to(bot.Ephemeral, "private"), to(bot.ReplaceClicked, "replaced"), to(bot.Ephemeral, "private too")},
+		// Every message with buttons is named, so that the engine can take
+		// them off once their step is over: an ephemeral one through the
+		// webhook of the interaction it answered.
+		id: "buttons", shape: dmPress,
+		replies: []bot.Reply{buttons(to(bot.Ephemeral, "link")), buttons(to(bot.Chat, "next"))},
 		calls: []string{
-			`POST interactions/behind/behind/callback type 7 "replaced"`,
-			`POST webhooks/app/behind ephemeral "private"`,
-			`POST webhooks/app/behind ephemeral "private too"`,
+			`POST interactions/buttons/buttons/callback type 4 ephemeral "link"`,
+			`GET webhooks/app/buttons/messages/@original`,
+			`POST webhooks/app/buttons "next"`,
 		},
-		delivered: []string{"private → ", "replaced → dm-nelly/dmcard", "private too → "},
+		delivered: []string{"link → wh/app/buttons/buttons.1", "next → dm-nelly/buttons.2"},
+	}, {
+		// A press that replaces such an ephemeral message keeps its name,
+		// buttons or not: the engine knows the message by it.
+		id: "renamed", shape: buttonsPress,
+		replies:   []bot.Reply{to(bot.ReplaceClicked, "cancelled")},
+		calls:     []string{`POST interactions/renamed/renamed/callback type 7 "cancelled"`},
+		delivered: []string{"cancelled → wh/app/buttons/buttons.1"},
 	}, {
 		// A replaced ephemeral message is named through the webhook of the
 		// interaction that replaced it, the one whose token lives longest.
@@ -244,18 +257,17 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 		delivered: []string{"decided → helpdesk/card", "your next step → dm-mason/decide.1", "only you → ",
 			"to the helpdesk → helpdesk/decide.3", "to nelly → dm-nelly/decide.4"},
 	}, {
-		// The clicker's own DM, closed to the bot, becomes an ephemeral
-		// answer; someone else's is not sent.
+		// A DM closed to the bot is an error the engine sees: it sends
+		// the clicker's own ephemerally instead (bot's fallback table,
+		// TestAnApproverWhoTakesNoDMsIsAskedForTheReasonPrivately).
 		id: "closed", shape: cardPress, blocked: []person{mason, nelly},
-		replies: []bot.Reply{dm(mason, "your next step"), dm(nelly, "to nelly"), to(bot.ReplaceClicked, "decided")},
+		replies: []bot.Reply{to(bot.ReplaceClicked, "decided"), dm(mason, "your next step"), dm(nelly, "to nelly")},
 		calls: []string{
 			`POST interactions/closed/closed/callback type 7 "decided"`,
 			`POST channels/dm-mason/messages "your next step" → 403`,
-			`POST webhooks/app/closed ephemeral "your next step"`,
 			`POST channels/dm-nelly/messages "to nelly" → 403`,
 		},
-		delivered: []string{"your next step → ", "to nelly ✗", "decided → helpdesk/card"},
-		log:       "DM unreachable: answering ephemerally instead",
+		delivered: []string{"decided → helpdesk/card", "your next step ✗", "to nelly ✗"},
 	}, {
 		// Outcomes change nothing in the mapping: the adapter sends what
 		// it is given and logs the outcome of an error.
@@ -285,7 +297,7 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 		delivered: []string{" → dm-nelly/dmcard", "private → "},
 	}, {
 		// What the engine sends on its own.
-		id: "notify", shape: notify,
+		id: "send", shape: send,
 		replies: []bot.Reply{to(bot.HelpdeskChannel, "a card"), dm(nelly, "later"), update("helpdesk/card", "closed"),
 			update("$secret", "secret removed"), dm(person{}, "to nobody"), {Text: "to slack", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Slack, ID: "U1"}}},
 			update("nonsense", "bad ref"), to(bot.Chat, "no event to answer"), {Text: "no target"}},
@@ -295,7 +307,7 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 			`PATCH channels/helpdesk/messages/card "closed"`,
 			`PATCH webhooks/app/slash/messages/slash.1 "secret removed"`,
 		},
-		delivered: []string{"a card → helpdesk/notify.1", "later → dm-nelly/notify.2", "closed → helpdesk/card",
+		delivered: []string{"a card → helpdesk/send.1", "later → dm-nelly/send.2", "closed → helpdesk/card",
 			"secret removed → wh/app/slash/slash.1", "to nobody ✗", "to slack ✗", "bad ref ✗", "no event to answer ✗", "no target ✗"},
 	}, {
 		// Held past the deadline, /passcode shows "thinking" (type 5),
@@ -331,13 +343,13 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 	}, {
 		// A held press keeps its message (type 6), then edits it.
 		id: "slowpress", shape: dmPress, slow: true,
-		replies: []bot.Reply{to(bot.Ephemeral, "private"), to(bot.ReplaceClicked, "replaced")},
+		replies: []bot.Reply{to(bot.ReplaceClicked, "replaced"), to(bot.Ephemeral, "private")},
 		calls: []string{
 			`POST interactions/slowpress/slowpress/callback type 6`,
 			`PATCH webhooks/app/slowpress/messages/@original "replaced"`,
 			`POST webhooks/app/slowpress ephemeral "private"`,
 		},
-		delivered: []string{"private → ", "replaced → dm-nelly/dmcard"},
+		delivered: []string{"replaced → dm-nelly/dmcard", "private → "},
 	}, {
 		id: "slowagain", shape: guildSlash, slow: true, outcome: bot.OutcomeDuplicate,
 		calls: []string{
@@ -367,6 +379,18 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 				names[m.ID] = name
 				return *m
 			}
+			// named returns the message a case named.
+			named := func(name string) fakeMessage {
+				f.mu.Lock()
+				defer f.mu.Unlock()
+				for id, n := range names {
+					if n == name && f.messages[id] != nil {
+						return *f.messages[id]
+					}
+				}
+				t.Fatalf("no message %s", name)
+				return fakeMessage{}
+			}
 			dmcard, ephmsg, card := seed("dmcard", dmChannel(nelly.ID), 0), seed("ephmsg", guildChannel, 64), seed("card", helpdeskChannel, 0)
 			shapes := map[string]func() string{
 				dmMessage:      func() string { return f.sendDM(nelly, "hello") },
@@ -376,6 +400,7 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 				ephemeralPress: func() string { return f.click(t, nelly, ephmsg, "Press") },
 				cardPress:      func() string { return f.click(t, mason, card, "Press") },
 				cardRefused:    func() string { return f.click(t, lieke, card, "Press") },
+				buttonsPress:   func() string { return f.click(t, nelly, named("buttons.1"), "Press") },
 			}
 			delivered := map[string]bot.MessageRef{} // by reply text, over all cases
 			// resolve turns a named reference into the adapter's: "$text"
@@ -440,10 +465,10 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 
 				got := map[string]bot.MessageRef{}
 				failed := map[string]bool{}
-				if tc.shape == notify {
+				if tc.shape == send {
 					for _, r := range replies {
-						refs, err := h.adapter.Notify(t.Context(), []bot.Reply{r})
-						got[r.Text], failed[r.Text] = refs[0], err != nil
+						ref, err := h.adapter.Send(t.Context(), r)
+						got[r.Text], failed[r.Text] = ref, err != nil
 					}
 				} else {
 					id := fire(tc.shape)

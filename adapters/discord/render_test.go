@@ -188,14 +188,9 @@ func TestTexts(t *testing.T) {
 
 type refuseHandler struct{ t *testing.T }
 
-func (h refuseHandler) Handle(context.Context, bot.Event) (bot.Handled, error) {
+func (h refuseHandler) Handle(context.Context, bot.Event, bot.Sender) (bot.Handled, error) {
 	h.t.Error("the engine was asked")
 	return bot.Handled{}, nil
-}
-
-func (h refuseHandler) Delivered(context.Context, bot.Reply, bot.MessageRef) error {
-	h.t.Error("the engine was told of a delivery")
-	return nil
 }
 
 type noLinks struct{}
