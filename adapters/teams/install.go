@@ -2,7 +2,6 @@ package teams
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 
 	"github.com/passbot/passbot/bot"
@@ -110,10 +109,7 @@ func (a *Adapter) forget(ctx context.Context, act *Activity) {
 	p, ok, err := a.person(ctx, oid)
 	if err == nil && ok && p.Conversation == conv {
 		p.Conversation = ""
-		var v []byte
-		if v, err = json.Marshal(p); err == nil {
-			err = a.saveRef(ctx, personKey(oid), string(v))
-		}
+		err = a.savePerson(ctx, oid, p)
 	}
 	if err != nil {
 		a.log.Error("teams: forget the personal chat", "user", oid, "conversation", conv, "err", err)
