@@ -106,12 +106,7 @@ func (a *Adapter) forget(ctx context.Context, act *Activity) {
 		return
 	}
 	oid := act.From.AADObjectID
-	p, ok, err := a.person(ctx, oid)
-	if err == nil && ok && p.Conversation == conv {
-		p.Conversation = ""
-		err = a.savePerson(ctx, oid, p)
-	}
-	if err != nil {
+	if err := a.dropChat(ctx, oid, conv); err != nil {
 		a.log.Error("teams: forget the personal chat", "user", oid, "conversation", conv, "err", err)
 		return
 	}

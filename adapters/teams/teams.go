@@ -566,10 +566,10 @@ func (a *Adapter) direct(ctx context.Context, u bot.User, r bot.Reply) (bot.Mess
 			return ref, err
 		}
 		a.log.Warn("teams: the stored personal chat is not this person's: dropped", "user", oid, "conversation", p.Conversation, "err", err)
-		p.Conversation = ""
-		if err := a.savePerson(ctx, oid, p); err != nil {
+		if err := a.dropChat(ctx, oid, p.Conversation); err != nil {
 			return "", fmt.Errorf("teams: drop the personal chat of %s that is not theirs: %w", oid, err)
 		}
+		p.Conversation = ""
 	}
 }
 
