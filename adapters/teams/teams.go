@@ -456,7 +456,7 @@ func (a *Adapter) send(ctx context.Context, o *origin, r bot.Reply) (bot.Message
 	case t.Kind == bot.Ephemeral:
 		// Teams has no ephemeral message outside an invoke's open answer;
 		// a press's chat may be someone else's (a forwarded card).
-		return "", errors.New("teams: ephemeral reply but the invoke's answer is sent already")
+		return "", errors.New("teams: ephemeral reply without an open invoke answer")
 	case t.Kind == bot.ReplaceClicked && o.clicked != "":
 		// The update replaces the card for everyone in the conversation;
 		// the invoke's answer shows it to the clicker at once (an answer
