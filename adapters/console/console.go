@@ -188,19 +188,30 @@ func (c *Console) handle(ctx context.Context, line string) {
 	}
 	// The replies carry a user-facing message even on error; the error
 	// itself was logged by whoever can say more.
-	h, _ := c.handler.Handle(ctx, ev)
-	// A terminal cannot refuse a line, so the results count as delivered
-	// before they are printed: whoever reads the line (a person, a script)
-	// finds the engine already settled. A failure here only means the
-	// engine sends a reset's result again later.
-	refs := c.number(h.Replies)
-	for i, r := range h.Replies {
-		if r.Target.Kind == bot.ReplaceClicked && ev.Clicked != "" {
-			refs[i] = ev.Clicked // it takes the clicked message's place
-		}
-		_ = c.handler.Delivered(ctx, r, refs[i])
-	}
-	c.print(h.Replies, refs)
+	out := &outbox{c: c, clicked: ev.Clicked}
+	_, _ = c.handler.Handle(ctx, ev, out)
+	// A terminal cannot refuse a line, so the engine records each reply
+	// as sent when the outbox takes it, and it is printed only once
+	// Handle returns: whoever reads the line (a person, a script) finds
+	// the engine already settled.
+	c.print(out.replies, out.refs)
+}
+
+// outbox is the bot.Sender of one line: it numbers each reply as it takes
+// it and keeps it for the console to print when the line is handled.
+type outbox struct {
+	c       *Console
+	clicked bot.MessageRef
+	replies []bot.Reply
+	refs    []bot.MessageRef
+}
+
+// Send implements bot.Sender.
+func (o *outbox) Send(_ context.Context, r bot.Reply) (bot.MessageRef, error) {
+	ref := o.c.number(r, o.clicked)
+	o.replies = append(o.replies, r)
+	o.refs = append(o.refs, ref)
+	return ref, nil
 }
 
 // signIn opens the last sign-in link as a browser would. It holds no lock
@@ -251,34 +262,39 @@ func (c *Console) pressed(line string) (bot.Button, bot.MessageRef, bool) {
 	return bot.Button{}, "", false
 }
 
-// Notify implements bot.Notifier: it prints replies, including follow-ups
-// that arrive while the person is typing.
-func (c *Console) Notify(_ context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
-	refs := c.number(replies)
-	c.print(replies, refs)
-	return refs, nil
+// Platform implements bot.ChatAdapter.
+func (c *Console) Platform() bot.Platform { return bot.Console }
+
+// Caps implements bot.ChatAdapter: one terminal, nobody else reading.
+func (c *Console) Caps() bot.Caps { return bot.Caps{} }
+
+// Send implements bot.ChatAdapter: it prints a reply that answers no line,
+// such as a follow-up arriving while the person is typing.
+func (c *Console) Send(_ context.Context, r bot.Reply) (bot.MessageRef, error) {
+	ref := c.number(r, "")
+	c.print([]bot.Reply{r}, []bot.MessageRef{ref})
+	return ref, nil
 }
 
-// number gives each reply the reference of the message it becomes: its
+// number gives a reply the reference of the message it becomes: its
 // place in the transcript, and whose screen it is on. An update keeps the
-// reference of the message it replaces.
-func (c *Console) number(replies []bot.Reply) []bot.MessageRef {
+// reference of the message it replaces, as does a reply that takes the
+// place of clicked, the message whose button was pressed.
+func (c *Console) number(r bot.Reply, clicked bot.MessageRef) bot.MessageRef {
+	switch {
+	case r.Target.Kind == bot.UpdateRef:
+		return r.Target.Ref
+	case r.Target.Kind == bot.ReplaceClicked && clicked != "":
+		return clicked
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	refs := make([]bot.MessageRef, len(replies))
-	for i, r := range replies {
-		if r.Target.Kind == bot.UpdateRef {
-			refs[i] = r.Target.Ref
-			continue
-		}
-		c.sent++
-		where := "bot"
-		if r.Target.Kind == bot.HelpdeskChannel {
-			where = "helpdesk"
-		}
-		refs[i] = bot.MessageRef(where + "#" + strconv.Itoa(c.sent))
+	c.sent++
+	where := "bot"
+	if r.Target.Kind == bot.HelpdeskChannel {
+		where = "helpdesk"
 	}
-	return refs
+	return bot.MessageRef(where + "#" + strconv.Itoa(c.sent))
 }
 
 func (c *Console) print(replies []bot.Reply, refs []bot.MessageRef) {
@@ -286,8 +302,13 @@ func (c *Console) print(replies []bot.Reply, refs []bot.MessageRef) {
 	defer c.mu.Unlock()
 	for i, r := range replies {
 		fmt.Fprint(c.out, render(r, refs[i], c.user))
-		if len(r.Buttons) > 0 {
+		switch {
+		case len(r.Buttons) > 0:
 			c.last = pressable{r.Buttons, refs[i]}
+		case refs[i] == c.last.ref:
+			// Its buttons were taken off: a number typed now presses
+			// nothing.
+			c.last = pressable{}
 		}
 		if id, ok := cardID(r); ok {
 			if c.cards == nil {

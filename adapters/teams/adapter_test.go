@@ -157,12 +157,12 @@ func TestEachTargetIsOneConnectorCall(t *testing.T) {
 		t.Errorf("delivered refs %q", got)
 	}
 
-	refs, err := hs.adapter.Notify(t.Context(), []bot.Reply{
-		{Text: "updated", Target: bot.Target{Kind: bot.UpdateRef, Ref: got[1]}},
-		{Text: "again to lieke", Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}},
-	})
-	if err != nil || refs[0] != got[1] || refs[1] == "" {
-		t.Fatalf("Notify = %q, %v", refs, err)
+	if ref, err := hs.adapter.Send(t.Context(), bot.Reply{Text: "updated", Target: bot.Target{Kind: bot.UpdateRef, Ref: got[1]}}); err != nil || ref != got[1] {
+		t.Fatalf("Send(update) = %q, %v", ref, err)
+	}
+	toLieke := bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}
+	if ref, err := hs.adapter.Send(t.Context(), bot.Reply{Text: "again to lieke", Target: toLieke}); err != nil || ref == "" {
+		t.Fatalf("Send(dm) = %q, %v", ref, err)
 	}
 	if n := slices.IndexFunc(hs.posts()[created+1:], func(p bftest.Post) bool { return p.Create != nil }); n >= 0 {
 		t.Error("lieke's personal chat was opened twice")
@@ -226,17 +226,17 @@ func TestAnInstallationIsEnoughForProactiveMessages(t *testing.T) {
 		t.Fatalf("an installation reached the engine %d times", n)
 	}
 	welcome := len(hs.posts())
-	refs, err := hs.adapter.Notify(t.Context(), []bot.Reply{{Text: "your request was approved",
-		Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}}})
+	ref, err := hs.adapter.Send(t.Context(), bot.Reply{Text: "your request was approved",
+		Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	posts := hs.posts()[welcome:]
-	if len(posts) != 1 || posts[0].Conversation != personal(lieke) || string(refs[0]) != personal(lieke)+"/"+posts[0].ActivityID {
-		t.Fatalf("posts %+v refs %q: want one message in lieke's personal chat, no new conversation", posts, refs)
+	if len(posts) != 1 || posts[0].Conversation != personal(lieke) || string(ref) != personal(lieke)+"/"+posts[0].ActivityID {
+		t.Fatalf("posts %+v ref %q: want one message in lieke's personal chat, no new conversation", posts, ref)
 	}
-	if _, err := hs.adapter.Notify(t.Context(), []bot.Reply{{Text: "x",
-		Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: megan.OID, OID: megan.OID}}}}); err == nil {
+	if _, err := hs.adapter.Send(t.Context(), bot.Reply{Text: "x",
+		Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: megan.OID, OID: megan.OID}}}); err == nil {
 		t.Error("a message to someone passbot never met: want an error (the engine sends it again later)")
 	}
 }

@@ -69,8 +69,22 @@ func newConnector(cfg Config, client *http.Client) (*Connector, error) {
 // ConnectorError is a Connector call that failed with an HTTP status.
 type ConnectorError struct {
 	Status int
-	Op     string
-	Body   string
+	// Code is the Connector's error code ({"error":{"code":…}}), "" when
+	// the answer named none.
+	Code string
+	Op   string
+	Body string
+}
+
+// codeMemberNotFound is the Connector's answer about a conversation the
+// person named is not a member of.
+const codeMemberNotFound = "MemberNotFoundInConversation"
+
+// notMember reports whether err is the Connector's answer that the person
+// is not a member of the conversation called.
+func notMember(err error) bool {
+	var cerr *ConnectorError
+	return errors.As(err, &cerr) && cerr.Status == http.StatusNotFound && cerr.Code == codeMemberNotFound
 }
 
 func (e *ConnectorError) Error() string {
@@ -198,6 +212,14 @@ func (c *Connector) attempt(ctx context.Context, method, u, op string, payload [
 		return 0, nil
 	}
 	cerr := &ConnectorError{Status: res.StatusCode, Op: op, Body: string(data[:min(len(data), 512)])}
+	var answer struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &answer) == nil {
+		cerr.Code = answer.Error.Code
+	}
 	if res.StatusCode != http.StatusTooManyRequests && (res.StatusCode < 500 || posted) {
 		return -1, cerr
 	}

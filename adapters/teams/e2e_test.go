@@ -25,21 +25,21 @@ type engineHarness struct {
 
 func startEngine(t *testing.T) *engineHarness {
 	t.Helper()
-	return startEngineWith(t, nil)
+	return startEngineWith(t, nil, nil)
 }
 
 // startEngineWith starts the harness over what wrap makes of the engine
-// (nil: the engine itself); configure changes the adapter.
-func startEngineWith(t *testing.T, wrap func(*enginetest.Env) bot.Handler, configure ...func(*Adapter)) *engineHarness {
+// (nil: the engine itself), made with opts; configure changes the adapter.
+func startEngineWith(t *testing.T, opts []enginetest.Option, wrap func(bot.Handler) bot.Handler, configure ...func(*Adapter)) *engineHarness {
 	t.Helper()
-	env := enginetest.New(t)
-	s := env.WithSignIn()
+	s := &enginetest.SignIns{}
+	env := enginetest.New(t, append([]enginetest.Option{enginetest.WithChat(bot.Teams, nil), enginetest.WithSignIn(s)}, opts...)...)
 	var h bot.Handler = env.Engine
 	if wrap != nil {
-		h = wrap(env)
+		h = wrap(h)
 	}
 	hs := newHarness(t, h, store.NewRefs(env.Store.Client(), bot.Teams), configure...)
-	env.Engine.Notifiers[bot.Teams] = hs.adapter
+	env.Chats[bot.Teams].Use(hs.adapter)
 	return &engineHarness{harness: hs, env: env, signIns: s}
 }
 
@@ -244,8 +244,8 @@ func TestAForeignPressIsAnsweredToThePresserOnly(t *testing.T) {
 				t.Fatal("adele's card changed")
 			}
 			// What passbot later sends Lieke on its own goes to her chat, not Adele's.
-			if _, err := h.adapter.Notify(t.Context(), []bot.Reply{{Text: "for lieke",
-				Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}}}); err != nil {
+			if _, err := h.adapter.Send(t.Context(), bot.Reply{Text: "for lieke",
+				Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: lieke.OID, OID: lieke.OID}}}); err != nil {
 				t.Fatal(err)
 			}
 			if got := h.posts()[len(h.posts())-1]; got.Conversation == personal(adele) {

@@ -2,7 +2,6 @@ package teams
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 
 	"github.com/passbot/passbot/bot"
@@ -107,15 +106,7 @@ func (a *Adapter) forget(ctx context.Context, act *Activity) {
 		return
 	}
 	oid := act.From.AADObjectID
-	p, ok, err := a.person(ctx, oid)
-	if err == nil && ok && p.Conversation == conv {
-		p.Conversation = ""
-		var v []byte
-		if v, err = json.Marshal(p); err == nil {
-			err = a.saveRef(ctx, personKey(oid), string(v))
-		}
-	}
-	if err != nil {
+	if err := a.dropChat(ctx, oid, conv); err != nil {
 		a.log.Error("teams: forget the personal chat", "user", oid, "conversation", conv, "err", err)
 		return
 	}

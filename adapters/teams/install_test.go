@@ -108,11 +108,11 @@ func TestARemovedAppPostsNothingIntoItsChat(t *testing.T) {
 			hs.bf.RemoveApp(adele.ID)
 			hs.deliver(hs.installation(adele, typ, installRemove, ""), http.StatusAccepted)
 
-			toAdele := []bot.Reply{{Text: "your request was approved",
-				Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: adele.OID, OID: adele.OID}}}}
-			_, err := hs.adapter.Notify(t.Context(), toAdele)
+			toAdele := bot.Reply{Text: "your request was approved",
+				Target: bot.Target{Kind: bot.DirectMessage, User: bot.User{Platform: bot.Teams, ID: adele.OID, OID: adele.OID}}}
+			_, err := hs.adapter.Send(t.Context(), toAdele)
 			if err == nil || !strings.Contains(err.Error(), "does not have passbot installed") {
-				t.Fatalf("Notify after the removal: %v; want Teams' refusal, named", err)
+				t.Fatalf("Send after the removal: %v; want Teams' refusal, named", err)
 			}
 			refused := hs.bf.Refused()
 			if len(refused) != 1 || refused[0].Create == nil {
@@ -122,8 +122,8 @@ func TestARemovedAppPostsNothingIntoItsChat(t *testing.T) {
 			hs.bf.AddApp(adele.ID)
 			hs.deliver(hs.installation(adele, typeInstallationUpdate, installAdd, ""), http.StatusAccepted)
 			calls := len(hs.posts())
-			if _, err := hs.adapter.Notify(t.Context(), toAdele); err != nil {
-				t.Fatalf("Notify after the reinstallation: %v", err)
+			if _, err := hs.adapter.Send(t.Context(), toAdele); err != nil {
+				t.Fatalf("Send after the reinstallation: %v", err)
 			}
 			if got := hs.posted(personal(adele), calls); len(got) != 1 || !strings.Contains(got[0], "approved") {
 				t.Fatalf("after the reinstallation adele's chat got %q", got)
@@ -138,10 +138,9 @@ func TestARemovedAppPostsNothingIntoItsChat(t *testing.T) {
 func TestAnApprovalForSomeoneWhoRemovedTheApp(t *testing.T) {
 	t.Parallel()
 	engineLog := &enginetest.SyncBuffer{}
-	h := startEngineWith(t, func(env *enginetest.Env) bot.Handler {
-		env.Engine.Log = slog.New(slog.NewJSONHandler(engineLog, nil))
-		return env.Engine
-	})
+	h := startEngineWith(t, []enginetest.Option{enginetest.WithConfig(func(c *bot.Config) {
+		c.Log = slog.New(slog.NewJSONHandler(engineLog, nil))
+	})}, nil)
 	card := h.requestApproval()
 	h.bf.RemoveApp(adele.ID)
 	h.deliver(h.installation(adele, typeInstallationUpdate, installRemove, ""), http.StatusAccepted)

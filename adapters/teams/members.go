@@ -42,6 +42,15 @@ func (a *Adapter) upn(ctx context.Context, act *Activity) string {
 	ttl := memberTTL
 	m, err := a.conn.GetMember(ctx, act.ServiceURL, act.Conversation.ID, act.From.ID)
 	switch {
+	case notMember(err) && act.Conversation.ConversationType == convPersonal:
+		// Teams does not count the sender in the personal chat the
+		// activity names: it is not theirs, whatever learn saved of it.
+		// Nothing is cached: the answer is about the chat, not them.
+		a.log.Warn("teams: an activity names a personal chat that is not its sender's", "user", oid, "conversation", act.Conversation.ID)
+		if derr := a.dropChat(ctx, oid, act.Conversation.ID); derr != nil {
+			a.log.Error("teams: forget a personal chat that is not the sender's", "user", oid, "err", derr)
+		}
+		return ""
 	case err != nil:
 		a.log.Warn("teams: read the member's user principal name", "user", oid, "err", err)
 		m, ttl = Member{}, memberRetry // not asked again at every event

@@ -33,13 +33,13 @@ type gate struct {
 	next chan chan struct{}
 }
 
-func (g *gate) Handle(ctx context.Context, ev bot.Event) (bot.Handled, error) {
+func (g *gate) Handle(ctx context.Context, ev bot.Event, out bot.Sender) (bot.Handled, error) {
 	select {
 	case release := <-g.next:
 		<-release
 	default:
 	}
-	return g.Handler.Handle(ctx, ev)
+	return g.Handler.Handle(ctx, ev, out)
 }
 
 // answerAtOnce answers every press without waiting for the engine.
@@ -73,11 +73,10 @@ func (h *harness) slowPress(act Activity, release func()) InvokeResponse {
 func TestASlowResetIsAnsweredInTimeAndFollowsInThePersonalChat(t *testing.T) {
 	t.Parallel()
 	var dev *slowDevices
-	h := startEngineWith(t, func(env *enginetest.Env) bot.Handler {
-		dev = &slowDevices{Devices: env.Engine.Devices, asked: make(chan struct{}, 1), release: make(chan struct{})}
-		env.Engine.Devices = dev
-		return env.Engine
-	}, answerAtOnce)
+	h := startEngineWith(t, []enginetest.Option{enginetest.WithConfig(func(c *bot.Config) {
+		dev = &slowDevices{Devices: c.Devices, asked: make(chan struct{}, 1), release: make(chan struct{})}
+		c.Devices = dev
+	})}, nil, answerAtOnce)
 	h.click(adele, h.toConfirmation(), "Sign in again")
 	if outcome := h.env.SignIn(t, h.signIns); outcome != bot.SignInOK {
 		t.Fatalf("sign-in outcome %q", outcome)
@@ -121,7 +120,7 @@ func TestASlowResetIsAnsweredInTimeAndFollowsInThePersonalChat(t *testing.T) {
 func TestSlowPressesOnAHelpdeskCard(t *testing.T) {
 	t.Parallel()
 	g := &gate{next: make(chan chan struct{}, 1)}
-	h := startEngineWith(t, func(env *enginetest.Env) bot.Handler { g.Handler = env.Engine; return g }, answerAtOnce)
+	h := startEngineWith(t, nil, func(e bot.Handler) bot.Handler { g.Handler = e; return g }, answerAtOnce)
 	card := h.requestApproval()
 	held := func() func() {
 		release := make(chan struct{})

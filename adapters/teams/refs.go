@@ -97,6 +97,27 @@ func (a *Adapter) person(ctx context.Context, oid string) (r convRef, ok bool, e
 	return r, true, nil
 }
 
+// savePerson saves a person's reference.
+func (a *Adapter) savePerson(ctx context.Context, oid string, r convRef) error {
+	v, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return a.saveRef(ctx, personKey(oid), string(v))
+}
+
+// dropChat forgets conv as the personal chat of the person oid, if it is
+// the one stored: their account stays, so the next message to them opens
+// their chat anew.
+func (a *Adapter) dropChat(ctx context.Context, oid, conv string) error {
+	p, ok, err := a.person(ctx, oid)
+	if err != nil || !ok || p.Conversation != conv {
+		return err
+	}
+	p.Conversation = ""
+	return a.savePerson(ctx, oid, p)
+}
+
 // learn saves what an authenticated activity tells about reaching its
 // sender and the tenant: always the service URL; the person's personal
 // chat when they wrote in it or installed the app there; from a channel,
@@ -123,9 +144,5 @@ func (a *Adapter) learn(ctx context.Context, act *Activity) error {
 			return nil
 		}
 	}
-	v, err := json.Marshal(next)
-	if err != nil {
-		return err
-	}
-	return a.saveRef(ctx, personKey(oid), string(v))
+	return a.savePerson(ctx, oid, next)
 }

@@ -57,7 +57,7 @@ const (
 	answerAfter = 3 * time.Second
 )
 
-// Adapter is passbot on Teams. It implements bot.Notifier.
+// Adapter is passbot on Teams, a bot.ChatAdapter.
 type Adapter struct {
 	cfg     Config
 	handler bot.Handler
@@ -246,6 +246,11 @@ type origin struct {
 	clicked bot.MessageRef
 }
 
+// ownChat reports whether the event's conversation is its person's
+// personal chat: a message there comes from its one member. A press proves
+// nothing of the kind: a forwarded or crafted card names its owner's chat.
+func (o *origin) ownChat() bool { return !o.shared && o.answer == nil }
+
 var mention = regexp.MustCompile(`<at>[^<]*</at>`)
 
 // event turns an authenticated activity into an event; ok is false when
@@ -329,7 +334,8 @@ func (a *Adapter) click(ctx context.Context, act *Activity, action string, ans *
 
 // answer is the answer to a press's invoke while it is open: the texts
 // shown to the clicker alone, or the card that replaces the clicked one
-// for them. Once it is sent (closed), replies go through the Connector.
+// for them. Once it is sent (closed) it takes nothing more: the engine
+// sends what was meant for it to the clicker's personal chat.
 type answer struct {
 	mu       sync.Mutex
 	closed   bool
@@ -387,45 +393,44 @@ func (a *Adapter) noAccount(ctx context.Context, o *origin, locale string) {
 	}
 }
 
-// run hands ev to the engine and sends its replies in order, reporting
-// each one sent. Errors are logged with what identifies the event, never
-// with reply text: a reply can hold a temporary passcode.
+// run hands ev to the engine, which sends its replies through the event's
+// outbox. Errors are logged with what identifies the event, never with
+// reply text: a reply can hold a temporary passcode.
 func (a *Adapter) run(ctx context.Context, ev bot.Event, o *origin) {
-	res, err := a.handler.Handle(ctx, ev)
-	if err != nil {
+	if _, err := a.handler.Handle(ctx, ev, outbox{a, o}); err != nil {
 		a.log.Error("teams: handle event", "reason", bot.ErrorCode(err), "delivery", ev.DeliveryID, "user", ev.User.ID, "kind", ev.Kind.String(), "err", err)
 	}
-	for i, r := range res.Replies {
-		ref, err := a.send(ctx, o, r)
-		if err == nil {
-			// Otherwise the engine sends what must arrive again later.
-			err = a.handler.Delivered(ctx, r, ref)
-		}
-		if err != nil {
-			a.log.Error("teams: send reply", "reply", i, "target", r.Target.Kind.String(), "user", ev.User.ID, "err", err)
-		}
-	}
 }
 
-// Notify implements bot.Notifier: proactive messages to a person's
-// personal chat, to the helpdesk channel, and updates of messages sent
-// before.
-func (a *Adapter) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
-	refs := make([]bot.MessageRef, len(replies))
-	var errs []error
-	for i, r := range replies {
-		ref, err := a.send(ctx, nil, r)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("teams: notify %s: %w", r.Target.User.ID, err))
-			continue
-		}
-		refs[i] = ref
-	}
-	return refs, errors.Join(errs...)
+// outbox is the bot.Sender of one event: it answers where the event came
+// from (see Adapter.send).
+type outbox struct {
+	a *Adapter
+	o *origin
 }
 
-// send makes the one Connector call (or invoke answer) of a reply's target.
-// o is the event's origin; nil outside an event (Notify).
+// Send implements bot.Sender.
+func (b outbox) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+	return b.a.send(ctx, b.o, r)
+}
+
+// Platform implements bot.ChatAdapter.
+func (a *Adapter) Platform() bot.Platform { return bot.Teams }
+
+// Caps implements bot.ChatAdapter: a personal chat is private, and an
+// invoke's answer is no lasting message the engine could count on.
+func (a *Adapter) Caps() bot.Caps { return bot.Caps{} }
+
+// Send implements bot.ChatAdapter: what answers no event goes to a
+// person's personal chat, to the helpdesk channel, or updates a message
+// sent before.
+func (a *Adapter) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+	return a.send(ctx, nil, r)
+}
+
+// send makes the one Connector call (or invoke answer) of a reply's
+// target, or fails: the engine decides where a reply goes instead. o is
+// the event's origin; nil outside an event.
 func (a *Adapter) send(ctx context.Context, o *origin, r bot.Reply) (bot.MessageRef, error) {
 	t := r.Target
 	switch {
@@ -437,28 +442,31 @@ func (a *Adapter) send(ctx context.Context, o *origin, r bot.Reply) (bot.Message
 		return t.Ref, a.update(ctx, "", t.Ref, r)
 	case o == nil:
 		return "", fmt.Errorf("teams: target %s outside an event", t.Kind)
-	case t.Kind == bot.Chat && !o.shared:
+	case t.Kind == bot.Chat && o.ownChat():
 		return a.post(ctx, o.serviceURL, o.conv, r)
 	case t.Kind == bot.Chat:
-		// Someone wrote in a channel: their chat with the bot is the
-		// personal one.
+		// Someone wrote in a channel, or pressed a button: their chat
+		// with the bot is the personal one they have.
 		return a.direct(ctx, o.user, r)
 	case t.Kind == bot.Ephemeral && o.answer != nil && o.answer.add(r.Text, nil):
 		return "", nil
-	case t.Kind == bot.Ephemeral && !o.shared:
-		// A personal chat has no one else to hide from (and a press's
-		// answer, when sent already, cannot take more).
+	case t.Kind == bot.Ephemeral && o.ownChat():
+		// A personal chat has no one else to hide from.
 		return a.post(ctx, o.serviceURL, o.conv, r)
 	case t.Kind == bot.Ephemeral:
-		// Teams has no ephemeral message outside an invoke's open answer.
-		return a.direct(ctx, o.user, r)
+		// Teams has no ephemeral message outside an invoke's open answer;
+		// a press's chat may be someone else's (a forwarded card).
+		return "", errors.New("teams: ephemeral reply without an open invoke answer")
 	case t.Kind == bot.ReplaceClicked && o.clicked != "":
 		// The update replaces the card for everyone in the conversation;
 		// the invoke's answer shows it to the clicker at once (an answer
 		// card alone replaces it for the clicker only).
+		if err := a.update(ctx, o.serviceURL, o.clicked, r); err != nil {
+			return "", err
+		}
 		card := render(r)
 		o.answer.add("", &card)
-		return o.clicked, a.update(ctx, o.serviceURL, o.clicked, r)
+		return o.clicked, nil
 	}
 	return "", fmt.Errorf("teams: target %s not possible here", t.Kind)
 }
@@ -533,7 +541,8 @@ func (a *Adapter) helpdesk(ctx context.Context, r bot.Reply) (bot.MessageRef, er
 
 // direct posts a reply in a person's personal chat with the bot, opening
 // it from their stored reference when the bot has not chatted with them
-// yet (they met it in a channel).
+// yet (they met it in a channel). A stored chat the Connector says they
+// are not a member of is not theirs: it is dropped and theirs opened.
 func (a *Adapter) direct(ctx context.Context, u bot.User, r bot.Reply) (bot.MessageRef, error) {
 	oid := u.OID
 	if oid == "" {
@@ -546,28 +555,44 @@ func (a *Adapter) direct(ctx context.Context, u bot.User, r bot.Reply) (bot.Mess
 	if !ok {
 		return "", fmt.Errorf("teams: no conversation reference for %s: they have not written to the bot or installed it", oid)
 	}
-	if p.Conversation == "" {
-		conv, err := a.conn.CreateConversation(ctx, p.ServiceURL, ConversationParameters{
-			Bot:      &Account{ID: a.botID()},
-			Members:  []Account{{ID: p.User}},
-			TenantID: a.cfg.TeamsTenantID,
-			// Teams reads the tenant from channelData.
-			ChannelData: json.RawMessage(fmt.Sprintf(`{"tenant":{"id":%q}}`, a.cfg.TeamsTenantID)),
-		})
-		if cerr := (*ConnectorError)(nil); errors.As(err, &cerr) && cerr.Status == http.StatusForbidden {
-			// Teams opens a chat only while the app is installed for the
-			// person: they removed it, or never had it.
-			return "", fmt.Errorf("teams: %s does not have passbot installed (removed it?); Teams refuses a personal chat: %w", oid, err)
-		}
-		if err != nil {
-			return "", fmt.Errorf("teams: open the personal chat of %s: %w", oid, err)
-		}
-		p.Conversation = conv.ID
-		if v, err := json.Marshal(p); err == nil {
-			if err := a.saveRef(ctx, personKey(oid), string(v)); err != nil {
-				a.log.Warn("teams: save personal chat", "user", oid, "err", err)
+	for opened := false; ; opened = true {
+		if p.Conversation == "" {
+			if p, err = a.open(ctx, oid, p); err != nil {
+				return "", err
 			}
 		}
+		ref, err := a.post(ctx, p.ServiceURL, p.Conversation, r)
+		if opened || !notMember(err) {
+			return ref, err
+		}
+		a.log.Warn("teams: the stored personal chat is not this person's: dropped", "user", oid, "conversation", p.Conversation, "err", err)
+		if err := a.dropChat(ctx, oid, p.Conversation); err != nil {
+			return "", fmt.Errorf("teams: drop the personal chat of %s that is not theirs: %w", oid, err)
+		}
+		p.Conversation = ""
 	}
-	return a.post(ctx, p.ServiceURL, p.Conversation, r)
+}
+
+// open opens the personal chat of the person p reaches, and saves it.
+func (a *Adapter) open(ctx context.Context, oid string, p convRef) (convRef, error) {
+	conv, err := a.conn.CreateConversation(ctx, p.ServiceURL, ConversationParameters{
+		Bot:      &Account{ID: a.botID()},
+		Members:  []Account{{ID: p.User}},
+		TenantID: a.cfg.TeamsTenantID,
+		// Teams reads the tenant from channelData.
+		ChannelData: json.RawMessage(fmt.Sprintf(`{"tenant":{"id":%q}}`, a.cfg.TeamsTenantID)),
+	})
+	if cerr := (*ConnectorError)(nil); errors.As(err, &cerr) && cerr.Status == http.StatusForbidden {
+		// Teams opens a chat only while the app is installed for the
+		// person: they removed it, or never had it.
+		return p, fmt.Errorf("teams: %s does not have passbot installed (removed it?); Teams refuses a personal chat: %w", oid, err)
+	}
+	if err != nil {
+		return p, fmt.Errorf("teams: open the personal chat of %s: %w", oid, err)
+	}
+	p.Conversation = conv.ID
+	if err := a.savePerson(ctx, oid, p); err != nil {
+		a.log.Warn("teams: save personal chat", "user", oid, "err", err)
+	}
+	return p, nil
 }

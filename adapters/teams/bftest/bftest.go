@@ -150,6 +150,8 @@ func (p Post) Buttons() []Button {
 type Failure struct {
 	Status     int
 	RetryAfter string
+	// Code is the answer's error code; "" is "ServiceError".
+	Code string
 }
 
 // New starts the imitation, stopped at the test's cleanup.
@@ -390,7 +392,11 @@ func (s *Server) connector(h func(w http.ResponseWriter, r *http.Request, body m
 			if f.RetryAfter != "" {
 				w.Header().Set("Retry-After", f.RetryAfter)
 			}
-			writeJSON(w, f.Status, map[string]any{"error": map[string]any{"code": "ServiceError", "message": http.StatusText(f.Status)}})
+			code := f.Code
+			if code == "" {
+				code = "ServiceError"
+			}
+			writeJSON(w, f.Status, map[string]any{"error": map[string]any{"code": code, "message": http.StatusText(f.Status)}})
 			return
 		}
 		var body map[string]any
@@ -537,6 +543,10 @@ func (s *Server) member(w http.ResponseWriter, r *http.Request, _ map[string]any
 	s.mu.Lock()
 	m, ok := s.members[r.PathValue("member")]
 	if team, isTeam := s.teams[r.PathValue("conv")]; isTeam && !team[r.PathValue("member")] {
+		ok = false
+	}
+	// A personal chat's one member is the person it was opened with.
+	if owner, personal := strings.CutPrefix(r.PathValue("conv"), PersonalConversation("")); personal && owner != r.PathValue("member") {
 		ok = false
 	}
 	s.mu.Unlock()
