@@ -14,17 +14,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/passbot/passbot/adapters/console"
 	"github.com/passbot/passbot/adapters/demo"
-	"github.com/passbot/passbot/adapters/discord"
 	"github.com/passbot/passbot/adapters/entra"
 	"github.com/passbot/passbot/adapters/entra/demoidp"
 	"github.com/passbot/passbot/adapters/intune"
-	"github.com/passbot/passbot/adapters/slack"
-	"github.com/passbot/passbot/adapters/teams"
 	"github.com/passbot/passbot/bot"
 	"github.com/passbot/passbot/flows/approval"
-	"github.com/passbot/passbot/flows/locales"
 	"github.com/passbot/passbot/flows/reset"
 	"github.com/passbot/passbot/ops"
 	"github.com/passbot/passbot/store"
@@ -162,11 +157,7 @@ func (a *App) devices() (bot.Devices, error) {
 func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, persona string) (err error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	// The adapters are made before the engine they are registered with:
-	// they reach it through this handler, which runs only once Run serves.
-	w := &wiring{handler: bot.HandlerFunc(func(ctx context.Context, ev bot.Event, out bot.Sender) (bot.Handled, error) {
-		return a.engine.Handle(ctx, ev, out)
-	}), routes: http.NewServeMux(), stdin: stdin, stdout: stdout, persona: persona}
+	w := &wiring{handler: a.handler(), routes: http.NewServeMux(), stdin: stdin, stdout: stdout, persona: persona}
 	public, signIns, err := a.publicServer(w.routes)
 	if err != nil {
 		return err
@@ -217,6 +208,14 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		})
 	}
 	return g.Wait()
+}
+
+// handler is the engine's Handle for the adapters, which are made before
+// the engine they are registered with: it runs only once Run serves.
+func (a *App) handler() bot.Handler {
+	return bot.HandlerFunc(func(ctx context.Context, ev bot.Event, out bot.Sender) (bot.Handled, error) {
+		return a.engine.Handle(ctx, ev, out)
+	})
 }
 
 // summary is the start-up line's settings: what an operator checks first,

@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer app.Close()
 	switch {
 	case *unregister:
-		d, err := app.discord()
+		d, err := app.newDiscord(app.handler())
 		if err != nil {
 			return err
 		}

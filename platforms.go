@@ -89,16 +89,21 @@ func (a *App) slack(w *wiring) (bot.ChatAdapter, error) {
 }
 
 func (a *App) discord(w *wiring) (bot.ChatAdapter, error) {
-	links := store.NewLinks(a.store.Client(), bot.Discord)
-	dc := a.cfg.DiscordConfig
-	dc.SelfLink = a.cfg.Verify != bot.VerifyOff
-	d, err := discord.New(dc, w.handler, links, a.cfg.Helpdesk.Approvers, a.log)
+	d, err := a.newDiscord(w.handler)
 	if err != nil {
 		return nil, err
 	}
 	a.metrics.WatchChat(string(bot.Discord), d.Ready)
 	w.runners = append(w.runners, d)
 	return d, nil
+}
+
+// newDiscord makes the Discord adapter; -discord-unregister needs it alone.
+func (a *App) newDiscord(h bot.Handler) (*discord.Adapter, error) {
+	links := store.NewLinks(a.store.Client(), bot.Discord)
+	dc := a.cfg.DiscordConfig
+	dc.SelfLink = a.cfg.Verify != bot.VerifyOff
+	return discord.New(dc, h, links, a.cfg.Helpdesk.Approvers, a.log)
 }
 
 // teams wires the Teams adapter: conversation references in Redis,

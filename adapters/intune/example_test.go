@@ -32,5 +32,5 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_ = bot.Engine{Devices: devices}
+	_ = bot.Config{Devices: devices}
 }
