@@ -67,10 +67,6 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (
 		o(a)
 	}
 	a.metrics.SetBuild(build())
-	// The chats' platforms: those whose follow-ups this replica sends.
-	a.metrics.WatchBacklog(func(ctx context.Context, now time.Time) (bot.Backlog, error) {
-		return st.Backlog(ctx, now, a.engine.Platforms())
-	})
 	a.metrics.WatchReady(a.ready)
 	devices, err := a.devices()
 	if err != nil {
@@ -178,6 +174,11 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 		ec.Chats = append(ec.Chats, chat)
 	}
 	a.engine = bot.New(ec)
+	// The backlog of the chats' platforms: the follow-ups this app sends.
+	platforms := a.engine.Platforms()
+	a.metrics.WatchBacklog(func(ctx context.Context, now time.Time) (bot.Backlog, error) {
+		return a.store.Backlog(ctx, now, platforms)
+	})
 	jobs, err := a.cron(ctx)
 	if err != nil {
 		return err
