@@ -86,7 +86,7 @@ func TestRoute(t *testing.T) {
 		{"update", msg(Slack), []Reply{{Text: "u", Target: Target{Kind: UpdateRef, Ref: "c/9"}}}, []Target{{Kind: UpdateRef, Ref: "c/9"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := route(tc.ev, append([]Reply(nil), tc.replies...))
+			got := route(tc.ev, append([]Reply(nil), tc.replies...), Caps{EphemeralPrivacy: tc.ev.User.Platform == Discord})
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d replies routed, want %d: %+v", len(got), len(tc.want), got)
 			}
@@ -134,7 +134,7 @@ func TestRoutePrivacyOverEveryEventShape(t *testing.T) {
 					replies := route(ev, []Reply{
 						{Text: "a", Replace: flags&1 != 0, Private: flags&2 != 0, To: owner},
 						{Text: "b", Replace: flags&4 != 0, Private: flags&8 != 0, To: owner},
-					})
+					}, Caps{EphemeralPrivacy: ev.User.Platform == Discord})
 					for _, r := range replies {
 						k := r.Target.Kind
 						if r.Private && (k == HelpdeskChannel ||
