@@ -57,7 +57,7 @@ func queue(b *testing.B, env *enginetest.Env, pending, dueNow int) []bot.FollowU
 func eachSize(b *testing.B, bench func(b *testing.B, env *enginetest.Env, due []bot.FollowUp)) {
 	for _, size := range sizes {
 		b.Run(fmt.Sprintf("pending=%d/due=%d", size.pending, size.due), func(b *testing.B) {
-			env := enginetest.New(b)
+			env := enginetest.New(b, enginetest.WithChat(bot.Slack, nil))
 			requireRealRedis(b, env)
 			bench(b, env, queue(b, env, size.pending, size.due))
 			checkPending(b, env.Store.Client(), int64(size.pending+size.due))
@@ -103,12 +103,14 @@ func BenchmarkClaim(b *testing.B) {
 // within 1 s + this of its due time.
 func BenchmarkSweep(b *testing.B) {
 	eachSize(b, func(b *testing.B, env *enginetest.Env, due []bot.FollowUp) {
-		env.Engine.Batch = len(due)
+		c := env.Config
+		c.Batch = len(due)
+		e := bot.New(c)
 		rec := &enginetest.Recorder{}
-		env.Engine.Notifiers[bot.Slack] = rec
+		env.Chats[bot.Slack].Use(rec)
 		ctx := context.Background()
 		measure(b, env, due, "sweep-ms", func() {
-			n, err := env.Engine.Sweep(ctx)
+			n, err := e.Sweep(ctx)
 			if err != nil || n != len(due) {
 				b.Fatalf("fired %d, %v; want %d", n, err, len(due))
 			}

@@ -45,17 +45,9 @@ func (h *harness) requestReset(rec *enginetest.Recorder) bot.Reply {
 	return bot.Reply{}
 }
 
-func withRecorder(h *harness) *enginetest.Recorder {
-	rec := &enginetest.Recorder{}
-	h.env.Engine.Notifiers[bot.Slack] = rec
-	return rec
-}
-
 func TestApprovedRequestResetsAfterTheDeviceCheck(t *testing.T) {
-	h := newHarness(t)
 	// One try: the request and the reset it allows count once.
-	h.env.Engine.Limits = bot.Limits{PerUser: 1, PerDevice: 1, Window: 24 * time.Hour}
-	rec := withRecorder(h)
+	h, rec := newRecordedHarness(t, withLimits(bot.Limits{PerUser: 1, PerDevice: 1, Window: 24 * time.Hour}))
 	card := h.requestReset(rec)
 	if h.env.Devices.Resets() != 0 {
 		t.Fatal("a request reset the device")
@@ -102,8 +94,8 @@ func TestApprovedRequestResetsAfterTheDeviceCheck(t *testing.T) {
 }
 
 func TestOnlyOtherApproversDecide(t *testing.T) {
-	h := newHarness(t)
-	card := h.requestReset(withRecorder(h))
+	h, rec := newRecordedHarness(t)
+	card := h.requestReset(rec)
 	approve := enginetest.Button(t, []bot.Reply{card}, "Approve")
 	cases := []struct {
 		who  bot.User
@@ -125,8 +117,8 @@ func TestOnlyOtherApproversDecide(t *testing.T) {
 }
 
 func TestTwoAgentsClickingAtOnceMakeOneDecision(t *testing.T) {
-	h := newHarness(t)
-	card := h.requestReset(withRecorder(h))
+	h, rec := newRecordedHarness(t)
+	card := h.requestReset(rec)
 	clicks := []bot.Event{
 		{Kind: bot.Press, User: hank, Action: enginetest.Button(t, []bot.Reply{card}, "Approve"), DeliveryID: "h"},
 		{Kind: bot.Press, User: greta, Action: enginetest.Button(t, []bot.Reply{card}, "Deny"), DeliveryID: "g"},
@@ -137,7 +129,7 @@ func TestTwoAgentsClickingAtOnceMakeOneDecision(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, _ := h.env.Engine.Handle(context.Background(), ev)
+			res, _ := h.env.Engine.Handle(context.Background(), ev, &enginetest.Recorder{})
 			replies[i] = res.Replies
 		}()
 	}
@@ -153,8 +145,7 @@ func TestTwoAgentsClickingAtOnceMakeOneDecision(t *testing.T) {
 }
 
 func TestDeniedRequestCarriesTheAgentsReason(t *testing.T) {
-	h := newHarness(t)
-	rec := withRecorder(h)
+	h, rec := newRecordedHarness(t)
 	card := h.requestReset(rec)
 	got := h.click(hank, []bot.Reply{card}, "Deny")
 	if !strings.Contains(enginetest.Text(got), "Denied by Hank Helpdesk") || !strings.Contains(enginetest.Text(got), "Type the reason") {
@@ -199,8 +190,7 @@ func TestDeniedRequestCarriesTheAgentsReason(t *testing.T) {
 // Send no reason closes the prompt: the employee hears nothing more, and
 // the trail says the agent chose to give none.
 func TestDenialWithoutAReasonIsAudited(t *testing.T) {
-	h := newHarness(t)
-	rec := withRecorder(h)
+	h, rec := newRecordedHarness(t)
 	card := h.requestReset(rec)
 	prompt := h.click(hank, []bot.Reply{card}, "Deny")
 	before := len(rec.Sent())
@@ -222,8 +212,7 @@ func TestDenialWithoutAReasonIsAudited(t *testing.T) {
 }
 
 func TestUnansweredRequestEscalatesThenExpires(t *testing.T) {
-	h := newHarness(t)
-	rec := withRecorder(h)
+	h, rec := newRecordedHarness(t)
 	h.requestReset(rec)
 	ctx := context.Background()
 	cards := func() (n int) {
@@ -263,8 +252,8 @@ func TestUnansweredRequestEscalatesThenExpires(t *testing.T) {
 }
 
 func TestHelpdeskCommandsAreForApprovers(t *testing.T) {
-	h := newHarness(t)
-	h.requestReset(withRecorder(h))
+	h, rec := newRecordedHarness(t)
+	h.requestReset(rec)
 	if got := enginetest.Text(h.say(adele, "pending")); !strings.Contains(got, "Only helpdesk approvers") {
 		t.Errorf("employee's pending: %q", got)
 	}
@@ -280,11 +269,9 @@ func TestHelpdeskCommandsAreForApprovers(t *testing.T) {
 }
 
 func TestDailyDigestPostsOncePerDay(t *testing.T) {
-	h := newHarness(t)
-	rec := withRecorder(h)
+	h, rec := newRecordedHarness(t)
 	h.requestReset(rec)
-	replica := *h.env.Engine
-	replica.Store = newStoreOnSameRedis(t, h.env)
+	replica := newReplica(t, h.env).Engine
 	digests := func() (n int) {
 		for _, x := range rec.Sent() {
 			if strings.Contains(x.Text, "waiting for a decision:") {
@@ -293,7 +280,7 @@ func TestDailyDigestPostsOncePerDay(t *testing.T) {
 		}
 		return n
 	}
-	for _, e := range []*bot.Engine{h.env.Engine, &replica, h.env.Engine} {
+	for _, e := range []*bot.Engine{h.env.Engine, replica, h.env.Engine} {
 		if err := e.Digest(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -309,8 +296,7 @@ func TestDailyDigestPostsOncePerDay(t *testing.T) {
 }
 
 func TestLimitsAreToldWhenTheDeviceIsPicked(t *testing.T) {
-	h := newHarness(t)
-	h.env.Engine.Limits = bot.Limits{PerUser: 2, PerDevice: 5, Window: 24 * time.Hour}
+	h := newHarness(t, withLimits(bot.Limits{PerUser: 2, PerDevice: 5, Window: 24 * time.Hour}))
 	for range 2 {
 		h.click(adele, h.toWithYou(), "Yes, reset")
 	}
@@ -342,8 +328,7 @@ func TestLimitsAreToldWhenTheDeviceIsPicked(t *testing.T) {
 // helpdesk is told, the request leaves the pending list, and a later click
 // on its card is told it was withdrawn.
 func TestEmployeeWithdrawsARequest(t *testing.T) {
-	h := newHarness(t)
-	rec := withRecorder(h)
+	h, rec := newRecordedHarness(t)
 	card := h.requestReset(rec)
 	got := enginetest.Text(h.say(adele, "cancel"))
 	if !strings.Contains(got, "Your request for Contoso Galaxy Tab was withdrawn") {
@@ -404,8 +389,7 @@ func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
-			rec := withRecorder(h)
+			h, rec := newRecordedHarness(t)
 			card := h.requestReset(rec)
 			for range 2 { // two escalations: three copies
 				h.env.Sweep(t, 31*time.Minute)
@@ -465,31 +449,28 @@ func TestDecisionClosesEveryCopyOfTheCard(t *testing.T) {
 	}
 }
 
-// decidingNotifier records what it is sent and runs decide, once, while
-// the first escalated card is on its way: a decision on another replica
+// decidingChat records what it is sent and runs decide, once, while the
+// first escalated card is on its way: a decision on another replica
 // between the escalation's save and its card's post.
-type decidingNotifier struct {
+type decidingChat struct {
 	*enginetest.Recorder
 	decide func()
 }
 
-func (n *decidingNotifier) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
-	for _, r := range replies {
-		if d := n.decide; d != nil && r.Card != "" && strings.Contains(r.Text, "Waiting for a decision") {
-			n.decide = nil
-			d()
-		}
+func (n *decidingChat) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+	if d := n.decide; d != nil && r.Card != "" && strings.Contains(r.Text, "Waiting for a decision") {
+		n.decide = nil
+		d()
 	}
-	return n.Recorder.Notify(ctx, replies)
+	return n.Recorder.Send(ctx, r)
 }
 
 // A card copy posted while its request was decided does not stay live: the
 // decision read the copies before it was added, so the engine closes it
-// when the adapter reports it posted.
+// once its chat has posted it.
 func TestCardPostedDuringTheDecisionIsClosed(t *testing.T) {
-	h := newHarness(t)
-	n := &decidingNotifier{Recorder: &enginetest.Recorder{}}
-	h.env.Engine.Notifiers[bot.Slack] = n
+	n := &decidingChat{Recorder: &enginetest.Recorder{}}
+	h := newHarness(t, enginetest.WithChat(bot.Slack, n))
 	card := h.requestReset(n.Recorder)
 	n.decide = func() { h.click(hank, []bot.Reply{card}, "Approve") }
 	h.env.Sweep(t, 31*time.Minute)
@@ -510,22 +491,22 @@ func TestCardPostedDuringTheDecisionIsClosed(t *testing.T) {
 	}
 }
 
-// flaky fails its first fails calls (the chat is down), then passes them on.
+// flaky fails its first fails sends (the chat is down), then passes them on.
 type flaky struct {
 	mu    sync.Mutex
 	fails int
-	next  bot.Notifier
+	next  bot.Sender
 }
 
-func (f *flaky) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
+func (f *flaky) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
 	f.mu.Lock()
 	down := f.fails > 0
 	f.fails--
 	f.mu.Unlock()
 	if down {
-		return nil, errChatDown
+		return "", errChatDown
 	}
-	return f.next.Notify(ctx, replies)
+	return f.next.Send(ctx, r)
 }
 
 var errChatDown = errors.New("chat not reachable")
@@ -534,11 +515,10 @@ var errChatDown = errors.New("chat not reachable")
 // the notice to the employee and the update of the card are queued and
 // sent again, with a growing wait, until the chat takes them; once each.
 func TestNoticesTheChatRefusesAreSentAgain(t *testing.T) {
-	h := newHarness(t)
-	rec := withRecorder(h)
+	h, rec := newRecordedHarness(t)
 	card := h.requestReset(rec)
 	before := len(rec.Sent())
-	h.env.Engine.Notifiers[bot.Slack] = &flaky{fails: 3, next: rec}
+	h.env.Chats[bot.Slack].Use(&flaky{fails: 3, next: rec})
 
 	h.click(hank, []bot.Reply{card}, "Deny") // the notice and the card update fail
 	if got := rec.Sent()[before:]; len(got) != 0 {

@@ -58,13 +58,15 @@ func ownStep(ev Event) bool {
 }
 
 // tidy keeps the invariant that no message with live buttons is left
-// behind a conversation that moved on: each message of conv.Live (those
-// with buttons before this step) that the step's replies neither replaced
-// nor sent again loses its buttons, through out, and says the step is
-// over (its text is not kept: Redis holds only the references). What the
-// replies sent with buttons is the conversation's live set from now on.
-// refs are what each reply became ("" where it was not sent).
-func (e *Engine) tidy(ctx context.Context, out Sender, conv *Conversation, replies []Reply, refs []MessageRef) {
+// behind a conversation that moved on: when the step moved it on, each
+// message of conv.Live (those with buttons before this step) that the
+// step's replies neither replaced nor sent again loses its buttons,
+// through out, and says the step is over (its text is not kept: Redis holds
+// only the references). A step that did not move it on (a question in
+// between) leaves the buttons of before, which still work. The messages
+// the replies sent with buttons join the conversation's live set. refs are
+// what each reply became ("" where it was not sent).
+func (e *Engine) tidy(ctx context.Context, out Sender, conv *Conversation, moved bool, replies []Reply, refs []MessageRef) {
 	var live []MessageRef
 	touched := map[MessageRef]bool{}
 	for i, r := range replies {
@@ -77,16 +79,19 @@ func (e *Engine) tidy(ctx context.Context, out Sender, conv *Conversation, repli
 		}
 	}
 	for _, ref := range conv.Live {
-		if touched[ref] {
-			continue
-		}
-		over := e.notice(conv, NoticeOver)[0]
-		over.Target = Target{Kind: UpdateRef, Ref: ref}
-		if _, err := out.Send(ctx, over); err != nil {
-			// Gone, or its platform no longer lets it change (an
-			// ephemeral message after its interaction's token): a press
-			// on it is answered as stale.
-			e.logger().Warn("take the buttons off a message of a step that is over", "user", conv.Owner.Key(), "err", err)
+		switch {
+		case touched[ref]:
+		case !moved:
+			live = append(live, ref)
+		default:
+			over := e.notice(conv, NoticeOver)[0]
+			over.Target = Target{Kind: UpdateRef, Ref: ref}
+			if _, err := out.Send(ctx, over); err != nil {
+				// Gone, or its platform no longer lets it change (an
+				// ephemeral message after its interaction's token): a
+				// press on it is answered as stale.
+				e.logger().Warn("take the buttons off a message of a step that is over", "user", conv.Owner.Key(), "err", err)
+			}
 		}
 	}
 	if slices.Equal(conv.Live, live) {

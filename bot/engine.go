@@ -101,8 +101,8 @@ func (e *Engine) Handle(ctx context.Context, ev Event, out Sender) (Handled, err
 	caps := e.caps(ev.User.Platform)
 	res.Replies = route(ev, res.Replies, caps)
 	refs := e.deliver(ctx, ev, out, caps, res.Replies)
-	if res.moved != nil && err == nil {
-		e.tidy(ctx, out, res.moved, res.Replies, refs)
+	if res.conv != nil && err == nil {
+		e.tidy(ctx, out, res.conv, res.moved, res.Replies, refs)
 	}
 	return res, err
 }
@@ -150,6 +150,7 @@ func (e *Engine) process(ctx context.Context, ev Event) (res Handled, err error)
 		// The same click already ran here or on another replica.
 		return Handled{Outcome: OutcomeStale, Replies: e.notice(conv, NoticeStale)}, nil
 	}
+	loaded := *conv
 	res, acted, err := e.handle(ctx, ev, conv, press != "", now)
 	for try := 0; errors.Is(err, ErrConflict) && !acted && try < maxConflictRetries; try++ {
 		// Another event of this person was saved first (a burst of
@@ -165,13 +166,15 @@ func (e *Engine) process(ctx context.Context, ev Event) (res Handled, err error)
 			conv = &Conversation{}
 		}
 		conv.Owner = ev.User
+		loaded = *conv
 		res, acted, err = e.handle(ctx, ev, conv, press != "", e.now())
 	}
 	if errors.Is(err, ErrConflict) && !acted {
 		res, err = Handled{Outcome: OutcomeRefused, Replies: e.notice(conv, NoticeBusy)}, nil
 	}
 	if res.Outcome == OutcomeOK && ownStep(ev) {
-		res.moved = conv
+		// Saved, its buttons of before are stale; else they still work.
+		res.conv, res.moved = conv, conv.ID != loaded.ID || conv.Version != loaded.Version
 	}
 	if err != nil {
 		res.Outcome = OutcomeError

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,11 +21,40 @@ var adele = enginetest.Adele
 type harness struct {
 	t   *testing.T
 	env *enginetest.Env
-	seq int
+	// swap holds the engine's Store: env.Store until the test puts another
+	// in front of it (Redis failing, stalling, another event overtaking).
+	swap *swapStore
+	seq  int
+	// shown is the message each button was last sent on, so a click
+	// names the message it was made on, as a platform's does.
+	shown map[string]bot.MessageRef
 }
 
-func newHarness(t *testing.T) *harness {
-	return &harness{t: t, env: enginetest.New(t)}
+// swapStore is a Store a test replaces between the engine's calls.
+type swapStore struct{ bot.Store }
+
+func newHarness(t *testing.T, opts ...enginetest.Option) *harness {
+	h := &harness{t: t, swap: &swapStore{}, shown: map[string]bot.MessageRef{}}
+	h.env = enginetest.New(t, append(opts, enginetest.WithConfig(func(c *bot.Config) {
+		h.swap.Store = c.Store
+		c.Store = h.swap
+	}))...)
+	return h
+}
+
+// newRecordedHarness is a harness whose Slack chat records what the engine
+// sends on its own (helpdesk cards, notices, follow-ups).
+func newRecordedHarness(t *testing.T, opts ...enginetest.Option) (*harness, *enginetest.Recorder) {
+	rec := &enginetest.Recorder{}
+	return newHarness(t, append(opts, enginetest.WithChat(bot.Slack, rec))...), rec
+}
+
+// useStore makes the engine use st from its next call on.
+func (h *harness) useStore(st bot.Store) { h.swap.Store = st }
+
+// withLimits turns the abuse limits on.
+func withLimits(l bot.Limits) enginetest.Option {
+	return enginetest.WithConfig(func(c *bot.Config) { c.Limits = l })
 }
 
 func (h *harness) send(ev bot.Event) []bot.Reply {
@@ -33,7 +63,36 @@ func (h *harness) send(ev bot.Event) []bot.Reply {
 		h.seq++
 		ev.DeliveryID = "d" + string(rune('a'+h.seq))
 	}
-	return enginetest.Handle(h.t, h.env.Engine, ev)
+	if ev.Kind == bot.Press && ev.Clicked == "" {
+		ev.Clicked = h.shown[ev.Action]
+	}
+	n := 0
+	// Each reply becomes a message of its own, but for one that takes the
+	// clicked message's place or updates a message.
+	out := enginetest.SenderFunc(func(_ context.Context, r bot.Reply) (bot.MessageRef, error) {
+		n++
+		switch r.Target.Kind {
+		case bot.UpdateRef:
+			return r.Target.Ref, nil
+		case bot.ReplaceClicked, bot.DisarmClicked:
+			return ev.Clicked, nil
+		}
+		return bot.MessageRef(ev.DeliveryID + ":" + strconv.Itoa(n-1)), nil
+	})
+	res, err := h.env.Engine.Handle(context.Background(), ev, out)
+	if err != nil {
+		h.t.Fatalf("Handle(%+v): %v", ev, err)
+	}
+	for i, r := range res.Replies {
+		ref := bot.MessageRef(ev.DeliveryID + ":" + strconv.Itoa(i))
+		if k := r.Target.Kind; k == bot.ReplaceClicked {
+			ref = ev.Clicked
+		}
+		for _, b := range r.Buttons {
+			h.shown[b.Action] = ref
+		}
+	}
+	return res.Replies
 }
 
 func (h *harness) say(u bot.User, text string) []bot.Reply {
@@ -61,11 +120,11 @@ func (h *harness) toWithYou() []bot.Reply {
 }
 
 func TestResetEndToEnd(t *testing.T) {
-	h := newHarness(t)
+	h, rec := newRecordedHarness(t)
 	r := h.toWithYou()
 	r = h.click(adele, r, "Yes, reset")
 	var passcode bot.Reply
-	var passcodeRef bot.MessageRef // as enginetest.Handle reported it delivered
+	var passcodeRef bot.MessageRef // as enginetest.Handle's Sender named it
 	for i, x := range r {
 		if strings.Contains(x.Text, "temporary passcode") {
 			passcode, passcodeRef = x, bot.MessageRef("d"+string(rune('a'+h.seq))+":"+strconv.Itoa(i))
@@ -97,8 +156,6 @@ func TestResetEndToEnd(t *testing.T) {
 	})
 
 	t.Run("the passcode leaves the chat after ten minutes, the reminder comes after an hour", func(t *testing.T) {
-		rec := &enginetest.Recorder{}
-		h.env.Engine.Notifiers[bot.Slack] = rec
 		ctx := context.Background()
 		if n, err := h.env.Engine.Sweep(ctx); err != nil || n != 0 {
 			t.Fatalf("sweep before due: %d, %v", n, err)
@@ -118,7 +175,7 @@ func TestResetEndToEnd(t *testing.T) {
 		if len(sent) != 2 {
 			t.Fatalf("sent %+v", sent)
 		}
-		// The message the adapter reported for the passcode reply now reads a note.
+		// The message the passcode reply became now reads a note.
 		removed, reminder := sent[0], sent[1]
 		if removed.Target.Kind != bot.UpdateRef || removed.Target.Ref != passcodeRef ||
 			!strings.Contains(removed.Text, "The temporary passcode for Adele's Galaxy S7 was removed from this chat") || strings.Contains(removed.Text, code) {
@@ -164,18 +221,17 @@ func TestDoubleClickResetsOnce(t *testing.T) {
 // (say, a double click routed to different Socket Mode connections).
 func TestConcurrentClicksOnTwoReplicasResetOnce(t *testing.T) {
 	h := newHarness(t)
-	replica := *h.env.Engine
-	replica.Store = newStoreOnSameRedis(t, h.env)
+	replica := newReplica(t, h.env).Engine
 	for round := 0; round < 10; round++ {
 		yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
 		before := h.env.Devices.Resets()
 		var wg sync.WaitGroup
-		for i, e := range []*bot.Engine{h.env.Engine, &replica, h.env.Engine, &replica} {
+		for i, e := range []*bot.Engine{h.env.Engine, replica, h.env.Engine, replica} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				ev := bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "click-" + string(rune('a'+round)) + string(rune('0'+i))}
-				if _, err := e.Handle(context.Background(), ev); err != nil {
+				if _, err := e.Handle(context.Background(), ev, &enginetest.Recorder{}); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -253,7 +309,7 @@ func TestRedisDownGetsAClearMessageAndLosesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ev := bot.Event{Kind: bot.Press, User: adele, Action: device, DeliveryID: "during-outage"}
-	goth, err := h.env.Engine.Handle(ctx, ev)
+	goth, err := h.env.Engine.Handle(ctx, ev, &enginetest.Recorder{})
 	got := goth.Replies
 	if err == nil || len(got) != 1 || !strings.Contains(got[0].Text, "try again in a minute") {
 		t.Fatalf("during outage: %+v, %v", got, err)
@@ -263,9 +319,17 @@ func TestRedisDownGetsAClearMessageAndLosesNothing(t *testing.T) {
 	enginetest.Button(t, got, "Reset Passcode")
 }
 
-func newStoreOnSameRedis(t *testing.T, env *enginetest.Env) bot.Store {
+// newReplica is another replica of env's engine: its configuration over a
+// store of its own on the same Redis, with the chats opts add (each
+// replaces env's chat of its platform).
+func newReplica(t *testing.T, env *enginetest.Env, opts ...enginetest.Option) *enginetest.Env {
 	t.Helper()
-	return store.New(env.Redis.Client())
+	st := store.New(env.Redis.Client())
+	same := enginetest.WithConfig(func(c *bot.Config) {
+		*c = env.Config
+		c.Store, c.Chats = st, slices.Clone(env.Config.Chats)
+	})
+	return enginetest.NewOn(st, append([]enginetest.Option{same}, opts...)...)
 }
 
 // olderVersion returns action as the button of the step before it.
@@ -307,17 +371,21 @@ func TestRedisRoundTripsPerEvent(t *testing.T) {
 	press := func(r []bot.Reply, label string) bot.Event {
 		return bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, r, label)}
 	}
-	r := step("first message", 2, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode"})
+	// Each step loads and saves; the first message also stores the message
+	// with buttons it sent (known only once sent), while each press after
+	// it answers in that message's place, which changes nothing to store.
+	r := step("first message", 3, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode"})
 	r = step("pick a device", 2, press(r, "Adele's Galaxy S7 (Android)"))
 	r = step("Reset Passcode", 2, press(r, "Reset Passcode"))
 	r = step("Continue", 2, press(r, "Continue"))
 	// The press mark guards the reset; its "reset_started" record and
 	// result poll are written before the device call, in Begin's pipeline
 	// (the engine saved the step it answers); the save, follow-ups and
-	// audit share one pipeline after it, and once the adapter sent the
-	// result the standing poll is dropped.
-	step("Yes, reset", 3, press(r, "Yes, reset"))
-	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
+	// audit share one pipeline after it, and once the result was sent the
+	// standing poll is dropped. Its answer has no buttons: the conversation
+	// has no live message left, which one more round trip stores.
+	step("Yes, reset", 4, press(r, "Yes, reset"))
+	step("help", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
 	step("a redelivery", 1, bot.Event{Kind: bot.Message, User: adele, Text: "help", DeliveryID: "same"})
 }
 
@@ -336,18 +404,18 @@ func conversation(t *testing.T, h *harness) *bot.Conversation {
 // reset counts itself in the pipeline that records its start before the
 // device call: Begin's, when the store can (one server or Sentinel; the
 // engine saved the step it answers), otherwise one of its own. Every press
-// but the reset stays at 2; the reset costs what it costs without limits.
+// but the reset stays at 2 (load, save); the reset costs what it costs
+// without limits.
 func TestRedisRoundTripsWithLimits(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		prepared bool
 		yes      int64
-	}{{"start written in Begin", true, 3}, {"start written apart", false, 4}} {
+	}{{"start written in Begin", true, 4}, {"start written apart", false, 5}} {
 		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t)
-			h.env.Engine.Limits = bot.Limits{PerUser: 5, PerDevice: 3, Window: 24 * time.Hour}
+			h := newHarness(t, withLimits(bot.Limits{PerUser: 5, PerDevice: 3, Window: 24 * time.Hour}))
 			if !c.prepared {
-				h.env.Engine.Store = unprepared{h.env.Store}
+				h.useStore(unprepared{h.env.Store})
 			}
 			h.click(adele, h.toWithYou(), "Yes, reset") // loads the scripts
 			rt := &enginetest.RoundTrips{}
@@ -372,11 +440,10 @@ func TestRedisRoundTripsWithLimits(t *testing.T) {
 func TestResetRefusedAtYesRecordsNothing(t *testing.T) {
 	for _, prepared := range []bool{true, false} {
 		t.Run(fmt.Sprintf("start written in Begin=%v", prepared), func(t *testing.T) {
-			h := newHarness(t)
 			day := 24 * time.Hour
-			h.env.Engine.Limits = bot.Limits{PerUser: 1, PerDevice: 1, Window: day}
+			h := newHarness(t, withLimits(bot.Limits{PerUser: 1, PerDevice: 1, Window: day}))
 			if !prepared {
-				h.env.Engine.Store = unprepared{h.env.Store}
+				h.useStore(unprepared{h.env.Store})
 			}
 			yes := h.toWithYou()
 			ctx, now := context.Background(), h.env.Clock.Now()
@@ -428,20 +495,18 @@ func nothingRecorded(t *testing.T, h *harness) func() {
 // the old step's "Yes, reset" there is stale like anywhere else: it writes,
 // queues and counts nothing.
 func TestAPressOnAStepAReplicaSavedBeforeItMovedOnWritesNothing(t *testing.T) {
-	h := newHarness(t)
-	h.env.Engine.Limits = bot.Limits{PerUser: 1, PerDevice: 1, Window: 24 * time.Hour}
-	other := *h.env.Engine // before either remembers anything
-	other.Store = newStoreOnSameRedis(t, h.env)
+	h := newHarness(t, withLimits(bot.Limits{PerUser: 1, PerDevice: 1, Window: 24 * time.Hour}))
+	other := newReplica(t, h.env).Engine
 	r := h.say(adele, "reset my passcode")
 	for _, label := range enginetest.ResetClicks[:2] {
 		r = h.click(adele, r, label)
 	}
 	// The other replica takes the Continue press and saves the question.
-	yes := enginetest.Handle(t, &other, bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, r, "Continue"), DeliveryID: "signout"})
+	yes := enginetest.Handle(t, other, bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, r, "Continue"), DeliveryID: "signout"})
 	enginetest.Button(t, yes, "Yes, reset")
 	h.say(adele, "cancel")
 	nothing := nothingRecorded(t, h)
-	got := enginetest.Handle(t, &other, bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "late-yes"})
+	got := enginetest.Handle(t, other, bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "late-yes"})
 	if text := enginetest.Text(got); !strings.Contains(text, "earlier step") || h.env.Devices.Resets() != 0 {
 		t.Fatalf("the old Yes: %q, %d resets", text, h.env.Devices.Resets())
 	}

@@ -49,7 +49,7 @@ func (s *overtaken) Commit(ctx context.Context, c *bot.Conversation, fs []bot.Fo
 
 func TestMessageOvertakenByAnotherIsAnsweredNotRefused(t *testing.T) {
 	h := newHarness(t)
-	h.env.Engine.Store = &overtaken{Store: h.env.Engine.Store}
+	h.useStore(&overtaken{Store: h.env.Store})
 	r := h.say(adele, "reset my passcode")
 	if text := enginetest.Text(r); !strings.Contains(text, "Which device") {
 		t.Fatalf("a message that lost the race was answered %q, want the device list", text)
@@ -65,7 +65,7 @@ func TestBurstOfMessagesIsAnsweredInFull(t *testing.T) {
 	for i := range burst {
 		ev := bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode", DeliveryID: fmt.Sprint("burst-", i)}
 		wg.Go(func() {
-			rh, err := h.env.Engine.Handle(context.Background(), ev)
+			rh, err := h.env.Engine.Handle(context.Background(), ev, &enginetest.Recorder{})
 			r := rh.Replies
 			if err != nil {
 				t.Error(err)
@@ -88,12 +88,15 @@ var slackOnly = []bot.Platform{bot.Slack}
 // Redis: a Discord employee's request escalates through the Discord one,
 // and the Slack one neither drops it nor keeps failing on it.
 func TestFollowUpsAreClaimedOnlyByAReplicaThatCanDeliverThem(t *testing.T) {
-	env := enginetest.New(t)
-	ctx := context.Background()
-	onSlack, onDiscord := *env.Engine, *env.Engine
 	slackSent, discordSent := &enginetest.Recorder{}, &enginetest.Recorder{}
-	onSlack.Notifiers = map[bot.Platform]bot.Notifier{bot.Slack: slackSent}
-	onDiscord.Notifiers = map[bot.Platform]bot.Notifier{bot.Discord: discordSent}
+	env := enginetest.New(t, enginetest.WithChat(bot.Slack, slackSent), enginetest.WithChat(bot.Discord, discordSent))
+	ctx := context.Background()
+	serving := func(p bot.Platform) *bot.Engine {
+		c := env.Config
+		c.Chats = []bot.ChatAdapter{env.Chats[p]}
+		return bot.New(c)
+	}
+	onSlack, onDiscord := serving(bot.Slack), serving(bot.Discord)
 
 	lieke := bot.User{Platform: bot.Discord, ID: "D1", UPN: "lieke.devries@contoso.com", Locale: "nl-NL"}
 	r := &bot.Request{ID: "R1", Requester: lieke, Device: bot.DeviceRef{ID: "d-tab", Name: "Contoso Galaxy Tab"},
@@ -101,7 +104,7 @@ func TestFollowUpsAreClaimedOnlyByAReplicaThatCanDeliverThem(t *testing.T) {
 	if err := env.Store.SaveRequest(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	fs := env.Engine.Approval.FollowUps(r)
+	fs := env.Config.Approval.FollowUps(r)
 	for i := range fs {
 		fs[i].Owner, fs[i].Request = lieke, r.ID
 	}
@@ -148,13 +151,12 @@ func (s *lostAfterReset) Commit(ctx context.Context, c *bot.Conversation, fs []b
 }
 
 func TestResetWhoseResultIsLostIsInTheAuditTrailAndFollowedUp(t *testing.T) {
-	h := newHarness(t)
+	h, sent := newRecordedHarness(t)
 	yes := h.toWithYou()
-	sent := &enginetest.Recorder{}
-	h.env.Engine.Notifiers[bot.Slack] = sent
-	h.env.Engine.Store = &lostAfterReset{Store: h.env.Store}
+	h.useStore(&lostAfterReset{Store: h.env.Store})
 	ev := bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "yes"}
-	if _, err := h.env.Engine.Handle(context.Background(), ev); err == nil {
+	// ... and the chat is gone too: the result does not reach Adele.
+	if _, err := h.env.Engine.Handle(context.Background(), ev, failing{}); err == nil {
 		t.Fatal("the lost commit was not reported")
 	}
 	if n := h.env.Devices.Resets(); n != 1 {
@@ -166,7 +168,7 @@ func TestResetWhoseResultIsLostIsInTheAuditTrailAndFollowedUp(t *testing.T) {
 	}
 
 	// Redis is back: the intent's poll reads the result and tells Adele.
-	h.env.Engine.Store = h.env.Store
+	h.useStore(h.env.Store)
 	h.env.Clock.Advance(2 * time.Minute)
 	if n, err := h.env.Engine.Sweep(context.Background()); n != 1 || err != nil {
 		t.Fatalf("sweep after the lost result fired %d, %v; want the result poll", n, err)
@@ -189,12 +191,10 @@ func TestResetWhoseResultIsLostIsInTheAuditTrailAndFollowedUp(t *testing.T) {
 	}
 }
 
-// When the reset's result was sent (the adapter reports it delivered), its
+// When the reset's result was sent (the event's Sender took it), its
 // standing poll is dropped: the sweep sends nothing more about it.
 func TestDeliveredResetIsNotPolledAgain(t *testing.T) {
-	h := newHarness(t)
-	sent := &enginetest.Recorder{}
-	h.env.Engine.Notifiers[bot.Slack] = sent
+	h, sent := newRecordedHarness(t)
 	h.click(adele, h.toWithYou(), "Yes, reset")
 	h.env.Clock.Advance(2 * time.Minute)
 	if n, err := h.env.Engine.Sweep(context.Background()); n != 0 || err != nil {
@@ -211,11 +211,9 @@ func TestDeliveredResetIsNotPolledAgain(t *testing.T) {
 // The adapter died after the reset was recorded but before the passcode
 // reached the chat: the standing poll reads the result again and sends it.
 func TestResetWhoseResultWasNeverSentIsSentByTheSweep(t *testing.T) {
-	h := newHarness(t)
-	sent := &enginetest.Recorder{}
-	h.env.Engine.Notifiers[bot.Slack] = sent
+	h, sent := newRecordedHarness(t)
 	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
-	repliesh, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes})
+	repliesh, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes}, failing{})
 	replies := repliesh.Replies
 	if err != nil {
 		t.Fatal(err)
@@ -232,14 +230,14 @@ func TestResetWhoseResultWasNeverSentIsSentByTheSweep(t *testing.T) {
 	if receipts != 1 {
 		t.Fatalf("%d replies carry a receipt, want 1", receipts)
 	}
-	// ... and no adapter reports them sent. The first try of the sweep
-	// finds the chat down: the result is not taken for delivered.
-	h.env.Engine.Notifiers[bot.Slack] = failing{}
+	// ... and none of them was sent. The first try of the sweep finds
+	// the chat down: the result is not taken for delivered.
+	h.env.Chats[bot.Slack].Use(failing{})
 	h.env.Clock.Advance(2 * time.Minute)
 	if _, err := h.env.Engine.Sweep(context.Background()); err == nil {
 		t.Fatal("the sweep hid that the chat was down")
 	}
-	h.env.Engine.Notifiers[bot.Slack] = sent
+	h.env.Chats[bot.Slack].Use(sent)
 	h.env.Clock.Advance(61 * time.Second) // the failed try's lease
 	if n, err := h.env.Engine.Sweep(context.Background()); n != 1 || err != nil {
 		t.Fatalf("sweep fired %d, %v; want the standing poll", n, err)
@@ -266,9 +264,9 @@ func shownPrivately(t *testing.T, sent []bot.Reply) {
 func TestResetThatCannotRecordItsStartDoesNotRun(t *testing.T) {
 	h := newHarness(t)
 	yes := h.toWithYou()
-	h.env.Engine.Store = &failingCommits{Store: unprepared{h.env.Store}}
+	h.useStore(&failingCommits{Store: unprepared{h.env.Store}})
 	ev := bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "yes"}
-	goth, _ := h.env.Engine.Handle(context.Background(), ev)
+	goth, _ := h.env.Engine.Handle(context.Background(), ev, &enginetest.Recorder{})
 	got := goth.Replies
 	if n := h.env.Devices.Resets(); n != 0 {
 		t.Fatalf("%d resets without a recorded start", n)
@@ -318,11 +316,10 @@ func (s *resumeFails) Begin(ctx context.Context, u bot.User, delivery, press str
 }
 
 func TestApprovalWhoseResumeFailsIsResumedByTheSweep(t *testing.T) {
-	h := newHarness(t)
-	rec := withRecorder(h)
+	h, rec := newRecordedHarness(t)
 	card := h.requestReset(rec)
 	flaky := &resumeFails{Store: h.env.Store}
-	h.env.Engine.Store = flaky
+	h.useStore(flaky)
 	got := h.click(hank, []bot.Reply{card}, "Approve")
 	if !flaky.failed.Load() || !strings.Contains(enginetest.Text(got), "Approved by Hank Helpdesk") {
 		t.Fatalf("approval during the failure: %q (resume failed: %v)", enginetest.Text(got), flaky.failed.Load())
@@ -362,8 +359,7 @@ func TestApprovalWhoseResumeFailsIsResumedByTheSweep(t *testing.T) {
 
 // A resume that worked at once leaves no retry behind.
 func TestApprovalResumedAtOnceIsNotResumedAgain(t *testing.T) {
-	h := newHarness(t)
-	rec := withRecorder(h)
+	h, rec := newRecordedHarness(t)
 	h.click(hank, []bot.Reply{h.requestReset(rec)}, "Approve")
 	before := len(rec.Sent())
 	h.env.Clock.Advance(2 * time.Minute)
@@ -442,21 +438,22 @@ func TestPressAndTypedYesResetOnce(t *testing.T) {
 	}{{"count", true}, {"begin", true}, {"begun", false}} {
 		for _, limits := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/limits=%v", c.at, limits), func(t *testing.T) {
-				h := newHarness(t)
-				if !limits {
-					h.env.Engine.Limits = bot.Limits{}
+				var opts []enginetest.Option
+				if limits {
+					opts = append(opts, withLimits(bot.Limits{PerUser: 5, PerDevice: 3, Window: 24 * time.Hour}))
 				}
+				h := newHarness(t, opts...)
 				yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
 				var typed []bot.Reply
-				store := h.env.Engine.Store
+				var store bot.Store = h.env.Store
 				if c.at == "count" {
 					store = unprepared{store}
 				}
-				h.env.Engine.Store = &interleave{Store: store, at: c.at, hook: func() {
-					res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Message, User: adele, Text: "yes", DeliveryID: "typed-yes"})
+				h.useStore(&interleave{Store: store, at: c.at, hook: func() {
+					res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Message, User: adele, Text: "yes", DeliveryID: "typed-yes"}, &enginetest.Recorder{})
 					typed = res.Replies
-				}}
-				res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "press-yes"})
+				}})
+				res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "press-yes"}, &enginetest.Recorder{})
 				if n := h.env.Devices.Resets(); n != 1 {
 					t.Fatalf("%d resets for one confirmation, want 1", n)
 				}
@@ -519,11 +516,11 @@ func TestAResentBeginThatWroteTheStartGoesOn(t *testing.T) {
 	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
 	var typed []bot.Reply
 	hook := &resendStart{between: func() {
-		res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Message, User: adele, Text: "yes", DeliveryID: "typed-yes"})
+		res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Message, User: adele, Text: "yes", DeliveryID: "typed-yes"}, &enginetest.Recorder{})
 		typed = res.Replies
 	}}
 	h.env.Store.Client().AddHook(hook)
-	res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "press-yes"})
+	res, _ := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "press-yes"}, &enginetest.Recorder{})
 	if !hook.done.Load() {
 		t.Fatal("the press did not write its start in Begin's round trip")
 	}
@@ -536,7 +533,7 @@ func TestAResentBeginThatWroteTheStartGoesOn(t *testing.T) {
 }
 
 // redisBlip is a Store whose writes fail while down is set: Redis gone for
-// the moment the adapter reports the passcode's message.
+// the moment the passcode's message is sent.
 type redisBlip struct {
 	bot.Store
 	down bool
@@ -552,29 +549,24 @@ func (s *redisBlip) Ack(ctx context.Context, f bot.FollowUp, next ...bot.FollowU
 // A passcode shown while Redis blinks still leaves the chat: the write of
 // its removal waits in the replica for the next sweep.
 func TestPasscodeShownWhileRedisBlinksIsStillRemoved(t *testing.T) {
-	h := newHarness(t)
-	sent := &enginetest.Recorder{}
-	h.env.Engine.Notifiers[bot.Slack] = sent
+	h, sent := newRecordedHarness(t)
 	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
-	res, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "yes"})
-	if err != nil {
+	blip := &redisBlip{Store: h.env.Store}
+	h.useStore(blip)
+	// Redis goes as the replies are sent.
+	shown := &enginetest.Recorder{}
+	out := enginetest.SenderFunc(func(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+		blip.down = true
+		return shown.Send(ctx, r)
+	})
+	if _, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "yes"}, out); err != nil {
 		t.Fatal(err)
 	}
-	blip := &redisBlip{Store: h.env.Engine.Store, down: true}
-	h.env.Engine.Store = blip
-	var passcodeMsg bot.MessageRef
-	for i, r := range res.Replies {
-		ref := bot.MessageRef("msg:" + strconv.Itoa(i))
-		if r.Scrub != "" {
-			passcodeMsg = ref
-			if err := h.env.Engine.Delivered(context.Background(), r, ref); err == nil {
-				t.Fatal("the failed write was not reported")
-			}
-		}
-	}
-	if passcodeMsg == "" {
+	i := slices.IndexFunc(shown.Sent(), func(r bot.Reply) bool { return r.Scrub != "" })
+	if i < 0 {
 		t.Fatal("no passcode reply")
 	}
+	passcodeMsg := bot.MessageRef("rec:" + strconv.Itoa(i))
 	blip.down = false
 	for range 4 { // Redis is back: sweeps over the next quarter of an hour
 		if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
@@ -610,22 +602,27 @@ func (s *redisAway) Ack(ctx context.Context, f bot.FollowUp, next ...bot.FollowU
 }
 
 // resetWhoseCommitFails presses Yes, reset while every commit holding the
-// reset's record fails (Redis dropped right after the start was written),
-// and returns the replies for the adapter to send, the store (Redis back
-// unless told away) and what the chat was sent since.
-func resetWhoseCommitFails(t *testing.T, h *harness) ([]bot.Reply, *redisAway, *enginetest.Recorder) {
+// reset's record fails (Redis dropped right after the start was written)
+// and Redis is back when the replies are sent, or still away when away
+// says so. It returns the store (Redis back unless told away) and what the
+// chat was sent on its own since.
+func resetWhoseCommitFails(t *testing.T, away bool) (*harness, *redisAway, *enginetest.Recorder) {
 	t.Helper()
-	sent := &enginetest.Recorder{}
-	h.env.Engine.Notifiers[bot.Slack] = sent
+	h, sent := newRecordedHarness(t)
 	yes := enginetest.Button(t, h.toWithYou(), "Yes, reset")
 	store := &redisAway{Store: h.env.Store}
-	h.env.Engine.Store = &lostAfterReset{Store: store}
-	res, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "yes"})
+	h.useStore(&lostAfterReset{Store: store})
+	shown := &enginetest.Recorder{}
+	out := enginetest.SenderFunc(func(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+		h.useStore(store)
+		store.away.Store(away)
+		return shown.Send(ctx, r)
+	})
+	_, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "yes"}, out)
 	if err == nil || h.env.Devices.Resets() != 1 {
 		t.Fatalf("handle: %v, %d resets; want the failed commit reported after one reset", err, h.env.Devices.Resets())
 	}
-	h.env.Engine.Store = store
-	return res.Replies, store, sent
+	return h, store, sent
 }
 
 // Redis drops right after the reset's start is written and stays away
@@ -637,15 +634,7 @@ func resetWhoseCommitFails(t *testing.T, h *harness) ([]bot.Reply, *redisAway, *
 func TestAResetWhoseCommitFailedIsRecordedWhenItsResultIsDelivered(t *testing.T) {
 	for _, backAt := range []string{"delivery", "sweep"} {
 		t.Run("Redis back at the "+backAt, func(t *testing.T) {
-			h := newHarness(t)
-			replies, store, sent := resetWhoseCommitFails(t, h)
-			store.away.Store(backAt == "sweep")
-			for i, r := range replies { // the adapter sends them and reports each
-				err := h.env.Engine.Delivered(context.Background(), r, bot.MessageRef("msg:"+strconv.Itoa(i)))
-				if (err != nil) != (backAt == "sweep" && (r.Receipt != "" || r.Scrub != "")) {
-					t.Errorf("delivered %q: %v", r.Text, err)
-				}
-			}
+			h, store, sent := resetWhoseCommitFails(t, backAt == "sweep")
 			store.away.Store(false)
 			if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
 				t.Fatal(err)
@@ -702,27 +691,20 @@ func TestAResetWhoseStartStalledPastItsReadDoesNotRun(t *testing.T) {
 	for _, apart := range []bool{false, true} {
 		for _, stall := range []time.Duration{90 * time.Second, 3 * time.Minute} {
 			t.Run(fmt.Sprintf("apart %v, stalled %v", apart, stall), func(t *testing.T) {
-				h := newHarness(t)
-				h.env.Engine.ResetCallTime = 40 * time.Second // the read is 2 minutes after the start
-				sent := &enginetest.Recorder{}
-				h.env.Engine.Notifiers[bot.Slack] = sent
+				// The read is 2 minutes after the start.
+				h, sent := newRecordedHarness(t, enginetest.WithConfig(func(c *bot.Config) { c.ResetCallTime = 40 * time.Second }))
 				yes := h.toWithYou()
-				h.env.Engine.Store = &stalled{Store: h.env.Store, clock: h.env.Clock, for_: stall, apart: apart}
-				res, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "yes"})
+				h.useStore(&stalled{Store: h.env.Store, clock: h.env.Clock, for_: stall, apart: apart})
+				res, err := h.env.Engine.Handle(context.Background(), bot.Event{Kind: bot.Press, User: adele, Action: enginetest.Button(t, yes, "Yes, reset"), DeliveryID: "yes"}, &enginetest.Recorder{})
 				if err != nil {
 					t.Fatal(err)
 				}
-				h.env.Engine.Store = h.env.Store
+				h.useStore(h.env.Store)
 				if n := h.env.Devices.Resets(); n != 0 {
 					t.Fatalf("%d resets after a start that stalled for %v", n, stall)
 				}
 				if text := enginetest.Text(res.Replies); !strings.Contains(text, "did not succeed") || !strings.Contains(text, "Nothing was changed") {
 					t.Errorf("Adele was told %q", text)
-				}
-				for i, r := range res.Replies {
-					if err := h.env.Engine.Delivered(context.Background(), r, bot.MessageRef("msg:"+strconv.Itoa(i))); err != nil {
-						t.Fatal(err)
-					}
 				}
 				for range 20 { // the next hour: the read and its polls, had they stayed
 					if _, err := h.env.Engine.Sweep(context.Background()); err != nil {
@@ -764,10 +746,11 @@ func (d *deadlineDevices) ResetPasscode(ctx context.Context, id string) (bot.Res
 // included (Graph's Retry-After can be a minute): the standing read of its
 // result, due after that, never runs while it does.
 func TestAResetsDeviceCallIsHeldToItsTime(t *testing.T) {
-	h := newHarness(t)
-	h.env.Engine.ResetCallTime = 40 * time.Second
-	devices := &deadlineDevices{Devices: h.env.Engine.Devices}
-	h.env.Engine.Devices = devices
+	var devices *deadlineDevices
+	h := newHarness(t, enginetest.WithConfig(func(c *bot.Config) {
+		devices = &deadlineDevices{Devices: c.Devices}
+		c.Devices, c.ResetCallTime = devices, 40*time.Second
+	}))
 	before := time.Now()
 	h.click(adele, h.toWithYou(), "Yes, reset")
 	if !devices.set || devices.deadline.After(time.Now().Add(40*time.Second)) || devices.deadline.Before(before.Add(40*time.Second)) {
@@ -779,12 +762,7 @@ func TestAResetsDeviceCallIsHeldToItsTime(t *testing.T) {
 // records the reset and shows the result again, and the records that
 // waited in the replica are not written too. One reset, one record.
 func TestAResetWhoseRecordWaitedPastItsReadIsRecordedOnce(t *testing.T) {
-	h := newHarness(t)
-	replies, store, sent := resetWhoseCommitFails(t, h)
-	store.away.Store(true)
-	for i, r := range replies {
-		_ = h.env.Engine.Delivered(context.Background(), r, bot.MessageRef("msg:"+strconv.Itoa(i)))
-	}
+	h, store, sent := resetWhoseCommitFails(t, true)
 	h.env.Clock.Advance(2 * time.Minute) // the standing read is due
 	store.away.Store(false)
 	for range 3 {

@@ -23,14 +23,19 @@ type identityEnv struct {
 
 func newIdentityEnv(t *testing.T, helpdeskLang string) *identityEnv {
 	t.Helper()
-	e := &identityEnv{Env: enginetest.New(t), sent: map[bot.Platform]*enginetest.Recorder{}}
-	e.signIns = e.WithSignIn()
-	e.Engine.Flow = reset.New(reset.Config{Support: "helpdesk@contoso.com", Approvals: true, SignIn: true, HelpdeskLang: helpdeskLang})
-	e.Engine.Links = e.Store
+	e := &identityEnv{signIns: &enginetest.SignIns{}, sent: map[bot.Platform]*enginetest.Recorder{}}
+	opts := []enginetest.Option{
+		enginetest.WithSignIn(e.signIns),
+		enginetest.WithConfig(func(c *bot.Config) {
+			c.Flow = reset.New(reset.Config{Support: "helpdesk@contoso.com", Approvals: true, SignIn: true, HelpdeskLang: helpdeskLang})
+			c.Links = c.Store.(bot.Linker)
+		}),
+	}
 	for _, p := range []bot.Platform{bot.Slack, bot.Discord} {
 		e.sent[p] = &enginetest.Recorder{}
-		e.Engine.Notifiers[p] = e.sent[p]
+		opts = append(opts, enginetest.WithChat(p, e.sent[p]))
 	}
+	e.Env = enginetest.New(t, opts...)
 	return e
 }
 

@@ -76,9 +76,11 @@ type Handled struct {
 	Outcome EventOutcome
 	Replies []Reply
 
-	// moved is the event's conversation as loaded, with its messages
-	// with buttons, when the event moved it on (see Engine.tidy).
-	moved *Conversation
+	// conv is the event's conversation, with its messages with buttons,
+	// when the event was its person's own step; moved: the step moved it
+	// on (see Engine.tidy).
+	conv  *Conversation
+	moved bool
 }
 
 // route resolves the target of every reply to ev. It is the one place

@@ -176,7 +176,7 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 		}
 		refs := e.notify(ctx, r.Owner.Platform, replies)
 		if chat, ok := e.chats[r.Owner.Platform]; ok {
-			e.tidy(ctx, chat, conv, replies, refs)
+			e.tidy(ctx, chat, conv, true, replies, refs)
 		}
 		return r.Outcome, nil
 	}

@@ -14,22 +14,12 @@ import (
 	"github.com/passbot/passbot/internal/enginetest"
 )
 
-// replicas returns two engines sharing one Redis and clock, each with its
-// own notifier.
-func replicas(t *testing.T) (*enginetest.Env, [2]*bot.Engine, [2]*enginetest.Recorder) {
-	env := enginetest.New(t)
-	var engines [2]*bot.Engine
-	var recs [2]*enginetest.Recorder
-	for i := range engines {
-		e := *env.Engine
-		if i == 1 {
-			e.Store = newStoreOnSameRedis(t, env)
-		}
-		recs[i] = &enginetest.Recorder{}
-		e.Notifiers = map[bot.Platform]bot.Notifier{bot.Slack: recs[i]}
-		engines[i] = &e
-	}
-	return env, engines, recs
+// replicas returns two replicas sharing one Redis and clock, each with its
+// own Slack chat.
+func replicas(t *testing.T) ([2]*enginetest.Env, [2]*enginetest.Recorder) {
+	recs := [2]*enginetest.Recorder{{}, {}}
+	env := enginetest.New(t, enginetest.WithChat(bot.Slack, recs[0]))
+	return [2]*enginetest.Env{env, newReplica(t, env, enginetest.WithChat(bot.Slack, recs[1]))}, recs
 }
 
 func scheduleSignIns(t *testing.T, env *enginetest.Env, n int) {
@@ -56,16 +46,16 @@ func fired(recs [2]*enginetest.Recorder) map[string]int {
 }
 
 func TestEachFollowUpFiresOnceAcrossTwoReplicas(t *testing.T) {
-	env, engines, recs := replicas(t)
+	envs, recs := replicas(t)
 	const n = 1000
-	scheduleSignIns(t, env, n)
+	scheduleSignIns(t, envs[0], n)
 	var wg sync.WaitGroup
-	for _, e := range engines {
+	for _, e := range envs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				k, err := e.Sweep(context.Background())
+				k, err := e.Engine.Sweep(context.Background())
 				if err != nil {
 					t.Error(err)
 					return
@@ -92,7 +82,8 @@ func TestEachFollowUpFiresOnceAcrossTwoReplicas(t *testing.T) {
 }
 
 func TestFollowUpsClaimedByACrashedReplicaFireAfterTheLease(t *testing.T) {
-	env, engines, recs := replicas(t)
+	envs, recs := replicas(t)
+	env := envs[0]
 	scheduleSignIns(t, env, 100)
 	ctx := context.Background()
 	// Replica 0 claims everything and dies before firing any of it.
@@ -100,13 +91,13 @@ func TestFollowUpsClaimedByACrashedReplicaFireAfterTheLease(t *testing.T) {
 	if err != nil || len(claimed) != 100 {
 		t.Fatalf("claimed %d, %v", len(claimed), err)
 	}
-	if k, _ := engines[1].Sweep(ctx); k != 0 {
+	if k, _ := envs[1].Engine.Sweep(ctx); k != 0 {
 		t.Fatalf("replica 1 fired %d while the lease holds", k)
 	}
 	env.Clock.Advance(61 * time.Second)
 	total := 0
 	for {
-		k, err := engines[1].Sweep(ctx)
+		k, err := envs[1].Engine.Sweep(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,18 +111,19 @@ func TestFollowUpsClaimedByACrashedReplicaFireAfterTheLease(t *testing.T) {
 	}
 }
 
-// A notifier that fails leaves the follow-up queued: it fires again after
-// the lease rather than being lost.
+// A chat that fails leaves the follow-up queued: it fires again after the
+// lease rather than being lost.
 func TestFailedNotificationIsRetried(t *testing.T) {
-	env, engines, recs := replicas(t)
+	envs, recs := replicas(t)
+	env := envs[0]
 	scheduleSignIns(t, env, 1)
 	ctx := context.Background()
-	engines[0].Notifiers[bot.Slack] = failing{}
-	if _, err := engines[0].Sweep(ctx); err == nil {
-		t.Fatal("sweep hid a notify failure")
+	env.Chats[bot.Slack].Use(failing{})
+	if _, err := env.Engine.Sweep(ctx); err == nil {
+		t.Fatal("sweep hid a send failure")
 	}
 	env.Clock.Advance(61 * time.Second)
-	if k, err := engines[1].Sweep(ctx); k != 1 || err != nil {
+	if k, err := envs[1].Engine.Sweep(ctx); k != 1 || err != nil {
 		t.Fatalf("retry fired %d, %v", k, err)
 	}
 	if len(recs[1].Sent()) != 1 {
@@ -139,12 +131,11 @@ func TestFailedNotificationIsRetried(t *testing.T) {
 	}
 }
 
-// failing is a chat that takes nothing: like the adapters, it answers a
-// reference per reply, empty for each it did not send.
+// failing is a chat that takes nothing.
 type failing struct{}
 
-func (failing) Notify(_ context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
-	return make([]bot.MessageRef, len(replies)), fmt.Errorf("slack: not reachable")
+func (failing) Send(context.Context, bot.Reply) (bot.MessageRef, error) {
+	return "", errors.New("slack: not reachable")
 }
 
 // updatesFail is a chat that takes everything but edits: the passcode's
@@ -154,20 +145,19 @@ type updatesFail struct {
 	updates int
 }
 
-func (f *updatesFail) Notify(ctx context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
-	if len(replies) == 1 && replies[0].Target.Kind == bot.UpdateRef {
+func (f *updatesFail) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+	if r.Target.Kind == bot.UpdateRef {
 		f.updates++
-		return []bot.MessageRef{""}, fmt.Errorf("HTTP 404 Not Found, Unknown Message")
+		return "", errors.New("HTTP 404 Not Found, Unknown Message")
 	}
-	return f.Recorder.Notify(ctx, replies)
+	return f.Recorder.Send(ctx, r)
 }
 
 // A passcode's removal that cannot succeed is tried again with a growing
 // wait, not every minute forever, and then given up.
 func TestPasscodeRemovalThatCannotSucceedIsGivenUp(t *testing.T) {
-	env := enginetest.New(t)
 	chat := &updatesFail{}
-	env.Engine.Notifiers[bot.Slack] = chat
+	env := enginetest.New(t, enginetest.WithChat(bot.Slack, chat))
 	r := enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Message, User: enginetest.Adele, Text: "reset my passcode", DeliveryID: "m"})
 	for i, label := range enginetest.ResetClicks {
 		r = enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Press, User: enginetest.Adele, Action: enginetest.Button(t, r, label), DeliveryID: "p" + strconv.Itoa(i)})
@@ -184,28 +174,21 @@ func TestPasscodeRemovalThatCannotSucceedIsGivenUp(t *testing.T) {
 	}
 }
 
-// notifyFunc is a chat that answers each Notify with f's error.
-type notifyFunc func(replies []bot.Reply) error
-
-func (f notifyFunc) Notify(_ context.Context, replies []bot.Reply) ([]bot.MessageRef, error) {
-	return nil, f(replies)
-}
-
 // A reminder the chat never takes is tried again after 1, 2, 4 … minutes,
 // as notices are, not after every lease, and dropped after ten tries.
 func TestFollowUpTheChatNeverTakesBacksOffThenIsDropped(t *testing.T) {
-	env := enginetest.New(t)
+	env := enginetest.New(t, enginetest.WithChat(bot.Slack, nil))
 	r := enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Message, User: enginetest.Adele, Text: "reset my passcode", DeliveryID: "m"})
 	for i, label := range enginetest.ResetClicks {
 		r = enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Press, User: enginetest.Adele, Action: enginetest.Button(t, r, label), DeliveryID: "p" + strconv.Itoa(i)})
 	}
 	var tries []time.Time // of new messages, not the passcode's removal
-	env.Engine.Notifiers[bot.Slack] = notifyFunc(func(replies []bot.Reply) error {
-		if replies[0].Target.Kind != bot.UpdateRef {
+	env.Chats[bot.Slack].Use(enginetest.SenderFunc(func(_ context.Context, r bot.Reply) (bot.MessageRef, error) {
+		if r.Target.Kind != bot.UpdateRef {
 			tries = append(tries, env.Clock.Now())
 		}
-		return errors.New("slack: cannot_dm_bot")
-	})
+		return "", errors.New("slack: cannot_dm_bot")
+	}))
 	env.Clock.Advance(time.Hour) // the reminder is due
 	for range 2 * 24 * 60 * 2 {  // two days, a sweep every 30 seconds
 		_, _ = env.Engine.Sweep(context.Background())

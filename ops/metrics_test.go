@@ -136,9 +136,8 @@ func TestMetricsPassLint(t *testing.T) {
 // five events and one successful Android reset.
 func TestMetricsAsTheEngineObserver(t *testing.T) {
 	t.Parallel()
-	env := enginetest.New(t)
 	m := ops.NewMetrics()
-	env.Engine.Observer = m
+	env := enginetest.New(t, enginetest.WithChat(bot.Slack, &enginetest.Recorder{}), enginetest.WithConfig(func(c *bot.Config) { c.Observer = m }))
 	adele := enginetest.Adele
 	ctx := context.Background()
 	r := enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode", DeliveryID: "e0"})
@@ -151,10 +150,9 @@ func TestMetricsAsTheEngineObserver(t *testing.T) {
 		r = enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Press, User: adele, Action: action, DeliveryID: "e" + string(rune('1'+i))})
 	}
 	// A redelivery and a double click.
-	env.Engine.Handle(ctx, bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "e4"})
-	env.Engine.Handle(ctx, bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "e5"})
+	env.Engine.Handle(ctx, bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "e4"}, &enginetest.Recorder{})
+	env.Engine.Handle(ctx, bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "e5"}, &enginetest.Recorder{})
 
-	env.Engine.Notifiers[bot.Slack] = &enginetest.Recorder{}
 	env.Clock.Advance(time.Hour + 2*time.Second)
 	if n, err := env.Engine.Sweep(ctx); err != nil || n != 2 { // the passcode's removal and the reminder
 		t.Fatalf("sweep: %d, %v", n, err)

@@ -28,9 +28,11 @@ func TestEverythingRunsOnARedisCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeStore)
-	env := enginetest.NewOn(st)
 	rec := &enginetest.Recorder{}
-	env.Engine.Notifiers[bot.Slack] = rec
+	// The default abuse limits: their counters share the audit stream's
+	// slot, so a reset's count and its start are one script.
+	limits := enginetest.WithConfig(func(c *bot.Config) { c.Limits = bot.Limits{PerUser: 5, PerDevice: 3, Window: 24 * time.Hour} })
+	env := enginetest.NewOn(st, enginetest.WithChat(bot.Slack, rec), limits)
 	adele := enginetest.Adele
 	hank := bot.User{Platform: bot.Slack, ID: "U9", Name: "Hank Helpdesk", Approver: true}
 	say := func(u bot.User, text string) []bot.Reply {
@@ -39,10 +41,6 @@ func TestEverythingRunsOnARedisCluster(t *testing.T) {
 	click := func(u bot.User, r []bot.Reply, label string) []bot.Reply {
 		return enginetest.Handle(t, env.Engine, bot.Event{Kind: bot.Press, User: u, Action: enginetest.Button(t, r, label)})
 	}
-
-	// The default abuse limits: their counters share the audit stream's
-	// slot, so a reset's count and its start are one script.
-	env.Engine.Limits = bot.Limits{PerUser: 5, PerDevice: 3, Window: 24 * time.Hour}
 
 	// A self-service reset.
 	r := say(adele, "reset my passcode")

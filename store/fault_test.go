@@ -34,17 +34,16 @@ func newFaultRig(t *testing.T) *faultRig {
 }
 
 // newEngine is a bot process started afresh: its own Redis client, store,
-// flow and notifier; only Redis, the device backend and the clock are shared.
-func (r *faultRig) newEngine() (*bot.Engine, *enginetest.Recorder) {
+// flow and chat, configured further by opts; only Redis, the device backend
+// and the clock are shared.
+func (r *faultRig) newEngine(opts ...enginetest.Option) (*bot.Engine, *enginetest.Recorder) {
 	r.t.Helper()
 	rec := &enginetest.Recorder{}
-	return &bot.Engine{
-		Store:     store.New(r.env.Redis.Client()),
-		Devices:   r.env.Devices,
-		Flow:      reset.New(reset.Config{Support: "helpdesk@contoso.com"}),
-		Clock:     r.env.Clock,
-		Notifiers: map[bot.Platform]bot.Notifier{bot.Slack: rec},
-	}, rec
+	fresh := enginetest.WithConfig(func(c *bot.Config) {
+		*c = bot.Config{Store: c.Store, Devices: r.env.Devices, Flow: reset.New(reset.Config{Support: "helpdesk@contoso.com"}), Clock: r.env.Clock}
+	})
+	opts = append([]enginetest.Option{fresh, enginetest.WithChat(bot.Slack, rec)}, opts...)
+	return enginetest.NewOn(store.New(r.env.Redis.Client()), opts...).Engine, rec
 }
 
 // event makes an event with a fresh delivery ID.
@@ -115,7 +114,7 @@ func TestRedisRestartMidConversation(t *testing.T) {
 			click := r.event(bot.Press, enginetest.Button(t, replies, enginetest.ResetClicks[stop]))
 
 			r.env.Redis.Stop()
-			goth, err := e.Handle(outageCtx(t), click)
+			goth, err := e.Handle(outageCtx(t), click, &enginetest.Recorder{})
 			got := goth.Replies
 			if err == nil || len(got) != 1 || !strings.Contains(got[0].Text, "try again in a minute") || !got[0].Private {
 				t.Fatalf("click during the outage: %q, %v; want a private \"try again in a minute\"", enginetest.Text(got), err)
@@ -215,7 +214,7 @@ func TestDuplicatedAndReorderedDeliveries(t *testing.T) {
 			ev := r.event(bot.Press, yes)
 			ev.DeliveryID += fmt.Sprint("-copy", i)
 			wg.Go(func() {
-				goth, err := e.Handle(context.Background(), ev)
+				goth, err := e.Handle(context.Background(), ev, &enginetest.Recorder{})
 				got := goth.Replies
 				if err != nil {
 					t.Error(err)
@@ -282,8 +281,7 @@ func TestFollowUpOfACrashedReplicaFiresAfterItsLease(t *testing.T) {
 	}
 	// ... and it dies here, without firing or acknowledging.
 
-	next, sent := r.newEngine()
-	next.Lease = lease
+	next, sent := r.newEngine(enginetest.WithConfig(func(c *bot.Config) { c.Lease = lease }))
 	if n, err := next.Sweep(context.Background()); err != nil || n != 0 {
 		t.Fatalf("sweep inside the lease fired %d, %v", n, err)
 	}

@@ -27,8 +27,7 @@ func TestNothingIsLostWhenSentinelFailsOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeStore)
-	env := enginetest.NewOn(st)
-	env.Engine.Notifiers[bot.Slack] = &enginetest.Recorder{}
+	env := enginetest.NewOn(st, enginetest.WithChat(bot.Slack, &enginetest.Recorder{}))
 	adele := enginetest.Adele
 	lieke := bot.User{Platform: bot.Slack, ID: "U2", UPN: "lieke.devries@contoso.com", Locale: "en"}
 	say := func(u bot.User, text string) []bot.Reply {
@@ -63,10 +62,10 @@ func TestNothingIsLostWhenSentinelFailsOver(t *testing.T) {
 
 	sn.KillPrimary(t)
 	click1 := bot.Event{Kind: bot.Press, User: adele, Action: yes, DeliveryID: "Ev-in-flight"}
-	firsth, _ := env.Engine.Handle(ctx, click1) // the primary is gone: refused or, after go-redis's retries, done
+	firsth, _ := env.Engine.Handle(ctx, click1, &enginetest.Recorder{}) // the primary is gone: refused or, after go-redis's retries, done
 	first := firsth.Replies
 	sn.WaitFailover(t)
-	secondh, err := env.Engine.Handle(ctx, click1) // Slack redelivers it
+	secondh, err := env.Engine.Handle(ctx, click1, &enginetest.Recorder{}) // Slack redelivers it
 	second := secondh.Replies
 	if err != nil {
 		t.Fatalf("redelivery after the failover: %v", err)

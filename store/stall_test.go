@@ -133,15 +133,14 @@ func TestStalledReplyOfBeginDoesNotSwallowTheClick(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newFaultRig(t)
 			proxy := newStallProxy(t, r.env.Redis)
-			e, _ := r.newEngine()
-			e.Store = store.New(proxy.client())
+			e, _ := r.newEngine(enginetest.WithConfig(func(c *bot.Config) { c.Store = store.New(proxy.client()) }))
 			ev := r.event(bot.Message, "reset my passcode")
 			if tc.label != "" {
 				replies := r.converse(e, 2)
 				ev = r.event(bot.Press, enginetest.Button(t, replies, tc.label))
 			}
 			proxy.stallNext()
-			goth, err := e.Handle(context.Background(), ev)
+			goth, err := e.Handle(context.Background(), ev, &enginetest.Recorder{})
 			got := goth.Replies
 			if proxy.stalls.Load() != 1 {
 				t.Fatalf("the proxy stalled %d connections, want 1", proxy.stalls.Load())

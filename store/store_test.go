@@ -282,6 +282,48 @@ func TestPressMarksLiveInTheConversationUntilItsNextSave(t *testing.T) {
 	}
 }
 
+// The messages with buttons of a conversation are kept beside it and
+// loaded with it. For a conversation not stored (never, or expired, with
+// only a press mark left) nothing is written: no key without a TTL.
+func TestLiveMessagesAreKeptOnlyBesideAStoredConversation(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	s, c := store.New(srv.Client()), srv.Client()
+	const key = "passbot:{u:slack:U1}:conv"
+	live := []bot.MessageRef{"D1/1700000000.000100"}
+	if err := s.SetLive(ctx, adele, live); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Exists(ctx, key).Val(); n != 0 {
+		t.Fatalf("live messages of no conversation made a key: %v", c.HGetAll(ctx, key).Val())
+	}
+	if _, err := s.Begin(ctx, adele, "", "gone:3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLive(ctx, adele, live); err != nil || c.HExists(ctx, key, "l").Val() {
+		t.Fatalf("live messages beside a press mark only: %v, %v", c.HGetAll(ctx, key).Val(), err)
+	}
+
+	if err := s.Save(ctx, &bot.Conversation{ID: "c1", Owner: adele}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLive(ctx, adele, live); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.Begin(ctx, adele, "", ""); err != nil || b.Conv == nil || !slices.Equal(b.Conv.Live, live) {
+		t.Fatalf("loaded %+v, %v; want the live messages", b.Conv, err)
+	}
+	if ttl := c.PTTL(ctx, key).Val(); ttl <= 0 {
+		t.Errorf("TTL %v after the live messages were stored", ttl)
+	}
+	if err := s.SetLive(ctx, adele, nil); err != nil || c.HExists(ctx, key, "l").Val() {
+		t.Errorf("no live messages left the field %v, %v", c.HGetAll(ctx, key).Val(), err)
+	}
+	if b, _ := s.Begin(ctx, adele, "", ""); b.Conv == nil || len(b.Conv.Live) != 0 {
+		t.Errorf("loaded %+v, want no live messages", b.Conv)
+	}
+}
+
 // A press mark holds its button for a lease: a replica that died after
 // marking a press, before any save, blocks that button only until the
 // lease ends (Redis's clock); a live mark, and one of an earlier release,
