@@ -68,19 +68,21 @@ func ownStep(ev Event) bool {
 // what each reply became ("" where it was not sent).
 func (e *Engine) tidy(ctx context.Context, out Sender, conv *Conversation, moved bool, replies []Reply, refs []MessageRef) {
 	var live []MessageRef
-	touched := map[MessageRef]bool{}
+	touched := map[string]bool{}
 	for i, r := range replies {
 		if refs[i] == "" || r.Card != "" || r.forOther(conv.Owner) || r.Target.Kind == HelpdeskChannel {
 			continue
 		}
-		touched[refs[i]] = true
+		// By the message, not the reference: the one a reply replaced
+		// may come back under a newer name.
+		touched[refs[i].message()] = true
 		if len(r.Buttons) > 0 {
 			live = append(live, refs[i])
 		}
 	}
 	for _, ref := range conv.Live {
 		switch {
-		case touched[ref]:
+		case touched[ref.message()]:
 		case !moved:
 			live = append(live, ref)
 		default:

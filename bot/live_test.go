@@ -180,6 +180,44 @@ func TestTheSignInLinkLosesItsButtonsAfterTheSignIn(t *testing.T) {
 	}
 }
 
+// A Discord ephemeral message is named by the webhook of the latest
+// interaction that touched it: Cancel on the sign-in link comes back as the
+// same message under a new name, which takes its place, and is not taken
+// for a message left behind (that would overwrite "Cancelled").
+func TestAMessageUnderANewNameIsTheSameMessage(t *testing.T) {
+	chat := &messages{}
+	signIns := &enginetest.SignIns{}
+	env := enginetest.New(t, enginetest.WithSignIn(signIns), enginetest.WithChat(bot.Discord, chat.to("")))
+	u := bot.User{Platform: bot.Discord, ID: "D1", UPN: adele.UPN, Locale: "en-US"}
+	got := chat.handle(t, env.Engine, bot.Event{Kind: bot.Message, User: u, Text: "reset my passcode", DeliveryID: "m1"})
+	for i, label := range []string{"Adele's Galaxy S7 (Android)", "Reset Passcode", "Sign in again"} {
+		ev := press(t, u, got, label)
+		ev.DeliveryID = "p" + strconv.Itoa(i)
+		got = chat.handle(t, env.Engine, ev)
+	}
+	var link bot.MessageRef
+	for _, d := range got {
+		if strings.Contains(d.Reply.Text, signIns.Last(t).URL) {
+			link = d.Ref
+		}
+	}
+	// The sign-in link was sent by the interaction "tok1"; Cancel is
+	// pressed through "tok2".
+	renamed := func(r bot.MessageRef) bot.MessageRef { return "wh/app/tok2/" + r }
+	if err := env.Store.SetLive(context.Background(), u, []bot.MessageRef{"wh/app/tok1/" + link}); err != nil {
+		t.Fatal(err)
+	}
+	ev := press(t, u, got, "Cancel")
+	ev.DeliveryID, ev.Clicked, ev.ClickedEphemeral = "cancel", renamed(link), true
+	sent := chat.handle(t, env.Engine, ev)
+	if up := updates(sent); len(up) != 0 {
+		t.Errorf("Cancel on the link sent %+v; want no update of a message left behind", up)
+	}
+	if len(sent) == 0 || sent[0].Ref != renamed(link) {
+		t.Errorf("sent %+v; want the answer in the link's place", sent)
+	}
+}
+
 // A press on someone else's message and a press of a button of an earlier
 // step change nothing: they tidy nothing and leave the live messages as
 // they were.

@@ -1,13 +1,28 @@
 package bot
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // MessageRef names a message the bot posted, in the adapter's own terms
 // (Slack "channel/ts", Discord "channel/message", console a line number).
 // The core keeps it to change that message later (every copy of an
 // approval card after a decision, a temporary passcode after its time) and
-// hands it back in Target.Ref; it never holds the message's text.
+// hands it back in Target.Ref; it never holds the message's text. Its last
+// "/"-separated part names the message on its platform; what comes before
+// may change while the message stays the same (a Discord ephemeral
+// message is changed through the webhook of the latest interaction that
+// touched it).
 type MessageRef string
+
+// message is the part of r that names the message itself.
+func (r MessageRef) message() string {
+	if i := strings.LastIndexByte(string(r), '/'); i >= 0 {
+		return string(r[i+1:])
+	}
+	return string(r)
+}
 
 // TargetKind is where a reply goes.
 type TargetKind int

@@ -77,9 +77,6 @@ type Adapter struct {
 	// Discord sends none; helpdeskGuild is the helpdesk channel's guild.
 	roles         map[string]memberRoles
 	helpdeskGuild string
-	// hooks are the references handed out for ephemeral messages, by
-	// message ID (see hookRef).
-	hooks map[string]hookName
 }
 
 // Ready reports whether the gateway connection is up.
@@ -139,7 +136,6 @@ func New(cfg Config, h bot.Handler, links Links, approvers []string, log *slog.L
 		locales:    map[string]string{},
 		dmByUser:   map[string]string{},
 		roles:      map[string]memberRoles{},
-		hooks:      map[string]hookName{},
 	}
 	s.AddHandler(a.onMessage)
 	s.AddHandler(a.onInteraction)

@@ -197,7 +197,9 @@ func (r *responder) update(ctx context.Context, rep bot.Reply) (bot.MessageRef, 
 	if err != nil || r.i.Message == nil {
 		return "", err
 	}
-	return r.answerRef(rep, r.i.ChannelID, r.i.Message.ID, r.clickedEphemeral()), nil
+	// Named even when the engine keeps nothing of the reply: it tells the
+	// engine which message changed.
+	return r.answerRef(true, r.i.ChannelID, r.i.Message.ID, r.clickedEphemeral()), nil
 }
 
 // reply posts a new message: the interaction's answer (type 4) if none was
@@ -232,65 +234,28 @@ func (r *responder) reply(ctx context.Context, rep bot.Reply, ephemeral bool) (b
 	if err != nil || m == nil {
 		return "", err
 	}
-	return r.answerRef(rep, m.ChannelID, m.ID, ephemeral), nil
+	return r.answerRef(tracked(rep), m.ChannelID, m.ID, ephemeral), nil
 }
 
-// answerRef names a message this interaction answered with (see
-// Adapter.hookRef for an ephemeral one).
-func (r *responder) answerRef(rep bot.Reply, channelID, messageID string, ephemeral bool) bot.MessageRef {
-	if !ephemeral {
+// answerRef names a message this interaction answered with. An ephemeral
+// message changes only through the webhook of an interaction that touched
+// it, while its token lives (15 minutes): its reference holds that token,
+// so it is handed out only when track is set (a reply the engine will
+// change: a temporary passcode, a card, a message with buttons; or a
+// message a press replaced). Its last part is the message's ID, so the
+// engine knows it for the same message as under an earlier token.
+func (r *responder) answerRef(track bool, channelID, messageID string, ephemeral bool) bot.MessageRef {
+	switch {
+	case !ephemeral:
 		return ref(channelID, messageID)
+	case track:
+		return bot.MessageRef(webhookRef + r.i.AppID + "/" + r.i.Token + "/" + messageID)
 	}
-	return r.a.hookRef(r.i, messageID, tracked(rep))
+	return ""
 }
 
 // webhookRef starts the reference of an ephemeral message.
 const webhookRef = "wh/"
-
-// tokenTTL is how long an interaction's token lets its messages change.
-const tokenTTL = 15 * time.Minute
-
-// maxHookRefs is when the named ephemeral messages drop their expired
-// entries.
-const maxHookRefs = 1000
-
-// hookRef names an ephemeral message the interaction i sent or replaced.
-// Such a message changes only through an interaction's webhook, while its
-// token lives: the reference holds that token, so it is handed out only
-// for a reply the engine will change (a temporary passcode, a card, a
-// message with buttons), when track is set. A message named before keeps
-// its name when a press replaces it, tracked or not: the engine knows it by
-// that name, and would otherwise take the buttons off the message it
-// thinks is left behind, over its replacement. (Remembered by this
-// replica, for the token's life.)
-func (a *Adapter) hookRef(i *discordgo.Interaction, messageID string, track bool) bot.MessageRef {
-	now := time.Now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if n, ok := a.hooks[messageID]; ok && now.Before(n.until) {
-		return n.ref
-	}
-	if !track {
-		return ""
-	}
-	if len(a.hooks) >= maxHookRefs {
-		for id, n := range a.hooks {
-			if !now.Before(n.until) {
-				delete(a.hooks, id)
-			}
-		}
-	}
-	r := bot.MessageRef(webhookRef + i.AppID + "/" + i.Token + "/" + messageID)
-	a.hooks[messageID] = hookName{ref: r, until: now.Add(tokenTTL)}
-	return r
-}
-
-// hookName is the reference handed out for an ephemeral message, and until
-// when its token lives.
-type hookName struct {
-	ref   bot.MessageRef
-	until time.Time
-}
 
 // tracked: the engine wants the reply's message reference, to change it
 // later: a temporary passcode's, a card's, and every message with buttons,

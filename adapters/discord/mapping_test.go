@@ -224,12 +224,13 @@ func TestEachTargetIsOneDiscordCall(t *testing.T) {
 		},
 		delivered: []string{"link → wh/app/buttons/buttons.1", "next → dm-nelly/buttons.2"},
 	}, {
-		// A press that replaces such an ephemeral message keeps its name,
-		// buttons or not: the engine knows the message by it.
+		// A press that replaces such an ephemeral message names it, buttons
+		// or not, through its own webhook: the same message ID tells the
+		// engine it is the message it knew under the earlier token.
 		id: "renamed", shape: buttonsPress,
 		replies:   []bot.Reply{to(bot.ReplaceClicked, "cancelled")},
 		calls:     []string{`POST interactions/renamed/renamed/callback type 7 "cancelled"`},
-		delivered: []string{"cancelled → wh/app/buttons/buttons.1"},
+		delivered: []string{"cancelled → wh/app/renamed/buttons.1"},
 	}, {
 		// A replaced ephemeral message is named through the webhook of the
 		// interaction that replaced it, the one whose token lives longest.
