@@ -212,7 +212,7 @@ func fallback(ev Event, r Reply, caps Caps) (Target, bool) {
 	case Ephemeral:
 		// The answer's way closed (Slack's response_url expired, Teams'
 		// invoke answered already): the person's DM is private too.
-		return dm, ev.User.ID != "" && !(r.Private && caps.EphemeralPrivacy)
+		return dm, ev.User.ID != "" && (!r.Private || !caps.EphemeralPrivacy)
 	case ReplaceClicked:
 		// The clicked message is gone or cannot be changed: the reply
 		// comes as a new message where it may be seen.

@@ -161,7 +161,6 @@ func (e *Env) Sweep(t testing.TB, d time.Duration) {
 // the test put behind it.
 type Chat struct {
 	platform bot.Platform
-	caps     bot.Caps
 	mu       sync.Mutex
 	to       bot.Sender
 }
