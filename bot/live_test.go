@@ -142,10 +142,11 @@ func TestAPressAnsweredInPlaceSendsNothingMore(t *testing.T) {
 	}
 }
 
-// The sign-in's answer comes when no event is being answered: the link's
-// message, an ephemeral one with buttons on Discord, loses its buttons
-// through the chat registered for Discord.
-func TestTheSignInLinkLosesItsButtonsAfterTheSignIn(t *testing.T) {
+// discordSignIn walks a Discord user of Adele's to the sign-in link of her
+// Galaxy S7 and returns the chat, the engine, the user, what the last step
+// sent and its link.
+func discordSignIn(t *testing.T) (*messages, *enginetest.Env, *enginetest.SignIns, bot.User, []enginetest.Delivery, enginetest.Delivery) {
+	t.Helper()
 	chat := &messages{}
 	signIns := &enginetest.SignIns{}
 	env := enginetest.New(t, enginetest.WithSignIn(signIns), enginetest.WithChat(bot.Discord, chat.to("")))
@@ -156,12 +157,20 @@ func TestTheSignInLinkLosesItsButtonsAfterTheSignIn(t *testing.T) {
 		ev.DeliveryID = "p" + strconv.Itoa(i)
 		got = chat.handle(t, env.Engine, ev)
 	}
-	var link enginetest.Delivery
 	for _, d := range got {
 		if strings.Contains(d.Reply.Text, signIns.Last(t).URL) {
-			link = d
+			return chat, env, signIns, u, got, d
 		}
 	}
+	t.Fatalf("no sign-in link in %+v", got)
+	return nil, nil, nil, bot.User{}, nil, enginetest.Delivery{}
+}
+
+// The sign-in's answer comes when no event is being answered: the link's
+// message, an ephemeral one with buttons on Discord, loses its buttons
+// through the chat registered for Discord.
+func TestTheSignInLinkLosesItsButtonsAfterTheSignIn(t *testing.T) {
+	chat, env, signIns, _, got, link := discordSignIn(t)
 	if link.Ref == "" || link.Reply.Target.Kind != bot.Ephemeral || len(link.Reply.Buttons) == 0 {
 		t.Fatalf("sent %+v; want the link as an ephemeral message with buttons", got)
 	}
@@ -185,22 +194,8 @@ func TestTheSignInLinkLosesItsButtonsAfterTheSignIn(t *testing.T) {
 // same message under a new name, which takes its place, and is not taken
 // for a message left behind (that would overwrite "Cancelled").
 func TestAMessageUnderANewNameIsTheSameMessage(t *testing.T) {
-	chat := &messages{}
-	signIns := &enginetest.SignIns{}
-	env := enginetest.New(t, enginetest.WithSignIn(signIns), enginetest.WithChat(bot.Discord, chat.to("")))
-	u := bot.User{Platform: bot.Discord, ID: "D1", UPN: adele.UPN, Locale: "en-US"}
-	got := chat.handle(t, env.Engine, bot.Event{Kind: bot.Message, User: u, Text: "reset my passcode", DeliveryID: "m1"})
-	for i, label := range []string{"Adele's Galaxy S7 (Android)", "Reset Passcode", "Sign in again"} {
-		ev := press(t, u, got, label)
-		ev.DeliveryID = "p" + strconv.Itoa(i)
-		got = chat.handle(t, env.Engine, ev)
-	}
-	var link bot.MessageRef
-	for _, d := range got {
-		if strings.Contains(d.Reply.Text, signIns.Last(t).URL) {
-			link = d.Ref
-		}
-	}
+	chat, env, _, u, got, shown := discordSignIn(t)
+	link := shown.Ref
 	// The sign-in link was sent by the interaction "tok1"; Cancel is
 	// pressed through "tok2".
 	renamed := func(r bot.MessageRef) bot.MessageRef { return "wh/app/tok2/" + r }
