@@ -45,3 +45,27 @@ func TestConsoleConversationReadsLikeThePortal(t *testing.T) {
 		})
 	}
 }
+
+// One conversation on the console as on every chat (issue 21): a step the
+// conversation left behind loses its buttons and says so, and a press of
+// someone else's button is answered to the presser alone and leaves the
+// owner's buttons working.
+func TestConsoleLeavesNoLiveButtonAndAnswersAForeignPressPrivately(t *testing.T) {
+	for _, tc := range []struct {
+		locale, start, over, foreign string
+	}{
+		{"en", "reset my passcode", "bot (edits an earlier message)> This step is over: my latest message is below.",
+			"bot (only you)> That button belongs to someone else's request."},
+		{"nl", "wachtwoordcode vergeten", "bot (edits an earlier message)> Deze stap is afgesloten: mijn laatste bericht staat hieronder.",
+			"bot (only you)> Die knop hoort bij de aanvraag van iemand anders."},
+	} {
+		t.Run(tc.locale, func(t *testing.T) {
+			out, logs := runConsole(t, map[string]string{"PASSBOT_CONSOLE_LOCALE": tc.locale},
+				tc.start, tc.start, "/as lieke.devries@contoso.com", "1", "/as adele.vance@contoso.com", "1")
+			wantOutput(t, out, logs, tc.over, tc.foreign, "bot> Adele's Galaxy S7\n")
+			if n := strings.Count(out, "(edits an earlier message)"); n != 1 {
+				t.Errorf("%d messages edited, want the first device list only:\n%s", n, out)
+			}
+		})
+	}
+}
