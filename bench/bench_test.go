@@ -62,6 +62,9 @@ type sample struct {
 func converse(ctx context.Context, e *bot.Engine, u bot.User, upto []string, think func()) ([]sample, error) {
 	out := make([]sample, 0, 1+len(upto))
 	seq := 0
+	// shown is the message each button is on: a press names it, as a
+	// platform's does.
+	shown := map[string]bot.MessageRef{}
 	do := func(ev bot.Event) ([]bot.Reply, error) {
 		if think != nil {
 			think() // before the message too, so people do not all start at once
@@ -70,9 +73,15 @@ func converse(ctx context.Context, e *bot.Engine, u bot.User, upto []string, thi
 		ev.User, ev.DeliveryID = u, u.ID+"-"+strconv.Itoa(seq)
 		var trips atomic.Int64
 		start := time.Now()
-		h, err := e.Handle(enginetest.CountTrips(ctx, &trips), ev, postedAs(ev))
+		ev.Clicked = shown[ev.Action]
+		h, err := e.Handle(enginetest.CountTrips(ctx, &trips), ev, enginetest.PostedAs(ev))
 		took := time.Since(start)
 		out = append(out, sample{took: took, trips: trips.Load(), press: ev.Kind == bot.Press, step: seq - 1})
+		for i, r := range h.Replies {
+			for _, b := range r.Buttons {
+				shown[b.Action] = enginetest.Posted(ev, i, r)
+			}
+		}
 		return h.Replies, err
 	}
 	replies, err := do(bot.Event{Kind: bot.Message, Text: "reset my passcode"})
@@ -87,16 +96,6 @@ func converse(ctx context.Context, e *bot.Engine, u bot.User, upto []string, thi
 		replies, err = do(bot.Event{Kind: bot.Press, Action: action})
 	}
 	return out, err
-}
-
-// postedAs is ev's Sender: each reply becomes a message named after ev, as
-// a platform names what it posts.
-func postedAs(ev bot.Event) bot.Sender {
-	n := 0
-	return enginetest.SenderFunc(func(context.Context, bot.Reply) (bot.MessageRef, error) {
-		n++
-		return bot.MessageRef(ev.DeliveryID + ":" + strconv.Itoa(n)), nil
-	})
 }
 
 // crowd runs n employees' conversations at once, up to click upto, and

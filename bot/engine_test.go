@@ -66,33 +66,13 @@ func (h *harness) send(ev bot.Event) []bot.Reply {
 	if ev.Kind == bot.Press && ev.Clicked == "" {
 		ev.Clicked = h.shown[ev.Action]
 	}
-	n := 0
-	// Each reply becomes a message of its own, but for one that takes the
-	// clicked message's place or updates a message.
-	out := enginetest.SenderFunc(func(_ context.Context, r bot.Reply) (bot.MessageRef, error) {
-		n++
-		switch r.Target.Kind {
-		case bot.UpdateRef:
-			return r.Target.Ref, nil
-		case bot.ReplaceClicked, bot.DisarmClicked:
-			return ev.Clicked, nil
-		}
-		return bot.MessageRef(ev.DeliveryID + ":" + strconv.Itoa(n-1)), nil
-	})
-	res, err := h.env.Engine.Handle(context.Background(), ev, out)
-	if err != nil {
-		h.t.Fatalf("Handle(%+v): %v", ev, err)
-	}
-	for i, r := range res.Replies {
-		ref := bot.MessageRef(ev.DeliveryID + ":" + strconv.Itoa(i))
-		if k := r.Target.Kind; k == bot.ReplaceClicked {
-			ref = ev.Clicked
-		}
+	replies := enginetest.Handle(h.t, h.env.Engine, ev)
+	for i, r := range replies {
 		for _, b := range r.Buttons {
-			h.shown[b.Action] = ref
+			h.shown[b.Action] = enginetest.Posted(ev, i, r)
 		}
 	}
-	return res.Replies
+	return replies
 }
 
 func (h *harness) say(u bot.User, text string) []bot.Reply {

@@ -223,19 +223,34 @@ type SenderFunc func(ctx context.Context, r bot.Reply) (bot.MessageRef, error)
 // Send implements bot.Sender.
 func (f SenderFunc) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) { return f(ctx, r) }
 
+// Posted names the message the i-th reply to ev became, as a platform
+// would: a message of its own named "<delivery>:<i>", but for a reply that
+// takes the clicked message's place (ev.Clicked, when the event names it)
+// or updates a message (its Target.Ref).
+func Posted(ev bot.Event, i int, r bot.Reply) bot.MessageRef {
+	switch k := r.Target.Kind; {
+	case k == bot.UpdateRef:
+		return r.Target.Ref
+	case (k == bot.ReplaceClicked || k == bot.DisarmClicked) && ev.Clicked != "":
+		return ev.Clicked
+	}
+	return bot.MessageRef(ev.DeliveryID + ":" + strconv.Itoa(i))
+}
+
+// PostedAs is the Sender of ev that names what it sends by Posted.
+func PostedAs(ev bot.Event) bot.Sender {
+	n := 0
+	return SenderFunc(func(_ context.Context, r bot.Reply) (bot.MessageRef, error) {
+		n++
+		return Posted(ev, n-1, r), nil
+	})
+}
+
 // Handle runs ev on e, fails the test on an error, and returns the replies
-// as sent: each becomes the message "<delivery>:<i>" (an update keeps the
-// message it updates).
+// as sent through PostedAs.
 func Handle(t testing.TB, e *bot.Engine, ev bot.Event) []bot.Reply {
 	t.Helper()
-	n := 0
-	h, err := e.Handle(context.Background(), ev, SenderFunc(func(_ context.Context, r bot.Reply) (bot.MessageRef, error) {
-		n++
-		if r.Target.Kind == bot.UpdateRef {
-			return r.Target.Ref, nil
-		}
-		return bot.MessageRef(ev.DeliveryID + ":" + strconv.Itoa(n-1)), nil
-	}))
+	h, err := e.Handle(context.Background(), ev, PostedAs(ev))
 	if err != nil {
 		t.Fatalf("Handle(%+v): %v", ev, err)
 	}
