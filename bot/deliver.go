@@ -68,21 +68,21 @@ func ownStep(ev Event) bool {
 // what each reply became ("" where it was not sent).
 func (e *Engine) tidy(ctx context.Context, out Sender, conv *Conversation, moved bool, replies []Reply, refs []MessageRef) {
 	var live []MessageRef
-	touched := map[string]bool{}
+	var touched []string // a few: the step's replies
 	for i, r := range replies {
 		if refs[i] == "" || r.Card != "" || r.forOther(conv.Owner) || r.Target.Kind == HelpdeskChannel {
 			continue
 		}
 		// By the message, not the reference: the one a reply replaced
 		// may come back under a newer name.
-		touched[refs[i].message()] = true
+		touched = append(touched, refs[i].message())
 		if len(r.Buttons) > 0 {
 			live = append(live, refs[i])
 		}
 	}
 	for _, ref := range conv.Live {
 		switch {
-		case touched[ref.message()]:
+		case slices.Contains(touched, ref.message()):
 		case !moved:
 			live = append(live, ref)
 		default:
