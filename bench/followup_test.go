@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 	"github.com/passbot/passbot/flows/reset"
 	"github.com/passbot/passbot/internal/enginetest"
 	"github.com/redis/go-redis/v9"
@@ -27,7 +28,7 @@ func queue(b *testing.B, env *enginetest.Env, pending, dueNow int) []bot.FollowU
 		u := bot.User{Platform: bot.Slack, ID: fmt.Sprintf("U%06d", i), UPN: "adele.vance@contoso.com", Locale: "en-US"}
 		return bot.FollowUp{
 			ID: fmt.Sprintf("F%06d", i), Kind: reset.FollowReminder, Due: at, Owner: u, Lang: "en", ConvID: fmt.Sprintf("C%06d", i),
-			Device: bot.DeviceRef{ID: "d-galaxy-s7", Name: "Adele's Galaxy S7", Kind: bot.AndroidAdmin, OSVersion: "6.0.1"},
+			Device: bot.DeviceRef{ID: "d-galaxy-s7", Name: "Adele's Galaxy S7", Kind: eligibility.AndroidAdmin, OSVersion: "6.0.1"},
 		}
 	}
 	const batch = 1000

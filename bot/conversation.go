@@ -4,16 +4,18 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 // DeviceRef is a device as the core knows it: what a device backend lists,
 // classified into its Kind, and what a conversation remembers between steps.
 type DeviceRef struct {
-	ID        string `json:"id"`
-	Name      string `json:"n"`
-	Kind      Kind   `json:"k"`
-	OSVersion string `json:"v,omitempty"`
-	Company   bool   `json:"c,omitempty"`
+	ID        string           `json:"id"`
+	Name      string           `json:"n"`
+	Kind      eligibility.Kind `json:"k"`
+	OSVersion string           `json:"v,omitempty"`
+	Company   bool             `json:"c,omitempty"`
 	// OwnerID and OwnerUPN are the Entra object ID and user principal name
 	// of the device's primary user: whoever signs in must be them.
 	OwnerID  string `json:"o,omitempty"`

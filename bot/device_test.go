@@ -4,59 +4,26 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
-// The rules bot applies on top of a kind's row: the Android version, the
-// row's oldest version and company ownership.
-func TestEligibilityRules(t *testing.T) {
-	cases := []struct {
+// A DeviceRef is judged by its kind, OS version and ownership; the rules
+// themselves are eligibility's (TestRules).
+func TestDeviceRefEligibilityReadsVersionAndOwnership(t *testing.T) {
+	for _, tc := range []struct {
 		name string
 		d    DeviceRef
-		want ResetMode
+		want eligibility.ResetMode
 	}{
-		{"Android device administrator 6.0.1", DeviceRef{Kind: AndroidAdmin, OSVersion: "6.0.1"}, SelfService},
-		{"Android device administrator 7.0 needs a factory reset", DeviceRef{Kind: AndroidAdmin, OSVersion: "7.0"}, FactoryReset},
-		{"corporate-owned Android 10 still needs a factory reset", DeviceRef{Kind: AndroidAdmin, OSVersion: "10", Company: true}, FactoryReset},
-		{"an unparsable version counts as 0", DeviceRef{Kind: AndroidAdmin, OSVersion: "unknown"}, SelfService},
-		{"work profile from Android 8.0", DeviceRef{Kind: AndroidWorkProfile, OSVersion: "8.0"}, NeedsApproval},
-		{"work profile below Android 8.0: no reset", DeviceRef{Kind: AndroidWorkProfile, OSVersion: "7.1.2"}, NotSupported},
-		{"personal iPhone", DeviceRef{Kind: IOS, OSVersion: "17.4"}, SelfService},
-		{"corporate-owned iPhone", DeviceRef{Kind: IOS, OSVersion: "17.4", Company: true}, NeedsApproval},
-		{"a kind passbot does not know", DeviceRef{Kind: "blackberry", OSVersion: "10"}, NotSupported},
-	}
-	for _, tc := range cases {
+		{"Android device administrator 7.0", DeviceRef{Kind: eligibility.AndroidAdmin, OSVersion: "7.0"}, eligibility.FactoryReset},
+		{"corporate-owned iPhone", DeviceRef{Kind: eligibility.IOS, OSVersion: "17.4", Company: true}, eligibility.NeedsApproval},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := tc.d.Eligibility()
-			if e.Reset != tc.want || e.Kind != tc.d.Kind {
+			if e := tc.d.Eligibility(); e.Reset != tc.want || e.Kind != tc.d.Kind {
 				t.Errorf("reset mode %v kind %q, want %v %q", e.Reset, e.Kind, tc.want, tc.d.Kind)
 			}
 		})
-	}
-}
-
-func TestVersionAtLeast(t *testing.T) {
-	cases := []struct {
-		version      string
-		major, minor int
-		want         bool
-	}{
-		{"6.0.1", 7, 0, false},
-		{"7.0", 7, 0, true},
-		{"13", 7, 0, true},
-		{" 10 ", 10, 0, true},
-		{"8.10.14219.341", 8, 1, true}, // Windows Phone 8.1
-		{"8.0.10517", 8, 1, false},
-		{"6.3.9600", 8, 0, false}, // desktop Windows 8.1
-		{"10.0.15063.1868", 9, 0, true},
-		{"7.1.2", 8, 0, false},
-		{"17.4.1-beta", 17, 4, true},
-		{"unknown", 1, 0, false},
-		{"", 0, 0, true},
-	}
-	for _, tc := range cases {
-		if got := VersionAtLeast(tc.version, tc.major, tc.minor); got != tc.want {
-			t.Errorf("VersionAtLeast(%q, %d, %d) = %v, want %v", tc.version, tc.major, tc.minor, got, tc.want)
-		}
 	}
 }
 
@@ -65,15 +32,15 @@ func TestSilentDevicesGoToTheHelpdesk(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		synced time.Time
-		want   ResetMode
+		want   eligibility.ResetMode
 	}{
-		{"checked in an hour ago", now.Add(-time.Hour), SelfService},
-		{"silent for 8 days: warned, still self-service", now.Add(-8*24*time.Hour - time.Hour), SelfService},
-		{"silent for 31 days", now.Add(-31*24*time.Hour - time.Hour), NeedsApproval},
-		{"no check-in time", time.Time{}, SelfService},
+		{"checked in an hour ago", now.Add(-time.Hour), eligibility.SelfService},
+		{"silent for 8 days: warned, still self-service", now.Add(-8*24*time.Hour - time.Hour), eligibility.SelfService},
+		{"silent for 31 days", now.Add(-31*24*time.Hour - time.Hour), eligibility.NeedsApproval},
+		{"no check-in time", time.Time{}, eligibility.SelfService},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := DeviceRef{Kind: AndroidAdmin, OSVersion: "6.0.1", LastSync: tc.synced}
+			d := DeviceRef{Kind: eligibility.AndroidAdmin, OSVersion: "6.0.1", LastSync: tc.synced}
 			if got := d.EligibilityAt(now).Reset; got != tc.want {
 				t.Errorf("reset mode %v, want %v", got, tc.want)
 			}

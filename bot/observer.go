@@ -1,6 +1,10 @@
 package bot
 
-import "time"
+import (
+	"time"
+
+	"github.com/passbot/passbot/bot/eligibility"
+)
 
 // Observer is told what the engine did, for metrics. All methods must be
 // safe for concurrent use and fast; Engine.Observer may be nil.
@@ -10,7 +14,7 @@ type Observer interface {
 	Handled(p Platform, kind EventKind, outcome string, took time.Duration)
 	// DeviceOp reports one device-backend call and its outcome ("ok" or an
 	// error code); for OpReset/OpResetStatus the kind of device too.
-	DeviceOp(op Op, kind Kind, outcome string, took time.Duration)
+	DeviceOp(op Op, kind eligibility.Kind, outcome string, took time.Duration)
 	// Fired reports a follow-up fired lag after it was due.
 	Fired(kind string, lag time.Duration)
 	// StoreError reports a failed Redis operation.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -167,7 +168,7 @@ func (m *Metrics) Handled(p bot.Platform, kind bot.EventKind, outcome string, to
 }
 
 // DeviceOp implements bot.Observer.
-func (m *Metrics) DeviceOp(op bot.Op, kind bot.Kind, outcome string, took time.Duration) {
+func (m *Metrics) DeviceOp(op bot.Op, kind eligibility.Kind, outcome string, took time.Duration) {
 	k := string(kind)
 	if k == "" {
 		k = "none" // a device list has no device

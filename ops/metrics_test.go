@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 	"github.com/passbot/passbot/internal/enginetest"
 	"github.com/passbot/passbot/ops"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -19,8 +20,8 @@ func TestMetricsRecordWhatTheObserverIsTold(t *testing.T) {
 	m.Handled(bot.Slack, bot.Press, "ok", 4*time.Millisecond)
 	m.Handled(bot.Slack, bot.Press, "ok", 30*time.Millisecond)
 	m.Handled(bot.Discord, bot.Message, "duplicate", time.Millisecond)
-	m.DeviceOp(bot.OpReset, bot.AndroidAdmin, "done", 200*time.Millisecond)
-	m.DeviceOp(bot.OpReset, bot.IOS, "error.graph.forbidden", time.Second)
+	m.DeviceOp(bot.OpReset, eligibility.AndroidAdmin, "done", 200*time.Millisecond)
+	m.DeviceOp(bot.OpReset, eligibility.IOS, "error.graph.forbidden", time.Second)
 	m.DeviceOp(bot.OpList, "", "ok", 50*time.Millisecond)
 	m.Fired("reminder", 700*time.Millisecond)
 	m.Fired("reminder", -time.Second) // early, from a replica whose clock is ahead

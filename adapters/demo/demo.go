@@ -19,6 +19,7 @@ import (
 
 	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 //go:embed fleet.json
@@ -177,7 +178,7 @@ func (f *Fleet) ResetPasscode(_ context.Context, id string) (bot.ResetResult, er
 		return bot.ResetResult{}, err
 	}
 	e := d.Eligibility()
-	if e.Reset == bot.FactoryReset || e.Reset == bot.NotSupported {
+	if e.Reset == eligibility.FactoryReset || e.Reset == eligibility.NotSupported {
 		return bot.ResetResult{}, &bot.Error{Code: bot.ErrCodeUnsupported, Err: fmt.Errorf("demo: resetPasscode not supported on %s %s", e.Kind, d.OSVersion)}
 	}
 	if f.asleep(d) {
@@ -231,14 +232,14 @@ func (f *Fleet) ResetStatus(_ context.Context, id string, since time.Time) (bot.
 }
 
 // asleep reports a device that has not checked in for longer than
-// bot.QuietAfter as of the fleet's time: the demo's devices check in as
+// eligibility.QuietAfter as of the fleet's time: the demo's devices check in as
 // their file says, so a device silent since 2019 stays silent.
 func (f *Fleet) asleep(d bot.DeviceRef) bool {
 	now := f.asOf
 	if now.IsZero() {
 		now = time.Now()
 	}
-	return d.Silence(now) > bot.QuietAfter
+	return d.Silence(now) > eligibility.QuietAfter
 }
 
 // RemoteLock implements bot.Devices. A Mac's lock is done at once with a
@@ -291,11 +292,11 @@ const (
 
 // newPasscode draws a temporary passcode with crypto/rand: eight letters and
 // digits (at least one of each) or six digits.
-func newPasscode(kind bot.PasscodeKind) (string, error) {
+func newPasscode(kind eligibility.PasscodeKind) (string, error) {
 	switch kind {
-	case bot.NoPasscode:
+	case eligibility.NoPasscode:
 		return "", nil
-	case bot.Numeric:
+	case eligibility.Numeric:
 		return draw(digits, 6)
 	}
 	for {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 // Managed is an Intune managed device in Microsoft Graph's managedDevice
@@ -49,7 +50,7 @@ func Properties(beta bool) []string {
 }
 
 // Kind classifies the device from the properties Intune reports.
-func (d Managed) Kind() bot.Kind {
+func (d Managed) Kind() eligibility.Kind {
 	os := strings.ToLower(d.OperatingSystem)
 	typ := strings.ToLower(d.DeviceType)
 	enr := strings.ToLower(d.EnrollmentType)
@@ -57,7 +58,7 @@ func (d Managed) Kind() bot.Kind {
 	case strings.Contains(os, "aosp") || strings.Contains(enr, "aosp") || strings.EqualFold(d.ManagementAgent, "intuneAosp"):
 		// AOSP devices report operatingSystem "Android" and management
 		// agent intuneAosp (Graph managementAgentType).
-		return bot.AOSP
+		return eligibility.AOSP
 	case os == "android":
 		// deviceType and the androidEnterprise* enrollment types are in Graph
 		// beta; v1.0 shows Android Enterprise only as management by Google's
@@ -68,15 +69,15 @@ func (d Managed) Kind() bot.Kind {
 		// …CorporateWorkProfile); a personal work profile has none of them.
 		switch {
 		case enr == "androidenterprisededicateddevice":
-			return bot.AndroidDedicated
+			return eligibility.AndroidDedicated
 		case enr == "androidenterprisecorporateworkprofile":
-			return bot.AndroidCorporateWorkProfile
+			return eligibility.AndroidCorporateWorkProfile
 		case strings.HasPrefix(enr, "androidenterprise") || typ == "androidenterprise" || dpc && d.company():
-			return bot.AndroidEnterprise
+			return eligibility.AndroidEnterprise
 		case typ == "androidforwork" || dpc:
-			return bot.AndroidWorkProfile
+			return eligibility.AndroidWorkProfile
 		}
-		return bot.AndroidAdmin
+		return eligibility.AndroidAdmin
 	case os == "ios" || os == "ipados":
 		// Graph's deviceEnrollmentType names both kinds of Apple User
 		// Enrollment: profile-based (appleUserEnrollment,
@@ -85,28 +86,28 @@ func (d Managed) Kind() bot.Kind {
 		// removal (https://learn.microsoft.com/graph/api/resources/intune-devices-deviceenrollmenttype,
 		// ms.date 09/12/2024).
 		if strings.HasPrefix(enr, "appleuserenrollment") || enr == "appleaccountdrivenuserenrollment" {
-			return bot.IOSUserEnrollment
+			return eligibility.IOSUserEnrollment
 		}
-		return bot.IOS
+		return eligibility.IOS
 	case os == "macos" || os == "mac os x" || typ == "mac" || typ == "macmdm":
-		return bot.MacOS
+		return eligibility.MacOS
 	case strings.HasPrefix(os, "windows"):
 		// Desktop Windows 8 and 8.1 report osVersion 6.2 and 6.3, so an 8.x
 		// is a phone whatever deviceType says; Windows 10 Mobile and desktop
 		// share 10.0 and need deviceType (Graph beta) to tell them apart.
 		phone := typ == "windowsphone" || typ == "winmo6" || os == "windows phone" || os == "windowsphone" || os == "windows mobile" ||
-			bot.VersionAtLeast(d.OSVersion, 8, 0) && !bot.VersionAtLeast(d.OSVersion, 9, 0)
+			eligibility.VersionAtLeast(d.OSVersion, 8, 0) && !eligibility.VersionAtLeast(d.OSVersion, 9, 0)
 		switch {
-		case phone && bot.VersionAtLeast(d.OSVersion, 10, 0):
-			return bot.Windows10Mobile
-		case phone && bot.VersionAtLeast(d.OSVersion, 8, 1):
-			return bot.WindowsPhone81
+		case phone && eligibility.VersionAtLeast(d.OSVersion, 10, 0):
+			return eligibility.Windows10Mobile
+		case phone && eligibility.VersionAtLeast(d.OSVersion, 8, 1):
+			return eligibility.WindowsPhone81
 		case phone:
-			return bot.Unknown
+			return eligibility.Unknown
 		}
-		return bot.WindowsPC
+		return eligibility.WindowsPC
 	}
-	return bot.Unknown
+	return eligibility.Unknown
 }
 
 // company reports whether the device is corporate-owned.

@@ -11,6 +11,7 @@ import (
 	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/adapters/intune/graphtest"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 // One row per line of the eligibility table, with the Graph properties that
@@ -19,68 +20,68 @@ func TestEligibilityFromGraphProperties(t *testing.T) {
 	cases := []struct {
 		name string
 		d    device.Managed
-		want bot.Eligibility
+		want eligibility.Rules
 	}{
 		{"Android device administrator 6.0.1", device.Managed{OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "personal"},
-			bot.Eligibility{Kind: bot.AndroidAdmin, Reset: bot.SelfService, Passcode: bot.Alphanumeric, GMSSupportEnded: true}},
+			eligibility.Rules{Kind: eligibility.AndroidAdmin, Reset: eligibility.SelfService, Passcode: eligibility.Alphanumeric, GMSSupportEnded: true}},
 		{"Android device administrator 6.0 no patch", device.Managed{OperatingSystem: "Android", OSVersion: "6.0", DeviceType: "android"},
-			bot.Eligibility{Kind: bot.AndroidAdmin, Reset: bot.SelfService, Passcode: bot.Alphanumeric, GMSSupportEnded: true}},
+			eligibility.Rules{Kind: eligibility.AndroidAdmin, Reset: eligibility.SelfService, Passcode: eligibility.Alphanumeric, GMSSupportEnded: true}},
 		{"Android 7.0 needs a factory reset", device.Managed{OperatingSystem: "Android", OSVersion: "7.0"},
-			bot.Eligibility{Kind: bot.AndroidAdmin, Reset: bot.FactoryReset, Passcode: bot.Alphanumeric, GMSSupportEnded: true}},
+			eligibility.Rules{Kind: eligibility.AndroidAdmin, Reset: eligibility.FactoryReset, Passcode: eligibility.Alphanumeric, GMSSupportEnded: true}},
 		{"Android 13", device.Managed{OperatingSystem: "Android", OSVersion: "13"},
-			bot.Eligibility{Kind: bot.AndroidAdmin, Reset: bot.FactoryReset, Passcode: bot.Alphanumeric, GMSSupportEnded: true}},
+			eligibility.Rules{Kind: eligibility.AndroidAdmin, Reset: eligibility.FactoryReset, Passcode: eligibility.Alphanumeric, GMSSupportEnded: true}},
 		{"Android Enterprise personally owned work profile: no remote lock", device.Managed{OperatingSystem: "Android", OSVersion: "14", DeviceType: "androidForWork"},
-			bot.Eligibility{Kind: bot.AndroidWorkProfile, Reset: bot.NeedsApproval, Passcode: bot.Alphanumeric, WorkProfile: true, MinMajor: 8, PasscodeInAdminCenter: true}},
+			eligibility.Rules{Kind: eligibility.AndroidWorkProfile, Reset: eligibility.NeedsApproval, Passcode: eligibility.Alphanumeric, WorkProfile: true, MinMajor: 8, PasscodeInAdminCenter: true}},
 		{"personally owned work profile below Android 8.0: no reset", device.Managed{OperatingSystem: "Android", OSVersion: "7.1.2", DeviceType: "androidForWork"},
-			bot.Eligibility{Kind: bot.AndroidWorkProfile, Reset: bot.NotSupported, Passcode: bot.Alphanumeric, WorkProfile: true, MinMajor: 8, PasscodeInAdminCenter: true}},
+			eligibility.Rules{Kind: eligibility.AndroidWorkProfile, Reset: eligibility.NotSupported, Passcode: eligibility.Alphanumeric, WorkProfile: true, MinMajor: 8, PasscodeInAdminCenter: true}},
 		{"Android Enterprise corporate-owned work profile", device.Managed{OperatingSystem: "Android", OSVersion: "14", DeviceType: "androidForWork", EnrollmentType: "androidEnterpriseCorporateWorkProfile"},
-			bot.Eligibility{Kind: bot.AndroidCorporateWorkProfile, Reset: bot.NeedsApproval, Passcode: bot.Alphanumeric, RemoteLock: true, WorkProfile: true, PasscodeInAdminCenter: true}},
+			eligibility.Rules{Kind: eligibility.AndroidCorporateWorkProfile, Reset: eligibility.NeedsApproval, Passcode: eligibility.Alphanumeric, RemoteLock: true, WorkProfile: true, PasscodeInAdminCenter: true}},
 		{"Android Enterprise fully managed", device.Managed{OperatingSystem: "Android", OSVersion: "14", EnrollmentType: "androidEnterpriseFullyManaged"},
-			bot.Eligibility{Kind: bot.AndroidEnterprise, Reset: bot.NeedsApproval, Passcode: bot.Alphanumeric, RemoteLock: true, WorkProfile: true, PasscodeInAdminCenter: true}},
+			eligibility.Rules{Kind: eligibility.AndroidEnterprise, Reset: eligibility.NeedsApproval, Passcode: eligibility.Alphanumeric, RemoteLock: true, WorkProfile: true, PasscodeInAdminCenter: true}},
 		{"Android Enterprise dedicated", device.Managed{OperatingSystem: "Android", OSVersion: "12", EnrollmentType: "androidEnterpriseDedicatedDevice"},
-			bot.Eligibility{Kind: bot.AndroidDedicated, Reset: bot.NeedsApproval, Passcode: bot.Alphanumeric, RemoteLock: true, PasscodeInAdminCenter: true}},
+			eligibility.Rules{Kind: eligibility.AndroidDedicated, Reset: eligibility.NeedsApproval, Passcode: eligibility.Alphanumeric, RemoteLock: true, PasscodeInAdminCenter: true}},
 		{"Android Enterprise on Graph v1.0, personal", device.Managed{OperatingSystem: "Android", OSVersion: "14", ManagementAgent: "googleCloudDevicePolicyController"},
-			bot.Eligibility{Kind: bot.AndroidWorkProfile, Reset: bot.NeedsApproval, Passcode: bot.Alphanumeric, WorkProfile: true, MinMajor: 8, PasscodeInAdminCenter: true}},
+			eligibility.Rules{Kind: eligibility.AndroidWorkProfile, Reset: eligibility.NeedsApproval, Passcode: eligibility.Alphanumeric, WorkProfile: true, MinMajor: 8, PasscodeInAdminCenter: true}},
 		{"Android Enterprise on Graph v1.0, company-owned", device.Managed{OperatingSystem: "Android", OSVersion: "14", ManagementAgent: "googleCloudDevicePolicyController", OwnerType: "company"},
-			bot.Eligibility{Kind: bot.AndroidEnterprise, Reset: bot.NeedsApproval, Passcode: bot.Alphanumeric, RemoteLock: true, WorkProfile: true, PasscodeInAdminCenter: true}},
+			eligibility.Rules{Kind: eligibility.AndroidEnterprise, Reset: eligibility.NeedsApproval, Passcode: eligibility.Alphanumeric, RemoteLock: true, WorkProfile: true, PasscodeInAdminCenter: true}},
 		{"AOSP", device.Managed{OperatingSystem: "AOSP", OSVersion: "12", EnrollmentType: "androidAOSPUserOwnedDeviceEnrollment"},
-			bot.Eligibility{Kind: bot.AOSP, Reset: bot.NeedsApproval, Passcode: bot.Alphanumeric, RemoteLock: true, PasscodeInAdminCenter: true}},
+			eligibility.Rules{Kind: eligibility.AOSP, Reset: eligibility.NeedsApproval, Passcode: eligibility.Alphanumeric, RemoteLock: true, PasscodeInAdminCenter: true}},
 		{"AOSP known only by its management agent", device.Managed{OperatingSystem: "Android", OSVersion: "12", ManagementAgent: "intuneAosp"},
-			bot.Eligibility{Kind: bot.AOSP, Reset: bot.NeedsApproval, Passcode: bot.Alphanumeric, RemoteLock: true, PasscodeInAdminCenter: true}},
+			eligibility.Rules{Kind: eligibility.AOSP, Reset: eligibility.NeedsApproval, Passcode: eligibility.Alphanumeric, RemoteLock: true, PasscodeInAdminCenter: true}},
 		{"iPhone", device.Managed{OperatingSystem: "iOS", OSVersion: "17.4.1", DeviceType: "iPhone"},
-			bot.Eligibility{Kind: bot.IOS, Reset: bot.SelfService, Passcode: bot.NoPasscode, RemoteLock: true}},
+			eligibility.Rules{Kind: eligibility.IOS, Reset: eligibility.SelfService, Passcode: eligibility.NoPasscode, RemoteLock: true}},
 		{"iPad", device.Managed{OperatingSystem: "iPadOS", OSVersion: "17.4"},
-			bot.Eligibility{Kind: bot.IOS, Reset: bot.SelfService, Passcode: bot.NoPasscode, RemoteLock: true}},
+			eligibility.Rules{Kind: eligibility.IOS, Reset: eligibility.SelfService, Passcode: eligibility.NoPasscode, RemoteLock: true}},
 		{"iOS User Enrollment", device.Managed{OperatingSystem: "iOS", OSVersion: "17.4", EnrollmentType: "appleUserEnrollment"},
-			bot.Eligibility{Kind: bot.IOSUserEnrollment, Reset: bot.NotSupported, RemoteLock: true}},
+			eligibility.Rules{Kind: eligibility.IOSUserEnrollment, Reset: eligibility.NotSupported, RemoteLock: true}},
 		{"personal iPhone enrolled by account-driven User Enrollment: no passcode removal", device.Managed{OperatingSystem: "iOS", OSVersion: "18.1", OwnerType: "personal", EnrollmentType: "appleAccountDrivenUserEnrollment"},
-			bot.Eligibility{Kind: bot.IOSUserEnrollment, Reset: bot.NotSupported, RemoteLock: true}},
+			eligibility.Rules{Kind: eligibility.IOSUserEnrollment, Reset: eligibility.NotSupported, RemoteLock: true}},
 		{"iPad enrolled by User Enrollment with a service account", device.Managed{OperatingSystem: "iPadOS", OSVersion: "17.4", EnrollmentType: "appleUserEnrollmentWithServiceAccount"},
-			bot.Eligibility{Kind: bot.IOSUserEnrollment, Reset: bot.NotSupported, RemoteLock: true}},
+			eligibility.Rules{Kind: eligibility.IOSUserEnrollment, Reset: eligibility.NotSupported, RemoteLock: true}},
 		{"Windows 10 Mobile", device.Managed{OperatingSystem: "Windows", OSVersion: "10.0.15063.1868", DeviceType: "windowsPhone"},
-			bot.Eligibility{Kind: bot.Windows10Mobile, Reset: bot.NeedsApproval, Passcode: bot.Alphanumeric, SupportEnded: true}},
+			eligibility.Rules{Kind: eligibility.Windows10Mobile, Reset: eligibility.NeedsApproval, Passcode: eligibility.Alphanumeric, SupportEnded: true}},
 		{"Windows Phone 8.1", device.Managed{OperatingSystem: "Windows", OSVersion: "8.10.15148.160", DeviceType: "windowsPhone"},
-			bot.Eligibility{Kind: bot.WindowsPhone81, Reset: bot.NeedsApproval, Passcode: bot.Numeric, SupportEnded: true}},
+			eligibility.Rules{Kind: eligibility.WindowsPhone81, Reset: eligibility.NeedsApproval, Passcode: eligibility.Numeric, SupportEnded: true}},
 		{"Windows Phone 8.1 without deviceType (Graph v1.0)", device.Managed{OperatingSystem: "Windows", OSVersion: "8.10.14219.341"},
-			bot.Eligibility{Kind: bot.WindowsPhone81, Reset: bot.NeedsApproval, Passcode: bot.Numeric, SupportEnded: true}},
+			eligibility.Rules{Kind: eligibility.WindowsPhone81, Reset: eligibility.NeedsApproval, Passcode: eligibility.Numeric, SupportEnded: true}},
 		{"desktop Windows 8.1", device.Managed{OperatingSystem: "Windows", OSVersion: "6.3.9600"},
-			bot.Eligibility{Kind: bot.WindowsPC, Reset: bot.NotSupported}},
+			eligibility.Rules{Kind: eligibility.WindowsPC, Reset: eligibility.NotSupported}},
 		{"Windows Phone 8.0 is not supported", device.Managed{OperatingSystem: "Windows", OSVersion: "8.0.10517", DeviceType: "windowsPhone"},
-			bot.Eligibility{Kind: bot.Unknown, Reset: bot.NotSupported}},
+			eligibility.Rules{Kind: eligibility.Unknown, Reset: eligibility.NotSupported}},
 		{"Windows PC", device.Managed{OperatingSystem: "Windows", OSVersion: "10.0.22631.3447", DeviceType: "desktop"},
-			bot.Eligibility{Kind: bot.WindowsPC, Reset: bot.NotSupported}},
+			eligibility.Rules{Kind: eligibility.WindowsPC, Reset: eligibility.NotSupported}},
 		{"macOS", device.Managed{OperatingSystem: "macOS", OSVersion: "14.4.1", DeviceType: "macMDM"},
-			bot.Eligibility{Kind: bot.MacOS, Reset: bot.NotSupported, RemoteLock: true, LockPIN: true}},
+			eligibility.Rules{Kind: eligibility.MacOS, Reset: eligibility.NotSupported, RemoteLock: true, LockPIN: true}},
 		{"corporate-owned Android 6", device.Managed{OperatingSystem: "Android", OSVersion: "6.0.1", OwnerType: "company"},
-			bot.Eligibility{Kind: bot.AndroidAdmin, Reset: bot.NeedsApproval, Passcode: bot.Alphanumeric, GMSSupportEnded: true}},
+			eligibility.Rules{Kind: eligibility.AndroidAdmin, Reset: eligibility.NeedsApproval, Passcode: eligibility.Alphanumeric, GMSSupportEnded: true}},
 		{"corporate-owned iPhone", device.Managed{OperatingSystem: "iOS", OSVersion: "17.4", OwnerType: "company"},
-			bot.Eligibility{Kind: bot.IOS, Reset: bot.NeedsApproval, Passcode: bot.NoPasscode, RemoteLock: true}},
+			eligibility.Rules{Kind: eligibility.IOS, Reset: eligibility.NeedsApproval, Passcode: eligibility.NoPasscode, RemoteLock: true}},
 		{"corporate-owned Android 10 still needs a factory reset", device.Managed{OperatingSystem: "Android", OSVersion: "10", OwnerType: "company"},
-			bot.Eligibility{Kind: bot.AndroidAdmin, Reset: bot.FactoryReset, Passcode: bot.Alphanumeric, GMSSupportEnded: true}},
+			eligibility.Rules{Kind: eligibility.AndroidAdmin, Reset: eligibility.FactoryReset, Passcode: eligibility.Alphanumeric, GMSSupportEnded: true}},
 		{"unknown OS", device.Managed{OperatingSystem: "BlackBerry", OSVersion: "10"},
-			bot.Eligibility{Kind: bot.Unknown, Reset: bot.NotSupported}},
+			eligibility.Rules{Kind: eligibility.Unknown, Reset: eligibility.NotSupported}},
 		{"garbage version", device.Managed{OperatingSystem: "Android", OSVersion: "unknown"},
-			bot.Eligibility{Kind: bot.AndroidAdmin, Reset: bot.SelfService, Passcode: bot.Alphanumeric, GMSSupportEnded: true}},
+			eligibility.Rules{Kind: eligibility.AndroidAdmin, Reset: eligibility.SelfService, Passcode: eligibility.Alphanumeric, GMSSupportEnded: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,7 +116,7 @@ func TestAGraphDeviceAndItsRef(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("decoded %+v\nwant %+v", got, want)
 	}
-	wantRef := bot.DeviceRef{ID: want.ID, Name: "Adele's iPhone", Kind: bot.IOS, OSVersion: "17.4.1", Company: true,
+	wantRef := bot.DeviceRef{ID: want.ID, Name: "Adele's iPhone", Kind: eligibility.IOS, OSVersion: "17.4.1", Company: true,
 		OwnerID: want.UserID, OwnerUPN: want.UPN, LastSync: time.Date(2024, 5, 1, 6, 2, 17, 0, time.UTC)}
 	if ref := got.Ref(); ref != wantRef {
 		t.Errorf("Ref() = %+v\nwant %+v", ref, wantRef)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 func TestListDevices(t *testing.T) {
@@ -29,7 +30,7 @@ func TestListDevices(t *testing.T) {
 			t.Fatalf("device IDs = %v, want %v", ids, want)
 		}
 		want := bot.DeviceRef{
-			ID: iPhone, Name: "Adele's iPhone", Kind: bot.IOS, OSVersion: "17.4.1", Company: true,
+			ID: iPhone, Name: "Adele's iPhone", Kind: eligibility.IOS, OSVersion: "17.4.1", Company: true,
 			OwnerID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", OwnerUPN: adele, LastSync: time.Date(2024, 5, 1, 6, 2, 17, 0, time.UTC),
 		}
 		if devices[2] != want {

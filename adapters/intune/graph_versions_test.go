@@ -10,7 +10,7 @@ import (
 
 	"github.com/passbot/passbot/adapters/device"
 	"github.com/passbot/passbot/adapters/intune/graphtest"
-	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 func TestDefaultURLIsBeta(t *testing.T) {
@@ -51,19 +51,19 @@ func TestKindOnBetaAndV1(t *testing.T) {
 
 	tests := []struct {
 		version   string
-		wantKinds []bot.Kind
-		wantReset []bot.ResetMode
+		wantKinds []eligibility.Kind
+		wantReset []eligibility.ResetMode
 	}{
 		{"beta",
-			[]bot.Kind{bot.AndroidWorkProfile, bot.Windows10Mobile, bot.WindowsPhone81, bot.AndroidAdmin},
+			[]eligibility.Kind{eligibility.AndroidWorkProfile, eligibility.Windows10Mobile, eligibility.WindowsPhone81, eligibility.AndroidAdmin},
 			// Intune support for Windows 10 Mobile and Phone 8.1 ended: helpdesk.
-			[]bot.ResetMode{bot.NeedsApproval, bot.NeedsApproval, bot.NeedsApproval, bot.SelfService}},
+			[]eligibility.ResetMode{eligibility.NeedsApproval, eligibility.NeedsApproval, eligibility.NeedsApproval, eligibility.SelfService}},
 		// v1.0 has no deviceType: a work profile looks like device
 		// administrator and Windows 10 Mobile like a PC; Windows Phone 8.1
 		// still shows by its 8.x version.
 		{"v1.0",
-			[]bot.Kind{bot.AndroidAdmin, bot.WindowsPC, bot.WindowsPhone81, bot.AndroidAdmin},
-			[]bot.ResetMode{bot.FactoryReset, bot.NotSupported, bot.NeedsApproval, bot.SelfService}},
+			[]eligibility.Kind{eligibility.AndroidAdmin, eligibility.WindowsPC, eligibility.WindowsPhone81, eligibility.AndroidAdmin},
+			[]eligibility.ResetMode{eligibility.FactoryReset, eligibility.NotSupported, eligibility.NeedsApproval, eligibility.SelfService}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.version, func(t *testing.T) {
@@ -75,8 +75,8 @@ func TestKindOnBetaAndV1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var kinds []bot.Kind
-			var modes []bot.ResetMode
+			var kinds []eligibility.Kind
+			var modes []eligibility.ResetMode
 			for _, d := range devices {
 				kinds = append(kinds, d.Kind)
 				modes = append(modes, d.Eligibility().Reset)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 var t0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
@@ -19,7 +20,7 @@ var (
 
 func request() *bot.Request {
 	return &bot.Request{ID: "R1", Requester: employee, State: bot.RequestPending, Created: t0, Reason: "forgot PIN after holiday",
-		Device: bot.DeviceRef{ID: "d1", Name: "Contoso Galaxy Tab", Kind: bot.AndroidAdmin, OSVersion: "6.0.1", Company: true}}
+		Device: bot.DeviceRef{ID: "d1", Name: "Contoso Galaxy Tab", Kind: eligibility.AndroidAdmin, OSVersion: "6.0.1", Company: true}}
 }
 
 func TestCard(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 // help lists the helpdesk's commands to approvers only: an employee cannot
@@ -42,7 +43,7 @@ func TestStatusCallsAnOpenStepWhatItIs(t *testing.T) {
 }
 
 func TestAnUnknownPlatformIsCapitalisedInTheList(t *testing.T) {
-	odd := bot.DeviceRef{ID: "x1", Name: "Gadget", Kind: bot.Unknown}
+	odd := bot.DeviceRef{ID: "x1", Name: "Gadget", Kind: eligibility.Unknown}
 	for lang, want := range map[string]string{"en": "Gadget (Unknown platform)", "nl": "Gadget (Onbekend platform)"} {
 		s := start(t, lang, odd, devices["ios"])
 		if got := labels(s.reply()); got[0] != want {

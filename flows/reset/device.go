@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 // checkLimits asks the engine, before the card offers a reset or a request,
@@ -13,7 +14,7 @@ import (
 // four presses. Devices with nothing to limit show their card at once.
 func (t *turn) checkLimits() {
 	switch t.c.Device.EligibilityAt(t.now).Reset {
-	case bot.SelfService, bot.NeedsApproval:
+	case eligibility.SelfService, eligibility.NeedsApproval:
 		t.out.Commands = append(t.out.Commands, bot.Command{Op: bot.OpCheckLimits, Device: *t.c.Device})
 	default:
 		t.card(nil)
@@ -37,7 +38,7 @@ func (t *turn) card(limit error) {
 	if t.quiet(d) {
 		text += "\n\n" + t.text("device.quiet", t.silenceArgs(d)...)
 	}
-	if e.GMSSupportEnded && (e.Reset == bot.SelfService || e.Reset == bot.NeedsApproval) {
+	if e.GMSSupportEnded && (e.Reset == eligibility.SelfService || e.Reset == eligibility.NeedsApproval) {
 		text += "\n\n" + t.text("device.gms.ended", t.deviceArgs(d)...)
 	}
 	var buttons []bot.Button
@@ -49,11 +50,11 @@ func (t *turn) card(limit error) {
 		buttons = append(buttons, b)
 	}
 	switch {
-	case t.ownerless(d) && (e.Reset == bot.SelfService || e.Reset == bot.NeedsApproval):
+	case t.ownerless(d) && (e.Reset == eligibility.SelfService || e.Reset == eligibility.NeedsApproval):
 		text += "\n\n" + t.text("device.noowner", t.deviceArgs(d)...) + "\n" + t.support()
-	case e.Reset == bot.SelfService:
+	case e.Reset == eligibility.SelfService:
 		offer(t.button("btn.reset", actReset, bot.Primary))
-	case e.Reset == bot.NeedsApproval:
+	case e.Reset == eligibility.NeedsApproval:
 		// Ownership is the reason unless helpdeskWhy names another.
 		ask, tell := "device.approval.ask", "device.approval"
 		if why := t.helpdeskWhy(e); why != "" {
@@ -66,14 +67,14 @@ func (t *turn) card(limit error) {
 		} else {
 			text += "\n\n" + t.text(tell) + "\n" + t.support()
 		}
-	case e.Reset == bot.FactoryReset:
+	case e.Reset == eligibility.FactoryReset:
 		text += "\n\n" + t.text("device.factory") + "\n" + t.support()
-	case e.Reset == bot.NotSupported:
+	case e.Reset == eligibility.NotSupported:
 		key := "device.unsupported"
 		switch {
 		case e.MinMajor > 0:
 			key = "device.workprofile.old"
-		case d.Kind == bot.IOSUserEnrollment:
+		case d.Kind == eligibility.IOSUserEnrollment:
 			// Why, since it can be locked: User Enrollment leaves the admin
 			// only retire, delete, remote lock and sync
 			// (https://learn.microsoft.com/intune/device-enrollment/apple/user-enrollment-methods-ios,
@@ -100,10 +101,10 @@ func (t *turn) card(limit error) {
 // helpdeskWhy says why a device goes to the helpdesk when that is not just
 // its ownership: it fell silent, Intune dropped its platform, or the reset
 // is of the work profile only.
-func (t *turn) helpdeskWhy(e bot.Eligibility) string {
+func (t *turn) helpdeskWhy(e eligibility.Rules) string {
 	d := t.c.Device
 	switch {
-	case d.Silence(t.now) > bot.SilentAfter:
+	case d.Silence(t.now) > eligibility.SilentAfter:
 		return t.text("device.silent", t.silenceArgs(d)...)
 	case e.SupportEnded:
 		return t.text("device.ended", t.deviceArgs(d)...)
@@ -117,7 +118,7 @@ func (t *turn) helpdeskWhy(e bot.Eligibility) string {
 // long that the helpdesk takes over (that text says it already).
 func (t *turn) quiet(d *bot.DeviceRef) bool {
 	s := d.Silence(t.now)
-	return s > bot.QuietAfter && s <= bot.SilentAfter
+	return s > eligibility.QuietAfter && s <= eligibility.SilentAfter
 }
 
 func (t *turn) silenceArgs(d *bot.DeviceRef) []string {
@@ -159,7 +160,7 @@ func (t *turn) askLock() {
 	if d.Unencrypted {
 		parts = append(parts, t.text("lock.nopasscode", t.deviceArgs(d)...))
 	}
-	if d.Silence(t.now) > bot.QuietAfter {
+	if d.Silence(t.now) > eligibility.QuietAfter {
 		parts = append(parts, t.text("lock.quiet", t.silenceArgs(d)...))
 	}
 	t.say(bot.Reply{Text: strings.Join(parts, "\n\n"), Replace: true, Buttons: []bot.Button{

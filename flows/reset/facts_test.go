@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 // What passbot tells people about Intune, checked against Microsoft's pages
@@ -62,9 +63,9 @@ func TestWhereTheTemporaryPasscodeIs(t *testing.T) {
 		{devices["w10m"], true},
 		{devices["workprof"], false},
 		{devices["dedicated"], false},
-		{bot.DeviceRef{ID: "ao", Name: "RealWear", Kind: bot.AOSP, OSVersion: "11", Company: true}, false},
-		{bot.DeviceRef{ID: "fm", Name: "Pixel 6", Kind: bot.AndroidEnterprise, OSVersion: "14", Company: true}, false},
-		{bot.DeviceRef{ID: "cw", Name: "XCover", Kind: bot.AndroidCorporateWorkProfile, OSVersion: "14", Company: true}, false},
+		{bot.DeviceRef{ID: "ao", Name: "RealWear", Kind: eligibility.AOSP, OSVersion: "11", Company: true}, false},
+		{bot.DeviceRef{ID: "fm", Name: "Pixel 6", Kind: eligibility.AndroidEnterprise, OSVersion: "14", Company: true}, false},
+		{bot.DeviceRef{ID: "cw", Name: "XCover", Kind: eligibility.AndroidCorporateWorkProfile, OSVersion: "14", Company: true}, false},
 	}
 	for _, tc := range cases {
 		for _, lang := range []string{"en", "nl"} {

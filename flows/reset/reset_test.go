@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 var t0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
@@ -25,17 +26,17 @@ const (
 // devices holds one device of every case of the Company Portal guide and of
 // Intune's documentation, as a device backend lists them.
 var devices = map[string]bot.DeviceRef{
-	"android6":  {ID: "a6", Name: "Galaxy S7", Kind: bot.AndroidAdmin, OSVersion: "6.0.1"},
-	"android10": {ID: "a10", Name: "Pixel 4", Kind: bot.AndroidAdmin, OSVersion: "10"},
-	"ios":       {ID: "i1", Name: "iPhone", Kind: bot.IOS, OSVersion: "17.4"},
-	"w10m":      {ID: "w10", Name: "Lumia 950", Kind: bot.Windows10Mobile, OSVersion: "10.0.15063"},
-	"wp81":      {ID: "w81", Name: "Lumia 735", Kind: bot.WindowsPhone81, OSVersion: "8.10.15148.160"},
-	"company":   {ID: "c1", Name: "Work Galaxy", Kind: bot.AndroidAdmin, OSVersion: "6.0.1", Company: true},
-	"workprof":  {ID: "wp", Name: "Work profile Pixel", Kind: bot.AndroidWorkProfile, OSVersion: "14"},
-	"windowspc": {ID: "pc", Name: "Surface", Kind: bot.WindowsPC, OSVersion: "10.0.22631"},
-	"macos":     {ID: "mac", Name: "MacBook", Kind: bot.MacOS, OSVersion: "14.4"},
-	"iosuser":   {ID: "iu", Name: "BYOD iPhone", Kind: bot.IOSUserEnrollment, OSVersion: "17.4"},
-	"dedicated": {ID: "de", Name: "Kiosk tablet", Kind: bot.AndroidDedicated, OSVersion: "13", Company: true},
+	"android6":  {ID: "a6", Name: "Galaxy S7", Kind: eligibility.AndroidAdmin, OSVersion: "6.0.1"},
+	"android10": {ID: "a10", Name: "Pixel 4", Kind: eligibility.AndroidAdmin, OSVersion: "10"},
+	"ios":       {ID: "i1", Name: "iPhone", Kind: eligibility.IOS, OSVersion: "17.4"},
+	"w10m":      {ID: "w10", Name: "Lumia 950", Kind: eligibility.Windows10Mobile, OSVersion: "10.0.15063"},
+	"wp81":      {ID: "w81", Name: "Lumia 735", Kind: eligibility.WindowsPhone81, OSVersion: "8.10.15148.160"},
+	"company":   {ID: "c1", Name: "Work Galaxy", Kind: eligibility.AndroidAdmin, OSVersion: "6.0.1", Company: true},
+	"workprof":  {ID: "wp", Name: "Work profile Pixel", Kind: eligibility.AndroidWorkProfile, OSVersion: "14"},
+	"windowspc": {ID: "pc", Name: "Surface", Kind: eligibility.WindowsPC, OSVersion: "10.0.22631"},
+	"macos":     {ID: "mac", Name: "MacBook", Kind: eligibility.MacOS, OSVersion: "14.4"},
+	"iosuser":   {ID: "iu", Name: "BYOD iPhone", Kind: eligibility.IOSUserEnrollment, OSVersion: "17.4"},
+	"dedicated": {ID: "de", Name: "Kiosk tablet", Kind: eligibility.AndroidDedicated, OSVersion: "13", Company: true},
 }
 
 // trigger is the opening line in each language.
@@ -331,7 +332,7 @@ func TestATypedDeviceNamePicksTheDevice(t *testing.T) {
 		})
 	}
 	t.Run("part of a name, of one device", func(t *testing.T) {
-		s := start(t, "en", devices["android6"], devices["ios"], bot.DeviceRef{ID: "s7b", Name: "Adele's Galaxy S7 edge", Kind: bot.AndroidAdmin})
+		s := start(t, "en", devices["android6"], devices["ios"], bot.DeviceRef{ID: "s7b", Name: "Adele's Galaxy S7 edge", Kind: eligibility.AndroidAdmin})
 		s.text("galaxy s7 edge")
 		if s.c.Device == nil || s.c.Device.ID != "s7b" {
 			t.Fatalf("device %+v, want the S7 edge", s.c.Device)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 )
 
 func (t *turn) onResult(r *bot.CommandResult) {
@@ -191,7 +192,7 @@ func (t *turn) resetResult(r *bot.CommandResult) {
 		}
 		t.say(answer)
 		t.say(bot.Reply{Text: t.text("result.done", args...) + "\n" + t.support()})
-		if d.Eligibility().Passcode != bot.NoPasscode {
+		if d.Eligibility().Passcode != eligibility.NoPasscode {
 			t.follow(FollowReminder, d, t.f.cfg.ReminderAfter, 0)
 		}
 	case bot.ActionPending, bot.ActionActive, "", "none":
@@ -218,7 +219,7 @@ func (t *turn) failedText(d bot.DeviceRef) string {
 	switch {
 	case d.Eligibility().WorkProfile:
 		text += " " + t.text("result.failed.workprofile")
-	case d.Kind == bot.AndroidDedicated, d.Kind == bot.AOSP:
+	case d.Kind == eligibility.AndroidDedicated, d.Kind == eligibility.AOSP:
 		text += " " + t.text("result.failed.policy")
 	}
 	return text
@@ -226,7 +227,7 @@ func (t *turn) failedText(d bot.DeviceRef) string {
 
 func (t *turn) platformAnswer(d bot.DeviceRef, passcode string) string {
 	args := append(t.deviceArgs(&d), "passcode", passcode)
-	if passcode == "" && d.Eligibility().Passcode != bot.NoPasscode {
+	if passcode == "" && d.Eligibility().Passcode != eligibility.NoPasscode {
 		// A result read back later (after a crash between the reset and its
 		// answer, or from a backend that keeps no passcode) may not hold it.
 		return t.text("result.passcode.elsewhere", args...) + " " + t.passcodeWhere(d)
@@ -235,11 +236,11 @@ func (t *turn) platformAnswer(d bot.DeviceRef, passcode string) string {
 		return t.text("result.workprofile", args...)
 	}
 	switch d.Kind {
-	case bot.IOS:
+	case eligibility.IOS:
 		return t.text("result.ios", args...)
-	case bot.Windows10Mobile:
+	case eligibility.Windows10Mobile:
 		return t.text("result.w10m", args...)
-	case bot.WindowsPhone81:
+	case eligibility.WindowsPhone81:
 		return t.text("result.wp81", args...)
 	}
 	return t.text("result.android", args...)
@@ -270,7 +271,7 @@ func (t *turn) next(d bot.DeviceRef) string {
 	switch {
 	case e.WorkProfile:
 		return t.text("result.next.workprofile")
-	case e.Passcode == bot.NoPasscode:
+	case e.Passcode == eligibility.NoPasscode:
 		return t.text("result.next.nopasscode")
 	}
 	return t.text("result.next")

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/passbot/passbot/bot"
+	"github.com/passbot/passbot/bot/eligibility"
 	"github.com/passbot/passbot/flows/locales"
 )
 
@@ -259,9 +260,9 @@ func (t *turn) selfService() bool {
 		return false
 	}
 	switch t.c.Device.EligibilityAt(t.now).Reset {
-	case bot.SelfService:
+	case eligibility.SelfService:
 		return true
-	case bot.NeedsApproval:
+	case eligibility.NeedsApproval:
 		if t.c.Request != "" {
 			return true
 		}
@@ -339,7 +340,7 @@ func (t *turn) reset() {
 }
 
 func (t *turn) askReason() {
-	if t.c.Device == nil || t.c.Device.EligibilityAt(t.now).Reset != bot.NeedsApproval || !t.f.cfg.Approvals || t.ownerless(t.c.Device) {
+	if t.c.Device == nil || t.c.Device.EligibilityAt(t.now).Reset != eligibility.NeedsApproval || !t.f.cfg.Approvals || t.ownerless(t.c.Device) {
 		t.say(bot.Reply{Text: t.text(bot.NoticeStale), Private: true})
 		return
 	}
