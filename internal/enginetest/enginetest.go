@@ -188,10 +188,14 @@ func (c *Chat) Caps() bot.Caps {
 }
 
 // Send implements bot.ChatAdapter.
+// Before Use, as a platform that is down, it takes nothing.
 func (c *Chat) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
 	c.mu.Lock()
 	to := c.to
 	c.mu.Unlock()
+	if to == nil {
+		return "", fmt.Errorf("enginetest: no %s chat behind it yet", c.platform)
+	}
 	return to.Send(ctx, r)
 }
 
