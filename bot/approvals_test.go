@@ -546,3 +546,26 @@ func TestNoticesTheChatRefusesAreSentAgain(t *testing.T) {
 		t.Errorf("%d follow-ups pending, want only the request's expiry", n)
 	}
 }
+
+// The step an approval resumes is sent on its own, to the requester's DM:
+// its buttons join the conversation's live messages, so the next step that
+// moves the conversation on (here: cancel) takes them off.
+func TestAResumedStepsButtonsAreTakenOffLater(t *testing.T) {
+	h, rec := newRecordedHarness(t)
+	card := h.requestReset(rec)
+	sent := len(rec.Sent())
+	h.click(hank, []bot.Reply{card}, "Approve")
+	banner := bot.MessageRef("")
+	for i, x := range rec.Sent()[sent:] {
+		if x.To.ID == adele.ID && len(x.Buttons) > 0 {
+			banner = bot.MessageRef("rec:" + strconv.Itoa(sent+i))
+		}
+	}
+	if banner == "" || !slices.Contains(conversation(t, h).Live, banner) {
+		t.Fatalf("live %v; want the resumed banner %q among them", conversation(t, h).Live, banner)
+	}
+	h.say(adele, "cancel")
+	if live := conversation(t, h).Live; len(live) != 0 {
+		t.Errorf("live %v after cancel; want the banner taken off", live)
+	}
+}

@@ -180,9 +180,10 @@ type Store interface {
 	// Ack removes a delivered follow-up and, in the same round trip,
 	// queues the follow-ups that come after it.
 	Ack(ctx context.Context, f FollowUp, next ...FollowUp) error
-	// SetLive stores the live messages of owner's conversation (loaded
-	// with it as Conversation.Live), while the conversation is stored.
-	SetLive(ctx context.Context, owner User, live []MessageRef) error
+	// UpdateLive changes the live messages of owner's conversation (loaded
+	// with it as Conversation.Live), while the conversation is stored:
+	// drop leaves, add joins, whatever another step changed meanwhile.
+	UpdateLive(ctx context.Context, owner User, add, drop []MessageRef) error
 }
 
 // Clock tells the time; tests pass a fake one.

@@ -63,45 +63,62 @@ func ownStep(ev Event) bool {
 // step's replies neither replaced nor sent again loses its buttons,
 // through out, and says the step is over (its text is not kept: Redis holds
 // only the references). A step that did not move it on (a question in
-// between) leaves the buttons of before, which still work. The messages
-// the replies sent with buttons join the conversation's live set. refs are
+// between) leaves the buttons of before, which still work, and so does a
+// step none of whose replies was sent: nothing is "below". The messages the
+// replies sent with buttons join the conversation's live set. refs are
 // what each reply became ("" where it was not sent).
 func (e *Engine) tidy(ctx context.Context, out Sender, conv *Conversation, moved bool, replies []Reply, refs []MessageRef) {
-	var live []MessageRef
-	var touched []string // a few: the step's replies
-	for i, r := range replies {
-		if refs[i] == "" || r.Card != "" || r.forOther(conv.Owner) || r.Target.Kind == HelpdeskChannel {
-			continue
-		}
-		// By the message, not the reference: the one a reply replaced
-		// may come back under a newer name.
-		touched = append(touched, refs[i].message())
-		if len(r.Buttons) > 0 {
-			live = append(live, refs[i])
-		}
+	add, touched := liveOf(conv.Owner, replies, refs)
+	if len(touched) == 0 {
+		return
 	}
+	var drop []MessageRef
 	for _, ref := range conv.Live {
 		switch {
 		case slices.Contains(touched, ref.message()):
-		case !moved:
-			live = append(live, ref)
-		default:
+			// By the message, not the reference: the one a reply
+			// replaced may come back under a newer name.
+			drop = append(drop, ref)
+		case moved:
+			drop = append(drop, ref)
 			over := e.notice(conv, NoticeOver)[0]
 			over.Target = Target{Kind: UpdateRef, Ref: ref}
 			if _, err := out.Send(ctx, over); err != nil {
 				// Gone, or its platform no longer lets it change (an
 				// ephemeral message after its interaction's token): a
-				// press on it is answered as stale.
-				e.logger().Warn("take the buttons off a message of a step that is over", "user", conv.Owner.Key(), "err", err)
+				// press on it is answered as stale. Never the error's
+				// text: a reference can hold a token.
+				e.logger().Warn("take the buttons off a message of a step that is over", "user", conv.Owner.Key(), "platform", conv.Owner.Platform)
 			}
 		}
 	}
-	if slices.Equal(conv.Live, live) {
+	e.updateLive(ctx, conv.Owner, add, drop)
+}
+
+// liveOf returns what owner's replies sent with buttons, and the messages
+// (by message() ) any of them became.
+func liveOf(owner User, replies []Reply, refs []MessageRef) (live []MessageRef, touched []string) {
+	for i, r := range replies {
+		if refs[i] == "" || r.Card != "" || !r.isFor(owner) {
+			continue
+		}
+		touched = append(touched, refs[i].message())
+		if len(r.Buttons) > 0 {
+			live = append(live, refs[i])
+		}
+	}
+	return live, touched
+}
+
+// updateLive writes a change of owner's live messages, unless there is
+// none (a step that replaced its message in place).
+func (e *Engine) updateLive(ctx context.Context, owner User, add, drop []MessageRef) {
+	if slices.Equal(add, drop) {
 		return
 	}
-	if err := e.cfg.Store.SetLive(ctx, conv.Owner, live); err != nil {
+	if err := e.cfg.Store.UpdateLive(ctx, owner, add, drop); err != nil {
 		e.storeError()
-		e.logger().Warn("remember the messages with buttons", "user", conv.Owner.Key(), "err", err)
+		e.logger().Warn("remember the messages with buttons", "user", owner.Key(), "err", err)
 	}
 }
 
@@ -149,6 +166,18 @@ func (e *Engine) delivered(ctx context.Context, r Reply, ref MessageRef) error {
 	return errors.Join(errs...)
 }
 
+// isFor reports whether r went to u's chat with the bot: not to someone
+// else's DM, not to the helpdesk channel.
+func (r Reply) isFor(u User) bool {
+	switch r.Target.Kind {
+	case DirectMessage:
+		return r.Target.User.Key() == u.Key()
+	case HelpdeskChannel:
+		return false
+	}
+	return !r.forOther(u)
+}
+
 // owner is the person a reply is for: a DM's recipient, else its To.
 func (r Reply) owner() User {
 	if r.Target.Kind == DirectMessage {
@@ -192,7 +221,25 @@ func (e *Engine) sendSome(ctx context.Context, p Platform, replies []Reply) ([]M
 			e.logger().Error("record a sent message", "platform", p, "err", err)
 		}
 	}
+	// A step sent on its own (a follow-up, an approved request's next
+	// step, a notice again) leaves its buttons to be taken off later.
+	for _, owner := range owners(replies) {
+		if add, _ := liveOf(owner, replies, refs); len(add) > 0 {
+			e.updateLive(ctx, owner, add, nil)
+		}
+	}
 	return refs, unsent, errors.Join(errs...)
+}
+
+// owners are the people replies went to by DM, each once.
+func owners(replies []Reply) []User {
+	var us []User
+	for _, r := range replies {
+		if u := r.Target.User; r.Target.Kind == DirectMessage && !slices.ContainsFunc(us, func(o User) bool { return o.Key() == u.Key() }) {
+			us = append(us, u)
+		}
+	}
+	return us
 }
 
 // followResend carries a notice the chat did not take (a card, a decision

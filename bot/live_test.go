@@ -199,7 +199,7 @@ func TestAMessageUnderANewNameIsTheSameMessage(t *testing.T) {
 	// The sign-in link was sent by the interaction "tok1"; Cancel is
 	// pressed through "tok2".
 	renamed := func(r bot.MessageRef) bot.MessageRef { return "wh/app/tok2/" + r }
-	if err := env.Store.SetLive(context.Background(), u, []bot.MessageRef{"wh/app/tok1/" + link}); err != nil {
+	if err := env.Store.UpdateLive(context.Background(), u, []bot.MessageRef{"wh/app/tok1/" + link}, liveOf(t, env, u)); err != nil {
 		t.Fatal(err)
 	}
 	ev := press(t, u, got, "Cancel")

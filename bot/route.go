@@ -162,6 +162,13 @@ func route(ev Event, replies []Reply, caps Caps) []Reply {
 	return replies
 }
 
+// helpdeskCard reports whether ev presses a button of a helpdesk card,
+// which any approver may press.
+func helpdeskCard(ev Event) bool {
+	a, ok := parseAction(ev.Action)
+	return ev.Kind == Press && ok && a.Owner == anyApprover
+}
+
 // pressedByOther reports whether ev presses a button of a conversation
 // that belongs to someone else than its presser (not a helpdesk card's,
 // which any approver may press).
@@ -215,14 +222,17 @@ func fallback(ev Event, r Reply, caps Caps) (Target, bool) {
 		return dm, ev.User.ID != "" && (!r.Private || !caps.EphemeralPrivacy)
 	case ReplaceClicked:
 		// The clicked message is gone or cannot be changed: the reply
-		// comes as a new message where it may be seen.
+		// comes as a new message where it may be seen. A decided card's
+		// in the helpdesk channel; the rest only where the clicked message
+		// was seen by its person alone: never in a channel (a command run
+		// there, a card forwarded there).
 		switch {
-		case r.Private && caps.EphemeralPrivacy:
-			return Target{Kind: Ephemeral}, true
-		case r.Private:
-			return dm, true
-		case ev.ClickedPublic:
+		case helpdeskCard(ev) && !r.Private:
 			return Target{Kind: HelpdeskChannel}, true
+		case caps.EphemeralPrivacy && (r.Private || ev.Shared):
+			return Target{Kind: Ephemeral}, true
+		case r.Private || ev.Shared || ev.ClickedPublic:
+			return dm, true
 		}
 		return Target{Kind: Chat}, true
 	case DirectMessage:

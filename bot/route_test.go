@@ -129,7 +129,13 @@ func TestFallback(t *testing.T) {
 		{"slack replace, plain", Slack, Event{Kind: Press}, Reply{Target: at(ReplaceClicked)}, at(Chat)},
 		{"slack replace, private", Slack, Event{Kind: Press}, Reply{Target: at(ReplaceClicked), Private: true}, dm(Slack)},
 		{"discord replace, private", Discord, Event{Kind: Press, ClickedEphemeral: true}, Reply{Target: at(ReplaceClicked), Private: true}, at(Ephemeral)},
-		{"teams card decided", Teams, Event{Kind: Press, ClickedPublic: true}, Reply{Target: at(ReplaceClicked)}, at(HelpdeskChannel)},
+		{"teams card decided", Teams, Event{Kind: Press, ClickedPublic: true, Action: "req:R1|1|*|approve"}, Reply{Target: at(ReplaceClicked)}, at(HelpdeskChannel)},
+		{"slack card, private replace", Slack, Event{Kind: Press, ClickedPublic: true, Action: "req:R1|1|*|deny"}, Reply{Target: at(ReplaceClicked), Private: true}, dm(Slack)},
+		// A step of a conversation run in a channel, or of a card the person
+		// forwarded there, never falls back into that channel or the helpdesk's.
+		{"discord channel command", Discord, Event{Kind: Press, Shared: true, ClickedEphemeral: true}, Reply{Target: at(ReplaceClicked)}, at(Ephemeral)},
+		{"slack channel command", Slack, Event{Kind: Press, Shared: true, ClickedEphemeral: true}, Reply{Target: at(ReplaceClicked)}, dm(Slack)},
+		{"teams forwarded card", Teams, Event{Kind: Press, Shared: true, ClickedPublic: true, Action: "c1|3|adele|pick:0"}, Reply{Target: at(ReplaceClicked)}, dm(Teams)},
 		// DMs turned off (Discord, for a server's members): the presser still sees it, privately.
 		{"discord DM to the presser", Discord, Event{Kind: Press}, Reply{Target: dm(Discord), Private: true}, at(Ephemeral)},
 		{"slack DM to the presser", Slack, Event{Kind: Message}, Reply{Target: dm(Slack)}, at(Ephemeral)},
@@ -149,8 +155,8 @@ func TestFallback(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("fallback of %s: %+v, want %+v", tc.r.Target.Kind, got, tc.want)
 			}
-			if tc.r.Private && (got.Kind == HelpdeskChannel || got.Kind == Chat && tc.ev.Shared) {
-				t.Errorf("a private reply falls back to %s", got.Kind)
+			if (tc.r.Private || !helpdeskCard(tc.ev)) && got.Kind == HelpdeskChannel || got.Kind == Chat && (tc.ev.Shared || tc.ev.ClickedPublic) {
+				t.Errorf("a reply of %+v falls back to %s", tc.ev, got.Kind)
 			}
 		})
 	}
@@ -177,7 +183,8 @@ func TestRouteLater(t *testing.T) {
 // every platform, event kind, place and pair of reply flags: a private
 // reply never reaches the helpdesk channel, never takes the place of a
 // message everyone sees (on Discord: of any message that is not
-// ephemeral), and never lands as a plain message in a channel.
+// ephemeral), and never lands as a plain message in a channel; nor does
+// any reply where its platform did not take it (fallback).
 func TestRoutePrivacyOverEveryEventShape(t *testing.T) {
 	for _, p := range []Platform{Slack, Discord, Teams, Console} {
 		owner := User{Platform: p, ID: "U1"}
@@ -198,6 +205,11 @@ func TestRoutePrivacyOverEveryEventShape(t *testing.T) {
 							k == ReplaceClicked && (ev.ClickedPublic || p == Discord && !ev.ClickedEphemeral) ||
 							k == Chat && ev.Shared) {
 							t.Errorf("%s %s %+v: private reply %q → %s", p, kind, ev, r.Text, k)
+						}
+						// Where the platform did not take it, it goes no more public.
+						if fb, ok := fallback(ev, r, capsOf(p)); ok && (fb.Kind == HelpdeskChannel || fb.Kind == Chat && (ev.Shared || ev.ClickedPublic) ||
+							r.Private && p == Discord && fb.Kind == DirectMessage) {
+							t.Errorf("%s %s %+v: reply %q → %s falls back to %s", p, kind, ev, r.Text, k, fb.Kind)
 						}
 					}
 				}

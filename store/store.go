@@ -193,24 +193,39 @@ func decodeConv(fields []any) (*bot.Conversation, error) {
 	return &c, nil
 }
 
-// setLiveScript writes the live messages beside a stored conversation
-// only: a conversation that expired meanwhile takes none, and no hash
-// without a TTL is left behind.
-var setLiveScript = redis.NewScript(`
+// updateLiveScript changes the live messages beside a stored conversation
+// in place: it drops those a step dealt with (ARGV[1]) and adds those it
+// sent (ARGV[2]), so two steps of one person that overlap lose neither's.
+// A conversation that expired meanwhile takes none, and no hash without a
+// TTL is left behind. The set keeps its newest maxLive.
+var updateLiveScript = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[1], 'v') == 0 then return 0 end
-if ARGV[1] == '' then redis.call('HDEL', KEYS[1], 'l') else redis.call('HSET', KEYS[1], 'l', ARGV[1]) end
+local raw = redis.call('HGET', KEYS[1], 'l')
+local cur = {}
+if raw then cur = cjson.decode(raw) end
+local drop, seen, out = {}, {}, {}
+for _, r in ipairs(cjson.decode(ARGV[1])) do drop[r] = true end
+for _, list in ipairs({cur, cjson.decode(ARGV[2])}) do
+  for _, r in ipairs(list) do
+    if not drop[r] and not seen[r] then seen[r] = true; table.insert(out, r) end
+  end
+end
+local keep = tonumber(ARGV[3])
+while #out > keep do table.remove(out, 1) end
+if #out == 0 then redis.call('HDEL', KEYS[1], 'l') else redis.call('HSET', KEYS[1], 'l', cjson.encode(out)) end
 return 1`)
 
-// SetLive implements bot.Store.
-func (s *Redis) SetLive(ctx context.Context, owner bot.User, live []bot.MessageRef) error {
-	var data []byte
-	if len(live) > 0 {
-		var err error
-		if data, err = json.Marshal(live); err != nil {
-			return err
-		}
-	}
-	if err := setLiveScript.Run(ctx, s.client, []string{convKey(owner)}, string(data)).Err(); err != nil {
+// maxLive bounds the live messages kept for one conversation: a person who
+// keeps asking in between (nothing moves the conversation on) does not
+// grow it without end; the oldest would only keep their buttons.
+const maxLive = 16
+
+// UpdateLive implements bot.Store.
+func (s *Redis) UpdateLive(ctx context.Context, owner bot.User, add, drop []bot.MessageRef) error {
+	// Never JSON null: the script reads both as lists.
+	d, _ := json.Marshal(append([]bot.MessageRef{}, drop...))
+	a, _ := json.Marshal(append([]bot.MessageRef{}, add...))
+	if err := updateLiveScript.Run(ctx, s.client, []string{convKey(owner)}, d, a, maxLive).Err(); err != nil {
 		return fmt.Errorf("store: live messages of %s: %w", owner.Key(), err)
 	}
 	return nil

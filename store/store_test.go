@@ -291,7 +291,7 @@ func TestLiveMessagesAreKeptOnlyBesideAStoredConversation(t *testing.T) {
 	s, c := store.New(srv.Client()), srv.Client()
 	const key = "passbot:{u:slack:U1}:conv"
 	live := []bot.MessageRef{"D1/1700000000.000100"}
-	if err := s.SetLive(ctx, adele, live); err != nil {
+	if err := s.UpdateLive(ctx, adele, live, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := c.Exists(ctx, key).Val(); n != 0 {
@@ -300,14 +300,14 @@ func TestLiveMessagesAreKeptOnlyBesideAStoredConversation(t *testing.T) {
 	if _, err := s.Begin(ctx, adele, "", "gone:3"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetLive(ctx, adele, live); err != nil || c.HExists(ctx, key, "l").Val() {
+	if err := s.UpdateLive(ctx, adele, live, nil); err != nil || c.HExists(ctx, key, "l").Val() {
 		t.Fatalf("live messages beside a press mark only: %v, %v", c.HGetAll(ctx, key).Val(), err)
 	}
 
 	if err := s.Save(ctx, &bot.Conversation{ID: "c1", Owner: adele}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetLive(ctx, adele, live); err != nil {
+	if err := s.UpdateLive(ctx, adele, live, nil); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := s.Begin(ctx, adele, "", ""); err != nil || b.Conv == nil || !slices.Equal(b.Conv.Live, live) {
@@ -316,11 +316,45 @@ func TestLiveMessagesAreKeptOnlyBesideAStoredConversation(t *testing.T) {
 	if ttl := c.PTTL(ctx, key).Val(); ttl <= 0 {
 		t.Errorf("TTL %v after the live messages were stored", ttl)
 	}
-	if err := s.SetLive(ctx, adele, nil); err != nil || c.HExists(ctx, key, "l").Val() {
+	if err := s.UpdateLive(ctx, adele, nil, live); err != nil || c.HExists(ctx, key, "l").Val() {
 		t.Errorf("no live messages left the field %v, %v", c.HGetAll(ctx, key).Val(), err)
 	}
 	if b, _ := s.Begin(ctx, adele, "", ""); b.Conv == nil || len(b.Conv.Live) != 0 {
 		t.Errorf("loaded %+v, want no live messages", b.Conv)
+	}
+}
+
+// Two steps of one person that overlap each change the live messages they
+// dealt with: neither's new message is lost (a step that read the set
+// before the other wrote it drops only what it saw), and the set keeps its
+// newest 16.
+func TestOverlappingStepsKeepEachOthersLiveMessages(t *testing.T) {
+	t.Parallel()
+	s := store.New(redistest.Start(t).Client())
+	if err := s.Save(ctx, &bot.Conversation{ID: "c1", Owner: adele}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateLive(ctx, adele, []bot.MessageRef{"D1/0"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Both read {D1/0}; B writes first, then A.
+	if err := s.UpdateLive(ctx, adele, []bot.MessageRef{"D1/B"}, []bot.MessageRef{"D1/0"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateLive(ctx, adele, []bot.MessageRef{"D1/A"}, []bot.MessageRef{"D1/0"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Begin(ctx, adele, "", "")
+	if err != nil || b.Conv == nil || !slices.Equal(b.Conv.Live, []bot.MessageRef{"D1/B", "D1/A"}) {
+		t.Fatalf("live %+v, %v; want both steps' messages", b.Conv, err)
+	}
+	for i := range 20 {
+		if err := s.UpdateLive(ctx, adele, []bot.MessageRef{bot.MessageRef("D1/n" + strconv.Itoa(i))}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, _ = s.Begin(ctx, adele, "", ""); len(b.Conv.Live) != 16 || b.Conv.Live[15] != "D1/n19" {
+		t.Errorf("live %v; want the newest 16", b.Conv.Live)
 	}
 }
 
