@@ -444,6 +444,31 @@ func TestAPostAnswered502IsNotSentAgain(t *testing.T) {
 	}
 }
 
+// An answer Discord showed but whose message ID could not be read back is
+// sent: the engine does not send it again elsewhere (a second copy in the
+// DM), it only cannot name it.
+func TestAnAnswerWhoseIDIsLostIsNotSentAgain(t *testing.T) {
+	t.Parallel()
+	h := start(t, options{})
+	h.fake.loseAnswerOnce("GET", "webhooks/")
+	id := h.fake.slash(nelly, true, nil, nil)
+	h.handler.waitCount(t, 1)
+	var lists []fakeMessage
+	for _, m := range h.fake.allMessages() {
+		if strings.Contains(m.Content, "Which device") {
+			lists = append(lists, m)
+		}
+	}
+	if len(lists) != 1 || lists[0].Interaction != id {
+		t.Errorf("device lists %+v; want one, the interaction's answer", lists)
+	}
+	for _, c := range h.fake.allCalls() {
+		if c.Method == "POST" && (strings.HasPrefix(c.Path, "users/@me/channels") || strings.HasPrefix(c.Path, "webhooks/")) {
+			t.Errorf("answered again by %s %s", c.Method, c.Path)
+		}
+	}
+}
+
 func TestDutchLocale(t *testing.T) {
 	t.Parallel()
 	h := start(t, options{})

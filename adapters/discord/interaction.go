@@ -217,8 +217,13 @@ func (r *responder) reply(ctx context.Context, rep bot.Reply, ephemeral bool) (b
 			Data: &discordgo.InteractionResponseData{Content: msg.Content, Components: msg.Components, Flags: flags(ephemeral), AllowedMentions: noMentions()},
 		})
 		if err == nil && tracked(rep) {
-			// The answer's message ID comes only from asking for it.
-			m, err = r.a.session.InteractionResponse(r.i, discordgo.WithContext(ctx))
+			// The answer's message ID comes only from asking for it. The
+			// answer is shown either way: sent, only its name is missing
+			// (the engine must not send it again elsewhere).
+			if m, err = r.a.session.InteractionResponse(r.i, discordgo.WithContext(ctx)); err != nil {
+				r.a.log.Warn("discord: the answer was sent but its message ID could not be read", "interaction", r.i.ID, "err", err)
+				return "", nil
+			}
 		}
 	case r.original && ephemeral == r.origEph:
 		r.original = false
