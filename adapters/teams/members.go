@@ -32,12 +32,13 @@ func newMemberCache() memberCache {
 // upn returns the user principal name of an activity's sender, as Teams'
 // members API names it: what the helpdesk and the audit trail show. It
 // never decides whose devices are listed (the object ID does), so a failed
-// lookup only leaves it empty.
-func (a *Adapter) upn(ctx context.Context, act *Activity) string {
+// lookup only leaves it empty. notTheirs: the members API says the personal
+// chat the activity names is not its sender's.
+func (a *Adapter) upn(ctx context.Context, act *Activity) (upn string, notTheirs bool) {
 	oid := act.From.AADObjectID
 	now := time.Now()
 	if upn, ok := a.members.upns.Get(oid, now); ok {
-		return upn
+		return upn, false
 	}
 	ttl := memberTTL
 	m, err := a.conn.GetMember(ctx, act.ServiceURL, act.Conversation.ID, act.From.ID)
@@ -50,7 +51,7 @@ func (a *Adapter) upn(ctx context.Context, act *Activity) string {
 		if derr := a.dropChat(ctx, oid, act.Conversation.ID); derr != nil {
 			a.log.Error("teams: forget a personal chat that is not the sender's", "user", oid, "err", derr)
 		}
-		return ""
+		return "", true
 	case err != nil:
 		a.log.Warn("teams: read the member's user principal name", "user", oid, "err", err)
 		m, ttl = Member{}, memberRetry // not asked again at every event
@@ -59,5 +60,5 @@ func (a *Adapter) upn(ctx context.Context, act *Activity) string {
 		m = Member{}
 	}
 	a.members.upns.Put(oid, m.UserPrincipalName, now.Add(ttl))
-	return m.UserPrincipalName
+	return m.UserPrincipalName, false
 }

@@ -167,11 +167,22 @@ func TestAStoredChatThatIsNotThePersonsIsDropped(t *testing.T) {
 		t.Fatalf("calls %q; want lieke's chat opened once and both messages in it", got)
 	}
 
-	// Asked, the members API tells at once.
+	// Asked, the members API tells at once, and the answer to that
+	// activity goes to her own chat, not into the one it named.
 	hs.adapter.members.upns.Put(lieke.OID, "", time.Now().Add(-time.Second))
+	h.Answer(bot.Handled{Outcome: bot.OutcomeOK, Replies: []bot.Reply{{Text: "your devices", Target: bot.Target{Kind: bot.Chat}}}}, nil)
 	stray.ID += "0"
+	calls = len(hs.posts())
 	hs.deliver(stray, http.StatusAccepted)
-	if p, _, _ := hs.adapter.person(t.Context(), lieke.OID); p.Conversation != "" {
+	if p, _, _ := hs.adapter.person(t.Context(), lieke.OID); p.Conversation == personal(adele) {
 		t.Errorf("lieke's stored chat is %q after the members API said it is not hers", p.Conversation)
+	}
+	_, delivered := h.Take()
+	got = nil
+	for _, p := range hs.posts()[calls:] {
+		got = append(got, p.Method+" "+p.Conversation+" "+strings.TrimSpace(p.Text()))
+	}
+	if len(delivered) != 1 || slices.Contains(got, "POST "+personal(adele)+" your devices") || !slices.Contains(got, "POST "+personal(lieke)+" your devices") {
+		t.Errorf("the answer to lieke's stray activity: calls %q; want it in her own chat, none in adele's", got)
 	}
 }

@@ -244,12 +244,16 @@ type origin struct {
 	// answer is the invoke's answer of a press, nil for a message.
 	answer  *answer
 	clicked bot.MessageRef
+	// notTheirs: the members API says the personal chat is not the
+	// sender's.
+	notTheirs bool
 }
 
 // ownChat reports whether the event's conversation is its person's
-// personal chat: a message there comes from its one member. A press proves
-// nothing of the kind: a forwarded or crafted card names its owner's chat.
-func (o *origin) ownChat() bool { return !o.shared && o.answer == nil }
+// personal chat: a message there comes from its one member, unless Teams
+// says otherwise. A press proves nothing of the kind: a forwarded or
+// crafted card names its owner's chat.
+func (o *origin) ownChat() bool { return !o.shared && o.answer == nil && !o.notTheirs }
 
 var mention = regexp.MustCompile(`<at>[^<]*</at>`)
 
@@ -262,7 +266,9 @@ func (a *Adapter) event(ctx context.Context, act *Activity) (bot.Event, *origin,
 		return bot.Event{}, o, false
 	}
 	oid := act.From.AADObjectID
-	o.user = bot.User{Platform: bot.Teams, ID: oid, OID: oid, UPN: a.upn(ctx, act), Name: act.From.Name, Locale: act.Locale,
+	var upn string
+	upn, o.notTheirs = a.upn(ctx, act)
+	o.user = bot.User{Platform: bot.Teams, ID: oid, OID: oid, UPN: upn, Name: act.From.Name, Locale: act.Locale,
 		TZ: act.LocalTimezone, Approver: a.isApprover(ctx, act)}
 	ev := bot.Event{
 		// Activity IDs are unique within a conversation only.
