@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -419,7 +420,7 @@ func (a *Adapter) update(ctx context.Context, ref bot.MessageRef, msg message) e
 	if hook, ok := strings.CutPrefix(string(ref), webhookRef); ok {
 		parts := strings.Split(hook, "/") // application, interaction token, message
 		if len(parts) != 3 {
-			return fmt.Errorf("discord: not a message reference: %q", ref)
+			return errors.New("discord: not a message reference") // never the reference: it holds a token
 		}
 		_, err = a.session.WebhookMessageEdit(parts[0], parts[1], parts[2], &discordgo.WebhookEdit{
 			Content: &msg.Content, Components: &msg.Components, AllowedMentions: noMentions(),
@@ -430,6 +431,10 @@ func (a *Adapter) update(ctx context.Context, ref bot.MessageRef, msg message) e
 		}, discordgo.WithContext(ctx))
 	} else {
 		err = errors.New("not a message reference")
+	}
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		// Its URL holds an ephemeral message's interaction token.
+		err = fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
 	if err != nil {
 		return fmt.Errorf("discord: update message: %w", err)

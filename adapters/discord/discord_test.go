@@ -469,6 +469,21 @@ func TestAnAnswerWhoseIDIsLostIsNotSentAgain(t *testing.T) {
 	}
 }
 
+// An ephemeral message's reference holds its interaction's token: an
+// update that fails on the way (Discord unreachable) says why without it,
+// so no log line carries the token.
+func TestAFailedUpdateKeepsTheTokenOutOfItsError(t *testing.T) {
+	t.Parallel()
+	h := start(t, options{})
+	h.fake.srv.CloseClientConnections()
+	h.fake.srv.Listener.Close()
+	const token = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5"
+	_, err := h.adapter.Send(t.Context(), bot.Reply{Text: "over", Target: bot.Target{Kind: bot.UpdateRef, Ref: "wh/app/" + token + "/1234"}})
+	if err == nil || strings.Contains(err.Error(), token) {
+		t.Errorf("Send = %v; want an error without the token", err)
+	}
+}
+
 func TestDutchLocale(t *testing.T) {
 	t.Parallel()
 	h := start(t, options{})
