@@ -175,9 +175,9 @@ func (a *App) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, person
 	}
 	a.engine = bot.New(ec)
 	// The backlog of the chats' platforms: the follow-ups this app sends.
-	platforms := a.engine.Platforms()
+	served := a.engine.Platforms()
 	a.metrics.WatchBacklog(func(ctx context.Context, now time.Time) (bot.Backlog, error) {
-		return a.store.Backlog(ctx, now, platforms)
+		return a.store.Backlog(ctx, now, served)
 	})
 	jobs, err := a.cron(ctx)
 	if err != nil {

@@ -36,9 +36,9 @@ type requestStore interface {
 
 // host is what the helpdesk needs of the engine that holds it.
 type host interface {
-	// send hands replies to a platform's notifier (routed for later:
-	// a DM, the helpdesk channel, an update of a known message) and
-	// records what they became.
+	// send hands replies to a platform's chat (routed for later: a DM,
+	// the helpdesk channel, an update of a known message) and records
+	// what they became.
 	send(ctx context.Context, p Platform, replies []Reply) error
 	// notify is send for replies whose state change is saved already:
 	// what cannot be sent now is queued and sent again later.

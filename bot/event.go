@@ -11,9 +11,6 @@ const (
 	Teams   Platform = "teams"
 )
 
-// Platforms are the chat platforms passbot speaks: what reads every
-// platform's follow-ups or metrics takes them from here.
-func Platforms() []Platform { return []Platform{Console, Slack, Discord, Teams} }
 
 // User is a person on one chat platform. UPN is the Intune user principal
 // name the person's devices are registered to; Locale is the platform's

@@ -7,7 +7,7 @@ import (
 )
 
 // Observer is told what the engine did, for metrics. All methods must be
-// safe for concurrent use and fast; Engine.Observer may be nil.
+// safe for concurrent use and fast; Config.Observer may be nil.
 type Observer interface {
 	// Handled reports one event: its platform and kind, its outcome
 	// ("ok", "duplicate", "refused", "error") and how long it took.

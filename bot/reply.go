@@ -51,13 +51,13 @@ type Reply struct {
 	// Target is where the reply goes, resolved by the engine.
 	Target Target
 	// Receipt, when set, marks the reply that carries a reset's result (the
-	// temporary passcode): until the adapter reports it sent (see
-	// Engine.Delivered), a follow-up stands ready to read the result again
-	// and send it, so a crash between the reset and the chat loses nothing.
+	// temporary passcode): until its chat took it, a follow-up stands
+	// ready to read the result again and send it, so a crash between the
+	// reset and the chat loses nothing.
 	Receipt string
 	// Scrub, when set, is the text that replaces this reply once its
 	// temporary passcode has been in the chat long enough (see
-	// Engine.Delivered). It never holds the passcode.
+	// Engine.delivered). It never holds the passcode.
 	Scrub string
 	// Card is the request whose approval card this is: every copy posted
 	// is updated when the request is decided.

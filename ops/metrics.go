@@ -18,7 +18,7 @@ import (
 
 // Metrics holds passbot's Prometheus collectors in a registry of its own
 // (never the global default), so tests and several instances in one process
-// do not collide. It implements bot.Observer; set it as Engine.Observer.
+// do not collide. It implements bot.Observer; set it as bot.Config.Observer.
 // Its methods are safe for concurrent use.
 type Metrics struct {
 	reg *prometheus.Registry

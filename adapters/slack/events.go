@@ -145,9 +145,6 @@ func (a *Adapter) onInteraction(ctx context.Context, cb slackapi.InteractionCall
 		if container.MessageTs != "" {
 			o.clicked = &container
 		}
-		if cb.Message.Timestamp != "" {
-			o.shown = &cb.Message
-		}
 		u, err := a.who(ctx, &o)
 		if err != nil {
 			return

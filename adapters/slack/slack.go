@@ -166,24 +166,6 @@ type origin struct {
 	clicked *slackapi.Container
 	// responseURL answers the interaction (ephemeral messages).
 	responseURL string
-	// shown is the clicked message as the interaction shows it (Slack
-	// leaves it out for an ephemeral one).
-	shown *slackapi.Message
-}
-
-// disarmed is the clicked message without its buttons: its own text and
-// blocks but the actions.
-func (o origin) disarmed() (message, error) {
-	if o.shown == nil || o.shown.Text == "" {
-		return message{}, errors.New("slack: the interaction does not show the clicked message's text")
-	}
-	m := message{Text: o.shown.Text}
-	for _, b := range o.shown.Blocks.BlockSet {
-		if b.BlockType() != slackapi.MBTAction {
-			m.Blocks = append(m.Blocks, b)
-		}
-	}
-	return m, nil
 }
 
 // dispatch hands ev to the engine, which sends its replies through the
@@ -217,12 +199,6 @@ func (b outbox) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
 		return b.a.postTo(ctx, b.o, r)
 	case bot.ReplaceClicked:
 		return b.a.replace(ctx, b.o, render(r))
-	case bot.DisarmClicked:
-		m, err := b.o.disarmed()
-		if err != nil {
-			return "", err
-		}
-		return b.a.replace(ctx, b.o, m)
 	case bot.Ephemeral:
 		return b.a.ephemeral(ctx, b.o, r)
 	}

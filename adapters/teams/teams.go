@@ -423,8 +423,8 @@ func (b outbox) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
 // Platform implements bot.ChatAdapter.
 func (a *Adapter) Platform() bot.Platform { return bot.Teams }
 
-// Caps implements bot.ChatAdapter: a personal chat is private, and an
-// invoke's answer is no lasting message the engine could count on.
+// Caps implements bot.ChatAdapter: the personal chat with the bot is
+// private enough; private does not mean ephemeral.
 func (a *Adapter) Caps() bot.Caps { return bot.Caps{} }
 
 // Send implements bot.ChatAdapter: what answers no event goes to a
