@@ -66,7 +66,7 @@ func TestTeamsThroughTheProgram(t *testing.T) {
 		"type": "message", "id": "1800000000001", "serviceUrl": bf.ServiceURL, "channelId": "msteams", "locale": "en-US",
 		"text":         "reset my passcode",
 		"from":         map[string]any{"id": "29:1adele", "name": "Adele Vance", "aadObjectId": adeleOID},
-		"conversation": map[string]any{"id": "a:personal-adele", "conversationType": "personal", "tenantId": bf.TenantID},
+		"conversation": map[string]any{"id": bftest.PersonalConversation("29:1adele"), "conversationType": "personal", "tenantId": bf.TenantID},
 		"recipient":    map[string]any{"id": "28:" + bf.AppID},
 	}
 	forged := bf.Claims(bf.ServiceURL)
@@ -80,7 +80,7 @@ func TestTeamsThroughTheProgram(t *testing.T) {
 	listed := enginetest.Await(30*time.Second, func() (bool, <-chan struct{}) {
 		posts, changed := bf.Posts()
 		for _, p := range posts {
-			if p.Conversation == "a:personal-adele" && strings.Contains(p.Text(), "Which device") {
+			if p.Conversation == bftest.PersonalConversation("29:1adele") && strings.Contains(p.Text(), "Which device") {
 				return true, changed
 			}
 		}

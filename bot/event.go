@@ -11,7 +11,6 @@ const (
 	Teams   Platform = "teams"
 )
 
-
 // User is a person on one chat platform. UPN is the Intune user principal
 // name the person's devices are registered to; Locale is the platform's
 // locale for them ("nl-NL", "en-US", "nl"), used to pick the language.
