@@ -42,7 +42,7 @@ type host interface {
 	send(ctx context.Context, p Platform, replies []Reply) error
 	// notify is send for replies whose state change is saved already:
 	// what cannot be sent now is queued and sent again later.
-	notify(ctx context.Context, p Platform, replies []Reply) []MessageRef
+	notify(ctx context.Context, p Platform, replies []Reply) []sent
 	// record queues follow-ups and appends audit records, in one round
 	// trip; audit appends one record, logging a failure.
 	record(ctx context.Context, fs []FollowUp, records []AuditRecord) error

@@ -17,13 +17,21 @@ const followScrub = "scrub"
 // defaultPasscodeTTL: the guide's "a few minutes".
 const defaultPasscodeTTL = 10 * time.Minute
 
+// sent is how sending one reply went: ok when its chat took it, and the
+// message it became ("" when the platform names none, as for an ephemeral
+// one).
+type sent struct {
+	ok  bool
+	ref MessageRef
+}
+
 // deliver sends the replies to ev through out, in order, each where route
 // put it, and records what each became. A reply its chat does not take
 // goes where fallback says, once; one that reaches nobody is logged (a
 // reset's result keeps its receipt, so the sweep reads it again and sends
 // it).
-func (e *Engine) deliver(ctx context.Context, ev Event, out Sender, caps Caps, replies []Reply) []MessageRef {
-	refs := make([]MessageRef, len(replies))
+func (e *Engine) deliver(ctx context.Context, ev Event, out Sender, caps Caps, replies []Reply) []sent {
+	done := make([]sent, len(replies))
 	for i := range replies {
 		r := &replies[i]
 		ref, err := out.Send(ctx, *r)
@@ -35,7 +43,7 @@ func (e *Engine) deliver(ctx context.Context, ev Event, out Sender, caps Caps, r
 			}
 		}
 		if err == nil {
-			refs[i] = ref
+			done[i] = sent{ok: true, ref: ref}
 			err = e.delivered(ctx, *r, ref)
 		}
 		if err != nil {
@@ -43,7 +51,7 @@ func (e *Engine) deliver(ctx context.Context, ev Event, out Sender, caps Caps, r
 			e.logger().Error("send reply", "platform", ev.User.Platform, "user", ev.User.Key(), "delivery", ev.DeliveryID, "reply", i, "target", r.Target.Kind.String(), "err", err)
 		}
 	}
-	return refs
+	return done
 }
 
 // ownStep reports whether ev is its person's own step in their
@@ -65,11 +73,11 @@ func ownStep(ev Event) bool {
 // only the references). A step that did not move it on (a question in
 // between) leaves the buttons of before, which still work, and so does a
 // step none of whose replies was sent: nothing is "below". The messages the
-// replies sent with buttons join the conversation's live set. refs are
-// what each reply became ("" where it was not sent).
-func (e *Engine) tidy(ctx context.Context, out Sender, conv *Conversation, moved bool, replies []Reply, refs []MessageRef) {
-	add, touched := liveOf(conv.Owner, replies, refs)
-	if len(touched) == 0 {
+// replies sent with buttons join the conversation's live set. done is how
+// sending each reply went.
+func (e *Engine) tidy(ctx context.Context, out Sender, conv *Conversation, moved bool, replies []Reply, done []sent) {
+	add, touched, reached := liveOf(conv.Owner, replies, done)
+	if !reached {
 		return
 	}
 	var drop []MessageRef
@@ -95,19 +103,23 @@ func (e *Engine) tidy(ctx context.Context, out Sender, conv *Conversation, moved
 	e.updateLive(ctx, conv.Owner, add, drop)
 }
 
-// liveOf returns what owner's replies sent with buttons, and the messages
-// (by message() ) any of them became.
-func liveOf(owner User, replies []Reply, refs []MessageRef) (live []MessageRef, touched []string) {
+// liveOf returns what owner's replies sent with buttons, the messages (by
+// message()) they became, and whether any reached owner at all (an
+// ephemeral one is shown without a name).
+func liveOf(owner User, replies []Reply, done []sent) (live []MessageRef, touched []string, reached bool) {
 	for i, r := range replies {
-		if refs[i] == "" || r.Card != "" || !r.isFor(owner) {
+		if !done[i].ok || r.Card != "" || !r.isFor(owner) {
 			continue
 		}
-		touched = append(touched, refs[i].message())
-		if len(r.Buttons) > 0 {
-			live = append(live, refs[i])
+		reached = true
+		if ref := done[i].ref; ref != "" {
+			touched = append(touched, ref.message())
+			if len(r.Buttons) > 0 {
+				live = append(live, ref)
+			}
 		}
 	}
-	return live, touched
+	return live, touched, reached
 }
 
 // updateLive writes a change of owner's live messages, unless there is
@@ -193,17 +205,17 @@ func (e *Engine) send(ctx context.Context, p Platform, replies []Reply) error {
 	return err
 }
 
-// sendSome is send that also returns what each reply became ("" where it
-// was not sent) and the replies that were not sent.
-func (e *Engine) sendSome(ctx context.Context, p Platform, replies []Reply) ([]MessageRef, []Reply, error) {
+// sendSome is send that also returns how sending each reply went and the
+// replies that were not sent.
+func (e *Engine) sendSome(ctx context.Context, p Platform, replies []Reply) ([]sent, []Reply, error) {
 	if len(replies) == 0 {
 		return nil, nil, nil
 	}
 	replies = routeLater(replies)
-	refs := make([]MessageRef, len(replies))
+	done := make([]sent, len(replies))
 	chat, ok := e.chats[p]
 	if !ok {
-		return refs, replies, fmt.Errorf("no chat for %s", p)
+		return done, replies, fmt.Errorf("no chat for %s", p)
 	}
 	var unsent []Reply
 	var errs []error
@@ -216,7 +228,7 @@ func (e *Engine) sendSome(ctx context.Context, p Platform, replies []Reply) ([]M
 			errs = append(errs, fmt.Errorf("%s: send (%s): %w", p, r.Target.Kind, err))
 			continue
 		}
-		refs[i] = ref
+		done[i] = sent{ok: true, ref: ref}
 		if err := e.delivered(ctx, r, ref); err != nil {
 			e.logger().Error("record a sent message", "platform", p, "err", err)
 		}
@@ -224,11 +236,11 @@ func (e *Engine) sendSome(ctx context.Context, p Platform, replies []Reply) ([]M
 	// A step sent on its own (a follow-up, an approved request's next
 	// step, a notice again) leaves its buttons to be taken off later.
 	for _, owner := range owners(replies) {
-		if add, _ := liveOf(owner, replies, refs); len(add) > 0 {
+		if add, _, _ := liveOf(owner, replies, done); len(add) > 0 {
 			e.updateLive(ctx, owner, add, nil)
 		}
 	}
-	return refs, unsent, errors.Join(errs...)
+	return done, unsent, errors.Join(errs...)
 }
 
 // owners are the people replies went to by DM, each once.
@@ -257,10 +269,10 @@ const (
 // notify sends replies whose state change is saved already. What the chat
 // does not take now is queued and sent again later, so a platform outage
 // loses no decision or card.
-func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) []MessageRef {
-	refs, unsent, err := e.sendSome(ctx, p, replies)
+func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) []sent {
+	done, unsent, err := e.sendSome(ctx, p, replies)
 	if err == nil {
-		return refs
+		return done
 	}
 	var fs []FollowUp
 	for _, r := range unsent {
@@ -273,7 +285,7 @@ func (e *Engine) notify(ctx context.Context, p Platform, replies []Reply) []Mess
 	if err := e.commit(ctx, nil, &Conversation{}, fs, nil); err != nil {
 		e.logger().Error("queue unsent notices: they are lost", "platform", p, "unsent", len(fs), "err", err)
 	}
-	return refs
+	return done
 }
 
 // resend is the follow-up that sends r again.

@@ -100,9 +100,9 @@ func (e *Engine) Handle(ctx context.Context, ev Event, out Sender) (Handled, err
 	res, err := e.process(ctx, ev)
 	caps := e.caps(ev.User.Platform)
 	res.Replies = route(ev, res.Replies, caps)
-	refs := e.deliver(ctx, ev, out, caps, res.Replies)
+	done := e.deliver(ctx, ev, out, caps, res.Replies)
 	if res.conv != nil && err == nil {
-		e.tidy(ctx, out, res.conv, res.moved, res.Replies, refs)
+		e.tidy(ctx, out, res.conv, res.moved, res.Replies, done)
 	}
 	return res, err
 }

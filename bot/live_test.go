@@ -238,6 +238,31 @@ func TestRefusedPressesTidyNothing(t *testing.T) {
 	}
 }
 
+// A step answered only ephemerally (a new list asked for in a channel:
+// Slack names no ephemeral message) still moves the conversation on past
+// the list in the DM, whose buttons then go.
+func TestAnEphemeralStepTakesTheButtonsOffTheMessageItLeavesBehind(t *testing.T) {
+	env := enginetest.New(t)
+	chat := &messages{}
+	list := chat.handle(t, env.Engine, bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode", DeliveryID: "m1"})
+	unnamed := enginetest.SenderFunc(func(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
+		ref, err := chat.to("").Send(ctx, r)
+		if r.Target.Kind == bot.Ephemeral {
+			return "", err
+		}
+		return ref, err
+	})
+	n := chat.count()
+	ev := bot.Event{Kind: bot.Message, User: adele, Text: "reset my passcode", DeliveryID: "m2", Shared: true}
+	if _, err := env.Engine.Handle(context.Background(), ev, unnamed); err != nil {
+		t.Fatal(err)
+	}
+	up := updates(chat.since(n))
+	if len(up) != 1 || up[0].Ref != list[0].Ref || up[0].Reply.Text != over {
+		t.Errorf("sent %+v; want the DM's list to say its step is over", chat.since(n))
+	}
+}
+
 // A question in between (status, help) does not move the conversation on:
 // the buttons of its step still work, so they stay.
 func TestAQuestionInBetweenLeavesTheButtonsLive(t *testing.T) {

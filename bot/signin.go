@@ -174,9 +174,9 @@ func (e *Engine) SignedIn(ctx context.Context, r SignInResult) (string, error) {
 				e.logger().Warn("link chat account after sign-in", "user", r.Owner.Key(), "err", err)
 			}
 		}
-		refs := e.notify(ctx, r.Owner.Platform, replies)
+		done := e.notify(ctx, r.Owner.Platform, replies)
 		if chat, ok := e.chats[r.Owner.Platform]; ok {
-			e.tidy(ctx, chat, conv, true, replies, refs)
+			e.tidy(ctx, chat, conv, true, replies, done)
 		}
 		return r.Outcome, nil
 	}

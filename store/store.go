@@ -195,7 +195,9 @@ func decodeConv(fields []any) (*bot.Conversation, error) {
 
 // updateLiveScript changes the live messages beside a stored conversation
 // in place: it drops those a step dealt with (ARGV[1]) and adds those it
-// sent (ARGV[2]), so two steps of one person that overlap lose neither's.
+// sent (ARGV[2]) as the newest, even one it dealt with (a message replaced
+// in place, buttons and all), so two steps of one person that overlap lose
+// neither's.
 // A conversation that expired meanwhile takes none, and no hash without a
 // TTL is left behind. The set keeps its newest maxLive.
 var updateLiveScript = redis.NewScript(`
@@ -203,12 +205,14 @@ if redis.call('HEXISTS', KEYS[1], 'v') == 0 then return 0 end
 local raw = redis.call('HGET', KEYS[1], 'l')
 local cur = {}
 if raw then cur = cjson.decode(raw) end
-local drop, seen, out = {}, {}, {}
-for _, r in ipairs(cjson.decode(ARGV[1])) do drop[r] = true end
-for _, list in ipairs({cur, cjson.decode(ARGV[2])}) do
-  for _, r in ipairs(list) do
-    if not drop[r] and not seen[r] then seen[r] = true; table.insert(out, r) end
-  end
+local add, skip, out = cjson.decode(ARGV[2]), {}, {}
+for _, r in ipairs(cjson.decode(ARGV[1])) do skip[r] = true end
+for _, r in ipairs(add) do skip[r] = true end
+for _, r in ipairs(cur) do
+  if not skip[r] then skip[r] = true; table.insert(out, r) end
+end
+for _, r in ipairs(add) do
+  if skip[r] ~= 'added' then skip[r] = 'added'; table.insert(out, r) end
 end
 local keep = tonumber(ARGV[3])
 while #out > keep do table.remove(out, 1) end

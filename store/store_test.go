@@ -348,6 +348,14 @@ func TestOverlappingStepsKeepEachOthersLiveMessages(t *testing.T) {
 	if err != nil || b.Conv == nil || !slices.Equal(b.Conv.Live, []bot.MessageRef{"D1/B", "D1/A"}) {
 		t.Fatalf("live %+v, %v; want both steps' messages", b.Conv, err)
 	}
+	// A step that replaced D1/A in place, buttons and all, and moved past
+	// D1/B keeps D1/A, as the newest.
+	if err := s.UpdateLive(ctx, adele, []bot.MessageRef{"D1/A"}, []bot.MessageRef{"D1/A", "D1/B"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ = s.Begin(ctx, adele, "", ""); !slices.Equal(b.Conv.Live, []bot.MessageRef{"D1/A"}) {
+		t.Errorf("live %v; want the message replaced in place", b.Conv.Live)
+	}
 	for i := range 20 {
 		if err := s.UpdateLive(ctx, adele, []bot.MessageRef{bot.MessageRef("D1/n" + strconv.Itoa(i))}, nil); err != nil {
 			t.Fatal(err)
