@@ -62,26 +62,19 @@ type sample struct {
 func converse(ctx context.Context, e *bot.Engine, u bot.User, upto []string, think func()) ([]sample, error) {
 	out := make([]sample, 0, 1+len(upto))
 	seq := 0
-	// shown is the message each button is on: a press names it, as a
-	// platform's does.
-	shown := map[string]bot.MessageRef{}
+	shown := enginetest.Screen{}
 	do := func(ev bot.Event) ([]bot.Reply, error) {
 		if think != nil {
 			think() // before the message too, so people do not all start at once
 		}
 		seq++
-		ev.User, ev.DeliveryID = u, u.ID+"-"+strconv.Itoa(seq)
+		ev.User, ev.DeliveryID, ev.Clicked = u, u.ID+"-"+strconv.Itoa(seq), shown[ev.Action]
 		var trips atomic.Int64
 		start := time.Now()
-		ev.Clicked = shown[ev.Action]
 		h, err := e.Handle(enginetest.CountTrips(ctx, &trips), ev, enginetest.PostedAs(ev))
 		took := time.Since(start)
 		out = append(out, sample{took: took, trips: trips.Load(), press: ev.Kind == bot.Press, step: seq - 1})
-		for i, r := range h.Replies {
-			for _, b := range r.Buttons {
-				shown[b.Action] = enginetest.Posted(ev, i, r)
-			}
-		}
+		shown.Show(ev, h.Replies)
 		return h.Replies, err
 	}
 	replies, err := do(bot.Event{Kind: bot.Message, Text: "reset my passcode"})

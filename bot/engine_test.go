@@ -27,14 +27,14 @@ type harness struct {
 	seq  int
 	// shown is the message each button was last sent on, so a click
 	// names the message it was made on, as a platform's does.
-	shown map[string]bot.MessageRef
+	shown enginetest.Screen
 }
 
 // swapStore is a Store a test replaces between the engine's calls.
 type swapStore struct{ bot.Store }
 
 func newHarness(t *testing.T, opts ...enginetest.Option) *harness {
-	h := &harness{t: t, swap: &swapStore{}, shown: map[string]bot.MessageRef{}}
+	h := &harness{t: t, swap: &swapStore{}, shown: enginetest.Screen{}}
 	h.env = enginetest.New(t, append(opts, enginetest.WithConfig(func(c *bot.Config) {
 		h.swap.Store = c.Store
 		c.Store = h.swap
@@ -67,11 +67,7 @@ func (h *harness) send(ev bot.Event) []bot.Reply {
 		ev.Clicked = h.shown[ev.Action]
 	}
 	replies := enginetest.Handle(h.t, h.env.Engine, ev)
-	for i, r := range replies {
-		for _, b := range r.Buttons {
-			h.shown[b.Action] = enginetest.Posted(ev, i, r)
-		}
-	}
+	h.shown.Show(ev, replies)
 	return replies
 }
 

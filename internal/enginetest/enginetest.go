@@ -250,6 +250,20 @@ func PostedAs(ev bot.Event) bot.Sender {
 	})
 }
 
+// Screen is the message each button was last sent on, as PostedAs named
+// it, so that a press names the message it was made on, as a platform's
+// does.
+type Screen map[string]bot.MessageRef
+
+// Show notes the buttons of replies, ev's as sent through PostedAs.
+func (s Screen) Show(ev bot.Event, replies []bot.Reply) {
+	for i, r := range replies {
+		for _, b := range r.Buttons {
+			s[b.Action] = Posted(ev, i, r)
+		}
+	}
+}
+
 // Handle runs ev on e, fails the test on an error, and returns the replies
 // as sent through PostedAs.
 func Handle(t testing.TB, e *bot.Engine, ev bot.Event) []bot.Reply {
