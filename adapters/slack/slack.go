@@ -198,7 +198,7 @@ func (b outbox) Send(ctx context.Context, r bot.Reply) (bot.MessageRef, error) {
 	case bot.Chat:
 		return b.a.postTo(ctx, b.o, r)
 	case bot.ReplaceClicked:
-		return b.a.replace(ctx, b.o, render(r))
+		return b.a.replace(ctx, b.o, r)
 	case bot.Ephemeral:
 		return b.a.ephemeral(ctx, b.o, r)
 	}
@@ -282,11 +282,11 @@ func (a *Adapter) post(ctx context.Context, channel string, m message) (bot.Mess
 	return ref(ch, ts), nil
 }
 
-// replace puts m in place of the clicked message: the interaction's
+// replace puts r in place of the clicked message: the interaction's
 // response_url for an ephemeral message (chat.update cannot change one),
 // else chat.update.
-func (a *Adapter) replace(ctx context.Context, o origin, m message) (bot.MessageRef, error) {
-	c := o.clicked
+func (a *Adapter) replace(ctx context.Context, o origin, r bot.Reply) (bot.MessageRef, error) {
+	c, m := o.clicked, render(r)
 	switch {
 	case c == nil:
 		return "", errors.New("slack: no clicked message to replace")
